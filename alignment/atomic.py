@@ -1,0 +1,48 @@
+"""Atomic file output: a crash never leaves half a file under the final name.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> write_text_atomic(folder / "a.txt", "hello\\n")
+>>> (folder / "a.txt").read_text()
+'hello\\n'
+>>> with atomic_path(folder / "b.bin") as temporary:
+...     _ = temporary.write_bytes(b"\\x00")
+>>> sorted(p.name for p in folder.iterdir())
+['a.txt', 'b.bin']
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+__all__ = ["atomic_path", "write_text_atomic"]
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; rename it onto `path` if the block succeeds.
+
+    The temporary file lives in the same folder (so the rename is atomic on POSIX) and
+    is removed if the block raises. Whatever writes to it may open it by name.
+    """
+    path = Path(path)
+    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    os.close(handle)
+    temporary = Path(name)
+    try:
+        yield temporary
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
+    """Write `text` (UTF-8, newlines as given) to `path` atomically."""
+    with atomic_path(path) as temporary, open(temporary, "w", encoding="utf-8", newline="") as f:
+        f.write(text)

@@ -1,0 +1,65 @@
+"""The project's one error hierarchy.
+
+Every error the toolkit raises on purpose derives from :class:`AlignmentError`, and
+also from the built-in exception that matches its kind (``ValueError`` for a wrong
+value, ``OSError`` for a file that cannot be read), so callers can catch either.
+Messages name the file (and row, where there is one), what was found and what was
+expected.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AlignmentError",
+    "AnnotationError",
+    "ImageReadError",
+    "LandmarkError",
+    "LandmarkFileError",
+    "PresetError",
+    "UnknownLandmarkError",
+]
+
+
+class AlignmentError(Exception):
+    """Root of every error raised on purpose by :mod:`alignment`."""
+
+
+class LandmarkError(AlignmentError, ValueError):
+    """A landmark set or table is not valid (unknown side, view, duplicate point ...)."""
+
+
+class UnknownLandmarkError(LandmarkError):
+    """A landmark name outside the fixed vocabulary of the measurement spec.
+
+    Parameters
+    ----------
+    name : str
+        The name that was given.
+    suggestions : sequence of str
+        The closest valid names, best first.
+    where : str, optional
+        The file and row (or other context) the name came from.
+    """
+
+    def __init__(self, name: str, suggestions: list[str], where: str = "") -> None:
+        self.name = name
+        self.suggestions = list(suggestions)
+        hint = f"; did you mean {', '.join(map(repr, suggestions))}?" if suggestions else ""
+        prefix = f"{where}: " if where else ""
+        super().__init__(f"{prefix}unknown landmark {name!r}{hint}")
+
+
+class LandmarkFileError(LandmarkError):
+    """A landmark file (canonical CSV or JSON) is malformed."""
+
+
+class AnnotationError(LandmarkFileError):
+    """A foreign annotation file (Slicer, LabelMe, COCO, CVAT, ImageJ, ...) is malformed."""
+
+
+class PresetError(AlignmentError, ValueError):
+    """A target preset is unknown or malformed."""
+
+
+class ImageReadError(AlignmentError, OSError):
+    """A radiograph cannot be read: missing, corrupt, unsupported or too large."""

@@ -1,0 +1,469 @@
+"""Landmark sets and the canonical landmark files (long CSV and JSON).
+
+A landmark table is a long :class:`pandas.DataFrame`, one row per point, with the
+columns of :data:`REQUIRED_COLUMNS` and any of :data:`OPTIONAL_COLUMNS`. One landmark
+set is the rows of one image x side x view (x reader). Coordinates follow the spec:
+``x`` to the right (columns), ``y`` downward (rows), ``(0, 0)`` the top-left corner of
+the top-left pixel, in pixels; spacing is ``(row_spacing_mm, col_spacing_mm)``.
+
+Every reader returns a table checked by :func:`validate_landmarks`, so downstream code
+never sees an unknown name, a non-finite coordinate or a duplicated point.
+
+Examples
+--------
+>>> table = landmark_table([
+...     LandmarkSet("knee.dcm", "left", "LAT", {"tibial_plateau_anterior": (10.0, 20.0)}),
+... ])
+>>> table[["image", "case", "side", "view", "landmark", "x", "y"]].to_string(index=False)
+'   image case side view                landmark    x    y\\nknee.dcm knee left  LAT tibial_plateau_anterior 10.0 20.0'
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from alignment.atomic import write_text_atomic
+from alignment.errors import LandmarkError, LandmarkFileError
+from alignment.vocabulary import (
+    LANDMARKS,
+    Side,
+    View,
+    check_landmark_name,
+    normalise_side,
+    normalise_view,
+)
+
+__all__ = [
+    "JSON_FORMAT",
+    "KEY_COLUMNS",
+    "OPTIONAL_COLUMNS",
+    "REQUIRED_COLUMNS",
+    "LandmarkSet",
+    "landmark_sets",
+    "landmark_table",
+    "read_landmarks",
+    "validate_landmarks",
+    "write_landmarks",
+]
+
+REQUIRED_COLUMNS: tuple[str, ...] = ("image", "side", "view", "landmark", "x", "y")
+"""Columns every landmark table has."""
+
+OPTIONAL_COLUMNS: tuple[str, ...] = (
+    "case",
+    "reader",
+    "row_spacing_mm",
+    "col_spacing_mm",
+    "magnification",
+    "patient_orientation",
+    "confidence",
+    "method",
+)
+"""Columns a landmark table may have; :func:`validate_landmarks` fills the first six.
+
+``case`` defaults to the image's stem, ``reader`` to ``""``; spacing and
+``magnification`` (the radiographic magnification factor that lengths are divided by)
+to NaN, meaning unknown; ``patient_orientation`` (DICOM Patient Orientation, such as
+``L\\F``) to ``""``. ``confidence`` and ``method`` are written by automatic detection.
+"""
+
+KEY_COLUMNS: tuple[str, ...] = ("image", "side", "view", "reader")
+"""Columns that together identify one landmark set."""
+
+JSON_FORMAT = "alignment-landmarks"
+"""Value of the ``format`` key of a canonical landmark JSON file."""
+
+_JSON_VERSION = 1
+_FLOAT_COLUMNS = ("x", "y", "row_spacing_mm", "col_spacing_mm", "magnification", "confidence")
+_TEXT_DEFAULTS = {"reader": "", "patient_orientation": ""}
+_SET_COLUMNS = ("case", "row_spacing_mm", "col_spacing_mm", "magnification", "patient_orientation")
+
+
+@dataclass(frozen=True)
+class LandmarkSet:
+    """The landmarks of one leg (AP) or knee (LAT) on one image.
+
+    Parameters
+    ----------
+    image : str
+        The image's key: its path or name as the study knows it.
+    side : {'left', 'right'}
+        The patient's leg.
+    view : {'AP', 'LAT'}
+        Coronal long-leg film or sagittal knee film.
+    points : mapping of str to (float, float)
+        Landmark name to ``(x, y)`` in pixels, in the spec's convention. Names must
+        belong to the view's vocabulary; coordinates must be finite.
+    case : str, optional
+        The patient or case the image belongs to; defaults to the image's stem.
+    reader : str, optional
+        Who placed the landmarks (a person, or a detector); ``""`` when not told.
+    spacing_mm : (float, float) or None, optional
+        ``(row_spacing_mm, col_spacing_mm)``; None when unknown.
+    magnification : float or None, optional
+        Radiographic magnification factor that lengths are divided by; None when
+        unknown or already corrected in `spacing_mm`.
+    patient_orientation : str, optional
+        DICOM Patient Orientation of the image (for example ``"L\\\\F"``), ``""`` if
+        unknown.
+
+    Raises
+    ------
+    LandmarkError
+        For an invalid side, view, spacing or coordinate.
+    UnknownLandmarkError
+        For a name outside the view's vocabulary.
+    """
+
+    image: str
+    side: Side
+    view: View
+    points: Mapping[str, tuple[float, float]]
+    case: str = ""
+    reader: str = ""
+    spacing_mm: tuple[float, float] | None = None
+    magnification: float | None = None
+    patient_orientation: str = ""
+    _frozen_points: Any = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "side", normalise_side(self.side))
+        set_(self, "view", normalise_view(self.view))
+        if not self.case:
+            set_(self, "case", PurePath(self.image).stem)
+        where = f"{self.image} ({self.side} {self.view})"
+        points: dict[str, tuple[float, float]] = {}
+        for name, xy in self.points.items():
+            check_landmark_name(name, self.view, where=where)
+            x, y = (float(v) for v in xy)
+            if not (math.isfinite(x) and math.isfinite(y)):
+                raise LandmarkError(f"{where}: landmark {name!r} has a non-finite coordinate")
+            points[name] = (x, y)
+        set_(self, "points", MappingProxyType(points))
+        if self.spacing_mm is not None:
+            spacing = tuple(float(v) for v in self.spacing_mm)
+            if len(spacing) != 2 or not all(math.isfinite(v) and v > 0 for v in spacing):
+                raise LandmarkError(f"{where}: spacing_mm must be two positive numbers")
+            set_(self, "spacing_mm", spacing)
+        if self.magnification is not None and not self.magnification > 0:
+            raise LandmarkError(f"{where}: magnification must be positive")
+
+
+def landmark_table(sets: Iterable[LandmarkSet]) -> pd.DataFrame:
+    """Return the canonical long table of landmark sets.
+
+    Parameters
+    ----------
+    sets : iterable of LandmarkSet
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`REQUIRED_COLUMNS` then ``case, reader, row_spacing_mm,
+        col_spacing_mm, magnification, patient_orientation``; one row per point.
+    """
+    rows = []
+    for s in sets:
+        row_mm, col_mm = s.spacing_mm if s.spacing_mm is not None else (math.nan, math.nan)
+        magnification = s.magnification if s.magnification is not None else math.nan
+        for name, (x, y) in s.points.items():
+            rows.append(
+                (s.image, s.side, s.view, name, x, y, s.case, s.reader, row_mm, col_mm,
+                 magnification, s.patient_orientation)
+            )
+    columns = [*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS[:6]]
+    return validate_landmarks(pd.DataFrame(rows, columns=columns), source="<landmark sets>")
+
+
+def landmark_sets(table: pd.DataFrame) -> list[LandmarkSet]:
+    """Split a landmark table into one :class:`LandmarkSet` per image x side x view x reader.
+
+    The inverse of :func:`landmark_table`; sets come in the order of their first row.
+    """
+    table = validate_landmarks(table)
+    sets = []
+    for _, rows in table.groupby(list(KEY_COLUMNS), sort=False):
+        first = rows.iloc[0]
+        spacing = (first["row_spacing_mm"], first["col_spacing_mm"])
+        sets.append(
+            LandmarkSet(
+                image=first["image"],
+                side=first["side"],
+                view=first["view"],
+                points={n: (x, y) for n, x, y in zip(rows["landmark"], rows["x"], rows["y"])},
+                case=first["case"],
+                reader=first["reader"],
+                spacing_mm=None if np.isnan(spacing).any() else spacing,
+                magnification=None if np.isnan(first["magnification"]) else first["magnification"],
+                patient_orientation=first["patient_orientation"],
+            )
+        )
+    return sets
+
+
+def _where(source: str, label: Any, csv_lines: bool) -> str:
+    return f"{source}, line {label + 2}" if csv_lines else f"{source}, row {label}"
+
+
+def validate_landmarks(
+    table: pd.DataFrame, *, source: str = "<table>", csv_lines: bool = False
+) -> pd.DataFrame:
+    """Check a landmark table and return it normalised.
+
+    Sides and views are normalised (``R`` -> ``right``, ``lateral`` -> ``LAT``), missing
+    optional columns are added with their defaults (see :data:`OPTIONAL_COLUMNS`), and
+    the result has a fresh ``RangeIndex``. Columns beyond the known ones are kept.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A long landmark table.
+    source : str, optional
+        The file the table came from, for error messages.
+    csv_lines : bool, optional
+        If True, the table's index counts data rows of a CSV file with one header
+        line, and errors name the line (index + 2).
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    LandmarkFileError
+        A required column is missing, a coordinate is not a finite number, a spacing
+        or magnification is not positive, a point is given twice, or one image has two
+        spacings.
+    UnknownLandmarkError
+        A landmark name is not in its view's vocabulary; the message lists the closest
+        valid names and names the row.
+    """
+    missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
+    if missing:
+        raise LandmarkFileError(
+            f"{source}: missing column(s) {', '.join(missing)}; a landmark table needs "
+            f"{', '.join(REQUIRED_COLUMNS)}"
+        )
+    out = table.copy()
+    for column in ("image", "side", "view", "landmark"):
+        bad = out[column].isna() | (out[column].astype(str).str.strip() == "")
+        if bad.any():
+            where = _where(source, out.index[bad.to_numpy()][0], csv_lines)
+            raise LandmarkFileError(f"{where}: empty {column!r}")
+        out[column] = out[column].astype(str).str.strip()
+    for column, normalise in (("side", normalise_side), ("view", normalise_view)):
+        mapping = {}
+        for value in out[column].unique():
+            try:
+                mapping[value] = normalise(value)
+            except LandmarkError as exc:
+                first = out.index[(out[column] == value).to_numpy()][0]
+                raise LandmarkFileError(f"{_where(source, first, csv_lines)}: {exc}") from None
+        out[column] = out[column].map(mapping)
+    for (view, name), rows in out.groupby(["view", "landmark"], sort=False).groups.items():
+        if name not in LANDMARKS[view]:
+            check_landmark_name(name, view, where=_where(source, rows[0], csv_lines))
+    for column in _FLOAT_COLUMNS:
+        if column not in out.columns:
+            if column != "confidence":
+                out[column] = math.nan
+            continue
+        values = pd.to_numeric(out[column], errors="coerce").astype(float)
+        given = out[column].notna() & (out[column].astype(str).str.strip() != "")
+        bad = given & values.isna()
+        if column in ("x", "y"):
+            bad = ~np.isfinite(values)
+        elif column == "confidence":
+            bad |= (values < 0) | (values > 1)
+        else:
+            bad |= np.isinf(values) | (values <= 0)
+        if bad.any():
+            label = out.index[bad.to_numpy()][0]
+            raise LandmarkFileError(
+                f"{_where(source, label, csv_lines)}: {column} is {table.loc[label, column]!r};"
+                + (" expected a finite number" if column in ("x", "y") else
+                   " expected a number in [0, 1]" if column == "confidence" else
+                   " expected a positive number or an empty cell")
+            )
+        out[column] = values
+    if "case" not in out.columns:
+        out["case"] = np.nan
+    case_missing = out["case"].isna() | (out["case"].astype(str).str.strip() == "")
+    out["case"] = out["case"].astype(object)
+    out.loc[case_missing, "case"] = [PurePath(i).stem for i in out.loc[case_missing, "image"]]
+    out["case"] = out["case"].astype(str)
+    for column, default in _TEXT_DEFAULTS.items():
+        if column not in out.columns:
+            out[column] = default
+        out[column] = out[column].fillna(default).astype(str)
+    duplicated = out.duplicated([*KEY_COLUMNS, "landmark"], keep="first")
+    if duplicated.any():
+        label = out.index[duplicated.to_numpy()][0]
+        row = out.loc[label]
+        raise LandmarkFileError(
+            f"{_where(source, label, csv_lines)}: landmark {row['landmark']!r} of "
+            f"{row['image']} ({row['side']} {row['view']}) is given twice"
+        )
+    per_set = out.groupby(list(KEY_COLUMNS), sort=False)[list(_SET_COLUMNS)].nunique(dropna=False)
+    conflicting = per_set[(per_set > 1).any(axis=1)]
+    if len(conflicting):
+        key = conflicting.index[0]
+        columns = [c for c in _SET_COLUMNS if conflicting.iloc[0][c] > 1]
+        raise LandmarkFileError(
+            f"{source}: {key[0]} ({key[1]} {key[2]}) has more than one value of "
+            f"{', '.join(columns)}; these belong to the landmark set, not to a point"
+        )
+    ordered = [*REQUIRED_COLUMNS, *(c for c in OPTIONAL_COLUMNS if c in out.columns)]
+    ordered += [c for c in out.columns if c not in ordered]
+    return out[ordered].reset_index(drop=True)
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise LandmarkFileError(f"{path}: cannot read as a landmark CSV: {exc}") from None
+    return validate_landmarks(table, source=str(path), csv_lines=True)
+
+
+def _read_json(path: Path) -> pd.DataFrame:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise LandmarkFileError(f"{path}: cannot read as landmark JSON: {exc}") from None
+    if not isinstance(document, dict) or document.get("format") != JSON_FORMAT:
+        raise LandmarkFileError(
+            f"{path}: not a canonical landmark JSON file (expected an object with "
+            f'"format": "{JSON_FORMAT}")'
+        )
+    rows = []
+    sets = document.get("landmark_sets")
+    if not isinstance(sets, list):
+        raise LandmarkFileError(f'{path}: "landmark_sets" must be a list')
+    for number, entry in enumerate(sets):
+        where = f"{path}, landmark_sets[{number}]"
+        if not isinstance(entry, dict) or not isinstance(entry.get("landmarks"), dict):
+            raise LandmarkFileError(f'{where}: expected an object with a "landmarks" object')
+        spacing = entry.get("spacing_mm") or (None, None)
+        if not isinstance(spacing, list | tuple) or len(spacing) != 2:
+            raise LandmarkFileError(f"{where}: spacing_mm must be [row_mm, col_mm] or null")
+        for name, xy in entry["landmarks"].items():
+            if not isinstance(xy, list | tuple) or len(xy) != 2:
+                raise LandmarkFileError(f"{where}: landmark {name!r} must be [x, y]")
+            rows.append({
+                "image": entry.get("image"),
+                "side": entry.get("side"),
+                "view": entry.get("view"),
+                "landmark": name,
+                "x": xy[0],
+                "y": xy[1],
+                "case": entry.get("case"),
+                "reader": entry.get("reader"),
+                "row_spacing_mm": spacing[0],
+                "col_spacing_mm": spacing[1],
+                "magnification": entry.get("magnification"),
+                "patient_orientation": entry.get("patient_orientation"),
+            })
+    table = pd.DataFrame(rows, columns=[*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS[:6]])
+    for column in ("x", "y"):
+        table[column] = table[column].map(lambda v: v if v is not None else math.nan)
+    return validate_landmarks(table, source=str(path))
+
+
+def read_landmarks(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a canonical landmark file (``.csv`` or ``.json``) into a checked table.
+
+    Parameters
+    ----------
+    path : path-like
+        A long CSV with the columns of :data:`REQUIRED_COLUMNS` (and any of
+        :data:`OPTIONAL_COLUMNS`), or a JSON file written by :func:`write_landmarks`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        See :func:`validate_landmarks`.
+
+    Raises
+    ------
+    LandmarkFileError
+        If the file is missing, unreadable or malformed; the message names the file
+        and, for a CSV, the line.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise LandmarkFileError(f"{path}: no such landmark file")
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        return _read_json(path)
+    if suffix in (".csv", ".txt"):
+        return _read_csv(path)
+    raise LandmarkFileError(f"{path}: unknown landmark file type {suffix!r}; expected .csv or .json")
+
+
+def _set_document(rows: pd.DataFrame) -> dict[str, Any]:
+    first = rows.iloc[0]
+    spacing = [first["row_spacing_mm"], first["col_spacing_mm"]]
+    document: dict[str, Any] = {
+        "image": first["image"],
+        "case": first["case"],
+        "side": first["side"],
+        "view": first["view"],
+        "reader": first["reader"],
+        "spacing_mm": None if np.isnan(spacing).any() else [float(v) for v in spacing],
+        "magnification": None if np.isnan(first["magnification"]) else first["magnification"],
+        "patient_orientation": first["patient_orientation"],
+        "landmarks": {n: [x, y] for n, x, y in zip(rows["landmark"], rows["x"], rows["y"])},
+    }
+    return document
+
+
+def write_landmarks(table: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write a landmark table as canonical CSV or JSON, chosen by the suffix.
+
+    The file is written atomically: to a temporary file in the same folder, then
+    renamed, so a crash never leaves half a file. Coordinates are written with
+    ``repr`` precision, so reading the file back gives the same floats.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A landmark table (it is validated first).
+    path : path-like
+        Ends in ``.csv`` or ``.json``.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+    path = Path(path)
+    table = validate_landmarks(table)
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        document = {
+            "format": JSON_FORMAT,
+            "version": _JSON_VERSION,
+            "landmark_sets": [
+                _set_document(rows) for _, rows in table.groupby(list(KEY_COLUMNS), sort=False)
+            ],
+        }
+        text = json.dumps(document, indent=1, allow_nan=False) + "\n"
+    elif suffix == ".csv":
+        text = table.to_csv(index=False, float_format=None, lineterminator="\n")
+    else:
+        raise LandmarkFileError(f"{path}: cannot write landmarks as {suffix!r}; use .csv or .json")
+    write_text_atomic(path, text)
+    return path
+
