@@ -14,8 +14,8 @@ Examples
 >>> table = landmark_table([
 ...     LandmarkSet("knee.dcm", "left", "LAT", {"tibial_plateau_anterior": (10.0, 20.0)}),
 ... ])
->>> table[["image", "case", "side", "view", "landmark", "x", "y"]].to_string(index=False)
-'   image case side view                landmark    x    y\\nknee.dcm knee left  LAT tibial_plateau_anterior 10.0 20.0'
+>>> table.loc[0, ["image", "case", "side", "view", "landmark", "x", "y"]].tolist()
+['knee.dcm', 'knee', 'left', 'LAT', 'tibial_plateau_anterior', 10.0, 20.0]
 """
 
 from __future__ import annotations
@@ -179,8 +179,20 @@ def landmark_table(sets: Iterable[LandmarkSet]) -> pd.DataFrame:
         magnification = s.magnification if s.magnification is not None else math.nan
         for name, (x, y) in s.points.items():
             rows.append(
-                (s.image, s.side, s.view, name, x, y, s.case, s.reader, row_mm, col_mm,
-                 magnification, s.patient_orientation)
+                (
+                    s.image,
+                    s.side,
+                    s.view,
+                    name,
+                    x,
+                    y,
+                    s.case,
+                    s.reader,
+                    row_mm,
+                    col_mm,
+                    magnification,
+                    s.patient_orientation,
+                )
             )
     columns = [*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS[:6]]
     return validate_landmarks(pd.DataFrame(rows, columns=columns), source="<landmark sets>")
@@ -201,7 +213,10 @@ def landmark_sets(table: pd.DataFrame) -> list[LandmarkSet]:
                 image=first["image"],
                 side=first["side"],
                 view=first["view"],
-                points={n: (x, y) for n, x, y in zip(rows["landmark"], rows["x"], rows["y"])},
+                points={
+                    n: (x, y)
+                    for n, x, y in zip(rows["landmark"], rows["x"], rows["y"], strict=True)
+                },
                 case=first["case"],
                 reader=first["reader"],
                 spacing_mm=None if np.isnan(spacing).any() else spacing,
@@ -292,9 +307,13 @@ def validate_landmarks(
             label = out.index[bad.to_numpy()][0]
             raise LandmarkFileError(
                 f"{_where(source, label, csv_lines)}: {column} is {table.loc[label, column]!r};"
-                + (" expected a finite number" if column in ("x", "y") else
-                   " expected a number in [0, 1]" if column == "confidence" else
-                   " expected a positive number or an empty cell")
+                + (
+                    " expected a finite number"
+                    if column in ("x", "y")
+                    else " expected a number in [0, 1]"
+                    if column == "confidence"
+                    else " expected a positive number or an empty cell"
+                )
             )
         out[column] = values
     if "case" not in out.columns:
@@ -361,20 +380,22 @@ def _read_json(path: Path) -> pd.DataFrame:
         for name, xy in entry["landmarks"].items():
             if not isinstance(xy, list | tuple) or len(xy) != 2:
                 raise LandmarkFileError(f"{where}: landmark {name!r} must be [x, y]")
-            rows.append({
-                "image": entry.get("image"),
-                "side": entry.get("side"),
-                "view": entry.get("view"),
-                "landmark": name,
-                "x": xy[0],
-                "y": xy[1],
-                "case": entry.get("case"),
-                "reader": entry.get("reader"),
-                "row_spacing_mm": spacing[0],
-                "col_spacing_mm": spacing[1],
-                "magnification": entry.get("magnification"),
-                "patient_orientation": entry.get("patient_orientation"),
-            })
+            rows.append(
+                {
+                    "image": entry.get("image"),
+                    "side": entry.get("side"),
+                    "view": entry.get("view"),
+                    "landmark": name,
+                    "x": xy[0],
+                    "y": xy[1],
+                    "case": entry.get("case"),
+                    "reader": entry.get("reader"),
+                    "row_spacing_mm": spacing[0],
+                    "col_spacing_mm": spacing[1],
+                    "magnification": entry.get("magnification"),
+                    "patient_orientation": entry.get("patient_orientation"),
+                }
+            )
     table = pd.DataFrame(rows, columns=[*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS[:6]])
     for column in ("x", "y"):
         table[column] = table[column].map(lambda v: v if v is not None else math.nan)
@@ -409,7 +430,9 @@ def read_landmarks(path: str | os.PathLike[str]) -> pd.DataFrame:
         return _read_json(path)
     if suffix in (".csv", ".txt"):
         return _read_csv(path)
-    raise LandmarkFileError(f"{path}: unknown landmark file type {suffix!r}; expected .csv or .json")
+    raise LandmarkFileError(
+        f"{path}: unknown landmark file type {suffix!r}; expected .csv or .json"
+    )
 
 
 def _set_document(rows: pd.DataFrame) -> dict[str, Any]:
@@ -424,7 +447,9 @@ def _set_document(rows: pd.DataFrame) -> dict[str, Any]:
         "spacing_mm": None if np.isnan(spacing).any() else [float(v) for v in spacing],
         "magnification": None if np.isnan(first["magnification"]) else first["magnification"],
         "patient_orientation": first["patient_orientation"],
-        "landmarks": {n: [x, y] for n, x, y in zip(rows["landmark"], rows["x"], rows["y"])},
+        "landmarks": {
+            n: [x, y] for n, x, y in zip(rows["landmark"], rows["x"], rows["y"], strict=True)
+        },
     }
     return document
 
@@ -466,4 +491,3 @@ def write_landmarks(table: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
         raise LandmarkFileError(f"{path}: cannot write landmarks as {suffix!r}; use .csv or .json")
     write_text_atomic(path, text)
     return path
-
