@@ -14,8 +14,9 @@ Examples
 >>> table = landmark_table([
 ...     LandmarkSet("knee.dcm", "left", "LAT", {"tibial_plateau_anterior": (10.0, 20.0)}),
 ... ])
->>> table.loc[0, ["image", "case", "side", "view", "landmark", "x", "y"]].tolist()
-['knee.dcm', 'knee', 'left', 'LAT', 'tibial_plateau_anterior', 10.0, 20.0]
+>>> print(table[["image", "case", "side", "view", "landmark", "x", "y"]].to_string(index=False))
+   image case side view                landmark    x    y
+knee.dcm knee left  LAT tibial_plateau_anterior 10.0 20.0
 """
 
 from __future__ import annotations
