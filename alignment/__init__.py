@@ -26,6 +26,15 @@ from alignment.landmarks import (
     validate_landmarks,
     write_landmarks,
 )
+from alignment.measures import (
+    MEASURES,
+    RESULT_COLUMNS,
+    Preset,
+    load_preset,
+    measure_catalogue,
+    measure_landmarks,
+    to_wide,
+)
 
 __all__ = [
     "AlignmentError",
@@ -34,12 +43,19 @@ __all__ = [
     "LandmarkError",
     "LandmarkFileError",
     "LandmarkSet",
+    "MEASURES",
+    "Preset",
+    "RESULT_COLUMNS",
     "PresetError",
     "UnknownLandmarkError",
     "__version__",
     "landmark_sets",
     "landmark_table",
+    "load_preset",
+    "measure_catalogue",
+    "measure_landmarks",
     "read_landmarks",
+    "to_wide",
     "validate_landmarks",
     "write_landmarks",
 ]

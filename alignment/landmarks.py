@@ -287,9 +287,10 @@ def validate_landmarks(
                 first = out.index[(out[column] == value).to_numpy()][0]
                 raise LandmarkFileError(f"{_where(source, first, csv_lines)}: {exc}") from None
         out[column] = out[column].map(mapping)
-    for (view, name), rows in out.groupby(["view", "landmark"], sort=False).groups.items():
+    pairs = out[["view", "landmark"]].drop_duplicates()
+    for label, view, name in zip(pairs.index, pairs["view"], pairs["landmark"], strict=True):
         if name not in LANDMARKS[view]:
-            check_landmark_name(name, view, where=_where(source, rows[0], csv_lines))
+            check_landmark_name(name, view, where=_where(source, label, csv_lines))
     for column in _FLOAT_COLUMNS:
         if column not in out.columns:
             if column != "confidence":
@@ -299,7 +300,7 @@ def validate_landmarks(
         given = out[column].notna() & (out[column].astype(str).str.strip() != "")
         bad = given & values.isna()
         if column in ("x", "y"):
-            bad = ~np.isfinite(values)
+            bad = ~values.between(-np.inf, np.inf, inclusive="neither")
         elif column == "confidence":
             bad |= (values < 0) | (values > 1)
         else:

@@ -1,0 +1,75 @@
+"""Measure every landmark set of one or more landmark files.
+
+Reads canonical landmark CSV/JSON (and every annotation format the toolkit imports),
+computes every measure of the spec, and writes the long results table (one row per
+image x side x view x measure) or, with --wide, one row per landmark set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import pandas as pd
+
+from alignment.atomic import write_text_atomic
+from alignment.cli import exitcodes
+from alignment.landmarks import read_landmarks, validate_landmarks
+from alignment.measures import measure_landmarks, to_wide
+from alignment.measures.presets import parse_override
+
+HELP = "measure landmark files: every angle, deviation and outlier flag"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("landmarks", nargs="+", metavar="LANDMARKS", help="landmark file(s)")
+    parser.add_argument(
+        "--out", metavar="RESULTS.csv", help="write the table here (default: standard output)"
+    )
+    parser.add_argument(
+        "--preset",
+        default="default",
+        metavar="NAME|FILE",
+        help="target preset: default, knee-society, or a TOML file (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="MEASURE.FIELD=VALUE",
+        help="override one target or tolerance, e.g. hka.tolerance=2 (repeatable)",
+    )
+    parser.add_argument(
+        "--orientation",
+        metavar="ROW\\COLUMN",
+        help="DICOM Patient Orientation of images whose landmarks give none, e.g. 'L\\F'",
+    )
+    parser.add_argument(
+        "--wide", action="store_true", help="one row per image x side x view, a column per measure"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    tables = [read_landmarks(path) for path in args.landmarks]
+    table = tables[0] if len(tables) == 1 else validate_landmarks(pd.concat(tables))
+    overrides: dict[str, dict[str, float]] = {}
+    for text in args.overrides:
+        for measure, fields in parse_override(text).items():
+            overrides.setdefault(measure, {}).update(fields)
+    results = measure_landmarks(
+        table, preset=args.preset, overrides=overrides, orientation=args.orientation
+    )
+    output = to_wide(results) if args.wide else results
+    text = output.to_csv(index=False, lineterminator="\n")
+    if args.out in (None, "-"):
+        sys.stdout.write(text)
+    else:
+        write_text_atomic(args.out, text)
+        missing = int((results["status"] != "ok").sum())
+        print(
+            f"{results.groupby(['image', 'side', 'view', 'reader']).ngroups} landmark sets, "
+            f"{len(results)} measures ({missing} missing) -> {args.out}",
+            file=sys.stderr,
+        )
+    return exitcodes.OK
