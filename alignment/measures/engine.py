@@ -334,7 +334,9 @@ def _measure_view(view: View, table: pd.DataFrame, leg: NDArray[np.integer]) -> 
             flags.append(_flags(legs, measure, ok))
     return {
         "leg": np.repeat(legs_here, len(measures)),
-        "measure": np.tile(np.array([m.name for m in measures], dtype=object), n),
+        "measure": np.tile(
+            pd.Index(list(MEASURES)).get_indexer(pd.Index([m.name for m in measures])), n
+        ),
         "value": np.stack(values, axis=1).ravel(),
         "reason": np.stack(reasons, axis=1).ravel(),
         "flags": np.stack(flags, axis=1).ravel(),
@@ -423,8 +425,8 @@ def measure_landmarks(
         table = read_landmarks(table_or_path)
     targets = load_preset(preset, overrides=overrides)
     if orientation is not None:
-        given = table["patient_orientation"] == ""
-        table.loc[given, "patient_orientation"] = orientation
+        given = table["patient_orientation"].astype(object)
+        table["patient_orientation"] = given.where(given != "", orientation)
     leg = table.groupby(list(KEY_COLUMNS), sort=False).ngroup().to_numpy()
     parts = []
     for view in VIEWS:
@@ -437,46 +439,54 @@ def measure_landmarks(
     order = np.argsort(joined["leg"], kind="stable")
     joined = {k: v[order] for k, v in joined.items()}
     _, first_of_leg = np.unique(leg, return_index=True)
-    sets = table.iloc[first_of_leg[joined["leg"]]]
-    measure = joined["measure"]
-    names = pd.Index(list(MEASURES))
-    code = names.get_indexer(pd.Index(measure))
-    catalogue = [MEASURES[m] for m in names]
-    target = np.array([targets.targets[m].target if m in targets.targets else np.nan
-                       for m in names])[code]  # fmt: skip
-    tolerance = np.array([targets.targets[m].tolerance if m in targets.targets else np.nan
-                          for m in names])[code]  # fmt: skip
+    set_rows = first_of_leg[joined["leg"]]
+    code = joined["measure"]
+    catalogue = list(MEASURES.values())
+    preset_targets = [targets.targets.get(m.name) for m in catalogue]
+    target = np.array([t.target if t else np.nan for t in preset_targets])[code]
+    tolerance = np.array([t.tolerance if t else np.nan for t in preset_targets])[code]
     value = joined["value"]
     deviation = value - target
-    labels = np.array([""] + [label for m in catalogue for label in m.labels], dtype=object)
-    label_offset = np.cumsum([0] + [len(m.labels) for m in catalogue])[code]
-    has_label = np.array([bool(m.labels) for m in catalogue])[code] & ~np.isnan(value)
-    label_index = np.where(has_label, label_offset + np.nan_to_num(value).astype(int), 0)
     ok = joined["reason"] == ""
-    results = pd.DataFrame(
-        {
-            "image": sets["image"].to_numpy(),
-            "case": sets["case"].to_numpy(),
-            "reader": sets["reader"].to_numpy(),
-            "side": sets["side"].to_numpy(),
-            "view": sets["view"].to_numpy(),
-            "measure": measure,
-            "value": value,
-            "unit": np.array([m.unit for m in catalogue], dtype=object)[code],
-            "target": target,
-            "tolerance": tolerance,
-            "deviation": deviation,
-            "abs_deviation": np.abs(deviation),
-            "outlier": _outlier(np.abs(deviation), tolerance),
-            "label": labels[label_index],
-            "status": np.where(ok, "ok", "missing"),
-            "reason": joined["reason"],
-            "flags": joined["flags"],
-            "preset": targets.name,
-            "preset_hash": targets.hash,
-        }
+    columns: dict[str, Any] = {c: table[c].array.take(set_rows) for c in RESULT_COLUMNS[:5]}
+    columns |= {
+        "measure": _coded(code, [m.name for m in catalogue]),
+        "value": value,
+        "unit": _coded(code, [m.unit for m in catalogue]),
+        "target": target,
+        "tolerance": tolerance,
+        "deviation": deviation,
+        "abs_deviation": np.abs(deviation),
+        "outlier": _outlier(np.abs(deviation), tolerance),
+        "label": _labels(code, value, catalogue),
+        "status": _coded(np.where(ok, 0, 1), ["ok", "missing"]),
+        "reason": _categorical(joined["reason"]),
+        "flags": _categorical(joined["flags"]),
+        "preset": _coded(np.zeros(len(code), dtype=int), [targets.name]),
+        "preset_hash": _coded(np.zeros(len(code), dtype=int), [targets.hash]),
+    }
+    return pd.DataFrame(columns)
+
+
+def _categorical(values: NDArray[Any]) -> pd.Categorical:
+    """A categorical of `values`, categories in sorted order (factorised once, fast)."""
+    codes, uniques = pd.factorize(values)
+    return pd.Categorical.from_codes(codes, categories=pd.Index(uniques)).reorder_categories(
+        sorted(uniques)
     )
-    return results
+
+
+def _coded(codes: NDArray[Any], names: list[str]) -> pd.Categorical:
+    """``names[codes]`` as a categorical, without building the strings row by row."""
+    return _categorical(np.asarray(names, dtype=object))[codes]
+
+
+def _labels(code: NDArray[Any], value: FloatArray, catalogue: list[Measure]) -> pd.Categorical:
+    """The label of each classification row (its type number's name), '' elsewhere."""
+    names = [""] + [label for m in catalogue for label in m.labels]
+    offset = np.cumsum([1] + [len(m.labels) for m in catalogue])[code]
+    labelled = np.array([bool(m.labels) for m in catalogue])[code] & ~np.isnan(value)
+    return _coded(np.where(labelled, offset + np.nan_to_num(value).astype(int) - 1, 0), names)
 
 
 def to_wide(results: pd.DataFrame) -> pd.DataFrame:
