@@ -11,11 +11,15 @@ from __future__ import annotations
 
 __all__ = [
     "AlignmentError",
+    "BatchError",
     "AnnotationError",
     "ImageReadError",
+    "ImageTooLargeError",
     "LandmarkError",
     "LandmarkFileError",
+    "PhantomError",
     "PresetError",
+    "StatsError",
     "UnknownLandmarkError",
 ]
 
@@ -63,3 +67,24 @@ class PresetError(AlignmentError, ValueError):
 
 class ImageReadError(AlignmentError, OSError):
     """A radiograph cannot be read: missing, corrupt, unsupported or too large."""
+
+
+class StatsError(AlignmentError, ValueError):
+    """A table given to :mod:`alignment.stats` cannot be analysed as asked.
+
+    Raised for a missing column, an unknown option value, or a design the analysis
+    cannot take (for example three groups where two are compared).
+    """
+
+
+class ImageTooLargeError(ImageReadError):
+    """A radiograph declares more pixels than the configured limit; nothing was allocated."""
+
+
+class PhantomError(AlignmentError, ValueError):
+    """Parameters of a synthetic radiograph (:mod:`alignment.phantom`) are out of range."""
+
+
+class BatchError(AlignmentError, OSError):
+    """A batch cannot run: the input folder is missing, or the output folder is locked
+    by another run or cannot be written."""

@@ -24,8 +24,8 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path, PurePath
 from types import MappingProxyType
 from typing import Any
@@ -86,7 +86,7 @@ JSON_FORMAT = "alignment-landmarks"
 
 _JSON_VERSION = 1
 _FLOAT_COLUMNS = ("x", "y", "row_spacing_mm", "col_spacing_mm", "magnification", "confidence")
-_TEXT_DEFAULTS = {"reader": "", "patient_orientation": ""}
+_TEXT_DEFAULTS = ("reader", "patient_orientation")  # default: ""
 _SET_COLUMNS = ("case", "row_spacing_mm", "col_spacing_mm", "magnification", "patient_orientation")
 
 
@@ -135,7 +135,10 @@ class LandmarkSet:
     spacing_mm: tuple[float, float] | None = None
     magnification: float | None = None
     patient_orientation: str = ""
-    _frozen_points: Any = field(default=None, init=False, repr=False, compare=False)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The read-only view of `points` does not pickle; rebuild from a plain dict.
+        return (_rebuild_landmark_set, (self.__dict__ | {"points": dict(self.points)},))
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -159,6 +162,10 @@ class LandmarkSet:
             set_(self, "spacing_mm", spacing)
         if self.magnification is not None and not self.magnification > 0:
             raise LandmarkError(f"{where}: magnification must be positive")
+
+
+def _rebuild_landmark_set(fields: dict[str, Any]) -> LandmarkSet:
+    return LandmarkSet(**fields)
 
 
 def landmark_table(sets: Iterable[LandmarkSet]) -> pd.DataFrame:
@@ -228,6 +235,50 @@ def landmark_sets(table: pd.DataFrame) -> list[LandmarkSet]:
     return sets
 
 
+def _required_text(value: str) -> str:
+    if not value:
+        raise LandmarkError("empty")
+    return value
+
+
+_TEXT_COLUMNS: dict[str, Callable[[str], str]] = {
+    "image": _required_text,
+    "side": normalise_side,
+    "view": normalise_view,
+    "landmark": _required_text,
+}
+
+
+def _recode(
+    column: pd.Series,
+    normalise: Callable[[str], str],
+    labels: pd.Index,
+    name: str,
+    source: str,
+    csv_lines: bool,
+) -> pd.Categorical:
+    """Strip and normalise a text column once per distinct value; return it categorical.
+
+    Missing cells count as ``""``. A value that `normalise` rejects raises
+    :class:`LandmarkFileError` naming the first row that holds it.
+    """
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    if (codes < 0).any():
+        uniques = uniques.append(pd.Index([""])) if len(uniques) else pd.Index([""])
+        codes = np.where(codes < 0, len(uniques) - 1, codes)
+    normalised = []
+    for position, value in enumerate(uniques):
+        try:
+            normalised.append(normalise(str(value).strip()))
+        except LandmarkError as exc:
+            label = labels[np.flatnonzero(codes == position)[0]]
+            detail = f"empty {name!r}" if str(exc) == "empty" else str(exc)
+            raise LandmarkFileError(f"{_where(source, label, csv_lines)}: {detail}") from None
+    final_codes, categories = pd.factorize(pd.Index(normalised, dtype=object))
+    recoded = pd.Categorical.from_codes(final_codes[codes], categories=categories)
+    return recoded.reorder_categories(sorted(categories))
+
+
 def _where(source: str, label: Any, csv_lines: bool) -> str:
     return f"{source}, line {label + 2}" if csv_lines else f"{source}, row {label}"
 
@@ -272,21 +323,9 @@ def validate_landmarks(
             f"{', '.join(REQUIRED_COLUMNS)}"
         )
     out = table.copy()
-    for column in ("image", "side", "view", "landmark"):
-        bad = out[column].isna() | (out[column].astype(str).str.strip() == "")
-        if bad.any():
-            where = _where(source, out.index[bad.to_numpy()][0], csv_lines)
-            raise LandmarkFileError(f"{where}: empty {column!r}")
-        out[column] = out[column].astype(str).str.strip()
-    for column, normalise in (("side", normalise_side), ("view", normalise_view)):
-        mapping = {}
-        for value in out[column].unique():
-            try:
-                mapping[value] = normalise(value)
-            except LandmarkError as exc:
-                first = out.index[(out[column] == value).to_numpy()][0]
-                raise LandmarkFileError(f"{_where(source, first, csv_lines)}: {exc}") from None
-        out[column] = out[column].map(mapping)
+    labels = out.index
+    for column, normalise in _TEXT_COLUMNS.items():
+        out[column] = _recode(out[column], normalise, labels, column, source, csv_lines)
     pairs = out[["view", "landmark"]].drop_duplicates()
     for label, view, name in zip(pairs.index, pairs["view"], pairs["landmark"], strict=True):
         if name not in LANDMARKS[view]:
@@ -297,37 +336,33 @@ def validate_landmarks(
                 out[column] = math.nan
             continue
         values = pd.to_numeric(out[column], errors="coerce").astype(float)
-        given = out[column].notna() & (out[column].astype(str).str.strip() != "")
-        bad = given & values.isna()
         if column in ("x", "y"):
             bad = ~values.between(-np.inf, np.inf, inclusive="neither")
-        elif column == "confidence":
-            bad |= (values < 0) | (values > 1)
+            expected = "a finite number"
         else:
-            bad |= np.isinf(values) | (values <= 0)
+            bad = (out[column].notna() & values.isna()) | np.isinf(values)
+            if column == "confidence":
+                bad |= (values < 0) | (values > 1)
+                expected = "a number in [0, 1]"
+            else:
+                bad |= values <= 0
+                expected = "a positive number or an empty cell"
         if bad.any():
-            label = out.index[bad.to_numpy()][0]
+            label = labels[bad.to_numpy()][0]
             raise LandmarkFileError(
-                f"{_where(source, label, csv_lines)}: {column} is {table.loc[label, column]!r};"
-                + (
-                    " expected a finite number"
-                    if column in ("x", "y")
-                    else " expected a number in [0, 1]"
-                    if column == "confidence"
-                    else " expected a positive number or an empty cell"
-                )
+                f"{_where(source, label, csv_lines)}: {column} is "
+                f"{table.loc[label, column]!r}; expected {expected}"
             )
         out[column] = values
-    if "case" not in out.columns:
-        out["case"] = np.nan
-    case_missing = out["case"].isna() | (out["case"].astype(str).str.strip() == "")
-    out["case"] = out["case"].astype(object)
-    out.loc[case_missing, "case"] = [PurePath(i).stem for i in out.loc[case_missing, "image"]]
-    out["case"] = out["case"].astype(str)
-    for column, default in _TEXT_DEFAULTS.items():
-        if column not in out.columns:
-            out[column] = default
-        out[column] = out[column].fillna(default).astype(str)
+    given_case = out["case"] if "case" in out.columns else pd.Series(np.nan, index=labels)
+    case = _recode(given_case, str.strip, labels, "case", source, csv_lines)
+    stems = np.array([PurePath(i).stem for i in out["image"].cat.categories], dtype=object)
+    given = np.asarray(case.astype(object), dtype=object)
+    fallback = stems[out["image"].cat.codes.to_numpy()]
+    out["case"] = pd.Categorical(np.where(given == "", fallback, given))
+    for column in _TEXT_DEFAULTS:
+        values = out[column] if column in out.columns else pd.Series(np.nan, index=labels)
+        out[column] = _recode(values, str.strip, labels, column, source, csv_lines)
     duplicated = out.duplicated([*KEY_COLUMNS, "landmark"], keep="first")
     if duplicated.any():
         label = out.index[duplicated.to_numpy()][0]
@@ -404,14 +439,33 @@ def _read_json(path: Path) -> pd.DataFrame:
     return validate_landmarks(table, source=str(path))
 
 
-def read_landmarks(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read a canonical landmark file (``.csv`` or ``.json``) into a checked table.
+def read_landmarks(
+    path: str | os.PathLike[str],
+    *,
+    name_map: Any = None,
+    image: Any = None,
+    side: str | None = None,
+    view: str | None = None,
+    reader: str = "",
+    unknown: str = "error",
+    format: str | None = None,
+) -> pd.DataFrame:
+    """Read a landmark file, canonical or from another tool, into a checked table.
+
+    Canonical files are a long CSV (``.csv`` or ``.txt``) or a JSON file written by
+    :func:`write_landmarks`. Any other annotation file that
+    :func:`alignment.annotations.detect_format` recognises (3D Slicer ``.mrk.json``,
+    LabelMe / X-AnyLabeling and COCO keypoints ``.json``, CVAT ``.xml``, ImageJ
+    ``.roi``/``.zip``, BoneFinder ``.pts``) is read by its importer, which maps its
+    labels through a name map and its coordinates to the spec's convention.
 
     Parameters
     ----------
     path : path-like
-        A long CSV with the columns of :data:`REQUIRED_COLUMNS` (and any of
-        :data:`OPTIONAL_COLUMNS`), or a JSON file written by :func:`write_landmarks`.
+        The file.
+    name_map, image, side, view, reader, unknown, format : optional
+        Passed to the importer of a foreign file (see
+        :func:`alignment.annotations.read_annotations`); canonical files ignore them.
 
     Returns
     -------
@@ -422,18 +476,35 @@ def read_landmarks(path: str | os.PathLike[str]) -> pd.DataFrame:
     ------
     LandmarkFileError
         If the file is missing, unreadable or malformed; the message names the file
-        and, for a CSV, the line.
+        and, for a CSV, the line. Foreign files raise its subclass
+        :class:`~alignment.errors.AnnotationError`.
     """
     path = Path(path)
     if not path.is_file():
         raise LandmarkFileError(f"{path}: no such landmark file")
     suffix = path.suffix.lower()
-    if suffix == ".json":
-        return _read_json(path)
-    if suffix in (".csv", ".txt"):
+    if suffix in (".csv", ".txt") and format is None:
         return _read_csv(path)
-    raise LandmarkFileError(
-        f"{path}: unknown landmark file type {suffix!r}; expected .csv or .json"
+    import alignment.annotations as foreign  # lazily: it imports this module
+
+    if format is None:
+        format = foreign.detect_format(path)
+    if format is None and suffix == ".json":
+        return _read_json(path)
+    if format is None:
+        raise LandmarkFileError(
+            f"{path}: unknown landmark file type {suffix!r}; expected .csv or .json (canonical),"
+            " .mrk.json, LabelMe or COCO .json, CVAT .xml, ImageJ .roi/.zip or .pts"
+        )
+    return foreign.read_annotations(
+        path,
+        format=format,
+        name_map=name_map,
+        image=image,
+        side=side,
+        view=view,
+        reader=reader,
+        unknown=unknown,
     )
 
 
