@@ -1,0 +1,85 @@
+"""Reliability of the measurements: ICC, SEM, MDC95 and Bland-Altman limits.
+
+Reads either a landmark file (columns image,side,view,landmark,x,y and reader), which
+is measured first, or a long results table with a reader column. Readers (and the
+automatic detection, as one more reader) are compared on the same images: the ICC in
+all six Shrout-Fleiss forms with CIs, the standard error of measurement, the minimal
+detectable change, and Bland-Altman bias and 95% limits of agreement with CIs. With
+--session, each reader's repeated sessions give intra-observer reliability.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import pandas as pd
+
+from alignment.cli import exitcodes
+from alignment.errors import StatsError
+from alignment.stats import read_table, reliability, write_table
+from alignment.stats.tables import FORMATS
+
+HELP = "inter- and intra-observer reliability: ICC, SEM, MDC95, Bland-Altman"
+
+_LANDMARK_COLUMNS = {"image", "side", "view", "landmark", "x", "y"}
+_RESULTS_COLUMNS = {"measure", "value", "status"}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Attach the options of ``alignment reliability`` to `parser`."""
+    parser.add_argument(
+        "table", metavar="LANDMARKS_OR_RESULTS.csv", help="landmark file or results table"
+    )
+    parser.add_argument("--out", required=True, metavar="RELIABILITY.csv", help="output file")
+    parser.add_argument("--rater", default="reader", help="rater column (default: %(default)s)")
+    parser.add_argument("--session", metavar="COLUMN", help="session column (intra-observer)")
+    parser.add_argument("--reference", metavar="READER", help="Bland-Altman against this reader")
+    parser.add_argument("--measures", metavar="M1,M2", help="measures (default: all)")
+    parser.add_argument("--preset", default="default", help="target preset for a landmark file")
+    parser.add_argument("--confidence", type=float, default=0.95, help="default: %(default)s")
+    parser.add_argument("--format", choices=FORMATS, help="default: from --out's suffix")
+    parser.add_argument("--decimals", type=int, default=3, help="decimals in md/tex/html")
+
+
+def _results(path: str, preset: str, session: str | None) -> pd.DataFrame:
+    """The results table in `path`, measuring it first if it holds landmarks."""
+    table = read_table(path)
+    columns = set(map(str, table.columns))
+    if columns >= _LANDMARK_COLUMNS:
+        from alignment import measure_landmarks
+
+        if session is None or session not in columns:
+            return measure_landmarks(path, preset=preset)
+        # One measurement per session, tagged, so that sessions stay apart.
+        parts = []
+        for name, rows in table.groupby(session, sort=True, dropna=False):
+            measured = measure_landmarks(rows.drop(columns=[session]), preset=preset)
+            parts.append(measured.assign(**{session: "" if pd.isna(name) else str(name)}))
+        return pd.concat(parts, ignore_index=True)
+    if columns >= _RESULTS_COLUMNS:
+        return table
+    raise StatsError(
+        f"{path}: neither a landmark file (columns {', '.join(sorted(_LANDMARK_COLUMNS))}) "
+        f"nor a results table (columns {', '.join(sorted(_RESULTS_COLUMNS))}); "
+        f"found {', '.join(sorted(columns))}"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``alignment reliability``."""
+    measures = None if args.measures is None else [m.strip() for m in args.measures.split(",")]
+    table = reliability(
+        _results(args.table, args.preset, args.session),
+        measures=measures,
+        rater=args.rater,
+        session=args.session,
+        reference=args.reference,
+        confidence=args.confidence,
+    )
+    chosen = write_table(table, args.out, format=args.format, decimals=args.decimals)
+    scopes = ", ".join(dict.fromkeys(table["scope"]))
+    print(
+        f"reliability of {table['measure'].nunique()} measure(s) ({scopes}); "
+        f"wrote {args.out} ({chosen})"
+    )
+    return exitcodes.OK

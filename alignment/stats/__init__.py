@@ -1,0 +1,93 @@
+"""Statistics on the long results table: groups, outliers, equivalence, reliability.
+
+Every function takes a long-format table plus column names and returns a tidy
+DataFrame whose columns its docstring lists, in one vocabulary across the module
+(``n1``, ``mean1``, ``sd1``, ``mean_diff``, ``ci_low``, ``ci_high``, ``statistic``,
+``df``, ``p_value``, ``notes`` ...). Test statistics come from scipy and statsmodels;
+every warning they raise is recorded in the ``notes`` of the row it concerns. See
+``docs/stats.md`` for the choices made where the methods leave room.
+
+Modules: :mod:`~alignment.stats.groups` (:func:`compare_groups`),
+:mod:`~alignment.stats.outliers`, :mod:`~alignment.stats.equivalence` (TOST),
+:mod:`~alignment.stats.followup` (clinical scores over time),
+:mod:`~alignment.stats.reliability` (ICC, SEM, MDC95, Bland-Altman),
+:mod:`~alignment.stats.summary` (published tables) and
+:mod:`~alignment.stats.tables` (CSV, Markdown, LaTeX, HTML).
+"""
+
+from __future__ import annotations
+
+from alignment.stats.equivalence import (
+    EQUIVALENCE_COLUMNS,
+    equivalence_test,
+    margin_bounds,
+    tost,
+)
+from alignment.stats.followup import (
+    FOLLOWUP_COLUMNS,
+    between_groups_by_time,
+    change_from_baseline,
+    followup_analysis,
+    followup_model,
+)
+from alignment.stats.groups import COMPARE_COLUMNS, adjust_p_values, compare_groups
+from alignment.stats.outliers import OUTLIER_COLUMNS, outlier_rates
+from alignment.stats.reliability import (
+    BLAND_ALTMAN_COLUMNS,
+    ICC_COLUMNS,
+    RELIABILITY_COLUMNS,
+    bland_altman,
+    icc,
+    reliability,
+)
+from alignment.stats.summary import (
+    SUMMARY_COLUMNS,
+    grim_consistent,
+    parse_reported_p,
+    summary_ttests,
+)
+from alignment.stats.tables import (
+    FORMATS,
+    format_mean_sd,
+    format_p,
+    publication_table,
+    read_table,
+    render_table,
+    table_format,
+    write_table,
+)
+
+__all__ = [
+    "BLAND_ALTMAN_COLUMNS",
+    "COMPARE_COLUMNS",
+    "EQUIVALENCE_COLUMNS",
+    "FOLLOWUP_COLUMNS",
+    "FORMATS",
+    "ICC_COLUMNS",
+    "OUTLIER_COLUMNS",
+    "RELIABILITY_COLUMNS",
+    "SUMMARY_COLUMNS",
+    "adjust_p_values",
+    "between_groups_by_time",
+    "bland_altman",
+    "change_from_baseline",
+    "compare_groups",
+    "equivalence_test",
+    "followup_analysis",
+    "followup_model",
+    "format_mean_sd",
+    "format_p",
+    "grim_consistent",
+    "icc",
+    "margin_bounds",
+    "outlier_rates",
+    "parse_reported_p",
+    "publication_table",
+    "read_table",
+    "reliability",
+    "render_table",
+    "summary_ttests",
+    "table_format",
+    "tost",
+    "write_table",
+]

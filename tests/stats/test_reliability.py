@@ -1,0 +1,177 @@
+"""ICC against Shrout & Fleiss (1979) and numpy; Bland-Altman against its formulas."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from alignment.errors import StatsError
+from alignment.stats import ICC_COLUMNS, RELIABILITY_COLUMNS, bland_altman, icc, reliability
+from tests.stats.conftest import make_results
+
+REL = 1e-9
+
+# Shrout & Fleiss (1979), Table 4: the six ICCs of their Table 2 data, to two decimals.
+PUBLISHED_ICC = {
+    "ICC(1,1)": 0.17,
+    "ICC(2,1)": 0.29,
+    "ICC(3,1)": 0.71,
+    "ICC(1,k)": 0.44,
+    "ICC(2,k)": 0.62,
+    "ICC(3,k)": 0.91,
+}
+# 95% confidence limits of the same data as printed by R's psych::ICC (Revelle), which
+# implements the Shrout & Fleiss / McGraw & Wong intervals independently of this code.
+PUBLISHED_CI = {
+    "ICC(1,1)": (-0.13, 0.72),
+    "ICC(2,1)": (0.019, 0.76),
+    "ICC(3,1)": (0.34, 0.95),
+    "ICC(1,k)": (-0.88, 0.91),
+    "ICC(2,k)": (0.071, 0.93),
+    "ICC(3,k)": (0.68, 0.99),
+}
+
+
+def test_shrout_fleiss_published_values(shrout_fleiss):
+    table = icc(shrout_fleiss)
+    assert list(table.columns) == list(ICC_COLUMNS)
+    table = table.set_index("shrout_fleiss")
+    for form, value in PUBLISHED_ICC.items():
+        assert round(table.loc[form, "estimate"], 2) == value
+        low, high = PUBLISHED_CI[form]
+        assert table.loc[form, "ci_low"] == pytest.approx(low, abs=0.006)
+        assert table.loc[form, "ci_high"] == pytest.approx(high, abs=0.006)
+    # Their mean squares: BMS 11.24, WMS 6.26, JMS 32.49, EMS 1.02 -> F = BMS/EMS, BMS/WMS
+    assert table.loc["ICC(3,1)", "statistic"] == pytest.approx(11.24 / 1.02, rel=2e-3)
+    assert table.loc["ICC(1,1)", "statistic"] == pytest.approx(11.24 / 6.26, rel=2e-3)
+    assert table.loc["ICC(3,1)", "sem"] == pytest.approx(math.sqrt(1.02), rel=2e-3)
+    assert (table["n_targets"] == 6).all() and (table["n_raters"] == 4).all()
+
+
+def _numpy_icc(wide: np.ndarray) -> dict[str, float]:
+    """Textbook mean squares straight from the matrix, as an independent computation."""
+    n, k = wide.shape
+    grand = wide.mean()
+    ss_rows = k * ((wide.mean(axis=1) - grand) ** 2).sum()
+    ss_cols = n * ((wide.mean(axis=0) - grand) ** 2).sum()
+    ss_total = ((wide - grand) ** 2).sum()
+    ss_error = ss_total - ss_rows - ss_cols
+    msr, msc = ss_rows / (n - 1), ss_cols / (k - 1)
+    mse = ss_error / ((n - 1) * (k - 1))
+    msw = (ss_cols + ss_error) / (n * (k - 1))
+    return {
+        "ICC1": (msr - msw) / (msr + (k - 1) * msw),
+        "ICC2": (msr - mse) / (msr + (k - 1) * mse + k * (msc - mse) / n),
+        "ICC3": (msr - mse) / (msr + (k - 1) * mse),
+        "ICC1k": (msr - msw) / msr,
+        "ICC2k": (msr - mse) / (msr + (msc - mse) / n),
+        "ICC3k": (msr - mse) / msr,
+        "F3": msr / mse,
+        "p3": stats.f.sf(msr / mse, n - 1, (n - 1) * (k - 1)),
+        "sem": math.sqrt(mse),
+    }
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_icc_agrees_with_an_independent_computation(seed):
+    rng = np.random.default_rng(seed)
+    wide = rng.normal(0, 3, (25, 1)) + rng.normal(0, 1, (1, 3)) + rng.normal(0, 1, (25, 3))
+    data = pd.DataFrame(
+        [(t, f"R{j}", wide[t, j]) for t in range(25) for j in range(3)],
+        columns=["image", "reader", "hka"],
+    )
+    table = icc(data, target="image", rater="reader", rating="hka").set_index("type")
+    expected = _numpy_icc(wide)
+    for kind in ("ICC1", "ICC2", "ICC3", "ICC1k", "ICC2k", "ICC3k"):
+        assert table.loc[kind, "estimate"] == pytest.approx(expected[kind], rel=REL)
+    assert table.loc["ICC3", "statistic"] == pytest.approx(expected["F3"], rel=REL)
+    assert table.loc["ICC2", "p_value"] == pytest.approx(expected["p3"], rel=1e-7)
+    assert table.loc["ICC2", "mdc95"] == pytest.approx(
+        1.959963984540054 * math.sqrt(2) * expected["sem"], rel=REL
+    )
+    for kind in table.index:
+        assert table.loc[kind, "ci_low"] < table.loc[kind, "estimate"] < table.loc[kind, "ci_high"]
+
+
+def test_incomplete_targets_are_left_out_and_duplicates_refused(shrout_fleiss):
+    extra = pd.concat(
+        [shrout_fleiss, pd.DataFrame({"target": [7], "rater": ["judge1"], "rating": [5]})]
+    )
+    table = icc(extra)
+    assert (table["n_targets"] == 6).all()
+    assert "1 target(s) not rated by every rater were left out" in table["notes"].iloc[0]
+    with pytest.raises(StatsError, match="rated target '1' more than once"):
+        icc(pd.concat([shrout_fleiss, shrout_fleiss.head(1)]))
+    with pytest.raises(StatsError, match="needs two or more raters"):
+        icc(shrout_fleiss[shrout_fleiss["rater"] == "judge1"])
+
+
+def test_bland_altman_against_its_formulas():
+    rng = np.random.default_rng(5)
+    truth = rng.normal(180, 3, 30)
+    a, b = truth + rng.normal(0.3, 0.5, 30), truth + rng.normal(0, 0.5, 30)
+    data = pd.DataFrame(
+        {
+            "target": np.r_[np.arange(30), np.arange(30)],
+            "rater": ["A"] * 30 + ["B"] * 30,
+            "rating": np.r_[a, b],
+        }
+    )
+    table = bland_altman(data).set_index("type")
+    diff = a - b
+    n, mean, sd = 30, diff.mean(), diff.std(ddof=1)
+    z = stats.norm.ppf(0.975)
+    assert table.loc["bias", "estimate"] == pytest.approx(mean, rel=REL)
+    assert table.loc["sd_diff", "estimate"] == pytest.approx(sd, rel=REL)
+    assert table.loc["loa_low", "estimate"] == pytest.approx(mean - z * sd, rel=REL)
+    t = stats.t.ppf(0.975, n - 1)
+    assert table.loc["bias", "ci_low"] == pytest.approx(mean - t * sd / math.sqrt(n), rel=REL)
+    assert table.loc["bias", "p_value"] == pytest.approx(stats.ttest_rel(a, b).pvalue, rel=REL)
+    se = sd * math.sqrt(1 / n + z**2 / (2 * (n - 1)))
+    assert table.loc["loa_high", "ci_high"] == pytest.approx(mean + z * sd + t * se, rel=REL)
+
+
+def test_reference_rater_pairs():
+    data = pd.DataFrame(
+        {
+            "target": list(range(5)) * 3,
+            "rater": ["A"] * 5 + ["B"] * 5 + ["auto"] * 5,
+            "rating": np.arange(15.0) % 5 + np.repeat([0.0, 0.2, 0.1], 5),
+        }
+    )
+    pairs = bland_altman(data, reference="auto")[["rater1", "rater2"]].drop_duplicates()
+    assert pairs.values.tolist() == [["A", "auto"], ["B", "auto"]]
+    every = bland_altman(data)[["rater1", "rater2"]].drop_duplicates()
+    assert len(every) == 3
+    with pytest.raises(StatsError, match="reference rater 'nobody' not found"):
+        bland_altman(data, reference="nobody")
+
+
+def test_reliability_of_a_results_table_inter_and_intra():
+    results, _ = make_results(readers=("R1", "R2", "auto"), reader_noise=0.4, missing=0.02)
+    table = reliability(results, reference="auto")
+    assert list(table.columns) == list(RELIABILITY_COLUMNS)
+    assert set(table["scope"]) == {"inter"}
+    assert "cpak" not in set(table["measure"])
+    hka = table[(table["measure"] == "hka") & (table["analysis"] == "icc")]
+    assert len(hka) == 6 and hka["estimate"].between(0.5, 1.0).all()
+    ba = table[(table["measure"] == "hka") & (table["analysis"] == "bland_altman")]
+    assert set(zip(ba["rater1"], ba["rater2"], strict=True)) == {("R1", "auto"), ("R2", "auto")}
+
+    first, _ = make_results(seed=3, readers=("R1",), reader_noise=0.4, missing=0.0)
+    second = first.copy()
+    second["value"] = second["value"] + np.random.default_rng(9).normal(0, 0.3, len(second))
+    sessions = pd.concat([first.assign(session="1"), second.assign(session="2")])
+    intra = reliability(sessions, session="session", measures=["hka", "lfc"])
+    assert set(intra["scope"]) == {"intra:R1"}
+    assert set(intra["measure"]) == {"hka", "lfc"}
+
+
+def test_reliability_needs_two_raters():
+    results, _ = make_results()
+    with pytest.raises(StatsError, match="no measure has two or more raters"):
+        reliability(results)
