@@ -305,3 +305,10 @@ def test_empty_table_gives_empty_results():
     empty = pd.DataFrame(columns=["image", "side", "view", "landmark", "x", "y"])
     results = measure_landmarks(empty)
     assert list(results.columns) == list(RESULT_COLUMNS) and results.empty
+
+
+def test_mixed_views_in_one_table():
+    knee = _lat_knee(theta_cF=-3.0, theta_aF=90.0, theta_cT=5.0, theta_aT=90.0)
+    results = measured(ap_leg(), knee)
+    assert results.groupby("view", observed=True).size().to_dict() == {"AP": 17, "LAT": 4}
+    assert_matches(values(results[results["view"] == "LAT"]), {"lfc": 87.0, "ltc": 85.0})

@@ -309,7 +309,7 @@ def _measure_view(view: View, table: pd.DataFrame, leg: NDArray[np.integer]) -> 
     legs_here, position = np.unique(leg, return_inverse=True)
     n = len(legs_here)
     points = np.full((n, len(names), 2), np.nan)
-    column = pd.Categorical(table["landmark"], categories=names).codes
+    column = pd.Index(names).get_indexer(pd.Index(table["landmark"].astype(object)))
     points[position, column] = table[["x", "y"]].to_numpy(float)
     first = table.iloc[np.unique(position, return_index=True)[1]]
     legs = _Legs(

@@ -66,16 +66,21 @@ class Preset:
     ----------
     name : str
     description : str
-    targets : mapping of str to Target
-        Only measures that have a target.
+    entries : tuple of (str, Target)
+        Only measures that have a target, in registry order; see :attr:`targets`.
     hash : str
         First 12 hex digits of the SHA-256 of the canonical JSON of the targets and name.
     """
 
     name: str
     description: str
-    targets: Mapping[str, Target]
+    entries: tuple[tuple[str, Target], ...]
     hash: str
+
+    @property
+    def targets(self) -> Mapping[str, Target]:
+        """Target of each measure that has one, in registry order."""
+        return MappingProxyType(dict(self.entries))
 
 
 def builtin_presets() -> tuple[str, ...]:
@@ -203,7 +208,7 @@ def load_preset(
         sort_keys=True,
     )
     digest = hashlib.sha256(canonical.encode()).hexdigest()[:12]
-    return Preset(name, description, MappingProxyType(ordered), digest)
+    return Preset(name, description, tuple(ordered.items()), digest)
 
 
 def parse_override(text: str) -> dict[str, dict[str, float]]:
