@@ -3,21 +3,33 @@
 Landmarks in (placed by hand in any common tool, or found automatically), every angle
 of the measurement spec out, with deviations from target, and a statistics layer that
 compares study groups and writes the paper's table.
+
+The public API: landmark files (:func:`read_landmarks`, :func:`write_landmarks`,
+:class:`LandmarkSet`), images (:func:`read_radiograph`), measurement
+(:func:`measure_landmarks`, :func:`to_wide`, :func:`load_preset`), folders
+(:func:`run_batch`), and the subpackages :mod:`alignment.stats`,
+:mod:`alignment.annotations`, :mod:`alignment.phantom` and :mod:`alignment.report`.
 """
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from alignment.batch import BatchResult, run_batch
 from alignment.errors import (
     AlignmentError,
     AnnotationError,
+    BatchError,
     ImageReadError,
+    ImageTooLargeError,
     LandmarkError,
     LandmarkFileError,
+    PhantomError,
     PresetError,
+    StatsError,
     UnknownLandmarkError,
 )
+from alignment.io import Radiograph, read_radiograph
 from alignment.landmarks import (
     LandmarkSet,
     landmark_sets,
@@ -37,16 +49,22 @@ from alignment.measures import (
 )
 
 __all__ = [
+    "MEASURES",
+    "RESULT_COLUMNS",
     "AlignmentError",
     "AnnotationError",
+    "BatchError",
+    "BatchResult",
     "ImageReadError",
+    "ImageTooLargeError",
     "LandmarkError",
     "LandmarkFileError",
     "LandmarkSet",
-    "MEASURES",
+    "PhantomError",
     "Preset",
-    "RESULT_COLUMNS",
     "PresetError",
+    "Radiograph",
+    "StatsError",
     "UnknownLandmarkError",
     "__version__",
     "landmark_sets",
@@ -55,6 +73,8 @@ __all__ = [
     "measure_catalogue",
     "measure_landmarks",
     "read_landmarks",
+    "read_radiograph",
+    "run_batch",
     "to_wide",
     "validate_landmarks",
     "write_landmarks",

@@ -21,7 +21,17 @@ from alignment.errors import AlignmentError
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
-COMMANDS: tuple[str, ...] = ("measure", "measures")
+COMMANDS: tuple[str, ...] = (
+    "batch",
+    "measure",
+    "measures",
+    "compare",
+    "reliability",
+    "followup",
+    "summary-test",
+    "info",
+    "phantom",
+)
 """Sub-commands, in the order ``alignment --help`` lists them."""
 
 

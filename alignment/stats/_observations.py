@@ -108,7 +108,9 @@ def prepare(
 
     present = list(dict.fromkeys(table["measure"]))
     if measures is None:
-        chosen = [m for m in present if m not in CATEGORICAL_MEASURES]
+        # Measures whose metric is never defined (no target for a deviation) are left out.
+        defined = set(table.loc[np.isfinite(table["_metric"]), "measure"])
+        chosen = [m for m in present if m not in CATEGORICAL_MEASURES and m in defined]
     else:
         chosen = [str(m) for m in measures]
         unknown = [m for m in chosen if m not in present]

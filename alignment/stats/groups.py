@@ -126,7 +126,8 @@ def compare_groups(
         mapping case -> group. ``None`` if `results` already has a ``group`` column.
     measures : sequence of str, optional
         Measures to compare, in this order. Default: every measure in `results`
-        except the categorical ``cpak``, in order of first appearance.
+        whose `metric` is defined somewhere (a deviation needs a target), except the
+        categorical ``cpak``, in order of first appearance.
     metric : {"abs_deviation", "deviation", "value"}, default "abs_deviation"
         What is compared: the absolute deviation from target (the source study's
         "deviation"), the signed deviation, or the measured value.

@@ -68,7 +68,7 @@ def test_compare_writes_the_full_precision_table(study, capsys):
         ]
     )
     assert code == exitcodes.OK
-    assert "compared 8 measure(s) PSI vs CI" in capsys.readouterr().out
+    assert "compared 6 measure(s) PSI vs CI" in capsys.readouterr().out
     table = read_table(out)
     assert set(ISSUE_COLUMNS) <= set(table.columns)
     assert table["group1"].eq("PSI").all()

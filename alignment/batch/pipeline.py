@@ -1,0 +1,445 @@
+"""The batch pipeline: a study folder in; results, overlays, report and DICOM out.
+
+:func:`run_batch` walks the input folder, pairs each image with its landmarks, runs one
+task per image (in this process, a process pool or on Dask), stores each outcome as it
+completes, then measures every landmark set at once and writes the outputs. A rerun
+skips images whose input, landmarks and settings are unchanged, so a run that was
+killed or interrupted resumes where it stopped and ends with the same outputs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import importlib.metadata
+import json
+import logging
+import os
+import re
+import secrets
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from alignment import __version__
+from alignment.atomic import atomic_path, write_text_atomic
+from alignment.batch.discover import discover_inputs
+from alignment.batch.executors import run_tasks
+from alignment.batch.pairing import pair_landmarks, read_landmark_sources
+from alignment.batch.store import StateStore, file_digest, lock_output
+from alignment.batch.task import (
+    BatchSettings,
+    ImageOutcome,
+    ImageTask,
+    process_image,
+    with_image_geometry,
+)
+from alignment.errors import BatchError
+from alignment.landmarks import validate_landmarks
+from alignment.measures import Preset, load_preset, measure_landmarks, to_wide
+
+__all__ = ["ERROR_COLUMNS", "BatchResult", "run_batch"]
+
+log = logging.getLogger(__name__)
+
+ERROR_COLUMNS = ("image", "stage", "error")
+"""Columns of ``errors.csv``."""
+
+_LIBRARIES = (
+    "numpy",
+    "scipy",
+    "pandas",
+    "pyarrow",
+    "pydicom",
+    "statsmodels",
+    "scikit-image",
+    "opencv-python-headless",
+    "highdicom",
+    "pylibjpeg",
+    "dask",
+    "distributed",
+)
+
+Progress = Callable[[int, int], None]
+"""Called as ``progress(done, total)`` after each image of this run."""
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What a run produced.
+
+    Attributes
+    ----------
+    out_dir : pathlib.Path
+    results : pandas.DataFrame
+        The long results table as written to ``results.csv``.
+    errors : pandas.DataFrame
+        ``errors.csv``: columns :data:`ERROR_COLUMNS`.
+    images : int
+        Images found.
+    processed : int
+        Images processed by this run (the others were done before and unchanged).
+    """
+
+    out_dir: Path
+    results: pd.DataFrame
+    errors: pd.DataFrame
+    images: int
+    processed: int
+
+    @property
+    def completed_with_errors(self) -> bool:
+        return not self.errors.empty
+
+
+def safe_name(key: str) -> str:
+    """A file-system-safe, unique stem for the outputs of image `key`.
+
+    Examples
+    --------
+    >>> safe_name("patients/Smith, J/ap.dcm")
+    'patients_Smith_J_ap-96cc1f2a'
+    """
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "_", key.rsplit(".", 1)[0] if "." in key else key)
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:8]
+    return f"{readable.strip('._')[:80]}-{digest}"
+
+
+class _Pseudonyms:
+    """Keyed-hash pseudonyms, stable across reruns of one output folder."""
+
+    def __init__(self, state_dir: Path) -> None:
+        path = state_dir / "pseudonym.key"
+        if not path.exists():
+            write_text_atomic(path, secrets.token_hex(32))
+        self._key = bytes.fromhex(path.read_text().strip())
+
+    def __call__(self, kind: str, value: str) -> str:
+        digest = hmac.new(self._key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+        return f"{kind}-{digest[:12]}"
+
+
+def _landmark_files(
+    landmarks: str | os.PathLike[str] | None, found: Sequence[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """``(key, path)`` of the landmark files to use: given, or found in the input."""
+    if landmarks is None:
+        return list(found)
+    path = Path(landmarks)
+    if path.is_dir():
+        return [(f.key, str(f.path)) for f in discover_inputs(path).landmark_files]
+    if not path.is_file():
+        raise BatchError(f"{path}: landmark file or folder not found")
+    return [(path.name, str(path))]
+
+
+def _landmark_digests(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
+    """SHA-256 of each image's landmark rows (hashed in one pass over all of them)."""
+    if not tables:
+        return {}
+    combined = pd.concat(tables.values(), ignore_index=True)
+    rows = pd.util.hash_pandas_object(combined, index=False).to_numpy()
+    ends = np.cumsum([len(t) for t in tables.values()])
+    return {
+        key: hashlib.sha256(rows[end - len(table) : end].tobytes()).hexdigest()
+        for (key, table), end in zip(tables.items(), ends, strict=True)
+    }
+
+
+def _fingerprint(image_digest: str, landmarks_digest: str, settings: dict) -> str:
+    document = {
+        "version": __version__,
+        "image": image_digest,
+        "landmarks": landmarks_digest,
+        "settings": settings,
+    }
+    return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
+
+
+def _versions() -> dict[str, str]:
+    versions = {"alignment": __version__, "python": sys.version.split()[0]}
+    for name in _LIBRARIES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def run_batch(
+    input_dir: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    landmarks: str | os.PathLike[str] | None = None,
+    groups: str | os.PathLike[str] | pd.DataFrame | None = None,
+    preset: str | os.PathLike[str] | Preset = "default",
+    overrides: Mapping[str, Mapping[str, float]] | None = None,
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    overlays: bool = True,
+    report: bool = True,
+    dicom_sr: bool = False,
+    pseudonymise: bool = False,
+    keep_identifiers: bool = False,
+    follow_links: bool = False,
+    progress: Progress | None = None,
+    command_line: Sequence[str] | None = None,
+) -> BatchResult:
+    """Measure a study folder; see the module docstring and ``docs/batch.md``.
+
+    Parameters
+    ----------
+    input_dir : path-like
+        The study folder: DICOM (with or without extension), PNG, JPEG, TIFF, and
+        landmark files in any supported format. Never modified.
+    out_dir : path-like
+        Where outputs go; created if needed. May lie inside `input_dir` (it is then
+        not walked).
+    landmarks : path-like, optional
+        A combined landmark file, or a folder of per-image files; default: the landmark
+        files found in `input_dir`.
+    groups : path-like or pandas.DataFrame, optional
+        ``case,group`` (or ``image,group``): also compare the groups
+        (``comparison.csv``).
+    preset, overrides
+        Targets and tolerances, as for :func:`alignment.measure_landmarks`.
+    jobs : int, optional
+        Worker processes (default: all cores).
+    scheduler : str, optional
+        ``tcp://HOST:PORT`` of a Dask scheduler, or ``local`` for a Dask LocalCluster.
+    overlays, report : bool, optional
+        Draw an overlay PNG per image; write ``report.html``.
+    dicom_sr : bool, optional
+        Write a DICOM Comprehensive SR and a presentation state per DICOM image.
+    pseudonymise : bool, optional
+        Key rows by keyed-hash pseudonyms instead of relative paths and case names
+        (the key is kept in ``OUT_DIR/.alignment/``, the map in
+        ``OUT_DIR/.alignment/pseudonyms.csv``: keep that folder private).
+    keep_identifiers : bool, optional
+        Let DICOM outputs carry the source's patient identifiers.
+    follow_links : bool, optional
+        Follow symbolic links that leave `input_dir`.
+    progress : callable, optional
+        ``progress(done, total)`` after each image processed.
+    command_line : sequence of str, optional
+        Recorded in ``manifest.json``.
+
+    Returns
+    -------
+    BatchResult
+
+    Raises
+    ------
+    BatchError
+        The input folder is missing, or the output folder is locked by another run or
+        cannot be written. Everything else that goes wrong becomes a row of
+        ``errors.csv``.
+    """
+    started = _now()
+    input_dir, out_dir = Path(input_dir), Path(out_dir)
+    if not input_dir.is_dir():
+        raise BatchError(f"{input_dir}: input folder not found (or not a folder)")
+    resolved = load_preset(preset, overrides=overrides)
+    with lock_output(out_dir) as state_dir:
+        found = discover_inputs(input_dir, exclude=[out_dir], follow_external_links=follow_links)
+        problems = [(key, "discover", message) for key, message in found.problems]
+        landmark_files = _landmark_files(
+            landmarks, [(f.key, str(f.path)) for f in found.landmark_files]
+        )
+        sources, more = read_landmark_sources(landmark_files)
+        problems += more
+        image_keys = [f.key for f in found.images]
+        tables, more = pair_landmarks(image_keys, sources)
+        problems += more
+        names = _Pseudonyms(state_dir) if pseudonymise else None
+        settings = BatchSettings(
+            preset=resolved,
+            overlay_dir=str(out_dir / "overlays") if overlays else None,
+            dicom_dir=str(out_dir / "dicom") if dicom_sr else None,
+            identifiers=keep_identifiers,
+        )
+        digests: dict[str, str] = {}
+        landmark_digests = _landmark_digests(tables)
+        tasks, fingerprints = [], {}
+        for image in found.images:
+            try:
+                digests[image.key] = file_digest(image.path)
+            except OSError as exc:
+                problems.append((image.key, "read", f"cannot read: {exc.strerror}"))
+                continue
+            output_name = names("img", image.key) if names else safe_name(image.key)
+            task = ImageTask(
+                image.key, str(image.path), tables.get(image.key), output_name, settings
+            )
+            fingerprints[image.key] = _fingerprint(
+                digests[image.key],
+                landmark_digests.get(image.key, ""),
+                {**settings.fingerprint(), "pseudonymise": pseudonymise},
+            )
+            tasks.append(task)
+        for key, path in landmark_files:
+            digests[f"landmarks:{key}"] = file_digest(path)
+        store = StateStore(state_dir)
+        try:
+            done = store.fingerprints()
+            todo = [t for t in tasks if done.get(t.key) != fingerprints[t.key]]
+            log.info(
+                "%d images, %d to process, %d done before",
+                len(tasks),
+                len(todo),
+                len(tasks) - len(todo),
+            )
+            for count, (task, outcome) in enumerate(
+                run_tasks(process_image, todo, jobs=jobs, scheduler=scheduler), start=1
+            ):
+                store.save(fingerprints[task.key], outcome)
+                if progress is not None:
+                    progress(count, len(todo))
+            outcomes = store.load([t.key for t in tasks])
+        finally:
+            store.close()
+        result = _write_outputs(
+            out_dir,
+            state_dir,
+            outcomes,
+            tables,
+            problems,
+            resolved,
+            groups=groups,
+            names=names,
+            report=report,
+        )
+        manifest = {
+            "toolkit": "alignment",
+            "versions": _versions(),
+            "preset": {"name": resolved.name, "hash": resolved.hash},
+            "command_line": list(command_line) if command_line is not None else None,
+            "inputs": {(names("img", k) if names else k): d for k, d in sorted(digests.items())},
+            "images": len(tasks),
+            "processed": len(todo),
+            "errors": len(result.errors),
+            "started": started,
+            "finished": _now(),
+        }
+        write_text_atomic(out_dir / "manifest.json", json.dumps(manifest, indent=1) + "\n")
+        return BatchResult(out_dir, result.results, result.errors, len(tasks), len(todo))
+
+
+@dataclass(frozen=True)
+class _Written:
+    results: pd.DataFrame
+    errors: pd.DataFrame
+
+
+def _write_csv(path: Path, table: pd.DataFrame) -> None:
+    write_text_atomic(path, table.to_csv(index=False, lineterminator="\n"))
+
+
+def _read_groups(groups: str | os.PathLike[str] | pd.DataFrame) -> pd.DataFrame:
+    from alignment.stats import read_table
+
+    if isinstance(groups, pd.DataFrame):
+        return groups
+    path = Path(groups)
+    if not path.is_file():
+        raise BatchError(f"{path}: groups file not found")
+    return read_table(path)
+
+
+def _write_outputs(
+    out_dir: Path,
+    state_dir: Path,
+    outcomes: Sequence[ImageOutcome],
+    tables: Mapping[str, pd.DataFrame],
+    problems: list[tuple[str, str, str]],
+    preset: Preset,
+    *,
+    groups: str | os.PathLike[str] | pd.DataFrame | None,
+    names: _Pseudonyms | None,
+    report: bool,
+) -> _Written:
+    """Measure every landmark set at once and write the tables, comparison and report."""
+    facts = {o.key: o.image for o in outcomes if o.readable and o.key in tables}
+    if facts:
+        paired = pd.concat([tables[key] for key in facts], ignore_index=True)
+        landmarks = with_image_geometry(paired, facts).assign(source="file")
+    else:
+        landmarks = pd.DataFrame(columns=["image", "side", "view", "landmark", "x", "y"])
+    landmarks = validate_landmarks(landmarks)
+    results = measure_landmarks(landmarks, preset=preset)
+    errors = pd.DataFrame(
+        problems + [(o.key, stage, error) for o in outcomes for stage, error in o.errors],
+        columns=list(ERROR_COLUMNS),
+    )
+    group_table = _read_groups(groups) if groups is not None else None
+    comparison = None
+    if group_table is not None:
+        from alignment.stats import compare_groups
+
+        comparison = compare_groups(results, group_table)
+    overlays = {o.key: f for o in outcomes for f in o.files if f.startswith("overlays/")}
+    if names is not None:
+        rename = _pseudonymise(names, state_dir, results, landmarks, errors, group_table)
+        results, landmarks, errors, group_table = rename
+        overlays = {names("img", k): f for k, f in overlays.items()}
+    _write_csv(out_dir / "results.csv", results)
+    _write_csv(out_dir / "results_wide.csv", to_wide(results))
+    with atomic_path(out_dir / "results.parquet") as temporary:
+        results.to_parquet(temporary, index=False)
+    _write_csv(out_dir / "landmarks.csv", landmarks)
+    _write_csv(out_dir / "errors.csv", errors)
+    if comparison is not None:
+        _write_csv(out_dir / "comparison.csv", comparison)
+    if report:
+        from alignment.report import write_report
+
+        write_report(
+            out_dir / "report.html",
+            results=results,
+            comparison=comparison,
+            landmarks=landmarks,
+            errors=errors,
+            overlays=overlays,
+            groups=group_table,
+        )
+    return _Written(results, errors)
+
+
+def _pseudonymise(
+    names: _Pseudonyms,
+    state_dir: Path,
+    results: pd.DataFrame,
+    landmarks: pd.DataFrame,
+    errors: pd.DataFrame,
+    groups: pd.DataFrame | None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+    """Replace image keys and case names by pseudonyms; keep the map in the state folder."""
+    mapping: dict[tuple[str, str], str] = {}
+
+    def rename(table: pd.DataFrame | None, column: str, kind: str) -> pd.DataFrame | None:
+        if table is None or column not in table.columns:
+            return table
+        values = table[column].astype(str)
+        for value in values.unique():
+            mapping[(kind, value)] = names(kind, value)
+        return table.assign(**{column: [mapping[(kind, v)] for v in values]})
+
+    results = rename(rename(results, "image", "img"), "case", "case")  # type: ignore[assignment]
+    landmarks = rename(rename(landmarks, "image", "img"), "case", "case")  # type: ignore[assignment]
+    errors = rename(errors, "image", "img")  # type: ignore[assignment]
+    groups = rename(rename(groups, "image", "img"), "case", "case")
+    table = pd.DataFrame(
+        [(k, v, p) for (k, v), p in sorted(mapping.items())],
+        columns=["kind", "value", "pseudonym"],
+    )
+    _write_csv(state_dir / "pseudonyms.csv", table)
+    return results, landmarks, errors, groups

@@ -1,0 +1,116 @@
+"""The run's state in ``OUT_DIR/.alignment/``: a lock, and each image's outcome.
+
+Outcomes live in an SQLite database, one row per image, committed as each image
+completes. SQLite's journal makes every commit atomic, so a run killed at any moment
+(SIGKILL included) leaves each image either done or not started; a rerun skips the
+done ones whose fingerprint (input content, landmarks and settings) is unchanged.
+
+The lock is an exclusive ``flock`` on ``OUT_DIR/.alignment/lock``: a second run on
+the same folder is refused at once, and the kernel releases the lock when a run dies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from alignment.batch.task import ImageOutcome
+from alignment.errors import BatchError
+
+__all__ = ["StateStore", "file_digest", "lock_output"]
+
+STATE_DIR = ".alignment"
+
+
+def file_digest(path: str | os.PathLike[str]) -> str:
+    """SHA-256 of a file's content, hex."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+@contextlib.contextmanager
+def lock_output(out_dir: Path) -> Iterator[Path]:
+    """Hold the output folder's lock; yield the state folder.
+
+    Raises
+    ------
+    BatchError
+        If another run holds the lock, or the folder cannot be created or written.
+    """
+    state = out_dir / STATE_DIR
+    try:
+        state.mkdir(parents=True, exist_ok=True)
+        handle = open(state / "lock", "a+")  # noqa: SIM115 - held for the whole run
+    except OSError as exc:
+        raise BatchError(f"{out_dir}: cannot write the output folder: {exc.strerror}") from None
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise BatchError(
+                f"{out_dir}: another run is using this output folder ({holder}); "
+                "wait for it to finish or choose another --out"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}\n")
+        handle.flush()
+        yield state
+    finally:
+        handle.close()
+
+
+class StateStore:
+    """Per-image outcomes of a run, with the fingerprint each was made under."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self._db = sqlite3.connect(state_dir / "state.sqlite", isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS outcomes "
+            "(key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, outcome TEXT NOT NULL)"
+        )
+
+    def close(self) -> None:
+        self._db.close()
+
+    def fingerprints(self) -> dict[str, str]:
+        """Fingerprint of every stored outcome, by image key."""
+        return dict(self._db.execute("SELECT key, fingerprint FROM outcomes"))
+
+    def save(self, fingerprint: str, outcome: ImageOutcome) -> None:
+        """Store one outcome atomically, replacing the image's previous one."""
+        document = {
+            "image": outcome.image,
+            "errors": [list(e) for e in outcome.errors],
+            "files": list(outcome.files),
+        }
+        self._db.execute(
+            "INSERT OR REPLACE INTO outcomes VALUES (?, ?, ?)",
+            (outcome.key, fingerprint, json.dumps(document)),
+        )
+
+    def load(self, keys: list[str]) -> list[ImageOutcome]:
+        """The stored outcomes of `keys`, in that order."""
+        stored = dict(self._db.execute("SELECT key, outcome FROM outcomes"))
+        return [self._outcome(key, stored[key]) for key in keys]
+
+    @staticmethod
+    def _outcome(key: str, text: str) -> ImageOutcome:
+        document: dict[str, Any] = json.loads(text)
+        return ImageOutcome(
+            key,
+            document["image"],
+            tuple((stage, error) for stage, error in document["errors"]),
+            tuple(document["files"]),
+        )

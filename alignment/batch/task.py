@@ -1,0 +1,222 @@
+"""One image, one unit of work: pure in, one outcome out.
+
+:func:`process_image` reads the film (its header, or its pixels when an overlay or
+DICOM output is asked for), gives its landmarks the film's spacing and orientation,
+and draws what was measured. It never raises: whatever goes wrong becomes an
+``(stage, error)`` pair of its outcome, so the same task can run in this process, in a
+process pool, on a Dask worker, or again after a crash, with the same result.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from alignment.errors import AlignmentError, ImageReadError
+from alignment.io import Radiograph, read_radiograph
+from alignment.measures import Preset, measure_landmarks
+
+__all__ = ["BatchSettings", "ImageOutcome", "ImageTask", "process_image"]
+
+
+@dataclass(frozen=True)
+class BatchSettings:
+    """What every task of a run shares.
+
+    Attributes
+    ----------
+    preset : Preset
+        Targets, resolved once for the run.
+    overlay_dir : str or None
+        Folder for overlay PNGs; None for none.
+    dicom_dir : str or None
+        Folder for DICOM SR and presentation states; None for none.
+    identifiers : bool
+        Whether DICOM outputs may carry the source's patient identifiers.
+    """
+
+    preset: Preset
+    overlay_dir: str | None = None
+    dicom_dir: str | None = None
+    identifiers: bool = False
+
+    def fingerprint(self) -> dict[str, Any]:
+        """What, if changed, makes a finished image worth processing again."""
+        return {
+            "preset": self.preset.hash,
+            "overlays": self.overlay_dir is not None,
+            "dicom": self.dicom_dir is not None,
+            "identifiers": self.identifiers,
+        }
+
+
+@dataclass(frozen=True)
+class ImageTask:
+    """An image to process.
+
+    Attributes
+    ----------
+    key : str
+        The image's key (path relative to the input folder).
+    path : str
+        Where to read it.
+    landmarks : pandas.DataFrame or None
+        Its landmark rows (``image`` is the key), or None when it has none.
+    output_name : str
+        A file-system-safe stem for its output files, never built from file contents.
+    settings : BatchSettings
+    """
+
+    key: str
+    path: str
+    landmarks: pd.DataFrame | None
+    output_name: str
+    settings: BatchSettings
+
+
+@dataclass(frozen=True)
+class ImageOutcome:
+    """What :func:`process_image` produced.
+
+    Attributes
+    ----------
+    key : str
+    image : dict
+        What the loader found (see :func:`image_facts`); empty if the image could not
+        be read.
+    errors : tuple of (stage, error)
+    files : tuple of str
+        Output files written, relative to the output folder.
+    """
+
+    key: str
+    image: dict[str, Any] = field(default_factory=dict)
+    errors: tuple[tuple[str, str], ...] = ()
+    files: tuple[str, ...] = ()
+
+    @property
+    def readable(self) -> bool:
+        """Whether the image was read (its landmarks can be measured)."""
+        return bool(self.image)
+
+
+def image_facts(radiograph: Radiograph) -> dict[str, Any]:
+    """What a run records of an image: its size, spacing, orientation and encoding."""
+    return {
+        "rows": radiograph.rows,
+        "columns": radiograph.columns,
+        "spacing_mm": list(radiograph.spacing_mm) if radiograph.spacing_mm else None,
+        "spacing_source": radiograph.spacing_source,
+        "magnification": radiograph.magnification,
+        "laterality": radiograph.laterality,
+        "view": radiograph.view,
+        "patient_orientation": radiograph.patient_orientation or "",
+        "photometric": radiograph.photometric,
+        "transfer_syntax": radiograph.transfer_syntax,
+    }
+
+
+def with_image_geometry(
+    landmarks: pd.DataFrame, facts: Mapping[str, Mapping[str, Any]]
+) -> pd.DataFrame:
+    """The landmark rows with their film's spacing and orientation.
+
+    The film is the authority: its spacing (already corrected to the object plane
+    when the DICOM gives a magnification factor, see :mod:`alignment.io`) replaces any
+    spacing in the landmark file, so ``magnification`` is cleared to avoid correcting
+    twice; its Patient Orientation fills ``patient_orientation``.
+
+    Parameters
+    ----------
+    landmarks : pandas.DataFrame
+        Landmark rows whose ``image`` values are keys of `facts`.
+    facts : mapping of str to mapping
+        :func:`image_facts` of each image.
+    """
+    images = landmarks["image"].astype(str)
+    spacing = {k: f["spacing_mm"] or (math.nan, math.nan) for k, f in facts.items()}
+    out = landmarks.copy()
+    out["row_spacing_mm"] = images.map({k: v[0] for k, v in spacing.items()}).astype(float)
+    out["col_spacing_mm"] = images.map({k: v[1] for k, v in spacing.items()}).astype(float)
+    out["magnification"] = math.nan
+    out["patient_orientation"] = images.map(
+        {k: f["patient_orientation"] for k, f in facts.items()}
+    ).astype(str)
+    return out
+
+
+def _overlay(task: ImageTask, radiograph: Radiograph, landmarks: pd.DataFrame) -> str:
+    from alignment.report.overlay import write_overlay
+
+    results = measure_landmarks(landmarks, preset=task.settings.preset)
+    relative = f"overlays/{task.output_name}.png"
+    folder = Path(task.settings.overlay_dir or ".")
+    folder.mkdir(parents=True, exist_ok=True)
+    if radiograph.pixels is None:
+        raise ImageReadError(f"{task.key}: the pixels were not read")
+    write_overlay(
+        folder / f"{task.output_name}.png",
+        radiograph.pixels,
+        landmarks,
+        results,
+        window=radiograph.window,
+    )
+    return relative
+
+
+def _dicom(task: ImageTask, landmarks: pd.DataFrame) -> list[str]:
+    from alignment.report.sr import write_dicom_outputs
+
+    results = measure_landmarks(landmarks, preset=task.settings.preset)
+    folder = Path(task.settings.dicom_dir or ".")
+    folder.mkdir(parents=True, exist_ok=True)
+    written = write_dicom_outputs(
+        task.path,
+        results,
+        landmarks,
+        folder,
+        stem=task.output_name,
+        identifiers=task.settings.identifiers,
+    )
+    return [f"{folder.name}/{Path(p).name}" for p in written]
+
+
+def process_image(task: ImageTask) -> ImageOutcome:
+    """Process one image; see the module docstring. Never raises.
+
+    An image without landmarks is an error of stage ``landmarks``; a read failure an
+    error of stage ``read`` (its landmarks are then not measured); a failure while
+    drawing the overlay or writing DICOM leaves the image measured.
+    """
+    stage, facts, files = "read", {}, []
+    try:
+        needs_pixels = task.settings.overlay_dir is not None and task.landmarks is not None
+        radiograph = read_radiograph(task.path, pixels=needs_pixels)
+        facts = image_facts(radiograph)
+        stage = "landmarks"
+        if task.landmarks is None:
+            raise _NoLandmarksError("no landmarks for this image, and no detection asked for")
+        wants_dicom = task.settings.dicom_dir is not None and radiograph.format == "DICOM"
+        if task.settings.overlay_dir is not None or wants_dicom:
+            landmarks = with_image_geometry(task.landmarks, {task.key: facts})
+        if task.settings.overlay_dir is not None:
+            stage = "overlay"
+            files.append(_overlay(task, radiograph, landmarks))
+        if wants_dicom:
+            stage = "dicom"
+            files += _dicom(task, landmarks)
+        return ImageOutcome(task.key, facts, (), tuple(files))
+    except (AlignmentError, OSError, ValueError) as exc:
+        message = str(exc).replace(task.path, task.key)
+    except Exception as exc:  # one bad file must not stop a batch
+        message = f"unexpected {type(exc).__name__}: {exc}".replace(task.path, task.key)
+    return ImageOutcome(task.key, facts, ((stage, message),), tuple(files))
+
+
+class _NoLandmarksError(AlignmentError):
+    """An image reached processing without landmarks."""

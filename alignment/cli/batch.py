@@ -1,0 +1,158 @@
+"""Measure a study folder: results, overlays, report, and the group comparison.
+
+Walks INPUT_DIR (DICOM with or without extension, PNG, JPEG, TIFF), pairs each image
+with its landmarks (a combined file, per-image files matched by name, or the landmark
+files found in INPUT_DIR), measures them with the film's own pixel spacing, and writes
+results.csv, results_wide.csv, results.parquet, landmarks.csv, errors.csv,
+comparison.csv (with --groups), manifest.json, overlays/ and report.html to OUT_DIR.
+A rerun skips images already done with the same input and settings, so an interrupted
+run resumes. Inputs are never modified.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from typing import Any
+
+from alignment.batch import default_jobs, run_batch
+from alignment.cli import exitcodes
+from alignment.measures.presets import parse_override
+
+HELP = "measure a study folder: results, overlays, report, group comparison"
+
+log = logging.getLogger("alignment.batch")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("input_dir", metavar="INPUT_DIR", help="the study folder")
+    parser.add_argument("--out", required=True, metavar="OUT_DIR", help="output folder")
+    parser.add_argument(
+        "--landmarks",
+        metavar="FILE_OR_DIR",
+        help="combined landmark file, or folder of per-image files "
+        "(default: landmark files in INPUT_DIR)",
+    )
+    parser.add_argument(
+        "--groups", metavar="GROUPS.csv", help="case,group (or image,group): compare the groups"
+    )
+    parser.add_argument(
+        "--preset",
+        default="default",
+        metavar="NAME|FILE",
+        help="target preset (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="MEASURE.FIELD=VALUE",
+        help="override a target or tolerance",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"worker processes (default: all cores, {default_jobs()} here)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on Dask: tcp://HOST:PORT of a scheduler, or 'local'",
+    )
+    parser.add_argument(
+        "--dicom-sr",
+        action="store_true",
+        help="also write a DICOM SR (TID 1500) and presentation state per image",
+    )
+    parser.add_argument(
+        "--pseudonymise",
+        action="store_true",
+        help="key outputs by pseudonyms instead of file paths and case names",
+    )
+    parser.add_argument(
+        "--keep-identifiers",
+        action="store_true",
+        help="let DICOM outputs carry the patient identifiers of the source",
+    )
+    parser.add_argument(
+        "--follow-links", action="store_true", help="follow symbolic links that leave INPUT_DIR"
+    )
+    parser.add_argument("--no-overlays", action="store_true", help="draw no overlay PNGs")
+    parser.add_argument("--no-report", action="store_true", help="write no report.html")
+    chatter = parser.add_mutually_exclusive_group()
+    chatter.add_argument("--quiet", action="store_true", help="print only errors")
+    chatter.add_argument("--verbose", action="store_true", help="log every step")
+
+
+class _Progress:
+    """A bar with count, rate and ETA on a terminal; a log line every 10 s otherwise."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.bar: Any = None
+        self.started = self.last = time.monotonic()
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.quiet:
+            return
+        if sys.stderr.isatty():
+            if self.bar is None:
+                from tqdm import tqdm
+
+                self.bar = tqdm(total=total, unit="image", file=sys.stderr)
+            self.bar.update(1)
+            return
+        now = time.monotonic()
+        if now - self.last >= 10 or done == total:
+            rate = done / max(now - self.started, 1e-9)
+            eta = (total - done) / rate if rate else float("nan")
+            log.warning("%d/%d images, %.1f/s, ETA %.0f s", done, total, rate, eta)
+            self.last = now
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.verbose:
+        logging.getLogger("alignment").setLevel(logging.INFO)
+    overrides: dict[str, dict[str, float]] = {}
+    for text in args.overrides:
+        for measure, fields in parse_override(text).items():
+            overrides.setdefault(measure, {}).update(fields)
+    progress = _Progress(args.quiet)
+    try:
+        result = run_batch(
+            args.input_dir,
+            args.out,
+            landmarks=args.landmarks,
+            groups=args.groups,
+            preset=args.preset,
+            overrides=overrides,
+            jobs=args.jobs,
+            scheduler=args.scheduler,
+            overlays=not args.no_overlays,
+            report=not args.no_report,
+            dicom_sr=args.dicom_sr,
+            pseudonymise=args.pseudonymise,
+            keep_identifiers=args.keep_identifiers,
+            follow_links=args.follow_links,
+            progress=progress,
+            command_line=["alignment", *sys.argv[1:]],
+        )
+    finally:
+        progress.close()
+    if not args.quiet:
+        print(
+            f"{result.images} images ({result.processed} processed, "
+            f"{result.images - result.processed} unchanged), {len(result.results)} measures, "
+            f"{len(result.errors)} errors -> {result.out_dir}",
+            file=sys.stderr,
+        )
+    return exitcodes.COMPLETED_WITH_ERRORS if result.completed_with_errors else exitcodes.OK

@@ -1,0 +1,1125 @@
+"""The study report: one self-contained HTML file that opens offline.
+
+:func:`render_report` builds the page from the tables a batch produces (results,
+group comparison, landmarks, errors) and :func:`write_report` writes it atomically.
+Everything the page needs is inside it: CSS and JavaScript inline, plots as inline
+SVG drawn here (no plotting library, no CDN), case thumbnails as base64 ``data:``
+URIs; only the links to the full-size overlays point outside, relative to the report.
+A Content-Security-Policy in the page forbids every network load, so a page that
+renders has, provably, fetched nothing.
+
+Sections: cohort summary; group comparison (mean ± SD per group, difference and its
+CI, test, P, Holm-adjusted P, effect size, outliers); per-measure box and strip plots
+by group; outlier rates; every case (image) with its thumbnail, linked to its overlay,
+failed and flagged cases first; the errors.
+
+Every piece of text is escaped with :func:`html.escape`. The page shows only what the
+tables given hold (image keys, case keys, groups, values): it adds no identifier and no
+time stamp, so the same tables give the same bytes.
+
+Examples
+--------
+>>> from alignment import LandmarkSet, landmark_table, measure_landmarks
+>>> leg = LandmarkSet("a.dcm", "right", "AP", {
+...     "femoral_head_center": (100.0, 100.0), "femoral_knee_center": (120.0, 500.0),
+...     "tibial_knee_center": (120.0, 520.0), "ankle_center": (110.0, 900.0),
+... }, spacing_mm=(0.5, 0.5))
+>>> page = render_report(results=measure_landmarks(landmark_table([leg])))
+>>> page.startswith("<!DOCTYPE html>"), page.count('<tr class="case')
+(True, 1)
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+import os
+import urllib.parse
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+from typing import Any
+
+import cv2
+import numpy as np
+import pandas as pd
+
+from alignment import __version__
+from alignment.atomic import write_text_atomic
+from alignment.report._common import (
+    bool_column,
+    display_name,
+    flagged,
+    format_value,
+    registry_order,
+    text_column,
+)
+from alignment.stats.tables import format_mean_sd, format_p
+
+__all__ = ["KEY_MEASURES", "box_plot_svg", "render_report", "write_report"]
+
+KEY_MEASURES: tuple[str, ...] = ("hka", "mldfa", "mpta", "ffc", "ftc", "lfc", "ltc")
+"""Measures shown in the cases table (every measure is in the overlay and the CSVs)."""
+
+_GROUP_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+_WARNING = "#D55E00"
+_NO_GROUP = "(no group)"
+_ALL = "all"
+_STATUS_ORDER = {"failed": 0, "flagged": 1, "ok": 2}
+_METRIC_LABELS = {
+    "value": "value",
+    "deviation": "deviation from target",
+    "abs_deviation": "absolute deviation from target",
+}
+_CSP = (
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+    "script-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+)
+
+_CSS = """
+:root { --warn: #D55E00; --fail: #B00020; --ok: #1b7f3b; --line: #d8dde3; --muted: #5b6670; }
+* { box-sizing: border-box; }
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+  margin: 0; color: #1d2329; background: #f6f7f9; }
+header { background: #1f2a36; color: #fff; padding: 14px 24px; }
+header h1 { margin: 0; font-size: 20px; font-weight: 600; }
+header p { margin: 2px 0 0; color: #c5ced8; font-size: 12px; }
+nav { display: flex; gap: 16px; padding: 8px 24px; background: #fff;
+  border-bottom: 1px solid var(--line); position: sticky; top: 0; z-index: 2; }
+nav a { color: #1f4e79; text-decoration: none; }
+main { padding: 8px 24px 40px; max-width: 1400px; }
+section { background: #fff; border: 1px solid var(--line); border-radius: 6px;
+  padding: 12px 16px; margin: 16px 0; }
+h2 { font-size: 16px; margin: 0 0 10px; }
+.note { color: var(--muted); font-size: 12px; margin: 6px 0 0; }
+table { border-collapse: collapse; width: 100%; }
+th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid var(--line);
+  vertical-align: top; }
+th { background: #eef1f4; font-weight: 600; position: sticky; top: 37px; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { white-space: nowrap; }
+.cards { display: flex; flex-wrap: wrap; gap: 10px; margin-bottom: 10px; }
+.card { border: 1px solid var(--line); border-radius: 6px; padding: 8px 12px; min-width: 150px; }
+.card .big { font-size: 24px; font-weight: 600; font-variant-numeric: tabular-nums; }
+.card.warn .big { color: var(--warn); } .card.fail .big { color: var(--fail); }
+.card .note { margin: 0; }
+.kv { width: auto; } .kv th { position: static; background: none; width: 14em; }
+.badge { display: inline-block; padding: 1px 7px; border-radius: 9px; font-size: 12px;
+  color: #fff; }
+.badge.failed { background: var(--fail); } .badge.flagged { background: var(--warn); }
+.badge.ok { background: var(--ok); }
+tr.case.failed { background: #fdecee; } tr.case.flagged { background: #fff4ec; }
+.warn { color: var(--warn); font-weight: 600; }
+.thumb img { display: block; height: 120px; width: auto; border: 1px solid var(--line);
+  background: #222; }
+.thumb .none { display: inline-block; color: var(--muted); font-size: 12px; }
+ul.items { margin: 0; padding-left: 16px; } ul.items li { margin: 0; }
+.plots { display: flex; flex-wrap: wrap; gap: 12px; }
+.plots figure { margin: 0; border: 1px solid var(--line); border-radius: 4px; }
+.plots figcaption { font-size: 12px; padding: 2px 6px; color: var(--muted); }
+svg.plot text { font: 11px system-ui, sans-serif; fill: #1d2329; }
+svg.plot .axis { stroke: #8a949e; stroke-width: 1; }
+svg.plot .grid { stroke: #e6e9ed; stroke-width: 1; }
+svg.plot .ref { stroke: #444; stroke-width: 1; stroke-dasharray: 4 3; }
+svg.plot .band { fill: #e8f3ea; }
+.bar { display: inline-block; height: 8px; background: var(--warn); vertical-align: middle;
+  margin-right: 6px; }
+.controls { display: flex; gap: 12px; align-items: center; margin-bottom: 8px; }
+.controls input[type=search] { padding: 4px 8px; width: 18em; }
+.mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12px;
+  overflow-wrap: break-word; }
+@media print { nav { display: none; } th { position: static; } }
+"""
+
+_JS = """
+(function () {
+  "use strict";
+  var text = document.getElementById("case-filter");
+  var status = document.getElementById("case-status");
+  var count = document.getElementById("case-count");
+  var rows = Array.prototype.slice.call(document.querySelectorAll("tr.case"));
+  function apply() {
+    var needle = text.value.trim().toLowerCase();
+    var wanted = status.value;
+    var shown = 0;
+    rows.forEach(function (row) {
+      var ok = (!needle || row.textContent.toLowerCase().indexOf(needle) >= 0) &&
+        (wanted === "all" || row.getAttribute("data-status") === wanted);
+      row.hidden = !ok;
+      if (ok) { shown += 1; }
+    });
+    count.textContent = shown + " of " + rows.length + " shown";
+  }
+  if (text && status && count) {
+    text.addEventListener("input", apply);
+    status.addEventListener("change", apply);
+    apply();
+  }
+})();
+"""
+
+
+def _e(value: Any) -> str:
+    """Escape anything as HTML text (and attribute value)."""
+    return html.escape(str(value), quote=True)
+
+
+def _number(value: Any, decimals: int = 1) -> str:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return ""
+    if not math.isfinite(number):
+        return ""
+    return f"{round(number, decimals) + 0.0:.{decimals}f}"
+
+
+def _int(value: Any) -> str:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return _e(value)
+    return f"{number:.0f}" if math.isfinite(number) else ""
+
+
+def _get(row: Mapping[Any, Any], key: str) -> Any:
+    value = row.get(key)
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+def _numeric(table: pd.DataFrame, column: str) -> pd.Series:
+    """Column `column` as floats (NaN where absent or not a number)."""
+    if column not in table.columns:
+        return pd.Series(np.nan, index=table.index, dtype=float)
+    return pd.to_numeric(table[column], errors="coerce").astype(float)
+
+
+def _table(head: Sequence[tuple[str, str]], body: Sequence[str], *, cls: str = "") -> str:
+    """A table from header cells ``(text, class)`` and ready-made ``<tr>`` rows."""
+    cells = "".join(f'<th class="{c}">{_e(t)}</th>' if c else f"<th>{_e(t)}</th>" for t, c in head)
+    attr = f' class="{cls}"' if cls else ""
+    return f"<table{attr}><thead><tr>{cells}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+# --- groups ------------------------------------------------------------------------
+
+
+def _group_of(results: pd.DataFrame, groups: pd.DataFrame | Mapping[str, str] | None) -> pd.Series:
+    """Each results row's group: by ``case`` (or ``image``) from `groups`."""
+    if groups is None:
+        if "group" in results.columns:
+            return text_column(results, "group", _NO_GROUP).replace("", _NO_GROUP)
+        return pd.Series(_ALL, index=results.index, dtype=object)
+    if isinstance(groups, Mapping):
+        mapping = {str(k): str(v) for k, v in groups.items()}
+        key = "case"
+    elif isinstance(groups, pd.DataFrame):
+        key = "case" if "case" in groups.columns else "image"
+        if key not in groups.columns or "group" not in groups.columns:
+            raise ValueError(
+                f"groups must have columns case,group or image,group; got {list(groups.columns)}"
+            )
+        mapping = dict(zip(text_column(groups, key), text_column(groups, "group"), strict=True))
+    else:
+        raise TypeError(f"groups must be a DataFrame or a mapping, got {type(groups).__name__}")
+    return text_column(results, key).map(mapping).fillna(_NO_GROUP).replace("", _NO_GROUP)
+
+
+def _group_order(found: Sequence[str], comparison: pd.DataFrame | None) -> list[str]:
+    named: list[str] = []
+    if comparison is not None and len(comparison):
+        for column in ("group1", "group2"):
+            if column in comparison.columns:
+                named += [g for g in text_column(comparison, column) if g]
+    order = list(dict.fromkeys(named))
+    order += sorted(g for g in set(found) - set(order) if g != _NO_GROUP)
+    if _NO_GROUP in found:
+        order.append(_NO_GROUP)
+    return [g for g in dict.fromkeys(order) if g in set(found)]
+
+
+# --- summary -----------------------------------------------------------------------
+
+
+def _summary(
+    results: pd.DataFrame,
+    errors: pd.DataFrame | None,
+    cases: pd.DataFrame,
+    group: pd.Series,
+    manifest: Mapping[str, Any] | None,
+) -> str:
+    status = text_column(results, "status")
+    outlier = bool_column(results, "outlier")
+    sets = results.drop_duplicates([c for c in ("image", "side", "view", "reader")
+                                    if c in results.columns])  # fmt: skip
+    n_errors = 0 if errors is None else len(errors)
+    counts = cases["status"].value_counts()
+    n_ok, n_missing = int((status == "ok").sum()), int((status != "ok").sum())
+    n_outliers, n_targets = int(outlier.fillna(False).sum()), int(outlier.notna().sum())
+    cards = [
+        ("Images", len(cases), f"{counts.get('ok', 0)} ok, {counts.get('flagged', 0)} flagged, "
+                               f"{counts.get('failed', 0)} failed", ""),
+        ("Cases", text_column(results, "case").nunique(), "", ""),
+        ("Legs / knees", len(sets), "landmark sets measured", ""),
+        ("Measures ok", n_ok, f"{n_missing} missing", ""),
+        ("Outliers", n_outliers, f"of {n_targets} measures with a target",
+         "warn" if n_outliers else ""),
+        ("Flagged measures", int(flagged(results).sum()), "missing, outlier or flag", ""),
+        ("Errors", n_errors, "images that failed", "fail" if n_errors else ""),
+    ]  # fmt: skip
+    rows = []
+    presets = results.drop_duplicates(["preset", "preset_hash"]) if {
+        "preset", "preset_hash"} <= set(results.columns) else results.iloc[:0]  # fmt: skip
+    for name, digest in zip(
+        text_column(presets, "preset"), text_column(presets, "preset_hash"), strict=True
+    ):
+        rows.append(("Preset", f"{name} (hash {digest})"))
+    if set(group) != {_ALL}:
+        legs = pd.DataFrame({"group": group, "case": text_column(results, "case")})
+        per = legs.drop_duplicates().groupby("group", sort=True)["case"].size()
+        rows.append(("Groups", ", ".join(f"{g}: {n} cases" for g, n in per.items())))
+    tiles = "".join(
+        f'<div class="card {cls}"><div class="big">{_e(value)}</div><div>{_e(label)}</div>'
+        f'<div class="note">{_e(detail)}</div></div>'
+        for label, value, detail, cls in cards
+    )
+    body = [f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows]
+    out = (
+        f'<div class="cards">{tiles}</div><table class="kv"><tbody>{"".join(body)}</tbody></table>'
+    )
+    if manifest:
+        items = []
+        for key, value in manifest.items():
+            text = value if isinstance(value, str) else json.dumps(value, default=str, indent=1)
+            items.append(f'<tr><th>{_e(key)}</th><td class="mono">{_e(text)}</td></tr>')
+        out += (
+            "<details><summary>Run manifest</summary>"
+            f'<table class="kv"><tbody>{"".join(items)}</tbody></table></details>'
+        )
+    return out
+
+
+# --- comparison --------------------------------------------------------------------
+
+
+def _comparison(comparison: pd.DataFrame | None) -> str:
+    if comparison is None or not len(comparison):
+        return '<p class="note">No group comparison (no groups were given).</p>'
+    records = comparison.to_dict("records")
+    first = records[0]
+    g1, g2 = str(_get(first, "group1") or "group 1"), str(_get(first, "group2") or "group 2")
+    metrics = {str(_get(row, "metric") or "") for row in records}
+    show_metric = len(metrics) > 1
+    head = [
+        ("Measure", ""), ("Metric", ""), (f"n {g1}", "num"), (f"n {g2}", "num"),
+        (f"{g1} mean ± SD", "num"), (f"{g2} mean ± SD", "num"),
+        ("Difference [95% CI]", "num"), ("Test", ""), ("P", "num"), ("P (Holm)", "num"),
+        ("Effect size", "num"), (f"Outliers {g1}", "num"), (f"Outliers {g2}", "num"),
+        ("P (outliers)", "num"),
+    ]  # fmt: skip
+    if not show_metric:
+        del head[1]
+    body = []
+    for row in records:
+        measure = str(_get(row, "measure") or "")
+        unit = str(_get(row, "unit") or "")
+        ci = ""
+        if _number(_get(row, "ci_low")) and _number(_get(row, "ci_high")):
+            ci = f" [{_number(row['ci_low'])}, {_number(row['ci_high'])}]"
+        effect = _number(_get(row, "effect_size"), 2)
+        kind = str(_get(row, "effect_size_type") or "")
+        if effect and kind:
+            effect += {"hedges_g": " (g)", "rank_biserial": " (r)"}.get(kind, f" ({kind})")
+        p = _get(row, "p_value")
+        significant = p is not None and float(p) < 0.05
+        unit_text = {"deg": "°"}.get(unit, unit)
+        metric = str(_get(row, "metric") or "")
+        cells = [
+            f"<td>{_e(display_name(measure))}"
+            + (f' <span class="note">({_e(unit_text)})</span>' if unit_text else "") + "</td>",
+            f"<td>{_e(_METRIC_LABELS.get(metric, metric))}</td>",
+            f'<td class="num">{_int(_get(row, "n1"))}</td>',
+            f'<td class="num">{_int(_get(row, "n2"))}</td>',
+            f'<td class="num">{_e(_mean_sd(row, "1"))}</td>',
+            f'<td class="num">{_e(_mean_sd(row, "2"))}</td>',
+            f'<td class="num">{_e(_number(_get(row, "mean_diff")) + ci)}</td>',
+            f"<td>{_e(_get(row, 'test') or '')}</td>",
+            f'<td class="num{" warn" if significant else ""}">{_e(_p(p))}</td>',
+            f'<td class="num">{_e(_p(_get(row, "p_holm")))}</td>',
+            f'<td class="num">{_e(effect)}</td>',
+            f'<td class="num">{_e(_outliers(row, "1"))}</td>',
+            f'<td class="num">{_e(_outliers(row, "2"))}</td>',
+            f'<td class="num">{_e(_p(_get(row, "outlier_p_value")))}</td>',
+        ]  # fmt: skip
+        if not show_metric:
+            del cells[1]
+        body.append(f'<tr class="comparison" data-measure="{_e(measure)}">{"".join(cells)}</tr>')
+    compared = ""
+    if not show_metric:
+        metric = metrics.pop()
+        compared = f'<p class="note">Compared: {_e(_METRIC_LABELS.get(metric, metric))}.</p>'
+    note = (
+        '<p class="note">Mean ± SD per group; difference is group 1 - group 2 with its 95% '
+        "confidence interval; P two-sided, Holm-adjusted across the measures of the table; "
+        "effect size Hedges' g (g) or rank-biserial correlation (r). P values below 0.001 "
+        "print as &lt; 0.001.</p>"
+    )
+    return compared + _table(head, body) + note
+
+
+def _mean_sd(row: Mapping[Any, Any], suffix: str) -> str:
+    mean, sd = _get(row, f"mean{suffix}"), _get(row, f"sd{suffix}")
+    if mean is None:
+        return ""
+    return format_mean_sd(float(mean), float(sd) if sd is not None else math.nan)
+
+
+def _p(value: Any) -> str:
+    try:
+        return format_p(float(value)) if value is not None else ""
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _outliers(row: Mapping[Any, Any], suffix: str) -> str:
+    count = _get(row, f"outliers{suffix}")
+    if count is None:
+        return ""
+    total = _get(row, f"outlier_n{suffix}") or _get(row, f"n{suffix}")
+    pct = _get(row, f"outlier_pct{suffix}")
+    text = _int(count)
+    if total is not None:
+        text += f" / {_int(total)}"
+    if pct is not None:
+        text += f" ({float(pct):.0f}%)"
+    return text
+
+
+# --- plots -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Reference:
+    line: float | None
+    band: tuple[float, float] | None
+    text: str
+
+
+def _nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+    span = high - low
+    raw = span / max(count, 1)
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    start = math.ceil(low / step - 1e-9) * step
+    ticks = []
+    value = start
+    while value <= high + 1e-9 * step:
+        ticks.append(round(value, 10))
+        value += step
+    return ticks
+
+
+def box_plot_svg(
+    data: Sequence[tuple[str, Sequence[float], Sequence[bool], Sequence[str]]],
+    *,
+    title: str = "",
+    y_label: str = "",
+    reference: tuple[float | None, tuple[float, float] | None, str] | None = None,
+    width: int = 320,
+    height: int = 220,
+) -> str:
+    """A box-and-strip plot of one measure by group, as an inline SVG element.
+
+    Parameters
+    ----------
+    data : sequence of (group, values, outliers, tips)
+        Per group, in plot order: its name, the values, whether each is an outlier
+        (drawn in the warning colour, larger), and a hover text for each point.
+    title, y_label : str
+        Drawn above the plot and along the y axis.
+    reference : (line, band, text), optional
+        A dashed line at `line` and a shaded `band` ``(low, high)`` (either None), with
+        `text` in the legend: the target and its tolerance.
+    width, height : int
+        Size in CSS pixels.
+
+    Returns
+    -------
+    str
+        ``<svg ...>...</svg>`` (no namespace: it lives inside an HTML page). Boxes run
+        from the 25th to the 75th percentile with the median; whiskers reach the most
+        extreme values within 1.5 IQR of the box (Tukey). Points are jittered by a
+        fixed low-discrepancy sequence, so the same data draw the same picture.
+
+    Examples
+    --------
+    >>> svg = box_plot_svg([("A", [1.0, 2.0, 3.0], [False, False, True], ["a", "b", "c"])],
+    ...                    title="HKA", reference=(2.0, (1.0, 3.0), "target"))
+    >>> svg.startswith("<svg"), svg.count("<circle")
+    (True, 3)
+    """
+    left, right, top, bottom = 46, 10, 26, 34
+    plot_w, plot_h = width - left - right, height - top - bottom
+    values_all = [float(v) for _, values, _, _ in data for v in values if math.isfinite(v)]
+    line, band, ref_text = reference if reference is not None else (None, None, "")
+    extent = list(values_all)
+    if line is not None:
+        extent.append(line)
+    if band is not None:
+        extent += list(band)
+    low, high = (min(extent), max(extent)) if extent else (0.0, 1.0)
+    if high - low < 1e-9:
+        low, high = low - 1.0, high + 1.0
+    pad = (high - low) * 0.06
+    low, high = low - pad, high + pad
+
+    def y(v: float) -> float:
+        return top + plot_h * (high - v) / (high - low)
+
+    parts = [
+        f'<svg class="plot" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+        f'role="img" aria-label="{_e(title)}">',
+        f'<text x="{left}" y="15" font-weight="600">{_e(title)}</text>',
+    ]
+    if band is not None:
+        y0, y1 = y(max(band)), y(min(band))
+        parts.append(
+            f'<rect class="band" x="{left}" y="{y0:.1f}" width="{plot_w}" '
+            f'height="{max(y1 - y0, 0.5):.1f}"/>'
+        )
+    for tick in _nice_ticks(low, high):
+        ty = y(tick)
+        label = f"{tick:g}"
+        parts.append(f'<line class="grid" x1="{left}" x2="{left + plot_w}" y1="{ty:.1f}" '
+                     f'y2="{ty:.1f}"/>')  # fmt: skip
+        parts.append(f'<text x="{left - 4}" y="{ty + 3.5:.1f}" text-anchor="end">{_e(label)}'
+                     "</text>")  # fmt: skip
+    if line is not None:
+        parts.append(f'<line class="ref" x1="{left}" x2="{left + plot_w}" y1="{y(line):.1f}" '
+                     f'y2="{y(line):.1f}"><title>{_e(ref_text)}</title></line>')  # fmt: skip
+    parts.append(f'<line class="axis" x1="{left}" x2="{left}" y1="{top}" y2="{top + plot_h}"/>')
+    parts.append(
+        f'<text transform="translate(11 {top + plot_h / 2:.0f}) rotate(-90)" '
+        f'text-anchor="middle">{_e(y_label)}</text>'
+    )
+    band_w = plot_w / max(len(data), 1)
+    for i, (group, values, outliers, tips) in enumerate(data):
+        colour = _GROUP_COLOURS[i % len(_GROUP_COLOURS)]
+        cx = left + band_w * (i + 0.5)
+        points = [
+            (float(v), bool(o), str(t))
+            for v, o, t in zip(values, outliers, tips, strict=True)
+            if math.isfinite(float(v))
+        ]
+        parts.append(f'<text x="{cx:.1f}" y="{top + plot_h + 14}" text-anchor="middle">'
+                     f"{_e(group)}</text>")  # fmt: skip
+        parts.append(f'<text x="{cx:.1f}" y="{top + plot_h + 27}" text-anchor="middle" '
+                     f'fill="#5b6670">n = {len(points)}</text>')  # fmt: skip
+        if not points:
+            continue
+        array = np.array([p[0] for p in points])
+        q1, median, q3 = (float(q) for q in np.percentile(array, [25, 50, 75]))
+        iqr = q3 - q1
+        whisker_low = float(array[array >= q1 - 1.5 * iqr].min())
+        whisker_high = float(array[array <= q3 + 1.5 * iqr].max())
+        box_w = min(band_w * 0.5, 70.0)
+        x0 = cx - box_w / 2
+        parts.append(
+            f'<line x1="{cx:.1f}" x2="{cx:.1f}" y1="{y(whisker_high):.1f}" '
+            f'y2="{y(whisker_low):.1f}" stroke="{colour}" stroke-width="1"/>'
+        )
+        for w in (whisker_low, whisker_high):
+            parts.append(f'<line x1="{cx - box_w / 4:.1f}" x2="{cx + box_w / 4:.1f}" '
+                         f'y1="{y(w):.1f}" y2="{y(w):.1f}" stroke="{colour}"/>')  # fmt: skip
+        parts.append(
+            f'<rect x="{x0:.1f}" y="{y(q3):.1f}" width="{box_w:.1f}" '
+            f'height="{max(y(q1) - y(q3), 0.5):.1f}" fill="{colour}" fill-opacity="0.18" '
+            f'stroke="{colour}" stroke-width="1.2"/>'
+        )
+        parts.append(f'<line x1="{x0:.1f}" x2="{x0 + box_w:.1f}" y1="{y(median):.1f}" '
+                     f'y2="{y(median):.1f}" stroke="{colour}" stroke-width="2.2"/>')  # fmt: skip
+        for k, (value, outlier, tip) in enumerate(points):
+            jitter = (((k + 1) * 0.6180339887) % 1.0 - 0.5) * box_w * 0.9
+            fill, radius = (_WARNING, 3.6) if outlier else (colour, 2.6)
+            parts.append(
+                f'<circle cx="{cx + jitter:.1f}" cy="{y(value):.1f}" r="{radius}" '
+                f'fill="{fill}" fill-opacity="0.85" stroke="#fff" stroke-width="0.6">'
+                f"<title>{_e(tip)}</title></circle>"
+            )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _plots(
+    results: pd.DataFrame, group: pd.Series, comparison: pd.DataFrame | None, order: list[str]
+) -> str:
+    metrics: dict[str, str] = {}
+    if comparison is not None and {"measure", "metric"} <= set(comparison.columns):
+        metrics = dict(
+            zip(text_column(comparison, "measure"), text_column(comparison, "metric"), strict=True)
+        )
+    table = pd.DataFrame(
+        {
+            "image": text_column(results, "image"),
+            "side": text_column(results, "side"),
+            "view": text_column(results, "view"),
+            "measure": text_column(results, "measure"),
+            "unit": text_column(results, "unit"),
+            "group": group,
+            "status": text_column(results, "status", "ok"),
+            "outlier": bool_column(results, "outlier").fillna(False).astype(bool),
+        }
+    )
+    for column in ("value", "deviation", "abs_deviation", "target", "tolerance"):
+        table[column] = _numeric(results, column)
+    table = table[(table["status"] == "ok") & (table["unit"] != "")]
+    if comparison is not None and metrics:
+        table = table[table["measure"].isin(metrics)]
+    figures = []
+    for measure in registry_order(table["measure"].unique()):
+        rows = table[table["measure"] == measure]
+        metric = metrics.get(measure, "value")
+        if metric not in _METRIC_LABELS:
+            metric = "value"
+        legs = rows.groupby(["group", "image", "side", "view"], sort=False, observed=True).agg(
+            metric_value=(metric, "mean"), outlier=("outlier", "any")
+        )
+        legs = legs[np.isfinite(legs["metric_value"])]
+        if not len(legs):
+            continue
+        data: list[tuple[str, list[float], list[bool], list[str]]] = []
+        for name in order:
+            if name not in legs.index.get_level_values("group"):
+                data.append((name, [], [], []))
+                continue
+            part = legs.xs(name, level="group")
+            tips = [f"{image} {side} {view}: {value:.1f}"
+                    for (image, side, view), value in part["metric_value"].items()]  # fmt: skip
+            data.append((name, part["metric_value"].tolist(), part["outlier"].tolist(), tips))
+        unit = str(rows["unit"].iloc[0])
+        target = rows["target"].dropna()
+        tolerance = rows["tolerance"].dropna()
+        reference = None
+        t = float(target.iloc[0]) if len(target) else None
+        tol = float(tolerance.iloc[0]) if len(tolerance) else None
+        if metric == "value" and t is not None:
+            band = (t - tol, t + tol) if tol is not None else None
+            reference = (t, band, f"target {t:g}" + (f" ± {tol:g}" if tol is not None else ""))
+        elif metric == "deviation" and t is not None:
+            band = (-tol, tol) if tol is not None else None
+            reference = (0.0, band, "target")
+        elif metric == "abs_deviation" and tol is not None:
+            reference = (tol, (0.0, tol), f"tolerance {tol:g}")
+        unit_text = {"deg": "°", "mm": "mm"}.get(unit, unit)
+        svg = box_plot_svg(
+            data,
+            title=display_name(measure),
+            y_label=f"{_METRIC_LABELS[metric]} ({unit_text})",
+            reference=reference,
+        )
+        caption = _METRIC_LABELS[metric] + (f"; {reference[2]}" if reference else "")
+        figures.append(
+            f'<figure data-measure="{_e(measure)}">{svg}<figcaption>{_e(caption)}'
+            "</figcaption></figure>"
+        )
+    if not figures:
+        return '<p class="note">No measured values to plot.</p>'
+    note = (
+        '<p class="note">One point per leg (image x side x view; readers averaged). Boxes: '
+        "quartiles and median; whiskers: 1.5 IQR; "
+        '<span class="warn">orange-red points</span>: outliers. Shaded: within tolerance.</p>'
+    )
+    return f'<div class="plots">{"".join(figures)}</div>{note}'
+
+
+# --- outlier rates -----------------------------------------------------------------
+
+
+def _outlier_rates(results: pd.DataFrame, group: pd.Series, order: list[str]) -> str:
+    if "outlier" not in results.columns:
+        return '<p class="note">No outlier column in the results.</p>'
+    table = pd.DataFrame(
+        {
+            "image": text_column(results, "image"),
+            "side": text_column(results, "side"),
+            "view": text_column(results, "view"),
+            "measure": text_column(results, "measure"),
+            "group": group,
+            "outlier": bool_column(results, "outlier"),
+            "target": _numeric(results, "target"),
+            "tolerance": _numeric(results, "tolerance"),
+        }
+    )
+    table = table[table["outlier"].notna()]
+    if not len(table):
+        return '<p class="note">No measure with a target was measured.</p>'
+    legs = table.groupby(["measure", "group", "image", "side", "view"], observed=True).agg(
+        outlier=("outlier", "any"), target=("target", "first"), tolerance=("tolerance", "first")
+    )
+    head = [("Measure", ""), ("Target", "num")] + [(g, "") for g in order]
+    body = []
+    for measure in registry_order(table["measure"].unique()):
+        part = legs.xs(measure, level="measure")
+        target = f"{part['target'].iloc[0]:g} ± {part['tolerance'].iloc[0]:g}"
+        cells = [f"<td>{_e(display_name(measure))}</td>", f'<td class="num">{_e(target)}</td>']
+        for name in order:
+            if name not in part.index.get_level_values("group"):
+                cells.append("<td></td>")
+                continue
+            flags = part.xs(name, level="group")["outlier"]
+            k, n = int(flags.sum()), len(flags)
+            pct = 100.0 * k / n
+            cells.append(
+                f'<td><span class="bar" style="width:{pct * 0.6:.1f}px"></span>'
+                f"{k} / {n} ({pct:.0f}%)</td>"
+            )
+        body.append(f'<tr class="rate" data-measure="{_e(measure)}">{"".join(cells)}</tr>')
+    note = (
+        '<p class="note">Outliers: |value - target| &gt; tolerance (from the preset), '
+        "counted per leg.</p>"
+    )
+    return _table(head, body) + note
+
+
+# --- cases -------------------------------------------------------------------------
+
+
+def _cases(
+    results: pd.DataFrame,
+    errors: pd.DataFrame | None,
+    landmarks: pd.DataFrame | None,
+    group: pd.Series,
+) -> pd.DataFrame:
+    """One row per image: its case, group, status, flagged items, key values, errors."""
+    images = text_column(results, "image")
+    table = pd.DataFrame(
+        {
+            "image": images,
+            "case": text_column(results, "case"),
+            "side": text_column(results, "side"),
+            "view": text_column(results, "view"),
+            "reader": text_column(results, "reader"),
+            "measure": text_column(results, "measure"),
+            "unit": text_column(results, "unit"),
+            "label": text_column(results, "label"),
+            "status": text_column(results, "status", "ok"),
+            "reason": text_column(results, "reason"),
+            "flags": text_column(results, "flags"),
+            "outlier": bool_column(results, "outlier").fillna(False).astype(bool),
+            "value": _numeric(results, "value"),
+            "deviation": _numeric(results, "deviation"),
+            "group": group,
+            "flagged": flagged(results),
+        }
+    )
+    error_text: dict[str, list[str]] = {}
+    if errors is not None and len(errors):
+        stages = text_column(errors, "stage")
+        messages = text_column(errors, "error")
+        for image, stage, message in zip(text_column(errors, "image"), stages, messages,
+                                         strict=True):  # fmt: skip
+            error_text.setdefault(image, []).append(f"{stage}: {message}" if stage else message)
+    sources: dict[str, str] = {}
+    landmark_images: list[str] = []
+    if landmarks is not None and len(landmarks) and "image" in landmarks.columns:
+        lm_images = text_column(landmarks, "image")
+        landmark_images = list(dict.fromkeys(lm_images))
+        if "method" in landmarks.columns:
+            methods = pd.DataFrame(
+                {"image": lm_images, "method": text_column(landmarks, "method")}
+            )
+            for image, part in methods.groupby("image", sort=False):
+                names = sorted({m or "file" for m in part["method"]})
+                sources[str(image)] = ", ".join(names)
+    keys = list(dict.fromkeys([*images, *landmark_images, *error_text]))
+    rows = []
+    for image, part in table.groupby("image", sort=False):
+        rows.append((str(image), part))
+    parts = dict(rows)
+    out = []
+    for image in keys:
+        here = parts.get(image)
+        errors_here = error_text.get(image, [])
+        if here is None or not len(here):
+            status = "failed"
+            case, group_name, legs, n_ok, n_all = "", "", "", 0, 0
+            items: list[tuple[str, bool]] = []
+            values: list[tuple[str, bool]] = []
+            if not errors_here:
+                errors_here = ["no results for this image"]
+        else:
+            status = "failed" if errors_here else ("flagged" if here["flagged"].any() else "ok")
+            case = ", ".join(dict.fromkeys(here["case"]))
+            group_name = ", ".join(g for g in dict.fromkeys(here["group"]) if g != _ALL)
+            keys_here = list(dict.fromkeys(zip(here["side"], here["view"], here["reader"],
+                                               strict=True)))  # fmt: skip
+            legs = ", ".join(
+                f"{side} {view}" + (f" ({reader})" if reader else "")
+                for side, view, reader in keys_here
+            )
+            n_ok, n_all = int((here["status"] == "ok").sum()), len(here)
+            items = _flagged_items(here)
+            values = _key_values(here)
+        out.append(
+            {
+                "image": image,
+                "case": case,
+                "group": group_name,
+                "legs": legs,
+                "status": status,
+                "n_ok": n_ok,
+                "n_all": n_all,
+                "items": items,
+                "values": values,
+                "errors": errors_here,
+                "source": sources.get(image, ""),
+            }
+        )
+    frame = pd.DataFrame(
+        out,
+        columns=["image", "case", "group", "legs", "status", "n_ok", "n_all", "items", "values",
+                 "errors", "source"],
+    )  # fmt: skip
+    frame["order"] = frame["status"].map(_STATUS_ORDER)
+    return frame.sort_values(["order", "image"], kind="stable").drop(columns="order")
+
+
+def _short_side(side: str) -> str:
+    return {"left": "L", "right": "R"}.get(side, side)
+
+
+def _flagged_items(part: pd.DataFrame) -> list[tuple[str, bool]]:
+    """What needs a look in one image: missing measures (grouped by leg and reason), then
+    each outlier or flagged value."""
+    missing: dict[tuple[str, str], list[str]] = {}
+    items = []
+    for row in part[part["flagged"]].to_dict("records"):
+        reader = row["reader"]
+        leg = f"{_short_side(row['side'])} {row['view']}" + (f" ({reader})" if reader else "")
+        name = display_name(row["measure"])
+        if row["status"] != "ok":
+            missing.setdefault((leg, row["reason"] or row["status"]), []).append(name)
+            continue
+        bits = []
+        if row["outlier"]:
+            bits.append(f"outlier {row['deviation']:+.1f}")
+        if row["flags"]:
+            bits.append(str(row["flags"]).replace(";", ", "))
+        value = format_value(row["value"], row["unit"], row["label"])
+        items.append((f"{leg} {name} {value}: {'; '.join(bits)}", True))
+    lines = [(f"{leg} {', '.join(names)}: {reason}", True)
+             for (leg, reason), names in missing.items()]  # fmt: skip
+    return lines + items
+
+
+def _key_values(part: pd.DataFrame) -> list[tuple[str, bool]]:
+    values = []
+    for (side, view, reader), leg in part.groupby(["side", "view", "reader"], sort=False):
+        by_measure = {r["measure"]: r for r in leg.to_dict("records")}
+        bits = []
+        for measure in KEY_MEASURES:
+            r = by_measure.get(measure)
+            if r is not None:
+                text = f"{display_name(measure)} {format_value(r['value'], r['unit'], r['label'])}"
+                bits.append((text, bool(r["flagged"])))
+        if bits:
+            prefix = f"{_short_side(str(side))} {view}" + (f" ({reader})" if reader else "")
+            html_bits = " · ".join(
+                f'<span class="warn">{_e(t)}</span>' if w else _e(t) for t, w in bits
+            )
+            values.append((f"<b>{_e(prefix)}</b> {html_bits}", False))
+    return values
+
+
+def _thumbnail(path: Path, height: int) -> str | None:
+    """A JPEG thumbnail of the image at `path` as a data URI; None if unreadable."""
+    try:
+        data = np.fromfile(path, dtype=np.uint8)
+    except OSError:
+        return None
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    if image is None:
+        return None
+    rows, columns = image.shape[:2]
+    if rows > height:
+        width = max(1, round(columns * height / rows))
+        image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+    ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 82])
+    if not ok:  # pragma: no cover - OpenCV encodes every BGR uint8 image
+        return None
+    return "data:image/jpeg;base64," + base64.b64encode(encoded.tobytes()).decode("ascii")
+
+
+def _href(relative: str | os.PathLike[str]) -> str:
+    text = PurePath(relative).as_posix() if not isinstance(relative, str) else relative
+    text = text.replace(os.sep, "/") if os.sep != "/" else text
+    return urllib.parse.quote(text, safe="/._-~")
+
+
+def _cases_html(
+    cases: pd.DataFrame,
+    overlays: Mapping[str, str | os.PathLike[str]] | None,
+    base_dir: Path | None,
+    thumbnail_height: int,
+) -> str:
+    overlays = overlays or {}
+    has_group = bool(cases["group"].astype(bool).any())
+    has_source = bool(cases["source"].astype(bool).any())
+    head = [("Overlay", ""), ("Image", ""), ("Case", "")]
+    head += [("Group", "")] if has_group else []
+    head += [("Legs", ""), ("Status", ""), ("Measures ok", "num")]
+    head += [("Landmarks", "")] if has_source else []
+    head += [("Key values", ""), ("Flagged items and errors", "")]
+    body = []
+    for row in cases.to_dict("records"):
+        image = row["image"]
+        overlay = overlays.get(image)
+        thumb = '<span class="none">no overlay</span>'
+        if overlay is not None:
+            href = _href(overlay)
+            source = None
+            if base_dir is not None:
+                source = _thumbnail(base_dir / Path(overlay), thumbnail_height)
+            inner = (
+                f'<img src="{source}" alt="overlay of {_e(image)}">'
+                if source
+                else '<span class="none">overlay</span>'
+            )
+            thumb = f'<a href="{_e(href)}">{inner}</a>'
+        items = [f'<li class="warn">{_e(t)}</li>' for t, _ in row["items"][:8]]
+        if len(row["items"]) > 8:
+            items.append(f"<li>... and {len(row['items']) - 8} more</li>")
+        items += [f'<li class="error">{_e(e)}</li>' for e in row["errors"]]
+        values = "<br>".join(v for v, _ in row["values"])
+        cells = [
+            f'<td class="thumb">{thumb}</td>',
+            f'<td class="mono">{_e(image).replace("/", "/<wbr>")}</td>',
+            f"<td>{_e(row['case'])}</td>",
+        ]
+        if has_group:
+            cells.append(f"<td>{_e(row['group'])}</td>")
+        cells += [
+            f"<td>{_e(row['legs'])}</td>",
+            f'<td><span class="badge {row["status"]}">{_e(row["status"])}</span></td>',
+            f'<td class="num">{row["n_ok"]} / {row["n_all"]}</td>',
+        ]
+        if has_source:
+            cells.append(f"<td>{_e(row['source'])}</td>")
+        cells += [f"<td>{values}</td>", f'<td><ul class="items">{"".join(items)}</ul></td>']
+        body.append(
+            f'<tr class="case {row["status"]}" data-status="{row["status"]}" '
+            f'data-image="{_e(image)}">{"".join(cells)}</tr>'
+        )
+    controls = (
+        '<div class="controls"><input type="search" id="case-filter" '
+        'placeholder="Filter cases" aria-label="Filter cases">'
+        '<select id="case-status" aria-label="Status"><option value="all">all</option>'
+        '<option value="failed">failed</option><option value="flagged">flagged</option>'
+        '<option value="ok">ok</option></select><span id="case-count" class="note"></span></div>'
+    )
+    return controls + _table(head, body, cls="cases")
+
+
+def _errors_html(errors: pd.DataFrame | None) -> str:
+    if errors is None or not len(errors):
+        return '<p class="note">No errors.</p>'
+    columns = [str(c) for c in errors.columns]
+    body = []
+    for i in range(len(errors)):
+        row = errors.iloc[i]
+        cells = "".join(f"<td>{_e(_cell(row[c]))}</td>" for c in errors.columns)
+        body.append(f'<tr class="error-row">{cells}</tr>')
+    return _table([(c, "") for c in columns], body)
+
+
+def _cell(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value)
+
+
+# --- public ------------------------------------------------------------------------
+
+
+def render_report(
+    *,
+    results: pd.DataFrame,
+    comparison: pd.DataFrame | None = None,
+    landmarks: pd.DataFrame | None = None,
+    errors: pd.DataFrame | None = None,
+    overlays: Mapping[str, str | os.PathLike[str]] | None = None,
+    groups: pd.DataFrame | Mapping[str, str] | None = None,
+    title: str = "Alignment report",
+    manifest: Mapping[str, Any] | None = None,
+    base_dir: str | os.PathLike[str] | None = None,
+    thumbnail_height: int = 160,
+) -> str:
+    """Build the report page as a string. See :func:`write_report` for the parameters.
+
+    Parameters
+    ----------
+    base_dir : path-like, optional
+        The folder the overlay paths are relative to (the report's folder), to read
+        their thumbnails from. None embeds no thumbnail (the links stay).
+    results, comparison, landmarks, errors, overlays, groups, title, manifest, \
+thumbnail_height
+        As for :func:`write_report`.
+
+    Returns
+    -------
+    str
+        The HTML page.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> results = pd.DataFrame({"image": ["<b>.dcm"], "case": ["c"], "side": ["left"],
+    ...     "view": ["AP"], "measure": ["hka"], "value": [180.0], "unit": ["deg"],
+    ...     "status": ["ok"]})
+    >>> page = render_report(results=results)
+    >>> "&lt;b&gt;.dcm" in page, "<b>.dcm" in page
+    (True, False)
+    """
+    if not isinstance(results, pd.DataFrame):
+        raise TypeError(f"results must be a pandas DataFrame, got {type(results).__name__}")
+    for name, table in (("comparison", comparison), ("landmarks", landmarks),
+                        ("errors", errors)):  # fmt: skip
+        if table is not None and not isinstance(table, pd.DataFrame):
+            raise TypeError(f"{name} must be a pandas DataFrame, got {type(table).__name__}")
+    absent = [c for c in ("image", "measure") if c not in results.columns]
+    if absent:
+        raise ValueError(f"results lacks column(s) {', '.join(absent)}")
+    if not isinstance(thumbnail_height, int) or thumbnail_height < 16:
+        raise ValueError(f"thumbnail_height must be an integer >= 16, got {thumbnail_height!r}")
+    results = results.reset_index(drop=True)
+    group = _group_of(results, groups)
+    order = _group_order(list(dict.fromkeys(group)), comparison)
+    cases = _cases(results, errors, landmarks, group)
+    base = Path(base_dir) if base_dir is not None else None
+    sections = [
+        ("summary", "Cohort", _summary(results, errors, cases, group, manifest)),
+        ("comparison", "Group comparison", _comparison(comparison)),
+        ("plots", "Measures by group", _plots(results, group, comparison, order)),
+        ("outliers", "Outlier rates", _outlier_rates(results, group, order)),
+        ("cases", f"Cases ({len(cases)})", _cases_html(cases, overlays, base, thumbnail_height)),
+        ("errors", f"Errors ({0 if errors is None else len(errors)})", _errors_html(errors)),
+    ]
+    nav = "".join(f'<a href="#{key}">{_e(name.split(" (")[0])}</a>' for key, name, _ in sections)
+    body = "".join(
+        f'<section id="{key}"><h2>{_e(name)}</h2>{content}</section>'
+        for key, name, content in sections
+    )
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<link rel="icon" href="data:,">'
+        f"<title>{_e(title)}</title><style>{_CSS}</style></head>\n<body>"
+        f"<header><h1>{_e(title)}</h1><p>alignment {_e(__version__)}: measures per the "
+        "project's measurement spec; overlays and values in degrees unless marked mm."
+        f"</p></header><nav>{nav}</nav><main>{body}</main>"
+        f"<script>{_JS}</script></body></html>\n"
+    )
+
+
+def write_report(
+    path: str | os.PathLike[str],
+    *,
+    results: pd.DataFrame,
+    comparison: pd.DataFrame | None = None,
+    landmarks: pd.DataFrame | None = None,
+    errors: pd.DataFrame | None = None,
+    overlays: Mapping[str, str | os.PathLike[str]] | None = None,
+    groups: pd.DataFrame | Mapping[str, str] | None = None,
+    title: str = "Alignment report",
+    manifest: Mapping[str, Any] | None = None,
+    thumbnail_height: int = 160,
+) -> Path:
+    """Write the study report: one self-contained HTML file that opens offline.
+
+    Parameters
+    ----------
+    path : path-like
+        The HTML file to write (atomically); its folder must exist.
+    results : pandas.DataFrame
+        The long results table of :func:`alignment.measure_landmarks` (columns
+        ``image, case, reader, side, view, measure, value, unit, target, tolerance,
+        deviation, abs_deviation, outlier, label, status, reason, flags, preset,
+        preset_hash``; ``image`` and ``measure`` are required, the others are used
+        where present).
+    comparison : pandas.DataFrame, optional
+        The table of :func:`alignment.stats.compare_groups`: one row per measure with
+        ``measure, metric, group1, group2, n1, n2, mean1, sd1, mean2, sd2, mean_diff,
+        ci_low, ci_high, test, p_value, p_holm, effect_size, outliers1, outliers2,
+        outlier_p_value`` (others optional). Its ``metric`` is what the plots show.
+    landmarks : pandas.DataFrame, optional
+        The landmark table used; its images count as cases, its ``method`` column
+        (detector or file) is shown per case.
+    errors : pandas.DataFrame, optional
+        ``image, stage, error`` (any columns are shown); an image with an error is a
+        failed case.
+    overlays : mapping of str to path-like, optional
+        Image key -> overlay PNG path *relative to the report*; each case links to
+        its overlay and embeds a thumbnail of it.
+    groups : pandas.DataFrame or mapping, optional
+        Each case's group, for the plots and the outlier rates: a table with
+        ``case, group`` or ``image, group``, or a mapping case -> group. Default: the
+        results' own ``group`` column if any, else one group ``all``.
+    title : str, default "Alignment report"
+    manifest : mapping, optional
+        The run's manifest; its top-level entries are listed in the summary.
+    thumbnail_height : int, default 160
+        Height of the embedded thumbnails, in pixels.
+
+    Returns
+    -------
+    pathlib.Path
+        `path`.
+
+    Raises
+    ------
+    TypeError
+        A table is not a DataFrame, or `groups` is neither a table nor a mapping.
+    ValueError
+        `results` lacks ``image`` or ``measure``, `groups` lacks its columns, or
+        `thumbnail_height` is below 16.
+    OSError
+        The file cannot be written.
+
+    Notes
+    -----
+    Cases are ordered failed, flagged (any measure missing, an outlier, or carrying a
+    flag), then ok; by image key within each. Plots show one point per leg (the mean
+    over readers); the comparison table is the statistics layer's, unchanged.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from alignment import LandmarkSet, landmark_table, measure_landmarks
+    >>> leg = LandmarkSet("a.dcm", "left", "LAT", {
+    ...     "tibial_plateau_anterior": (80.0, 60.0), "tibial_plateau_posterior": (20.0, 62.0),
+    ...     "tibial_shaft_proximal": (50.0, 100.0), "tibial_shaft_distal": (52.0, 300.0),
+    ... })
+    >>> results = measure_landmarks(landmark_table([leg]))
+    >>> out = write_report(pathlib.Path(tempfile.mkdtemp()) / "report.html", results=results)
+    >>> "LTC" in out.read_text(encoding="utf-8")
+    True
+    """
+    path = Path(path)
+    page = render_report(
+        results=results,
+        comparison=comparison,
+        landmarks=landmarks,
+        errors=errors,
+        overlays=overlays,
+        groups=groups,
+        title=title,
+        manifest=manifest,
+        base_dir=path.parent,
+        thumbnail_height=thumbnail_height,
+    )
+    write_text_atomic(path, page)
+    return path

@@ -1,0 +1,246 @@
+"""The batch pipeline end to end on the bundled sample cohort and on broken inputs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pydicom
+import pytest
+
+from alignment import RESULT_COLUMNS, BatchError
+from alignment.batch import run_batch
+from alignment.batch.store import lock_output
+from alignment.cli import exitcodes, main
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "sample_images"
+OUTPUT_TABLES = ("results.csv", "results_wide.csv", "landmarks.csv", "errors.csv")
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture
+def study(tmp_path) -> Path:
+    folder = tmp_path / "study"
+    shutil.copytree(SAMPLES, folder)
+    return folder
+
+
+def test_sample_cohort_end_to_end(study, tmp_path):
+    before = _digests(study)
+    out = tmp_path / "out"
+    result = run_batch(study, out, groups=study / "groups.csv", report=False, jobs=1)
+    assert _digests(study) == before  # inputs never modified
+    assert not result.completed_with_errors and result.images == 12 == result.processed
+    for name in (*OUTPUT_TABLES, "results.parquet", "comparison.csv", "manifest.json"):
+        assert (out / name).is_file(), name
+    results = pd.read_csv(out / "results.csv", keep_default_na=False, na_values=[""])
+    assert tuple(results.columns) == RESULT_COLUMNS
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(out / "results.parquet").astype({"outlier": "boolean"})[["value"]],
+        results[["value"]],
+    )
+    # The films' own spacing (Imager Pixel Spacing / magnification) gives the truth.
+    truth = pd.read_csv(study / "truth.csv")
+    merged = truth.merge(results, on=["image", "side", "view", "measure"], suffixes=("", "_got"))
+    assert len(merged) == len(truth)
+    np.testing.assert_allclose(merged["value_got"], merged["value"], atol=1e-6)
+    overlays = sorted(p.name for p in (out / "overlays").iterdir())
+    assert len(overlays) == 12 and all(name.endswith(".png") for name in overlays)
+    comparison = pd.read_csv(out / "comparison.csv")
+    assert {"measure", "group1", "group2", "p_value", "p_holm"} <= set(comparison.columns)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["preset"]["name"] == "default" and len(manifest["inputs"]) == 13
+    assert manifest["versions"]["alignment"] and manifest["started"] <= manifest["finished"]
+
+
+def test_rerun_skips_unchanged_and_redoes_changed(study, tmp_path):
+    out = tmp_path / "out"
+    run_batch(study, out, overlays=False, report=False, jobs=1)
+    first = {name: (out / name).read_bytes() for name in OUTPUT_TABLES}
+    again = run_batch(study, out, overlays=False, report=False, jobs=1)
+    assert again.processed == 0
+    assert {name: (out / name).read_bytes() for name in OUTPUT_TABLES} == first
+    table = pd.read_csv(study / "landmarks.csv")
+    table.loc[0, "x"] += 5.0
+    table.to_csv(study / "landmarks.csv", index=False)
+    changed = run_batch(study, out, overlays=False, report=False, jobs=1)
+    assert changed.processed == 1
+
+
+def test_second_run_on_the_same_output_is_refused(study, tmp_path):
+    out = tmp_path / "out"
+    with lock_output(out), pytest.raises(BatchError, match="another run is using this output"):
+        run_batch(study, out, jobs=1)
+
+
+def test_broken_inputs_become_error_rows(study, tmp_path, capsys):
+    (study / "empty.dcm").write_bytes(b"")
+    (study / "truncated.dcm").write_bytes((study / "case001_AP.dcm").read_bytes()[:2000])
+    header = pydicom.dcmread(study / "case002_AP.dcm", stop_before_pixels=True)
+    header.save_as(study / "no_pixels.dcm")
+    (study / "fake.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really")
+    extra = pd.DataFrame({"image": ["ghost.dcm"], "side": ["left"], "view": ["AP"],
+                          "landmark": ["ankle_center"], "x": [1.0], "y": [2.0]})  # fmt: skip
+    extra.to_csv(study / "ghost_landmarks.csv", index=False)
+    out = tmp_path / "out"
+    code = main(["batch", str(study), "--out", str(out), "--no-overlays", "--no-report",
+                 "--jobs", "1"])  # fmt: skip
+    assert code == exitcodes.COMPLETED_WITH_ERRORS
+    errors = pd.read_csv(out / "errors.csv").set_index("image")
+    assert set(errors.index) >= {"empty.dcm", "truncated.dcm", "no_pixels.dcm", "fake.png",
+                                 "ghost.dcm"}  # fmt: skip
+    assert errors.loc["ghost.dcm", "stage"] == "pairing"
+    assert "no such image" in errors.loc["ghost.dcm", "error"]
+    assert errors.loc["fake.png", "stage"] == "read"
+    results = pd.read_csv(out / "results.csv")
+    assert results["image"].nunique() == 12  # every good film still measured
+    assert "12 processed" not in capsys.readouterr().err
+
+
+def test_images_without_landmarks_are_errors(study, tmp_path):
+    (study / "landmarks.csv").unlink()
+    result = run_batch(study, tmp_path / "out", overlays=False, report=False, jobs=1)
+    assert result.results.empty
+    assert set(result.errors["stage"]) == {"landmarks"} and len(result.errors) == 12
+    assert result.errors["error"].str.contains("no landmarks for this image").all()
+
+
+def test_landmarks_option_file_and_per_image_folder(study, tmp_path):
+    combined = tmp_path / "marks.csv"
+    shutil.move(study / "landmarks.csv", combined)
+    result = run_batch(study, tmp_path / "a", landmarks=combined, overlays=False, report=False,
+                       jobs=1)  # fmt: skip
+    folder = tmp_path / "per_image"
+    folder.mkdir()
+    table = pd.read_csv(combined)
+    for image, rows in table.groupby("image"):
+        rows.assign(image="whatever").to_csv(folder / f"{Path(image).stem}.csv", index=False)
+    per_image = run_batch(study, tmp_path / "b", landmarks=folder, overlays=False, report=False,
+                          jobs=1)  # fmt: skip
+    assert per_image.errors.empty
+    pd.testing.assert_frame_equal(per_image.results, result.results)
+
+
+def test_discovery_reports_links_and_keeps_going(study, tmp_path):
+    (study / "loop").mkdir()
+    (study / "loop" / "back").symlink_to(study, target_is_directory=True)
+    outside = tmp_path / "outside.dcm"
+    shutil.copy(study / "case001_AP.dcm", outside)
+    (study / "link_out.dcm").symlink_to(outside)
+    (study / "dangling.dcm").symlink_to(tmp_path / "nothing.dcm")
+    result = run_batch(study, tmp_path / "out", overlays=False, report=False, jobs=1)
+    problems = dict(zip(result.errors["image"], result.errors["error"], strict=True))
+    assert problems["loop/back"] == "symbolic link loop: not followed"
+    assert problems["link_out.dcm"] == "symbolic link leaves the input folder: not followed"
+    assert problems["dangling.dcm"] == "broken symbolic link"
+    assert result.results["image"].nunique() == 12
+
+
+def test_output_inside_input_is_not_walked(study):
+    out = study / "results"
+    run_batch(study, out, overlays=False, report=False, jobs=1)
+    again = run_batch(study, out, overlays=False, report=False, jobs=1)
+    assert again.images == 12 and again.errors.empty
+
+
+def test_pool_and_dask_give_the_same_outputs(study, tmp_path):
+    pool = run_batch(study, tmp_path / "pool", overlays=False, report=False, jobs=2)
+    dask = run_batch(study, tmp_path / "dask", overlays=False, report=False, jobs=2,
+                     scheduler="local")  # fmt: skip
+    for name in OUTPUT_TABLES:
+        assert (tmp_path / "pool" / name).read_bytes() == (tmp_path / "dask" / name).read_bytes()
+    assert pool.processed == dask.processed == 12
+
+
+def _phi(study: Path) -> list[str]:
+    ds = pydicom.dcmread(study / "case001_AP.dcm", stop_before_pixels=True)
+    values = [str(ds.PatientName), ds.PatientID, ds.PatientBirthDate, ds.AccessionNumber,
+              ds.InstitutionName, str(ds.PatientName).split("^")[0]]  # fmt: skip
+    return [v for v in values if v]
+
+
+def _files_containing(folder: Path, needles: list[str]) -> list[tuple[str, str]]:
+    hits = []
+    for path in folder.rglob("*"):
+        if path.is_file() and ".alignment" not in path.parts:
+            data = path.read_bytes()
+            hits += [(str(path), n) for n in needles if n.encode() in data]
+    return hits
+
+
+def test_outputs_carry_no_patient_identifiers(study, tmp_path):
+    needles = _phi(study)
+    out = tmp_path / "out"
+    run_batch(study, out, groups=study / "groups.csv", dicom_sr=True, jobs=2)
+    assert (out / "report.html").is_file() and any((out / "dicom").iterdir())
+    assert _files_containing(out, needles) == []
+    kept = run_batch(study, tmp_path / "kept", dicom_sr=True, keep_identifiers=True,
+                     overlays=False, report=False, jobs=2)  # fmt: skip
+    assert kept.errors.empty
+    assert _files_containing(tmp_path / "kept" / "dicom", needles)  # opt-in works
+
+
+def test_pseudonymise_hides_file_names(study, tmp_path):
+    renamed = tmp_path / "named"
+    renamed.mkdir()
+    table = pd.read_csv(study / "landmarks.csv")
+    for image in table["image"].unique():
+        shutil.copy(study / image, renamed / f"DOE_JANE_{image}")
+    table["image"] = "DOE_JANE_" + table["image"]
+    table["case"] = "DOE_JANE_" + table["case"]
+    table.to_csv(renamed / "landmarks.csv", index=False)
+    groups = pd.read_csv(study / "groups.csv").assign(case=lambda g: "DOE_JANE_" + g["case"])
+    groups.to_csv(tmp_path / "groups.csv", index=False)
+    out = tmp_path / "out"
+    result = run_batch(renamed, out, groups=tmp_path / "groups.csv", pseudonymise=True, jobs=2)
+    assert result.errors.empty
+    assert _files_containing(out, ["DOE_JANE"]) == []
+    assert result.results["image"].str.fullmatch(r"img-[0-9a-f]{12}").all()
+    mapping = pd.read_csv(out / ".alignment" / "pseudonyms.csv")
+    assert mapping["value"].str.startswith("DOE_JANE").all()
+
+
+def test_sigkill_mid_run_then_rerun_matches_an_uninterrupted_run(study, tmp_path):
+    for copy in range(3):  # 36 films, each with an overlay: a run of a few seconds
+        shutil.copytree(SAMPLES, study / f"copy{copy}")
+    reference = tmp_path / "reference"
+    run_batch(study, reference, report=False, jobs=1)
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "alignment", "batch", str(study), "--out", str(out),
+               "--no-report", "--jobs", "1", "--quiet"]  # fmt: skip
+    for attempt in range(3):
+        process = subprocess.Popen(command, env={**os.environ, "CI": "1"})
+        database = out / ".alignment" / "state.sqlite"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and process.poll() is None:
+            if database.exists():
+                with sqlite3.connect(database) as db:
+                    (done,) = db.execute("SELECT count(*) FROM outcomes").fetchone()
+                if done >= 5 * (attempt + 1):
+                    break
+            time.sleep(0.05)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    assert subprocess.run(command, check=False).returncode == exitcodes.OK
+    for name in OUTPUT_TABLES:
+        assert (out / name).read_bytes() == (reference / name).read_bytes(), name
+    results = pd.read_csv(out / "results.csv")
+    assert not results.duplicated(["image", "side", "view", "reader", "measure"]).any()
