@@ -153,21 +153,22 @@ def pair_landmarks(
                 keys[name] = key
         matched = names.map(keys)
         rows = source.table[matched.notna().to_numpy()].assign(image=matched.dropna())
-        for key, own in rows.groupby("image", sort=False):
-            parts[str(key)].append(own)
+        for image, piece in rows.groupby("image", sort=False):
+            parts[str(image)].append(piece)
     if not parts:
         return {}, problems
-    pieces = [piece for key in parts for piece in parts[key]]
+    pieces = [piece for image_pieces in parts.values() for piece in image_pieces]
     try:
         combined = validate_landmarks(pd.concat(pieces, ignore_index=True), source="landmarks")
     except AlignmentError:
         # Some image's landmarks conflict across files: find which, keep the others.
         combined_parts = []
-        for key, own in parts.items():
+        for image, pieces_of_image in parts.items():
             try:
-                combined_parts.append(validate_landmarks(pd.concat(own), source=key))
+                own = validate_landmarks(pd.concat(pieces_of_image), source=image)
+                combined_parts.append(own)
             except AlignmentError as exc:
-                problems.append((key, "landmarks", str(exc)))
+                problems.append((image, "landmarks", str(exc)))
         if not combined_parts:
             return {}, problems
         combined = validate_landmarks(pd.concat(combined_parts, ignore_index=True))
