@@ -9,8 +9,13 @@ expected.
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Iterator
+
 __all__ = [
     "AlignmentError",
+    "typed_errors",
     "BatchError",
     "AnnotationError",
     "ImageReadError",
@@ -88,3 +93,28 @@ class PhantomError(AlignmentError, ValueError):
 class BatchError(AlignmentError, OSError):
     """A batch cannot run: the input folder is missing, or the output folder is locked
     by another run or cannot be written."""
+
+
+@contextlib.contextmanager
+def typed_errors(error: type[AlignmentError], path: str | os.PathLike[str]) -> Iterator[None]:
+    """Turn anything unexpected raised in the block into `error`, naming `path`.
+
+    The boundary of every reader of untrusted files: third-party parsers and decoders
+    raise whatever they like (``struct.error``, ``KeyError``, ``RecursionError``, a
+    Rust panic that is not even an ``Exception``). The project's own errors and
+    interrupts pass through unchanged.
+
+    Examples
+    --------
+    >>> with typed_errors(ImageReadError, "film.dcm"):
+    ...     {}["Rows"]
+    Traceback (most recent call last):
+    ...
+    alignment.errors.ImageReadError: film.dcm: malformed file: KeyError: 'Rows'
+    """
+    try:
+        yield
+    except (AlignmentError, KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:
+        raise error(f"{os.fspath(path)}: malformed file: {type(exc).__name__}: {exc}") from exc

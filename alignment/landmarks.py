@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from alignment.atomic import write_text_atomic
-from alignment.errors import LandmarkError, LandmarkFileError
+from alignment.errors import LandmarkError, LandmarkFileError, typed_errors
 from alignment.vocabulary import (
     LANDMARKS,
     Side,
@@ -45,6 +45,7 @@ from alignment.vocabulary import (
 )
 
 __all__ = [
+    "DEFAULT_MAX_LANDMARK_BYTES",
     "JSON_FORMAT",
     "KEY_COLUMNS",
     "OPTIONAL_COLUMNS",
@@ -80,6 +81,9 @@ to NaN, meaning unknown; ``patient_orientation`` (DICOM Patient Orientation, suc
 
 KEY_COLUMNS: tuple[str, ...] = ("image", "side", "view", "reader")
 """Columns that together identify one landmark set."""
+
+DEFAULT_MAX_LANDMARK_BYTES = 256 * 2**20
+"""Largest landmark or annotation file read (256 MiB, about 3 million CSV rows)."""
 
 JSON_FORMAT = "alignment-landmarks"
 """Value of the ``format`` key of a canonical landmark JSON file."""
@@ -449,6 +453,7 @@ def read_landmarks(
     reader: str = "",
     unknown: str = "error",
     format: str | None = None,
+    max_bytes: int = DEFAULT_MAX_LANDMARK_BYTES,
 ) -> pd.DataFrame:
     """Read a landmark file, canonical or from another tool, into a checked table.
 
@@ -466,6 +471,9 @@ def read_landmarks(
     name_map, image, side, view, reader, unknown, format : optional
         Passed to the importer of a foreign file (see
         :func:`alignment.annotations.read_annotations`); canonical files ignore them.
+    max_bytes : int, optional
+        Refuse a larger file before reading it (default
+        :data:`DEFAULT_MAX_LANDMARK_BYTES`).
 
     Returns
     -------
@@ -475,37 +483,44 @@ def read_landmarks(
     Raises
     ------
     LandmarkFileError
-        If the file is missing, unreadable or malformed; the message names the file
-        and, for a CSV, the line. Foreign files raise its subclass
+        If the file is missing, too large, unreadable or malformed; the message names
+        the file and, for a CSV, the line. Foreign files raise its subclass
         :class:`~alignment.errors.AnnotationError`.
     """
     path = Path(path)
     if not path.is_file():
         raise LandmarkFileError(f"{path}: no such landmark file")
-    suffix = path.suffix.lower()
-    if suffix in (".csv", ".txt") and format is None:
-        return _read_csv(path)
-    import alignment.annotations as foreign  # lazily: it imports this module
-
-    if format is None:
-        format = foreign.detect_format(path)
-    if format is None and suffix == ".json":
-        return _read_json(path)
-    if format is None:
+    size = path.stat().st_size
+    if size > max_bytes:
         raise LandmarkFileError(
-            f"{path}: unknown landmark file type {suffix!r}; expected .csv or .json (canonical),"
-            " .mrk.json, LabelMe or COCO .json, CVAT .xml, ImageJ .roi/.zip or .pts"
+            f"{path}: {size} bytes, more than the limit of {max_bytes} for a landmark file"
         )
-    return foreign.read_annotations(
-        path,
-        format=format,
-        name_map=name_map,
-        image=image,
-        side=side,
-        view=view,
-        reader=reader,
-        unknown=unknown,
-    )
+    with typed_errors(LandmarkFileError, path):
+        suffix = path.suffix.lower()
+        if suffix in (".csv", ".txt") and format is None:
+            return _read_csv(path)
+        import alignment.annotations as foreign  # lazily: it imports this module
+
+        if format is None:
+            format = foreign.detect_format(path)
+        if format is None and suffix == ".json":
+            return _read_json(path)
+        if format is None:
+            raise LandmarkFileError(
+                f"{path}: unknown landmark file type {suffix!r}; expected .csv or .json "
+                "(canonical), .mrk.json, LabelMe or COCO .json, CVAT .xml, ImageJ .roi/.zip "
+                "or .pts"
+            )
+        return foreign.read_annotations(
+            path,
+            format=format,
+            name_map=name_map,
+            image=image,
+            side=side,
+            view=view,
+            reader=reader,
+            unknown=unknown,
+        )
 
 
 def _set_document(rows: pd.DataFrame) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import multiprocessing
 import os
 import signal
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from alignment.errors import BatchError
@@ -19,6 +20,8 @@ __all__ = ["default_jobs", "run_tasks"]
 
 T = TypeVar("T")
 R = TypeVar("R")
+OnCrash = Callable[[T, BaseException], R]
+"""What to return for a task whose process died while running it."""
 
 
 def default_jobs() -> int:
@@ -29,23 +32,50 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def _local(function: Callable[[T], R], tasks: Sequence[T], jobs: int) -> Iterator[tuple[T, R]]:
-    if jobs <= 1 or len(tasks) <= 1:
+def _pool(jobs: int) -> concurrent.futures.ProcessPoolExecutor:
+    context = multiprocessing.get_context("forkserver")
+    return concurrent.futures.ProcessPoolExecutor(
+        jobs, mp_context=context, initializer=_ignore_interrupts
+    )
+
+
+def _isolated(function: Callable[[T], R], task: T, on_crash: OnCrash[T, R]) -> R:
+    """Run one task alone in a fresh process; if that process dies, ask `on_crash`."""
+    pool = _pool(1)
+    try:
+        return pool.submit(function, task).result()
+    except BrokenProcessPool as exc:
+        return on_crash(task, exc)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _local(
+    function: Callable[[T], R], tasks: Sequence[T], jobs: int, on_crash: OnCrash[T, R]
+) -> Iterator[tuple[T, R]]:
+    if jobs == 0:  # in this process: for debugging, and for tests that patch functions
         for task in tasks:
             yield task, function(task)
         return
-    context = multiprocessing.get_context("forkserver")
-    pool = concurrent.futures.ProcessPoolExecutor(
-        jobs, mp_context=context, initializer=_ignore_interrupts
-    )
+    pool = _pool(jobs)
+    futures = {pool.submit(function, task): task for task in tasks}
+    survivors: list[T] = []
     try:
-        futures = {pool.submit(function, task): task for task in tasks}
         for future in concurrent.futures.as_completed(futures):
-            yield futures[future], future.result()
+            try:
+                result = future.result()
+            except BrokenProcessPool:
+                # A worker died (a decoder's C++ abort, the OOM killer...): every task
+                # not finished is run again alone, so only the culprit is lost.
+                survivors.append(futures[future])
+                continue
+            yield futures[future], result
     finally:
         # On Ctrl-C (or a consumer that stops early) drop what has not started and
         # wait only for what is running; the caller has stored every finished task.
         pool.shutdown(wait=True, cancel_futures=True)
+    for task in survivors:
+        yield task, _isolated(function, task, on_crash)
 
 
 def _ignore_interrupts() -> None:
@@ -54,10 +84,15 @@ def _ignore_interrupts() -> None:
 
 
 def _dask(
-    function: Callable[[T], R], tasks: Sequence[T], jobs: int, address: str
+    function: Callable[[T], R],
+    tasks: Sequence[T],
+    jobs: int,
+    address: str,
+    on_crash: OnCrash[T, R],
 ) -> Iterator[tuple[T, R]]:
     try:
         from distributed import Client, LocalCluster, as_completed
+        from distributed.scheduler import KilledWorker
     except ImportError:
         raise BatchError(
             "--scheduler needs Dask distributed: pip install 'radiographic-alignment[dask]'"
@@ -77,7 +112,11 @@ def _dask(
         futures = client.map(function, tasks, pure=False)
         owner = {future.key: task for future, task in zip(futures, tasks, strict=True)}
         for future in as_completed(futures):
-            yield owner[future.key], future.result()
+            task = owner[future.key]
+            try:
+                yield task, future.result()
+            except KilledWorker as exc:  # the task killed every worker it was given
+                yield task, on_crash(task, exc)
     finally:
         client.close()
         if cluster is not None:
@@ -90,6 +129,7 @@ def run_tasks(
     *,
     jobs: int | None = None,
     scheduler: str | None = None,
+    on_crash: OnCrash[T, R],
 ) -> Iterator[tuple[T, R]]:
     """Yield ``(task, function(task))`` for every task, in order of completion.
 
@@ -100,12 +140,16 @@ def run_tasks(
     tasks : sequence
         Picklable tasks.
     jobs : int, optional
-        Worker processes (default: all cores); 1 runs in this process.
+        Worker processes (default: all cores); 0 runs the tasks in this process,
+        without isolation.
     scheduler : str, optional
         ``tcp://HOST:PORT`` of a running Dask scheduler, or ``local`` for a Dask
         LocalCluster of `jobs` workers. None uses a local process pool.
+    on_crash : callable
+        ``on_crash(task, error)`` gives the result of a task whose worker process died
+        while running it (each is first run again alone, to spare its neighbours).
     """
-    jobs = jobs or default_jobs()
+    jobs = default_jobs() if jobs is None else jobs
     if scheduler is None:
-        return _local(function, tasks, jobs)
-    return _dask(function, tasks, jobs, scheduler)
+        return _local(function, tasks, jobs, on_crash)
+    return _dask(function, tasks, max(jobs, 1), scheduler, on_crash)

@@ -33,6 +33,7 @@ from alignment.batch.executors import run_tasks
 from alignment.batch.pairing import pair_landmarks, read_landmark_sources
 from alignment.batch.store import StateStore, file_digest, lock_output
 from alignment.batch.task import (
+    DEFAULT_TIME_LIMIT_S,
     BatchSettings,
     ImageOutcome,
     ImageTask,
@@ -161,6 +162,12 @@ def _fingerprint(image_digest: str, landmarks_digest: str, settings: dict) -> st
     return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
 
 
+def _crashed(task: ImageTask, error: BaseException) -> ImageOutcome:
+    """The outcome of an image whose worker process died (a decoder's abort...)."""
+    message = f"the worker process died while reading this image ({type(error).__name__})"
+    return ImageOutcome(task.key, {}, (("crash", message),))
+
+
 def _versions() -> dict[str, str]:
     versions = {"alignment": __version__, "python": sys.version.split()[0]}
     for name in _LIBRARIES:
@@ -191,6 +198,7 @@ def run_batch(
     pseudonymise: bool = False,
     keep_identifiers: bool = False,
     follow_links: bool = False,
+    time_limit_s: float | None = DEFAULT_TIME_LIMIT_S,
     progress: Progress | None = None,
     command_line: Sequence[str] | None = None,
 ) -> BatchResult:
@@ -213,7 +221,9 @@ def run_batch(
     preset, overrides
         Targets and tolerances, as for :func:`alignment.measure_landmarks`.
     jobs : int, optional
-        Worker processes (default: all cores).
+        Worker processes (default: all cores). Each image runs in a worker, so a
+        decoder that crashes its process costs only that image (an error row of stage
+        ``crash``); 0 runs everything in this process.
     scheduler : str, optional
         ``tcp://HOST:PORT`` of a Dask scheduler, or ``local`` for a Dask LocalCluster.
     overlays, report : bool, optional
@@ -228,6 +238,10 @@ def run_batch(
         Let DICOM outputs carry the source's patient identifiers.
     follow_links : bool, optional
         Follow symbolic links that leave `input_dir`.
+    time_limit_s : float or None, optional
+        Longest one image may take (default 300 s); an image past it becomes an error
+        row of stage ``timeout`` and is tried again by the next run. None: no limit.
+        Enforced in this process and in a local pool; not on Dask workers.
     progress : callable, optional
         ``progress(done, total)`` after each image processed.
     command_line : sequence of str, optional
@@ -266,6 +280,7 @@ def run_batch(
             overlay_dir=str(out_dir / "overlays") if overlays else None,
             dicom_dir=str(out_dir / "dicom") if dicom_sr else None,
             identifiers=keep_identifiers,
+            time_limit_s=time_limit_s,
         )
         digests: dict[str, str] = {}
         landmark_digests = _landmark_digests(tables)
@@ -299,7 +314,8 @@ def run_batch(
                 len(tasks) - len(todo),
             )
             for count, (task, outcome) in enumerate(
-                run_tasks(process_image, todo, jobs=jobs, scheduler=scheduler), start=1
+                run_tasks(process_image, todo, jobs=jobs, scheduler=scheduler, on_crash=_crashed),
+                start=1,
             ):
                 store.save(fingerprints[task.key], outcome)
                 if progress is not None:

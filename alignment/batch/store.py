@@ -95,9 +95,10 @@ class StateStore:
             "errors": [list(e) for e in outcome.errors],
             "files": list(outcome.files),
         }
+        stored = "retry" if outcome.retry else fingerprint  # never matches: tried again
         self._db.execute(
             "INSERT OR REPLACE INTO outcomes VALUES (?, ?, ?)",
-            (outcome.key, fingerprint, json.dumps(document)),
+            (outcome.key, stored, json.dumps(document)),
         )
 
     def load(self, keys: list[str]) -> list[ImageOutcome]:

@@ -9,8 +9,11 @@ process pool, on a Dask worker, or again after a crash, with the same result.
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Mapping
+import signal
+import threading
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +24,46 @@ from alignment.errors import AlignmentError, ImageReadError
 from alignment.io import Radiograph, read_radiograph
 from alignment.measures import Preset, measure_landmarks
 
-__all__ = ["BatchSettings", "ImageOutcome", "ImageTask", "process_image"]
+__all__ = [
+    "DEFAULT_TIME_LIMIT_S",
+    "BatchSettings",
+    "ImageOutcome",
+    "ImageTask",
+    "TaskTimeoutError",
+    "process_image",
+]
+
+DEFAULT_TIME_LIMIT_S = 300.0
+"""Default longest time one image may take in a batch (seconds)."""
+
+
+class TaskTimeoutError(AlignmentError, TimeoutError):
+    """An image took longer than the batch's time limit."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float | None, what: str) -> Iterator[None]:
+    """Raise :class:`TaskTimeoutError` in this thread if the block runs past `seconds`.
+
+    Uses ``SIGALRM``, so it works in the main thread of a process (this one, or a
+    worker of a process pool); elsewhere (a Dask worker thread) no limit applies.
+    Time spent inside a C extension counts, but the error is raised only once control
+    returns to Python.
+    """
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise TaskTimeoutError(f"{what}: took longer than the limit of {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 @dataclass(frozen=True)
@@ -38,12 +80,16 @@ class BatchSettings:
         Folder for DICOM SR and presentation states; None for none.
     identifiers : bool
         Whether DICOM outputs may carry the source's patient identifiers.
+    time_limit_s : float or None
+        Longest an image may take; past it the image becomes an error row (stage
+        ``timeout``) and is tried again by the next run. None for no limit.
     """
 
     preset: Preset
     overlay_dir: str | None = None
     dicom_dir: str | None = None
     identifiers: bool = False
+    time_limit_s: float | None = DEFAULT_TIME_LIMIT_S
 
     def fingerprint(self) -> dict[str, Any]:
         """What, if changed, makes a finished image worth processing again."""
@@ -98,6 +144,11 @@ class ImageOutcome:
     image: dict[str, Any] = field(default_factory=dict)
     errors: tuple[tuple[str, str], ...] = ()
     files: tuple[str, ...] = ()
+
+    @property
+    def retry(self) -> bool:
+        """Whether the next run should try this image again (it ran out of time)."""
+        return any(stage == "timeout" for stage, _ in self.errors)
 
     @property
     def readable(self) -> bool:
@@ -195,22 +246,25 @@ def process_image(task: ImageTask) -> ImageOutcome:
     """
     stage, facts, files = "read", {}, []
     try:
-        needs_pixels = task.settings.overlay_dir is not None and task.landmarks is not None
-        radiograph = read_radiograph(task.path, pixels=needs_pixels)
-        facts = image_facts(radiograph)
-        stage = "landmarks"
-        if task.landmarks is None:
-            raise _NoLandmarksError("no landmarks for this image, and no detection asked for")
-        wants_dicom = task.settings.dicom_dir is not None and radiograph.format == "DICOM"
-        if task.settings.overlay_dir is not None or wants_dicom:
-            landmarks = with_image_geometry(task.landmarks, {task.key: facts})
-        if task.settings.overlay_dir is not None:
-            stage = "overlay"
-            files.append(_overlay(task, radiograph, landmarks))
-        if wants_dicom:
-            stage = "dicom"
-            files += _dicom(task, landmarks)
+        with time_limit(task.settings.time_limit_s, task.key):
+            needs_pixels = task.settings.overlay_dir is not None and task.landmarks is not None
+            radiograph = read_radiograph(task.path, pixels=needs_pixels)
+            facts = image_facts(radiograph)
+            stage = "landmarks"
+            if task.landmarks is None:
+                raise _NoLandmarksError("no landmarks for this image, and no detection asked for")
+            wants_dicom = task.settings.dicom_dir is not None and radiograph.format == "DICOM"
+            if task.settings.overlay_dir is not None or wants_dicom:
+                landmarks = with_image_geometry(task.landmarks, {task.key: facts})
+            if task.settings.overlay_dir is not None:
+                stage = "overlay"
+                files.append(_overlay(task, radiograph, landmarks))
+            if wants_dicom:
+                stage = "dicom"
+                files += _dicom(task, landmarks)
         return ImageOutcome(task.key, facts, (), tuple(files))
+    except TaskTimeoutError as exc:
+        stage, message = "timeout", str(exc)
     except (AlignmentError, OSError, ValueError) as exc:
         message = str(exc).replace(task.path, task.key)
     except Exception as exc:  # one bad file must not stop a batch

@@ -18,12 +18,11 @@ import time
 from typing import Any
 
 from alignment.batch import default_jobs, run_batch
+from alignment.batch.task import DEFAULT_TIME_LIMIT_S
 from alignment.cli import exitcodes
 from alignment.measures.presets import parse_override
 
 HELP = "measure a study folder: results, overlays, report, group comparison"
-
-log = logging.getLogger("alignment.batch")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -82,6 +81,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--follow-links", action="store_true", help="follow symbolic links that leave INPUT_DIR"
     )
+    parser.add_argument(
+        "--time-limit",
+        type=float,
+        default=DEFAULT_TIME_LIMIT_S,
+        metavar="SECONDS",
+        help="longest one image may take; 0 for none (default: %(default)g)",
+    )
     parser.add_argument("--no-overlays", action="store_true", help="draw no overlay PNGs")
     parser.add_argument("--no-report", action="store_true", help="write no report.html")
     chatter = parser.add_mutually_exclusive_group()
@@ -111,7 +117,7 @@ class _Progress:
         if now - self.last >= 10 or done == total:
             rate = done / max(now - self.started, 1e-9)
             eta = (total - done) / rate if rate else float("nan")
-            log.warning("%d/%d images, %.1f/s, ETA %.0f s", done, total, rate, eta)
+            print(f"{done}/{total} images, {rate:.1f}/s, ETA {eta:.0f} s", file=sys.stderr)
             self.last = now
 
     def close(self) -> None:
@@ -143,6 +149,7 @@ def run(args: argparse.Namespace) -> int:
             pseudonymise=args.pseudonymise,
             keep_identifiers=args.keep_identifiers,
             follow_links=args.follow_links,
+            time_limit_s=args.time_limit or None,
             progress=progress,
             command_line=["alignment", *sys.argv[1:]],
         )

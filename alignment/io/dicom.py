@@ -32,6 +32,7 @@ from alignment.errors import ImageReadError, ImageTooLargeError
 from alignment.io.radiograph import ImageGeometry, Radiograph
 
 __all__ = [
+    "DEFAULT_MAX_INFLATED_BYTES",
     "IDENTIFYING_KEYWORDS",
     "METADATA_KEYWORDS",
     "ImageWarning",
@@ -140,6 +141,9 @@ _VOI_KEYWORDS = (
     "VOILUTSequence",
 )
 _MONOCHROME = ("MONOCHROME1", "MONOCHROME2")
+
+DEFAULT_MAX_INFLATED_BYTES = 2**30
+"""Largest size (1 GiB) a deflated DICOM dataset may inflate to before it is refused."""
 
 
 @contextlib.contextmanager
@@ -376,9 +380,11 @@ def read_dicom(
     magnification: float | None = None,
     identifiers: bool = False,
     max_pixels: int,
+    max_inflated_bytes: int = DEFAULT_MAX_INFLATED_BYTES,
 ) -> Radiograph:
     """Read a DICOM radiograph; see :func:`alignment.io.read_radiograph`."""
     with _quiet_pydicom(os.fspath(path)):
+        _check_inflated_size(os.fspath(path), max_inflated_bytes)
         return _read_dicom(
             path,
             pixels=pixels,
@@ -388,6 +394,58 @@ def read_dicom(
             identifiers=identifiers,
             max_pixels=max_pixels,
         )
+
+
+_PLUGIN_PREFERENCE = ("pylibjpeg", "pyjpegls", "pillow", "pydicom", "gdcm")
+"""Decoders in order of preference. GDCM comes last: on some malformed streams it
+aborts the whole process (a C++ ``terminate``), which no Python code can catch, so it
+is used only where it is the sole decoder (JPEG Lossless without the GPL extra)."""
+
+
+def _decoding_plugin(syntax: str | None) -> str:
+    """The pydicom decoding plugin to use for `syntax` ('' lets pydicom choose)."""
+    from pydicom.pixels import get_decoder
+    from pydicom.uid import UID
+
+    if not syntax or not UID(syntax).is_compressed:
+        return ""
+    try:
+        available = get_decoder(UID(syntax)).available_plugins
+    except (NotImplementedError, ValueError):
+        return ""
+    return next((p for p in _PLUGIN_PREFERENCE if p in available), "")
+
+
+def _check_inflated_size(name: str, limit: int) -> None:
+    """Refuse a Deflated Explicit VR file whose dataset inflates beyond `limit` bytes.
+
+    pydicom inflates a deflated dataset whole, in memory, as it reads it (PS3.5 A.5):
+    a few kilobytes can claim gigabytes. The stream is inflated here first, in chunks,
+    counting, and given up on as soon as it passes the limit.
+    """
+    import zlib
+
+    from pydicom.uid import DeflatedExplicitVRLittleEndian
+
+    with open(name, "rb") as f:
+        head = f.read(132 + 12)
+        if len(head) < 144 or head[128:132] != b"DICM" or head[132:136] != b"\x02\x00\x00\x00":
+            return
+        meta_length = int.from_bytes(head[140:144], "little")
+        meta = f.read(meta_length)
+        if DeflatedExplicitVRLittleEndian.encode() not in meta:
+            return
+        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+        total = 0
+        while chunk := f.read(1 << 16):
+            while chunk:
+                total += len(inflater.decompress(chunk, 1 << 20))
+                if total > limit:
+                    raise ImageTooLargeError(
+                        f"{name}: the deflated dataset inflates to more than {limit} bytes, "
+                        "the limit"
+                    )
+                chunk = inflater.unconsumed_tail
 
 
 def _transfer_syntax(ds: Any, name: str) -> str | None:
@@ -472,7 +530,9 @@ def _read_dicom(
         if not any(k in ds for k in ("PixelData", "FloatPixelData", "DoubleFloatPixelData")):
             raise ImageReadError(f"{name}: no Pixel Data element; not an image")
         try:
-            array = pixel_array(ds, index=frame if frames > 1 else None)
+            array = pixel_array(
+                ds, index=frame if frames > 1 else None, decoding_plugin=_decoding_plugin(syntax)
+            )
             if photometric == "PALETTE COLOR":
                 array = apply_color_lut(array, ds)
             if photometric in _MONOCHROME and samples == 1:

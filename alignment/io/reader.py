@@ -19,8 +19,8 @@ import math
 import os
 from pathlib import Path
 
-from alignment.errors import ImageReadError
-from alignment.io.dicom import is_dicom, read_dicom
+from alignment.errors import ImageReadError, typed_errors
+from alignment.io.dicom import DEFAULT_MAX_INFLATED_BYTES, is_dicom, read_dicom
 from alignment.io.radiograph import Radiograph
 from alignment.io.raster import read_raster, sniff_format
 
@@ -44,6 +44,7 @@ def read_radiograph(
     sidecar: str | os.PathLike[str] | bool = True,
     identifiers: bool = False,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_inflated_bytes: int = DEFAULT_MAX_INFLATED_BYTES,
 ) -> Radiograph:
     """Read a radiograph (DICOM, PNG, JPEG or TIFF) with its spacing, side and view.
 
@@ -81,6 +82,9 @@ def read_radiograph(
     max_pixels : int, optional
         Refuse a frame that declares more samples than this, before anything is
         allocated.
+    max_inflated_bytes : int, optional
+        Refuse a deflated DICOM whose dataset inflates beyond this many bytes, found
+        out by inflating it in chunks before pydicom inflates it whole.
 
     Returns
     -------
@@ -92,7 +96,8 @@ def read_radiograph(
         The file is missing, not an image, corrupt, or its pixels cannot be decoded
         (the message names the file and the cause).
     ImageTooLargeError
-        The frame declares more than `max_pixels` samples.
+        The frame declares more than `max_pixels` samples, or a deflated dataset
+        inflates beyond `max_inflated_bytes`.
     ValueError
         `spacing_mm`, `magnification`, `frame` or `max_pixels` is invalid.
     """
@@ -112,29 +117,31 @@ def read_radiograph(
     file = Path(path)
     if not file.is_file():
         raise ImageReadError(f"{os.fspath(path)}: no such image file")
-    dicom = is_dicom(file)  # first: a DICOM preamble may also make it a valid TIFF
-    kind = None if dicom else sniff_format(file)
-    if kind is not None:
-        return read_raster(
-            path,
-            kind,
-            pixels=pixels,
-            frame=frame,
-            spacing_mm=spacing_mm,
-            magnification=magnification,
-            sidecar=sidecar,
-            max_pixels=max_pixels,
-        )
-    if dicom or file.suffix.lower() in DICOM_SUFFIXES:
-        return read_dicom(
-            path,
-            pixels=pixels,
-            frame=frame,
-            spacing_mm=spacing_mm,
-            magnification=magnification,
-            identifiers=identifiers,
-            max_pixels=max_pixels,
-        )
+    with typed_errors(ImageReadError, path):
+        dicom = is_dicom(file)  # first: a DICOM preamble may also make it a valid TIFF
+        kind = None if dicom else sniff_format(file)
+        if kind is not None:
+            return read_raster(
+                path,
+                kind,
+                pixels=pixels,
+                frame=frame,
+                spacing_mm=spacing_mm,
+                magnification=magnification,
+                sidecar=sidecar,
+                max_pixels=max_pixels,
+            )
+        if dicom or file.suffix.lower() in DICOM_SUFFIXES:
+            return read_dicom(
+                path,
+                pixels=pixels,
+                frame=frame,
+                spacing_mm=spacing_mm,
+                magnification=magnification,
+                identifiers=identifiers,
+                max_pixels=max_pixels,
+                max_inflated_bytes=max_inflated_bytes,
+            )
     raise ImageReadError(
         f"{os.fspath(path)}: not a DICOM, PNG, JPEG or TIFF file (unrecognised content and "
         f"suffix {file.suffix!r})"

@@ -46,7 +46,7 @@ def study(tmp_path) -> Path:
 def test_sample_cohort_end_to_end(study, tmp_path):
     before = _digests(study)
     out = tmp_path / "out"
-    result = run_batch(study, out, groups=study / "groups.csv", report=False, jobs=1)
+    result = run_batch(study, out, groups=study / "groups.csv", report=False, jobs=0)
     assert _digests(study) == before  # inputs never modified
     assert not result.completed_with_errors and result.images == 12 == result.processed
     for name in (*OUTPUT_TABLES, "results.parquet", "comparison.csv", "manifest.json"):
@@ -73,22 +73,22 @@ def test_sample_cohort_end_to_end(study, tmp_path):
 
 def test_rerun_skips_unchanged_and_redoes_changed(study, tmp_path):
     out = tmp_path / "out"
-    run_batch(study, out, overlays=False, report=False, jobs=1)
+    run_batch(study, out, overlays=False, report=False, jobs=0)
     first = {name: (out / name).read_bytes() for name in OUTPUT_TABLES}
-    again = run_batch(study, out, overlays=False, report=False, jobs=1)
+    again = run_batch(study, out, overlays=False, report=False, jobs=0)
     assert again.processed == 0
     assert {name: (out / name).read_bytes() for name in OUTPUT_TABLES} == first
     table = pd.read_csv(study / "landmarks.csv")
     table.loc[0, "x"] += 5.0
     table.to_csv(study / "landmarks.csv", index=False)
-    changed = run_batch(study, out, overlays=False, report=False, jobs=1)
+    changed = run_batch(study, out, overlays=False, report=False, jobs=0)
     assert changed.processed == 1
 
 
 def test_second_run_on_the_same_output_is_refused(study, tmp_path):
     out = tmp_path / "out"
     with lock_output(out), pytest.raises(BatchError, match="another run is using this output"):
-        run_batch(study, out, jobs=1)
+        run_batch(study, out, jobs=0)
 
 
 def test_broken_inputs_become_error_rows(study, tmp_path, capsys):
@@ -102,7 +102,7 @@ def test_broken_inputs_become_error_rows(study, tmp_path, capsys):
     extra.to_csv(study / "ghost_landmarks.csv", index=False)
     out = tmp_path / "out"
     code = main(["batch", str(study), "--out", str(out), "--no-overlays", "--no-report",
-                 "--jobs", "1"])  # fmt: skip
+                 "--jobs", "0"])  # fmt: skip
     assert code == exitcodes.COMPLETED_WITH_ERRORS
     errors = pd.read_csv(out / "errors.csv").set_index("image")
     assert set(errors.index) >= {"empty.dcm", "truncated.dcm", "no_pixels.dcm", "fake.png",
@@ -117,7 +117,7 @@ def test_broken_inputs_become_error_rows(study, tmp_path, capsys):
 
 def test_images_without_landmarks_are_errors(study, tmp_path):
     (study / "landmarks.csv").unlink()
-    result = run_batch(study, tmp_path / "out", overlays=False, report=False, jobs=1)
+    result = run_batch(study, tmp_path / "out", overlays=False, report=False, jobs=0)
     assert result.results.empty
     assert set(result.errors["stage"]) == {"landmarks"} and len(result.errors) == 12
     assert result.errors["error"].str.contains("no landmarks for this image").all()
@@ -127,14 +127,14 @@ def test_landmarks_option_file_and_per_image_folder(study, tmp_path):
     combined = tmp_path / "marks.csv"
     shutil.move(study / "landmarks.csv", combined)
     result = run_batch(study, tmp_path / "a", landmarks=combined, overlays=False, report=False,
-                       jobs=1)  # fmt: skip
+                       jobs=0)  # fmt: skip
     folder = tmp_path / "per_image"
     folder.mkdir()
     table = pd.read_csv(combined)
     for image, rows in table.groupby("image"):
         rows.assign(image="whatever").to_csv(folder / f"{Path(image).stem}.csv", index=False)
     per_image = run_batch(study, tmp_path / "b", landmarks=folder, overlays=False, report=False,
-                          jobs=1)  # fmt: skip
+                          jobs=0)  # fmt: skip
     assert per_image.errors.empty
     pd.testing.assert_frame_equal(per_image.results, result.results)
 
@@ -146,7 +146,7 @@ def test_discovery_reports_links_and_keeps_going(study, tmp_path):
     shutil.copy(study / "case001_AP.dcm", outside)
     (study / "link_out.dcm").symlink_to(outside)
     (study / "dangling.dcm").symlink_to(tmp_path / "nothing.dcm")
-    result = run_batch(study, tmp_path / "out", overlays=False, report=False, jobs=1)
+    result = run_batch(study, tmp_path / "out", overlays=False, report=False, jobs=0)
     problems = dict(zip(result.errors["image"], result.errors["error"], strict=True))
     assert problems["loop/back"] == "symbolic link loop: not followed"
     assert problems["link_out.dcm"] == "symbolic link leaves the input folder: not followed"
@@ -156,8 +156,8 @@ def test_discovery_reports_links_and_keeps_going(study, tmp_path):
 
 def test_output_inside_input_is_not_walked(study):
     out = study / "results"
-    run_batch(study, out, overlays=False, report=False, jobs=1)
-    again = run_batch(study, out, overlays=False, report=False, jobs=1)
+    run_batch(study, out, overlays=False, report=False, jobs=0)
+    again = run_batch(study, out, overlays=False, report=False, jobs=0)
     assert again.images == 12 and again.errors.empty
 
 
@@ -222,7 +222,7 @@ def test_sigkill_mid_run_then_rerun_matches_an_uninterrupted_run(study, tmp_path
     for copy in range(3):  # 36 films, each with an overlay: a run of a few seconds
         shutil.copytree(SAMPLES, study / f"copy{copy}")
     reference = tmp_path / "reference"
-    run_batch(study, reference, report=False, jobs=1)
+    run_batch(study, reference, report=False, jobs=0)
     out = tmp_path / "out"
     command = [sys.executable, "-m", "alignment", "batch", str(study), "--out", str(out),
                "--no-report", "--jobs", "1", "--quiet"]  # fmt: skip
@@ -244,3 +244,64 @@ def test_sigkill_mid_run_then_rerun_matches_an_uninterrupted_run(study, tmp_path
         assert (out / name).read_bytes() == (reference / name).read_bytes(), name
     results = pd.read_csv(out / "results.csv")
     assert not results.duplicated(["image", "side", "view", "reader", "measure"]).any()
+
+
+def test_time_limit_makes_a_slow_image_an_error_retried_next_run(study, tmp_path, monkeypatch):
+    import alignment.batch.task as task_module
+
+    real = task_module.read_radiograph
+
+    def slow_for_one(path, **options):
+        if path.endswith("case003_AP.dcm"):
+            time.sleep(5)
+        return real(path, **options)
+
+    monkeypatch.setattr(task_module, "read_radiograph", slow_for_one)
+    out = tmp_path / "out"
+    result = run_batch(study, out, overlays=False, report=False, jobs=0, time_limit_s=0.5)
+    assert result.errors[["image", "stage"]].values.tolist() == [["case003_AP.dcm", "timeout"]]
+    assert "longer than the limit of 0.5 s" in result.errors["error"].iloc[0]
+    assert result.results["image"].nunique() == 11
+    monkeypatch.setattr(task_module, "read_radiograph", real)
+    again = run_batch(study, out, overlays=False, report=False, jobs=0, time_limit_s=0.5)
+    assert again.processed == 1 and again.errors.empty
+
+
+def test_unwritable_output_is_a_clear_error(study, tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    with pytest.raises(BatchError, match="cannot write the output folder"):
+        run_batch(study, blocker / "out", jobs=0)
+
+
+def test_full_disk_leaves_no_half_written_output(study, tmp_path, monkeypatch):
+    import alignment.atomic as atomic
+
+    out = tmp_path / "out"
+    run_batch(study, out, overlays=False, report=False, jobs=0)
+    before = (out / "results.csv").read_bytes()
+
+    def disk_full(path, text):
+        with atomic.atomic_path(path) as temporary:
+            temporary.write_text(text[: len(text) // 2])
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("alignment.batch.pipeline.write_text_atomic", disk_full)
+    table = pd.read_csv(study / "landmarks.csv")
+    table.loc[0, "x"] += 1.0
+    table.to_csv(study / "landmarks.csv", index=False)
+    with pytest.raises(OSError, match="No space left"):
+        run_batch(study, out, overlays=False, report=False, jobs=0)
+    assert (out / "results.csv").read_bytes() == before  # the old file, whole
+    assert not [p for p in out.iterdir() if p.name.endswith(".part")]
+
+
+def test_read_only_input_tree(study, tmp_path):
+    for path in [study, *study.rglob("*")]:
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    try:
+        result = run_batch(study, tmp_path / "out", overlays=False, report=False, jobs=0)
+    finally:
+        for path in [study, *study.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+    assert result.errors.empty and result.results["image"].nunique() == 12
