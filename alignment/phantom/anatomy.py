@@ -50,6 +50,10 @@ MU: dict[str, float] = {
 """Linear attenuation coefficients, 1/mm, at an effective energy near 50 keV; those of
 solids inside the body are relative to soft tissue (which they displace)."""
 
+TEXTURE = 0.35
+"""Depth of the trabecular modulation of cancellous bone: the weight of a solid in the
+textured image is this times its attenuation."""
+
 _L, _D, _A = np.eye(3)
 
 
@@ -121,14 +125,20 @@ def _frame(e1: Array, direction: Array, distal: Array) -> Array:
 
 
 def _shell(solid: Solid, cortex_mm: float, inner_mu: float) -> list[Solid]:
-    """An outer solid of cortical bone and an inner one turning it to `inner_mu`."""
+    """An outer solid of cortical bone and an inner one turning it to `inner_mu` (a
+    cylinder or cone is left open at its ends)."""
+    size = np.maximum(solid.size - cortex_mm, 0.5)
+    if solid.kind in ("cone", "cylinder"):
+        size[2] = solid.size[2]  # open at both ends: the bone runs on in another piece
     inner = Solid(
         solid.kind,
         solid.centre,
         solid.axes,
-        np.maximum(solid.size - cortex_mm, 0.5),
+        size,
         inner_mu - solid.mu,
         solid.clips,
+        texture=TEXTURE * inner_mu,
+        taper=solid.taper,
     )
     return [solid, inner]
 
@@ -151,6 +161,98 @@ def _shaft(
     tube = Solid.between(start, end, outer, mu=MU["cortex"], towards=_A)
     hole = Solid.between(start, end, canal, mu=MU["marrow"] - MU["cortex"], towards=_A)
     return [tube, hole]
+
+
+def _flare(
+    start: Array,
+    end: Array,
+    radii: tuple[float, float],
+    end_radii: tuple[float, float],
+    *,
+    cortex: float,
+    inner_mu: float | None = None,
+    towards: ArrayLike = _A,
+    clips: tuple[Clip, ...] = (),
+) -> list[Solid]:
+    """A truncated cone of cortical bone from `start` to `end` (a neck), filled with
+    cancellous bone (or `inner_mu`); the first radius lies along `towards`."""
+    outer = Solid.between(
+        start,
+        end,
+        radii,
+        mu=MU["cortex"],
+        towards=towards,
+        kind="cone",
+        clips=clips,
+        end_radii=end_radii,
+    )
+    return _shell(outer, cortex, MU["trabecular"] if inner_mu is None else inner_mu)
+
+
+def _profile(
+    origin: Array,
+    axis: Array,
+    stations: Sequence[tuple[float, float, float, float]],
+    ratio: float,
+) -> list[Solid]:
+    """A long bone as one piece: a stack of truncated cones along `axis`.
+
+    Each station ``(s, r, cortex, spongy)`` gives, at ``origin + s axis``, the
+    medio-lateral outer radius ``r`` (the antero-posterior one is ``ratio r``), the
+    cortical thickness and the share of cancellous bone in the medullary space (0:
+    marrow of the diaphysis, 1: cancellous bone of a metaphysis). Neighbouring
+    segments share their end planes, so the outline, the cortex and the canal run on
+    without seams.
+    """
+    solids: list[Solid] = []
+    for (s0, r0, c0, f0), (s1, r1, c1, f1) in zip(stations[:-1], stations[1:], strict=True):
+        a = origin + s0 * axis
+        b = origin + s1 * axis
+        spongy = (f0 + f1) / 2.0
+        inner_mu = MU["marrow"] + spongy * (MU["trabecular"] - MU["marrow"])
+        solids.append(
+            Solid.between(
+                a, b, (ratio * r0, r0), mu=MU["cortex"], kind="cone", end_radii=(ratio * r1, r1)
+            )
+        )
+        solids.append(
+            Solid.between(
+                a,
+                b,
+                (ratio * (r0 - c0), r0 - c0),
+                mu=inner_mu - MU["cortex"],
+                kind="cone",
+                end_radii=(ratio * (r1 - c1), r1 - c1),
+                texture=TEXTURE * (MU["marrow"] + spongy * MU["trabecular"]),
+            )
+        )
+    return solids
+
+
+def _rod(
+    start: ArrayLike,
+    end: ArrayLike,
+    radii: tuple[float, float],
+    *,
+    cortex: float,
+    towards: ArrayLike = _A,
+) -> list[Solid]:
+    """A rod of bone from `start` to `end` (a ramus, a neck), slightly waisted toward
+    its ends: a long ellipsoid cut square at both ends."""
+    a = np.asarray(start, dtype=float)
+    b = np.asarray(end, dtype=float)
+    axis = _unit(b - a)
+    half = float(np.linalg.norm(b - a)) / 2.0
+    body = Solid.between(a, b, radii, mu=MU["cortex"], towards=towards, kind="ellipsoid")
+    body = Solid(
+        "ellipsoid",
+        body.centre,
+        body.axes,
+        np.array([radii[0], radii[1], 1.3 * half]),
+        MU["cortex"],
+        (Clip(axis, float(axis @ a), float(axis @ b)),),
+    )
+    return _shell(body, cortex, MU["trabecular"])
 
 
 def _coronal_axes(direction: Array) -> Array:
@@ -185,29 +287,8 @@ def _femur(p: LimbParameters, k: float) -> tuple[list[Part], dict[str, Array], d
     offset = lf * math.sin(ama)
     tau = lf * math.cos(ama) - offset / math.tan(math.radians(180.0 - 128.0))
     junction = on_axis(tau)
-    neck_end = head + 0.4 * (junction - head)
-    pieces: list[list[Solid]] = [
-        _bone(head, (23 * k,) * 3, cortex=1.5 * k),
-        [
-            Solid.between(
-                junction + 0.15 * (junction - head),
-                neck_end,
-                (16 * k, 14 * k),
-                mu=MU["cortex"] * 0.5,
-                kind="ellipsoid",
-            ),
-        ],
-        _bone(on_axis(tau + 10 * k, 14 * k), (17 * k, 30 * k, 21 * k), shaft_axes, cortex=1.5 * k),
-        _bone(
-            on_axis(tau - 48 * k, -15 * k, -6 * k),
-            (8 * k, 13 * k, 8 * k),
-            shaft_axes,
-            cortex=1.5 * k,
-        ),
-        _bone(on_axis(tau - 22 * k, 2 * k), (21 * k, 55 * k, 19 * k), shaft_axes, cortex=2 * k),
-        _shaft(on_axis(tau - 45 * k), on_axis(0.2 * lf), (14 * k, 13.5 * k), (8 * k, 7.5 * k)),
-    ]
-    # distal femur: metaphysis and condyles, cut by the distal resection post-op
+    along_neck = _unit(junction - head)
+    # the distal resection (post-op) cuts the condyles and the epiphysis
     cond_axes = np.column_stack([jf, nf, _A])
     cut: tuple[Clip, ...] = ()
     comp_axes = cond_axes
@@ -218,13 +299,74 @@ def _femur(p: LimbParameters, k: float) -> tuple[list[Part], dict[str, Array], d
         comp_axes = _frame(jf, sagittal, nf)
         cut_centre = (medial + lateral) / 2.0 - 9.0 * k * comp_axes[:, 2]
         cut = (Clip.through(cut_centre, comp_axes[:, 2], above=0.0),)
-    pieces.append(
-        _bone(knee - 46 * k * ua, (35 * k, 47 * k, 31 * k), shaft_axes, cortex=2 * k, clips=cut)
-    )
+    femur_profile = [
+        (28, 34.0, 1.5, 1.0),
+        (40, 35.0, 1.5, 1.0),
+        (60, 29.0, 1.8, 1.0),
+        (85, 21.0, 2.6, 0.8),
+        (112, 16.0, 3.8, 0.35),
+        (0.3 * lf / k, 14.5, 5.0, 0.1),
+        (0.55 * lf / k, 14.0, 6.5, 0.0),
+        (tau / k - 80, 15.0, 5.0, 0.1),
+        (tau / k - 52, 18.0, 3.5, 0.5),
+        (tau / k - 22, 24.0, 2.2, 0.9),
+        (tau / k + 12, 25.0, 1.5, 1.0),
+    ]
+    pieces: list[list[Solid]] = [
+        _bone(head, (23 * k,) * 3, cortex=1.5 * k),
+        # neck, narrowest under the head, flaring into the intertrochanteric region
+        _flare(
+            head + 6 * k * along_neck,
+            junction - 4 * k * along_neck,
+            (15.5 * k, 14 * k),
+            (22 * k, 18 * k),
+            cortex=1.6 * k,
+        ),
+        _bone(on_axis(tau - 2 * k, 3 * k), (25 * k, 32 * k, 19 * k), shaft_axes, cortex=1.5 * k),
+        # greater trochanter, its lateral wall in line with the lateral cortex
+        _bone(
+            on_axis(tau + 8 * k, 12 * k, -5 * k),
+            (15 * k, 27 * k, 21 * k),
+            shaft_axes,
+            cortex=1.4 * k,
+        ),
+        # lesser trochanter, posteromedial
+        _bone(
+            on_axis(tau - 42 * k, -15 * k, -7 * k),
+            (7 * k, 11 * k, 7 * k),
+            shaft_axes,
+            cortex=1.2 * k,
+        ),
+        # the whole shaft, from the trochanters to the epicondyles
+        _profile(
+            knee,
+            -ua,
+            [(s_ * k, r_ * k, c_ * k, f_) for s_, r_, c_, f_ in femur_profile],
+            0.9,
+        ),
+        # epiphysis between the epicondyles
+        _bone(
+            knee - 30 * k * nf - 4 * k * _A,
+            (38 * k, 26 * k, 30 * k),
+            cond_axes,
+            cortex=1.5 * k,
+            clips=cut,
+        ),
+    ]
     for point in (medial, lateral):
         pieces.append(
             _bone(
                 point - 26 * k * nf, (15 * k, 26 * k, 30 * k), cond_axes, cortex=1.5 * k, clips=cut
+            )
+        )
+        # the posterior condyles, above the distal (weight-bearing) ones
+        pieces.append(
+            _bone(
+                point - 24 * k * nf - 16 * k * _A,
+                (14 * k, 21 * k, 20 * k),
+                cond_axes,
+                cortex=1.5 * k,
+                clips=cut,
             )
         )
     parts = [Part.of("femur", *pieces)]
@@ -305,27 +447,48 @@ def _tibia(
     plateau = knee + (1.5 if p.implant else 9.0) * k * nt  # centre of the joint line
     half = 36.0 * k
     surface = Clip.through(plateau, n3, below=0.0, above=np.inf)
+    lift = (1.5 if p.implant else 9.0) + 14.0
+    tibia_profile = [
+        (lift, 37.0, 1.5, 1.0),
+        (45, 33.0, 1.5, 1.0),
+        (75, 22.0, 2.4, 0.8),
+        (110, 15.0, 3.8, 0.3),
+        (150, 13.0, 5.0, 0.0),
+        (0.6 * lt / k, 12.0, 5.5, 0.0),
+        (lt / k - 100, 13.0, 4.5, 0.1),
+        (lt / k - 60, 17.0, 2.6, 0.5),
+        (lt / k - 25, 22.0, 1.6, 1.0),
+        (lt / k - 2, 23.0, 1.5, 1.0),
+    ]
     pieces: list[list[Solid]] = [
+        # condyles: the plateau's rim, square to the surface, then rounding off
         _bone(plateau + 12 * k * _D, (40 * k, 26 * k, 29 * k), cortex=1.5 * k, clips=(surface,)),
-        _bone(plateau + 62 * k * _D, (28 * k, 55 * k, 25 * k), cortex=2 * k),
-        _shaft(knee + 70 * k * _D, ankle - 60 * k * _D, (13 * k, 12 * k), (7 * k, 6 * k)),
-        _bone(
-            ankle - 32 * k * _D,
-            (23 * k, 38 * k, 21 * k),
-            cortex=2 * k,
-            clips=(Clip(_D, -np.inf, lt - 2 * k),),
+        # metaphyses and shaft in one piece
+        _profile(
+            knee,
+            _D,
+            [(s_ * k, r_ * k, c_ * k, f_) for s_, r_, c_, f_ in tibia_profile],
+            0.78,
         ),
+        # tibial tuberosity, in front
+        _bone(
+            plateau + np.array([2 * k, 38 * k, 22 * k]),
+            (12 * k, 22 * k, 10 * k),
+            cortex=1.2 * k,
+        ),
+        # medial malleolus
         _bone(ankle + np.array([-20 * k, 2 * k, 3 * k]), (7 * k, 16 * k, 11 * k), cortex=1.5 * k),
     ]
     parts: list[Part] = []
     if not p.implant:
+        # the tibial spines rise into the femoral notch, up to the knee centre
         for sign in (-1.0, 1.0):
             pieces.append(
                 _bone(
-                    knee + sign * 6 * k * jt + 8 * k * nt,
-                    (5 * k, 9 * k, 8 * k),
-                    cortex=1.5 * k,
-                    clips=(surface,),
+                    plateau + sign * 6 * k * jt - 0.5 * k * nt,
+                    (5 * k, 9 * k, 9 * k),
+                    cortex=1.2 * k,
+                    clips=(Clip.through(plateau, n3, below=-9 * k, above=np.inf),),
                 )
             )
     else:
@@ -451,7 +614,8 @@ def build_limb(parameters: LimbParameters) -> Limb:
         np.zeros(3),
         _D,
         [
-            (-p.femur_length_mm / k - 10, 70, 80, 30, -20),
+            (-p.femur_length_mm / k - 80, 20, 20, 20, -20),
+            (-p.femur_length_mm / k - 30, 62, 70, 30, -20),
             (-p.femur_length_mm / k + 40, 86, 86, 28, -18),
             (-330, 80, 82, 16, -12),
             (-220, 70, 74, 10, -8),
@@ -518,48 +682,109 @@ def build_pelvis(hips: dict[float, Array], k: float) -> list[Part]:
     parts: list[Part] = []
     down = np.array([0.0, 1.0, 0.0])
     towards = np.array([0.0, 0.0, 1.0])
+    cortex, spongy = MU["cortex"], MU["trabecular"]
     for sign, hip in hips.items():
-        out = np.array([sign, 0.0, 0.0])
-        roof = Clip(down, -np.inf, hip[1] + 2 * k)
-        sourcil = Solid.ellipsoid(hip, (29 * k,) * 3, mu=MU["cortex"], clips=(roof,))
-        ilium_axes = rotation(towards, -sign * 28.0)
-        ilium = Solid.ellipsoid(
-            hip + np.array([sign * 22 * k, -88 * k, -12 * k]),
-            (60 * k, 82 * k, 12 * k),
-            mu=MU["cortex"],
-            axes=ilium_axes,
+
+        def at(x: float, y: float, z: float, base: Array = hip, s: float = sign) -> Array:
+            """A point ``x`` lateral, ``y`` down, ``z`` anterior of `base`, mm."""
+            return base + k * np.array([s * x, y, z])
+
+        # iliac wing: a thin plate seen obliquely, cut along the pelvic brim
+        brim = _unit(np.array([-sign * 0.55, 1.0, 0.0]))
+        wing = Solid.ellipsoid(
+            at(12, -84, -22),
+            (72 * k, 64 * k, 6 * k),
+            mu=cortex,
+            axes=rotation(down, sign * 35.0) @ rotation(towards, sign * 12.0),
+            clips=(Clip.through(at(-30, -34, 0), brim, above=0.0),),
         )
-        symphysis = np.array([mid[0] - sign * 9 * k, hip[1] + 40 * k, hip[2] + 10 * k])
-        ischium = hip + np.array([-sign * 14 * k, 88 * k, -12 * k])
-        pubis_low = np.array([mid[0] - sign * 9 * k, hip[1] + 72 * k, hip[2] + 8 * k])
-
-        def rod(a: Array, b: Array, r: float, mu: float) -> list[Solid]:
-            return [Solid.between(a, b, (r, r * 0.9), mu=mu, towards=towards, kind="ellipsoid")]
-
+        # body of the ilium over the acetabulum, with the sourcil: the dense roof
+        body = Solid.ellipsoid(at(-8, -24, -6), (31 * k, 42 * k, 19 * k), mu=cortex)
+        roof = Clip.through(hip, _unit(np.array([sign * 0.35, 1.0, 0.0])), above=-5 * k)
+        sourcil = Solid.ellipsoid(hip, (26.5 * k,) * 3, mu=cortex - spongy, clips=(roof,))
         pieces = [
-            _shell(sourcil, 3.0 * k, 0.0),
-            _shell(ilium, 2.5 * k, MU["trabecular"]),
-            rod(hip - 5 * k * out + 8 * k * down, symphysis, 10 * k, MU["cortex"] * 0.35),
-            rod(hip + 10 * k * down, ischium + 6 * k * down, 17 * k, MU["cortex"] * 0.3),
-            rod(ischium - 4 * k * out, pubis_low, 8 * k, MU["cortex"] * 0.35),
-            rod(symphysis, pubis_low, 9 * k, MU["cortex"] * 0.4),
+            _shell(wing, 2.2 * k, spongy),
+            [
+                *_shell(body, 1.0 * k, spongy * 0.8),
+                sourcil,
+                sourcil.scaled((26.5 - 1.8) / 26.5, mu=spongy - cortex),
+            ],
+            # the pelvic brim, from the sacro-iliac joint to the pubis
+            _rod(at(-46, -62, -42), at(-26, 10, 4), (5 * k, 5 * k), cortex=1.5 * k),
+            # superior pubic ramus, pubic body, inferior ramus, ischium and tuberosity
+            _rod(at(-20, 12, 5), at(14, 30, 12, mid), (9 * k, 8 * k), cortex=1.6 * k),
+            _bone(at(13, 42, 12, mid), (11 * k, 22 * k, 12 * k), cortex=1.8 * k),
+            _rod(at(12, 58, 9, mid), at(-14, 84, -6), (6.5 * k, 6 * k), cortex=1.4 * k),
+            _rod(at(-4, 14, -10), at(-12, 80, -12), (13 * k, 11 * k), cortex=1.8 * k),
+            _bone(at(-13, 86, -12), (13 * k, 11 * k, 14 * k), cortex=2.0 * k),
         ]
         parts.append(Part.of("pelvis", *pieces))
+    # sacrum: narrowing downward, with its foramina; L5 above it
+    sides = []
+    for sign in (-1.0, 1.0):
+        edge = _unit(np.array([sign * 104.0, 34.0, 0.0]))
+        sides.append(Clip.through(mid + k * np.array([sign * 52, -120, 0]), edge, above=0.0))
     sacrum = Solid.ellipsoid(
-        mid + np.array([0.0, -78 * k, -55 * k]),
-        (46 * k, 66 * k, 16 * k),
-        mu=MU["trabecular"] * 1.2,
+        mid + k * np.array([0.0, -72, -50]),
+        (54 * k, 62 * k, 13 * k),
+        mu=cortex,
+        clips=tuple(sides),
     )
-    parts.append(Part.of("sacrum", sacrum))
+    foramina = [
+        Solid.ellipsoid(
+            mid + k * np.array([sign * (24 - 3 * i), -104 + 21 * i, -50]),
+            (4.5 * k, 4.0 * k, 8 * k),
+            mu=-spongy * 0.9,
+        )
+        for i in range(4)
+        for sign in (-1.0, 1.0)
+    ]
+    l5 = Solid.between(
+        mid + k * np.array([0.0, -168, -45]),
+        mid + k * np.array([0.0, -140, -45]),
+        (26 * k, 18 * k),
+        mu=cortex,
+        towards=(1.0, 0.0, 0.0),
+    )
+    l5_inside = Solid.between(
+        mid + k * np.array([0.0, -166, -45]),
+        mid + k * np.array([0.0, -142, -45]),
+        (24 * k, 16 * k),
+        mu=spongy - cortex,
+        towards=(1.0, 0.0, 0.0),
+        texture=TEXTURE * spongy,
+    )
+    pedicles = [
+        _bone(mid + k * np.array([sign * 16, -156, -24]), (5 * k, 8 * k, 10 * k), cortex=1.8 * k)
+        for sign in (-1.0, 1.0)
+    ]
+    processes = [
+        _rod(
+            mid + k * np.array([sign * 14, -152, -30]),
+            mid + k * np.array([sign * 48, -150, -34]),
+            (4 * k, 5 * k),
+            cortex=1.2 * k,
+        )
+        for sign in (-1.0, 1.0)
+    ]
+    parts.append(
+        Part.of(
+            "sacrum",
+            [*_shell(sacrum, 1.3 * k, spongy * 0.8), *foramina],
+            [l5, l5_inside],
+            *pedicles,
+            *processes,
+        )
+    )
     trunk = Sweep(
         mid + np.array([0.0, 0.0, -15 * k]),
         down,
         np.array([1.0, 0.0, 0.0]),
-        np.array([-400, -160, -60, 0, 50, 85, 110]) * k,
-        np.array([175, 185, 195, 200, 190, 120, 20]) * k,
-        np.array([120, 112, 110, 106, 98, 70, 20]) * k,
-        np.zeros(7),
-        np.zeros(7),
+        np.array([-400, -160, -60, 0, 40, 70, 95, 115]) * k,
+        np.array([175, 185, 192, 192, 178, 135, 70, 14]) * k,
+        np.array([120, 112, 110, 106, 98, 80, 50, 14]) * k,
+        np.zeros(8),
+        np.zeros(8),
         MU["soft"],
     )
     parts.append(Part.of("trunk", trunk, coarse=True))

@@ -149,8 +149,8 @@ def _solid_chords(solid: Solid, rays: _Rays) -> F32:
         g0, g1 = rays.linear(m[k], c)
         u0.append(g0)
         u1.append(g1)
-    quad = (0, 1, 2) if solid.kind == "ellipsoid" else (0, 1) if solid.kind == "cylinder" else ()
-    slabs = [k for k in range(3) if k not in quad]
+    quad = {"ellipsoid": (0, 1, 2), "cylinder": (0, 1), "cone": ()}.get(solid.kind, ())
+    slabs = [k for k in range(3) if k not in quad and not (solid.kind == "cone" and k < 2)]
     t_lo: F32 | None = None
     t_hi: F32 | None = None
     if quad:
@@ -173,7 +173,45 @@ def _solid_chords(solid: Solid, rays: _Rays) -> F32:
         t_lo, t_hi = _slab(g0, g1, clip.lo - base, clip.hi - base, t_lo, t_hi)
     if t_lo is None or t_hi is None:  # pragma: no cover - a solid always bounds the ray
         raise ValueError("a solid without a quadric or slab")
+    if solid.kind == "cone":
+        return (_cone_interval(solid.taper, u0, u1, t_lo, t_hi) * rays.length).astype(np.float32)
     return (np.maximum(t_hi - t_lo, 0) * rays.length).astype(np.float32)
+
+
+def _cone_interval(taper: float, u0: list[F32], u1: list[F32], t_lo: F32, t_hi: F32) -> F32:
+    """Length in ray parameter of ``[t_lo, t_hi]`` inside ``u0^2 + u1^2 <= (1 + taper
+    u2)^2``, the slab ``|u2| <= 1`` being already in ``[t_lo, t_hi]``.
+
+    Within the slab the cone is one convex nappe (its apex lies beyond the slab), so
+    the answer is one interval. The quadratic ``a t^2 + 2 b t + c <= 0`` has the
+    nappe between its roots when ``a > 0`` (a ray across the axis), outside them when
+    ``a < 0`` (a ray steeper than the cone's flank).
+    """
+    tau = np.float32(taper)
+    w0 = np.float32(1.0) + tau * u0[2]
+    w1 = tau * u1[2]
+    a = u1[0] * u1[0] + u1[1] * u1[1] - w1 * w1
+    b = u0[0] * u1[0] + u0[1] * u1[1] - w0 * w1
+    cc = u0[0] * u0[0] + u0[1] * u0[1] - w0 * w0
+    a = np.where(np.abs(a) < _TINY, _TINY, a)
+    disc = b * b - a * cc
+    real = disc > 0
+    root = np.sqrt(np.where(real, disc, 0))
+    r1 = (-b - root) / a
+    r2 = (-b + root) / a
+    big = np.float32(3e38)
+    across = a > 0
+    # a > 0: inside between the roots (none if disc <= 0)
+    lo = np.where(across, np.maximum(t_lo, np.minimum(r1, r2)), t_lo)
+    hi = np.where(across, np.minimum(t_hi, np.maximum(r1, r2)), t_hi)
+    inside = np.where(across & ~real, np.float32(0), np.maximum(hi - lo, 0))
+    # a < 0: inside outside the roots (everywhere if disc <= 0); one side is empty
+    near = np.where(real, np.minimum(r1, r2), big)
+    far = np.where(real, np.maximum(r1, r2), big)
+    steep = np.maximum(np.minimum(t_hi, near) - t_lo, 0) + np.maximum(
+        t_hi - np.maximum(t_lo, far), 0
+    )
+    return np.asarray(np.where(across, inside, steep), dtype=np.float32)
 
 
 def _sweep_chords(sweep: Sweep, rays: _Rays) -> F32:
@@ -199,14 +237,17 @@ def _sweep_chords(sweep: Sweep, rays: _Rays) -> F32:
     return (np.float32(2.0) * root / a * rays.length).astype(np.float32)
 
 
-def _accumulate(out: F32, part: Part, grid: DetectorGrid) -> None:
+def _accumulate(out: F32, part: Part, grid: DetectorGrid, texture: F32 | None) -> None:
     lo, hi = part.bounds()
     rows, cols = grid.pixel_window(lo, hi)
     if rows.stop <= rows.start or cols.stop <= cols.start:
         return
+    shape2 = (rows.stop - rows.start, cols.stop - cols.start)
     total: F32 | None = None
+    textured: F32 | None = None
     for piece in part.pieces:
-        value = np.zeros((rows.stop - rows.start, cols.stop - cols.start), np.float32)
+        value = np.zeros(shape2, np.float32)
+        spongy = np.zeros(shape2, np.float32) if texture is not None else None
         for shape in piece:
             s_lo, s_hi = shape.bounds()
             r, c = grid.pixel_window(s_lo, s_hi)
@@ -225,12 +266,18 @@ def _accumulate(out: F32, part: Part, grid: DetectorGrid) -> None:
                 slice(c.start - cols.start, c.stop - cols.start),
             )
             value[sub] += np.float32(shape.mu) * chords
+            if spongy is not None and isinstance(shape, Solid) and shape.texture:
+                spongy[sub] += np.float32(shape.texture) * chords
         total = value if total is None else np.maximum(total, value, out=total)
+        if spongy is not None:
+            textured = spongy if textured is None else np.maximum(textured, spongy, out=textured)
     if total is not None:
         out[rows, cols] += total
+    if texture is not None and textured is not None:
+        texture[rows, cols] += textured
 
 
-def render_parts(parts: Iterable[Part], grid: DetectorGrid) -> F32:
+def render_parts(parts: Iterable[Part], grid: DetectorGrid, *, texture: F32 | None = None) -> F32:
     """Return the line integral of attenuation through `parts` at every pixel.
 
     Parameters
@@ -239,6 +286,9 @@ def render_parts(parts: Iterable[Part], grid: DetectorGrid) -> F32:
         Solids in world coordinates (see the module docstring).
     grid : DetectorGrid
         Detector and source.
+    texture : numpy.ndarray of float32, shape ``grid.shape``, optional
+        If given, the line integral of the solids' ``texture`` weights (cancellous
+        bone) is added to it, combined over pieces and parts as the attenuation is.
 
     Returns
     -------
@@ -256,5 +306,5 @@ def render_parts(parts: Iterable[Part], grid: DetectorGrid) -> F32:
     """
     out = np.zeros(grid.shape, np.float32)
     for part in parts:
-        _accumulate(out, part, grid)
+        _accumulate(out, part, grid, texture)
     return out

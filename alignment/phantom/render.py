@@ -6,14 +6,18 @@ the viewer's left for a right knee and toward the right for a left knee, as seen
 the source), projects the true landmarks, and forms the image:
 
 1. line integrals of attenuation through every solid (:mod:`.projection`), soft tissue
-   on a coarse grid, plus the lead side marker and the cassette frames;
+   on a coarse grid, plus the lead side marker and the cassette frames; cancellous
+   bone modulated by a trabecular pattern drawn from the seed;
 2. primary intensity ``I0 exp(-line integral)``, with the heel effect and the
    ``cos^3`` fall-off of a point source, cut to the collimated field;
 3. scatter: the primary blurred and scaled by the scatter-to-primary ratio;
-4. quantum noise (Gaussian approximation of Poisson counts at `photons` quanta);
+4. quantum noise (Gaussian approximation of Poisson counts at `photons` quanta), then
+   the light spread of the scintillator;
 5. detector gain and offset per stitched cassette;
-6. presentation: ``-log``, unsharp-mask edge enhancement, a window from the image's
-   own percentiles, quantisation to `bits_stored` bits (inverted for MONOCHROME1).
+6. presentation: ``-log``, latitude reduction, unsharp-mask edge enhancement, a window
+   from the image's own percentiles (metal and lead left out), a characteristic curve
+   with a shoulder for metal, quantisation to `bits_stored` bits (inverted for
+   MONOCHROME1).
 
 Examples
 --------
@@ -182,6 +186,55 @@ def _blur(image: F32, sigma_px: float) -> F32:
     )
     big = _resize(small, (small_shape[0] * factor, small_shape[1] * factor))
     return np.ascontiguousarray(big[:rows, :cols], dtype=np.float32)
+
+
+def _trabecular(shape: tuple[int, int], spacing_mm: float, rng: np.random.Generator) -> F32:
+    """Return a zero-mean trabecular pattern of unit spread, deterministic from `rng`.
+
+    Band-pass filtered noise, elongated along the columns (the trabeculae of the
+    long bones run along them), is turned into a network of thin struts around
+    lucent pores by keeping the neighbourhood of its zero crossings; a coarser
+    mottle is added. It is made on a grid of 0.4 mm (or the pixels, if finer) and
+    resized: on films of coarse pixels the fine struts average out, as on a real
+    film.
+    """
+    rows, cols = shape
+    if spacing_mm <= 0.4:
+        factor = max(1, round(0.4 / spacing_mm))
+        step = spacing_mm * factor
+        small = (max(4, math.ceil(rows / factor)), max(4, math.ceil(cols / factor)))
+    else:  # coarse pixels: make it at 0.4 mm and average it down
+        factor = 0
+        step = 0.4
+        small = (
+            max(4, math.ceil(rows * spacing_mm / step)),
+            max(4, math.ceil(cols * spacing_mm / step)),
+        )
+    noise = rng.standard_normal(small, dtype=np.float32)
+
+    def band(image: F32, sigma_mm: float, elongation: float) -> F32:
+        sx = max(sigma_mm / step, 0.6)
+        sy = max(sigma_mm * elongation / step, 0.6)
+        out = cv2.GaussianBlur(image, (0, 0), sx, sigmaY=sy, borderType=cv2.BORDER_REFLECT)
+        return np.asarray(out, dtype=np.float32)
+
+    fine = band(noise, 0.35, 1.8)
+    fine -= band(noise, 1.1, 1.5)
+    fine *= np.float32(1.0 / (float(fine.std()) + 1e-6))
+    struts = np.exp(np.float32(-5.0) * fine * fine)  # bright along the zero crossings
+    coarse = band(noise, 2.2, 1.3)
+    coarse -= band(noise, 5.0, 1.0)
+    coarse *= np.float32(1.0 / (float(coarse.std()) + 1e-6))
+    struts -= np.float32(struts.mean())
+    struts *= np.float32(1.0 / (float(struts.std()) + 1e-6))
+    pattern = np.float32(0.75) * struts + np.float32(0.45) * coarse
+    if factor > 1:
+        pattern = _resize(pattern, (small[0] * factor, small[1] * factor))
+    elif factor == 0:
+        pattern = np.asarray(
+            cv2.resize(pattern, (cols, rows), interpolation=cv2.INTER_AREA), dtype=np.float32
+        )
+    return np.ascontiguousarray(pattern[:rows, :cols], dtype=np.float32)
 
 
 def _place_ap(limbs: dict[Side, Limb], film: FilmParameters) -> tuple[dict[Side, Limb], float]:
@@ -374,9 +427,9 @@ def _cassette_rows(film: FilmParameters, rng: np.random.Generator) -> tuple[F32,
     for i in range(1, n):
         start = i * (each - overlap)
         band = (y >= start) & (y < start + overlap)
-        extra[band] += 0.08  # the front cassette's cover and screen
+        extra[band] += 0.03  # the front cassette's cover and screen
         for edge in (start, start + overlap):
-            extra[np.abs(y - edge) < max(0.6, row_mm)] += 0.5  # cassette frames
+            extra[np.abs(y - edge) < max(0.6, row_mm)] += 0.06  # cassette frames
     return gain, offset, extra
 
 
@@ -388,9 +441,23 @@ def _expose(
     laterality: str,
 ) -> NDArray[np.uint16]:
     rows, cols = film.shape
+    pixel_mm = min(film.spacing_mm)
+    texture_rng = np.random.default_rng(int(rng.integers(1 << 62)))
     fine, coarse = _soft_and_bone(parts)
-    line = render_parts(fine, grid)
-    factor = max(1, round(1.0 / min(film.spacing_mm)))
+    spongy = np.zeros((rows, cols), np.float32)
+    line = render_parts(fine, grid, texture=spongy)
+    used_rows = np.flatnonzero(spongy.any(axis=1))
+    used_cols = np.flatnonzero(spongy.any(axis=0))
+    if used_rows.size:
+        box = (
+            slice(int(used_rows[0]), int(used_rows[-1]) + 1),
+            slice(int(used_cols[0]), int(used_cols[-1]) + 1),
+        )
+        window = spongy[box]
+        window *= _trabecular((window.shape[0], window.shape[1]), pixel_mm, texture_rng)
+        line[box] += window
+    del spongy
+    factor = max(1, round(1.0 / pixel_mm))
     if coarse:
         cgrid = grid.coarsened(factor)
         soft = render_parts(coarse, cgrid)
@@ -427,10 +494,11 @@ def _expose(
         col_i0[:mc] = 0
         col_i0[cols - mc :] = 0
     air = line < np.float32(0.05)
+    dense = line > np.float32(_DENSE)  # metal, the sphere, lead: kept out of the window
     signal = np.exp(np.negative(line, out=line), out=line)  # the primary, in place
     signal *= row_i0[:, None]
     signal *= col_i0[None, :]
-    sigma_px = film.scatter_sigma_mm / min(film.spacing_mm)
+    sigma_px = film.scatter_sigma_mm / pixel_mm
     scatter = _blur(signal, sigma_px)
     scatter *= np.float32(film.scatter_fraction)
     signal += scatter
@@ -443,18 +511,25 @@ def _expose(
     del noise
     signal += spread
     del spread
+    # the scintillator spreads the light of each quantum: signal and noise alike
+    light_px = _SCINTILLATOR_MM / pixel_mm
+    if light_px >= 0.3:
+        signal = np.asarray(
+            cv2.GaussianBlur(signal, (0, 0), light_px, borderType=cv2.BORDER_REFLECT),
+            dtype=np.float32,
+        )
     signal *= gain[:, None]
     signal += offset[:, None]
     np.maximum(signal, np.float32(1e-4), out=signal)
     log = np.log(signal, out=signal)
     np.negative(log, out=log)
     # latitude reduction: remove most of the large-scale thickness variation
-    wide = _blur(log, 20.0 / min(film.spacing_mm))
-    wide *= np.float32(0.7)
+    wide = _blur(log, 25.0 / pixel_mm)
+    wide *= np.float32(0.55)
     log -= wide
     del wide
     if film.edge_enhancement > 0:
-        detail = _blur(log, 1.5 / min(film.spacing_mm))
+        detail = _blur(log, 1.5 / pixel_mm)
         np.subtract(log, detail, out=detail)
         detail *= np.float32(film.edge_enhancement)
         log += detail
@@ -462,7 +537,8 @@ def _expose(
     step_r, step_c = max(1, rows // 400), max(1, cols // 200)
     sample = log[::step_r, ::step_c]
     sample_air = air[::step_r, ::step_c]
-    high = float(np.percentile(sample, 99.7))
+    body = ~(sample_air | dense[::step_r, ::step_c])
+    high = float(np.percentile(sample[body] if body.mean() > 0.02 else sample, 99.7))
     if sample_air.mean() > 0.02:
         low = float(np.percentile(sample[sample_air], 70.0))
     else:
@@ -471,11 +547,38 @@ def _expose(
     maxval = (1 << film.bits_stored) - 1
     levels = (1 << max(12, film.bits_stored)) - 1
     log -= np.float32(low)
-    log *= np.float32(levels / (high - low))
+    log *= np.float32(levels / (_HEADROOM * (high - low)))
+    # metal, the sphere and lead sit on the shoulder: brighter than any bone
+    shoulder = np.float32(levels / _HEADROOM)
+    np.maximum(log, shoulder, out=log, where=dense)
+    np.add(log, np.float32(0.35) * shoulder, out=log, where=dense)
     np.clip(log, 0, levels, out=log)
     index = log.astype(np.uint16)
-    # a film-like tone curve, applied as a look-up table
-    tone = np.rint((np.arange(levels + 1) / levels) ** 0.85 * maxval).astype(np.uint16)
+    tone = _tone_curve(levels, maxval)
     if film.photometric == "MONOCHROME1":
         tone = (np.uint16(maxval) - tone).astype(np.uint16)
     return tone[index]
+
+
+_DENSE = 5.0
+"""Line integral above which a pixel is metal, the sphere or lead (bone stays below)."""
+
+_SCINTILLATOR_MM = 0.12
+"""Spread (standard deviation) of the light in the detector's scintillator, mm."""
+
+_HEADROOM = 2.0
+"""The look-up table spans this many windows: bone fills the first, metal the rest."""
+
+
+def _tone_curve(levels: int, maxval: int) -> NDArray[np.uint16]:
+    """A film-like characteristic curve from window units to stored values.
+
+    The window (0 to 1: air to the densest bone) takes the toe and the straight part
+    of the curve up to 88 % of the range; above it a shoulder keeps metal the
+    brightest with its edges sharp but its inside barely textured.
+    """
+    t = np.arange(levels + 1, dtype=float) * (_HEADROOM / levels)
+    inside = np.minimum(t, 1.0)
+    body = 0.88 * (0.25 * inside + 0.75 * inside**1.35)
+    shoulder = 0.12 * (1.0 - np.exp(-np.maximum(t - 1.0, 0.0) / 0.25))
+    return np.rint((body + shoulder) * maxval).astype(np.uint16)

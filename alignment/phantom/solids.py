@@ -1,11 +1,14 @@
 """Analytic solids of uniform attenuation, the building blocks of a synthetic limb.
 
-Three convex primitives have closed-form chord lengths along a ray, which makes
+Four convex primitives have closed-form chord lengths along a ray, which makes
 rendering a film a sum of vectorised line integrals:
 
 - ``ellipsoid``: ``|diag(1/size) axes.T (x - centre)| <= 1``;
 - ``cylinder``: elliptic cross-section with semi-axes ``size[0], size[1]`` along
   ``axes[:, 0], axes[:, 1]``, half-length ``size[2]`` along ``axes[:, 2]``;
+- ``cone``: a truncated elliptic cone, a cylinder whose semi-axes are
+  ``size[0:2] * (1 + taper * u)`` at ``u`` half-lengths from the centre along
+  ``axes[:, 2]`` (``-1 <= u <= 1``, ``|taper| < 1``): the flare of a metaphysis;
 - ``box``: half-extents ``size`` along the three columns of ``axes``.
 
 Each may be cut by extra slabs (:class:`Clip`: ``lo <= normal . x <= hi``), which keeps
@@ -14,7 +17,9 @@ elliptic cylinder whose cross-section varies along its axis (soft tissue). A
 :class:`Part` groups solids into pieces: a piece's line integral is the sum of its
 solids' (a cortical shell is an outer solid plus an inner one of negative
 attenuation), a part's is the largest of its pieces' (a union without double counting
-where pieces overlap), and parts add up.
+where pieces overlap), and parts add up. A solid may also carry a ``texture``
+weight: the renderer adds ``texture * chord`` to a second image that it modulates
+with a trabecular pattern (cancellous bone).
 
 All coordinates are in mm; attenuation coefficients ``mu`` in 1/mm, relative to soft
 tissue for anything inside the body.
@@ -34,7 +39,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -42,7 +47,7 @@ from numpy.typing import ArrayLike, NDArray
 
 __all__ = ["Clip", "Part", "Solid", "Sweep", "rotation", "transform_points"]
 
-Kind = Literal["ellipsoid", "cylinder", "box"]
+Kind = Literal["ellipsoid", "cylinder", "cone", "box"]
 Array = NDArray[np.float64]
 
 
@@ -110,18 +115,29 @@ class Solid:
 
     Parameters
     ----------
-    kind : {'ellipsoid', 'cylinder', 'box'}
+    kind : {'ellipsoid', 'cylinder', 'cone', 'box'}
     centre : array_like, shape (3,)
         Centre, mm.
     axes : array_like, shape (3, 3)
         Orthonormal local axes as columns (a reflection is allowed).
     size : array_like, shape (3,)
-        Semi-axes (ellipsoid), ``(r0, r1, half_length)`` (cylinder) or half-extents
-        (box), mm.
+        Semi-axes (ellipsoid), ``(r0, r1, half_length)`` (cylinder; cone, radii at
+        the centre) or half-extents (box), mm.
     mu : float
         Linear attenuation coefficient added inside the solid, 1/mm.
     clips : tuple of Clip, optional
         Slabs the solid is cut by.
+    texture : float, optional
+        Weight of the solid in the cancellous-bone image (1/mm; 0 = none), which the
+        renderer modulates with a trabecular pattern.
+    taper : float, optional
+        Cone only: relative change of the radii per half-length along
+        ``axes[:, 2]``, in (-1, 1).
+
+    Raises
+    ------
+    ValueError
+        If a cone's `taper` is not in (-1, 1).
     """
 
     kind: Kind
@@ -130,6 +146,8 @@ class Solid:
     size: Array
     mu: float
     clips: tuple[Clip, ...] = ()
+    texture: float = 0.0
+    taper: float = 0.0
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -137,6 +155,8 @@ class Solid:
         set_(self, "axes", np.asarray(self.axes, dtype=float).reshape(3, 3))
         set_(self, "size", np.asarray(self.size, dtype=float).reshape(3))
         set_(self, "clips", tuple(self.clips))
+        if not -1.0 < self.taper < 1.0:
+            raise ValueError(f"taper must be in (-1, 1), got {self.taper!r}")
 
     @classmethod
     def ellipsoid(
@@ -147,9 +167,11 @@ class Solid:
         mu: float,
         axes: ArrayLike | None = None,
         clips: Sequence[Clip] = (),
+        texture: float = 0.0,
     ) -> Solid:
         """Return an ellipsoid (axes default to the identity)."""
-        return cls("ellipsoid", centre, np.eye(3) if axes is None else axes, size, mu, clips)  # type: ignore[arg-type]
+        axes_ = np.eye(3) if axes is None else axes
+        return cls("ellipsoid", centre, axes_, size, mu, tuple(clips), texture)  # type: ignore[arg-type]
 
     @classmethod
     def between(
@@ -162,11 +184,21 @@ class Solid:
         towards: ArrayLike = (0.0, 0.0, 1.0),
         kind: Kind = "cylinder",
         clips: Sequence[Clip] = (),
+        texture: float = 0.0,
+        end_radii: tuple[float, float] | None = None,
     ) -> Solid:
-        """Return a cylinder (or box, or ellipsoid) spanning `start` to `end`.
+        """Return a cylinder (or box, or ellipsoid, or cone) spanning `start` to `end`.
 
         The first radius lies along the part of `towards` perpendicular to the axis,
-        the second along the third direction.
+        the second along the third direction. A cone has `radii` at `start` and
+        ``end_radii`` at `end` (in the same ratio: only the first sets the taper).
+
+        Examples
+        --------
+        >>> cone = Solid.between([0, 0, 0], [0, 100, 0], (10, 10), mu=1.0, kind="cone",
+        ...                      end_radii=(20, 20))
+        >>> cone.size.tolist(), round(cone.taper, 4)
+        ([15.0, 15.0, 50.0], 0.3333)
         """
         a = np.asarray(start, dtype=float)
         b = np.asarray(end, dtype=float)
@@ -178,7 +210,13 @@ class Solid:
         e1 = e1 / np.linalg.norm(e1)
         e2 = np.cross(e3, e1)
         axes = np.column_stack([e1, e2, e3])
-        return cls(kind, (a + b) / 2.0, axes, (radii[0], radii[1], half), mu, clips)  # type: ignore[arg-type]
+        size = np.array([radii[0], radii[1], half])
+        taper = 0.0
+        if kind == "cone" and end_radii is not None:
+            middle = (radii[0] + end_radii[0]) / 2.0
+            taper = (end_radii[0] - radii[0]) / (2.0 * middle)
+            size[:2] *= middle / radii[0]
+        return cls(kind, (a + b) / 2.0, axes, size, mu, tuple(clips), texture, taper)
 
     def moved(self, matrix: ArrayLike, offset: ArrayLike) -> Solid:
         """Return the solid after ``x -> matrix @ x + offset`` (matrix orthogonal)."""
@@ -191,19 +229,30 @@ class Solid:
             self.size,
             self.mu,
             tuple(c.moved(m, t) for c in self.clips),
+            self.texture,
+            self.taper,
         )
 
     def clipped(self, *clips: Clip) -> Solid:
         """Return the solid cut by more slabs."""
-        return Solid(self.kind, self.centre, self.axes, self.size, self.mu, self.clips + clips)
+        return replace(self, clips=self.clips + clips)
 
-    def scaled(self, factor: float, *, mu: float) -> Solid:
-        """Return the solid with its size times `factor` and attenuation `mu`."""
-        return Solid(self.kind, self.centre, self.axes, self.size * factor, mu, self.clips)
+    def scaled(self, factor: float, *, mu: float, texture: float | None = None) -> Solid:
+        """Return the solid with its size times `factor`, attenuation `mu` (and
+        `texture`, unchanged by default)."""
+        return replace(
+            self,
+            size=self.size * factor,
+            mu=mu,
+            texture=self.texture if texture is None else texture,
+        )
 
     def bounds(self) -> tuple[Array, Array]:
         """Return the corners ``(lo, hi)`` of an axis-aligned box holding the solid."""
-        scaled = self.axes * self.size
+        size = self.size
+        if self.kind == "cone":
+            size = size * np.array([1.0 + abs(self.taper), 1.0 + abs(self.taper), 1.0])
+        scaled = self.axes * size
         if self.kind == "ellipsoid":
             half = np.sqrt((scaled**2).sum(axis=1))
         else:

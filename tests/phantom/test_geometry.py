@@ -30,6 +30,9 @@ def _numeric_chords(solid: Solid, grid: DetectorGrid, rows: slice, cols: slice) 
                 inside = (u**2).sum(axis=1) <= 1
             elif solid.kind == "cylinder":
                 inside = ((u[:, :2] ** 2).sum(axis=1) <= 1) & (np.abs(u[:, 2]) <= 1)
+            elif solid.kind == "cone":
+                radius = 1.0 + solid.taper * u[:, 2]
+                inside = ((u[:, :2] ** 2).sum(axis=1) <= radius**2) & (np.abs(u[:, 2]) <= 1)
             else:
                 inside = (np.abs(u) <= 1).all(axis=1)
             for clip in solid.clips:
@@ -41,7 +44,7 @@ def _numeric_chords(solid: Solid, grid: DetectorGrid, rows: slice, cols: slice) 
     return out
 
 
-@pytest.mark.parametrize("kind", ["ellipsoid", "cylinder", "box"])
+@pytest.mark.parametrize("kind", ["ellipsoid", "cylinder", "box", "cone"])
 @pytest.mark.parametrize("clipped", [False, True])
 def test_chords_match_numeric_integration(kind, clipped):
     axes = rotation([1.0, 2.0, 0.5], 35.0)
@@ -53,12 +56,37 @@ def test_chords_match_numeric_integration(kind, clipped):
         np.array([9.0, 6.0, 5.0]),
         1.0,
         clips if clipped else (),
+        taper=0.4 if kind == "cone" else 0.0,
     )
     rows, cols = slice(12, 27), slice(10, 30)
     got = _solid_chords(solid, _Rays(GRID, rows, cols))[::2, ::3]
     want = _numeric_chords(solid, GRID, rows, cols)[::2, ::3]
     assert np.abs(got - want).max() < 0.05
     assert want.max() > 5  # the rays do cross the solid
+
+
+@pytest.mark.parametrize("tilt", [0.0, 50.0, 80.0])
+def test_cone_chords_across_and_along_the_axis(tilt):
+    """A flaring cone seen across its axis, obliquely and nearly end-on (rays steeper
+    than its flank: the other branch of the quadric)."""
+    axes = rotation([1.0, 0.0, 0.0], 90.0 - tilt)  # tilt 0: axis along Y, 90: along Z
+    solid = Solid("cone", np.array([20.0, 20.0, 100.0]), axes, [6.0, 5.0, 9.0], 1.0, taper=0.6)
+    rows, cols = slice(5, 35), slice(8, 32)
+    got = _solid_chords(solid, _Rays(GRID, rows, cols))[::2, ::3]
+    want = _numeric_chords(solid, GRID, rows, cols)[::2, ::3]
+    assert np.abs(got - want).max() < 0.05
+    assert want.max() > 5
+
+
+def test_texture_weights_make_a_second_image() -> None:
+    ball = Solid.ellipsoid([20.0, 20.0, 300.0], [10.0] * 3, mu=0.1, texture=0.05)
+    hole = ball.scaled(0.5, mu=-0.1, texture=0.0)
+    texture = np.zeros(GRID.shape, np.float32)
+    image = render_parts([Part.of("ball", [ball, hole])], GRID, texture=texture)
+    assert texture[19:21, 19:21].min() == pytest.approx(1.0, abs=0.01)
+    assert image[19:21, 19:21].min() == pytest.approx(1.0, abs=0.01)
+    with pytest.raises(ValueError, match="taper"):
+        Solid("cone", np.zeros(3), np.eye(3), np.ones(3), 1.0, taper=1.0)
 
 
 def test_line_integral_of_a_sphere() -> None:
