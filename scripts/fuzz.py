@@ -13,7 +13,6 @@ tests/fuzz/corpus/<target>/, where the test suite replays it for ever.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
 import os
 import random
@@ -22,34 +21,16 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from alignment.batch.task import TaskTimeoutError, time_limit  # noqa: E402
 from tests.fuzz.mutations import mutate  # noqa: E402
 from tests.fuzz.targets import TARGETS, ContractViolationError, check, seed_bytes  # noqa: E402
 
 CORPUS = ROOT / "tests" / "fuzz" / "corpus"
-
-
-class _TimeoutError(Exception):
-    pass
-
-
-@contextlib.contextmanager
-def _time_limit(seconds: float) -> Iterator[None]:
-    def expire(signum: int, frame: object) -> None:
-        raise _TimeoutError(f"no result after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def _save(target: str, name: str, content: bytes, why: str) -> Path:
@@ -65,9 +46,9 @@ def _run_one(target: str, name: str, content: bytes, folder: Path, limit_s: floa
     path = folder / name
     path.write_bytes(content)
     try:
-        with _time_limit(limit_s):
+        with time_limit(limit_s, path.name):
             check(TARGETS[target], path)
-    except (ContractViolationError, _TimeoutError, MemoryError, RecursionError) as exc:
+    except (ContractViolationError, TaskTimeoutError, MemoryError, RecursionError) as exc:
         return f"{type(exc).__name__}: {exc}"[:300]
     return None
 

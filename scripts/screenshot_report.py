@@ -10,40 +10,32 @@ top of the page as a small palette PNG.
 from __future__ import annotations
 
 import argparse
-import shutil
+import sys
 import tempfile
 from pathlib import Path
 
 from PIL import Image
 from playwright.sync_api import sync_playwright
 
-from alignment.batch import run_batch
-
 ROOT = Path(__file__).resolve().parents[1]
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+sys.path.insert(0, str(ROOT))
+
+from alignment.batch import run_batch  # noqa: E402
+from tests.report.browser import CHROMIUM_ARGS, chromium_path  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "images" / "report.png")
     args = parser.parse_args()
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    chromium = chromium_path()
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "results"
         samples = ROOT / "sample_images"
         run_batch(samples, out, groups=samples / "groups.csv", jobs=1)
         raw = Path(folder) / "raw.png"
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium, args=ARGS)
+            browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1200, "height": 1500})
             page.goto((out / "report.html").as_uri())
             page.screenshot(path=str(raw))

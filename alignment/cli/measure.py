@@ -14,9 +14,9 @@ import pandas as pd
 
 from alignment.atomic import write_text_atomic
 from alignment.cli import exitcodes
+from alignment.cli._options import add_preset_arguments, overrides
 from alignment.landmarks import read_landmarks, validate_landmarks
 from alignment.measures import measure_landmarks, to_wide
-from alignment.measures.presets import parse_override
 
 HELP = "measure landmark files: every angle, deviation and outlier flag"
 
@@ -26,20 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", metavar="RESULTS.csv", help="write the table here (default: standard output)"
     )
-    parser.add_argument(
-        "--preset",
-        default="default",
-        metavar="NAME|FILE",
-        help="target preset: default, knee-society, or a TOML file (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="MEASURE.FIELD=VALUE",
-        help="override one target or tolerance, e.g. hka.tolerance=2 (repeatable)",
-    )
+    add_preset_arguments(parser)
     parser.add_argument(
         "--orientation",
         metavar="ROW\\COLUMN",
@@ -53,12 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     tables = [read_landmarks(path) for path in args.landmarks]
     table = tables[0] if len(tables) == 1 else validate_landmarks(pd.concat(tables))
-    overrides: dict[str, dict[str, float]] = {}
-    for text in args.overrides:
-        for measure, fields in parse_override(text).items():
-            overrides.setdefault(measure, {}).update(fields)
     results = measure_landmarks(
-        table, preset=args.preset, overrides=overrides, orientation=args.orientation
+        table, preset=args.preset, overrides=overrides(args), orientation=args.orientation
     )
     output = to_wide(results) if args.wide else results
     text = output.to_csv(index=False, lineterminator="\n")

@@ -19,29 +19,6 @@ from alignment.errors import StatsError
 
 T = TypeVar("T")
 
-RESULTS_COLUMNS: tuple[str, ...] = (
-    "image",
-    "case",
-    "reader",
-    "side",
-    "view",
-    "measure",
-    "value",
-    "unit",
-    "target",
-    "tolerance",
-    "deviation",
-    "abs_deviation",
-    "outlier",
-    "label",
-    "status",
-    "reason",
-    "flags",
-    "preset",
-    "preset_hash",
-)
-"""Columns of the long results table written by the measurement engine."""
-
 METRICS: tuple[str, ...] = ("abs_deviation", "deviation", "value")
 """Columns of the results table that :func:`compare_groups` can compare."""
 

@@ -23,25 +23,8 @@ from PIL import Image
 
 from alignment.report import write_overlay, write_report
 from alignment.stats import compare_groups
+from tests.report.browser import CHROMIUM_ARGS, chromium_path
 from tests.report.cohort import Cohort
-
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def _chromium() -> str | None:
-    found = shutil.which("chromium")
-    if found:
-        return found
-    return "/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None
 
 
 def _missing_browser_reason() -> str | None:
@@ -49,7 +32,7 @@ def _missing_browser_reason() -> str | None:
         import playwright.sync_api  # noqa: F401
     except ImportError:
         return "the python package playwright is not installed (pip install playwright)"
-    if _chromium() is None:
+    if chromium_path() is None:
         return "Debian's chromium is not installed (run scripts/install_browser.sh)"
     return None
 
@@ -69,7 +52,7 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
+        launched = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         try:
             yield launched
         finally:

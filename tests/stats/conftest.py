@@ -8,29 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from alignment.measures import RESULT_COLUMNS
+
 DATA = Path(__file__).parent / "data"
 
-RESULT_COLUMNS = [
-    "image",
-    "case",
-    "reader",
-    "side",
-    "view",
-    "measure",
-    "value",
-    "unit",
-    "target",
-    "tolerance",
-    "deviation",
-    "abs_deviation",
-    "outlier",
-    "label",
-    "status",
-    "reason",
-    "flags",
-    "preset",
-    "preset_hash",
-]
 
 # measure: (view, unit, target, tolerance)
 MEASURES = {
@@ -111,7 +92,7 @@ def make_results(
                                 "preset_hash": "abc123",
                             }
                         )
-    results = pd.DataFrame(rows, columns=RESULT_COLUMNS)
+    results = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
     results["outlier"] = results["outlier"].astype("boolean")
     return results, pd.DataFrame(group_rows)
 
