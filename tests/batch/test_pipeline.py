@@ -227,16 +227,7 @@ def test_sigkill_mid_run_then_rerun_matches_an_uninterrupted_run(study, tmp_path
     command = [sys.executable, "-m", "alignment", "batch", str(study), "--out", str(out),
                "--no-report", "--jobs", "1", "--quiet"]  # fmt: skip
     for attempt in range(3):
-        process = subprocess.Popen(command, env={**os.environ, "CI": "1"})
-        database = out / ".alignment" / "state.sqlite"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and process.poll() is None:
-            if database.exists():
-                with sqlite3.connect(database) as db:
-                    (done,) = db.execute("SELECT count(*) FROM outcomes").fetchone()
-                if done >= 5 * (attempt + 1):
-                    break
-            time.sleep(0.05)
+        process = _run_until(command, out / ".alignment" / "state.sqlite", 5 * (attempt + 1))
         process.send_signal(signal.SIGKILL)
         process.wait()
     assert subprocess.run(command, check=False).returncode == exitcodes.OK
@@ -305,3 +296,43 @@ def test_read_only_input_tree(study, tmp_path):
         for path in [study, *study.rglob("*")]:
             path.chmod(0o755 if path.is_dir() else 0o644)
     assert result.errors.empty and result.results["image"].nunique() == 12
+
+
+def _run_until(
+    command: list[str], database: Path, done_at_least: int, *, capture: bool = False
+) -> subprocess.Popen:
+    """Start `command`; return once its state holds `done_at_least` images (or it ended).
+
+    Capture stderr only for a run that ends cleanly: the workers of a killed run keep
+    the pipe open for a while.
+    """
+    process = subprocess.Popen(command, env={**os.environ, "CI": "1"}, text=True,
+                               stderr=subprocess.PIPE if capture else None)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        if database.exists():
+            with sqlite3.connect(database) as db:
+                (done,) = db.execute("SELECT count(*) FROM outcomes").fetchone()
+            if done >= done_at_least:
+                break
+        time.sleep(0.05)
+    return process
+
+
+def test_ctrl_c_stops_cleanly_and_resumes(study, tmp_path):
+    for copy in range(3):
+        shutil.copytree(SAMPLES, study / f"copy{copy}")
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "alignment", "batch", str(study), "--out", str(out),
+               "--no-report", "--jobs", "2"]  # fmt: skip
+    process = _run_until(command, out / ".alignment" / "state.sqlite", 5, capture=True)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == exitcodes.INTERRUPTED
+    assert err.strip().endswith("alignment batch: interrupted")
+    assert "Traceback" not in err
+    resumed = run_batch(study, out, report=False, jobs=2)
+    assert 0 < resumed.processed < 48 and resumed.errors.empty
+    run_batch(study, tmp_path / "reference", report=False, jobs=2)
+    for name in OUTPUT_TABLES:
+        assert (out / name).read_bytes() == (tmp_path / "reference" / name).read_bytes()
