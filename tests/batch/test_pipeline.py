@@ -162,12 +162,21 @@ def test_output_inside_input_is_not_walked(study):
 
 
 def test_pool_and_dask_give_the_same_outputs(study, tmp_path):
+    from distributed import LocalCluster
+
     pool = run_batch(study, tmp_path / "pool", overlays=False, report=False, jobs=2)
-    dask = run_batch(study, tmp_path / "dask", overlays=False, report=False, jobs=2,
-                     scheduler="local")  # fmt: skip
+    local = run_batch(study, tmp_path / "local", overlays=False, report=False, jobs=2,
+                      scheduler="local")  # fmt: skip
+    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster:
+        address = cluster.scheduler_address
+        assert address.startswith("tcp://127.0.0.1:")
+        remote = run_batch(study, tmp_path / "tcp", overlays=False, report=False,
+                           scheduler=address)  # fmt: skip
     for name in OUTPUT_TABLES:
-        assert (tmp_path / "pool" / name).read_bytes() == (tmp_path / "dask" / name).read_bytes()
-    assert pool.processed == dask.processed == 12
+        expected = (tmp_path / "pool" / name).read_bytes()
+        assert (tmp_path / "local" / name).read_bytes() == expected
+        assert (tmp_path / "tcp" / name).read_bytes() == expected
+    assert pool.processed == local.processed == remote.processed == 12
 
 
 def _phi(study: Path) -> list[str]:
