@@ -320,8 +320,13 @@ def plan_cohort(
     return cases
 
 
+SCORE_COLUMNS = ("subject", "group", "time", "instrument", "score")
+"""Columns of ``scores.csv``: the statistics layer's vocabulary (``alignment followup``
+reads it as it is); ``subject`` is the case, ``time`` months after surgery."""
+
+
 def _scores(cases: list[Case], seed: int) -> pd.DataFrame:
-    """Long table ``case, score, month, value`` of follow-up scores."""
+    """Long table of follow-up scores, columns :data:`SCORE_COLUMNS`."""
     rows = []
     for index, case in enumerate(cases):
         rng = np.random.default_rng(np.random.SeedSequence([seed, index, 7]))
@@ -329,11 +334,9 @@ def _scores(cases: list[Case], seed: int) -> pd.DataFrame:
             latent = rng.normal()
             for month, mean, sd in zip(SCORE_MONTHS, means, sds, strict=True):
                 value = mean + sd * (0.6 * latent + 0.8 * rng.normal())
-                rows.append(
-                    (case.case, score, month, round(float(np.clip(value, low, high)), decimals))
-                )
-    table = pd.DataFrame(rows, columns=["case", "score", "month", "value"])
-    return table
+                clipped = round(float(np.clip(value, low, high)), decimals)
+                rows.append((case.case, case.group, month, score, clipped))
+    return pd.DataFrame(rows, columns=list(SCORE_COLUMNS))
 
 
 def _truth(table: pd.DataFrame) -> pd.DataFrame:
@@ -341,11 +344,7 @@ def _truth(table: pd.DataFrame) -> pd.DataFrame:
     measure, value``, computed values only."""
     from alignment import measure_landmarks
 
-    # one call per view: the engine of this version warns on a table mixing both views
-    results = pd.concat(
-        [measure_landmarks(rows) for _, rows in table.groupby("view", sort=True, observed=True)],
-        ignore_index=True,
-    )
+    results = measure_landmarks(table)
     computed = results[results["status"] == "ok"]
     return computed[["image", "side", "view", "measure", "value"]].reset_index(drop=True)
 
@@ -367,8 +366,8 @@ def generate_phantoms(
     their ``.spacing.json`` sidecars), ``landmarks.csv`` (the canonical landmark CSV
     of the true, projected landmarks), ``truth.csv`` (``image, side, view, measure,
     value``: what the measurement engine gives on those landmarks) and, for a study
-    cohort, ``groups.csv`` (``case, group``) and ``scores.csv`` (``case, score,
-    month, value``).
+    cohort, ``groups.csv`` (``case, group``) and ``scores.csv`` (``subject, group, time,
+    instrument, score``; time in months).
 
     Parameters
     ----------

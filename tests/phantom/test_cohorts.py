@@ -110,9 +110,9 @@ def test_truth_matches_the_planned_deviations(study):
 
 def test_scores_improve_with_no_group_difference_by_design(study):
     scores = pd.read_csv(study.scores)
-    assert list(scores.columns) == ["case", "score", "month", "value"]
-    assert sorted(scores["month"].unique()) == [0, 3, 6, 12, 18]
-    assert set(scores["score"]) == {"HSS", "VAS", "WOMAC", "ROM"}
+    assert list(scores.columns) == ["subject", "group", "time", "instrument", "score"]
+    assert sorted(scores["time"].unique()) == [0, 3, 6, 12, 18]
+    assert set(scores["instrument"]) == {"HSS", "VAS", "WOMAC", "ROM"}
     assert len(scores) == 6 * 4 * 5
 
 
@@ -120,7 +120,7 @@ def test_score_means_over_a_large_cohort():
     from alignment.phantom.cohorts import _scores
 
     scores = _scores(plan_cohort(200, seed=0, cohort="psi-vs-ci"), 0)
-    means = scores.groupby(["score", "month"])["value"].mean().unstack()
+    means = scores.groupby(["instrument", "time"])["score"].mean().unstack()
     assert means.loc["HSS", 18] > means.loc["HSS", 0] + 25
     assert means.loc["VAS", 18] < means.loc["VAS", 0] - 4
     assert means.loc["WOMAC", 18] < means.loc["WOMAC", 0] - 30
