@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import warnings
@@ -19,7 +20,15 @@ from alignment.vocabulary import AP_LANDMARKS, LAT_LANDMARKS, Side, View, normal
 
 from .names import NameMap, load_name_map, normalise_label
 
-__all__ = ["AnnotationWarning", "ImageLike", "RawPoint", "Unknown", "open_image", "to_table"]
+__all__ = [
+    "AnnotationWarning",
+    "ImageLike",
+    "RawPoint",
+    "Unknown",
+    "load_json",
+    "open_image",
+    "to_table",
+]
 
 ImageLike = Radiograph | str | os.PathLike[str] | None
 Unknown = Literal["error", "warn", "ignore"]
@@ -59,6 +68,14 @@ class RawPoint:
     view: str | None = None
     image: str | None = None
     where: str = ""
+
+
+def load_json(path: Path, what: str) -> Any:
+    """The JSON document in `path`; :class:`AnnotationError` naming `what` if unreadable."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise AnnotationError(f"{path}: cannot read as {what} JSON: {exc}") from None
 
 
 def open_image(image: ImageLike) -> Radiograph | None:

@@ -20,7 +20,6 @@ Examples
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
@@ -33,7 +32,7 @@ import pandas as pd
 
 from alignment.errors import AnnotationError
 
-from ._common import ImageLike, RawPoint, Unknown, open_image, to_table
+from ._common import ImageLike, RawPoint, Unknown, load_json, open_image, to_table
 from .names import NameMap, load_name_map
 
 __all__ = [
@@ -50,13 +49,6 @@ logger = logging.getLogger(__name__)
 COCO_PIXEL_OFFSET = 0.5
 """Added to COCO keypoint coordinates: COCO keypoints are pixel indices (as in
 Detectron2's loader), so pixel (r, c) is written ``(c, r)``."""
-
-
-def _load_json(path: Path, what: str) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise AnnotationError(f"{path}: cannot read as {what} JSON: {exc}") from None
 
 
 def _finish(
@@ -90,6 +82,28 @@ def _number(value: Any, where: str, path: Path) -> float:
     if not math.isfinite(number):
         raise AnnotationError(f"{path}, {where}: {value!r} is not a finite number")
     return number
+
+
+def _hinted_point(
+    label: str,
+    xy: list[Any],
+    where: str,
+    path: Path,
+    *,
+    hints: dict[str, Any],
+    group: str,
+    image: str | None,
+) -> RawPoint:
+    """A point ``[x, y]`` whose side and view come from `hints`, else its group's text."""
+    return RawPoint(
+        label=label,
+        x=_number(xy[0], where, path),
+        y=_number(xy[1], where, path),
+        side=hints.get("side") or group or None,
+        view=hints.get("view") or group or None,
+        image=image,
+        where=where,
+    )
 
 
 def read_labelme(
@@ -137,7 +151,7 @@ def read_labelme(
         A label is not in the name map (with ``unknown='error'``).
     """
     path = Path(path)
-    document = _load_json(path, "LabelMe")
+    document = load_json(path, "LabelMe")
     if not isinstance(document, dict) or not isinstance(document.get("shapes"), list):
         raise AnnotationError(f'{path}: not a LabelMe file (no "shapes" list)')
     image_name = document.get("imagePath") or None
@@ -157,14 +171,14 @@ def read_labelme(
         attributes: dict[str, Any] = found if isinstance(found, dict) else {}
         description = str(shape.get("description") or "")
         points.append(
-            RawPoint(
-                label=str(shape.get("label", "")),
-                x=_number(xy[0], where, path),
-                y=_number(xy[1], where, path),
-                side=attributes.get("side") or description or None,
-                view=attributes.get("view") or description or None,
+            _hinted_point(
+                str(shape.get("label", "")),
+                xy,
+                where,
+                path,
+                hints=attributes,
+                group=description,
                 image=image_name,
-                where=where,
             )
         )
     return _finish(
@@ -207,7 +221,7 @@ def read_coco(
     Other parameters are those of :func:`read_labelme`.
     """
     path = Path(path)
-    document = _load_json(path, "COCO")
+    document = load_json(path, "COCO")
     if not isinstance(document, dict) or not all(
         isinstance(document.get(k), list) for k in ("images", "annotations", "categories")
     ):
@@ -321,14 +335,14 @@ def read_cvat(
                 if len(xy) != 2:
                     raise AnnotationError(f"{path}, {where}: malformed points {pair!r}")
                 points.append(
-                    RawPoint(
-                        label=str(p.get("label", "")),
-                        x=_number(xy[0], where, path),
-                        y=_number(xy[1], where, path),
-                        side=attributes.get("side") or group or None,
-                        view=attributes.get("view") or group or None,
+                    _hinted_point(
+                        str(p.get("label", "")),
+                        xy,
+                        where,
+                        path,
+                        hints=attributes,
+                        group=group,
                         image=image_name,
-                        where=where,
                     )
                 )
     return _finish(

@@ -38,7 +38,15 @@ from alignment.errors import AnnotationError
 from alignment.io.radiograph import ImageGeometry
 from alignment.landmarks import KEY_COLUMNS, validate_landmarks
 
-from ._common import AnnotationWarning, ImageLike, RawPoint, Unknown, open_image, to_table
+from ._common import (
+    AnnotationWarning,
+    ImageLike,
+    RawPoint,
+    Unknown,
+    load_json,
+    open_image,
+    to_table,
+)
 from .names import NameMap
 
 __all__ = [
@@ -116,10 +124,7 @@ def read_slicer_markups(
         The file is not a markups JSON, a unit is unknown, or no point is usable.
     """
     path = Path(path)
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise AnnotationError(f"{path}: cannot read as Slicer markups JSON: {exc}") from None
+    document = load_json(path, "Slicer markups")
     if not isinstance(document, dict) or not isinstance(document.get("markups"), list):
         raise AnnotationError(f'{path}: not a Slicer markups file (no "markups" list)')
     radiograph = open_image(image)

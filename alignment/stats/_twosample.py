@@ -129,6 +129,25 @@ def hedges_g(
     return j * d, j * ncp_low / scale, j * ncp_high / scale
 
 
+def paired_t(
+    a: np.ndarray, b: np.ndarray, confidence: float
+) -> tuple[dict[str, float], list[str]]:
+    """Paired t test of ``a - b``; return the row fields and the warnings scipy raised.
+
+    Keys: ci_low, ci_high (CI of the mean difference), statistic (t), df, p_value.
+    """
+    paired, caught = recorded(stats.ttest_rel, a, b)
+    interval = paired.confidence_interval(confidence_level=confidence)
+    fields = {
+        "ci_low": float(interval.low),
+        "ci_high": float(interval.high),
+        "statistic": float(paired.statistic),
+        "df": float(paired.df),
+        "p_value": float(paired.pvalue),
+    }
+    return fields, caught
+
+
 def two_sample(
     x1: np.ndarray,
     x2: np.ndarray,

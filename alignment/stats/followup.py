@@ -30,7 +30,7 @@ from alignment.stats._common import (
     require_columns,
     text_column,
 )
-from alignment.stats._twosample import two_sample
+from alignment.stats._twosample import paired_t, two_sample
 from alignment.stats.groups import adjust_p_values
 
 __all__ = [
@@ -165,6 +165,21 @@ def _empty_row(instrument: str, analysis: str, confidence: float) -> dict[str, A
         notes="",
     )
     return row
+
+
+def _mean_sd(values: np.ndarray) -> tuple[float, float]:
+    """Mean and SD (ddof=1) of one sample, NaN where undefined."""
+    mean = float(np.mean(values)) if values.size else math.nan
+    sd = float(np.std(values, ddof=1)) if values.size > 1 else math.nan
+    return mean, sd
+
+
+def _with_holm(block: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Fill ``p_holm`` of `block`'s rows: Holm across the rows of one block."""
+    adjusted = adjust_p_values([r["p_value"] for r in block], method="holm")
+    for row, p_holm in zip(block, adjusted, strict=True):
+        row["p_holm"] = float(p_holm)
+    return block
 
 
 def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -410,6 +425,7 @@ def between_groups_by_time(
                 x1, x2, test=test, confidence=confidence, labels=(groups[0], groups[1])
             )
             row = _empty_row(name, "between_groups", confidence)
+            (mean1, sd1), (mean2, sd2) = _mean_sd(x1), _mean_sd(x2)
             row.update(
                 time=when,
                 baseline=times[0],
@@ -417,10 +433,10 @@ def between_groups_by_time(
                 group2=groups[1],
                 n1=int(x1.size),
                 n2=int(x2.size),
-                mean1=float(np.mean(x1)) if x1.size else math.nan,
-                sd1=float(np.std(x1, ddof=1)) if x1.size > 1 else math.nan,
-                mean2=float(np.mean(x2)) if x2.size else math.nan,
-                sd2=float(np.std(x2, ddof=1)) if x2.size > 1 else math.nan,
+                mean1=mean1,
+                sd1=sd1,
+                mean2=mean2,
+                sd2=sd2,
                 estimate=compared["mean_diff"],
                 ci_low=compared["ci_low"],
                 ci_high=compared["ci_high"],
@@ -431,10 +447,7 @@ def between_groups_by_time(
                 notes=join_notes([compared["test_reason"], *compared["notes"]]),
             )
             block.append(row)
-        adjusted = adjust_p_values([r["p_value"] for r in block], method="holm")
-        for row, p_holm in zip(block, adjusted, strict=True):
-            row["p_holm"] = float(p_holm)
-        rows += block
+        rows += _with_holm(block)
     return _frame(rows)
 
 
@@ -509,15 +522,16 @@ def change_from_baseline(
                 a = after.loc[common].to_numpy(dtype="float64")
                 change = a - b
                 row = _empty_row(name, "within_group", confidence)
+                (mean1, sd1), (mean2, sd2) = _mean_sd(b), _mean_sd(a)
                 row.update(
                     time=when,
                     baseline=times[0],
                     group=who,
                     n=int(change.size),
-                    mean1=float(b.mean()),
-                    sd1=float(b.std(ddof=1)) if b.size > 1 else math.nan,
-                    mean2=float(a.mean()),
-                    sd2=float(a.std(ddof=1)) if a.size > 1 else math.nan,
+                    mean1=mean1,
+                    sd1=sd1,
+                    mean2=mean2,
+                    sd2=sd2,
                     estimate=float(change.mean()),
                     test=test,
                 )
@@ -527,17 +541,9 @@ def change_from_baseline(
                 elif np.ptp(change) == 0.0:
                     notes.append("every change equal: test undefined")
                 else:
-                    paired, caught = recorded(stats.ttest_rel, a, b)
+                    paired, caught = paired_t(a, b, confidence)
                     notes += caught
-                    interval = paired.confidence_interval(confidence_level=confidence)
-                    row.update(
-                        se=float(change.std(ddof=1) / math.sqrt(change.size)),
-                        ci_low=float(interval.low),
-                        ci_high=float(interval.high),
-                        statistic=float(paired.statistic),
-                        df=float(paired.df),
-                        p_value=float(paired.pvalue),
-                    )
+                    row.update(paired, se=float(change.std(ddof=1) / math.sqrt(change.size)))
                     if test == "wilcoxon":
                         signed, caught = recorded(stats.wilcoxon, a, b)
                         notes += caught
@@ -548,10 +554,7 @@ def change_from_baseline(
                         )
                 row["notes"] = join_notes(notes)
                 block.append(row)
-            adjusted = adjust_p_values([r["p_value"] for r in block], method="holm")
-            for row, p_holm in zip(block, adjusted, strict=True):
-                row["p_holm"] = float(p_holm)
-            rows += block
+            rows += _with_holm(block)
     return _frame(rows)
 
 

@@ -28,6 +28,7 @@ from alignment.stats._common import (
     require_columns,
     text_column,
 )
+from alignment.stats._twosample import paired_t
 
 __all__ = [
     "BLAND_ALTMAN_COLUMNS",
@@ -360,16 +361,9 @@ def _bland_altman_rows(
     rows[2]["estimate"] = bias - Z95 * sd
     rows[3]["estimate"] = bias + Z95 * sd
     if sd > 0.0:
-        paired, caught = recorded(stats.ttest_rel, a, b)
+        paired, caught = paired_t(a, b, confidence)
         notes = [*notes, *caught]
-        interval = paired.confidence_interval(confidence_level=confidence)
-        rows[0].update(
-            ci_low=float(interval.low),
-            ci_high=float(interval.high),
-            statistic=float(paired.statistic),
-            df=float(paired.df),
-            p_value=float(paired.pvalue),
-        )
+        rows[0].update(paired)
         t_crit = float(stats.t.ppf(1.0 - (1.0 - confidence) / 2.0, n - 1))
         se_loa = sd * math.sqrt(1.0 / n + Z95**2 / (2.0 * (n - 1)))
         for row in rows[2:]:

@@ -54,6 +54,20 @@ def truth_table() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def write_image(folder: Path) -> Path:
+    """A blank 400 x 300 PNG named :data:`IMAGE`."""
+    image = folder / IMAGE
+    cv2.imwrite(str(image), np.zeros((400, 300), np.uint8))
+    return image
+
+
+def write_point_roi(path: Path, coordinates: np.ndarray, name: str) -> None:
+    """Write (or, for a ``.zip``, add) an ImageJ point ROI."""
+    roi = roifile.ImagejRoi.frompoints(coordinates, name=name)
+    roi.roitype = roifile.ROI_TYPE.POINT
+    roi.tofile(path)
+
+
 def write_labelme(folder: Path) -> Path:
     shapes: list[dict[str, object]] = [
         {
@@ -151,11 +165,7 @@ def write_imagej(folder: Path) -> Path:
     path = folder / "RoiSet.zip"
     for side, points in TRUTH.items():
         for name, (x, y) in points.items():
-            roi = roifile.ImagejRoi.frompoints(
-                np.array([[x, y]], dtype=np.float32), name=f"{side} {name}"
-            )
-            roi.roitype = roifile.ROI_TYPE.POINT
-            roi.tofile(path)
+            write_point_roi(path, np.array([[x, y]], dtype=np.float32), f"{side} {name}")
     return path
 
 
@@ -229,8 +239,7 @@ def test_bonefinder_round_trip(tmp_path):
 
 
 def test_bonefinder_y_up_uses_image_height(tmp_path):
-    image = tmp_path / IMAGE
-    cv2.imwrite(str(image), np.zeros((400, 300), np.uint8))
+    image = write_image(tmp_path)
     path = write_pts(tmp_path)
     table = read_bonefinder_pts(path, side="left", image=image, y_axis="up")
     got = table.set_index("landmark")
@@ -244,9 +253,7 @@ def test_bonefinder_y_up_uses_image_height(tmp_path):
 
 def test_imagej_integer_coordinates_are_pixel_indices(tmp_path):
     path = tmp_path / "hip.roi"
-    roi = roifile.ImagejRoi.frompoints(np.array([[10, 20]]), name="L femoral head")
-    roi.roitype = roifile.ROI_TYPE.POINT
-    roi.tofile(path)
+    write_point_roi(path, np.array([[10, 20]]), "L femoral head")
     table = read_imagej_roi(path)
     assert (table.loc[0, "x"], table.loc[0, "y"], table.loc[0, "side"]) == (10.5, 20.5, "left")
 
@@ -254,16 +261,13 @@ def test_imagej_integer_coordinates_are_pixel_indices(tmp_path):
 def test_imagej_multipoint_uses_point_order(tmp_path):
     path = tmp_path / "leg.roi"
     points = [*TRUTH["left"].values(), (150.0, 200.0)]
-    roi = roifile.ImagejRoi.frompoints(np.array(points, dtype=np.float32), name="left leg")
-    roi.roitype = roifile.ROI_TYPE.POINT
-    roi.tofile(path)
+    write_point_roi(path, np.array(points, dtype=np.float32), "left leg")
     check_against_truth(read_imagej_roi(path), sides=("left",))
 
 
 def test_coco_selects_the_image_and_pixel_offset(tmp_path):
     path = write_coco(tmp_path)
-    image = tmp_path / IMAGE
-    cv2.imwrite(str(image), np.zeros((400, 300), np.uint8))
+    image = write_image(tmp_path)
     check_against_truth(read_coco(path, image=image))
     shifted = read_coco(path, pixel_offset=0.0)
     assert shifted["x"].to_numpy() == pytest.approx(truth_table()["x"].to_numpy() - 0.5)
@@ -282,8 +286,11 @@ def test_coco_selects_the_image_and_pixel_offset(tmp_path):
 # --- 3D Slicer: patient geometry -----------------------------------------------------
 
 
-def slicer_document(positions: list[list[float]], labels: list[str], system: str = "LPS") -> dict:
-    return {
+def write_slicer_points(
+    folder: Path, positions: list[list[float]], labels: list[str], system: str = "LPS"
+) -> Path:
+    """A Slicer markups file of one point list, written by hand (not by the exporter)."""
+    document = {
         "@schema": "https://raw.githubusercontent.com/slicer/slicer/master/Modules/Loadable/"
         "Markups/Resources/Schema/markups-schema-v1.0.3.json#",
         "markups": [
@@ -303,6 +310,9 @@ def slicer_document(positions: list[list[float]], labels: list[str], system: str
             }
         ],
     }
+    path = folder / "points.mrk.json"
+    path.write_text(json.dumps(document))
+    return path
 
 
 @pytest.fixture
@@ -321,8 +331,7 @@ def coronal_dicom(tmp_path) -> Path:
     ("system", "position"), [("LPS", [-98.0, -50.0, 18.0]), ("RAS", [98.0, 50.0, 18.0])]
 )
 def test_slicer_points_map_back_through_dicom_geometry(tmp_path, coronal_dicom, system, position):
-    path = tmp_path / "points.mrk.json"
-    path.write_text(json.dumps(slicer_document([position], ["femoral head"], system)))
+    path = write_slicer_points(tmp_path, [position], ["femoral head"], system)
     table = read_slicer_markups(path, image=coronal_dicom)
     row = table.iloc[0]
     # pixel (row 10, col 20) is (20.5, 10.5); side from Image Laterality, view from View Position
@@ -343,16 +352,14 @@ def test_slicer_round_trip_with_dicom_geometry(tmp_path, coronal_dicom):
 
 
 def test_slicer_off_plane_points_warn(tmp_path, coronal_dicom):
-    path = tmp_path / "points.mrk.json"
-    path.write_text(json.dumps(slicer_document([[-98.0, -40.0, 18.0]], ["femoral head"])))
+    path = write_slicer_points(tmp_path, [[-98.0, -40.0, 18.0]], ["femoral head"])
     with pytest.warns(AnnotationWarning, match="10.0 mm off the image plane"):
         table = read_slicer_markups(path, image=coronal_dicom)
     assert (table.loc[0, "x"], table.loc[0, "y"]) == pytest.approx((20.5, 10.5))
 
 
 def test_slicer_planar_convention_for_png(tmp_path):
-    path = tmp_path / "points.mrk.json"
-    path.write_text(json.dumps(slicer_document([[20.0, 10.0, 0.0]], ["R ankle"])))
+    path = write_slicer_points(tmp_path, [[20.0, 10.0, 0.0]], ["R ankle"])
     table = read_slicer_markups(path)
     assert (table.loc[0, "x"], table.loc[0, "y"]) == (20.5, 10.5)
     geometry = ImageGeometry.planar((0.5, 0.5))
@@ -420,8 +427,7 @@ def test_duplicate_points_are_an_error(tmp_path):
 
 
 def test_image_fills_spacing_and_side(tmp_path):
-    image = tmp_path / IMAGE
-    cv2.imwrite(str(image), np.zeros((400, 300), np.uint8))
+    image = write_image(tmp_path)
     (tmp_path / "knee.spacing.json").write_text(
         json.dumps({"spacing_mm": [0.2, 0.1], "laterality": "R"})
     )

@@ -12,13 +12,7 @@ import pandas as pd
 import pydicom
 import pytest
 from pydicom import Dataset
-from pydicom.dataset import FileMetaDataset
 from pydicom.sr.codedict import codes
-from pydicom.uid import (
-    DigitalXRayImageStorageForPresentation,
-    ExplicitVRLittleEndian,
-    generate_uid,
-)
 
 from alignment import LandmarkSet, landmark_table, measure_landmarks
 from alignment.errors import AlignmentError, ImageReadError
@@ -33,6 +27,7 @@ from alignment.report.sr import (
     measure_concept,
     write_dicom_outputs,
 )
+from tests.io.dicom_factory import make_dataset
 from tests.legs import Leg, ap_leg
 
 # Made-up identifiers, odd enough never to occur by chance in an output.
@@ -54,28 +49,19 @@ SPACING = (2.0, 2.0)
 
 def make_film(**attributes: Any) -> Dataset:
     """A small DX For Presentation film carrying the made-up identifiers."""
-    ds = Dataset()
-    ds.file_meta = FileMetaDataset()
-    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds.SOPClassUID = DigitalXRayImageStorageForPresentation
-    ds.SOPInstanceUID = generate_uid()
-    ds.StudyInstanceUID = generate_uid()
-    ds.SeriesInstanceUID = generate_uid()
-    ds.Modality = "DX"
-    ds.PatientSex = "F"
-    ds.StudyDate = "20240102"
-    ds.StudyTime = "101500"
-    ds.Manufacturer = "ACME Radiography"
-    ds.DeviceSerialNumber = "SN-ZQ-000117"
-    ds.PatientOrientation = ["L", "F"]
-    ds.ImagerPixelSpacing = list(SPACING)
-    ds.WindowCenter, ds.WindowWidth = 128, 256
-    for keyword, value in SECRETS.items():
-        setattr(ds, keyword, value)
-    ds.set_pixel_data(np.zeros((SIZE, SIZE), np.uint8), "MONOCHROME2", 8)
-    for keyword, value in attributes.items():
-        setattr(ds, keyword, value)
-    return ds
+    film: dict[str, Any] = {
+        "PatientSex": "F",
+        "StudyDate": "20240102",
+        "StudyTime": "101500",
+        "Manufacturer": "ACME Radiography",
+        "DeviceSerialNumber": "SN-ZQ-000117",
+        "PatientOrientation": ["L", "F"],
+        "ImagerPixelSpacing": list(SPACING),
+        "WindowCenter": 128,
+        "WindowWidth": 256,
+    }
+    pixels = np.zeros((SIZE, SIZE), np.uint8)
+    return make_dataset(pixels, bits=8, **(film | SECRETS | attributes))
 
 
 def ap_landmarks(image: str = "film.dcm") -> pd.DataFrame:

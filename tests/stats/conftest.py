@@ -12,6 +12,31 @@ from alignment.measures import RESULT_COLUMNS
 
 DATA = Path(__file__).parent / "data"
 
+ISSUE_COLUMNS = [
+    "measure",
+    "metric",
+    "group1",
+    "group2",
+    "n1",
+    "n2",
+    "mean1",
+    "sd1",
+    "mean2",
+    "sd2",
+    "mean_diff",
+    "ci_low",
+    "ci_high",
+    "test",
+    "statistic",
+    "p_value",
+    "p_holm",
+    "effect_size",
+    "outliers1",
+    "outliers2",
+    "outlier_p_value",
+]
+"""Columns the issue asks of every group comparison table."""
+
 
 # measure: (view, unit, target, tolerance)
 MEASURES = {

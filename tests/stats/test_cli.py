@@ -9,31 +9,7 @@ import pytest
 from alignment.cli import COMMANDS, exitcodes, main
 from alignment.landmarks import LandmarkSet, landmark_table, write_landmarks
 from alignment.stats import compare_groups, read_table
-from tests.stats.conftest import DATA, make_results
-
-ISSUE_COLUMNS = [
-    "measure",
-    "metric",
-    "group1",
-    "group2",
-    "n1",
-    "n2",
-    "mean1",
-    "sd1",
-    "mean2",
-    "sd2",
-    "mean_diff",
-    "ci_low",
-    "ci_high",
-    "test",
-    "statistic",
-    "p_value",
-    "p_holm",
-    "effect_size",
-    "outliers1",
-    "outliers2",
-    "outlier_p_value",
-]
+from tests.stats.conftest import DATA, ISSUE_COLUMNS, make_results
 
 
 @pytest.fixture
