@@ -31,6 +31,7 @@ COMMANDS: tuple[str, ...] = (
     "summary-test",
     "info",
     "phantom",
+    "detect",
 )
 """Sub-commands, in the order ``alignment --help`` lists them."""
 

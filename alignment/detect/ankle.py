@@ -1,0 +1,216 @@
+"""The ankle on an AP film: the talar dome under the tibial plafond.
+
+The search starts on the tibial axis well above the end of the diaphysis read (a
+diaphysis run may carry on through the talus, whose width is close to the tibia's).
+
+1. **Joint level.** Along the axis, a band ``+-8 mm`` wide is averaged into one profile;
+   candidates for the ankle joint space are its three deepest dark valleys with bone
+   on both sides: the plafond above (within 20 mm) and the body of the talus below
+   (within 12 mm). A thin joint space can be shallower than a pore of the metaphysis,
+   so each is tried, from the top: the first with a dome edge across 60 % of the
+   columns is the ankle (the joints below also show domes), else the strongest dome.
+2. **Dome.** Columns within 12 mm of the axis are read at full resolution; in each,
+   the strongest rising edge (going down) from 3 mm above to 6 mm below the joint
+   level is the talar dome. A parabola fitted to the dome's edge points (outliers
+   dropped) gives its apex: ``ankle_center``, the top of the dome at the middle of the
+   ankle joint, which is also the centre of the plafond.
+
+Examples
+--------
+>>> import numpy as np
+>>> from alignment.detect._image import Work
+>>> yy, xx = np.mgrid[0:300, 0:200].astype(float)
+>>> dome = 150 + 0.01 * (xx - 100) ** 2  # talus top, pixels (0.5 mm)
+>>> image = np.where(yy < 140, 800, np.where(yy > dome, 800, 200)).astype(np.uint16)
+>>> ankle = find_ankle(Work.of(image, (0.5, 0.5), coarse_mm=1.0), 50.0, 40.0)
+>>> [round(float(v), 1) for v in ankle.point]
+[50.3, 75.3]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import ndimage
+
+from alignment.detect._image import Work
+from alignment.detect.knee import _offset
+
+__all__ = ["AnkleFinding", "find_ankle"]
+
+F64 = NDArray[np.float64]
+
+_ABOVE_MM = (3.0, 20.0)
+"""Where the plafond's bone is looked for above a candidate joint level, mm."""
+_BELOW_MM = (3.0, 12.0)
+"""Where the talus' bone is looked for below a candidate joint level, mm."""
+_DOME_COLUMNS = 49
+"""Columns read across the dome, 0.5 mm apart over +-12 mm."""
+
+
+@dataclass
+class AnkleFinding:
+    """The ankle centre (mm), its confidence, and notes."""
+
+    point: F64 | None = None
+    confidence: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+def _joint_levels(
+    work: Work, x_axis: float, y_start: float, bottom: float, slope: float
+) -> list[tuple[float, float]]:
+    """The three deepest dark valleys along the axis (at least 8 mm apart) with bone
+    above and below: ``(y, depth)`` each, deepest first."""
+    step = 0.5
+    ys = np.arange(y_start, bottom, step)
+    offsets = np.arange(-8.0, 8.01, 1.0)
+    xs = x_axis + slope * (ys - y_start)
+    grid = np.stack(np.broadcast_arrays(xs[:, None] + offsets[None, :], ys[:, None]), axis=-1)
+    values = work.sample(grid)
+    with np.errstate(all="ignore"):
+        profile = np.nanmean(values, axis=1)
+    if np.isnan(profile).all():
+        return []
+    profile = ndimage.gaussian_filter1d(
+        np.nan_to_num(profile, nan=float(np.nanmin(profile))), 0.6 / step
+    )
+    noise = 1.4826 * float(np.median(np.abs(np.diff(profile)))) + 1e-6
+    a0, a1 = (int(v / step) for v in _ABOVE_MM)
+    b0, b1 = (int(v / step) for v in _BELOW_MM)
+    n = len(profile)
+    depth = np.full(n, -np.inf)
+    for k in range(a1, n - b1):
+        above = float(profile[k - a1 : k - a0].max())
+        below = float(profile[k + b0 : k + b1].mean())
+        depth[k] = min(above, below) - profile[k]
+    floor = max(0.03, 4 * noise)
+    levels: list[tuple[float, float]] = []
+    for k in np.argsort(depth)[::-1]:
+        if not np.isfinite(depth[k]) or depth[k] < floor or len(levels) >= 3:
+            break
+        if all(abs(ys[k] - y) >= 8.0 for y, _ in levels):
+            levels.append((float(ys[k]), float(depth[k])))
+    return levels
+
+
+def find_ankle(
+    work: Work,
+    x_axis: float,
+    y_start: float,
+    *,
+    search_mm: float = 140.0,
+    slope: float = 0.0,
+) -> AnkleFinding:
+    """Find the ankle centre below ``(x_axis, y_start)`` (mm) on the tibial axis.
+
+    Parameters
+    ----------
+    work : Work
+        The film.
+    x_axis, y_start : float
+        A point of the tibial axis (mm) above the ankle, where the search starts.
+    search_mm : float, optional
+        Length of the search down the axis, mm.
+    slope : float, optional
+        ``dx/dy`` of the tibial axis on the film.
+
+    Returns
+    -------
+    AnkleFinding
+        ``point`` is None (with a note) when no joint is seen.
+    """
+    out = AnkleFinding()
+    rows, _ = work.shape
+    film_end = rows * work.spacing_mm[0]
+    bottom = min(y_start + search_mm, film_end)
+    if bottom - y_start < _ABOVE_MM[1] + _BELOW_MM[1] + 5.0:
+        out.notes.append("ankle_center: the film ends below the tibial diaphysis")
+        return out
+    levels = _joint_levels(work, x_axis, y_start, bottom, slope)
+    if not levels:
+        cut = " - the film may be cut off above the ankle" if bottom < y_start + search_mm else ""
+        out.notes.append(
+            "ankle_center: no joint space (plafond over talar dome) below the tibia" + cut
+        )
+        return out
+    # a thin joint space can be shallower than a pore of the metaphysis: each valley is
+    # tried; the highest one with a dome edge across most columns is the ankle (the
+    # joints below it, talus over calcaneus, also show domes), else the best dome
+    best: tuple[float, float, F64, F64, NDArray[np.bool_]] | None = None
+    for y_joint, _ in sorted(levels):
+        x_joint = x_axis + slope * (y_joint - y_start)
+        dome = _dome(work, x_joint, y_joint, film_end)
+        if dome is None:
+            continue
+        arr, coef, keep = dome
+        if keep.sum() >= 0.6 * _DOME_COLUMNS:
+            best = (np.inf, x_joint, arr, coef, keep)
+            break
+        score = float(keep.sum()) * float(np.median(arr[keep, 2]))
+        if best is None or score > best[0]:
+            best = (score, x_joint, arr, coef, keep)
+    if best is None:
+        out.notes.append("ankle_center: no continuous talar dome edge under a joint space")
+        return out
+    _, x_joint, arr, coef, keep = best
+    a, b, _ = coef
+    if a > 1e-4:
+        x0 = float(np.clip(-b / (2 * a), -10.0, 10.0))
+    else:  # flat: the middle of the columns found
+        x0 = float(np.median(arr[keep, 0]) - x_joint)
+    y0 = float(np.polyval(coef, x0))
+    out.point = np.array([x_joint + x0, y0])
+    share = keep.sum() / _DOME_COLUMNS
+    strength = float(np.median(arr[keep, 2]))
+    out.confidence = float(
+        np.clip(share * 1.3, 0.0, 1.0) * np.clip((strength - 2.0) / 4.0, 0.2, 1.0)
+    )
+    return out
+
+
+def _dome(
+    work: Work, x_joint: float, y_joint: float, film_end: float
+) -> tuple[F64, F64, NDArray[np.bool_]] | None:
+    """Talar dome edge points ``(x, y, strength)`` under a joint level, the parabola
+    fitted to them and its inliers; None when fewer than 12 columns agree."""
+    xs = np.linspace(x_joint - 12.0, x_joint + 12.0, _DOME_COLUMNS)
+    step = max(0.1, min(work.spacing_mm) * 0.75)
+    ys = np.arange(y_joint - 8.0, min(y_joint + 14.0, film_end), step)
+    if len(ys) < int(14.0 / step):
+        return None
+    grid = np.stack(np.broadcast_arrays(xs[:, None], ys[None, :]), axis=-1)
+    values = work.sample(grid)
+    values = np.nan_to_num(values, nan=float(np.nanmedian(values)))
+    sigma = max(0.3, min(work.spacing_mm)) / step
+    g = ndimage.gaussian_filter1d(values, sigma, axis=1, order=1) / step
+    noise = 1.4826 * float(np.median(np.abs(g - np.median(g)))) + 1e-6
+    lo = int(5.0 / step)
+    hi = int(14.0 / step)
+    found: list[tuple[float, float, float]] = []  # x, y_dome, strength
+    for i, x in enumerate(xs):
+        col = g[i]
+        k = int(np.argmax(col[lo:hi])) + lo
+        if col[k] < 4 * noise or k <= 0 or k >= len(ys) - 1:
+            continue
+        found.append((float(x), float(ys[k] + _offset(col, k) * step), float(col[k] / noise)))
+    if len(found) < 12:
+        return None
+    arr = np.array(found)
+    level = float(np.median(arr[:, 1]))
+    arr = arr[np.abs(arr[:, 1] - level) < 4.0]
+    if len(arr) < 12:
+        return None
+    keep = np.ones(len(arr), dtype=bool)
+    coef = np.zeros(3)
+    for _ in range(4):
+        coef = np.polyfit(arr[keep, 0] - x_joint, arr[keep, 1], 2)
+        res = arr[:, 1] - np.polyval(coef, arr[:, 0] - x_joint)
+        sd = 1.4826 * float(np.median(np.abs(res[keep]))) + 0.05
+        new = np.abs(res) < 3 * sd
+        if new.sum() < 10 or np.array_equal(new, keep):
+            break
+        keep = new
+    return arr, coef, keep

@@ -1,0 +1,735 @@
+"""Automatic landmark detection: :func:`detect_landmarks`.
+
+Coarse to fine. The film is resampled to square pixels of 1 mm (AP) or 0.5 mm (LAT);
+the diaphyses are found there as runs of cortical edge pairs (:mod:`.legs`); every
+landmark is then placed at full resolution in a small window (:mod:`.shaft`,
+:mod:`.hip`, :mod:`.knee`, :mod:`.ankle`, :mod:`.lateral`). Nothing is placed where
+nothing was seen: a landmark that is not found is listed with the reason, and its leg
+is flagged for review.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Sequence
+from pathlib import PurePath
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from scipy import ndimage
+
+from alignment.detect._image import Work
+from alignment.detect.ankle import find_ankle
+from alignment.detect.calibration import SPHERE_DIAMETER_MM, Sphere, find_sphere
+from alignment.detect.hip import find_head_coarse, refine_head
+from alignment.detect.infer import display_row_direction, infer_view, view_from_dicom
+from alignment.detect.knee import find_knee
+from alignment.detect.lateral import LAT_REQUIRED as _LAT_REQUIRED
+from alignment.detect.lateral import detect_lateral
+from alignment.detect.legs import LegGuess, pair_legs, shaft_candidates, shaft_segments
+from alignment.detect.result import (
+    DETECTION_COLUMNS,
+    REVIEW_THRESHOLD,
+    DetectionResult,
+    LegStatus,
+    Missing,
+)
+from alignment.detect.shaft import ShaftAxis, refine_shaft
+from alignment.io import Radiograph
+from alignment.vocabulary import Side, View, normalise_side, normalise_view
+
+__all__ = ["AP_REQUIRED", "LAT_REQUIRED", "detect_landmarks"]
+
+logger = logging.getLogger(__name__)
+
+F64 = NDArray[np.float64]
+
+AP_REQUIRED: tuple[str, ...] = (
+    "femoral_head_center",
+    "femoral_shaft_proximal",
+    "femoral_shaft_distal",
+    "femoral_knee_center",
+    "distal_femur_medial",
+    "distal_femur_lateral",
+    "tibial_knee_center",
+    "tibial_plateau_medial",
+    "tibial_plateau_lateral",
+    "tibial_shaft_proximal",
+    "tibial_shaft_distal",
+    "ankle_center",
+)
+"""AP landmarks detection places for every leg (``knee_center`` is never placed)."""
+
+LAT_REQUIRED = _LAT_REQUIRED
+"""LAT landmarks placed on every knee; a replaced knee adds the femoral component's."""
+
+SHAFT_FRACTIONS = {"femur": (0.65, 0.30), "tibia": (0.30, 0.75)}
+"""Where the AP shaft points go along each anatomical axis, as shares of the bone's
+mechanical length measured from the knee: ``(proximal, distal)``."""
+
+TIBIA_FEMUR_RATIO = (0.65, 1.05)
+"""Plausible tibial over femoral mechanical length; outside it the ankle is rejected."""
+
+_MIN_SIZE = 64
+
+
+def detect_landmarks(
+    radiograph: Radiograph,
+    *,
+    view: str | None = None,
+    sides: Sequence[str] | None = None,
+    image: str | None = None,
+    case: str = "",
+    reader: str = "detect",
+    review_threshold: float = REVIEW_THRESHOLD,
+    sphere: bool = True,
+) -> DetectionResult:
+    """Find the landmarks of the measurement spec on a long-leg AP or lateral knee film.
+
+    Never raises for what the film shows: a blank, noisy or foreign image, or a film
+    cut short, gives a result that lists what was not found and why.
+
+    Parameters
+    ----------
+    radiograph : Radiograph
+        Read with pixels (:func:`alignment.io.read_radiograph`); bone bright.
+    view : {'AP', 'LAT'}, optional
+        Force the view; default: the DICOM View Position, else inferred from the film.
+    sides : sequence of {'left', 'right'}, optional
+        Keep only these legs; a side asked for and not found is listed in
+        :attr:`DetectionResult.missing`.
+    image : str, optional
+        Value of the ``image`` column; default ``radiograph.path``.
+    case : str, optional
+        Value of the ``case`` column; default the image's stem.
+    reader : str, optional
+        Value of the ``reader`` column.
+    review_threshold : float, optional
+        A leg with any landmark below this confidence is flagged ``review``.
+    sphere : bool, optional
+        Look for a calibration sphere (its magnification fills ``magnification`` when
+        the film's spacing is at the detector).
+
+    Returns
+    -------
+    DetectionResult
+
+    Raises
+    ------
+    TypeError
+        If `radiograph` is not a :class:`~alignment.io.Radiograph`.
+    ValueError
+        If it was read without pixels, or `view`, `sides` or `review_threshold` is
+        invalid.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alignment.io import Radiograph, ImageGeometry
+    >>> blank = Radiograph("blank.png", "PNG", 300, 100, np.zeros((300, 100), np.uint16),
+    ...     (1.0, 1.0), "option", None, None, None, "", "MONOCHROME2", None, 0, 1, 16, None,
+    ...     ImageGeometry.planar(), {})
+    >>> result = detect_landmarks(blank)
+    >>> len(result.landmarks), result.review
+    (0, True)
+    >>> result.notes[0]
+    'the image is blank (no contrast)'
+    """
+    started = time.perf_counter()
+    if not isinstance(radiograph, Radiograph):
+        raise TypeError(
+            f"radiograph must be an alignment.io.Radiograph, got {type(radiograph).__name__}"
+        )
+    if radiograph.pixels is None:
+        raise ValueError(f"{radiograph.path}: read with pixels=False; detection needs the pixels")
+    if not (isinstance(review_threshold, int | float) and 0.0 <= review_threshold <= 1.0):
+        raise ValueError(f"review_threshold must be a number in [0, 1], got {review_threshold!r}")
+    forced_view: View | None = normalise_view(view) if view is not None else None
+    wanted: tuple[Side, ...] | None = (
+        tuple(normalise_side(s) for s in sides) if sides is not None else None
+    )
+    key = image if image is not None else radiograph.path
+    case = case or PurePath(key).stem
+    ctx = _Context(radiograph, key, case, reader, review_threshold)
+    pixels = np.asarray(radiograph.pixels)
+    if pixels.ndim != 2 or min(pixels.shape) < _MIN_SIZE:
+        ctx.notes.append(
+            f"the image is {pixels.shape}; expected a 2-D film of at least {_MIN_SIZE} "
+            "pixels a side"
+        )
+        return ctx.finish(None, "none", "none", started, wanted)
+    view_used, view_source = (
+        (forced_view, "option") if forced_view else view_from_dicom(radiograph.view)
+    )
+    spacing = radiograph.spacing_mm
+    if spacing is None:
+        spacing = _assumed_spacing(pixels.shape, view_used)
+        ctx.notes.append(
+            f"the film has no pixel spacing; detection assumed {spacing[0]:.3g} mm "
+            "(lengths will be missing)"
+        )
+    work = Work.of(pixels, spacing, coarse_mm=1.0)
+    spread = float(np.percentile(work.coarse, 95) - np.percentile(work.coarse, 5))
+    if spread < 0.05 or work.high - work.low <= 0:
+        ctx.notes.append("the image is blank (no contrast)")
+        return ctx.finish(view_used, view_source, "none", started, wanted)
+    if view_used is None:
+        view_used = infer_view(work)
+        view_source = "inferred" if view_used is not None else "none"
+        if view_used is None:
+            ctx.notes.append(
+                "the view could not be told from the film "
+                "(neither a long-leg AP nor a lateral knee)"
+            )
+            return ctx.finish(None, view_source, "none", started, wanted)
+    found_sphere: Sphere | None = None
+    if sphere:
+        try:
+            found_sphere = find_sphere(work)
+        except (ValueError, IndexError, np.linalg.LinAlgError):  # pragma: no cover
+            found_sphere = None
+    ctx.set_sphere(found_sphere)
+    if view_used == "AP":
+        side_source = _detect_ap(ctx, work, wanted)
+    else:
+        lat_work = Work.of(pixels, spacing, coarse_mm=0.5)
+        side_source = detect_lateral(ctx, lat_work, wanted)
+    return ctx.finish(view_used, view_source, side_source, started, wanted)
+
+
+def _assumed_spacing(shape: tuple[int, ...], view: View | None) -> tuple[float, float]:
+    rows, cols = shape[0], shape[1]
+    tall = rows / max(cols, 1) >= 1.8
+    # a long-leg cassette is about 1.2 m tall, a knee film about 32 cm across
+    s = 1200.0 / rows if view == "AP" or (view is None and tall) else 320.0 / max(rows, cols)
+    return (s, s)
+
+
+class _Context:
+    """Collects landmarks, statuses and notes while one film is processed."""
+
+    def __init__(
+        self, radiograph: Radiograph, key: str, case: str, reader: str, threshold: float
+    ) -> None:
+        self.radiograph = radiograph
+        self.key = key
+        self.case = case
+        self.reader = reader
+        self.threshold = threshold
+        self.rows: list[tuple[Any, ...]] = []
+        self.legs: list[LegStatus] = []
+        self.missing: list[Missing] = []
+        self.notes: list[str] = []
+        self.magnification = math.nan
+        self.sphere_magnification: float | None = None
+
+    def set_sphere(self, sphere: Sphere | None) -> None:
+        r = self.radiograph
+        if sphere is None or sphere.confidence < 0.3:
+            return
+        detector_factor = r.magnification if r.magnification else 1.0
+        magnification = 2.0 * sphere.radius_mm * detector_factor / SPHERE_DIAMETER_MM
+        if not 0.95 <= magnification <= 1.6:
+            self.notes.append(
+                f"a round blob was found but would mean a magnification of "
+                f"{magnification:.3f}; ignored"
+            )
+            return
+        self.sphere_magnification = magnification
+        base = r.spacing_source.split("/")[0]
+        corrected = "/" in r.spacing_source or base.startswith("pixel_spacing_c")
+        if r.spacing_mm is not None and not corrected:
+            self.magnification = magnification
+            self.notes.append(
+                f"calibration sphere: magnification {magnification:.4f}, lengths are divided by it"
+            )
+        else:
+            self.notes.append(
+                f"calibration sphere: magnification {magnification:.4f} (the film's spacing is "
+                "already corrected; not applied again)"
+            )
+
+    def add_leg(
+        self,
+        side: Side,
+        view: View,
+        points: dict[str, F64],
+        confidence: dict[str, float],
+        method: dict[str, str],
+        reasons: dict[str, str],
+        required: Sequence[str],
+        work: Work,
+    ) -> None:
+        """Record one leg: points in mm on the film, converted to pixels here."""
+        r = self.radiograph
+        row_mm, col_mm = r.spacing_mm or (math.nan, math.nan)
+        placed = [n for n in required if n in points]
+        lows = [n for n in placed if confidence.get(n, 0.0) < self.threshold]
+        not_found = [n for n in required if n not in points]
+        if not_found:
+            status = "incomplete"
+        elif lows:
+            status = "review"
+        else:
+            status = "ok"
+        reason_parts = []
+        if not_found:
+            reason_parts.append("not found: " + ", ".join(not_found))
+        if lows:
+            reason_parts.append(f"confidence below {self.threshold:g}: " + ", ".join(lows))
+        conf_min = min((confidence.get(n, 0.0) for n in placed), default=0.0)
+        leg = LegStatus(
+            side,
+            view,
+            status,
+            float(conf_min),
+            len(placed),
+            len(required),
+            "; ".join(reason_parts),
+        )
+        self.legs.append(leg)
+        for name in not_found:
+            self.missing.append(Missing(side, view, name, reasons.get(name, "not found")))
+        for name in required:
+            if name not in points:
+                continue
+            x, y = work.px(points[name])[0]
+            self.rows.append(
+                (
+                    self.key,
+                    side,
+                    view,
+                    name,
+                    float(x),
+                    float(y),
+                    self.case,
+                    self.reader,
+                    row_mm,
+                    col_mm,
+                    self.magnification,
+                    r.patient_orientation or "",
+                    float(np.clip(confidence.get(name, 0.0), 0.0, 1.0)),
+                    method.get(name, ""),
+                    leg.review,
+                )
+            )
+
+    def finish(
+        self,
+        view: View | None,
+        view_source: str,
+        side_source: str,
+        started: float,
+        wanted: tuple[Side, ...] | None,
+    ) -> DetectionResult:
+        if wanted is not None:
+            found = {leg.side for leg in self.legs}
+            for side in wanted:
+                if side not in found:
+                    self.missing.append(
+                        Missing(side, view or "", "*", "the leg was not found on the film")
+                    )
+        if not self.legs and not any(m.landmark == "*" for m in self.missing):
+            self.missing.append(Missing("", view or "", "*", _why_nothing(self.notes)))
+        table = pd.DataFrame(self.rows, columns=list(DETECTION_COLUMNS))
+        table["review"] = table["review"].astype(bool)
+        for column in (
+            "x",
+            "y",
+            "row_spacing_mm",
+            "col_spacing_mm",
+            "magnification",
+            "confidence",
+        ):
+            table[column] = table[column].astype(float)
+        for note in self.notes:
+            logger.info("%s: %s", self.key, note)
+        return DetectionResult(
+            landmarks=table,
+            legs=tuple(self.legs),
+            missing=tuple(self.missing),
+            view=view,
+            view_source=view_source,
+            side_source=side_source,
+            spacing_mm=self.radiograph.spacing_mm,
+            sphere_magnification=self.sphere_magnification,
+            notes=tuple(self.notes),
+            seconds=time.perf_counter() - started,
+        )
+
+
+def _why_nothing(notes: Sequence[str]) -> str:
+    """The note that says why no leg was found (not the calibration sphere's).
+
+    >>> _why_nothing(["calibration sphere: magnification 1.05", "lateral film: no shafts"])
+    'lateral film: no shafts'
+    """
+    reasons = [n for n in notes if not n.startswith("calibration sphere")]
+    return reasons[0] if reasons else "no leg found"
+
+
+def _refine(work: Work, seg: Any) -> ShaftAxis | None:
+    margin = 0.05 * seg.length_mm
+    return refine_shaft(
+        work,
+        seg.centre,
+        seg.direction,
+        top=seg.top + margin,
+        bottom=seg.bottom - margin,
+        width_mm=seg.width_mm,
+    )
+
+
+def _joint_level(work: Work, fa: ShaftAxis, ta: ShaftAxis) -> tuple[float, float] | None:
+    """Rough ``(x, y)`` (mm) of the knee joint line between the two shafts: the
+    darkest level of a band along the axes."""
+    y0, y1 = fa.bottom, ta.top
+    if y1 - y0 < 30.0:
+        return None
+    ys = np.arange(y0, y1, 1.0)
+    half = (y0 + y1) / 2
+    xs = np.array([fa.at_y(y)[0] if y < half else ta.at_y(y)[0] for y in ys])
+    offsets = np.arange(-20.0, 20.1, 2.0)
+    grid = np.stack(
+        [xs[:, None] + offsets[None, :], np.broadcast_to(ys[:, None], (len(ys), len(offsets)))], -1
+    )
+    values = work.sample(grid)
+    if np.isnan(values).all():
+        return None
+    with np.errstate(all="ignore"):
+        profile = np.nanmean(values, axis=1)
+    profile = ndimage.gaussian_filter1d(np.nan_to_num(profile, nan=float(np.nanmax(profile))), 1.5)
+    # a joint space is a dark band between bright bone above and below: the deepest
+    # valley against the brighter of the two sides' minima, 4 to 14 mm away
+    n = len(profile)
+    depth = np.full(n, -np.inf)
+    for k in range(n):
+        above = profile[max(0, k - 14) : max(0, k - 3)]
+        below = profile[min(n, k + 4) : min(n, k + 15)]
+        if above.size < 5 or below.size < 5:
+            continue
+        depth[k] = min(float(above.max()), float(below.max())) - profile[k]
+    k = int(np.argmax(depth))
+    if not np.isfinite(depth[k]) or depth[k] <= 0:
+        return None
+    return float(xs[k]), float(ys[k])
+
+
+def _detect_ap(ctx: _Context, work: Work, wanted: tuple[Side, ...] | None) -> str:
+    """Find the legs of an AP film and record them in `ctx`; return the side source."""
+    coarse = work.coarse
+    air = float(np.percentile(coarse, 3)) + 0.04
+    candidates = shaft_candidates(coarse, work.coarse_mm, air_level=air)
+    segments = shaft_segments(candidates)
+    everything = pair_legs(segments)
+    guesses = [g for g in everything if g.femur is not None]
+    if not guesses:
+        ctx.notes.append(
+            "no femoral or tibial diaphysis found (no long straight bone with two cortices)"
+        )
+        return "none"
+    # medial direction of each leg: toward the other leg, else toward the femoral head
+    legs: list[tuple[LegGuess, float | None]] = []
+    if len(everything) == 2:
+        # two legs on the film (one may show only its tibia): medial is toward the other
+        mid = (everything[0].x_mm + everything[1].x_mm) / 2
+        legs = [(g, 1.0 if g.x_mm < mid else -1.0) for g in guesses]
+    else:
+        legs = [(guesses[0], None)]
+    r = ctx.radiograph
+    row_direction, orientation_source = display_row_direction(r.patient_orientation)
+    results: list[tuple[Side | None, dict[str, Any]]] = []
+    lat = (r.laterality or "").upper()
+    if len(legs) == 1 and lat in ("L", "R"):
+        # one leg and a DICOM laterality: its medial side points to the patient's
+        # other side, which is +x when +x is toward that side
+        other = "R" if lat == "L" else "L"
+        legs = [(legs[0][0], 1.0 if row_direction == other else -1.0)]
+    for guess, medial in legs:
+        found = _detect_ap_leg(work, guess, medial)
+        medial_x = found["medial_x"]
+        side: Side | None = None
+        if medial_x is not None:
+            # +x is the patient's left ('L') or right ('R'); a leg whose medial side
+            # points to the patient's left is the right leg
+            toward_left = (medial_x > 0) == (row_direction == "L")
+            side = "right" if toward_left else "left"
+        results.append((side, found))
+    side_source = "dicom" if orientation_source == "dicom" else "inferred"
+    if len(results) == 1 and results[0][0] is None:
+        if lat in ("L", "R"):
+            results = [("left" if lat == "L" else "right", results[0][1])]
+            side_source = "dicom"
+        else:
+            ctx.notes.append(
+                "the side of the only leg found could not be told "
+                "(no femoral head, no DICOM laterality)"
+            )
+    if orientation_source != "dicom":
+        ctx.notes.append(
+            "sides from the radiological display convention (patient's right on the viewer's left)"
+        )
+    for side, found in results:
+        if side is None:
+            continue
+        if wanted is not None and side not in wanted:
+            continue
+        ctx.add_leg(
+            side,
+            "AP",
+            found["points"],
+            found["confidence"],
+            found["method"],
+            found["reasons"],
+            AP_REQUIRED,
+            work,
+        )
+    return side_source
+
+
+def _detect_ap_leg(work: Work, guess: LegGuess, medial_hint: float | None) -> dict[str, Any]:
+    points: dict[str, F64] = {}
+    conf: dict[str, float] = {}
+    method: dict[str, str] = {}
+    reasons: dict[str, str] = {}
+    out: dict[str, Any] = {
+        "points": points,
+        "confidence": conf,
+        "method": method,
+        "reasons": reasons,
+        "medial_x": medial_hint,
+    }
+    seg_f, seg_t = guess.femur, guess.tibia
+    fa = _refine(work, seg_f) if seg_f is not None else None
+    ta = _refine(work, seg_t) if seg_t is not None else None
+    if guess.tibia is None and fa is not None:
+        reasons.update(
+            dict.fromkeys(AP_REQUIRED, "only one diaphysis found: the film may be cut short")
+        )
+    if fa is None:
+        for n in AP_REQUIRED:
+            reasons.setdefault(n, "the femoral diaphysis was not found")
+        return out
+    # femoral head
+    head = None
+    for centre, radius, _ in find_head_coarse(
+        work.coarse, work.coarse_mm, fa.at_y(fa.top), medial_x=medial_hint
+    )[:10]:
+        fit = refine_head(work, centre, radius)
+        if fit is None or not HEAD_RADIUS_MM[0] <= fit.radius_mm <= HEAD_RADIUS_MM[1]:
+            continue
+        if not _head_plausible(fit.centre, fa, medial_hint):
+            continue
+        if head is None or fit.confidence() > head.confidence():
+            head = fit
+    if head is not None and head.confidence() > 0.15:
+        points["femoral_head_center"] = head.centre
+        conf["femoral_head_center"] = head.confidence()
+        method["femoral_head_center"] = "hough+circle-fit"
+        if medial_hint is None:
+            out["medial_x"] = 1.0 if head.centre[0] > fa.at_y(head.centre[1])[0] else -1.0
+    else:
+        reasons["femoral_head_center"] = (
+            "no round femoral head above the femoral shaft (film cut off at the hip?)"
+        )
+    if head is None and ta is None:
+        # a lone diaphysis with neither a femoral head above it nor a knee below it
+        # could be either bone: nothing is placed on it
+        points.clear()
+        for n in AP_REQUIRED:
+            reasons[n] = (
+                "only one diaphysis found, with no femoral head and no knee: "
+                "the bone is not identified (film cut short?)"
+            )
+        return out
+    medial_x = out["medial_x"]
+    # knee
+    knee = None
+    if ta is not None:
+        joint = _joint_level(work, fa, ta)
+        if joint is not None:
+            knee = find_knee(work, None, None, joint[1], joint[0])
+    if knee is None:
+        for n in AP_REQUIRED:
+            if "knee" in n or "distal_femur" in n or "plateau" in n:
+                reasons[n] = "no knee joint between the femoral and tibial shafts"
+    else:
+        for note in knee.notes:
+            name = note.split(":")[0]
+            reasons[name] = note
+        rename = _ab_names(medial_x)
+        for name, p in knee.points.items():
+            final = rename.get(name, name)
+            if final is None:
+                reasons.setdefault(
+                    name.replace("_a", "_medial").replace("_b", "_lateral"), "medial side unknown"
+                )
+                continue
+            points[final] = p
+            conf[final] = knee.confidence.get(name, 0.0)
+            method[final] = knee.method.get(name, "knee")
+        for name in AP_REQUIRED:
+            if name not in points and (
+                "distal_femur" in name or "plateau" in name or "knee_center" in name
+            ):
+                reasons.setdefault(name, "; ".join(knee.notes) or "not resolved at the knee")
+    # ankle: first below the tibial run; when that fails, or gives a tibia of an
+    # implausible length, again from where the femur's length puts the ankle
+    hd, fk = points.get("femoral_head_center"), points.get("femoral_knee_center")
+    tk = points.get("tibial_knee_center")
+    femur_mm = float(np.linalg.norm(fk - hd)) if hd is not None and fk is not None else None
+    if ta is not None:
+        slope = float(ta.direction[0] / ta.direction[1])
+        # a diaphysis run may carry on through the talus: start well above its end
+        y_first = max(ta.top, ta.bottom - 80.0)
+        starts = [(float(ta.at_y(y_first)[0]), y_first, slope)]
+        if femur_mm is not None and tk is not None and hd is not None and fk is not None:
+            # retries follow the femur's mechanical axis down from the tibial knee
+            # centre (a leg bends a few degrees at the knee, a wrong run far more)
+            slope_f = float((fk - hd)[0] / (fk - hd)[1])
+            for share in (0.55, 0.7):
+                y0 = float(tk[1]) + share * femur_mm
+                starts.append((float(tk[0]) + slope_f * (y0 - float(tk[1])), y0, slope_f))
+        rejected = ""
+        for x0, y0, slope0 in starts:
+            ankle = find_ankle(
+                work,
+                x0,
+                y0,
+                search_mm=max(ta.bottom - y0, 0.0) + 140.0,
+                slope=slope0,
+            )
+            if ankle.point is None or ankle.confidence <= 0.1:
+                reasons["ankle_center"] = "; ".join(ankle.notes) or "no talar dome below the tibia"
+                continue
+            if femur_mm is not None and tk is not None:
+                ratio = float(np.linalg.norm(ankle.point - tk)) / max(femur_mm, 1e-6)
+                if not TIBIA_FEMUR_RATIO[0] <= ratio <= TIBIA_FEMUR_RATIO[1]:
+                    # a tibia far shorter or longer than its femur: a wrong ankle (a
+                    # joint found in the foot or the shaft), rejected, not guessed at
+                    rejected = (
+                        f"the ankle found makes the tibia {ratio:.2f} times the femur's "
+                        f"length (expected {TIBIA_FEMUR_RATIO[0]:g} to "
+                        f"{TIBIA_FEMUR_RATIO[1]:g}): rejected"
+                    )
+                    reasons["ankle_center"] = rejected
+                    continue
+            points["ankle_center"] = ankle.point
+            conf["ankle_center"] = ankle.confidence
+            method["ankle_center"] = "talar-dome" if y0 == y_first else "talar-dome(retry)"
+            reasons.pop("ankle_center", None)
+            break
+        # second pass on the tibial axis: between the knee and the ankle found, where
+        # the diaphysis must be (the coarse run may be a fragment of it)
+        an = points.get("ankle_center")
+        if an is not None and tk is not None:
+            retry = _refine_between(work, tk, an, ta.width_mm)
+            if retry is not None and retry.confidence() > ta.confidence():
+                ta = retry
+    # shaft points along the anatomical axes, at shares of the mechanical lengths
+    fk = points.get("femoral_knee_center")
+    hd = points.get("femoral_head_center")
+    _shaft_points(
+        points, conf, method, reasons, fa, fk, hd, "femoral", SHAFT_FRACTIONS["femur"], up=True
+    )
+    if ta is not None:
+        tk = points.get("tibial_knee_center")
+        an = points.get("ankle_center")
+        _shaft_points(
+            points, conf, method, reasons, ta, tk, an, "tibial", SHAFT_FRACTIONS["tibia"], up=False
+        )
+    else:
+        for n in ("tibial_shaft_proximal", "tibial_shaft_distal", "ankle_center"):
+            reasons.setdefault(n, "the tibial diaphysis was not found (film cut off?)")
+    return out
+
+
+HEAD_RADIUS_MM = (16.0, 34.0)
+"""Radius of a femoral head on the film (the trochanters fit smaller circles)."""
+
+HEAD_ABOVE_SHAFT_MM = 40.0
+"""The femoral head's centre lies at least this far above the top of the diaphysis run
+(the trochanters, round on the film, lie lower)."""
+
+
+def _head_plausible(centre: F64, fa: ShaftAxis, medial_x: float | None) -> bool:
+    """Whether a circle can be the femoral head of the femur on axis `fa`: above the
+    diaphysis (not a trochanter), medial of the axis extended (when the medial side
+    is known), and no more than 110 mm from it."""
+    if centre[1] > fa.top - HEAD_ABOVE_SHAFT_MM:
+        return False
+    offset = float(centre[0] - fa.at_y(float(centre[1]))[0])
+    if abs(offset) > 110.0:
+        return False
+    return medial_x is None or offset * medial_x >= 5.0
+
+
+def _refine_between(work: Work, top: F64, bottom: F64, width_mm: float) -> ShaftAxis | None:
+    """A shaft axis read from 25 % to 80 % of the way from `top` to `bottom` (mm)."""
+    d = bottom - top
+    length = float(np.linalg.norm(d))
+    if length < 100.0 or d[1] <= 0:
+        return None
+    return refine_shaft(
+        work,
+        top + 0.5 * d,
+        d / length,
+        top=float(top[1] + 0.25 * d[1]),
+        bottom=float(top[1] + 0.8 * d[1]),
+        width_mm=width_mm,
+    )
+
+
+def _ab_names(medial_x: float | None) -> dict[str, str | None]:
+    if medial_x is None:
+        return {
+            "distal_femur_a": None,
+            "distal_femur_b": None,
+            "tibial_plateau_a": None,
+            "tibial_plateau_b": None,
+        }
+    a, b = ("lateral", "medial") if medial_x > 0 else ("medial", "lateral")
+    return {
+        "distal_femur_a": f"distal_femur_{a}",
+        "distal_femur_b": f"distal_femur_{b}",
+        "tibial_plateau_a": f"tibial_plateau_{a}",
+        "tibial_plateau_b": f"tibial_plateau_{b}",
+    }
+
+
+def _shaft_points(
+    points: dict[str, F64],
+    conf: dict[str, float],
+    method: dict[str, str],
+    reasons: dict[str, str],
+    axis: ShaftAxis,
+    knee: F64 | None,
+    far: F64 | None,
+    bone: str,
+    fractions: tuple[float, float],
+    *,
+    up: bool,
+) -> None:
+    d = axis.direction / np.linalg.norm(axis.direction)  # points down the film
+    c_axis = axis.confidence()
+    names = (f"{bone}_shaft_proximal", f"{bone}_shaft_distal")
+    if knee is not None and far is not None:
+        length = float(np.linalg.norm(far - knee))
+        foot = axis.centre + ((knee - axis.centre) @ d) * d
+        sign = -1.0 if up else 1.0
+        for name, share in zip(names, fractions, strict=True):
+            points[name] = foot + sign * share * length * d
+            conf[name] = c_axis
+            method[name] = "cortices+robust-line"
+    else:
+        # without both ends, the points go at the ends of the diaphysis read
+        top = axis.at_y(axis.top + 0.1 * (axis.bottom - axis.top))
+        bottom = axis.at_y(axis.bottom - 0.1 * (axis.bottom - axis.top))
+        points[names[0]], points[names[1]] = top, bottom
+        for name in names:
+            conf[name] = 0.6 * c_axis
+            method[name] = "cortices+robust-line(extent)"

@@ -1,0 +1,426 @@
+"""The knee on an AP film: condyles, notch and plateau, or the components of a TKA.
+
+In a window around the joint (from the shaft axes), every image column is read at full
+resolution; its strongest falling edge (going down) is the distal boundary of the
+femur (condyle, or the metal of a femoral component) and the strongest rising edge a
+little below it the top of the tibia (plateau, or tibial tray).
+
+- **Femur.** The condylar tangent is the bitangent of the lower convex hull of the
+  distal boundary; each contact point is refined by a parabola in the tangent's frame
+  (``distal_femur_medial`` / ``_lateral``). ``femoral_knee_center`` is where the
+  perpendicular bisector of the two contacts meets the boundary in the notch (native:
+  the apex of the intercondylar notch; TKA: the component's intercondylar roof).
+- **Tibia, native.** A line through the plateau's boundary outside the spines; each
+  end found by walking outward from beside the spines while the boundary stays on the
+  line (the plateau's corners; the spines rising into the notch are skipped); the
+  tibial knee centre midway between the spines' outer flanks, at their tips' level.
+- **Tibia, TKA.** A tray is a thin plate brighter than the bone below it: its inferior
+  edge (a falling edge 1 to 8 mm below the top) is fitted by a line (the keel's columns
+  drop out as outliers), its ends are the plate's ends, and the tibial knee centre is
+  the middle of the plate.
+
+Examples
+--------
+>>> lower_hull_bitangent(np.array([[0, 5], [1, 6], [2, 5], [3, 3], [4, 5], [5, 6.5], [6, 5]]),
+...                      across=3.0)
+(1, 5)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import ndimage
+
+from alignment.detect._image import Work, robust_line
+
+__all__ = ["SPINE_HEIGHT", "KneeFinding", "find_knee", "lower_hull_bitangent"]
+
+SPINE_HEIGHT = 0.125
+"""Height of the tibial spines' tips above the plateau, as a share of the plateau's
+width, used when the spines cannot be seen."""
+
+F64 = NDArray[np.float64]
+
+
+@dataclass
+class KneeFinding:
+    """Landmarks (mm) and per-landmark confidence of one AP knee.
+
+    Attributes
+    ----------
+    points : dict of str to numpy.ndarray, shape (2,)
+        Found landmarks, mm on the film, named for a leg whose medial side is toward
+        ``medial_x`` (set by the caller).
+    confidence : dict of str to float
+    method : dict of str to str
+    implant : bool or None
+        Whether a TKA was recognised (None if the tibia was not found).
+    notes : list of str
+        What could not be found and why.
+    """
+
+    points: dict[str, F64] = field(default_factory=dict)
+    confidence: dict[str, float] = field(default_factory=dict)
+    method: dict[str, str] = field(default_factory=dict)
+    implant: bool | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def lower_hull_bitangent(points: F64, *, across: float) -> tuple[int, int] | None:
+    """Indices of the hull edge under the points (largest ``y``) spanning ``x = across``.
+
+    `points` are ``(x, y)`` sorted by ``x``, ``y`` growing down; the edge is the line
+    that touches the distal boundary from below at two points, all others above it.
+    """
+    hull: list[int] = []
+    for i in range(len(points)):
+        while len(hull) >= 2:
+            (x1, y1), (x2, y2) = points[hull[-2]], points[hull[-1]]
+            x3, y3 = points[i]
+            cross = (x2 - x1) * (y3 - y1) - (y2 - y1) * (x3 - x1)
+            if cross >= 0:  # keeps the chain of maximal y (convex from below)
+                hull.pop()
+            else:
+                break
+        hull.append(i)
+    for a, b in zip(hull[:-1], hull[1:], strict=True):
+        if points[a][0] <= across <= points[b][0]:
+            return a, b
+    return None
+
+
+def _parabola_extreme(pts: F64, centre: F64, along: F64, half_mm: float) -> F64 | None:
+    """Most distal point of a boundary near `centre`, by a parabola in the frame of
+    `along` (a unit vector of the tangent)."""
+    normal = np.array([-along[1], along[0]])
+    if normal[1] < 0:
+        normal = -normal  # distal (down the film)
+    rel = pts - centre
+    u = rel @ along
+    v = rel @ normal
+    near = np.abs(u) <= half_mm
+    if near.sum() < 5:
+        return None
+    a, b, c = np.polyfit(u[near], v[near], 2)
+    if a >= 0:  # not curving away from the tangent: keep the hull point
+        return None
+    u0 = float(np.clip(-b / (2 * a), -half_mm, half_mm))
+    v0 = float(a * u0 * u0 + b * u0 + c)
+    return np.asarray(centre + u0 * along + v0 * normal, dtype=float)
+
+
+def _column_edges(work: Work, xs: F64, y_lo: float, y_hi: float) -> tuple[F64, F64, F64]:
+    """Vertical profiles of columns `xs` (mm) from `y_lo` to `y_hi`; returns ``(ys,
+    values, gradient)`` with values and gradient of shape (len(xs), len(ys))."""
+    step = max(0.1, min(work.spacing_mm) * 0.75)
+    ys = np.arange(y_lo, y_hi, step)
+    grid = np.stack(np.broadcast_arrays(xs[:, None], ys[None, :]), axis=-1)
+    values = work.sample(grid)
+    values = np.nan_to_num(
+        values, nan=float(np.nanmedian(values)) if np.isfinite(values).any() else 0.0
+    )
+    sigma = max(0.3, min(work.spacing_mm)) / step
+    g = ndimage.gaussian_filter1d(values, sigma, axis=1, order=1) / step
+    return ys, values, g
+
+
+def find_knee(
+    work: Work,
+    femur_axis: tuple[F64, F64] | None,
+    tibia_axis: tuple[F64, F64] | None,
+    y_joint: float,
+    x_joint: float,
+    *,
+    half_width_mm: float = 60.0,
+) -> KneeFinding:
+    """Find the knee landmarks of one leg near ``(x_joint, y_joint)`` (mm).
+
+    Parameters
+    ----------
+    work : Work
+    femur_axis, tibia_axis : (centre, direction) or None
+        Shaft axes (mm), for orientation only.
+    y_joint, x_joint : float
+        Rough position of the joint line, mm.
+    half_width_mm : float, optional
+        Half width of the window searched.
+
+    Returns
+    -------
+    KneeFinding
+        Landmarks are named ``*_a`` (toward smaller ``x``) and ``*_b``; the caller
+        renames them medial or lateral.
+    """
+    out = KneeFinding()
+    step_x = 0.5
+    xs = np.arange(x_joint - half_width_mm, x_joint + half_width_mm + step_x / 2, step_x)
+    ys, values, g = _column_edges(work, xs, y_joint - 45.0, y_joint + 40.0)
+    dy = ys[1] - ys[0]
+    noise = 1.4826 * float(np.median(np.abs(g - np.median(g)))) + 1e-6
+    # per column: strongest falling edge (femur) then rising edge 1.5..16 mm below (tibia)
+    n = len(xs)
+    # the joint gap: the darkest level of each central column, fitted by a line
+    smooth = ndimage.gaussian_filter1d(values, 1.5 / dy, axis=1)
+    band = (ys >= y_joint - 14.0) & (ys <= y_joint + 14.0)
+    # under the condyles, not in the notch (whose darkest level is far above the gap)
+    central = (np.abs(xs - x_joint) <= 40.0) & (np.abs(xs - x_joint) >= 12.0)
+    dark = ys[band][np.argmin(smooth[:, band], axis=1)]
+    gap_fit = robust_line(np.column_stack([xs[central], dark[central]]), threshold=2.0)
+    if gap_fit is None:
+        out.notes.append("knee: no joint space found")
+        return out
+    gc, gd, _, _ = gap_fit
+    gd = gd if gd[0] > 0 else -gd
+    if abs(gd[1]) > 0.35:
+        out.notes.append("knee: the joint space found is not near horizontal")
+        return out
+    gap = gc[1] + (xs - gc[0]) * gd[1] / gd[0]
+    y_f = np.full(n, np.nan)
+    s_f = np.zeros(n)
+    y_t = np.full(n, np.nan)
+    s_t = np.zeros(n)
+    for i in range(n):
+        col = g[i]
+        lo = max(1, int((gap[i] - 30.0 - ys[0]) / dy))
+        mid_i = int((gap[i] - ys[0]) / dy)
+        hi = min(len(ys) - 1, mid_i + int(3.0 / dy))
+        if hi - lo < 5:
+            continue
+        seg = col[lo:hi]
+        strongest = float(-seg.min())
+        if strongest < 5 * noise:
+            continue
+        peaks = np.flatnonzero(
+            (seg < -max(0.35 * strongest, 5 * noise))
+            & (seg <= np.roll(col, 1)[lo:hi])
+            & (seg <= np.roll(col, -1)[lo:hi])
+        )
+        if peaks.size:
+            j = int(peaks[-1]) + lo
+            y_f[i] = ys[j] + _offset(col, j) * dy
+            s_f[i] = -col[j] / noise
+        lo_t = max(1, mid_i - int(3.0 / dy))
+        if np.isfinite(y_f[i]):
+            lo_t = max(lo_t, int((y_f[i] - ys[0]) / dy) + max(2, int(0.6 / dy)))
+        hi_t = min(len(ys) - 1, mid_i + int(14.0 / dy))
+        if hi_t - lo_t < 5:
+            continue
+        seg = col[lo_t:hi_t]
+        strongest = float(seg.max())
+        if strongest < 5 * noise:
+            continue
+        peaks = np.flatnonzero(
+            (seg > max(0.35 * strongest, 5 * noise))
+            & (seg >= np.roll(col, 1)[lo_t:hi_t])
+            & (seg >= np.roll(col, -1)[lo_t:hi_t])
+        )
+        if peaks.size:
+            k = int(peaks[0]) + lo_t
+            y_t[i] = ys[k] + _offset(col, k) * dy
+            s_t[i] = col[k] / noise
+    good_f = np.isfinite(y_f)
+    if good_f.sum() < 20:
+        out.notes.append("distal femur: no clear distal boundary near the joint")
+        return out
+    # the condyles' (or the component's) edge is among the strongest of the window:
+    # faint edges beside the knee (soft tissue, cut bone) must not carry the tangent
+    good_f &= s_f >= 0.25 * float(np.percentile(s_f[good_f], 90))
+    # smooth away single-column outliers
+    yf_med = ndimage.median_filter(np.where(good_f, y_f, np.nanmedian(y_f)), size=5)
+    good_f &= np.abs(y_f - yf_med) < 1.5
+    pts = np.column_stack([xs[good_f], y_f[good_f]])
+    pair = lower_hull_bitangent(pts, across=x_joint)
+    if pair is None:
+        out.notes.append("distal femur: no condylar tangent spans the knee")
+        return out
+    a, b = pts[pair[0]], pts[pair[1]]
+    if not 20.0 <= b[0] - a[0] <= 90.0:
+        out.notes.append(
+            f"distal femur: condyles {b[0] - a[0]:.0f} mm apart; expected 20 to 90 mm"
+        )
+        return out
+    for _ in range(2):
+        along = (b - a) / np.linalg.norm(b - a)
+        ra = _parabola_extreme(pts, a, along, 5.0)
+        rb = _parabola_extreme(pts, b, along, 5.0)
+        a = ra if ra is not None else a
+        b = rb if rb is not None else b
+    along = (b - a) / np.linalg.norm(b - a)
+    normal = np.array([-along[1], along[0]])
+    if normal[1] < 0:
+        normal = -normal
+    tilt = float(np.degrees(np.arctan2(along[1], along[0])))
+    strength = float(np.median(s_f[good_f]))
+    conf_f = float(np.clip((strength - 4.0) / 8.0, 0.2, 1.0)) * (1.0 if abs(tilt) < 20 else 0.3)
+    out.points["distal_femur_a"] = a
+    out.points["distal_femur_b"] = b
+    out.confidence["distal_femur_a"] = out.confidence["distal_femur_b"] = conf_f
+    mid = (a + b) / 2
+    # notch: boundary points near the bisector, above the tangent
+    rel = pts - mid
+    u = rel @ along
+    v = rel @ normal
+    central = np.abs(u) <= 2.5
+    method_kind = "native"
+    if central.sum() >= 3 and np.median(v[central]) < -3.0:
+        depth = float(np.median(v[central]))
+        out.points["femoral_knee_center"] = mid + depth * normal
+        out.confidence["femoral_knee_center"] = conf_f * float(
+            np.clip(1.0 - np.std(v[central]) / 3.0, 0.2, 1.0)
+        )
+    else:
+        out.notes.append("femoral_knee_center: no intercondylar notch between the condyles")
+    # tibia
+    good_t = np.isfinite(y_t)
+    if good_t.sum() < 20:
+        out.notes.append("proximal tibia: no clear plateau or tray below the femur")
+        return out
+    # is there a bright plate (tray) just under the tibial edge?
+    plate_y = np.full(n, np.nan)
+    plate_s = np.zeros(n)
+    plate_c = np.full(n, np.nan)
+    for i in (int(v) for v in np.flatnonzero(good_t)):
+        k = int(round((y_t[i] - ys[0]) / dy))
+        k0, k1 = min(len(ys), k + int(0.8 / dy)), min(len(ys), k + int(14.0 / dy))
+        if k1 - k0 < 3:
+            continue
+        col = g[i]
+        j = int(np.argmin(col[k0:k1])) + k0
+        if -col[j] < 4 * noise:
+            continue
+        below = values[i, min(len(ys) - 1, j + int(2.0 / dy)) : min(len(ys), j + int(6.0 / dy))]
+        inside = values[i, k + 1 : j]
+        if below.size == 0 or inside.size == 0:
+            continue
+        plate_y[i] = ys[j] + _offset(col, j) * dy
+        plate_s[i] = -col[j] / noise
+        plate_c[i] = float(inside.mean() - below.mean())
+    plate = np.isfinite(plate_y) & (plate_c > 0.12) & (plate_y - y_t < 14.0)
+    implant = bool(plate.sum() >= 0.5 * good_t.sum() and plate.sum() >= 30)
+    out.implant = implant
+    if implant:
+        method_kind = "tka"
+        ptsp = np.column_stack([xs[plate], plate_y[plate]])
+        fit = robust_line(ptsp, threshold=2.5)
+        if fit is None:
+            out.notes.append("tibial tray: no inferior line")
+            return out
+        c, d, keep, rms = fit
+        d = d if d[0] > 0 else -d
+        xs_in = ptsp[keep, 0]
+        # the plate's ends: the contiguous run of plate columns around the middle
+        x_lo, x_hi = _run_ends(xs[plate], step_x, x_joint, gap=20.0)  # bridges the keel
+        ends = [c + ((x - c[0]) / d[0]) * d for x in (x_lo, x_hi)]
+        thickness = float(np.nanmedian(plate_y[plate] - y_t[plate]))
+        nrm = np.array([-d[1], d[0]])
+        if nrm[1] < 0:
+            nrm = -nrm
+        conf_t = float(np.clip(1.0 - rms / 1.0, 0.2, 1.0)) * float(
+            np.clip(keep.sum() / max(len(xs_in), 1), 0.0, 1.0)
+        )
+        out.points["tibial_plateau_a"] = ends[0]
+        out.points["tibial_plateau_b"] = ends[1]
+        out.points["tibial_knee_center"] = (ends[0] + ends[1]) / 2 - 0.5 * thickness * nrm
+        for name in ("tibial_plateau_a", "tibial_plateau_b", "tibial_knee_center"):
+            out.confidence[name] = conf_t
+    else:
+        ptst = np.column_stack([xs[good_t], y_t[good_t]])
+        half = 0.5 * float(np.linalg.norm(b - a))
+        # the spines rise from the middle third of the plateau: fit the plateau outside
+        spine_zone = 0.55 * half
+        side = np.abs(ptst[:, 0] - mid[0]) >= spine_zone
+        fit = robust_line(ptst[side], threshold=2.0)
+        if fit is None:
+            out.notes.append("tibial plateau: no joint line on both sides of the spines")
+            return out
+        c, d, keep, rms = fit
+        d = d if d[0] > 0 else -d
+        nrm = np.array([-d[1], d[0]])
+        if nrm[1] < 0:
+            nrm = -nrm
+        off = (ptst - c) @ nrm
+        on = np.abs(off) < 1.5
+        # each end: walk outward along the plateau from beside the spines while the
+        # boundary stays on the line (the spines between the halves are skipped)
+        end_lo = _run_end(ptst[on, 0], mid[0] - spine_zone, -1.0, gap=4.0)
+        end_hi = _run_end(ptst[on, 0], mid[0] + spine_zone, 1.0, gap=4.0)
+        if end_lo is None or end_hi is None:
+            out.notes.append("tibial plateau: the joint line is not seen on both sides")
+            return out
+        ends = [c + ((x - c[0]) / d[0]) * d for x in (end_lo, end_hi)]
+        centre = (ends[0] + ends[1]) / 2
+        # the spines: boundary points standing more than 2 mm above the plateau line
+        # near its middle; the centre is midway between their outer flanks, at the
+        # level of their tips
+        along_c = (ptst - centre) @ d
+        spine = (np.abs(along_c) <= 14.0) & (off < -2.0)
+        conf_t = float(np.clip(1.0 - rms / 1.2, 0.2, 1.0))
+        out.points["tibial_plateau_a"] = ends[0]
+        out.points["tibial_plateau_b"] = ends[1]
+        out.confidence["tibial_plateau_a"] = out.confidence["tibial_plateau_b"] = conf_t
+        if spine.sum() >= 6:
+            u_lo, u_hi = (float(v) for v in np.percentile(along_c[spine], (2, 98)))
+            tip = float(np.percentile(off[spine], 10))
+            balance = 1.0 - min(1.0, abs(u_lo + u_hi) / 16.0)
+            out.points["tibial_knee_center"] = centre + 0.5 * (u_lo + u_hi) * d + tip * nrm
+            out.confidence["tibial_knee_center"] = conf_t * (0.6 + 0.4 * balance)
+        else:
+            # spines not resolved: the usual height of the spines above the plateau,
+            # about 1/8 of the plateau's width (9 mm on a 72 mm plateau); a prior, so
+            # below the review threshold
+            width = float(np.linalg.norm(ends[1] - ends[0]))
+            out.points["tibial_knee_center"] = centre - SPINE_HEIGHT * width * nrm
+            out.confidence["tibial_knee_center"] = min(0.45, 0.6 * conf_t)
+            out.method["tibial_knee_center"] = "knee-native-spine-prior"
+
+    for name in out.points:
+        out.method.setdefault(name, f"knee-{method_kind}")
+    return out
+
+
+def _offset(col: F64, j: int) -> float:
+    if j <= 0 or j >= len(col) - 1:
+        return 0.0
+    a, b, c = col[j - 1], col[j], col[j + 1]
+    den = a - 2 * b + c
+    return float(np.clip(0.5 * (a - c) / den, -1.0, 1.0)) if den != 0 else 0.0
+
+
+def _run_end(xs: F64, start: float, sign: float, *, gap: float) -> float | None:
+    """Outer end of the run of column positions `xs` that starts within `gap` of
+    `start` and goes on in direction `sign` (-1: toward smaller ``x``) without a hole
+    wider than `gap`; None when no column is near `start`.
+
+    >>> _run_end(np.array([1.0, 2.0, 3.0, 8.0, 9.0]), 2.5, 1.0, gap=2.0)
+    3.0
+    >>> _run_end(np.array([-9.0, -7.5, -6.0, 4.0]), -5.0, -1.0, gap=2.0)
+    -9.0
+    """
+    along = np.sort(sign * (np.asarray(xs, dtype=float) - start))
+    along = along[along >= -gap]
+    if along.size == 0 or along[0] > gap:
+        return None
+    holes = np.flatnonzero(np.diff(along) > gap)
+    last = along[holes[0]] if holes.size else along[-1]
+    return float(start + sign * last)
+
+
+def _run_ends(xs: F64, step: float, around: float, *, gap: float = 2.0) -> tuple[float, float]:
+    """Ends of the contiguous run of sorted column positions `xs` nearest `around`."""
+    if xs.size == 0:
+        return around, around
+    xs = np.sort(xs)
+    cuts = np.flatnonzero(np.diff(xs) > gap + step / 2) + 1
+    runs = np.split(xs, cuts)
+    best = min(
+        runs,
+        key=lambda r: (
+            0.0
+            if r[0] <= around <= r[-1]
+            else min(abs(r[0] - around), abs(r[-1] - around)) - 0.001 * len(r)
+        ),
+    )
+    return float(best[0]), float(best[-1])

@@ -1,0 +1,348 @@
+"""Coarse localisation on the downsampled film: bone shafts, legs and joints.
+
+A long bone's diaphysis is a bright band with two cortical edges: rising on one side,
+falling on the other, 14 to 45 mm apart. Every horizontal band of the coarse film
+(1 mm pixels) is searched for such edge pairs (:func:`shaft_candidates`); straight
+runs of candidates are found by RANSAC (:func:`shaft_segments`); an upper and a lower
+segment that meet at a plausible knee make a leg (:func:`pair_legs`).
+
+All positions here are in mm on the film (``x`` right, ``y`` down).
+
+Examples
+--------
+>>> import numpy as np
+>>> image = np.full((300, 200), 0.3, np.float32)
+>>> image[:, 90:115] = 0.8  # a vertical bright band, 25 mm wide, on 1 mm pixels
+>>> cands = shaft_candidates(image, 1.0, air_level=0.05)
+>>> round(float(np.median(cands[:, 1])), 1), round(float(np.median(cands[:, 3])), 1)
+(102.5, 25.0)
+>>> segments = shaft_segments(cands)
+>>> len(segments), round(segments[0].length_mm)
+(1, 290)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import ndimage
+
+__all__ = ["LegGuess", "Segment", "pair_legs", "shaft_candidates", "shaft_segments"]
+
+F64 = NDArray[np.float64]
+
+BAND_MM = 10.0
+"""Height of the horizontal bands searched for cortical edge pairs, mm."""
+
+WIDTH_MM = (14.0, 45.0)
+"""Range of diaphyseal widths searched, mm (femur and tibia, adult, magnified)."""
+
+
+def shaft_candidates(
+    coarse: NDArray[np.float32], coarse_mm: float, *, air_level: float, per_band: int = 6
+) -> F64:
+    """Cortical edge pairs in horizontal bands of the coarse film.
+
+    Parameters
+    ----------
+    coarse : numpy.ndarray, shape (m, n)
+        Normalised film on square pixels of `coarse_mm`, bone bright.
+    coarse_mm : float
+        Pixel size, mm.
+    air_level : float
+        Grey value below which a pixel is air (no patient); a pair with air just
+        outside an edge is a skin line, not bone.
+    per_band : int, optional
+        Keep at most this many pairs per band (non-overlapping, strongest first).
+
+    Returns
+    -------
+    numpy.ndarray, shape (k, 5)
+        ``y_mm, x_centre_mm, score, width_mm, contrast`` of each pair; score is the
+        sum of the two edge gradients over the band's noise.
+    """
+    rows, cols = coarse.shape
+    band = max(2, round(BAND_MM / coarse_mm))
+    wmin = max(2, round(WIDTH_MM[0] / coarse_mm))
+    wmax = max(wmin + 1, round(WIDTH_MM[1] / coarse_mm))
+    out: list[tuple[float, float, float, float, float]] = []
+    outside = max(2, round(4.0 / coarse_mm))
+    for r0 in range(0, rows - band + 1, band):
+        profile = coarse[r0 : r0 + band].mean(axis=0).astype(float)
+        g = ndimage.gaussian_filter1d(profile, 1.2 / coarse_mm, order=1)
+        noise = 1.4826 * float(np.median(np.abs(g - np.median(g)))) + 1e-4
+        up = np.flatnonzero((g > 3 * noise) & (g >= np.roll(g, 1)) & (g >= np.roll(g, -1)))
+        down = np.flatnonzero((g < -3 * noise) & (g <= np.roll(g, 1)) & (g <= np.roll(g, -1)))
+        if up.size == 0 or down.size == 0:
+            continue
+        width = down[None, :] - up[:, None]
+        valid = (width >= wmin) & (width <= wmax)
+        if not valid.any():
+            continue
+        score = (g[up][:, None] - g[down][None, :]) / noise
+        score = np.where(valid, score, -np.inf)
+        order = np.argsort(score, axis=None)[::-1]
+        taken: list[tuple[int, int]] = []
+        for flat in order[:200]:
+            i, j = np.unravel_index(flat, score.shape)
+            if not np.isfinite(score[i, j]) or len(taken) >= per_band:
+                break
+            left, right = int(up[i]), int(down[j])
+            if any(left == a or right == b for a, b in taken):
+                continue
+            lo = max(0, left - outside)
+            hi = min(cols - 1, right + outside)
+            inner = float(profile[left + 1 : right].mean()) if right > left + 1 else 0.0
+            if profile[lo] < air_level or profile[hi] < air_level:
+                continue
+            contrast = inner - 0.5 * (profile[lo] + profile[hi])
+            if contrast <= 0:
+                continue
+            taken.append((left, right))
+            xl = left + 0.5
+            xr = right + 0.5
+            out.append(
+                (
+                    (r0 + band / 2) * coarse_mm,
+                    (xl + xr) / 2 * coarse_mm,
+                    float(score[i, j]),
+                    (xr - xl) * coarse_mm,
+                    contrast,
+                )
+            )
+    return np.array(out, dtype=float).reshape(-1, 5)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A straight run of diaphyseal edge pairs: one bone shaft, coarse.
+
+    Attributes
+    ----------
+    centre : numpy.ndarray, shape (2,)
+        A point on the axis, mm.
+    direction : numpy.ndarray, shape (2,)
+        Unit vector along the axis, pointing down (``+y``).
+    top, bottom : float
+        ``y`` (mm) of the first and last band of the run.
+    width_mm : float
+        Median width between the edges.
+    support : int
+        Bands in the run.
+    score : float
+        Median edge score of the run.
+    """
+
+    centre: F64
+    direction: F64
+    top: float
+    bottom: float
+    width_mm: float
+    support: int
+    score: float
+
+    @property
+    def length_mm(self) -> float:
+        """``bottom - top``."""
+        return self.bottom - self.top
+
+    def x_at(self, y: float) -> float:
+        """``x`` (mm) of the axis at height `y` (mm)."""
+        t = (y - self.centre[1]) / self.direction[1]
+        return float(self.centre[0] + t * self.direction[0])
+
+
+def shaft_segments(
+    candidates: F64,
+    *,
+    tolerance_mm: float = 3.0,
+    max_gap_mm: float = 45.0,
+    min_length_mm: float = 90.0,
+    width_tolerance: float = 0.15,
+    seed: int = 0,
+) -> list[Segment]:
+    """Straight, contiguous runs of edge pairs (RANSAC, then split at gaps).
+
+    Parameters
+    ----------
+    candidates : numpy.ndarray, shape (k, 5)
+        From :func:`shaft_candidates`.
+    tolerance_mm : float, optional
+        Largest distance of a centre from the line.
+    max_gap_mm : float, optional
+        A run is split where consecutive bands are farther apart than this.
+    min_length_mm : float, optional
+        Shortest run kept.
+    width_tolerance : float, optional
+        Largest relative difference of a band's width from the hypothesis' (a
+        lateral film's short, flaring diaphysis needs more than a long-leg film's).
+    seed : int, optional
+        Seeds the RANSAC sampling (the result is deterministic).
+
+    Returns
+    -------
+    list of Segment
+        Longest first.
+    """
+    rng = np.random.default_rng(seed)
+    left = np.ones(len(candidates), dtype=bool)
+    segments: list[Segment] = []
+    for _ in range(40):
+        idx = np.flatnonzero(left)
+        if idx.size < 5:
+            break
+        pts = candidates[idx]
+        best: NDArray[np.bool_] | None = None
+        # hypotheses from pairs of bands 20-80 mm apart that could be one bone (near
+        # vertical, similar width): sampling only such pairs finds a run of a few
+        # dozen bands among hundreds of pairs (a thigh's soft tissue, a metaphysis)
+        dy_all = pts[None, :, 0] - pts[:, None, 0]
+        dx_all = pts[None, :, 1] - pts[:, None, 1]
+        w_all = np.maximum(pts[:, None, 3], pts[None, :, 3])
+        valid = (dy_all >= 20.0) & (dy_all <= 80.0) & (np.abs(dx_all) <= 0.35 * dy_all)
+        valid &= np.abs(pts[:, None, 3] - pts[None, :, 3]) <= max(0.25, width_tolerance) * w_all
+        i_all, j_all = np.nonzero(valid)
+        if i_all.size == 0:
+            break
+        pick = rng.choice(i_all.size, size=min(i_all.size, 3000), replace=False)
+        i, j = i_all[pick], j_all[pick]
+        slope = (pts[j, 1] - pts[i, 1]) / (pts[j, 0] - pts[i, 0])
+        predicted = pts[i, 1][:, None] + slope[:, None] * (pts[None, :, 0] - pts[i, 0][:, None])
+        resid = np.abs(pts[None, :, 1] - predicted) / np.hypot(1.0, slope)[:, None]
+        near = resid <= tolerance_mm
+        near &= (
+            np.abs(pts[None, :, 3] - pts[i, 3][:, None])
+            <= width_tolerance * pts[i, 3][:, None] + 1.0
+        )
+        totals = (near * pts[None, :, 2].clip(0, 50)).sum(axis=1)
+        k = int(np.argmax(totals))
+        if near[k].sum() >= 5:
+            best = near[k]
+        if best is None:
+            break
+        chosen = idx[best]
+        order = chosen[np.argsort(candidates[chosen, 0])]
+        ys = candidates[order, 0]
+        cuts = np.flatnonzero(np.diff(ys) > max_gap_mm) + 1
+        runs = np.split(order, cuts)
+        longest = max(runs, key=lambda r: float(np.ptp(candidates[r, 0])) if len(r) else 0.0)
+        # only the run taken is used up: a line that crosses a diaphysis obliquely and
+        # is rejected must not take the diaphysis' own pairs with it
+        left[longest] = False
+        if len(longest) < 5:
+            continue
+        run = candidates[longest]
+        length = float(run[:, 0].max() - run[:, 0].min())
+        if length < min_length_mm:
+            continue
+        xy = run[:, [1, 0]]
+        centre = xy.mean(axis=0)
+        slope, intercept = np.polyfit(run[:, 0], run[:, 1], 1)
+        direction = np.array([slope, 1.0]) / np.hypot(slope, 1.0)
+        centre = np.array([intercept + slope * centre[1], centre[1]])
+        segments.append(
+            Segment(
+                centre,
+                direction,
+                float(run[:, 0].min()),
+                float(run[:, 0].max()),
+                float(np.median(run[:, 3])),
+                len(run),
+                float(np.median(run[:, 2])),
+            )
+        )
+    segments.sort(key=lambda s: -s.length_mm)
+    return segments
+
+
+@dataclass(frozen=True)
+class LegGuess:
+    """A leg found on the coarse film: its femoral and tibial shafts.
+
+    Either shaft may be None when the film shows only one (cut-off film).
+    """
+
+    femur: Segment | None
+    tibia: Segment | None
+
+    @property
+    def x_mm(self) -> float:
+        """``x`` of the leg near the knee, mm."""
+        if self.femur is not None:
+            return self.femur.x_at(self.femur.bottom)
+        if self.tibia is not None:
+            return self.tibia.x_at(self.tibia.top)
+        return float("nan")
+
+
+def pair_legs(segments: list[Segment], *, max_legs: int = 2) -> list[LegGuess]:
+    """Pair shaft segments into legs: a femur above, a tibia below, meeting at a knee.
+
+    A femur and a tibia belong together when the tibia starts 40 to 400 mm below the
+    femur's last band and their axes are within 60 mm of each other at the knee. A
+    segment left over and longer than 120 mm becomes a leg of its own (a film cut
+    off above the knee or the ankle), named by its position.
+
+    Returns
+    -------
+    list of LegGuess
+        Ordered by ``x``.
+    """
+    pairs: list[tuple[float, int, int]] = []
+    # diaphyses are the narrowest long runs; a run along a metaphysis is wider
+    long_widths = [s.width_mm for s in segments if s.length_mm >= 150.0]
+    widths = long_widths or [s.width_mm for s in segments]
+    ref = float(np.percentile(widths, 25)) if widths else 0.0
+
+    def shaft_like(seg: Segment) -> bool:
+        return 0.6 * ref <= seg.width_mm <= 1.45 * ref
+
+    for i, f in enumerate(segments):
+        if not shaft_like(f):
+            continue
+        for j, t in enumerate(segments):
+            # the tibial diaphysis is no wider than the femoral one (a wider run below
+            # a femur is its own metaphysis or the knee)
+            if i == j or not shaft_like(t) or t.width_mm > 1.15 * f.width_mm:
+                continue
+            gap = t.top - f.bottom
+            if not 60.0 <= gap <= 400.0:
+                continue
+            knee_y = (f.bottom + t.top) / 2
+            if abs(f.x_at(knee_y) - t.x_at(knee_y)) > 60.0:
+                continue
+            angle = np.degrees(np.arccos(np.clip(abs(f.direction @ t.direction), -1, 1)))
+            if angle > 25.0:
+                continue
+            pairs.append((f.length_mm + t.length_mm, i, j))
+    pairs.sort(reverse=True)
+    tops = [s.top for s in segments]
+    bottoms = [s.bottom for s in segments]
+    split_y = (min(tops) + max(bottoms)) / 2 if segments else 0.0
+    used: set[int] = set()
+    legs: list[LegGuess] = []
+    for _, i, j in pairs:
+        if i in used or j in used or len(legs) >= max_legs:
+            continue
+        xi = segments[i].x_at(segments[i].bottom)
+        if any(abs(xi - leg.x_mm) < 60.0 for leg in legs):
+            continue
+        used.update((i, j))
+        legs.append(LegGuess(segments[i], segments[j]))
+    for k, s in enumerate(segments):
+        if k in used or len(legs) >= max_legs or s.length_mm < 120.0 or not shaft_like(s):
+            continue
+        x = s.x_at((s.top + s.bottom) / 2)
+        if any(abs(x - leg.x_mm) < 80.0 for leg in legs):
+            continue
+        used.add(k)
+        # a lone run: a femur if it lies in the upper part of the film's bone, else a
+        # tibia (whose leg the caller does not guess at without its femur)
+        if (s.top + s.bottom) / 2 <= split_y:
+            legs.append(LegGuess(s, None))
+        else:
+            legs.append(LegGuess(None, s))
+    legs.sort(key=lambda g: g.x_mm)
+    return legs
