@@ -8,9 +8,13 @@ orientation) with one combined landmark file, then times in the same run:
   given, default all cores), from a fresh output folder;
 - the same batch again on the same output folder (everything is resumed).
 
-Aim (issue 6): the batch within 1.5x of the header baseline.
+and, with ``--detect-films N`` (default 12), a detection run on N synthetic phantom
+films (``alignment phantom``) with ``--jobs 1`` and with ``--jobs 2``.
 
-    python scripts/bench_batch.py [--films 1000] [--jobs N]
+Aims (issue 6): the batch within 1.5x of the header baseline; ``--jobs 2`` at least
+1.7x faster than ``--jobs 1`` on a detection run.
+
+    python scripts/bench_batch.py [--films 1000] [--jobs N] [--detect-films 12]
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_measure import landmark_table
 
 from alignment.batch import default_jobs, run_batch
+from alignment.phantom import generate_phantoms
 
 
 def write_film(path: Path, rng: np.random.Generator) -> None:
@@ -59,6 +64,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--films", type=int, default=1000)
     parser.add_argument("--jobs", type=int, default=default_jobs())
+    parser.add_argument("--detect-films", type=int, default=12, help="0 to skip")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as folder:
@@ -88,6 +94,26 @@ def main() -> None:
     print(f"alignment batch, fresh:         {batch:.2f} s ({batch / baseline:.2f}x baseline; "
           f"aim <= 1.5x)")  # fmt: skip
     print(f"alignment batch, resumed:       {resumed:.2f} s ({again.processed} reprocessed)")
+    if args.detect_films:
+        detection_speedup(args.detect_films)
+
+
+def detection_speedup(films: int) -> None:
+    """Time a --detect run on phantom films with one worker and with two."""
+    with tempfile.TemporaryDirectory() as folder:
+        study = Path(folder) / "phantoms"
+        generate_phantoms(study, n=max(films // 2, 1), seed=424242)
+        (study / "landmarks.csv").unlink()  # detection only
+        seconds = {}
+        for jobs in (1, 2):
+            start = time.perf_counter()
+            result = run_batch(study, Path(folder) / f"out{jobs}", detect="all", overlays=False,
+                               report=False, jobs=jobs)  # fmt: skip
+            seconds[jobs] = time.perf_counter() - start
+    print(
+        f"detection run, {result.images} phantom films: --jobs 1 {seconds[1]:.1f} s, "
+        f"--jobs 2 {seconds[2]:.1f} s, speed-up {seconds[1] / seconds[2]:.2f}x (aim >= 1.7x)"
+    )
 
 
 if __name__ == "__main__":

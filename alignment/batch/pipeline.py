@@ -35,6 +35,7 @@ from alignment.batch.store import StateStore, file_digest, lock_output
 from alignment.batch.task import (
     DEFAULT_TIME_LIMIT_S,
     BatchSettings,
+    Detect,
     ImageOutcome,
     ImageTask,
     process_image,
@@ -199,6 +200,7 @@ def run_batch(
     keep_identifiers: bool = False,
     follow_links: bool = False,
     time_limit_s: float | None = DEFAULT_TIME_LIMIT_S,
+    detect: Detect = None,
     progress: Progress | None = None,
     command_line: Sequence[str] | None = None,
 ) -> BatchResult:
@@ -238,6 +240,11 @@ def run_batch(
         Let DICOM outputs carry the source's patient identifiers.
     follow_links : bool, optional
         Follow symbolic links that leave `input_dir`.
+    detect : {'all', 'missing'}, optional
+        Find landmarks with :func:`alignment.detect.detect_landmarks`: on every image,
+        or only on images without landmarks. Detected landmarks are written with
+        ``source`` ``detector``; legs that detection flags get ``review`` in their
+        results' flags; what it could not find becomes error rows (stage ``detect``).
     time_limit_s : float or None, optional
         Longest one image may take (default 300 s); an image past it becomes an error
         row of stage ``timeout`` and is tried again by the next run. None: no limit.
@@ -281,6 +288,7 @@ def run_batch(
             dicom_dir=str(out_dir / "dicom") if dicom_sr else None,
             identifiers=keep_identifiers,
             time_limit_s=time_limit_s,
+            detect=detect,
         )
         digests: dict[str, str] = {}
         landmark_digests = _landmark_digests(tables)
@@ -385,13 +393,16 @@ def _write_outputs(
 ) -> _Written:
     """Measure every landmark set at once and write the tables, comparison and report."""
     facts = {o.key: o.image for o in outcomes if o.readable and o.key in tables}
-    if facts:
-        paired = pd.concat([tables[key] for key in facts], ignore_index=True)
-        landmarks = with_image_geometry(paired, facts).assign(source="file")
-    else:
-        landmarks = pd.DataFrame(columns=["image", "side", "view", "landmark", "x", "y"])
-    landmarks = validate_landmarks(landmarks)
-    results = measure_landmarks(landmarks, preset=preset)
+    parts = [o.detected.assign(source="detector") for o in outcomes if o.detected is not None]
+    detected = {o.key for o in outcomes if o.detected is not None}
+    files = [key for key in facts if key not in detected]
+    if files:
+        paired = pd.concat([tables[key] for key in files], ignore_index=True)
+        parts.insert(0, with_image_geometry(paired, facts).assign(source="file"))
+    columns = ["image", "side", "view", "landmark", "x", "y"]
+    landmarks = validate_landmarks(pd.concat(parts, ignore_index=True) if parts
+                                   else pd.DataFrame(columns=columns))  # fmt: skip
+    results = _flag_review(measure_landmarks(landmarks, preset=preset), landmarks)
     errors = pd.DataFrame(
         problems + [(o.key, stage, error) for o in outcomes for stage, error in o.errors],
         columns=list(ERROR_COLUMNS),
@@ -428,6 +439,23 @@ def _write_outputs(
             groups=group_table,
         )
     return _Written(results, errors)
+
+
+def _flag_review(results: pd.DataFrame, landmarks: pd.DataFrame) -> pd.DataFrame:
+    """Add ``review`` to the flags of every result of a leg that detection flagged."""
+    if "review" not in landmarks.columns or results.empty:
+        return results
+    keys = ["image", "side", "view", "reader"]
+    marked = landmarks.loc[landmarks["review"].astype(str).str.lower() == "true", keys]
+    if marked.empty:
+        return results
+    flagged = pd.MultiIndex.from_frame(marked.astype(str).drop_duplicates())
+    hit = pd.MultiIndex.from_frame(results[keys].astype(str)).isin(flagged)
+    flags = results["flags"].astype(str).to_numpy()
+    review = np.where(flags == "", "review", flags + ";review")
+    out = results.copy()
+    out["flags"] = pd.Categorical(np.where(hit, review, flags))
+    return out
 
 
 def _pseudonymise(

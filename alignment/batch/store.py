@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import io
 import json
 import os
 import sqlite3
@@ -21,8 +22,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from alignment.batch.task import ImageOutcome
 from alignment.errors import BatchError
+from alignment.landmarks import validate_landmarks
 
 __all__ = ["StateStore", "file_digest", "lock_output"]
 
@@ -91,6 +95,9 @@ class StateStore:
     def save(self, fingerprint: str, outcome: ImageOutcome) -> None:
         """Store one outcome atomically, replacing the image's previous one."""
         document = {
+            "detected": None
+            if outcome.detected is None
+            else outcome.detected.to_csv(index=False, lineterminator="\n"),
             "image": outcome.image,
             "errors": [list(e) for e in outcome.errors],
             "files": list(outcome.files),
@@ -114,4 +121,15 @@ class StateStore:
             document["image"],
             tuple((stage, error) for stage, error in document["errors"]),
             tuple(document["files"]),
+            None
+            if document["detected"] is None
+            else validate_landmarks(
+                pd.read_csv(
+                    io.StringIO(document["detected"]),
+                    keep_default_na=False,
+                    na_values=[""],
+                    dtype={"image": str, "case": str, "reader": str, "patient_orientation": str},
+                ),
+                source=f"state of {key}",
+            ),
         )

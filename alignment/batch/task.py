@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -32,6 +32,8 @@ __all__ = [
     "TaskTimeoutError",
     "process_image",
 ]
+
+Detect = Literal["all", "missing"] | None
 
 DEFAULT_TIME_LIMIT_S = 300.0
 """Default longest time one image may take in a batch (seconds)."""
@@ -83,6 +85,9 @@ class BatchSettings:
     time_limit_s : float or None
         Longest an image may take; past it the image becomes an error row (stage
         ``timeout``) and is tried again by the next run. None for no limit.
+    detect : {'all', 'missing'} or None
+        Find landmarks automatically: on every image, only on images without
+        landmarks, or never.
     """
 
     preset: Preset
@@ -90,6 +95,7 @@ class BatchSettings:
     dicom_dir: str | None = None
     identifiers: bool = False
     time_limit_s: float | None = DEFAULT_TIME_LIMIT_S
+    detect: Detect = None
 
     def fingerprint(self) -> dict[str, Any]:
         """What, if changed, makes a finished image worth processing again."""
@@ -98,6 +104,7 @@ class BatchSettings:
             "overlays": self.overlay_dir is not None,
             "dicom": self.dicom_dir is not None,
             "identifiers": self.identifiers,
+            "detect": self.detect,
         }
 
 
@@ -138,12 +145,16 @@ class ImageOutcome:
     errors : tuple of (stage, error)
     files : tuple of str
         Output files written, relative to the output folder.
+    detected : pandas.DataFrame or None
+        Landmarks found by automatic detection (with ``confidence``, ``method`` and
+        ``review``), with the film's geometry; None when none were detected.
     """
 
     key: str
     image: dict[str, Any] = field(default_factory=dict)
     errors: tuple[tuple[str, str], ...] = ()
     files: tuple[str, ...] = ()
+    detected: pd.DataFrame | None = field(default=None, compare=False)
 
     @property
     def retry(self) -> bool:
@@ -244,32 +255,71 @@ def process_image(task: ImageTask) -> ImageOutcome:
     error of stage ``read`` (its landmarks are then not measured); a failure while
     drawing the overlay or writing DICOM leaves the image measured.
     """
-    stage, facts, files = "read", {}, []
+    stage, facts, files, detected = "read", {}, [], None
+    errors: list[tuple[str, str]] = []
+    settings = task.settings
     try:
-        with time_limit(task.settings.time_limit_s, task.key):
-            needs_pixels = task.settings.overlay_dir is not None and task.landmarks is not None
-            radiograph = read_radiograph(task.path, pixels=needs_pixels)
+        with time_limit(settings.time_limit_s, task.key):
+            detect = settings.detect == "all" or (
+                settings.detect == "missing" and task.landmarks is None
+            )
+            has_landmarks = task.landmarks is not None or detect
+            radiograph = read_radiograph(
+                task.path, pixels=detect or (settings.overlay_dir is not None and has_landmarks)
+            )
             facts = image_facts(radiograph)
+            stage = "detect"
+            if detect:
+                detected, problems = _detect(task, radiograph, facts)
+                errors += problems
+            landmarks = detected if detected is not None else task.landmarks
             stage = "landmarks"
-            if task.landmarks is None:
+            if landmarks is None:
                 raise _NoLandmarksError("no landmarks for this image, and no detection asked for")
-            wants_dicom = task.settings.dicom_dir is not None and radiograph.format == "DICOM"
-            if task.settings.overlay_dir is not None or wants_dicom:
-                landmarks = with_image_geometry(task.landmarks, {task.key: facts})
-            if task.settings.overlay_dir is not None:
+            wants_dicom = settings.dicom_dir is not None and radiograph.format == "DICOM"
+            if detected is None and (settings.overlay_dir is not None or wants_dicom):
+                landmarks = with_image_geometry(landmarks, {task.key: facts})
+            if settings.overlay_dir is not None:
                 stage = "overlay"
                 files.append(_overlay(task, radiograph, landmarks))
             if wants_dicom:
                 stage = "dicom"
                 files += _dicom(task, landmarks)
-        return ImageOutcome(task.key, facts, (), tuple(files))
+        return ImageOutcome(task.key, facts, tuple(errors), tuple(files), detected)
     except TaskTimeoutError as exc:
         stage, message = "timeout", str(exc)
     except (AlignmentError, OSError, ValueError) as exc:
         message = str(exc).replace(task.path, task.key)
     except Exception as exc:  # one bad file must not stop a batch
         message = f"unexpected {type(exc).__name__}: {exc}".replace(task.path, task.key)
-    return ImageOutcome(task.key, facts, ((stage, message),), tuple(files))
+    errors.append((stage, message))
+    return ImageOutcome(task.key, facts, tuple(errors), tuple(files), detected)
+
+
+_DETECTOR_SPACING = ("imager_pixel_spacing", "nominal_scanned_pixel_spacing", "none", "sidecar")
+
+
+def _detect(
+    task: ImageTask, radiograph: Radiograph, facts: Mapping[str, Any]
+) -> tuple[pd.DataFrame | None, list[tuple[str, str]]]:
+    """Detected landmarks with the film's geometry, and what could not be found."""
+    from alignment.detect import detect_landmarks
+
+    result = detect_landmarks(radiograph, image=task.key)
+    problems = [
+        ("detect", f"{m.side} {m.view}: {m.landmark}: {m.reason}" if m.landmark != "*"
+         else f"{m.side} {m.view}: {m.reason}")
+        for m in result.missing
+    ]  # fmt: skip
+    problems += [("detect", note) for note in result.notes if not len(result.landmarks)]
+    if result.landmarks.empty:
+        return None, problems or [("detect", "no landmark found")]
+    table = with_image_geometry(result.landmarks, {task.key: facts})
+    if result.sphere_magnification and facts["spacing_source"] in _DETECTOR_SPACING:
+        # Spacing at the detector, and the calibration sphere says by how much the
+        # anatomy was magnified: lengths are divided by it.
+        table["magnification"] = result.sphere_magnification
+    return table, problems
 
 
 class _NoLandmarksError(AlignmentError):

@@ -20,7 +20,7 @@ from typing import Any
 from alignment.batch import default_jobs, run_batch
 from alignment.batch.task import DEFAULT_TIME_LIMIT_S
 from alignment.cli import exitcodes
-from alignment.measures.presets import parse_override
+from alignment.cli._options import add_preset_arguments, overrides
 
 HELP = "measure a study folder: results, overlays, report, group comparison"
 
@@ -35,22 +35,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(default: landmark files in INPUT_DIR)",
     )
     parser.add_argument(
+        "--detect",
+        nargs="?",
+        const="all",
+        choices=("all", "missing"),
+        help="find landmarks automatically: on every image, or ('--detect missing') only "
+        "on images without landmarks",
+    )
+    parser.add_argument(
         "--groups", metavar="GROUPS.csv", help="case,group (or image,group): compare the groups"
     )
-    parser.add_argument(
-        "--preset",
-        default="default",
-        metavar="NAME|FILE",
-        help="target preset (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="MEASURE.FIELD=VALUE",
-        help="override a target or tolerance",
-    )
+    add_preset_arguments(parser)
     parser.add_argument(
         "--jobs",
         type=int,
@@ -128,19 +123,16 @@ class _Progress:
 def run(args: argparse.Namespace) -> int:
     if args.verbose:
         logging.getLogger("alignment").setLevel(logging.INFO)
-    overrides: dict[str, dict[str, float]] = {}
-    for text in args.overrides:
-        for measure, fields in parse_override(text).items():
-            overrides.setdefault(measure, {}).update(fields)
     progress = _Progress(args.quiet)
     try:
         result = run_batch(
             args.input_dir,
             args.out,
             landmarks=args.landmarks,
+            detect=args.detect,
             groups=args.groups,
             preset=args.preset,
-            overrides=overrides,
+            overrides=overrides(args),
             jobs=args.jobs,
             scheduler=args.scheduler,
             overlays=not args.no_overlays,

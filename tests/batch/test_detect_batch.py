@@ -1,0 +1,49 @@
+"""The batch with automatic detection: --detect and --detect missing."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from alignment.batch import run_batch
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "sample_images"
+
+
+@pytest.fixture
+def films(tmp_path) -> Path:
+    """Two patients' films, without any landmark file."""
+    folder = tmp_path / "films"
+    folder.mkdir()
+    for path in SAMPLES.glob("case00[12]_*.dcm"):
+        shutil.copy(path, folder)
+    return folder
+
+
+def test_detect_all_measures_films_without_landmark_files(films, tmp_path):
+    result = run_batch(films, tmp_path / "out", detect="all", report=False, jobs=2)
+    landmarks = pd.read_csv(tmp_path / "out" / "landmarks.csv")
+    assert set(landmarks["source"]) == {"detector"}
+    assert landmarks["confidence"].between(0, 1).all()
+    assert {"method", "review"} <= set(landmarks.columns)
+    assert result.results["image"].nunique() >= 1 and (result.results["status"] == "ok").any()
+    assert set(result.errors["stage"]) <= {"detect"}  # what it could not find, said
+    reviewed = landmarks.loc[landmarks["review"], ["image", "side", "view"]].drop_duplicates()
+    for row in reviewed.itertuples(index=False):
+        rows = result.results[(result.results["image"] == row.image)
+                              & (result.results["side"] == row.side)]  # fmt: skip
+        assert rows["flags"].astype(str).str.contains("review").all()
+
+
+def test_detect_missing_keeps_the_landmark_files(films, tmp_path):
+    table = pd.read_csv(SAMPLES / "landmarks.csv")
+    table[table["image"] == "case001_AP.dcm"].to_csv(films / "landmarks.csv", index=False)
+    run_batch(films, tmp_path / "out", detect="missing", report=False, overlays=False, jobs=2)
+    used = pd.read_csv(tmp_path / "out" / "landmarks.csv")
+    sources = used.groupby("image")["source"].unique().map(list).to_dict()
+    assert sources.pop("case001_AP.dcm") == ["file"]
+    assert all(s == ["detector"] for s in sources.values())
