@@ -8,13 +8,13 @@ orientation) with one combined landmark file, then times in the same run:
   given, default all cores), from a fresh output folder;
 - the same batch again on the same output folder (everything is resumed).
 
-and, with ``--detect-films N`` (default 12), a detection run on N synthetic phantom
+and, with ``--detect-films N`` (default 40), a detection run on N synthetic phantom
 films (``alignment phantom``) with ``--jobs 1`` and with ``--jobs 2``.
 
 Aims (issue 6): the batch within 1.5x of the header baseline; ``--jobs 2`` at least
 1.7x faster than ``--jobs 1`` on a detection run.
 
-    python scripts/bench_batch.py [--films 1000] [--jobs N] [--detect-films 12]
+    python scripts/bench_batch.py [--films 1000] [--jobs N] [--detect-films 40]
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--films", type=int, default=1000)
     parser.add_argument("--jobs", type=int, default=default_jobs())
-    parser.add_argument("--detect-films", type=int, default=12, help="0 to skip")
+    parser.add_argument("--detect-films", type=int, default=40, help="0 to skip")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as folder:
