@@ -212,15 +212,16 @@ def with_image_geometry(
     return out
 
 
-def _overlay(task: ImageTask, radiograph: Radiograph, landmarks: pd.DataFrame) -> str:
+def _overlay(
+    task: ImageTask, radiograph: Radiograph, landmarks: pd.DataFrame, results: pd.DataFrame
+) -> str:
     from alignment.report.overlay import write_overlay
 
-    results = measure_landmarks(landmarks, preset=task.settings.preset)
+    if radiograph.pixels is None:
+        raise ImageReadError(f"{task.key}: the pixels were not read")
     relative = f"overlays/{task.output_name}.png"
     folder = Path(task.settings.overlay_dir or ".")
     folder.mkdir(parents=True, exist_ok=True)
-    if radiograph.pixels is None:
-        raise ImageReadError(f"{task.key}: the pixels were not read")
     write_overlay(
         folder / f"{task.output_name}.png",
         radiograph.pixels,
@@ -231,10 +232,9 @@ def _overlay(task: ImageTask, radiograph: Radiograph, landmarks: pd.DataFrame) -
     return relative
 
 
-def _dicom(task: ImageTask, landmarks: pd.DataFrame) -> list[str]:
+def _dicom(task: ImageTask, landmarks: pd.DataFrame, results: pd.DataFrame) -> list[str]:
     from alignment.report.sr import write_dicom_outputs
 
-    results = measure_landmarks(landmarks, preset=task.settings.preset)
     folder = Path(task.settings.dicom_dir or ".")
     folder.mkdir(parents=True, exist_ok=True)
     written = write_dicom_outputs(
@@ -277,14 +277,16 @@ def process_image(task: ImageTask) -> ImageOutcome:
             if landmarks is None:
                 raise _NoLandmarksError("no landmarks for this image, and no detection asked for")
             wants_dicom = settings.dicom_dir is not None and radiograph.format == "DICOM"
-            if detected is None and (settings.overlay_dir is not None or wants_dicom):
-                landmarks = with_image_geometry(landmarks, {task.key: facts})
+            if settings.overlay_dir is not None or wants_dicom:
+                if detected is None:
+                    landmarks = with_image_geometry(landmarks, {task.key: facts})
+                results = measure_landmarks(landmarks, preset=settings.preset)
             if settings.overlay_dir is not None:
                 stage = "overlay"
-                files.append(_overlay(task, radiograph, landmarks))
+                files.append(_overlay(task, radiograph, landmarks, results))
             if wants_dicom:
                 stage = "dicom"
-                files += _dicom(task, landmarks)
+                files += _dicom(task, landmarks, results)
         return ImageOutcome(task.key, facts, tuple(errors), tuple(files), detected)
     except TaskTimeoutError as exc:
         stage, message = "timeout", str(exc)
@@ -311,8 +313,8 @@ def _detect(
          else f"{m.side} {m.view}: {m.reason}")
         for m in result.missing
     ]  # fmt: skip
-    problems += [("detect", note) for note in result.notes if not len(result.landmarks)]
     if result.landmarks.empty:
+        problems += [("detect", note) for note in result.notes]
         return None, problems or [("detect", "no landmark found")]
     table = with_image_geometry(result.landmarks, {task.key: facts})
     if result.sphere_magnification and facts["spacing_source"] in _DETECTOR_SPACING:
