@@ -344,10 +344,11 @@ def _femur(p: LimbParameters, k: float) -> tuple[list[Part], dict[str, Array], d
             [(s_ * k, r_ * k, c_ * k, f_) for s_, r_, c_, f_ in femur_profile],
             0.9,
         ),
-        # epiphysis between the epicondyles
+        # epiphysis between the epicondyles; its lower surface, the notch roof, reaches
+        # down to the knee centre (the apex of the intercondylar notch)
         _bone(
             knee - 30 * k * nf - 4 * k * _A,
-            (38 * k, 26 * k, 30 * k),
+            (38 * k, 30 * k, 30 * k),
             cond_axes,
             cortex=1.5 * k,
             clips=cut,
@@ -446,6 +447,7 @@ def _tibia(
     e1, e2, n3 = axes.T
     plateau = knee + (1.5 if p.implant else 9.0) * k * nt  # centre of the joint line
     half = 36.0 * k
+    rim_depth, rim_height = 12.0 * k, 26.0 * k  # condyles' centre below the surface, semi-axis
     surface = Clip.through(plateau, n3, below=0.0, above=np.inf)
     lift = (1.5 if p.implant else 9.0) + 14.0
     tibia_profile = [
@@ -461,8 +463,15 @@ def _tibia(
         (lt / k - 2, 23.0, 1.5, 1.0),
     ]
     pieces: list[list[Solid]] = [
-        # condyles: the plateau's rim, square to the surface, then rounding off
-        _bone(plateau + 12 * k * _D, (40 * k, 26 * k, 29 * k), cortex=1.5 * k, clips=(surface,)),
+        # condyles: the plateau's rim, square to the surface, then rounding off; laid
+        # along the joint line, so that the surface ends at the plateau landmarks
+        _bone(
+            plateau + rim_depth * nt,
+            (half / math.sqrt(1.0 - (rim_depth / rim_height) ** 2), rim_height, 29 * k),
+            np.column_stack([jt, nt, _A]),
+            cortex=1.5 * k,
+            clips=(surface,),
+        ),
         # metaphyses and shaft in one piece
         _profile(
             knee,

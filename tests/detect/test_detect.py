@@ -37,23 +37,10 @@ def test_both_legs_found_with_the_right_sides(ap_result):
     validate_landmarks(ap_result.landmarks)  # the canonical table, as is
 
 
-# The phantom's native femoral knee centre is not at the notch apex it renders: the
-# epicondylar block's lower surface (the notch roof) lies 4 * k mm above the landmark
-# (k = femur length / 440 mm), about 4.5 mm on this film, whereas the spec places
-# `femoral_knee_center` at the apex of the notch, where the detector puts it. The AP
-# shaft points are laid off from that centre along the axis, so the femur's distal one
-# inherits the offset. Strict: these turn into failures once the phantom is corrected.
-_PHANTOM_NOTCH = pytest.mark.xfail(
-    strict=True,
-    reason="phantom: native notch roof rendered ~4.5 mm above its femoral_knee_center",
-)
 _CASES = [
     pytest.param(
         side,
         name,
-        marks=_PHANTOM_NOTCH
-        if (side, name) in {("left", "femoral_knee_center"), ("left", "femoral_shaft_distal")}
-        else (),
         id=f"{side}-{name}",
     )
     for side in ("right", "left")
