@@ -117,7 +117,9 @@ def _orientation_vectors(
 def _mean_direction(*vectors: FloatArray) -> FloatArray:
     """Unit mean of the unit vectors given (NaN rows ignored); NaN where none is usable."""
     units = np.stack([geometry.unit(v) for v in vectors])
-    return geometry.unit(np.nansum(units, axis=0) * np.where(np.isnan(units).all(0), np.nan, 1))
+    total = np.nansum(units, axis=0)
+    total[np.isnan(units).all(axis=0)] = np.nan
+    return geometry.unit(total)
 
 
 def _first_present(points: dict[str, FloatArray], names: tuple[str, ...]) -> FloatArray:
