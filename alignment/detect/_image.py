@@ -234,6 +234,21 @@ def subpixel_peak(values: ArrayLike, index: int) -> float:
     return float(index + 0.5 * (a - c) / denom)
 
 
+def subpixel_offset(values: ArrayLike, index: int) -> float:
+    """Offset in [-1, 1] from `index` to the vertex of the parabola through a peak and
+    its two neighbours; 0 at either end or on a flat run.
+
+    >>> round(subpixel_offset([0.0, 1.0, 0.5], 1), 3)
+    0.167
+    """
+    v = np.asarray(values, dtype=float)
+    if index <= 0 or index >= v.size - 1:
+        return 0.0
+    a, b, c = v[index - 1], v[index], v[index + 1]
+    den = a - 2 * b + c
+    return float(np.clip(0.5 * (a - c) / den, -1.0, 1.0)) if den != 0 else 0.0
+
+
 def edge_peak(gradient: ArrayLike, lo: int, hi: int, *, sign: float) -> tuple[float, float] | None:
     """Strongest edge of `sign` in ``gradient[lo:hi]``: ``(subpixel index, strength)``.
 

@@ -35,8 +35,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
-from alignment.detect._image import Work
-from alignment.detect.knee import _offset
+from alignment.detect._image import Work, subpixel_offset
 
 __all__ = ["AnkleFinding", "find_ankle"]
 
@@ -195,7 +194,8 @@ def _dome(
         k = int(np.argmax(col[lo:hi])) + lo
         if col[k] < 4 * noise or k <= 0 or k >= len(ys) - 1:
             continue
-        found.append((float(x), float(ys[k] + _offset(col, k) * step), float(col[k] / noise)))
+        y_dome = float(ys[k] + subpixel_offset(col, k) * step)
+        found.append((float(x), y_dome, float(col[k] / noise)))
     if len(found) < 12:
         return None
     arr = np.array(found)

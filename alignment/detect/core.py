@@ -40,7 +40,7 @@ from alignment.detect.result import (
 )
 from alignment.detect.shaft import ShaftAxis, refine_shaft
 from alignment.io import Radiograph
-from alignment.vocabulary import Side, View, normalise_side, normalise_view
+from alignment.vocabulary import AP_LANDMARKS, Side, View, normalise_side, normalise_view
 
 __all__ = ["AP_REQUIRED", "LAT_REQUIRED", "detect_landmarks"]
 
@@ -48,20 +48,7 @@ logger = logging.getLogger(__name__)
 
 F64 = NDArray[np.float64]
 
-AP_REQUIRED: tuple[str, ...] = (
-    "femoral_head_center",
-    "femoral_shaft_proximal",
-    "femoral_shaft_distal",
-    "femoral_knee_center",
-    "distal_femur_medial",
-    "distal_femur_lateral",
-    "tibial_knee_center",
-    "tibial_plateau_medial",
-    "tibial_plateau_lateral",
-    "tibial_shaft_proximal",
-    "tibial_shaft_distal",
-    "ankle_center",
-)
+AP_REQUIRED: tuple[str, ...] = tuple(n for n in AP_LANDMARKS if n != "knee_center")
 """AP landmarks detection places for every leg (``knee_center`` is never placed)."""
 
 LAT_REQUIRED = _LAT_REQUIRED

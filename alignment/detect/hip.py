@@ -30,7 +30,7 @@ from scipy import ndimage
 from skimage.feature import canny
 from skimage.transform import hough_circle, hough_circle_peaks
 
-from alignment.detect._image import Work, circle_fit
+from alignment.detect._image import Work, circle_fit, subpixel_offset
 
 __all__ = ["HeadFit", "find_head_coarse", "refine_head"]
 
@@ -156,7 +156,8 @@ def refine_head(work: Work, centre: F64, radius_mm: float, *, rays: int = 90) ->
         ok = strength > 3 * noise
         if ok.sum() < rays / 4:
             return None
-        rad = radial[lo + j] + np.array([_offset(g[i], lo + j[i]) for i in range(rays)]) * step
+        offsets = np.array([subpixel_offset(g[i], lo + j[i]) for i in range(rays)])
+        rad = radial[lo + j] + offsets * step
         edge = c[None, :] + rad[:, None] * u
         keep = ok.copy()
         fit = None
@@ -176,11 +177,3 @@ def refine_head(work: Work, centre: F64, radius_mm: float, *, rays: int = 90) ->
         r = fit[2]
     res = np.hypot(edge[keep, 0] - c[0], edge[keep, 1] - c[1]) - r
     return HeadFit(c, r, float(np.sqrt(np.mean(res**2))), float(keep.sum() / rays))
-
-
-def _offset(col: F64, j: int) -> float:
-    if j <= 0 or j >= len(col) - 1:
-        return 0.0
-    a, b, c = col[j - 1], col[j], col[j + 1]
-    den = a - 2 * b + c
-    return float(np.clip(0.5 * (a - c) / den, -1.0, 1.0)) if den != 0 else 0.0

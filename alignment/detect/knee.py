@@ -34,7 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
-from alignment.detect._image import Work, robust_line
+from alignment.detect._image import Work, robust_line, subpixel_offset
 
 __all__ = ["SPINE_HEIGHT", "KneeFinding", "find_knee", "lower_hull_bitangent"]
 
@@ -200,7 +200,7 @@ def find_knee(
         )
         if peaks.size:
             j = int(peaks[-1]) + lo
-            y_f[i] = ys[j] + _offset(col, j) * dy
+            y_f[i] = ys[j] + subpixel_offset(col, j) * dy
             s_f[i] = -col[j] / noise
         lo_t = max(1, mid_i - int(3.0 / dy))
         if np.isfinite(y_f[i]):
@@ -219,7 +219,7 @@ def find_knee(
         )
         if peaks.size:
             k = int(peaks[0]) + lo_t
-            y_t[i] = ys[k] + _offset(col, k) * dy
+            y_t[i] = ys[k] + subpixel_offset(col, k) * dy
             s_t[i] = col[k] / noise
     good_f = np.isfinite(y_f)
     if good_f.sum() < 20:
@@ -295,7 +295,7 @@ def find_knee(
         inside = values[i, k + 1 : j]
         if below.size == 0 or inside.size == 0:
             continue
-        plate_y[i] = ys[j] + _offset(col, j) * dy
+        plate_y[i] = ys[j] + subpixel_offset(col, j) * dy
         plate_s[i] = -col[j] / noise
         plate_c[i] = float(inside.mean() - below.mean())
     plate = np.isfinite(plate_y) & (plate_c > 0.12) & (plate_y - y_t < 14.0)
@@ -379,14 +379,6 @@ def find_knee(
     for name in out.points:
         out.method.setdefault(name, f"knee-{method_kind}")
     return out
-
-
-def _offset(col: F64, j: int) -> float:
-    if j <= 0 or j >= len(col) - 1:
-        return 0.0
-    a, b, c = col[j - 1], col[j], col[j + 1]
-    den = a - 2 * b + c
-    return float(np.clip(0.5 * (a - c) / den, -1.0, 1.0)) if den != 0 else 0.0
 
 
 def _run_end(xs: F64, start: float, sign: float, *, gap: float) -> float | None:

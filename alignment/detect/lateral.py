@@ -29,9 +29,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from alignment.detect._image import Work, robust_line
+from alignment.detect._image import Work, robust_line, subpixel_offset
 from alignment.detect.infer import anterior_direction, patella_side
-from alignment.detect.knee import _column_edges, _offset, find_knee
+from alignment.detect.knee import _column_edges, find_knee
 from alignment.detect.legs import shaft_candidates, shaft_segments
 from alignment.detect.shaft import ShaftAxis, refine_shaft
 from alignment.vocabulary import Side
@@ -195,7 +195,7 @@ def _lat_plateau(
         col = signed[i]
         k = int(np.argmax(col[k0:-1])) + k0
         if col[k] > 5 * noise:
-            found.append((x, ys[k] + _offset(col, k) * dy))
+            found.append((x, ys[k] + subpixel_offset(col, k) * dy))
     if len(found) < 30:
         return None
     pts = np.array(found)
@@ -259,7 +259,7 @@ def _femoral_component(
         col = g[i]
         k = int(np.argmax(col[1:-1])) + 1
         if col[k] > 6 * noise:
-            found.append((x, ys[k] + _offset(col, k) * dy))
+            found.append((x, ys[k] + subpixel_offset(col, k) * dy))
     if len(found) < 8 or anterior is None:
         for n in names:
             reasons[n] = "no distal fixation surface inside the femoral component"

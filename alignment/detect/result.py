@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from alignment.landmarks import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from alignment.vocabulary import Side, View
 
 __all__ = ["DETECTION_COLUMNS", "REVIEW_THRESHOLD", "DetectionResult", "LegStatus", "Missing"]
@@ -20,23 +21,7 @@ __all__ = ["DETECTION_COLUMNS", "REVIEW_THRESHOLD", "DetectionResult", "LegStatu
 REVIEW_THRESHOLD = 0.5
 """A leg with any required landmark below this confidence is flagged ``review``."""
 
-DETECTION_COLUMNS: tuple[str, ...] = (
-    "image",
-    "side",
-    "view",
-    "landmark",
-    "x",
-    "y",
-    "case",
-    "reader",
-    "row_spacing_mm",
-    "col_spacing_mm",
-    "magnification",
-    "patient_orientation",
-    "confidence",
-    "method",
-    "review",
-)
+DETECTION_COLUMNS: tuple[str, ...] = (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS, "review")
 """Columns of :attr:`DetectionResult.landmarks`: the canonical landmark table, then
 ``confidence`` (in [0, 1]), ``method`` (which detector placed the point) and ``review``
 (True when the point's leg is flagged for a person to check)."""
