@@ -383,9 +383,11 @@ def _femur(p: LimbParameters, k: float) -> tuple[list[Part], dict[str, Array], d
         "distal_femur_medial": medial,
         "distal_femur_lateral": lateral,
     }
+    # LAT shaft points: midpoints between the cortices (the spec), i.e. on the
+    # anatomical axis, which a rotated limb shows tilted against the mechanical one
     lat = {
-        "femoral_shaft_proximal": np.array([0.0, -0.22 * lf, 0.0]),
-        "femoral_shaft_distal": np.array([0.0, -0.1 * lf, 0.0]),
+        "femoral_shaft_proximal": on_axis(0.22 * lf),
+        "femoral_shaft_distal": on_axis(0.1 * lf),
     }
     if p.implant:
         e1, e2, n3 = comp_axes.T

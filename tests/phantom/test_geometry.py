@@ -113,8 +113,10 @@ def test_pixel_window_holds_the_shadow() -> None:
 
 @pytest.mark.parametrize("view", ["AP", "LAT"])
 def test_unrotated_landmarks_are_a_similarity_of_the_3d_ones(view: str) -> None:
-    """On an unrotated limb all landmarks of a view lie in one plane parallel to the
-    detector: projected distances are 3D distances times the magnification."""
+    """On an unrotated limb the landmarks of a view lie in planes parallel to the
+    detector: projected distances are 3D distances times the magnification (the LAT
+    femoral shaft points lie on the anatomical axis, off the mid-plane by the AMA, and
+    project onto a vertical line)."""
     limb = LimbParameters(mldfa_deg=85.0, mpta_deg=89.0, jlca_deg=1.5, implant=True)
     if view == "AP":
         film = FilmParameters.long_leg(sides=("left",)).downscaled(10)
@@ -124,6 +126,12 @@ def test_unrotated_landmarks_are_a_similarity_of_the_3d_ones(view: str) -> None:
     points3d = build_limb(limb).ap if view == "AP" else build_limb(limb).lat
     for bone in ("femoral", "tibial", "ankle"):
         names = [n for n in points3d if n.startswith(bone)] if view == "LAT" else list(points3d)
+        if view == "LAT" and bone == "femoral":
+            proximal, distal = (
+                result.landmarks["left"][f"femoral_shaft_{e}"] for e in ("proximal", "distal")
+            )
+            assert proximal[0] == pytest.approx(distal[0], abs=1e-9)
+            names = [n for n in names if not n.startswith("femoral_shaft")]
         if len(names) < 2:
             continue
         xy = np.array([result.landmarks["left"][n] for n in names]) * film.spacing_mm[::-1]
@@ -158,14 +166,15 @@ def test_unrotated_landmarks_are_a_similarity_of_the_3d_ones(view: str) -> None:
 @pytest.mark.parametrize("flexion", [0.0, 20.0, 45.0])
 def test_knee_flexion_shows_on_the_lateral_film(flexion: float) -> None:
     """The knee bends about an axis perpendicular to a lateral film: the angle between
-    the femoral and tibial shafts on the film is the flexion."""
+    the femoral and tibial shafts on the film is the flexion (to 0.15 degrees: the
+    femoral anatomical axis lies off the film's mid-plane, and the beam diverges)."""
     film = FilmParameters.lateral_knee("right", shape=(2400, 1600)).downscaled(8)
     points = render_film(film, LimbParameters(knee_flexion_deg=flexion), seed=0).landmarks
     p = {n: np.array(v) for n, v in points["right"].items()}
     femur = p["femoral_shaft_distal"] - p["femoral_shaft_proximal"]
     tibia = p["tibial_shaft_distal"] - p["tibial_shaft_proximal"]
     cos = femur @ tibia / np.linalg.norm(femur) / np.linalg.norm(tibia)
-    assert np.degrees(np.arccos(np.clip(cos, -1, 1))) == pytest.approx(flexion, abs=0.05)
+    assert np.degrees(np.arccos(np.clip(cos, -1, 1))) == pytest.approx(flexion, abs=0.15)
 
 
 def test_rotation_turns_the_limb_about_its_hip_ankle_axis() -> None:
