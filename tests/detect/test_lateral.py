@@ -1,0 +1,99 @@
+"""Lateral knee films: axes, tibial line and femoral component against the truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from alignment.detect import detect_landmarks
+from alignment.detect.lateral import _field
+from alignment.landmarks import landmark_table
+from alignment.measures import measure_landmarks
+from alignment.phantom import FilmParameters, LimbParameters, render_film
+
+from .conftest import DOWNSCALE, as_radiograph, errors_mm
+
+# (side, replaced, rotation, photometric): native and TKA, rotated both ways, both
+# photometric interpretations
+_KNEES = [
+    ("right", False, 8.0, "MONOCHROME2"),
+    ("left", False, -6.0, "MONOCHROME1"),
+    ("left", True, 9.0, "MONOCHROME2"),
+    ("right", True, -9.0, "MONOCHROME1"),
+]
+
+
+def _limb(replaced: bool, rotation: float) -> LimbParameters:
+    if replaced:
+        return LimbParameters.postop(
+            fta_deg=176.0, ffc_deg=91.0, ftc_deg=89.0, lfc_deg=93.5, ltc_deg=86.0,
+            rotation_deg=rotation,
+        )  # fmt: skip
+    return LimbParameters(tibial_slope_deg=7.0, mpta_deg=86.0, rotation_deg=rotation)
+
+
+@pytest.fixture(
+    scope="module", params=_KNEES, ids=lambda k: f"{k[0]}-{'tka' if k[1] else 'native'}"
+)
+def knee(request):
+    side, replaced, rotation, photometric = request.param
+    film = FilmParameters.lateral_knee(side, photometric=photometric).downscaled(DOWNSCALE)
+    rendered = render_film(film, {side: _limb(replaced, rotation)}, seed=7001)
+    return side, replaced, rendered, detect_landmarks(as_radiograph(rendered))
+
+
+def _direction(points: dict, a: str, b: str) -> float:
+    d = np.subtract(points[b], points[a])
+    return float(np.degrees(np.arctan2(d[1], d[0])))
+
+
+def test_one_complete_knee_on_the_right_side(knee):
+    side, replaced, _, result = knee
+    assert [(leg.side, leg.view, leg.status) for leg in result.legs] == [(side, "LAT", "ok")]
+    methods = set(result.landmarks["method"])
+    assert ("lat-tray" in methods) == replaced
+    assert ("lat-fixation-surface" in methods) == replaced
+    assert ("lat-plateau" in methods) == (not replaced)
+
+
+def test_axes_and_lines_parallel_to_the_truth(knee):
+    """Directions (degrees) of the shaft axes, the tibial line and the fixation surface."""
+    side, replaced, rendered, result = knee
+    truth = rendered.landmarks[side]
+    got = {r.landmark: (r.x, r.y) for r in result.landmarks.itertuples()}
+    pairs = [
+        ("femoral_shaft_proximal", "femoral_shaft_distal", 0.3),
+        ("tibial_shaft_proximal", "tibial_shaft_distal", 0.3),
+        ("tibial_plateau_posterior", "tibial_plateau_anterior", 1.0),
+    ]
+    if replaced:
+        pairs.append(("femoral_component_posterior", "femoral_component_anterior", 1.0))
+    for a, b, bound in pairs:
+        error = (_direction(got, a, b) - _direction(truth, a, b) + 180) % 360 - 180
+        assert abs(error) <= bound, (a, b, error)
+
+
+def test_lateral_measures_close_to_truth(knee):
+    """LFC and LTC within 1 degree of their values from the true landmarks (a rotated
+    limb projects them away from the parameters)."""
+    _, replaced, rendered, result = knee
+    truth = measure_landmarks(landmark_table(rendered.landmark_sets("film.dcm")))
+    want = truth.set_index("measure")["value"]
+    got = measure_landmarks(result.landmarks).set_index("measure")["value"]
+    for name in ("lfc", "ltc") if replaced else ("ltc",):
+        assert got[name] == pytest.approx(want[name], abs=1.0), name
+
+
+def test_tibial_line_ends_near_the_truth(knee):
+    side, _, rendered, result = knee
+    errors = errors_mm(rendered, result.landmarks)
+    for name in ("tibial_plateau_anterior", "tibial_plateau_posterior"):
+        assert errors[(side, name)] <= 4.0, (name, errors[(side, name)])
+
+
+def test_field_is_found_inside_the_collimation():
+    image = np.full((200, 150), 0.9, np.float32)
+    image[20:180, 15:135] = 0.2
+    r0, r1, c0, c1 = _field(image, 0.5)
+    assert 20 < r0 <= 28 and 172 <= r1 < 180 and 15 < c0 <= 23 and 127 <= c1 < 135
+    assert _field(np.full((200, 150), 0.3, np.float32), 0.5) == (0, 200, 0, 150)
