@@ -58,6 +58,11 @@ SHAFT_FRACTIONS = {"femur": (0.65, 0.30), "tibia": (0.30, 0.75)}
 """Where the AP shaft points go along each anatomical axis, as shares of the bone's
 mechanical length measured from the knee: ``(proximal, distal)``."""
 
+JOINT_INTO_TIBIA_MM = 60.0
+"""How far below the top of the tibial run the knee's joint line is still looked for
+(:func:`_joint_level`): a run may begin a little above the joint, where the
+metaphyses' texture happens to line up with the diaphysis."""
+
 TIBIA_FEMUR_RATIO = (0.65, 1.05)
 """Plausible tibial over femoral mechanical length; outside it the ankle is rejected."""
 
@@ -373,8 +378,11 @@ def _refine(work: Work, seg: Any) -> ShaftAxis | None:
 
 def _joint_level(work: Work, fa: ShaftAxis, ta: ShaftAxis) -> tuple[float, float] | None:
     """Rough ``(x, y)`` (mm) of the knee joint line between the two shafts: the
-    darkest level of a band along the axes."""
-    y0, y1 = fa.bottom, ta.top
+    darkest level of a band along the axes, from the bottom of the femoral axis read
+    to :data:`JOINT_INTO_TIBIA_MM` below the top of the tibial one (at most halfway
+    down it)."""
+    y0 = fa.bottom
+    y1 = ta.top + min(JOINT_INTO_TIBIA_MM, 0.5 * (ta.bottom - ta.top))
     if y1 - y0 < 30.0:
         return None
     ys = np.arange(y0, y1, 1.0)
@@ -505,9 +513,11 @@ def _detect_ap_leg(work: Work, guess: LegGuess, medial_hint: float | None) -> di
     head = None
     for centre, radius, _ in find_head_coarse(
         work.coarse, work.coarse_mm, fa.at_y(fa.top), medial_x=medial_hint
-    )[:10]:
+    ):
         fit = refine_head(work, centre, radius)
         if fit is None or not HEAD_RADIUS_MM[0] <= fit.radius_mm <= HEAD_RADIUS_MM[1]:
+            continue
+        if fit.radius_mm < HEAD_TO_SHAFT * fa.width_mm:
             continue
         if not _head_plausible(fit.centre, fa, medial_hint):
             continue
@@ -637,6 +647,11 @@ def _detect_ap_leg(work: Work, guess: LegGuess, medial_hint: float | None) -> di
 
 HEAD_RADIUS_MM = (16.0, 34.0)
 """Radius of a femoral head on the film (the trochanters fit smaller circles)."""
+
+HEAD_TO_SHAFT = 0.65
+"""Smallest femoral head radius as a share of the femoral diaphysis' width (an adult
+head's diameter is about 1.6-1.9 times the mid-shaft's; the trochanters and the
+pelvis' rounded outlines give smaller circles)."""
 
 HEAD_ABOVE_SHAFT_MM = 40.0
 """The femoral head's centre lies at least this far above the top of the diaphysis run

@@ -3,10 +3,11 @@ least-squares fit to radial edges at full resolution.
 
 The coarse search looks above the top of the femoral shaft, on the medial side when
 it is known (else on both), for circles of radius 16 to 34 mm (heads of adult femurs,
-magnified). The refinement reads 90 rays from the coarse centre and takes, on each,
-the strongest falling edge (bright head to darker surroundings) within 20 % of the
-coarse radius, so the acetabular roof and the neck rarely compete; the circle is then
-fitted to these points, dropping those more than 2.5 robust SDs off (Kasa fit).
+magnified), up to :data:`HOUGH_PEAKS` of them. The refinement reads 90 rays from the
+coarse centre and takes, on each, the strongest falling edge (bright head to darker
+surroundings) within 20 % of the coarse radius, so the acetabular roof and the neck
+rarely compete; the circle is then fitted to these points, dropping those more than
+2.5 robust SDs off (Kasa fit).
 
 Examples
 --------
@@ -35,6 +36,11 @@ from alignment.detect._image import Work, circle_fit, subpixel_offset
 __all__ = ["HeadFit", "find_head_coarse", "refine_head"]
 
 F64 = NDArray[np.float64]
+
+HOUGH_PEAKS = 30
+"""Circles taken from the Hough accumulator. The pelvis' texture and the trochanters
+give many circles of their own; a head that overlaps the acetabulum (its upper outline
+lost) may rank well below ten."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +103,7 @@ def find_head_coarse(
     radii = np.arange(radii_mm[0], radii_mm[1] + 0.1, 1.0) / coarse_mm
     acc = hough_circle(edges, radii)  # votes are shares of each circle's perimeter
     _, cx, cy, rr = hough_circle_peaks(
-        acc, radii, total_num_peaks=10, min_xdistance=10, min_ydistance=10
+        acc, radii, total_num_peaks=HOUGH_PEAKS, min_xdistance=10, min_ydistance=10
     )
     found: list[tuple[F64, float, float]] = []
     for x, y, r in zip(cx, cy, rr, strict=True):

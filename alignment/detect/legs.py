@@ -39,9 +39,29 @@ BAND_MM = 10.0
 WIDTH_MM = (14.0, 45.0)
 """Range of diaphyseal widths searched, mm (femur and tibia, adult, magnified)."""
 
+SOLID_SHAFT = 0.5
+"""Share of its contrast by which a diaphysis' interior must stand above the soft
+tissue beside it (:func:`shaft_candidates`): a long bone's canal reads well above it
+(0.6-0.9 of the contrast), an edge pair spanning the tibia's lateral cortex and the
+fibula dips to it or below."""
+
+RUN_CONTRAST_SHARE = 0.5
+"""A band joins a diaphysis run only if its contrast is at least this share of the
+hypothesis band's (:func:`shaft_segments`): edge pairs in the metaphyses' texture have
+bone outside them, hence little contrast."""
+
+SOLID_MARGIN_MM = 2.0
+"""Interior of a pair left out next to each edge (the edges' blur) when its floor is
+read, mm."""
+
 
 def shaft_candidates(
-    coarse: NDArray[np.float32], coarse_mm: float, *, air_level: float, per_band: int = 6
+    coarse: NDArray[np.float32],
+    coarse_mm: float,
+    *,
+    air_level: float,
+    per_band: int = 6,
+    solid: float = SOLID_SHAFT,
 ) -> F64:
     """Cortical edge pairs in horizontal bands of the coarse film.
 
@@ -56,6 +76,13 @@ def shaft_candidates(
         outside an edge is a skin line, not bone.
     per_band : int, optional
         Keep at most this many pairs per band (non-overlapping, strongest first).
+    solid : float, optional
+        A pair is kept only if its interior's lowest level (smoothed over
+        about 1 mm, :data:`SOLID_MARGIN_MM` from each edge left out) stands at least
+        this share of its contrast above the level outside. A diaphysis is brighter
+        than the soft tissue across its whole width (the medullary canal is still
+        covered by the cortices in front and behind); a pair that spans two bones -
+        the tibia's lateral cortex and the fibula - has soft tissue between them.
 
     Returns
     -------
@@ -69,9 +96,11 @@ def shaft_candidates(
     wmax = max(wmin + 1, round(WIDTH_MM[1] / coarse_mm))
     out: list[tuple[float, float, float, float, float]] = []
     outside = max(2, round(4.0 / coarse_mm))
+    margin = max(1, round(SOLID_MARGIN_MM / coarse_mm))
     for r0 in range(0, rows - band + 1, band):
         profile = coarse[r0 : r0 + band].mean(axis=0).astype(float)
         g = ndimage.gaussian_filter1d(profile, 1.2 / coarse_mm, order=1)
+        smooth = ndimage.gaussian_filter1d(profile, 1.0 / coarse_mm)
         noise = 1.4826 * float(np.median(np.abs(g - np.median(g)))) + 1e-4
         up = np.flatnonzero((g > 3 * noise) & (g >= np.roll(g, 1)) & (g >= np.roll(g, -1)))
         down = np.flatnonzero((g < -3 * noise) & (g <= np.roll(g, 1)) & (g <= np.roll(g, -1)))
@@ -97,8 +126,12 @@ def shaft_candidates(
             inner = float(profile[left + 1 : right].mean()) if right > left + 1 else 0.0
             if profile[lo] < air_level or profile[hi] < air_level:
                 continue
-            contrast = inner - 0.5 * (profile[lo] + profile[hi])
+            level = 0.5 * (profile[lo] + profile[hi])
+            contrast = inner - level
             if contrast <= 0:
+                continue
+            floor = smooth[left + margin : right - margin + 1]
+            if floor.size and float(floor.min()) - level < solid * contrast:
                 continue
             taken.append((left, right))
             xl = left + 0.5
@@ -161,6 +194,7 @@ def shaft_segments(
     max_gap_mm: float = 45.0,
     min_length_mm: float = 90.0,
     width_tolerance: float = 0.15,
+    min_contrast_share: float = RUN_CONTRAST_SHARE,
     seed: int = 0,
 ) -> list[Segment]:
     """Straight, contiguous runs of edge pairs (RANSAC, then split at gaps).
@@ -176,8 +210,12 @@ def shaft_segments(
     min_length_mm : float, optional
         Shortest run kept.
     width_tolerance : float, optional
-        Largest relative difference of a band's width from the hypothesis' (a
-        lateral film's short, flaring diaphysis needs more than a long-leg film's).
+        Largest relative difference of a band's width from the hypothesis'.
+    min_contrast_share : float, optional
+        A band's contrast (grey level inside over outside) must be at
+        least this share of the hypothesis band's: pairs of texture edges inside a
+        metaphysis (bone on both sides, so hardly any contrast) must not carry a
+        diaphysis' run on through the knee.
     seed : int, optional
         Seeds the RANSAC sampling (the result is deterministic).
 
@@ -216,6 +254,7 @@ def shaft_segments(
             np.abs(pts[None, :, 3] - pts[i, 3][:, None])
             <= width_tolerance * pts[i, 3][:, None] + 1.0
         )
+        near &= pts[None, :, 4] >= min_contrast_share * pts[i, 4][:, None]
         totals = (near * pts[None, :, 2].clip(0, 50)).sum(axis=1)
         k = int(np.argmax(totals))
         if near[k].sum() >= 5:

@@ -24,7 +24,7 @@ BOUNDS_MM = {
     "tibial_knee_center": 4.0,
     "tibial_plateau_medial": 4.0,
     "tibial_plateau_lateral": 4.0,
-    "tibial_shaft_proximal": 1.5,
+    "tibial_shaft_proximal": 2.0,  # 30 % down from tibial_knee_center: its error too
     "tibial_shaft_distal": 1.5,
     "ankle_center": 1.5,
 }
