@@ -9,44 +9,54 @@ On the 0.5 mm working copy:
 - **Shafts** (:func:`_follow_shaft`). The outer anterior and posterior cortices are
   followed row by row from the field's top edge down to 55 mm above the joint (femur)
   and from its bottom edge up to 50 mm below it (tibia), each edge searched within
-  3 mm of where it was a row before; the axis is a robust line through the midpoints.
-  The first row offers several edge pairs (the fibula beside the tibia makes one); each
-  is followed, and the straightest, longest track wins. The midpoints of a flaring
-  metaphysis still lie on the axis, so the rows do not have to stop at the diaphysis.
-- **Tibia** (:func:`_tibial_line`). On a replaced knee, metal under the joint is the
-  tray: in each column the lower edge of the first metal run under the joint (a run
-  longer than 15 mm is the keel and is skipped), refined to the falling edge's
-  centroid; on a native knee, the plateau: the first strong rising edge under the joint. A
-  robust line through them; its ends are those of the run of columns on it around the
-  axis (the keel or the spines bridged). ``tibial_plateau_anterior`` / ``_posterior`` sit on it at
-  80 % of its half-length from its middle.
-- **Femoral component** (:func:`_fixation_surface`). Metal above the joint is the
-  component. In each column the first metal run above the joint is its distal part
-  (a run longer than 15 mm is the flange or a posterior condyle); the run's upper edge
-  is the distal fixation surface. A line through its flat part (the chamfers drop
-  out), centred where the femoral axis crosses it, gives
-  ``femoral_component_anterior`` / ``_posterior`` 16 mm either side.
+  3 mm of where it was a row before. The first row offers several edge pairs (the
+  fibula beside the tibia makes one); each is followed, and the straightest, longest
+  track wins. The axis through its midpoints is refined across the bone at full
+  resolution, so a tilted tibia (a flexed knee) is read square to its axis; the
+  midpoints of a flaring metaphysis still lie on the axis.
+- **Metal** (:class:`_Metal`): connected regions above the metal level near the
+  joint; the largest below the joint level is the tray, above it the component.
+- **Tibia** (:func:`_tibial_line`). Profiles run along the tibial axis
+  (:class:`_ShaftFrame`). With a tray, each gives the lower edge of the tray's first
+  metal run (a run longer than 15 mm is the keel and is skipped), refined to the
+  falling edge's centroid; on a native knee, the plateau: the first strong rising
+  edge under the joint. A robust line through them; its ends are those of the run of
+  profiles on it around the axis (the keel or the spines bridged).
+  ``tibial_plateau_anterior`` / ``_posterior`` sit on it at 80 % of its half-length
+  from its middle.
+- **Femoral component** (:func:`_fixation_surface`). Profiles along the femoral axis;
+  going up, the first run of the component's metal is its distal part (a run longer
+  than 15 mm is the flange or a posterior condyle), the run's upper edge the distal
+  fixation surface. A line through its flat part (the chamfers drop out), centred
+  where the femoral axis crosses it, gives ``femoral_component_anterior`` /
+  ``_posterior`` 16 mm either side.
 - **Shaft points** go on the axes at fixed distances from the joint centre: femur 125
   and 70 mm above it, tibia 69 and 116 mm below (film mm); where the rows followed do
   not reach a point, its confidence is lowered.
+- **Confidence** of the two lines follows the standard error of their fitted angle and
+  the share of profiles on them (:func:`_line_confidence`); of the shafts, the share
+  of levels used, the fit and the edges (:meth:`ShaftAxis.confidence`).
 - **Anterior** is read from DICOM Patient Orientation, else it is the side of the
   femur where the patella shows. The side comes from DICOM laterality or View
   Position (``RL``/``LL``), else from the display convention of the toolkit's films
   (a right knee has anterior on the viewer's left), recorded as inferred.
+
+Knees flexed up to about 30 degrees are read (the tests cover 20 and 30); beyond, the
+tibia runs too obliquely for row-by-row following.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 from scipy import ndimage
 
 from alignment.detect._image import Work, robust_line, subpixel_offset
 from alignment.detect.infer import anterior_direction, patella_side
-from alignment.detect.knee import _column_edges
-from alignment.detect.shaft import ShaftAxis
+from alignment.detect.shaft import ShaftAxis, refine_shaft
 from alignment.vocabulary import Side
 
 __all__ = ["FEMORAL_HALF_MM", "LAT_REQUIRED", "SHAFT_OFFSETS_MM", "TRAY_SHARE", "detect_lateral"]
@@ -67,11 +77,21 @@ CLEAR_OF_JOINT_MM = {"femur": 55.0, "tibia": 50.0}
 """How close to the joint the cortices are followed, mm: nearer, the patella and the
 condyles (femur) or the fibular head and the tubercle (tibia) join the outline."""
 
+REFINE_LEVELS = 30
+"""Levels at which a LAT shaft's axis is refined across the bone at full resolution."""
+
+REFINE_SLACK_MM = 2.5
+"""How far from the followed edges the refinement looks for them, mm (the fibula's
+cortex lies a few millimetres behind the tibia's)."""
+
 EDGE_WINDOW_MM = 3.0
 """How far a cortical edge may move from one row of the working copy to the next, mm."""
 
 METAL_LEVEL = 0.92
 """Normalised grey value above which a pixel near the knee is metal."""
+
+MIN_IMPLANT_MM2 = 100.0
+"""Smallest metal region (mm^2 on the film) taken for a component or a tray."""
 
 PLATE_MAX_MM = 15.0
 """Longest metal run (along a column) taken for a tray's plate or the component's
@@ -80,6 +100,10 @@ distal part; longer runs are the keel, the flange or a posterior condyle."""
 FLAT_TOLERANCE_MM = 0.5
 """Distance from the fixation surface's line within which a traced point is on its flat
 part (:func:`_flat_part`)."""
+
+MAX_TILT_DEG = 25.0
+"""Largest angle between the tibial line (or the fixation surface) and the normal of
+its shaft's axis: a tibial slope or a component's flexion beyond it is not taken."""
 
 ANGLE_SE_DEG = 0.5
 """Standard error of a fitted line's angle (degrees) at which its confidence falls to
@@ -112,11 +136,10 @@ def detect_lateral(ctx: Any, work: Work, wanted: tuple[Side, ...] | None) -> str
             "lateral film: no knee joint (a dark band between two bones) in the middle of the film"
         )
         return "none"
-    gx, noise = _x_gradient(work.coarse, work.coarse_mm, box)
-    mm = work.coarse_mm
-    top, bottom = box[0] * mm + 5.0, box[1] * mm - 5.0
-    fa = _follow_shaft(gx, noise, mm, box, top, joint[1] - CLEAR_OF_JOINT_MM["femur"], joint[0])
-    ta = _follow_shaft(gx, noise, mm, box, bottom, joint[1] + CLEAR_OF_JOINT_MM["tibia"], joint[0])
+    edges = _Edges.of(work.coarse, work.coarse_mm, box)
+    top, bottom = box[0] * edges.mm + 5.0, box[1] * edges.mm - 5.0
+    fa = _follow_shaft(work, edges, top, joint[1] - CLEAR_OF_JOINT_MM["femur"])
+    ta = _follow_shaft(work, edges, bottom, joint[1] + CLEAR_OF_JOINT_MM["tibia"])
     if fa is None or ta is None:
         bone = "femoral" if fa is None else "tibial"
         ctx.notes.append(f"lateral film: the {bone} cortices could not be followed")
@@ -138,13 +161,14 @@ def detect_lateral(ctx: Any, work: Work, wanted: tuple[Side, ...] | None) -> str
     reasons: dict[str, str] = {}
     required = list(LAT_REQUIRED)
     centre = None
-    tray = _metal_share(work, joint, below=True) > 0.01
+    metal = _Metal.find(work.coarse, work.coarse_mm, joint)
+    tray = metal.tray > 0
     if anterior is None:
         reasons.update(
             dict.fromkeys(_PLATEAU, "anterior could not be told (no orientation, no patella)")
         )
     else:
-        line = _tibial_line(work, ta, joint, tray=tray)
+        line = _tibial_line(work, ta, joint, metal)
         if isinstance(line, str):
             reasons.update(dict.fromkeys(_PLATEAU, line))
         else:
@@ -155,9 +179,9 @@ def detect_lateral(ctx: Any, work: Work, wanted: tuple[Side, ...] | None) -> str
                 points[name] = centre + TRAY_SHARE * (end - centre)
                 conf[name] = conf_t
                 method[name] = "lat-tray" if tray else "lat-plateau"
-    if _metal_share(work, joint, below=False) > 0.01:
+    if metal.component:
         required += list(_COMPONENT)
-        found = _fixation_surface(work, fa, joint, anterior)
+        found = _fixation_surface(work, fa, joint, anterior, metal)
         if isinstance(found, str):
             reasons.update(dict.fromkeys(_COMPONENT, found))
         else:
@@ -226,64 +250,79 @@ def _joint(
     return (x + 0.5) * mm, (r0 + k + 0.5) * mm
 
 
-def _x_gradient(
-    coarse: NDArray[np.float32], mm: float, box: tuple[int, int, int, int]
-) -> tuple[F64, float]:
-    """Horizontal gradient of the smoothed working copy and its noise (robust SD over
-    the field)."""
-    smooth = ndimage.gaussian_filter(coarse.astype(float), (1.0 / mm, 0.8 / mm))
-    gx = ndimage.sobel(smooth, axis=1) / 8.0
-    r0, r1, c0, c1 = box
-    inside = gx[r0:r1, c0:c1]
-    return gx, 1.4826 * float(np.median(np.abs(inside - np.median(inside)))) + 1e-6
+@dataclass(frozen=True)
+class _Edges:
+    """The working copy prepared for following cortices: smoothed, its horizontal
+    gradient and that gradient's noise (robust SD over the field), the grey level of
+    air, the pixel size (mm) and the field (:func:`_field`)."""
+
+    smooth: F64
+    gx: F64
+    noise: float
+    air: float
+    mm: float
+    box: tuple[int, int, int, int]
+
+    @classmethod
+    def of(cls, coarse: NDArray[np.float32], mm: float, box: tuple[int, int, int, int]) -> _Edges:
+        smooth = ndimage.gaussian_filter(coarse.astype(float), (1.0 / mm, 0.8 / mm))
+        gx = ndimage.sobel(smooth, axis=1) / 8.0
+        r0, r1, c0, c1 = box
+        inside = gx[r0:r1, c0:c1]
+        noise = 1.4826 * float(np.median(np.abs(inside - np.median(inside)))) + 1e-6
+        air = float(np.percentile(coarse[r0:r1, c0:c1], 3)) + 0.04
+        return cls(smooth, gx, noise, air, mm, box)
+
+    def starts(self, y: int) -> list[tuple[int, int]]:
+        """Edge pairs ``(left, right)`` on row `y` that may be a bone's outer cortices,
+        strongest first: a rising and a falling edge over 4 x the noise, 10-70 mm
+        apart, brighter between them than 4 mm outside, with no air there."""
+        row, grey = self.gx[y], self.smooth[y]
+        _, _, c0, c1 = self.box
+        cols = np.arange(row.size)
+        inside = (cols > c0 + 1) & (cols < c1 - 2)
+        peaks = (row >= np.roll(row, 1)) & (row >= np.roll(row, -1))
+        troughs = (row <= np.roll(row, 1)) & (row <= np.roll(row, -1))
+        up = cols[inside & peaks & (row > 4 * self.noise)]
+        down = cols[inside & troughs & (row < -4 * self.noise)]
+        out = round(4.0 / self.mm)
+        pairs = []
+        for i in up:
+            for j in down:
+                if not 10.0 <= (j - i) * self.mm <= 70.0:
+                    continue
+                left, right = grey[max(c0, i - out)], grey[min(c1 - 1, j + out)]
+                if min(left, right) < self.air or grey[i:j].mean() <= max(left, right):
+                    continue
+                pairs.append((float(row[i] - row[j]), int(i), int(j)))
+        return [(i, j) for _, i, j in sorted(pairs, reverse=True)]
 
 
 def _follow_shaft(
-    gx: F64,
-    noise: float,
-    mm: float,
-    box: tuple[int, int, int, int],
-    y_from: float,
-    y_to: float,
-    x_hint: float,
-    *,
-    starts: int = 6,
+    work: Work, edges: _Edges, y_from: float, y_to: float, *, starts: int = 8
 ) -> ShaftAxis | None:
     """Follow a bone's outer cortices from row `y_from` toward `y_to` (mm) and fit its
-    axis through the midpoints.
+    axis.
 
-    On the first row, every rising edge left of `x_hint` and falling edge right of it,
-    10-70 mm apart, each over 4 x `noise`, makes a start (the `starts` strongest
-    pairs); each is followed (:func:`_track`), and the track with the smallest RMS
-    residual per square root of its length wins (a track along the tibia and the
-    fibula together bends).
+    The `starts` strongest edge pairs of the first row (:meth:`_Edges.starts`) are
+    each followed (:func:`_track`); the track with the smallest RMS residual per
+    square root of its length wins (a track along the tibia and the fibula together
+    bends; one along a calibration sphere or a marker is short). The axis through its
+    midpoints is then refined at full resolution across the bone
+    (:func:`~alignment.detect.shaft.refine_shaft` at :data:`REFINE_LEVELS` levels,
+    each expecting the track's width there): a row cuts a tilted, tapering bone
+    obliquely, and its midpoint drifts off the axis.
     """
-    r0, r1, c0, c1 = box
+    mm = edges.mm
+    r0, r1, _, _ = edges.box
     y0 = int(np.clip(y_from / mm, r0, r1 - 1))
     y1 = int(np.clip(y_to / mm, r0, r1 - 1))
-    if abs(y1 - y0) < round(20.0 / mm):
-        return None
-    row = gx[y0]
-    peaks = (row >= np.roll(row, 1)) & (row >= np.roll(row, -1))
-    troughs = (row <= np.roll(row, 1)) & (row <= np.roll(row, -1))
-    cols = np.arange(row.size)
-    hint = x_hint / mm
-    inside = (cols > c0 + 1) & (cols < c1 - 2)
-    up = cols[inside & peaks & (row > 4 * noise) & (cols < hint)]
-    down = cols[inside & troughs & (row < -4 * noise) & (cols > hint)]
-    pairs = sorted(
-        (
-            (float(row[i] - row[j]), int(i), int(j))
-            for i in up
-            for j in down
-            if 10.0 <= (j - i) * mm <= 70.0
-        ),
-        reverse=True,
-    )
-    best: tuple[float, ShaftAxis] | None = None
     span = abs(y1 - y0)
-    for _, left, right in pairs[:starts]:
-        track = _track(gx, noise, mm, box, y0, y1, left, right)
+    if span < round(20.0 / mm):
+        return None
+    best: tuple[float, ShaftAxis, F64] | None = None
+    for left, right in edges.starts(y0)[:starts]:
+        track = _track(edges, y0, y1, left, right)
         if len(track) < max(20, 0.3 * span):
             continue
         axis = _axis_of(track, mm, span)
@@ -291,30 +330,40 @@ def _follow_shaft(
             continue
         score = axis.rms_mm / np.sqrt(len(track))
         if best is None or score < best[0]:
-            best = (score, axis)
-    return None if best is None else best[1]
+            best = (score, axis, track)
+    if best is None:
+        return None
+    _, axis, track = best
+    ys = np.linspace(axis.top, axis.bottom, REFINE_LEVELS)
+    order = np.argsort(track[:, 0])
+    across = (track[order, 2] - track[order, 1]) * mm * abs(float(axis.direction[1]))
+    expected = np.interp(ys, (track[order, 0] + 0.5) * mm, across)
+    fine = refine_shaft(
+        work,
+        axis.centre,
+        axis.direction,
+        top=axis.top,
+        bottom=axis.bottom,
+        width_mm=expected,
+        levels=REFINE_LEVELS,
+        slack_mm=REFINE_SLACK_MM,
+    )
+    return fine if fine is not None and fine.levels >= REFINE_LEVELS // 2 else axis
 
 
-def _track(
-    gx: F64,
-    noise: float,
-    mm: float,
-    box: tuple[int, int, int, int],
-    y0: int,
-    y1: int,
-    left: int,
-    right: int,
-) -> F64:
+def _track(edges: _Edges, y0: int, y1: int, left: int, right: int) -> F64:
     """Rows ``(y, x_left, x_right, strength)`` (coarse pixels, sub-pixel edges) of one
-    bone followed from row `y0` toward `y1`, starting at edges `left` and `right`; it
-    stops after 6 rows in a row without both edges (3 x `noise`)."""
-    _, _, c0, c1 = box
+    bone followed from row `y0` toward `y1`, starting at edges `left` and `right`, each
+    edge looked for within :data:`EDGE_WINDOW_MM` of where it was; it stops after 6
+    rows in a row without both edges (3 x the noise)."""
+    _, _, c0, c1 = edges.box
+    mm, noise = edges.mm, edges.noise
     window = max(1, round(EDGE_WINDOW_MM / mm))
     step = 1 if y1 > y0 else -1
     rows: list[tuple[float, float, float, float]] = []
     misses = 0
     for y in range(y0, y1, step):
-        g = gx[y]
+        g = edges.gx[y]
         a, b = max(c0, left - window), min(c1, left + window + 1)
         i = a + int(np.argmax(g[a:b]))
         a, b = max(c0, right - window), min(c1, right + window + 1)
@@ -361,14 +410,44 @@ def _axis_of(track: F64, mm: float, span: int) -> ShaftAxis | None:
     )
 
 
-def _metal_share(work: Work, joint: tuple[float, float], *, below: bool) -> float:
-    """Share of metal pixels within 45 mm of the joint centre across and 3-35 mm
-    below (or above) the joint level."""
-    x, y = joint
-    y_lo, y_hi = (y + 3.0, y + 35.0) if below else (y - 35.0, y - 3.0)
-    xs = np.arange(x - 45.0, x + 45.01, 1.0)
-    _, values, _ = _column_edges(work, xs, y_lo, y_hi)
-    return float(np.mean(values > METAL_LEVEL))
+@dataclass(frozen=True)
+class _Metal:
+    """The implant near the knee: connected regions of metal on the working copy.
+
+    ``tray`` and ``component`` are the labels of the largest region whose centre lies
+    below (above) the joint level within 45 mm of the joint centre across, 0 if none;
+    a region under :data:`MIN_IMPLANT_MM2` (a marker, a clip) does not count.
+    """
+
+    labels: NDArray[np.int32]
+    mm: float
+    tray: int
+    component: int
+
+    @classmethod
+    def find(cls, coarse: NDArray[np.float32], mm: float, joint: tuple[float, float]) -> _Metal:
+        labels, n = ndimage.label(coarse > METAL_LEVEL)
+        if n == 0:
+            return cls(labels.astype(np.int32), mm, 0, 0)
+        index = np.arange(1, n + 1)
+        area = ndimage.sum_labels(np.ones_like(labels), labels, index) * mm * mm
+        centres = np.array(ndimage.center_of_mass(labels > 0, labels, index)).reshape(-1, 2)
+        cy, cx = centres[:, 0], centres[:, 1]
+        near = (area >= MIN_IMPLANT_MM2) & (np.abs((cx + 0.5) * mm - joint[0]) <= 45.0)
+        below = (cy + 0.5) * mm > joint[1]
+
+        def largest(where: NDArray[np.bool_]) -> int:
+            return int(index[where][np.argmax(area[where])]) if where.any() else 0
+
+        return cls(labels.astype(np.int32), mm, largest(near & below), largest(near & ~below))
+
+    def at(self, part: int, points: F64) -> NDArray[np.bool_]:
+        """Whether film points (mm, shape ``(..., 2)``) lie within one working-copy
+        pixel of region `part`."""
+        region = ndimage.binary_dilation(self.labels == part)
+        rows = np.clip((points[..., 1] / self.mm).astype(int), 0, region.shape[0] - 1)
+        cols = np.clip((points[..., 0] / self.mm).astype(int), 0, region.shape[1] - 1)
+        return np.asarray(region[rows, cols])
 
 
 def _metal_runs(metal: NDArray[np.bool_]) -> tuple[int, int] | None:
@@ -381,44 +460,88 @@ def _metal_runs(metal: NDArray[np.bool_]) -> tuple[int, int] | None:
     return start, start + (int(gaps[0]) if gaps.size else int(metal.size - start))
 
 
+@dataclass(frozen=True)
+class _ShaftFrame:
+    """Profiles along a shaft's axis: ``t`` across it (mm, toward ``+x``), ``s`` along
+    it (mm, down the film), from `origin` on the axis."""
+
+    origin: F64
+    along: F64
+    across: F64
+
+    @classmethod
+    def of(cls, axis: ShaftAxis, y: float) -> _ShaftFrame:
+        u = axis.direction / np.linalg.norm(axis.direction)
+        n = np.array([u[1], -u[0]])
+        return cls(axis.at_y(y), u, n if n[0] > 0 else -n)
+
+    def grid(self, ts: F64, ss: F64) -> F64:
+        """Film points (mm) of the grid ``ts x ss``, shape ``(len(ts), len(ss), 2)``."""
+        return (
+            self.origin
+            + ts[:, None, None] * self.across[None, None, :]
+            + ss[None, :, None] * self.along[None, None, :]
+        )
+
+    def to_film(self, ts: ArrayLike) -> F64:
+        """Film points (mm) of ``(t, s)`` points, shape ``(n, 2)``."""
+        p = np.atleast_2d(np.asarray(ts, dtype=float))
+        return self.origin + p[:, :1] * self.across + p[:, 1:2] * self.along
+
+    def profiles(self, work: Work, ts: F64, ss: F64) -> tuple[F64, F64, F64]:
+        """Grey values and their gradient along ``s`` at the grid ``ts x ss`` (shape
+        ``(len(ts), len(ss))``), and the grid's film points."""
+        points = self.grid(ts, ss)
+        values = work.sample(points)
+        values = np.nan_to_num(
+            values, nan=float(np.nanmedian(values)) if np.isfinite(values).any() else 0.0
+        )
+        step = float(ss[1] - ss[0])
+        sigma = max(0.3, min(work.spacing_mm)) / step
+        return values, ndimage.gaussian_filter1d(values, sigma, axis=1, order=1) / step, points
+
+
 def _tibial_line(
-    work: Work, ta: ShaftAxis, joint: tuple[float, float], *, tray: bool
+    work: Work, ta: ShaftAxis, joint: tuple[float, float], metal: _Metal
 ) -> tuple[F64, F64, float] | str:
     """The tibial joint line of a lateral film, ``(end_a, end_b, confidence)``, or why
     there is none.
 
-    Columns within 45 mm of the tibial axis are read from 5 mm above to 40 mm below
-    the joint level. A tray (`tray`) gives, per column, the lower edge of the first
-    metal run under the joint no longer than :data:`PLATE_MAX_MM` (longer: the keel),
-    refined to the falling edge's centroid within 2 mm; a native knee the first
-    rising edge (joint space to bone) from 5 mm above to 25 mm below the joint at least
-    half as strong as the column's strongest (:func:`_first_rise`).
+    Profiles run along the tibial axis (:class:`_ShaftFrame`; a flexed knee's tibia
+    is tilted) within 45 mm of it, from 15 mm above to 40 mm below the joint level.
+    A tray gives, in each, the lower edge of the first run of the tray's metal
+    no longer than :data:`PLATE_MAX_MM` (longer: the keel), refined to the falling
+    edge's centroid within 2 mm; a native knee the first rising edge (joint space to
+    bone) from 5 mm above to 25 mm below the joint at least half as strong as the
+    profile's strongest (:func:`_first_rise`).
     """
-    x_axis = float(ta.at_y(joint[1])[0])
-    xs = np.arange(x_axis - 45.0, x_axis + 45.01, 0.5)
-    ys, values, g = _column_edges(work, xs, joint[1] - 5.0, joint[1] + 40.0)
-    dy = ys[1] - ys[0]
+    frame = _ShaftFrame.of(ta, joint[1])
+    ts = np.arange(-45.0, 45.01, 0.5)
+    step = max(0.1, min(work.spacing_mm) * 0.75)
+    tray = metal.tray > 0
+    ss = np.arange(-15.0 if tray else -5.0, 40.0, step)
+    values, g, points = frame.profiles(work, ts, ss)
     noise = 1.4826 * float(np.median(np.abs(g - np.median(g)))) + 1e-6
     found: list[tuple[float, float]] = []
     keel: list[float] = []
-    reach = max(1, round(2.0 / dy))
-    level = int(np.searchsorted(ys, joint[1]))
-    last = int(np.searchsorted(ys, joint[1] + 25.0))
-    for i, x in enumerate(xs):
+    reach = max(1, round(2.0 / step))
+    last = int(np.searchsorted(ss, 25.0))
+    mask = (values > METAL_LEVEL) & metal.at(metal.tray, points) if tray else None
+    for i, t in enumerate(ts):
         col = g[i]
-        if tray:
-            run = _metal_runs(values[i, level:] > METAL_LEVEL)
+        if mask is not None:
+            run = _metal_runs(mask[i])
             if run is None:
                 continue
-            if (run[1] - run[0]) * dy > PLATE_MAX_MM:
-                keel.append(float(x))
+            if (run[1] - run[0]) * step > PLATE_MAX_MM:
+                keel.append(float(t))
                 continue
-            at = _edge_centroid(-col, level + run[1], reach, 5 * noise)
+            at = _edge_centroid(-col, run[1], reach, 5 * noise)
         else:
             k = _first_rise(col[:last], 5 * noise)
             at = None if k is None else k + subpixel_offset(col, k)
         if at is not None:
-            found.append((float(x), float(ys[0] + at * dy)))
+            found.append((float(t), float(ss[0] + at * step)))
     if len(found) < 30:
         return "no tray or plateau edge across the tibia under the joint"
     pts = np.array(found)
@@ -427,18 +550,20 @@ def _tibial_line(
         return "no straight tibial plateau or tray line under the femur"
     c, d, _, _ = fit
     d = d if d[0] > 0 else -d
-    if abs(d[1]) > 0.45:  # steeper than about 24 degrees: not a plateau
-        return "the tibial line found is steeper than 24 degrees"
+    if _tilt_deg(d) > MAX_TILT_DEG:
+        return (
+            f"the tibial line found is tilted over {MAX_TILT_DEG:g} degrees to the shaft's normal"
+        )
     off = (pts - c) @ np.array([-d[1], d[0]])
     on = np.abs(off) < 1.5
     rms = float(np.sqrt(np.mean(off[on] ** 2))) if on.any() else np.inf
-    xs_on = np.sort(np.concatenate([pts[on, 0], keel]))
-    cuts = np.flatnonzero(np.diff(xs_on) > BRIDGE_MM) + 1
-    runs = [r for r in np.split(xs_on, cuts) if r.size]
-    span = min(runs, key=lambda r: 0.0 if r[0] <= x_axis <= r[-1] else 1e3 - r.size)
+    ts_on = np.sort(np.concatenate([pts[on, 0], keel]))
+    cuts = np.flatnonzero(np.diff(ts_on) > BRIDGE_MM) + 1
+    runs = [r for r in np.split(ts_on, cuts) if r.size]
+    span = min(runs, key=lambda r: 0.0 if r[0] <= 0.0 <= r[-1] else 1e3 - r.size)
     if span[-1] - span[0] < 25.0:
         return "the tibial line found is shorter than 25 mm"
-    ends = [c + ((x - c[0]) / d[0]) * d for x in (float(span[0]), float(span[-1]))]
+    ends = frame.to_film([c + ((t - c[0]) / d[0]) * d for t in (float(span[0]), float(span[-1]))])
     in_run = (pts[on, 0] >= span[0]) & (pts[on, 0] <= span[-1])
     share = in_run.sum() / ((span[-1] - span[0]) / 0.5 + 1)
     return ends[0], ends[1], _line_confidence(pts[on, 0][in_run], rms, share)
@@ -477,33 +602,36 @@ def _first_rise(gradient: F64, floor: float) -> int | None:
 
 
 def _fixation_surface(
-    work: Work, fa: ShaftAxis, joint: tuple[float, float], anterior: float | None
+    work: Work, fa: ShaftAxis, joint: tuple[float, float], anterior: float | None, metal: _Metal
 ) -> tuple[F64, F64, float] | str:
     """The femoral component's distal fixation surface: its ``(anterior, posterior)``
     landmark and their confidence, or why it was not found.
 
-    Columns within 30 mm of the femoral axis are read from 50 mm above the joint
-    level down to it; going up from the joint, the first metal run no longer than
-    :data:`PLATE_MAX_MM` is the component's distal part, its upper end (refined to the
-    edge centroid within 2 mm, :func:`_edge_centroid`) the fixation surface; its flat
-    part (:func:`_flat_part`) drops the chamfers.
+    Profiles run along the femoral axis (:class:`_ShaftFrame`) within 30 mm of it,
+    from 50 mm above the joint level to 15 mm below it; going up, the first run of
+    the component's metal no longer than :data:`PLATE_MAX_MM` is its distal part, the
+    run's upper end (refined to the edge centroid within 2 mm, :func:`_edge_centroid`)
+    the fixation surface; its flat part (:func:`_flat_part`) drops the chamfers. The
+    landmarks lie :data:`FEMORAL_HALF_MM` either side of where the axis crosses it.
     """
     if anterior is None:
         return "anterior could not be told (no orientation, no patella)"
-    x_axis = float(fa.at_y(joint[1])[0])
-    xs = np.arange(x_axis - 30.0, x_axis + 30.01, 0.5)
-    ys, values, g = _column_edges(work, xs, joint[1] - 50.0, joint[1])
-    dy = ys[1] - ys[0]
+    frame = _ShaftFrame.of(fa, joint[1])
+    ts = np.arange(-30.0, 30.01, 0.5)
+    step = max(0.1, min(work.spacing_mm) * 0.75)
+    ss = np.arange(-50.0, 15.0, step)
+    values, g, points = frame.profiles(work, ts, ss)
+    mask = (values > METAL_LEVEL) & metal.at(metal.component, points)
     noise = 1.4826 * float(np.median(np.abs(g - np.median(g)))) + 1e-6
-    reach = max(1, round(2.0 / dy))
+    reach = max(1, round(2.0 / step))
     found: list[tuple[float, float]] = []
-    for i, x in enumerate(xs):
-        run = _metal_runs((values[i] > METAL_LEVEL)[::-1])  # upward from the joint
-        if run is None or (run[1] - run[0]) * dy > PLATE_MAX_MM:
+    for i, t in enumerate(ts):
+        run = _metal_runs(mask[i, ::-1])  # upward
+        if run is None or (run[1] - run[0]) * step > PLATE_MAX_MM:
             continue
-        at = _edge_centroid(g[i], len(ys) - run[1], reach, 5 * noise)
+        at = _edge_centroid(g[i], len(ss) - run[1], reach, 5 * noise)
         if at is not None:
-            found.append((float(x), float(ys[0] + at * dy)))
+            found.append((float(t), float(ss[0] + at * step)))
     if len(found) < 8:
         return "no distal fixation surface inside the femoral component"
     pts = np.array(found)
@@ -512,19 +640,19 @@ def _fixation_surface(
         return "no straight fixation surface inside the femoral component"
     c, d, keep, rms = fit
     d = d if d[0] > 0 else -d
-    if abs(d[1]) > 0.5:
-        return "the fixation surface found is steeper than 27 degrees"
-    # centre: where the femoral axis crosses the line
-    u = fa.direction
-    try:
-        t, _ = np.linalg.solve(np.array([[d[0], -u[0]], [d[1], -u[1]]]), fa.at_y(joint[1]) - c)
-    except np.linalg.LinAlgError:
-        t = 0.0
-    centre = c + t * d
-    forward = d * (1.0 if anterior > 0 else -1.0)
+    if _tilt_deg(d) > MAX_TILT_DEG:
+        return (
+            f"the fixation surface found is tilted over {MAX_TILT_DEG:g} degrees to the "
+            "shaft's normal"
+        )
+    centre = c - (c[0] / d[0]) * d  # where the axis (t = 0) crosses the line
+    sign = 1.0 if anterior * frame.across[0] > 0 else -1.0
+    front, back = frame.to_film(
+        [centre + sign * FEMORAL_HALF_MM * d, centre - sign * FEMORAL_HALF_MM * d]
+    )
     flat = pts[keep, 0]
     confidence = _line_confidence(flat, rms, keep.sum() / ((flat.max() - flat.min()) / 0.5 + 1))
-    return centre + FEMORAL_HALF_MM * forward, centre - FEMORAL_HALF_MM * forward, confidence
+    return front, back, confidence
 
 
 def _flat_part(points: F64) -> tuple[F64, F64, NDArray[np.bool_], float] | None:
@@ -554,6 +682,16 @@ def _flat_part(points: F64) -> tuple[F64, F64, NDArray[np.bool_], float] | None:
         keep = new
     rms = float(np.sqrt(np.mean(off[keep] ** 2)))
     return c, d, keep, rms
+
+
+def _tilt_deg(direction: F64) -> float:
+    """Angle (degrees, 0-90) of a line in a :class:`_ShaftFrame` to the ``t`` axis (the
+    normal of the shaft).
+
+    >>> round(_tilt_deg(np.array([1.0, 0.1])), 2)
+    5.71
+    """
+    return float(np.degrees(np.arctan2(abs(direction[1]), abs(direction[0]))))
 
 
 def _line_confidence(along: F64, rms: float, share: float) -> float:

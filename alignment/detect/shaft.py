@@ -88,8 +88,9 @@ def refine_shaft(
     *,
     top: float,
     bottom: float,
-    width_mm: float,
+    width_mm: float | F64,
     levels: int = 15,
+    slack_mm: float | None = None,
 ) -> ShaftAxis | None:
     """Fit the axis of one diaphysis at full resolution.
 
@@ -101,10 +102,13 @@ def refine_shaft(
         Coarse axis (mm): a point and a unit vector.
     top, bottom : float
         ``y`` range (mm) of the diaphysis to read.
-    width_mm : float
-        Coarse outer width.
+    width_mm : float or numpy.ndarray of shape (levels,)
+        Coarse outer width, or the width expected at each level (a flaring bone).
     levels : int, optional
-        Number of profiles.
+        Number of profiles, evenly spaced from `top` to `bottom`.
+    slack_mm : float, optional
+        How far from where the width puts it an edge is looked for; default a quarter
+        of the width, at least 4 mm.
 
     Returns
     -------
@@ -120,7 +124,8 @@ def refine_shaft(
     ys = np.linspace(top, bottom, levels)
     t = (ys - centre[1]) / d[1]
     points = centre[None, :] + t[:, None] * d[None, :]
-    half = width_mm / 2.0 + 12.0
+    expected = np.broadcast_to(np.asarray(width_mm, dtype=float), (levels,))
+    half = float(expected.max()) / 2.0 + 12.0
     step = max(0.1, min(work.spacing_mm) * 0.75)
     offsets, values = work.profiles(
         points, across, half_length_mm=half, half_width_mm=2.0, step_mm=step
@@ -129,8 +134,9 @@ def refine_shaft(
     widths: list[float] = []
     strengths: list[float] = []
     sigma = max(0.35, min(work.spacing_mm)) / step
-    slack = max(4.0, 0.25 * width_mm)
     for k in range(levels):
+        width = float(expected[k])
+        slack = max(4.0, 0.25 * width) if slack_mm is None else slack_mm
         row = values[k]
         if np.isnan(row).any():
             continue
@@ -141,13 +147,13 @@ def refine_shaft(
         def index(mm: float) -> int:
             return int(round((mm - offsets[0]) / step))
 
-        left = edge_peak(g, index(-width_mm / 2 - slack), index(-width_mm / 2 + slack), sign=1.0)
-        right = edge_peak(g, index(width_mm / 2 - slack), index(width_mm / 2 + slack), sign=-1.0)
+        left = edge_peak(g, index(-width / 2 - slack), index(-width / 2 + slack), sign=1.0)
+        right = edge_peak(g, index(width / 2 - slack), index(width / 2 + slack), sign=-1.0)
         if left is None or right is None:
             continue
         xl = offsets[0] + left[0] * step
         xr = offsets[0] + right[0] * step
-        if not 0.5 * width_mm <= xr - xl <= 1.6 * width_mm:
+        if not 0.5 * width <= xr - xl <= 1.6 * width:
             continue
         mids.append(points[k] + across * (xl + xr) / 2.0)
         widths.append(xr - xl)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -97,3 +99,20 @@ def test_field_is_found_inside_the_collimation():
     r0, r1, c0, c1 = _field(image, 0.5)
     assert 20 < r0 <= 28 and 172 <= r1 < 180 and 15 < c0 <= 23 and 127 <= c1 < 135
     assert _field(np.full((200, 150), 0.3, np.float32), 0.5) == (0, 200, 0, 150)
+
+
+@pytest.mark.parametrize("replaced", [False, True], ids=["native", "tka"])
+@pytest.mark.parametrize("flexion", [20.0, 30.0])
+def test_flexed_knee(replaced, flexion):
+    """Lateral knee films are often taken flexed: the tibia is then tilted on the film."""
+    film = FilmParameters.lateral_knee("left").downscaled(DOWNSCALE)
+    limb = _limb(replaced, 5.0)
+    limb = dataclasses.replace(limb, knee_flexion_deg=flexion)
+    rendered = render_film(film, {"left": limb}, seed=7001)
+    result = detect_landmarks(as_radiograph(rendered))
+    assert [leg.status for leg in result.legs] in (["ok"], ["review"])
+    truth = measure_landmarks(landmark_table(rendered.landmark_sets("film.dcm")))
+    want = truth.set_index("measure")["value"]
+    got = measure_landmarks(result.landmarks).set_index("measure")["value"]
+    for name in ("lfc", "ltc") if replaced else ("ltc",):
+        assert got[name] == pytest.approx(want[name], abs=1.5), name
