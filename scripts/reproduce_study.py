@@ -79,18 +79,10 @@ def main(argv: list[str] | None = None) -> int:
             fmt="dicom",
             downscale=args.downscale,
         )
-        by_case = pd.read_csv(films / "groups.csv")
-        # detection knows the film, not the patient: group the films by their file
-        # name's case prefix (caseNNN_AP.dcm, caseNNN_LAT.dcm)
-        group_of = dict(zip(by_case["case"].astype(str), by_case["group"], strict=True))
-        groups = pd.DataFrame(
-            [
-                (path.name, group_of[path.name.split("_")[0]])
-                for path in sorted(films.glob("*.dcm"))
-                if path.name.split("_")[0] in group_of
-            ],
-            columns=["image", "group"],
-        )
+        # detection knows the film, not the patient: the batch takes the case from the
+        # file name (caseNNN_AP.dcm, caseNNN_LAT.dcm), so the cohort's case,group table
+        # groups the detected films as it is
+        groups = pd.read_csv(films / "groups.csv")
         (films / "landmarks.csv").unlink()  # from films alone: no landmark file
         truth = pd.read_csv(films / "truth.csv")
         (films / "truth.csv").unlink()
@@ -103,8 +95,6 @@ def main(argv: list[str] | None = None) -> int:
         measured = results[results["measure"].isin(list(REPORTED["measure"]))]
         valid = measured[measured["value"].notna()] if "value" in measured.columns else measured
         review = int(flags[valid.index].str.contains("review").sum()) if flags is not None else 0
-        if "case" in results.columns:
-            results = results.drop(columns="case")
         table = compare_groups(
             results, groups, measures=list(REPORTED["measure"]), order=["PSI", "CI"]
         )

@@ -17,6 +17,7 @@ Examples
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ import pandas as pd
 from alignment.errors import AlignmentError
 from alignment.landmarks import read_landmarks, validate_landmarks
 
-__all__ = ["LandmarkSource", "pair_landmarks", "read_landmark_sources", "stem"]
+__all__ = ["LandmarkSource", "case_of", "pair_landmarks", "read_landmark_sources", "stem"]
 
 _SUFFIXES = (
     ".mrk.json",
@@ -61,6 +62,20 @@ def stem(name: str) -> str:
         if lower.endswith(suffix) and len(base) > len(suffix):
             return base[: -len(suffix)]
     return base
+
+
+def case_of(key: str) -> str:
+    """The case (patient) of a film no landmark file names, from its key: the name of
+    its folder when it lies in a subfolder of the input (one folder per patient), else
+    its file name's stem up to the first ``_``, ``-`` or space (``case001_AP.dcm``).
+
+    >>> case_of("p01/ap.dcm"), case_of("case001_AP.dcm"), case_of("knee.dcm")
+    ('p01', 'case001', 'knee')
+    """
+    parts = PurePosixPath(key.replace("\\", "/")).parts
+    if len(parts) > 1:
+        return parts[-2]
+    return re.split(r"[_\- ]", stem(key), maxsplit=1)[0] or stem(key)
 
 
 @dataclass(frozen=True)

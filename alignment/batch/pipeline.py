@@ -41,7 +41,7 @@ from alignment.batch.task import (
     process_image,
     with_image_geometry,
 )
-from alignment.errors import BatchError
+from alignment.errors import BatchError, StatsError
 from alignment.landmarks import validate_landmarks
 from alignment.measures import Preset, load_preset, measure_landmarks, to_wide
 
@@ -403,16 +403,19 @@ def _write_outputs(
     landmarks = validate_landmarks(pd.concat(parts, ignore_index=True) if parts
                                    else pd.DataFrame(columns=columns))  # fmt: skip
     results = _flag_review(measure_landmarks(landmarks, preset=preset), landmarks)
-    errors = pd.DataFrame(
-        problems + [(o.key, stage, error) for o in outcomes for stage, error in o.errors],
-        columns=list(ERROR_COLUMNS),
-    )
     group_table = _read_groups(groups) if groups is not None else None
     comparison = None
     if group_table is not None:
         from alignment.stats import compare_groups
 
-        comparison = compare_groups(results, group_table)
+        try:
+            comparison = compare_groups(results, group_table)
+        except StatsError as exc:  # the measurements are still written
+            problems = [*problems, ("", "compare", str(exc))]
+    errors = pd.DataFrame(
+        problems + [(o.key, stage, error) for o in outcomes for stage, error in o.errors],
+        columns=list(ERROR_COLUMNS),
+    )
     overlays = {o.key: f for o in outcomes for f in o.files if f.startswith("overlays/")}
     if names is not None:
         rename = _pseudonymise(names, state_dir, results, landmarks, errors, group_table)

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from alignment.batch.pairing import case_of
 from alignment.errors import AlignmentError, ImageReadError
 from alignment.io import Radiograph, read_radiograph
 from alignment.measures import Preset, measure_landmarks
@@ -307,7 +308,7 @@ def _detect(
     """Detected landmarks with the film's geometry, and what could not be found."""
     from alignment.detect import detect_landmarks
 
-    result = detect_landmarks(radiograph, image=task.key)
+    result = detect_landmarks(radiograph, image=task.key, case=case_of(task.key))
     problems = [
         ("detect", f"{m.side} {m.view}: {m.landmark}: {m.reason}" if m.landmark != "*"
          else f"{m.side} {m.view}: {m.reason}")

@@ -47,3 +47,27 @@ def test_detect_missing_keeps_the_landmark_files(films, tmp_path):
     sources = used.groupby("image")["source"].unique().map(list).to_dict()
     assert sources.pop("case001_AP.dcm") == ["file"]
     assert all(s == ["detector"] for s in sources.values())
+
+
+def test_detected_films_get_their_case_and_are_compared(films, tmp_path):
+    """Detection knows the film, not the patient: the case comes from the file name
+    (``case001_AP.dcm``), so a ``case,group`` table groups the detected films."""
+    groups = pd.DataFrame({"case": ["case001", "case002"], "group": ["A", "B"]})
+    result = run_batch(
+        films, tmp_path / "out", detect="all", groups=groups, report=False, overlays=False, jobs=0
+    )
+    assert set(result.results["case"].astype(str)) == {"case001", "case002"}
+    comparison = pd.read_csv(tmp_path / "out" / "comparison.csv")
+    assert set(comparison["group1"]) | set(comparison["group2"]) == {"A", "B"}
+
+
+def test_a_comparison_that_cannot_run_is_an_error_row(films, tmp_path):
+    groups = pd.DataFrame({"case": ["nobody"], "group": ["A"]})
+    out = tmp_path / "out"
+    result = run_batch(
+        films, out, detect="all", groups=groups, report=False, overlays=False, jobs=0
+    )
+    assert (out / "results.csv").is_file() and not (out / "comparison.csv").exists()
+    compare = result.errors[result.errors["stage"] == "compare"]
+    assert len(compare) == 1 and "group" in compare["error"].iloc[0]
+    assert result.completed_with_errors
