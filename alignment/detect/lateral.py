@@ -392,22 +392,7 @@ def _axis_of(track: F64, mm: float, span: int) -> ShaftAxis | None:
     mids = np.column_stack(
         [((track[:, 1] + track[:, 2]) / 2 + 0.5) * mm, (track[:, 0] + 0.5) * mm]
     )
-    fit = robust_line(mids, threshold=3.0)
-    if fit is None:
-        return None
-    centre, direction, keep, rms = fit
-    used = mids[keep]
-    return ShaftAxis(
-        centre,
-        direction,
-        rms,
-        int(keep.sum()),
-        span,
-        float(np.median((track[keep, 2] - track[keep, 1]) * mm)),
-        float(np.median(track[keep, 3])),
-        float(used[:, 1].min()),
-        float(used[:, 1].max()),
-    )
+    return ShaftAxis.through(mids, (track[:, 2] - track[:, 1]) * mm, track[:, 3], span)
 
 
 @dataclass(frozen=True)
@@ -550,10 +535,8 @@ def _tibial_line(
         return "no straight tibial plateau or tray line under the femur"
     c, d, _, _ = fit
     d = d if d[0] > 0 else -d
-    if _tilt_deg(d) > MAX_TILT_DEG:
-        return (
-            f"the tibial line found is tilted over {MAX_TILT_DEG:g} degrees to the shaft's normal"
-        )
+    if (why := _too_tilted(d, "the tibial line")) is not None:
+        return why
     off = (pts - c) @ np.array([-d[1], d[0]])
     on = np.abs(off) < 1.5
     rms = float(np.sqrt(np.mean(off[on] ** 2))) if on.any() else np.inf
@@ -640,11 +623,8 @@ def _fixation_surface(
         return "no straight fixation surface inside the femoral component"
     c, d, keep, rms = fit
     d = d if d[0] > 0 else -d
-    if _tilt_deg(d) > MAX_TILT_DEG:
-        return (
-            f"the fixation surface found is tilted over {MAX_TILT_DEG:g} degrees to the "
-            "shaft's normal"
-        )
+    if (why := _too_tilted(d, "the fixation surface")) is not None:
+        return why
     centre = c - (c[0] / d[0]) * d  # where the axis (t = 0) crosses the line
     sign = 1.0 if anterior * frame.across[0] > 0 else -1.0
     front, back = frame.to_film(
@@ -684,14 +664,20 @@ def _flat_part(points: F64) -> tuple[F64, F64, NDArray[np.bool_], float] | None:
     return c, d, keep, rms
 
 
-def _tilt_deg(direction: F64) -> float:
-    """Angle (degrees, 0-90) of a line in a :class:`_ShaftFrame` to the ``t`` axis (the
-    normal of the shaft).
+def _too_tilted(direction: F64, what: str) -> str | None:
+    """Why a line of a :class:`_ShaftFrame` is not taken: tilted over
+    :data:`MAX_TILT_DEG` to the ``t`` axis (the shaft's normal); None if it is not.
 
-    >>> round(_tilt_deg(np.array([1.0, 0.1])), 2)
-    5.71
+    >>> _too_tilted(np.array([1.0, 0.1]), "the line") is None
+    True
+    >>> _too_tilted(np.array([1.0, 0.9]), "the line")
+    "the line found is tilted 42 degrees to the shaft's normal (at most 25)"
     """
-    return float(np.degrees(np.arctan2(abs(direction[1]), abs(direction[0]))))
+    tilt = float(np.degrees(np.arctan2(abs(direction[1]), abs(direction[0]))))
+    if tilt <= MAX_TILT_DEG:
+        return None
+    limit = f"at most {MAX_TILT_DEG:g}"
+    return f"{what} found is tilted {tilt:.0f} degrees to the shaft's normal ({limit})"
 
 
 def _line_confidence(along: F64, rms: float, share: float) -> float:

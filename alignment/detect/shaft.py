@@ -68,6 +68,28 @@ class ShaftAxis:
     top: float
     bottom: float
 
+    @classmethod
+    def through(cls, mids: F64, widths: F64, strengths: F64, tried: int) -> ShaftAxis | None:
+        """The axis through the midpoints `mids` (mm, shape (n, 2)) of edge pairs of
+        `widths` (mm) and `strengths`, by a robust line dropping points over 3 robust
+        SDs off; `tried` levels were read. None with fewer than 3 points."""
+        fit = robust_line(mids, threshold=3.0)
+        if fit is None:
+            return None
+        centre, direction, keep, rms = fit
+        used = mids[keep]
+        return cls(
+            centre,
+            direction,
+            rms,
+            int(keep.sum()),
+            tried,
+            float(np.median(widths[keep])),
+            float(np.median(strengths[keep])),
+            float(used[:, 1].min()),
+            float(used[:, 1].max()),
+        )
+
     def at_y(self, y: float) -> F64:
         """The axis point at height `y` (mm)."""
         t = (y - self.centre[1]) / self.direction[1]
@@ -160,20 +182,4 @@ def refine_shaft(
         strengths.append(min(left[1], right[1]) / (noise_g + 1e-9))
     if len(mids) < 4:
         return None
-    pts = np.array(mids)
-    fit = robust_line(pts, threshold=3.0)
-    if fit is None:
-        return None
-    c, direction_fit, keep, rms = fit
-    used = pts[keep]
-    return ShaftAxis(
-        c,
-        direction_fit,
-        rms,
-        int(keep.sum()),
-        levels,
-        float(np.median(np.array(widths)[keep])),
-        float(np.median(np.array(strengths)[keep])),
-        float(used[:, 1].min()),
-        float(used[:, 1].max()),
-    )
+    return ShaftAxis.through(np.array(mids), np.array(widths), np.array(strengths), levels)
