@@ -40,7 +40,8 @@ MEASURES = ("hka", "fta", "ffc", "ftc", "lfc", "ltc")
 AIMS = {"hka": 0.5, "fta": 0.5, "ffc": 0.5, "ftc": 0.5, "lfc": 1.0, "ltc": 1.0}
 
 
-def _limb(rng: np.random.Generator, implant: bool) -> LimbParameters:
+def draw_limb(rng: np.random.Generator, implant: bool) -> LimbParameters:
+    """One limb of the benchmark: TKA (`implant`) or native, rotated up to 10 degrees."""
     pose: dict[str, Any] = {
         "rotation_deg": float(rng.uniform(-10, 10)),
         "femur_length_mm": float(rng.uniform(400, 480)),
@@ -66,7 +67,9 @@ def _limb(rng: np.random.Generator, implant: bool) -> LimbParameters:
     )
 
 
-def _film(rng: np.random.Generator, view: str, side: str, downscale: float) -> FilmParameters:
+def draw_film(rng: np.random.Generator, view: str, side: str, downscale: float) -> FilmParameters:
+    """One film of the benchmark: exposure, bit depth, photometric interpretation and
+    object-to-detector distance drawn at random."""
     common = {
         "photometric": str(rng.choice(["MONOCHROME1", "MONOCHROME2"])),
         "bits_stored": int(rng.choice([12, 14, 16])),
@@ -118,8 +121,8 @@ def main(argv: list[str] | None = None) -> int:
         for i in range(args.n):
             view = "LAT" if i % 3 == 2 else "AP"
             side = str(rng.choice(["left", "right"]))
-            film = _film(rng, view, side, args.downscale)
-            limbs = {s: _limb(rng, bool(rng.random() < 0.5)) for s in ("left", "right")}
+            film = draw_film(rng, view, side, args.downscale)
+            limbs = {s: draw_limb(rng, bool(rng.random() < 0.5)) for s in ("left", "right")}
             if view == "LAT":
                 limbs = {side: limbs[side]}
             rendered = render_film(film, limbs, seed=args.seed + i)  # type: ignore[arg-type]

@@ -63,6 +63,11 @@ JOINT_INTO_TIBIA_MM = 60.0
 (:func:`_joint_level`): a run may begin a little above the joint, where the
 metaphyses' texture happens to line up with the diaphysis."""
 
+SHAFT_EXTENT_CONFIDENCE = 0.45
+"""Factor on the axis' confidence of shaft points placed near the ends of the diaphysis
+read (no femoral head or ankle to set their level): their line is seen, their level
+along it is a guess, so they stay below the review threshold."""
+
 TIBIA_FEMUR_RATIO = (0.65, 1.05)
 """Plausible tibial over femoral mechanical length; outside it the ankle is rejected."""
 
@@ -631,13 +636,33 @@ def _detect_ap_leg(work: Work, guess: LegGuess, medial_hint: float | None) -> di
     fk = points.get("femoral_knee_center")
     hd = points.get("femoral_head_center")
     _shaft_points(
-        points, conf, method, reasons, fa, fk, hd, "femoral", SHAFT_FRACTIONS["femur"], up=True
+        points,
+        conf,
+        method,
+        reasons,
+        fa,
+        fk,
+        hd,
+        "femoral",
+        SHAFT_FRACTIONS["femur"],
+        up=True,
+        ends_confidence=_least(conf, "femoral_knee_center", "femoral_head_center"),
     )
     if ta is not None:
         tk = points.get("tibial_knee_center")
         an = points.get("ankle_center")
         _shaft_points(
-            points, conf, method, reasons, ta, tk, an, "tibial", SHAFT_FRACTIONS["tibia"], up=False
+            points,
+            conf,
+            method,
+            reasons,
+            ta,
+            tk,
+            an,
+            "tibial",
+            SHAFT_FRACTIONS["tibia"],
+            up=False,
+            ends_confidence=_least(conf, "tibial_knee_center", "ankle_center"),
         )
     else:
         for n in ("tibial_shaft_proximal", "tibial_shaft_distal", "ankle_center"):
@@ -703,6 +728,15 @@ def _ab_names(medial_x: float | None) -> dict[str, str | None]:
     }
 
 
+def _least(conf: dict[str, float], *names: str) -> float:
+    """The lowest confidence of `names` (0 for one not placed).
+
+    >>> _least({"a": 0.9, "b": 0.4}, "a", "b")
+    0.4
+    """
+    return min(conf.get(n, 0.0) for n in names)
+
+
 def _shaft_points(
     points: dict[str, F64],
     conf: dict[str, float],
@@ -715,7 +749,13 @@ def _shaft_points(
     fractions: tuple[float, float],
     *,
     up: bool,
+    ends_confidence: float,
 ) -> None:
+    """Place a bone's two shaft points on `axis` at `fractions` of the mechanical
+    length from `knee` to `far` (the head or the ankle); their confidence is the
+    axis' and no more than the ends' (``ends_confidence``), which set their level.
+    Without both ends they go near the ends of the diaphysis read
+    (:data:`SHAFT_EXTENT_CONFIDENCE`)."""
     d = axis.direction / np.linalg.norm(axis.direction)  # points down the film
     c_axis = axis.confidence()
     names = (f"{bone}_shaft_proximal", f"{bone}_shaft_distal")
@@ -725,13 +765,12 @@ def _shaft_points(
         sign = -1.0 if up else 1.0
         for name, share in zip(names, fractions, strict=True):
             points[name] = foot + sign * share * length * d
-            conf[name] = c_axis
+            conf[name] = min(c_axis, ends_confidence)
             method[name] = "cortices+robust-line"
     else:
-        # without both ends, the points go at the ends of the diaphysis read
         top = axis.at_y(axis.top + 0.1 * (axis.bottom - axis.top))
         bottom = axis.at_y(axis.bottom - 0.1 * (axis.bottom - axis.top))
         points[names[0]], points[names[1]] = top, bottom
         for name in names:
-            conf[name] = 0.6 * c_axis
+            conf[name] = SHAFT_EXTENT_CONFIDENCE * c_axis
             method[name] = "cortices+robust-line(extent)"

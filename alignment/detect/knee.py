@@ -10,14 +10,17 @@ little below it the top of the tibia (plateau, or tibial tray).
   (``distal_femur_medial`` / ``_lateral``). ``femoral_knee_center`` is where the
   perpendicular bisector of the two contacts meets the boundary in the notch (native:
   the apex of the intercondylar notch; TKA: the component's intercondylar roof).
-- **Tibia, native.** A line through the plateau's boundary outside the spines; each
-  end found by walking outward from beside the spines while the boundary stays on the
-  line (the plateau's corners; the spines rising into the notch are skipped); the
-  tibial knee centre midway between the spines' outer flanks, at their tips' level.
+- **Tibia, native.** The plateau's top is a faint ramp over strong trabecular texture:
+  the columns are smoothed along the joint line first, and each column's edge is the
+  centroid of its first strong rising ramp (:func:`_plateau_edges`). A parabola
+  through the edges outside the spines follows the plateau's slightly domed outline;
+  each end is found by walking outward from the middle of its half while the edges
+  stay on it (the plateau's corners), less the overshoot of the smoothing; the tibial
+  knee centre lies midway between the spines' outer flanks, at their tips' level.
 - **Tibia, TKA.** A tray is a thin plate brighter than the bone below it: its inferior
   edge (a falling edge 1 to 8 mm below the top) is fitted by a line (the keel's columns
-  drop out as outliers), its ends are the plate's ends, and the tibial knee centre is
-  the middle of the plate.
+  drop out as outliers), its ends are where the plate's columns stop on each side of
+  the keel, and the tibial knee centre is the middle of the plate.
 
 Examples
 --------
@@ -181,7 +184,6 @@ def find_knee(
     y_f = np.full(n, np.nan)
     s_f = np.zeros(n)
     y_t = np.full(n, np.nan)
-    s_t = np.zeros(n)
     for i in range(n):
         col = g[i]
         lo = max(1, int((gap[i] - 30.0 - ys[0]) / dy))
@@ -220,7 +222,6 @@ def find_knee(
         if peaks.size:
             k = int(peaks[0]) + lo_t
             y_t[i] = ys[k] + subpixel_offset(col, k) * dy
-            s_t[i] = col[k] / noise
     good_f = np.isfinite(y_f)
     if good_f.sum() < 20:
         out.notes.append("distal femur: no clear distal boundary near the joint")
@@ -280,7 +281,6 @@ def find_knee(
         return out
     # is there a bright plate (tray) just under the tibial edge?
     plate_y = np.full(n, np.nan)
-    plate_s = np.zeros(n)
     plate_c = np.full(n, np.nan)
     for i in (int(v) for v in np.flatnonzero(good_t)):
         k = int(round((y_t[i] - ys[0]) / dy))
@@ -296,7 +296,6 @@ def find_knee(
         if below.size == 0 or inside.size == 0:
             continue
         plate_y[i] = ys[j] + subpixel_offset(col, j) * dy
-        plate_s[i] = -col[j] / noise
         plate_c[i] = float(inside.mean() - below.mean())
     plate = np.isfinite(plate_y) & (plate_c > 0.12) & (plate_y - y_t < 14.0)
     implant = bool(plate.sum() >= 0.5 * good_t.sum() and plate.sum() >= 30)
@@ -310,75 +309,239 @@ def find_knee(
             return out
         c, d, keep, rms = fit
         d = d if d[0] > 0 else -d
-        xs_in = ptsp[keep, 0]
-        # the plate's ends: the contiguous run of plate columns around the middle
-        x_lo, x_hi = _run_ends(xs[plate], step_x, x_joint, gap=20.0)  # bridges the keel
+        # the plate's ends: walking outward from the middle of each half of the plate
+        # (the keel splits it) while the plate columns go on without a hole
+        xp = xs[plate]
+        middle = float(np.median(xp))
+        x_lo = _run_end(xp, float(np.median(xp[xp <= middle])), -1.0, gap=TRAY_HOLE_MM)
+        x_hi = _run_end(xp, float(np.median(xp[xp >= middle])), 1.0, gap=TRAY_HOLE_MM)
+        if x_lo is None or x_hi is None:
+            out.notes.append("tibial tray: no plate on both sides of the keel")
+            return out
         ends = [c + ((x - c[0]) / d[0]) * d for x in (x_lo, x_hi)]
         thickness = float(np.nanmedian(plate_y[plate] - y_t[plate]))
         nrm = np.array([-d[1], d[0]])
         if nrm[1] < 0:
             nrm = -nrm
-        conf_t = float(np.clip(1.0 - rms / 1.0, 0.2, 1.0)) * float(
-            np.clip(keep.sum() / max(len(xs_in), 1), 0.0, 1.0)
-        )
+        conf_t = float(np.clip(1.0 - rms / 1.0, 0.2, 1.0)) * float(keep.mean())
         out.points["tibial_plateau_a"] = ends[0]
         out.points["tibial_plateau_b"] = ends[1]
         out.points["tibial_knee_center"] = (ends[0] + ends[1]) / 2 - 0.5 * thickness * nrm
         for name in ("tibial_plateau_a", "tibial_plateau_b", "tibial_knee_center"):
             out.confidence[name] = conf_t
-    else:
-        ptst = np.column_stack([xs[good_t], y_t[good_t]])
-        half = 0.5 * float(np.linalg.norm(b - a))
-        # the spines rise from the middle third of the plateau: fit the plateau outside
-        spine_zone = 0.55 * half
-        side = np.abs(ptst[:, 0] - mid[0]) >= spine_zone
-        fit = robust_line(ptst[side], threshold=2.0)
-        if fit is None:
-            out.notes.append("tibial plateau: no joint line on both sides of the spines")
-            return out
-        c, d, keep, rms = fit
-        d = d if d[0] > 0 else -d
-        nrm = np.array([-d[1], d[0]])
-        if nrm[1] < 0:
-            nrm = -nrm
-        off = (ptst - c) @ nrm
-        on = np.abs(off) < 1.5
-        # each end: walk outward along the plateau from beside the spines while the
-        # boundary stays on the line (the spines between the halves are skipped)
-        end_lo = _run_end(ptst[on, 0], mid[0] - spine_zone, -1.0, gap=4.0)
-        end_hi = _run_end(ptst[on, 0], mid[0] + spine_zone, 1.0, gap=4.0)
-        if end_lo is None or end_hi is None:
-            out.notes.append("tibial plateau: the joint line is not seen on both sides")
-            return out
-        ends = [c + ((x - c[0]) / d[0]) * d for x in (end_lo, end_hi)]
-        centre = (ends[0] + ends[1]) / 2
-        # the spines: boundary points standing more than 2 mm above the plateau line
-        # near its middle; the centre is midway between their outer flanks, at the
-        # level of their tips
-        along_c = (ptst - centre) @ d
-        spine = (np.abs(along_c) <= 14.0) & (off < -2.0)
-        conf_t = float(np.clip(1.0 - rms / 1.2, 0.2, 1.0))
-        out.points["tibial_plateau_a"] = ends[0]
-        out.points["tibial_plateau_b"] = ends[1]
-        out.confidence["tibial_plateau_a"] = out.confidence["tibial_plateau_b"] = conf_t
-        if spine.sum() >= 6:
-            u_lo, u_hi = (float(v) for v in np.percentile(along_c[spine], (2, 98)))
-            tip = float(np.percentile(off[spine], 10))
-            balance = 1.0 - min(1.0, abs(u_lo + u_hi) / 16.0)
-            out.points["tibial_knee_center"] = centre + 0.5 * (u_lo + u_hi) * d + tip * nrm
-            out.confidence["tibial_knee_center"] = conf_t * (0.6 + 0.4 * balance)
-        else:
-            # spines not resolved: the usual height of the spines above the plateau,
-            # about 1/8 of the plateau's width (9 mm on a 72 mm plateau); a prior, so
-            # below the review threshold
-            width = float(np.linalg.norm(ends[1] - ends[0]))
-            out.points["tibial_knee_center"] = centre - SPINE_HEIGHT * width * nrm
-            out.confidence["tibial_knee_center"] = min(0.45, 0.6 * conf_t)
-            out.method["tibial_knee_center"] = "knee-native-spine-prior"
+    elif not _native_tibia(out, xs, ys, values, gap, y_f, a, b):
+        return out
 
     for name in out.points:
         out.method.setdefault(name, f"knee-{method_kind}")
     return out
+
+
+TRAY_HOLE_MM = 1.5
+"""Widest run of columns without a plate that a tray's end may bridge: faint plate-like
+edges just beyond the tray (soft tissue under the insert's rim) used to carry its ends
+a few mm out; the keel, which splits the plate, is not walked across."""
+
+PLATEAU_ALONG_MM = 1.5
+"""SD (mm) of the smoothing along the joint line before a native plateau's edge is
+read. The plateau's top is a faint ramp (the surface seen obliquely, its posterior
+slope spreading it over a few mm) over strong trabecular texture; averaged along the
+line, the texture fades and the ramp stays."""
+
+PLATEAU_ACROSS_MM = 0.8
+"""SD (mm) of the gradient across the joint line: the plateau's edge is a ramp of a few
+mm whose upper and lower outlines (the rim seen obliquely) may show as two edges; the
+ramp's centroid lies between them."""
+
+PLATEAU_ABOVE_GAP_MM = 12.0
+"""How far above the joint gap's line a native tibia's edge is looked for (in the
+notch, the spines' tips stand about 9 mm above the plateau; under the condyles the
+search starts just below the femur's edge)."""
+
+PLATEAU_MAIN_SHARE = 0.6
+"""A column's plateau edge is its first rising ramp at least this share as strong as
+the column's strongest: fainter rising edges above it, where a condyle's outlines
+overlap, are passed over (a spine's top, faint at its flanks, is the first edge)."""
+
+PLATEAU_RAMP_SHARE = 0.5
+"""A column's edge is the gradient-weighted centroid of a rising ramp: the contiguous
+levels around the ramp's peak where the gradient is at least this share of the peak
+(the landmark lies mid-ramp, on the middle of the surface)."""
+
+PLATEAU_ON_LINE_MM = 1.5
+"""A column is on the plateau while its edge is within this distance (mm) of the
+plateau's fitted profile."""
+
+PLATEAU_END_INSET_MM = 1.2
+"""How far (mm) inside the last column on the profile a plateau's end lies: smoothed along the
+line, the edge fades out about one smoothing SD (:data:`PLATEAU_ALONG_MM`) past the
+rim's corner, where the condyle's outline still widens below it (the median overshoot
+on phantom films)."""
+
+
+def _plateau_edges(xs: F64, ys: F64, values: F64, gap: F64, y_f: F64) -> tuple[F64, F64]:
+    """Per column, the native tibia's edges under the joint gap: ``(first, main)``.
+
+    The columns are read in the frame of the gap line (so that smoothing them along
+    :data:`PLATEAU_ALONG_MM` follows the joint), from :data:`PLATEAU_ABOVE_GAP_MM`
+    above the gap (and below the femur's edge) to 14 mm below it. An edge is the
+    centroid of a rising ramp (:data:`PLATEAU_RAMP_SHARE`): `first` that of the first
+    ramp at least 0.35 times as strong as the column's strongest (a spine's top in
+    the notch), `main` that of the first at least :data:`PLATEAU_MAIN_SHARE` times as
+    strong. NaN where no edge stands out.
+    """
+    dy = ys[1] - ys[0]
+    step_x = xs[1] - xs[0]
+    rel = np.arange(int(-PLATEAU_ABOVE_GAP_MM / dy), int(14.0 / dy))
+    k0 = np.round((gap - ys[0]) / dy).astype(int)
+    rows = np.clip(k0[:, None] + rel[None, :], 0, len(ys) - 1)
+    sheared = np.take_along_axis(values, rows, axis=1)
+    sheared = ndimage.gaussian_filter1d(sheared, PLATEAU_ALONG_MM / step_x, axis=0)
+    g = ndimage.gaussian_filter1d(sheared, PLATEAU_ACROSS_MM / dy, axis=1, order=1) / dy
+    noise = 1.4826 * float(np.median(np.abs(g - np.median(g)))) + 1e-6
+    edges = np.full((2, len(xs)), np.nan)
+    start = np.where(np.isfinite(y_f), np.ceil((y_f - gap + 0.6) / dy), rel[0]) - rel[0]
+
+    def centroid(col: F64, j: int, lo: int, threshold: float) -> float:
+        """Level (in samples) of the ramp around peak `j`: its top level within the
+        run above `threshold`, then the centroid of the levels above a share of it."""
+        top = j
+        while top + 1 < len(col) and col[top + 1] > threshold:
+            top += 1
+        j = int(np.argmax(col[j : top + 1])) + j
+        floor = PLATEAU_RAMP_SHARE * col[j]
+        r0, r1 = j, j
+        while r0 > lo and col[r0 - 1] >= floor:
+            r0 -= 1
+        while r1 + 1 < len(col) and col[r1 + 1] >= floor:
+            r1 += 1
+        w = col[r0 : r1 + 1]
+        return r0 + float(w @ np.arange(w.size)) / float(w.sum())
+
+    for i in range(len(xs)):
+        lo = int(np.clip(start[i], 1, len(rel) - 2))
+        col = g[i]
+        seg = col[lo:-1]
+        if seg.size < 5:
+            continue
+        strongest = float(seg.max())
+        peak = (seg >= col[lo - 1 : -2]) & (seg >= col[lo + 1 :]) & (seg > 5 * noise)
+        for e, share in enumerate((0.35, PLATEAU_MAIN_SHARE)):
+            threshold = max(share * strongest, 5 * noise)
+            peaks = np.flatnonzero(peak & (seg > threshold))
+            if peaks.size:
+                level = centroid(col, int(peaks[0]) + lo, lo, threshold)
+                edges[e, i] = gap[i] + (rel[0] + level) * dy
+    return edges[0], edges[1]
+
+
+def _robust_quadratic(
+    x: F64, y: F64, *, threshold: float = 2.0
+) -> tuple[F64, NDArray[np.bool_], float] | None:
+    """Fit ``y = c0 x^2 + c1 x + c2`` dropping points more than `threshold` robust SDs
+    (at least 0.5) off; ``(coefficients, inliers, rms)``, None with under 6 points.
+
+    >>> x = np.arange(10.0)
+    >>> c, keep, rms = _robust_quadratic(x, 0.1 * x**2 + np.where(x == 4, 5.0, 0.0))
+    >>> np.round(c, 3).tolist(), int(keep.sum())
+    ([0.1, 0.0, 0.0], 9)
+    """
+    keep = np.isfinite(y)
+    coef = np.zeros(3)
+    for _ in range(5):
+        if keep.sum() < 6:
+            return None
+        coef = np.polyfit(x[keep], y[keep], 2)
+        res = np.abs(y - np.polyval(coef, x))
+        sd = 1.4826 * float(np.median(res[keep]))
+        new = res <= max(threshold * sd, 0.5)
+        if np.array_equal(new, keep):
+            break
+        keep = new
+    res = (y - np.polyval(coef, x))[keep]
+    return coef, keep, float(np.sqrt(np.mean(res**2)))
+
+
+def _native_tibia(
+    out: KneeFinding,
+    xs: F64,
+    ys: F64,
+    values: F64,
+    gap: F64,
+    y_f: F64,
+    a: F64,
+    b: F64,
+) -> bool:
+    """The plateau's ends and the tibial knee centre of a native knee under the
+    condyles' contacts `a` and `b`, into `out`; False (with a note) when the plateau
+    is not seen on both sides of the spines.
+
+    The plateau's edge is the upper outline of its rim seen obliquely, domed by up to
+    a few mm and dropping to the ends: it is fitted by a parabola, not a line.
+    """
+    first, main = _plateau_edges(xs, ys, values, gap, y_f)
+    good_t = np.isfinite(main)
+    ptst = np.column_stack([xs[good_t], main[good_t]])
+    mid = (a + b) / 2
+    half = 0.5 * float(np.linalg.norm(b - a))
+    # the spines rise from the middle third of the plateau: fit the plateau outside
+    spine_zone = 0.55 * half
+    side = np.abs(ptst[:, 0] - mid[0]) >= spine_zone
+    u = ptst[:, 0] - mid[0]
+    fit = _robust_quadratic(u[side], ptst[side, 1])
+    if fit is None:
+        out.notes.append("tibial plateau: no joint line on both sides of the spines")
+        return False
+    coef, keep, rms = fit
+    off = ptst[:, 1] - np.polyval(coef, u)  # down the film
+    on = np.abs(off) < PLATEAU_ON_LINE_MM
+    # each end: walk outward along the plateau from the middle of its half (the
+    # fit's inliers there) while the boundary stays on the profile
+    inliers = u[side][keep]
+    if not ((inliers < 0).any() and (inliers > 0).any()):
+        out.notes.append("tibial plateau: the joint line is not seen on both sides")
+        return False
+    end_lo = _run_end(u[on], float(np.median(inliers[inliers < 0])), -1.0, gap=4.0)
+    end_hi = _run_end(u[on], float(np.median(inliers[inliers > 0])), 1.0, gap=4.0)
+    if end_lo is None or end_hi is None:
+        out.notes.append("tibial plateau: the joint line is not seen on both sides")
+        return False
+    ends_u = []
+    for end, sign in ((end_lo, 1.0), (end_hi, -1.0)):
+        slope = float(np.polyval(np.polyder(coef), end))
+        ends_u.append(end + sign * PLATEAU_END_INSET_MM / np.hypot(1.0, slope))
+    ends = [np.array([mid[0] + e, np.polyval(coef, e)]) for e in ends_u]
+    centre = (ends[0] + ends[1]) / 2
+    d = (ends[1] - ends[0]) / np.linalg.norm(ends[1] - ends[0])
+    nrm = np.array([-d[1], d[0]])
+    if nrm[1] < 0:
+        nrm = -nrm
+    # the spines: first edges standing more than 2 mm above the plateau near its
+    # middle; the centre is midway between their outer flanks, at the level of their
+    # tips above the line through the ends
+    seen = np.isfinite(first)
+    tops = np.column_stack([xs[seen], first[seen]])
+    along_c = (tops - centre) @ d
+    spine = (np.abs(along_c) <= 14.0) & (tops[:, 1] - np.polyval(coef, tops[:, 0] - mid[0]) < -2.0)
+    conf_t = float(np.clip(1.0 - rms / 1.2, 0.2, 1.0))
+    out.points["tibial_plateau_a"] = ends[0]
+    out.points["tibial_plateau_b"] = ends[1]
+    out.confidence["tibial_plateau_a"] = out.confidence["tibial_plateau_b"] = conf_t
+    if spine.sum() >= 6:
+        u_lo, u_hi = (float(v) for v in np.percentile(along_c[spine], (2, 98)))
+        tip = float(np.percentile(((tops - centre) @ nrm)[spine], 10))
+        balance = 1.0 - min(1.0, abs(u_lo + u_hi) / 16.0)
+        out.points["tibial_knee_center"] = centre + 0.5 * (u_lo + u_hi) * d + tip * nrm
+        out.confidence["tibial_knee_center"] = conf_t * (0.6 + 0.4 * balance)
+    else:
+        # spines not resolved: the usual height of the spines above the plateau,
+        # about 1/8 of the plateau's width (9 mm on a 72 mm plateau); a prior, so
+        # below the review threshold
+        width = float(np.linalg.norm(ends[1] - ends[0]))
+        out.points["tibial_knee_center"] = centre - SPINE_HEIGHT * width * nrm
+        out.confidence["tibial_knee_center"] = min(0.45, 0.6 * conf_t)
+        out.method["tibial_knee_center"] = "knee-native-spine-prior"
+    return True
 
 
 def _run_end(xs: F64, start: float, sign: float, *, gap: float) -> float | None:
@@ -398,21 +561,3 @@ def _run_end(xs: F64, start: float, sign: float, *, gap: float) -> float | None:
     holes = np.flatnonzero(np.diff(along) > gap)
     last = along[holes[0]] if holes.size else along[-1]
     return float(start + sign * last)
-
-
-def _run_ends(xs: F64, step: float, around: float, *, gap: float = 2.0) -> tuple[float, float]:
-    """Ends of the contiguous run of sorted column positions `xs` nearest `around`."""
-    if xs.size == 0:
-        return around, around
-    xs = np.sort(xs)
-    cuts = np.flatnonzero(np.diff(xs) > gap + step / 2) + 1
-    runs = np.split(xs, cuts)
-    best = min(
-        runs,
-        key=lambda r: (
-            0.0
-            if r[0] <= around <= r[-1]
-            else min(abs(r[0] - around), abs(r[-1] - around)) - 0.001 * len(r)
-        ),
-    )
-    return float(best[0]), float(best[-1])
