@@ -25,7 +25,7 @@ from scipy import ndimage
 from alignment.detect._image import Work
 from alignment.detect.ankle import find_ankle
 from alignment.detect.calibration import SPHERE_DIAMETER_MM, Sphere, find_sphere
-from alignment.detect.hip import find_head_coarse, refine_head
+from alignment.detect.hip import HeadFit, find_head_coarse, refine_head
 from alignment.detect.infer import display_row_direction, infer_view, view_from_dicom
 from alignment.detect.knee import find_knee
 from alignment.detect.lateral import LAT_REQUIRED as _LAT_REQUIRED
@@ -516,6 +516,7 @@ def _detect_ap_leg(work: Work, guess: LegGuess, medial_hint: float | None) -> di
         return out
     # femoral head
     head = None
+    film_mm = (work.shape[0] * work.spacing_mm[0], work.shape[1] * work.spacing_mm[1])
     for centre, radius, _ in find_head_coarse(
         work.coarse, work.coarse_mm, fa.at_y(fa.top), medial_x=medial_hint
     ):
@@ -524,7 +525,7 @@ def _detect_ap_leg(work: Work, guess: LegGuess, medial_hint: float | None) -> di
             continue
         if fit.radius_mm < HEAD_TO_SHAFT * fa.width_mm:
             continue
-        if not _head_plausible(fit.centre, fa, medial_hint):
+        if not _head_plausible(fit, fa, medial_hint, film_mm):
             continue
         if head is None or fit.confidence() > head.confidence():
             head = fit
@@ -538,16 +539,6 @@ def _detect_ap_leg(work: Work, guess: LegGuess, medial_hint: float | None) -> di
         reasons["femoral_head_center"] = (
             "no round femoral head above the femoral shaft (film cut off at the hip?)"
         )
-    if head is None and ta is None:
-        # a lone diaphysis with neither a femoral head above it nor a knee below it
-        # could be either bone: nothing is placed on it
-        points.clear()
-        for n in AP_REQUIRED:
-            reasons[n] = (
-                "only one diaphysis found, with no femoral head and no knee: "
-                "the bone is not identified (film cut short?)"
-            )
-        return out
     medial_x = out["medial_x"]
     # knee
     knee = None
@@ -555,6 +546,16 @@ def _detect_ap_leg(work: Work, guess: LegGuess, medial_hint: float | None) -> di
         joint = _joint_level(work, fa, ta)
         if joint is not None:
             knee = find_knee(work, None, None, joint[1], joint[0])
+    if head is None and (knee is None or not knee.points):
+        # diaphyses with neither a femoral head above nor a knee between them could be
+        # any bone (a lone tibia read as two runs): nothing is placed on them
+        points.clear()
+        for n in AP_REQUIRED:
+            reasons[n] = (
+                "no femoral head above the diaphysis and no knee below it: "
+                "the bone is not identified (film cut short?)"
+            )
+        return out
     if knee is None:
         for n in AP_REQUIRED:
             if "knee" in n or "distal_femur" in n or "plateau" in n:
@@ -683,10 +684,16 @@ HEAD_ABOVE_SHAFT_MM = 40.0
 (the trochanters, round on the film, lie lower)."""
 
 
-def _head_plausible(centre: F64, fa: ShaftAxis, medial_x: float | None) -> bool:
-    """Whether a circle can be the femoral head of the femur on axis `fa`: above the
-    diaphysis (not a trochanter), medial of the axis extended (when the medial side
-    is known), and no more than 110 mm from it."""
+def _head_plausible(
+    fit: HeadFit, fa: ShaftAxis, medial_x: float | None, film_mm: tuple[float, float]
+) -> bool:
+    """Whether a circle can be the femoral head of the femur on axis `fa`: whole on
+    the film of size `film_mm` ``(height, width)`` (a circle cut by the film's edge is
+    not a head seen), above the diaphysis (not a trochanter), medial of the axis
+    extended (when the medial side is known), and no more than 110 mm from it."""
+    centre, r = fit.centre, fit.radius_mm
+    if not (r <= centre[0] <= film_mm[1] - r and r <= centre[1] <= film_mm[0] - r):
+        return False
     if centre[1] > fa.top - HEAD_ABOVE_SHAFT_MM:
         return False
     offset = float(centre[0] - fa.at_y(float(centre[1]))[0])

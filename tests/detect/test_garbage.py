@@ -39,20 +39,28 @@ def test_tiny_image(ap_film):
     assert len(result.landmarks) == 0 and "expected a 2-D film" in result.notes[0]
 
 
-def _chest_film() -> Path | None:
+def _pydicom_data(name: str) -> Path | None:
     spec = importlib.util.find_spec("data_store")  # pydicom-data, walked on disk
     if spec is None or spec.origin is None:
         return None
-    path = Path(spec.origin).parent / "data" / "RG1_UNCR.dcm"
+    path = Path(spec.origin).parent / "data" / name
     return path if path.is_file() else None
 
 
-@pytest.mark.skipif(_chest_film() is None, reason="pydicom-data is not installed")
-def test_chest_cr_film():
-    chest = read_radiograph(_chest_film())
-    result = detect_landmarks(chest)
+@pytest.mark.parametrize(
+    "name",
+    [
+        "RG1_UNCR.dcm",  # a real chest CR film
+        "RG3_UNCR.dcm",  # a real lower-leg film: one tibia, no hip, no knee
+    ],
+)
+def test_real_films_without_a_knee(name):
+    path = _pydicom_data(name)
+    if path is None:
+        pytest.skip("pydicom-data is not installed")
+    result = detect_landmarks(read_radiograph(path))
     assert len(result.landmarks) == 0, result.landmarks
-    assert result.missing
+    assert result.missing and all(m.reason for m in result.missing)
 
 
 def test_film_cut_off_above_the_ankle(ap_film):
