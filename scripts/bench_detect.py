@@ -100,7 +100,8 @@ def _error_mm(
         bone = name.split("_shaft_")[0]
         a, b = (np.array(truth[f"{bone}_shaft_{e}"]) * scale for e in ("proximal", "distal"))
         u = (b - a) / np.linalg.norm(b - a)
-        return float(abs(np.cross(u, p - a)))
+        v = p - a
+        return float(abs(u[0] * v[1] - u[1] * v[0]))
     return float(np.linalg.norm(p - np.array(truth[name]) * scale))
 
 
