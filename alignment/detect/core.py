@@ -54,9 +54,15 @@ AP_REQUIRED: tuple[str, ...] = tuple(n for n in AP_LANDMARKS if n != "knee_cente
 LAT_REQUIRED = _LAT_REQUIRED
 """LAT landmarks placed on every knee; a replaced knee adds the femoral component's."""
 
-SHAFT_FRACTIONS = {"femur": (0.65, 0.30), "tibia": (0.30, 0.75)}
+SHAFT_FRACTIONS = {"femoral": (0.65, 0.30), "tibial": (0.30, 0.75)}
 """Where the AP shaft points go along each anatomical axis, as shares of the bone's
 mechanical length measured from the knee: ``(proximal, distal)``."""
+
+SHAFT_ENDS = {
+    "femoral": ("femoral_knee_center", "femoral_head_center"),
+    "tibial": ("tibial_knee_center", "ankle_center"),
+}
+"""The landmarks that set the level of each bone's AP shaft points: ``(knee, far end)``."""
 
 JOINT_INTO_TIBIA_MM = 60.0
 """How far below the top of the tibial run the knee's joint line is still looked for
@@ -634,37 +640,9 @@ def _detect_ap_leg(work: Work, guess: LegGuess, medial_hint: float | None) -> di
             if retry is not None and retry.confidence() > ta.confidence():
                 ta = retry
     # shaft points along the anatomical axes, at shares of the mechanical lengths
-    fk = points.get("femoral_knee_center")
-    hd = points.get("femoral_head_center")
-    _shaft_points(
-        points,
-        conf,
-        method,
-        reasons,
-        fa,
-        fk,
-        hd,
-        "femoral",
-        SHAFT_FRACTIONS["femur"],
-        up=True,
-        ends_confidence=_least(conf, "femoral_knee_center", "femoral_head_center"),
-    )
+    _shaft_points(points, conf, method, fa, "femoral")
     if ta is not None:
-        tk = points.get("tibial_knee_center")
-        an = points.get("ankle_center")
-        _shaft_points(
-            points,
-            conf,
-            method,
-            reasons,
-            ta,
-            tk,
-            an,
-            "tibial",
-            SHAFT_FRACTIONS["tibia"],
-            up=False,
-            ends_confidence=_least(conf, "tibial_knee_center", "ankle_center"),
-        )
+        _shaft_points(points, conf, method, ta, "tibial")
     else:
         for n in ("tibial_shaft_proximal", "tibial_shaft_distal", "ankle_center"):
             reasons.setdefault(n, "the tibial diaphysis was not found (film cut off?)")
@@ -735,44 +713,30 @@ def _ab_names(medial_x: float | None) -> dict[str, str | None]:
     }
 
 
-def _least(conf: dict[str, float], *names: str) -> float:
-    """The lowest confidence of `names` (0 for one not placed).
-
-    >>> _least({"a": 0.9, "b": 0.4}, "a", "b")
-    0.4
-    """
-    return min(conf.get(n, 0.0) for n in names)
-
-
 def _shaft_points(
     points: dict[str, F64],
     conf: dict[str, float],
     method: dict[str, str],
-    reasons: dict[str, str],
     axis: ShaftAxis,
-    knee: F64 | None,
-    far: F64 | None,
     bone: str,
-    fractions: tuple[float, float],
-    *,
-    up: bool,
-    ends_confidence: float,
 ) -> None:
-    """Place a bone's two shaft points on `axis` at `fractions` of the mechanical
-    length from `knee` to `far` (the head or the ankle); their confidence is the
-    axis' and no more than the ends' (``ends_confidence``), which set their level.
-    Without both ends they go near the ends of the diaphysis read
-    (:data:`SHAFT_EXTENT_CONFIDENCE`)."""
+    """Place the two shaft points of `bone` (``femoral`` or ``tibial``) on `axis` at
+    :data:`SHAFT_FRACTIONS` of its mechanical length from the knee centre toward the
+    far end (:data:`SHAFT_ENDS`); their confidence is the axis' and no more than the
+    two ends', which set their level. Without both ends they go near the ends of the
+    diaphysis read (:data:`SHAFT_EXTENT_CONFIDENCE`)."""
     d = axis.direction / np.linalg.norm(axis.direction)  # points down the film
     c_axis = axis.confidence()
     names = (f"{bone}_shaft_proximal", f"{bone}_shaft_distal")
-    if knee is not None and far is not None:
-        length = float(np.linalg.norm(far - knee))
+    near, far = SHAFT_ENDS[bone]
+    if near in points and far in points:
+        knee = points[near]
+        length = float(np.linalg.norm(points[far] - knee))
         foot = axis.centre + ((knee - axis.centre) @ d) * d
-        sign = -1.0 if up else 1.0
-        for name, share in zip(names, fractions, strict=True):
+        sign = -1.0 if bone == "femoral" else 1.0
+        for name, share in zip(names, SHAFT_FRACTIONS[bone], strict=True):
             points[name] = foot + sign * share * length * d
-            conf[name] = min(c_axis, ends_confidence)
+            conf[name] = min(c_axis, conf[near], conf[far])
             method[name] = "cortices+robust-line"
     else:
         top = axis.at_y(axis.top + 0.1 * (axis.bottom - axis.top))
