@@ -213,8 +213,10 @@ class Work:
             + widths[None, None, :, None] * v
         )
         values = self.sample(pts)
-        with np.errstate(all="ignore"):
-            mean = np.nanmean(np.where(np.isnan(values), np.nan, values), axis=2)
+        seen = np.isfinite(values)
+        count = seen.sum(axis=2)
+        total = np.where(seen, values, 0.0).sum(axis=2)
+        mean = np.divide(total, count, out=np.full(count.shape, np.nan), where=count > 0)
         return offsets, mean
 
 

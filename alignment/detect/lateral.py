@@ -30,9 +30,10 @@ On the 0.5 mm working copy:
   fixation surface. A line through its flat part (the chamfers drop out), centred
   where the femoral axis crosses it, gives ``femoral_component_anterior`` /
   ``_posterior`` 16 mm either side.
-- **Shaft points** go on the axes at fixed distances from the joint centre: femur 125
-  and 70 mm above it, tibia 69 and 116 mm below (film mm); where the rows followed do
-  not reach a point, its confidence is lowered.
+- **Shaft points** go on the axes at fixed distances from the middle of the tibial
+  line (the joint centre without one): femur 125 and 70 mm above it, tibia 69 and 116
+  mm below (film mm); a level outside the rows where the cortices were read moves to
+  the nearest of them, so no point lies where no cortex was seen.
 - **Confidence** of the two lines follows the standard error of their fitted angle and
   the share of profiles on them (:func:`_line_confidence`); of the shafts, the share
   of levels used, the fit and the edges (:meth:`ShaftAxis.confidence`).
@@ -77,6 +78,14 @@ CLEAR_OF_JOINT_MM = {"femur": 55.0, "tibia": 50.0}
 """How close to the joint the cortices are followed, mm: nearer, the patella and the
 condyles (femur) or the fibular head and the tubercle (tibia) join the outline."""
 
+MIN_SHAFT_SPAN_MM = 30.0
+"""Shortest distance between a bone's two LAT shaft points for full confidence."""
+
+SHORT_SPAN_CONFIDENCE = 0.45
+"""Factor on the axis' confidence of LAT shaft points closer than
+:data:`MIN_SHAFT_SPAN_MM` (a short stretch of cortex read: below the review
+threshold)."""
+
 REFINE_LEVELS = 30
 """Levels at which a LAT shaft's axis is refined across the bone at full resolution."""
 
@@ -89,6 +98,14 @@ EDGE_WINDOW_MM = 3.0
 
 METAL_LEVEL = 0.92
 """Normalised grey value above which a pixel near the knee is metal."""
+
+IMPLANT_WINDOW_MM = 70.0
+"""Half-size of the window around the joint centre where metal is read, mm: a femoral
+component's flange and a tray's keel reach about 50 mm from the joint."""
+
+ROUND_FILL = 0.7
+"""Share of its enclosing circle above which a metal region is a round, solid blob (a
+calibration sphere), not an implant."""
 
 MIN_IMPLANT_MM2 = 100.0
 """Smallest metal region (mm^2 on the film) taken for a component or a tray."""
@@ -161,7 +178,7 @@ def detect_lateral(ctx: Any, work: Work, wanted: tuple[Side, ...] | None) -> str
     reasons: dict[str, str] = {}
     required = list(LAT_REQUIRED)
     centre = None
-    metal = _Metal.find(work.coarse, work.coarse_mm, joint)
+    metal = _Metal.find(work.coarse, work.coarse_mm, joint, box)
     tray = metal.tray > 0
     if anterior is None:
         reasons.update(
@@ -354,8 +371,9 @@ def _follow_shaft(
 def _track(edges: _Edges, y0: int, y1: int, left: int, right: int) -> F64:
     """Rows ``(y, x_left, x_right, strength)`` (coarse pixels, sub-pixel edges) of one
     bone followed from row `y0` toward `y1`, starting at edges `left` and `right`, each
-    edge looked for within :data:`EDGE_WINDOW_MM` of where it was; it stops after 6
-    rows in a row without both edges (3 x the noise)."""
+    edge looked for within :data:`EDGE_WINDOW_MM` of where it was. A row without both
+    edges (each over 3 x the noise, at least 8 mm apart) is skipped; the track ends
+    when more than 6 rows in a row are."""
     _, _, c0, c1 = edges.box
     mm, noise = edges.mm, edges.noise
     window = max(1, round(EDGE_WINDOW_MM / mm))
@@ -399,9 +417,13 @@ def _axis_of(track: F64, mm: float, span: int) -> ShaftAxis | None:
 class _Metal:
     """The implant near the knee: connected regions of metal on the working copy.
 
-    ``tray`` and ``component`` are the labels of the largest region whose centre lies
-    below (above) the joint level within 45 mm of the joint centre across, 0 if none;
-    a region under :data:`MIN_IMPLANT_MM2` (a marker, a clip) does not count.
+    Metal is read in a window of :data:`IMPLANT_WINDOW_MM` around the joint centre,
+    inside the exposed field. ``tray`` and ``component`` are the labels of the largest
+    region whose centre lies below (above) the joint level, 0 if none. A region does
+    not count if it is under :data:`MIN_IMPLANT_MM2` (a marker, a clip), touches the
+    window's edge (a collimation border, a plate on the shaft) or is round and solid,
+    filling over :data:`ROUND_FILL` of its enclosing circle (a calibration sphere):
+    a tray with its keel and a component with its condyles are neither.
     """
 
     labels: NDArray[np.int32]
@@ -410,21 +432,37 @@ class _Metal:
     component: int
 
     @classmethod
-    def find(cls, coarse: NDArray[np.float32], mm: float, joint: tuple[float, float]) -> _Metal:
-        labels, n = ndimage.label(coarse > METAL_LEVEL)
-        if n == 0:
-            return cls(labels.astype(np.int32), mm, 0, 0)
-        index = np.arange(1, n + 1)
-        area = ndimage.sum_labels(np.ones_like(labels), labels, index) * mm * mm
-        centres = np.array(ndimage.center_of_mass(labels > 0, labels, index)).reshape(-1, 2)
-        cy, cx = centres[:, 0], centres[:, 1]
-        near = (area >= MIN_IMPLANT_MM2) & (np.abs((cx + 0.5) * mm - joint[0]) <= 45.0)
-        below = (cy + 0.5) * mm > joint[1]
-
-        def largest(where: NDArray[np.bool_]) -> int:
-            return int(index[where][np.argmax(area[where])]) if where.any() else 0
-
-        return cls(labels.astype(np.int32), mm, largest(near & below), largest(near & ~below))
+    def find(
+        cls,
+        coarse: NDArray[np.float32],
+        mm: float,
+        joint: tuple[float, float],
+        box: tuple[int, int, int, int],
+    ) -> _Metal:
+        reach = round(IMPLANT_WINDOW_MM / mm)
+        jx, jy = int(joint[0] / mm), int(joint[1] / mm)
+        r0, r1 = max(box[0], jy - reach), min(box[1], jy + reach)
+        c0, c1 = max(box[2], jx - reach), min(box[3], jx + reach)
+        metal = np.zeros(coarse.shape, bool)
+        metal[r0:r1, c0:c1] = coarse[r0:r1, c0:c1] > METAL_LEVEL
+        labels: NDArray[np.int32] = ndimage.label(metal)[0].astype(np.int32)
+        found: dict[bool, tuple[float, int]] = {}
+        for label, where in enumerate(ndimage.find_objects(labels), start=1):
+            if where is None:
+                continue
+            rows, cols = np.nonzero(labels[where] == label)
+            area = rows.size * mm * mm
+            rows, cols = rows + where[0].start, cols + where[1].start
+            if area < MIN_IMPLANT_MM2 or _touches(rows, cols, (r0, r1, c0, c1)):
+                continue
+            cy, cx = rows.mean(), cols.mean()
+            reach_px = float(np.sqrt((rows - cy) ** 2 + (cols - cx) ** 2).max()) + 0.5
+            if area / (np.pi * (reach_px * mm) ** 2) > ROUND_FILL:
+                continue
+            below = (cy + 0.5) * mm > joint[1]
+            if area > found.get(below, (0.0, 0))[0]:
+                found[below] = (area, label)
+        return cls(labels, mm, found.get(True, (0.0, 0))[1], found.get(False, (0.0, 0))[1])
 
     def at(self, part: int, points: F64) -> NDArray[np.bool_]:
         """Whether film points (mm, shape ``(..., 2)``) lie within one working-copy
@@ -433,6 +471,16 @@ class _Metal:
         rows = np.clip((points[..., 1] / self.mm).astype(int), 0, region.shape[0] - 1)
         cols = np.clip((points[..., 0] / self.mm).astype(int), 0, region.shape[1] - 1)
         return np.asarray(region[rows, cols])
+
+
+def _touches(
+    rows: NDArray[np.intp], cols: NDArray[np.intp], box: tuple[int, int, int, int]
+) -> bool:
+    """Whether pixels ``(rows, cols)`` reach the edge of ``box`` ``(r0, r1, c0, c1)``."""
+    r0, r1, c0, c1 = box
+    return bool(
+        rows.min() <= r0 or rows.max() >= r1 - 1 or cols.min() <= c0 or cols.max() >= c1 - 1
+    )
 
 
 def _metal_runs(metal: NDArray[np.bool_]) -> tuple[int, int] | None:
@@ -493,7 +541,8 @@ def _tibial_line(
     there is none.
 
     Profiles run along the tibial axis (:class:`_ShaftFrame`; a flexed knee's tibia
-    is tilted) within 45 mm of it, from 15 mm above to 40 mm below the joint level.
+    is tilted) within 45 mm of it, from 15 mm (native: 5 mm) above to 40 mm below the
+    joint level.
     A tray gives, in each, the lower edge of the first run of the tray's metal
     no longer than :data:`PLATE_MAX_MM` (longer: the keel), refined to the falling
     edge's centroid within 2 mm; a native knee the first rising edge (joint space to
@@ -543,12 +592,14 @@ def _tibial_line(
     ts_on = np.sort(np.concatenate([pts[on, 0], keel]))
     cuts = np.flatnonzero(np.diff(ts_on) > BRIDGE_MM) + 1
     runs = [r for r in np.split(ts_on, cuts) if r.size]
+    if not runs:
+        return "no tibial plateau or tray edge on the line found"
     span = min(runs, key=lambda r: 0.0 if r[0] <= 0.0 <= r[-1] else 1e3 - r.size)
     if span[-1] - span[0] < 25.0:
         return "the tibial line found is shorter than 25 mm"
     ends = frame.to_film([c + ((t - c[0]) / d[0]) * d for t in (float(span[0]), float(span[-1]))])
     in_run = (pts[on, 0] >= span[0]) & (pts[on, 0] <= span[-1])
-    share = in_run.sum() / ((span[-1] - span[0]) / 0.5 + 1)
+    share = in_run.sum() / ((span[-1] - span[0]) / (ts[1] - ts[0]) + 1)
     return ends[0], ends[1], _line_confidence(pts[on, 0][in_run], rms, share)
 
 
@@ -631,7 +682,8 @@ def _fixation_surface(
         [centre + sign * FEMORAL_HALF_MM * d, centre - sign * FEMORAL_HALF_MM * d]
     )
     flat = pts[keep, 0]
-    confidence = _line_confidence(flat, rms, keep.sum() / ((flat.max() - flat.min()) / 0.5 + 1))
+    covered = (flat.max() - flat.min()) / (ts[1] - ts[0]) + 1
+    confidence = _line_confidence(flat, rms, keep.sum() / covered)
     return front, back, confidence
 
 
@@ -723,15 +775,20 @@ def _lat_shaft(
     *,
     up: bool,
 ) -> None:
+    """Place the two LAT shaft points of `bone` on `axis`, `offsets` (film mm, proximal
+    first) above (`up`) or below the foot of `ref` on it. A level outside the rows
+    where the cortices were read moves to the nearest of them (the spec leaves the
+    level open and no angle depends on it); two points closer than
+    :data:`MIN_SHAFT_SPAN_MM` get :data:`SHORT_SPAN_CONFIDENCE` times the axis'
+    confidence."""
     d = axis.direction / np.linalg.norm(axis.direction)
     foot = axis.centre + ((ref - axis.centre) @ d) * d
     sign = -1.0 if up else 1.0
-    c = axis.confidence()
-    for name, dist in zip(
-        (f"{bone}_shaft_proximal", f"{bone}_shaft_distal"), offsets, strict=True
-    ):
-        p = foot + sign * dist * d
-        points[name] = p
-        outside = max(0.0, axis.top - p[1], p[1] - axis.bottom)
-        conf[name] = c * (1.0 if outside < 20.0 else 0.6)
-        method[name] = "lat-cortices+robust-line"
+    ends = [
+        axis.at_y(float(np.clip((foot + sign * dist * d)[1], axis.top, axis.bottom)))
+        for dist in offsets
+    ]
+    short = float(np.linalg.norm(ends[0] - ends[1])) < MIN_SHAFT_SPAN_MM
+    c = axis.confidence() * (SHORT_SPAN_CONFIDENCE if short else 1.0)
+    for name, p in zip((f"{bone}_shaft_proximal", f"{bone}_shaft_distal"), ends, strict=True):
+        points[name], conf[name], method[name] = p, c, "lat-cortices+robust-line"

@@ -116,3 +116,38 @@ def test_flexed_knee(replaced, flexion):
     got = measure_landmarks(result.landmarks).set_index("measure")["value"]
     for name in ("lfc", "ltc") if replaced else ("ltc",):
         assert got[name] == pytest.approx(want[name], abs=1.5), name
+
+
+def _knee_film(replaced: bool):
+    film = FilmParameters.lateral_knee("right").downscaled(DOWNSCALE)
+    return render_film(film, {"right": _limb(replaced, 0.0)}, seed=7002)
+
+
+@pytest.mark.parametrize("replaced", [False, True], ids=["native", "tka"])
+def test_collimation_border_and_a_sphere_are_not_implants(replaced):
+    """Metal-bright things that are not an implant: a white collimation border (real
+    films show one) and a calibration sphere close to the knee."""
+    rendered = _knee_film(replaced)
+    radiograph = as_radiograph(rendered)
+    pixels = radiograph.pixels.copy()
+    white, border = float(pixels.max()), 24  # 12 mm
+    pixels[:border], pixels[-border:], pixels[:, :border], pixels[:, -border:] = (white,) * 4
+    x, y = rendered.landmarks["right"]["tibial_plateau_anterior"]
+    rows, cols = np.ogrid[: pixels.shape[0], : pixels.shape[1]]
+    pixels[(cols - x - 70) ** 2 + (rows - y - 60) ** 2 <= 25**2] = white  # 35 mm in front
+    result = detect_landmarks(dataclasses.replace(radiograph, pixels=pixels))
+    assert [leg.status for leg in result.legs] == ["ok"]
+    methods = set(result.landmarks["method"])
+    assert ("lat-tray" in methods) == replaced and ("lat-plateau" in methods) != replaced
+
+
+def test_a_film_cut_short_keeps_every_point_where_bone_was_seen():
+    rendered = _knee_film(False)
+    radiograph = as_radiograph(rendered)
+    cut = 80  # 40 mm off the top: the conventional proximal level is off the film
+    short = dataclasses.replace(
+        radiograph, pixels=radiograph.pixels[cut:].copy(), rows=radiograph.rows - cut
+    )
+    result = detect_landmarks(short)
+    table = result.landmarks
+    assert len(table) and (table["y"] >= 0).all() and (table["y"] < short.rows).all()
