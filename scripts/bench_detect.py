@@ -218,16 +218,19 @@ def main(argv: list[str] | None = None) -> int:
             f"all landmarks: median {table['error_mm'].median():.2f} mm, "
             f"p95 {np.percentile(table['error_mm'], 95):.2f} mm"
         )
-        for view in ("AP", "LAT"):
-            of_view = table[table["landmark"].str.startswith(view + " ")]
-            sure = of_view[~of_view["review"]]
-            if len(sure):
-                print(
-                    f"{view} landmarks of legs not flagged review ({len(sure)} of "
-                    f"{len(of_view)}): median {sure['error_mm'].median():.2f} mm, "
-                    f"p95 {np.percentile(sure['error_mm'], 95):.2f} mm, "
-                    f"max {sure['error_mm'].max():.2f} mm"
-                )
+        lat_shaft = table["landmark"].str.match(r"LAT \w+_shaft_")
+        for label, part in (
+            ("AP landmarks", table[table["landmark"].str.startswith("AP ")]),
+            ("LAT landmarks", table[table["landmark"].str.startswith("LAT ")]),
+            ("AP and LAT landmarks but the LAT shaft points", table[~lat_shaft]),
+        ):
+            for what, rows in (("", part), (" of legs not flagged review", part[~part["review"]])):
+                if len(rows):
+                    e = rows["error_mm"]
+                    print(
+                        f"{label}{what} ({len(rows)}): median {e.median():.2f} mm, "
+                        f"p95 {np.percentile(e, 95):.2f} mm, max {e.max():.2f} mm"
+                    )
     m = pd.DataFrame(measures, columns=["measure", "detected", "truth"])
     m["abs_error"] = (m["detected"] - m["truth"]).abs()
     per = m.groupby("measure")["abs_error"].agg(

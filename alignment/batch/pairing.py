@@ -17,7 +17,6 @@ Examples
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -65,17 +64,21 @@ def stem(name: str) -> str:
 
 
 def case_of(key: str) -> str:
-    """The case (patient) of a film no landmark file names, from its key: the name of
-    its folder when it lies in a subfolder of the input (one folder per patient), else
-    its file name's stem up to the first ``_``, ``-`` or space (``case001_AP.dcm``).
+    """The case (patient) of a film no landmark file names, from its key (its path
+    relative to the input folder): the first folder of the key when the film lies in a
+    subfolder (one folder per patient, whatever lies below it), else its file name's
+    stem up to the first ``_`` (``case001_AP.dcm``, ``PAT-0001_lat.dcm``). Only the
+    key is read; nothing comes from the DICOM.
 
-    >>> case_of("p01/ap.dcm"), case_of("case001_AP.dcm"), case_of("knee.dcm")
-    ('p01', 'case001', 'knee')
+    >>> case_of("p01/2020-01-01/ap.dcm"), case_of("case001_AP.dcm"), case_of("PAT-7_LAT.dcm")
+    ('p01', 'case001', 'PAT-7')
+    >>> case_of("knee.dcm")
+    'knee'
     """
-    parts = PurePosixPath(key.replace("\\", "/")).parts
+    parts = PurePosixPath(key).parts
     if len(parts) > 1:
-        return parts[-2]
-    return re.split(r"[_\- ]", stem(key), maxsplit=1)[0] or stem(key)
+        return parts[0]
+    return stem(key).split("_", 1)[0] or stem(key)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ import secrets
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import numpy as np
 import pandas as pd
@@ -30,7 +30,7 @@ from alignment import __version__
 from alignment.atomic import atomic_path, write_text_atomic
 from alignment.batch.discover import discover_inputs
 from alignment.batch.executors import run_tasks
-from alignment.batch.pairing import pair_landmarks, read_landmark_sources
+from alignment.batch.pairing import case_of, pair_landmarks, read_landmark_sources
 from alignment.batch.store import StateStore, file_digest, lock_output
 from alignment.batch.task import (
     DEFAULT_TIME_LIMIT_S,
@@ -397,21 +397,13 @@ def _write_outputs(
     detected = {o.key for o in outcomes if o.detected is not None}
     files = [key for key in facts if key not in detected]
     if files:
-        paired = pd.concat([tables[key] for key in files], ignore_index=True)
+        paired = pd.concat([_with_case(tables[key], key) for key in files], ignore_index=True)
         parts.insert(0, with_image_geometry(paired, facts).assign(source="file"))
     columns = ["image", "side", "view", "landmark", "x", "y"]
     landmarks = validate_landmarks(pd.concat(parts, ignore_index=True) if parts
                                    else pd.DataFrame(columns=columns))  # fmt: skip
     results = _flag_review(measure_landmarks(landmarks, preset=preset), landmarks)
     group_table = _read_groups(groups) if groups is not None else None
-    comparison = None
-    if group_table is not None:
-        from alignment.stats import compare_groups
-
-        try:
-            comparison = compare_groups(results, group_table)
-        except StatsError as exc:  # the measurements are still written
-            problems = [*problems, ("", "compare", str(exc))]
     errors = pd.DataFrame(
         problems + [(o.key, stage, error) for o in outcomes for stage, error in o.errors],
         columns=list(ERROR_COLUMNS),
@@ -421,6 +413,15 @@ def _write_outputs(
         rename = _pseudonymise(names, state_dir, results, landmarks, errors, group_table)
         results, landmarks, errors, group_table = rename
         overlays = {names("img", k): f for k, f in overlays.items()}
+    comparison = None
+    if group_table is not None:  # on the pseudonymised tables: its errors name no case
+        from alignment.stats import compare_groups
+
+        try:
+            comparison = compare_groups(results, group_table)
+        except StatsError as exc:  # the measurements are still written
+            failed = pd.DataFrame([("", "compare", str(exc))], columns=list(ERROR_COLUMNS))
+            errors = pd.concat([errors, failed], ignore_index=True)
     _write_csv(out_dir / "results.csv", results)
     _write_csv(out_dir / "results_wide.csv", to_wide(results))
     with atomic_path(out_dir / "results.parquet") as temporary:
@@ -442,6 +443,16 @@ def _write_outputs(
             groups=group_table,
         )
     return _Written(results, errors)
+
+
+def _with_case(table: pd.DataFrame, key: str) -> pd.DataFrame:
+    """A film's landmark rows with the case :func:`~alignment.batch.pairing.case_of`
+    gives where the landmark file named none (the reader's default, the image's stem),
+    so that a film measured from a file and one detected group alike."""
+    default = table["case"].astype(str) == PurePath(key).stem
+    if not default.any():
+        return table
+    return table.assign(case=np.where(default, case_of(key), table["case"].astype(str)))
 
 
 def _flag_review(results: pd.DataFrame, landmarks: pd.DataFrame) -> pd.DataFrame:
@@ -477,8 +488,9 @@ def _pseudonymise(
             return table
         values = table[column].astype(str)
         for value in values.unique():
-            mapping[(kind, value)] = names(kind, value)
-        return table.assign(**{column: [mapping[(kind, v)] for v in values]})
+            if value:  # an empty key (a row about no image) stays empty
+                mapping[(kind, value)] = names(kind, value)
+        return table.assign(**{column: [mapping[(kind, v)] if v else v for v in values]})
 
     results = rename(rename(results, "image", "img"), "case", "case")  # type: ignore[assignment]
     landmarks = rename(rename(landmarks, "image", "img"), "case", "case")  # type: ignore[assignment]

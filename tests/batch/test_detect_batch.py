@@ -71,3 +71,30 @@ def test_a_comparison_that_cannot_run_is_an_error_row(films, tmp_path):
     compare = result.errors[result.errors["stage"] == "compare"]
     assert len(compare) == 1 and "group" in compare["error"].iloc[0]
     assert result.completed_with_errors
+
+
+def test_a_landmark_file_without_cases_and_detection_agree_on_the_case(films, tmp_path):
+    table = pd.read_csv(SAMPLES / "landmarks.csv").drop(columns="case")
+    table[table["image"] == "case001_AP.dcm"].to_csv(films / "landmarks.csv", index=False)
+    result = run_batch(
+        films, tmp_path / "out", detect="missing", report=False, overlays=False, jobs=0
+    )
+    cases = result.results.groupby("image")["case"].first().astype(str).to_dict()
+    assert cases["case001_AP.dcm"] == cases["case001_LAT.dcm"] == "case001"
+
+
+def test_a_failed_comparison_names_no_case_when_pseudonymised(films, tmp_path):
+    groups = pd.DataFrame({"case": ["case001", "case001"], "group": ["A", "B"]})
+    result = run_batch(
+        films,
+        tmp_path / "out",
+        detect="all",
+        groups=groups,
+        pseudonymise=True,
+        report=False,
+        overlays=False,
+        jobs=0,
+    )
+    compare = result.errors[result.errors["stage"] == "compare"]
+    assert len(compare) == 1 and compare["image"].iloc[0] == ""
+    assert "case001" not in compare["error"].iloc[0]
