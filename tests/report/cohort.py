@@ -9,7 +9,7 @@ direction is an angle ``theta`` from lateral toward distal, in degrees.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -17,57 +17,27 @@ import pandas as pd
 
 from alignment import LandmarkSet, landmark_table, measure_landmarks
 from alignment.vocabulary import Side
+from tests.legs import Leg, leg_points_mm
 
-FEMUR_MM, TIBIA_MM, KNEE_GAP_MM = 450.0, 380.0, 8.0
-
-
-@dataclass(frozen=True)
-class Leg:
-    """Defaults give every AP measure within the default preset's tolerance."""
-
-    theta_dF: float = 93.0
-    theta_dT: float = 92.0
-    theta_jF: float = 1.5
-    theta_jT: float = 0.0
-    theta_aF: float = 99.5
-    theta_aT: float = 92.5
+REPORT_LEG = Leg(theta_dT=92.0, theta_jF=1.5, theta_jT=0.0, theta_aF=99.5, theta_aT=92.5)
+"""A leg whose every AP measure lies within the default preset's tolerance."""
 
 
 def leg_points_px(
     leg: Leg, *, side: str, hip_px: tuple[float, float], spacing_mm: float
 ) -> dict[str, tuple[float, float]]:
-    """AP landmarks of `leg` in pixels (square pixels of `spacing_mm`)."""
+    """AP landmarks of `leg` (:func:`tests.legs.leg_points_mm`) in pixels (square
+    pixels of `spacing_mm`), radiological display."""
     lateral = np.array([-1.0, 0.0] if side == "right" else [1.0, 0.0])
-    distal = np.array([0.0, 1.0])
-
-    def along(theta: float) -> np.ndarray:
-        t = math.radians(theta)
-        return math.cos(t) * lateral + math.sin(t) * distal
-
     hip = np.asarray(hip_px, float) * spacing_mm
-    fk = hip + FEMUR_MM * along(leg.theta_dF)
-    tk = fk + KNEE_GAP_MM * distal
-    shaft = hip + 110.0 * along(leg.theta_dF) + 15.0 * lateral
-    mm = {
-        "femoral_head_center": hip,
-        "femoral_shaft_proximal": shaft,
-        "femoral_shaft_distal": shaft + 220.0 * along(leg.theta_aF),
-        "femoral_knee_center": fk,
-        "distal_femur_medial": fk - 32.0 * along(leg.theta_jF) + 4.0 * distal,
-        "distal_femur_lateral": fk + 30.0 * along(leg.theta_jF) + 4.0 * distal,
-        "tibial_knee_center": tk,
-        "tibial_plateau_medial": tk - 34.0 * along(leg.theta_jT) + 2.0 * distal,
-        "tibial_plateau_lateral": tk + 33.0 * along(leg.theta_jT) + 2.0 * distal,
-        "tibial_shaft_proximal": tk + 80.0 * distal,
-        "tibial_shaft_distal": tk + 80.0 * distal + 200.0 * along(leg.theta_aT),
-        "ankle_center": tk + TIBIA_MM * along(leg.theta_dT),
-    }
+    mm = leg_points_mm(leg, lateral=lateral, distal=np.array([0.0, 1.0]), hip=hip)
     return {name: (float(p[0] / spacing_mm), float(p[1] / spacing_mm)) for name, p in mm.items()}
 
 
 def film_shape(spacing_mm: float) -> tuple[int, int]:
     """(rows, columns) of a film that holds both legs at `spacing_mm`."""
-    rows = math.ceil((FEMUR_MM + KNEE_GAP_MM + TIBIA_MM + 160.0) / spacing_mm)
+    leg = REPORT_LEG  # the knee gap is leg_points_mm's 8 mm
+    rows = math.ceil((leg.femur_mm + 8.0 + leg.tibia_mm + 160.0) / spacing_mm)
     return rows, math.ceil(rows / 3)
 
 
@@ -127,7 +97,8 @@ def make_cohort(
         legs = []
         sides: tuple[tuple[Side, float], ...] = (("right", 0.28), ("left", 0.72))
         for side, hip_x in sides:
-            leg = Leg(
+            leg = replace(
+                REPORT_LEG,
                 theta_dF=93.0 + rng.normal(0, spread),
                 theta_jF=1.5 + rng.normal(0, spread),
                 theta_dT=92.0 + rng.normal(0, 0.7),

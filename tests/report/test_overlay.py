@@ -17,7 +17,7 @@ from PIL import Image
 from alignment import LandmarkSet, landmark_table, measure_landmarks
 from alignment.report import COLOURS, encode_png, render_overlay, write_overlay
 from alignment.report.overlay import _blocks, _sets, _style
-from tests.report.cohort import Cohort, Leg, draw_film, film_shape, leg_points_px
+from tests.report.cohort import REPORT_LEG, Cohort, draw_film, film_shape, leg_points_px
 
 SPACING = 0.8
 
@@ -28,7 +28,9 @@ def _distance(rgb: np.ndarray, colour: tuple[int, int, int]) -> np.ndarray:
 
 def _leg(drop: tuple[str, ...] = (), *, image: str = "a.dcm", case: str = "") -> pd.DataFrame:
     shape = film_shape(SPACING)
-    points = leg_points_px(Leg(), side="right", hip_px=(0.3 * shape[1], 125), spacing_mm=SPACING)
+    points = leg_points_px(
+        REPORT_LEG, side="right", hip_px=(0.3 * shape[1], 125), spacing_mm=SPACING
+    )
     points = {k: v for k, v in points.items() if k not in drop}
     leg = LandmarkSet(image, "right", "AP", points, case=case, spacing_mm=(SPACING, SPACING))
     return landmark_table([leg])
@@ -148,7 +150,7 @@ def test_lat_component_lines():
 
 def _warning_pixels(landmarks: pd.DataFrame, **kwargs) -> int:
     shape = film_shape(SPACING)
-    film = draw_film([leg_points_px(Leg(), side="right", hip_px=(0.3 * shape[1], 125),
+    film = draw_film([leg_points_px(REPORT_LEG, side="right", hip_px=(0.3 * shape[1], 125),
                                     spacing_mm=SPACING)], shape, spacing_mm=SPACING)  # fmt: skip
     results = measure_landmarks(landmarks, **kwargs)
     rgb = render_overlay(film, landmarks, results, legend=False)
@@ -271,7 +273,7 @@ def test_a_long_leg_film_renders_fast():
     film = np.full(shape, 300, np.uint16)
     points = []
     for side, x in (("right", 0.28), ("left", 0.72)):
-        p = leg_points_px(Leg(), side=side, hip_px=(x * 3000, 600), spacing_mm=0.1)
+        p = leg_points_px(REPORT_LEG, side=side, hip_px=(x * 3000, 600), spacing_mm=0.1)
         cv2.line(film, tuple(round(v) for v in p["femoral_head_center"]),
                  tuple(round(v) for v in p["ankle_center"]), 3000, 240)  # fmt: skip
         points.append(LandmarkSet("big.dcm", side, "AP", p, spacing_mm=(0.1, 0.1)))
