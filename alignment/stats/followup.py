@@ -30,7 +30,7 @@ from alignment.stats._common import (
     require_columns,
     text_column,
 )
-from alignment.stats._twosample import paired_t, two_sample
+from alignment.stats._twosample import describe, paired_t, two_sample
 from alignment.stats.groups import adjust_p_values
 
 __all__ = [
@@ -167,11 +167,22 @@ def _empty_row(instrument: str, analysis: str, confidence: float) -> dict[str, A
     return row
 
 
-def _mean_sd(values: np.ndarray) -> tuple[float, float]:
-    """Mean and SD (ddof=1) of one sample, NaN where undefined."""
-    mean = float(np.mean(values)) if values.size else math.nan
-    sd = float(np.std(values, ddof=1)) if values.size > 1 else math.nan
-    return mean, sd
+def _means_sds(first: np.ndarray, second: np.ndarray) -> dict[str, float]:
+    """The ``mean1``, ``sd1``, ``mean2`` and ``sd2`` fields of a row.
+
+    Parameters
+    ----------
+    first, second : ndarray
+        The scores of the two samples (two groups, or baseline and later visit).
+
+    Returns
+    -------
+    dict
+        Mean and SD (ddof=1) of each sample, NaN where undefined, as computed by
+        :func:`~alignment.stats._twosample.describe`.
+    """
+    one, two = describe(first), describe(second)
+    return {"mean1": one["mean"], "sd1": one["sd"], "mean2": two["mean"], "sd2": two["sd"]}
 
 
 def _with_holm(block: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -306,19 +317,22 @@ def followup_model(
         data["_t"] = pd.Categorical(data["time"], categories=present)
         result, method, notes = _fit_mixed(data)
         interval = result.conf_int(alpha=1.0 - confidence)
-        converged = bool(result.converged)
         fit_note = join_notes([f"REML, optimiser {method}", *notes])
+        # The fields every row of this instrument's model shares.
+        shared = {
+            "group1": groups[0],
+            "group2": groups[1],
+            "baseline": present[0],
+            "n": int(result.nobs),
+            "converged": bool(result.converged),
+        }
         for term in result.params.index:
             row = _empty_row(name, "mixed_model", confidence)
             row.update(
+                shared,
                 term=_term_name(str(term)),
-                group1=groups[0],
-                group2=groups[1],
-                baseline=present[0],
-                n=int(result.nobs),
                 estimate=float(result.params[term]),
                 se=float(result.bse[term]),
-                converged=converged,
                 notes=fit_note,
             )
             if term in result.fe_params.index:
@@ -339,16 +353,12 @@ def followup_model(
             wald, caught = recorded(result.wald_test, contrast, scalar=True, use_f=False)
             row = _empty_row(name, "mixed_model", confidence)
             row.update(
+                shared,
                 term="group:time",
-                group1=groups[0],
-                group2=groups[1],
-                baseline=present[0],
-                n=int(result.nobs),
                 test="wald_chi2",
                 statistic=float(np.squeeze(wald.statistic)),
                 df=float(len(interaction)),
                 p_value=float(np.squeeze(wald.pvalue)),
-                converged=converged,
                 notes=join_notes([fit_note, *caught]),
             )
             rows.append(row)
@@ -425,18 +435,14 @@ def between_groups_by_time(
                 x1, x2, test=test, confidence=confidence, labels=(groups[0], groups[1])
             )
             row = _empty_row(name, "between_groups", confidence)
-            (mean1, sd1), (mean2, sd2) = _mean_sd(x1), _mean_sd(x2)
             row.update(
+                _means_sds(x1, x2),
                 time=when,
                 baseline=times[0],
                 group1=groups[0],
                 group2=groups[1],
                 n1=int(x1.size),
                 n2=int(x2.size),
-                mean1=mean1,
-                sd1=sd1,
-                mean2=mean2,
-                sd2=sd2,
                 estimate=compared["mean_diff"],
                 ci_low=compared["ci_low"],
                 ci_high=compared["ci_high"],
@@ -522,16 +528,12 @@ def change_from_baseline(
                 a = after.loc[common].to_numpy(dtype="float64")
                 change = a - b
                 row = _empty_row(name, "within_group", confidence)
-                (mean1, sd1), (mean2, sd2) = _mean_sd(b), _mean_sd(a)
                 row.update(
+                    _means_sds(b, a),
                     time=when,
                     baseline=times[0],
                     group=who,
                     n=int(change.size),
-                    mean1=mean1,
-                    sd1=sd1,
-                    mean2=mean2,
-                    sd2=sd2,
                     estimate=float(change.mean()),
                     test=test,
                 )
