@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from alignment.measures.registry import MEASURES
@@ -14,6 +14,7 @@ __all__ = [
     "DISPLAY_NAMES",
     "bool_column",
     "display_name",
+    "finite_number",
     "flagged",
     "format_value",
     "registry_order",
@@ -133,6 +134,32 @@ def flagged(results: pd.DataFrame) -> pd.Series:
     return (status != "ok") | outlier | (flags.str.strip() != "")
 
 
+def finite_number(value: Any) -> float | None:
+    """`value` as a finite float, or None if it is not a number or not finite.
+
+    Parameters
+    ----------
+    value : Any
+        A table cell: a number, numeric text, None, NaN ...
+
+    Returns
+    -------
+    float or None
+        ``float(value)``; None where that raises :class:`TypeError` or
+        :class:`ValueError`, or gives NaN or an infinity.
+
+    Examples
+    --------
+    >>> finite_number("1.5"), finite_number(None), finite_number(float("inf"))
+    (1.5, None, None)
+    """
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
 def format_value(value: Any, unit: str, label: str = "") -> str:
     """A measured value as printed: ``182.5`` (deg), ``-9.0 mm``, a label, or ``--``.
 
@@ -145,11 +172,8 @@ def format_value(value: Any, unit: str, label: str = "") -> str:
     """
     if label:
         return label
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return "--"
-    if not np.isfinite(number):
+    number = finite_number(value)
+    if number is None:
         return "--"
     text = f"{number:.1f}"
     return f"{text} mm" if unit == "mm" else text

@@ -51,6 +51,7 @@ from alignment.atomic import write_text_atomic
 from alignment.report._common import (
     bool_column,
     display_name,
+    finite_number,
     flagged,
     format_value,
     registry_order,
@@ -167,11 +168,8 @@ def _e(value: Any) -> str:
 
 
 def _number(value: Any, decimals: int = 1) -> str:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return ""
-    if not math.isfinite(number):
+    number = finite_number(value)
+    if number is None:
         return ""
     return f"{round(number, decimals) + 0.0:.{decimals}f}"
 
