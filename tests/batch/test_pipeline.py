@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -313,19 +314,33 @@ def _run_until(
     """Start `command`; return once its state holds `done_at_least` images (or it ended).
 
     Capture stderr only for a run that ends cleanly: the workers of a killed run keep
-    the pipe open for a while.
+    the pipe open for a while. Should the polling fail, the run is killed, not left
+    running into the next test.
     """
     process = subprocess.Popen(command, env={**os.environ, "CI": "1"}, text=True,
                                stderr=subprocess.PIPE if capture else None)  # fmt: skip
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and process.poll() is None:
-        if database.exists():
-            with sqlite3.connect(database) as db:
-                (done,) = db.execute("SELECT count(*) FROM outcomes").fetchone()
-            if done >= done_at_least:
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and process.poll() is None:
+            if _images_done(database) >= done_at_least:
                 break
-        time.sleep(0.05)
+            time.sleep(0.05)
+    except BaseException:
+        process.kill()
+        process.communicate()
+        raise
     return process
+
+
+def _images_done(database: Path) -> int:
+    """Images a run's state holds: 0 until the run has created its table."""
+    if not database.exists():
+        return 0
+    with closing(sqlite3.connect(database, timeout=1)) as db:
+        try:
+            return db.execute("SELECT count(*) FROM outcomes").fetchone()[0]
+        except sqlite3.OperationalError:  # the file exists, its table not yet (or locked)
+            return 0
 
 
 def test_ctrl_c_stops_cleanly_and_resumes(study, tmp_path):
