@@ -259,12 +259,12 @@ def test_time_limit_makes_a_slow_image_an_error_retried_next_run(study, tmp_path
 
     monkeypatch.setattr(task_module, "read_radiograph", slow_for_one)
     out = tmp_path / "out"
-    result = run_batch(study, out, overlays=False, report=False, jobs=0, time_limit_s=0.5)
+    result = run_batch(study, out, overlays=False, report=False, jobs=0, time_limit_s=2.0)
     assert result.errors[["image", "stage"]].values.tolist() == [["case003_AP.dcm", "timeout"]]
-    assert "longer than the limit of 0.5 s" in result.errors["error"].iloc[0]
+    assert "longer than the limit of 2 s" in result.errors["error"].iloc[0]
     assert result.results["image"].nunique() == 11
     monkeypatch.setattr(task_module, "read_radiograph", real)
-    again = run_batch(study, out, overlays=False, report=False, jobs=0, time_limit_s=0.5)
+    again = run_batch(study, out, overlays=False, report=False, jobs=0, time_limit_s=2.0)
     assert again.processed == 1 and again.errors.empty
 
 
