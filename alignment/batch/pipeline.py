@@ -397,7 +397,7 @@ def _write_outputs(
     detected = {o.key for o in outcomes if o.detected is not None}
     files = [key for key in facts if key not in detected]
     if files:
-        paired = pd.concat([_with_case(tables[key], key) for key in files], ignore_index=True)
+        paired = _with_case(pd.concat([tables[key] for key in files], ignore_index=True))
         parts.insert(0, with_image_geometry(paired, facts).assign(source="file"))
     columns = ["image", "side", "view", "landmark", "x", "y"]
     landmarks = validate_landmarks(pd.concat(parts, ignore_index=True) if parts
@@ -445,14 +445,18 @@ def _write_outputs(
     return _Written(results, errors)
 
 
-def _with_case(table: pd.DataFrame, key: str) -> pd.DataFrame:
-    """A film's landmark rows with the case :func:`~alignment.batch.pairing.case_of`
-    gives where the landmark file named none (the reader's default, the image's stem),
-    so that a film measured from a file and one detected group alike."""
-    default = table["case"].astype(str) == PurePath(key).stem
+def _with_case(table: pd.DataFrame) -> pd.DataFrame:
+    """Landmark rows with the case :func:`~alignment.batch.pairing.case_of` gives to
+    their image (``image`` is its key) where the landmark file named none (the
+    reader's default, the image's stem), so that a film measured from a file and one
+    detected group alike."""
+    keys = table["image"].astype(str)
+    unique = keys.unique()
+    cases = table["case"].astype(str)
+    default = cases == keys.map({key: PurePath(key).stem for key in unique})
     if not default.any():
         return table
-    return table.assign(case=np.where(default, case_of(key), table["case"].astype(str)))
+    return table.assign(case=cases.mask(default, keys.map({key: case_of(key) for key in unique})))
 
 
 def _flag_review(results: pd.DataFrame, landmarks: pd.DataFrame) -> pd.DataFrame:
