@@ -39,12 +39,13 @@ def test_tiny_image(ap_film):
     assert len(result.landmarks) == 0 and "expected a 2-D film" in result.notes[0]
 
 
-def _pydicom_data(name: str) -> Path | None:
+def _pydicom_data(name: str) -> Path:
+    """A file of pydicom-data (a test dependency: its absence fails, never skips)."""
     spec = importlib.util.find_spec("data_store")  # pydicom-data, walked on disk
-    if spec is None or spec.origin is None:
-        return None
+    assert spec is not None and spec.origin is not None, "pydicom-data is not installed"
     path = Path(spec.origin).parent / "data" / name
-    return path if path.is_file() else None
+    assert path.is_file(), f"pydicom-data has no {name}"
+    return path
 
 
 @pytest.mark.parametrize(
@@ -55,10 +56,7 @@ def _pydicom_data(name: str) -> Path | None:
     ],
 )
 def test_real_films_without_a_knee(name):
-    path = _pydicom_data(name)
-    if path is None:
-        pytest.skip("pydicom-data is not installed")
-    result = detect_landmarks(read_radiograph(path))
+    result = detect_landmarks(read_radiograph(_pydicom_data(name)))
     assert len(result.landmarks) == 0, result.landmarks
     assert result.missing and all(m.reason for m in result.missing)
 
