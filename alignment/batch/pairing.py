@@ -22,10 +22,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
 
+import numpy as np
 import pandas as pd
 
 from alignment.errors import AlignmentError
-from alignment.landmarks import read_landmarks, validate_landmarks
+from alignment.landmarks import landmark_table, read_landmarks, validate_landmarks
 
 __all__ = ["LandmarkSource", "case_of", "pair_landmarks", "read_landmark_sources", "stem"]
 
@@ -135,7 +136,7 @@ class _Index:
 
 def pair_landmarks(
     image_keys: Sequence[str], sources: Sequence[LandmarkSource]
-) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+) -> tuple[pd.DataFrame, list[Problem]]:
     """Give each image its landmark rows, renamed to the image's key.
 
     Parameters
@@ -147,14 +148,16 @@ def pair_landmarks(
 
     Returns
     -------
-    tables : dict of str to pandas.DataFrame
-        Per image key, its validated landmark table (``image`` is the key).
+    landmarks : pandas.DataFrame
+        One validated landmark table (``image`` is the key) with the rows of every
+        image that has some, image after image in the order of `image_keys`, each
+        image's rows in the order of `sources`.
     problems : list of (image, stage, error)
         Names that match no image or several, and images whose landmarks from
         several files conflict.
     """
     index = _Index(image_keys)
-    parts: dict[str, list[pd.DataFrame]] = defaultdict(list)
+    pieces: list[pd.DataFrame] = []
     problems: list[Problem] = []
     for source in sources:
         names = source.table["image"].astype(str)
@@ -170,28 +173,23 @@ def pair_landmarks(
             else:
                 keys[name] = key
         matched = names.map(keys)
-        rows = source.table[matched.notna().to_numpy()].assign(image=matched.dropna())
-        for image, piece in rows.groupby("image", sort=False):
-            parts[str(image)].append(piece)
-    if not parts:
-        return {}, problems
-    pieces = [piece for image_pieces in parts.values() for piece in image_pieces]
+        pieces.append(source.table[matched.notna().to_numpy()].assign(image=matched.dropna()))
+    if not any(len(piece) for piece in pieces):
+        return landmark_table([]), problems
+    rows = pd.concat(pieces, ignore_index=True)
     try:
-        combined = validate_landmarks(pd.concat(pieces, ignore_index=True), source="landmarks")
+        combined = validate_landmarks(rows, source="landmarks")
     except AlignmentError:
         # Some image's landmarks conflict across files: find which, keep the others.
-        combined_parts = []
-        for image, pieces_of_image in parts.items():
+        kept = []
+        for image, own in rows.groupby("image", sort=False):
             try:
-                own = validate_landmarks(pd.concat(pieces_of_image), source=image)
-                combined_parts.append(own)
+                kept.append(validate_landmarks(own, source=str(image)))
             except AlignmentError as exc:
-                problems.append((image, "landmarks", str(exc)))
-        if not combined_parts:
-            return {}, problems
-        combined = validate_landmarks(pd.concat(combined_parts, ignore_index=True))
-    tables = {
-        str(key): rows.reset_index(drop=True)
-        for key, rows in combined.groupby("image", sort=False, observed=True)
-    }
-    return tables, problems
+                problems.append((str(image), "landmarks", str(exc)))
+        if not kept:
+            return landmark_table([]), problems
+        combined = validate_landmarks(pd.concat(kept, ignore_index=True))
+    position = {key: i for i, key in enumerate(image_keys)}
+    order = combined["image"].astype(str).map(position).to_numpy()
+    return combined.iloc[np.argsort(order, kind="stable")].reset_index(drop=True), problems

@@ -140,16 +140,12 @@ def _landmark_files(
     return [(path.name, str(path))]
 
 
-def _landmark_digests(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
+def _landmark_digests(landmarks: pd.DataFrame) -> dict[str, str]:
     """SHA-256 of each image's landmark rows (hashed in one pass over all of them)."""
-    if not tables:
-        return {}
-    combined = pd.concat(tables.values(), ignore_index=True)
-    rows = pd.util.hash_pandas_object(combined, index=False).to_numpy()
-    ends = np.cumsum([len(t) for t in tables.values()])
+    rows = pd.util.hash_pandas_object(landmarks, index=False).to_numpy()
     return {
-        key: hashlib.sha256(rows[end - len(table) : end].tobytes()).hexdigest()
-        for (key, table), end in zip(tables.items(), ends, strict=True)
+        str(key): hashlib.sha256(rows[positions].tobytes()).hexdigest()
+        for key, positions in landmarks.groupby("image", sort=False, observed=True).indices.items()
     }
 
 
@@ -279,8 +275,12 @@ def run_batch(
         sources, more = read_landmark_sources(landmark_files)
         problems += more
         image_keys = [f.key for f in found.images]
-        tables, more = pair_landmarks(image_keys, sources)
+        paired, more = pair_landmarks(image_keys, sources)
         problems += more
+        tables = {
+            str(key): rows.reset_index(drop=True)
+            for key, rows in paired.groupby("image", sort=False, observed=True)
+        }
         names = _Pseudonyms(state_dir) if pseudonymise else None
         settings = BatchSettings(
             preset=resolved,
@@ -291,7 +291,7 @@ def run_batch(
             detect=detect,
         )
         digests: dict[str, str] = {}
-        landmark_digests = _landmark_digests(tables)
+        landmark_digests = _landmark_digests(paired)
         tasks, fingerprints = [], {}
         for image in found.images:
             try:
@@ -335,7 +335,7 @@ def run_batch(
             out_dir,
             state_dir,
             outcomes,
-            tables,
+            paired,
             problems,
             resolved,
             groups=groups,
@@ -383,7 +383,7 @@ def _write_outputs(
     out_dir: Path,
     state_dir: Path,
     outcomes: Sequence[ImageOutcome],
-    tables: Mapping[str, pd.DataFrame],
+    paired: pd.DataFrame,
     problems: list[tuple[str, str, str]],
     preset: Preset,
     *,
@@ -392,16 +392,13 @@ def _write_outputs(
     report: bool,
 ) -> _Written:
     """Measure every landmark set at once and write the tables, comparison and report."""
-    facts = {o.key: o.image for o in outcomes if o.readable and o.key in tables}
+    facts = {o.key: o.image for o in outcomes if o.readable}
     parts = [o.detected.assign(source="detector") for o in outcomes if o.detected is not None]
-    detected = {o.key for o in outcomes if o.detected is not None}
-    files = [key for key in facts if key not in detected]
-    if files:
-        paired = _with_case(pd.concat([tables[key] for key in files], ignore_index=True))
-        parts.insert(0, with_image_geometry(paired, facts).assign(source="file"))
-    columns = ["image", "side", "view", "landmark", "x", "y"]
-    landmarks = validate_landmarks(pd.concat(parts, ignore_index=True) if parts
-                                   else pd.DataFrame(columns=columns))  # fmt: skip
+    measured_from_file = facts.keys() - {o.key for o in outcomes if o.detected is not None}
+    files = paired[paired["image"].astype(str).isin(measured_from_file).to_numpy()]
+    if len(files):
+        parts.insert(0, with_image_geometry(_with_case(files), facts).assign(source="file"))
+    landmarks = validate_landmarks(pd.concat(parts, ignore_index=True)) if parts else paired[:0]
     results = _flag_review(measure_landmarks(landmarks, preset=preset), landmarks)
     group_table = _read_groups(groups) if groups is not None else None
     errors = pd.DataFrame(
