@@ -26,7 +26,6 @@ import pandas as pd
 
 from alignment.batch.task import ImageOutcome
 from alignment.errors import BatchError
-from alignment.landmarks import validate_landmarks
 
 __all__ = ["StateStore", "file_digest", "lock_output"]
 
@@ -123,13 +122,10 @@ class StateStore:
             tuple(document["files"]),
             None
             if document["detected"] is None
-            else validate_landmarks(
-                pd.read_csv(
-                    io.StringIO(document["detected"]),
-                    keep_default_na=False,
-                    na_values=[""],
-                    dtype={"image": str, "case": str, "reader": str, "patient_orientation": str},
-                ),
-                source=f"state of {key}",
+            else pd.read_csv(  # validated with every other image's rows when written
+                io.StringIO(document["detected"]),
+                keep_default_na=False,
+                na_values=[""],
+                dtype={"image": str, "case": str, "reader": str, "patient_orientation": str},
             ),
         )
