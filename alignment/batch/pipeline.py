@@ -29,7 +29,7 @@ import pandas as pd
 from alignment import __version__
 from alignment.atomic import atomic_path, write_text_atomic
 from alignment.batch.discover import discover_inputs
-from alignment.batch.executors import run_tasks
+from alignment.batch.executors import run_tasks, start_fork_server
 from alignment.batch.pairing import case_of, pair_landmarks, read_landmark_sources
 from alignment.batch.store import StateStore, file_digest, lock_output
 from alignment.batch.task import (
@@ -267,6 +267,8 @@ def run_batch(
         raise BatchError(f"{input_dir}: input folder not found (or not a folder)")
     resolved = load_preset(preset, overrides=overrides)
     with lock_output(out_dir) as state_dir:
+        if scheduler is None and jobs != 0:
+            start_fork_server()  # its imports overlap the hashing below
         found = discover_inputs(input_dir, exclude=[out_dir], follow_external_links=follow_links)
         problems = [(key, "discover", message) for key, message in found.problems]
         landmark_files = _landmark_files(
@@ -291,11 +293,13 @@ def run_batch(
             detect=detect,
         )
         digests: dict[str, str] = {}
+        sizes: dict[str, int] = {}
         landmark_digests = _landmark_digests(paired)
         tasks, fingerprints = [], {}
         for image in found.images:
             try:
                 digests[image.key] = file_digest(image.path)
+                sizes[image.key] = image.path.stat().st_size
             except OSError as exc:
                 problems.append((image.key, "read", f"cannot read: {exc.strerror}"))
                 continue
@@ -315,6 +319,9 @@ def run_batch(
         try:
             done = store.fingerprints()
             todo = [t for t in tasks if done.get(t.key) != fingerprints[t.key]]
+            # Largest files first: a long film started last would leave the other
+            # workers idle at the end (the outputs keep the input order).
+            todo.sort(key=lambda t: sizes[t.key], reverse=True)
             log.info(
                 "%d images, %d to process, %d done before",
                 len(tasks),

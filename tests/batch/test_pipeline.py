@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -11,7 +12,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -238,8 +238,14 @@ def test_sigkill_mid_run_then_rerun_matches_an_uninterrupted_run(study, tmp_path
                "--no-report", "--jobs", "1", "--quiet"]  # fmt: skip
     for attempt in range(3):
         process = _run_until(command, out / ".alignment" / "state.sqlite", 5 * (attempt + 1))
+        helpers = _descendants(process.pid)  # the fork server and the workers
+        assert helpers
         process.send_signal(signal.SIGKILL)
         process.wait()
+        deadline = time.monotonic() + 20
+        while (left := [pid for pid in helpers if _live(pid)]) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not left, "processes of the killed run outlived it"
     assert subprocess.run(command, check=False).returncode == exitcodes.OK
     for name in OUTPUT_TABLES:
         assert (out / name).read_bytes() == (reference / name).read_bytes(), name
@@ -332,11 +338,33 @@ def _run_until(
     return process
 
 
+def _descendants(pid: int) -> list[int]:
+    """Every live descendant of process `pid` (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        found += (new := children.get(todo.pop(), []))
+        todo += new
+    return found
+
+
+def _live(pid: int) -> bool:
+    """Whether process `pid` exists and is not a zombie."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def _images_done(database: Path) -> int:
     """Images a run's state holds: 0 until the run has created its table."""
     if not database.exists():
         return 0
-    with closing(sqlite3.connect(database, timeout=1)) as db:
+    with contextlib.closing(sqlite3.connect(database, timeout=1)) as db:
         try:
             return db.execute("SELECT count(*) FROM outcomes").fetchone()[0]
         except sqlite3.OperationalError:  # the file exists, its table not yet (or locked)
