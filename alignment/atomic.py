@@ -21,7 +21,10 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["atomic_path", "write_text_atomic"]
+__all__ = ["atomic_path", "remove_leftovers", "write_text_atomic"]
+
+
+_SUFFIX = ".part"
 
 
 @contextlib.contextmanager
@@ -32,7 +35,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     is removed if the block raises. Whatever writes to it may open it by name.
     """
     path = Path(path)
-    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_SUFFIX)
     os.close(handle)
     os.chmod(name, 0o666 & ~_umask())  # mkstemp makes 0600; outputs follow the umask
     temporary = Path(name)
@@ -41,6 +44,17 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def remove_leftovers(folder: str | os.PathLike[str]) -> list[Path]:
+    """Remove the temporary files a killed writer left in `folder`; return them.
+
+    Only for a folder no one else is writing to (a batch calls it under its lock).
+    """
+    leftovers = sorted(Path(folder).glob(f".*{_SUFFIX}"))
+    for path in leftovers:
+        path.unlink(missing_ok=True)
+    return leftovers
 
 
 def _umask() -> int:

@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import concurrent.futures
 import multiprocessing
-import multiprocessing.forkserver
+import multiprocessing.connection
 import os
-import select
 import signal
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from alignment.errors import BatchError
 
-__all__ = ["default_jobs", "run_tasks", "start_fork_server"]
+__all__ = ["default_jobs", "run_tasks"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -36,26 +34,10 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-_WORKER_PRELOAD = ("alignment.batch.task",)
-"""Imported once by the fork server before it forks any worker, so every worker (and
-every one-task pool after a crash) starts with the toolkit already imported."""
-
-
-def start_fork_server() -> None:
-    """Start the process that forks local workers, if it is not running yet.
-
-    It imports the toolkit in the background; a caller that starts it before work of
-    its own (the batch hashes its inputs) finds its pool's workers ready at once.
-    """
-    multiprocessing.get_context("forkserver").set_forkserver_preload(list(_WORKER_PRELOAD))
-    multiprocessing.forkserver.ensure_running()
-
-
 def _pool(jobs: int) -> concurrent.futures.ProcessPoolExecutor:
     context = multiprocessing.get_context("forkserver")
-    start_fork_server()
     return concurrent.futures.ProcessPoolExecutor(
-        jobs, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),)
+        jobs, mp_context=context, initializer=_start_worker
     )
 
 
@@ -98,7 +80,7 @@ def _local(
         yield task, _isolated(function, task, on_crash)
 
 
-def _start_worker(parent: int) -> None:
+def _start_worker() -> None:
     """Leave Ctrl-C to the parent, which stops the pool cleanly, and end with the parent.
 
     A worker whose parent is killed outright (SIGKILL, the OOM killer) would wait on
@@ -106,29 +88,15 @@ def _start_worker(parent: int) -> None:
     the parent and ends the worker once the parent is gone.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_exit_after, args=(parent,), daemon=True).start()
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_after, args=(parent.sentinel,), daemon=True).start()
 
 
-def _exit_after(pid: int) -> None:
-    """End this process once process `pid` has ended."""
-    try:
-        handle = os.pidfd_open(pid)  # readable when the process ends (Linux 5.3+)
-    except (AttributeError, OSError):
-        while _running(pid):
-            time.sleep(1.0)
-    else:
-        select.select([handle], [], [])
+def _exit_after(sentinel: int) -> None:
+    """End this process once `sentinel` (a process's) is ready: that process ended."""
+    multiprocessing.connection.wait([sentinel])
     os._exit(1)
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, though not ours to signal
-        pass
-    return True
 
 
 def _dask(

@@ -158,6 +158,7 @@ def pair_landmarks(
     """
     index = _Index(image_keys)
     pieces: list[pd.DataFrame] = []
+    origins: list[str] = []  # the file of each row of the pieces
     problems: list[Problem] = []
     for source in sources:
         names = source.table["image"].astype(str)
@@ -173,8 +174,10 @@ def pair_landmarks(
             else:
                 keys[name] = key
         matched = names.map(keys)
-        pieces.append(source.table[matched.notna().to_numpy()].assign(image=matched.dropna()))
-    if not any(len(piece) for piece in pieces):
+        if matched.notna().any():  # a file that names no image adds not even its columns
+            pieces.append(source.table[matched.notna().to_numpy()].assign(image=matched.dropna()))
+            origins += [source.key] * int(matched.notna().sum())
+    if not pieces:
         return landmark_table([]), problems
     rows = pd.concat(pieces, ignore_index=True)
     try:
@@ -182,9 +185,11 @@ def pair_landmarks(
     except AlignmentError:
         # Some image's landmarks conflict across files: find which, keep the others.
         kept = []
+        files = pd.Series(origins)
         for image, own in rows.groupby("image", sort=False):
+            where = f"landmarks of {image} in {', '.join(files[own.index].unique())}"
             try:
-                kept.append(validate_landmarks(own, source=str(image)))
+                kept.append(validate_landmarks(own.reset_index(drop=True), source=where))
             except AlignmentError as exc:
                 problems.append((str(image), "landmarks", str(exc)))
         if not kept:

@@ -27,9 +27,9 @@ import numpy as np
 import pandas as pd
 
 from alignment import __version__
-from alignment.atomic import atomic_path, write_text_atomic
+from alignment.atomic import atomic_path, remove_leftovers, write_text_atomic
 from alignment.batch.discover import discover_inputs
-from alignment.batch.executors import run_tasks, start_fork_server
+from alignment.batch.executors import run_tasks
 from alignment.batch.pairing import case_of, pair_landmarks, read_landmark_sources
 from alignment.batch.store import StateStore, file_digest, lock_output
 from alignment.batch.task import (
@@ -267,8 +267,8 @@ def run_batch(
         raise BatchError(f"{input_dir}: input folder not found (or not a folder)")
     resolved = load_preset(preset, overrides=overrides)
     with lock_output(out_dir) as state_dir:
-        if scheduler is None and jobs != 0:
-            start_fork_server()  # its imports overlap the hashing below
+        for folder in (out_dir, out_dir / "overlays", out_dir / "dicom"):
+            remove_leftovers(folder)  # of a run killed while writing
         found = discover_inputs(input_dir, exclude=[out_dir], follow_external_links=follow_links)
         problems = [(key, "discover", message) for key, message in found.problems]
         landmark_files = _landmark_files(
@@ -298,8 +298,8 @@ def run_batch(
         tasks, fingerprints = [], {}
         for image in found.images:
             try:
-                digests[image.key] = file_digest(image.path)
                 sizes[image.key] = image.path.stat().st_size
+                digests[image.key] = file_digest(image.path)
             except OSError as exc:
                 problems.append((image.key, "read", f"cannot read: {exc.strerror}"))
                 continue

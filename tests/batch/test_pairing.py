@@ -8,7 +8,7 @@ from alignment.batch.pairing import LandmarkSource, pair_landmarks
 from alignment.landmarks import validate_landmarks
 
 HEAD = "femoral_head_center"
-KEYS = ["p01/ap.dcm", "p02_ap.dcm", "p03_ap.dcm", "dup/a.png", "other/a.png", "p04_lat.dcm"]
+KEYS = ["p04_lat.dcm", "p01/ap.dcm", "p02_ap.dcm", "p03_ap.dcm", "dup/a.png", "other/a.png"]
 
 
 def _source(key: str, rows: list[tuple[str, float]], landmark: str = HEAD) -> LandmarkSource:
@@ -28,11 +28,11 @@ def test_names_are_matched_to_keys_and_the_rest_are_problems():
     ]  # fmt: skip
     paired, problems = pair_landmarks(KEYS, sources)
     assert paired[["image", "landmark", "x"]].values.tolist() == [
+        ["p04_lat.dcm", "knee_center", 6.0],
         ["p01/ap.dcm", HEAD, 1.0],
         ["p02_ap.dcm", HEAD, 2.0],
         ["p02_ap.dcm", "knee_center", 7.0],
         ["p03_ap.dcm", HEAD, 3.0],
-        ["p04_lat.dcm", "knee_center", 6.0],
     ]  # image after image in the order of the keys, each image's rows in file order
     assert sorted((name, stage) for name, stage, _ in problems) == [
         ("a.png", "pairing"), ("p99.dcm", "pairing")]  # fmt: skip
@@ -49,7 +49,18 @@ def test_a_conflict_between_files_costs_only_its_image():
     paired, problems = pair_landmarks(KEYS, sources)
     assert paired["image"].tolist() == ["p01/ap.dcm", "p03_ap.dcm"]
     assert [(name, stage) for name, stage, _ in problems] == [("p02_ap.dcm", "landmarks")]
+    assert "landmarks of p02_ap.dcm in one.csv, two.csv" in problems[0][2]
     assert "given twice" in problems[0][2]
+
+
+def test_a_file_that_names_no_image_changes_nothing():
+    source = _source("one.csv", [("p01/ap.dcm", 1)])
+    stray = _source("stray.csv", [("p99.dcm", 1)])
+    stray.table["comment"] = "not ours"
+    alone, _ = pair_landmarks(KEYS, [source])
+    paired, problems = pair_landmarks(KEYS, [source, stray])
+    pd.testing.assert_frame_equal(paired, alone)  # no empty "comment" column either
+    assert [stage for _, stage, _ in problems] == ["pairing"]
 
 
 def test_nothing_paired_is_an_empty_landmark_table():

@@ -303,6 +303,19 @@ def test_full_disk_leaves_no_half_written_output(study, tmp_path, monkeypatch):
     assert not [p for p in out.iterdir() if p.name.endswith(".part")]
 
 
+def test_a_rerun_removes_what_a_killed_writer_left(study, tmp_path):
+    out = tmp_path / "out"
+    run_batch(study, out, report=False, jobs=0)
+    leftovers = [out / ".results.csv.x1.part", out / "overlays" / ".case001_AP.png.x2.part"]
+    for path in leftovers:
+        path.write_bytes(b"half a file")
+    (out / "notes.part").write_text("the user's own")  # not a temporary of ours
+    again = run_batch(study, out, report=False, jobs=0)
+    assert again.processed == 0
+    assert not any(path.exists() for path in leftovers)
+    assert (out / "notes.part").read_text() == "the user's own"
+
+
 def test_read_only_input_tree(study, tmp_path):
     for path in [study, *study.rglob("*")]:
         path.chmod(0o555 if path.is_dir() else 0o444)
