@@ -174,9 +174,10 @@ def pair_landmarks(
             else:
                 keys[name] = key
         matched = names.map(keys)
-        if matched.notna().any():  # a file that names no image adds not even its columns
-            pieces.append(source.table[matched.notna().to_numpy()].assign(image=matched.dropna()))
-            origins += [source.key] * int(matched.notna().sum())
+        hit = matched.notna().to_numpy()
+        if hit.any():  # a file that names no image adds not even its columns
+            pieces.append(source.table[hit].assign(image=matched.dropna()))
+            origins += [source.key] * int(hit.sum())
     if not pieces:
         return landmark_table([]), problems
     rows = pd.concat(pieces, ignore_index=True)
