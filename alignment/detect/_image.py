@@ -29,6 +29,7 @@ __all__ = [
     "Work",
     "circle_fit",
     "edge_peak",
+    "mad_sd",
     "robust_line",
     "subpixel_peak",
 ]
@@ -268,6 +269,17 @@ def edge_peak(gradient: ArrayLike, lo: int, hi: int, *, sign: float) -> tuple[fl
     if not np.isfinite(g[i]) or g[i] <= 0:
         return None
     return subpixel_peak(g, i), float(g[i])
+
+
+def mad_sd(values: ArrayLike) -> float:
+    """Robust SD of `values`: 1.4826 times their median absolute deviation from their
+    median (the SD for Gaussian noise, untouched by a few strong edges).
+
+    >>> mad_sd([0.0, 1.0, 2.0, 3.0, 100.0])
+    1.4826
+    """
+    v = np.asarray(values)  # in its own dtype, as the callers' arrays come
+    return 1.4826 * float(np.median(np.abs(v - np.median(v))))
 
 
 def robust_line(

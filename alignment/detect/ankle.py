@@ -35,7 +35,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
-from alignment.detect._image import Work, subpixel_offset
+from alignment.detect._image import Work, mad_sd, subpixel_offset
 
 __all__ = ["AnkleFinding", "find_ankle"]
 
@@ -185,7 +185,7 @@ def _dome(
     values = np.nan_to_num(values, nan=float(np.nanmedian(values)))
     sigma = max(0.3, min(work.spacing_mm)) / step
     g = ndimage.gaussian_filter1d(values, sigma, axis=1, order=1) / step
-    noise = 1.4826 * float(np.median(np.abs(g - np.median(g)))) + 1e-6
+    noise = mad_sd(g) + 1e-6
     lo = int(5.0 / step)
     hi = int(14.0 / step)
     found: list[tuple[float, float, float]] = []  # x, y_dome, strength

@@ -31,7 +31,7 @@ from scipy import ndimage
 from skimage.feature import canny
 from skimage.transform import hough_circle, hough_circle_peaks
 
-from alignment.detect._image import Work, circle_fit, subpixel_offset
+from alignment.detect._image import Work, circle_fit, mad_sd, subpixel_offset
 
 __all__ = ["HeadFit", "find_head_coarse", "refine_head"]
 
@@ -165,7 +165,7 @@ def refine_head(work: Work, centre: F64, radius_mm: float, *, rays: int = 90) ->
         seg = g[:, lo:hi]
         j = np.argmin(seg, axis=1)
         strength = -seg[np.arange(rays), j]
-        noise = 1.4826 * float(np.median(np.abs(g - np.median(g)))) + 1e-6
+        noise = mad_sd(g) + 1e-6
         ok = strength > 3 * noise
         if ok.sum() < rays / 4:
             return None

@@ -37,7 +37,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
-from alignment.detect._image import Work, robust_line, subpixel_offset
+from alignment.detect._image import Work, mad_sd, robust_line, subpixel_offset
 
 __all__ = ["SPINE_HEIGHT", "KneeFinding", "find_knee", "lower_hull_bitangent"]
 
@@ -162,7 +162,7 @@ def find_knee(
     xs = np.arange(x_joint - half_width_mm, x_joint + half_width_mm + step_x / 2, step_x)
     ys, values, g = _column_edges(work, xs, y_joint - 45.0, y_joint + 40.0)
     dy = ys[1] - ys[0]
-    noise = 1.4826 * float(np.median(np.abs(g - np.median(g)))) + 1e-6
+    noise = mad_sd(g) + 1e-6
     # per column: strongest falling edge (femur) then rising edge 1.5..16 mm below (tibia)
     n = len(xs)
     # the joint gap: the darkest level of each central column, fitted by a line
@@ -398,7 +398,7 @@ def _plateau_edges(xs: F64, ys: F64, values: F64, gap: F64, y_f: F64) -> tuple[F
     sheared = np.take_along_axis(values, rows, axis=1)
     sheared = ndimage.gaussian_filter1d(sheared, PLATEAU_ALONG_MM / step_x, axis=0)
     g = ndimage.gaussian_filter1d(sheared, PLATEAU_ACROSS_MM / dy, axis=1, order=1) / dy
-    noise = 1.4826 * float(np.median(np.abs(g - np.median(g)))) + 1e-6
+    noise = mad_sd(g) + 1e-6
     edges = np.full((2, len(xs)), np.nan)
     start = np.where(np.isfinite(y_f), np.ceil((y_f - gap + 0.6) / dy), rel[0]) - rel[0]
 

@@ -55,7 +55,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import ndimage
 
-from alignment.detect._image import Work, robust_line, subpixel_offset
+from alignment.detect._image import Work, mad_sd, robust_line, subpixel_offset
 from alignment.detect.infer import anterior_direction, patella_side
 from alignment.detect.shaft import ShaftAxis, refine_shaft
 from alignment.vocabulary import Side
@@ -286,7 +286,7 @@ class _Edges:
         gx = ndimage.sobel(smooth, axis=1) / 8.0
         r0, r1, c0, c1 = box
         inside = gx[r0:r1, c0:c1]
-        noise = 1.4826 * float(np.median(np.abs(inside - np.median(inside)))) + 1e-6
+        noise = mad_sd(inside) + 1e-6
         air = float(np.percentile(coarse[r0:r1, c0:c1], 3)) + 0.04
         return cls(smooth, gx, noise, air, mm, box)
 
@@ -555,7 +555,7 @@ def _tibial_line(
     tray = metal.tray > 0
     ss = np.arange(-15.0 if tray else -5.0, 40.0, step)
     values, g, points = frame.profiles(work, ts, ss)
-    noise = 1.4826 * float(np.median(np.abs(g - np.median(g)))) + 1e-6
+    noise = mad_sd(g) + 1e-6
     found: list[tuple[float, float]] = []
     keel: list[float] = []
     reach = max(1, round(2.0 / step))
@@ -656,7 +656,7 @@ def _fixation_surface(
     ss = np.arange(-50.0, 15.0, step)
     values, g, points = frame.profiles(work, ts, ss)
     mask = (values > METAL_LEVEL) & metal.at(metal.component, points)
-    noise = 1.4826 * float(np.median(np.abs(g - np.median(g)))) + 1e-6
+    noise = mad_sd(g) + 1e-6
     reach = max(1, round(2.0 / step))
     found: list[tuple[float, float]] = []
     for i, t in enumerate(ts):

@@ -29,6 +29,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
+from alignment.detect._image import mad_sd
+
 __all__ = ["LegGuess", "Segment", "pair_legs", "shaft_candidates", "shaft_segments"]
 
 F64 = NDArray[np.float64]
@@ -101,7 +103,7 @@ def shaft_candidates(
         profile = coarse[r0 : r0 + band].mean(axis=0).astype(float)
         g = ndimage.gaussian_filter1d(profile, 1.2 / coarse_mm, order=1)
         smooth = ndimage.gaussian_filter1d(profile, 1.0 / coarse_mm)
-        noise = 1.4826 * float(np.median(np.abs(g - np.median(g)))) + 1e-4
+        noise = mad_sd(g) + 1e-4
         up = np.flatnonzero((g > 3 * noise) & (g >= np.roll(g, 1)) & (g >= np.roll(g, -1)))
         down = np.flatnonzero((g < -3 * noise) & (g <= np.roll(g, 1)) & (g <= np.roll(g, -1)))
         if up.size == 0 or down.size == 0:
