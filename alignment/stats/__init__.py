@@ -31,6 +31,12 @@ from alignment.stats.followup import (
     followup_model,
 )
 from alignment.stats.groups import COMPARE_COLUMNS, adjust_p_values, compare_groups
+from alignment.stats.noninferiority import (
+    NONINFERIORITY_COLUMNS,
+    non_inferiority,
+    noninferiority_mean,
+    noninferiority_rate,
+)
 from alignment.stats.outliers import OUTLIER_COLUMNS, outlier_rates
 from alignment.stats.reliability import (
     BLAND_ALTMAN_COLUMNS,
@@ -64,6 +70,7 @@ __all__ = [
     "FOLLOWUP_COLUMNS",
     "FORMATS",
     "ICC_COLUMNS",
+    "NONINFERIORITY_COLUMNS",
     "OUTLIER_COLUMNS",
     "RELIABILITY_COLUMNS",
     "SUMMARY_COLUMNS",
@@ -80,6 +87,9 @@ __all__ = [
     "grim_consistent",
     "icc",
     "margin_bounds",
+    "non_inferiority",
+    "noninferiority_mean",
+    "noninferiority_rate",
     "outlier_rates",
     "parse_reported_p",
     "publication_table",

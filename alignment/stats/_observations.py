@@ -44,6 +44,10 @@ class MeasureData:
     excluded: tuple[int, int]
     """Rows left out per group: status not ok, or the metric missing."""
     notes: list[str] = field(default_factory=list)
+    legs: tuple[np.ndarray, np.ndarray] = (np.array([], dtype=object),) * 2
+    """Leg key (``case|side``) of each entry of `values`, per group."""
+    patients: tuple[np.ndarray, np.ndarray] = (np.array([], dtype=object),) * 2
+    """Patient of each entry of `values` (the `patient` column, default the case)."""
 
 
 @dataclass(frozen=True)
@@ -66,8 +70,13 @@ def prepare(
     tolerance: float | None,
     reader: str | None,
     what: str,
+    patient: str | None = None,
 ) -> Prepared:
-    """Check `results`, attach groups, and collect one value per leg per measure."""
+    """Check `results`, attach groups, and collect one value per leg per measure.
+
+    `patient` names the column that identifies the patient of each leg (default the
+    leg's ``case``, else its ``image``); it fills :attr:`MeasureData.patients`.
+    """
     check_choice("metric", metric, METRICS)
     require_columns(results, ["measure", "status", metric], "results table")
     if not ({"case", "image"} & set(results.columns)):
@@ -86,7 +95,14 @@ def prepare(
         table = table[text_column(table["reader"]) == str(reader)]
         if table.empty:
             raise StatsError(f"no rows of reader {reader!r} in the two compared groups")
-    table["_leg"] = text_column(table["case" if "case" in table.columns else "image"])
+    identity = "case" if "case" in table.columns else "image"
+    if patient is not None and patient not in table.columns:
+        raise StatsError(
+            f"patient column {patient!r} not in the results table; "
+            f"found {', '.join(map(repr, map(str, table.columns)))}"
+        )
+    table["_patient"] = text_column(table[patient or identity])
+    table["_leg"] = text_column(table[identity])
     if "side" in table.columns:
         table["_leg"] = table["_leg"] + "|" + text_column(table["side"])
     table["_metric"] = as_float(table[metric], metric)
@@ -132,7 +148,7 @@ def prepare(
         notes: list[str] = []
         if unassigned.get(name, 0):
             notes.append(f"{unassigned[name]} row(s) had no group and were left out")
-        values, absdev, tol, excluded = [], [], [], []
+        values, absdev, tol, excluded, legs_of, patients = [], [], [], [], [], []
         for group in (group1, group2):
             mine = rows[rows["group"] == group]
             excluded.append(int((~mine["_ok"]).sum()))
@@ -142,6 +158,7 @@ def prepare(
                 absdev=("_absdev", "mean"),
                 tol=("_tol", "first"),
                 rows=("_metric", "size"),
+                patient=("_patient", "first"),
             )
             averaged = int((legs["rows"] > 1).sum())
             if averaged:
@@ -149,6 +166,8 @@ def prepare(
                     f"{group}: {averaged} leg(s) had several rows (readers or images), averaged"
                 )
             values.append(legs["metric"].to_numpy(dtype="float64"))
+            legs_of.append(legs.index.to_numpy(dtype=object))
+            patients.append(legs["patient"].to_numpy(dtype=object))
             keep = np.isfinite(legs["absdev"].to_numpy(dtype="float64"))
             absdev.append(legs["absdev"].to_numpy(dtype="float64")[keep])
             tol.append(legs["tol"].to_numpy(dtype="float64")[keep])
@@ -161,6 +180,8 @@ def prepare(
                 tolerance=(tol[0], tol[1]),
                 excluded=(excluded[0], excluded[1]),
                 notes=notes,
+                legs=(legs_of[0], legs_of[1]),
+                patients=(patients[0], patients[1]),
             )
         )
     return Prepared(group1=group1, group2=group2, metric=metric, measures=out)

@@ -1,4 +1,4 @@
-"""Outlier rates per group: count and percentage beyond tolerance, Fisher, risk ratio."""
+"""Outlier rates per group: counts beyond tolerance, Fisher, risk ratio, difference, odds."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 from statsmodels.stats.contingency_tables import Table2x2
+from statsmodels.stats.proportion import confint_proportions_2indep
 
 from alignment.stats._common import check_confidence, join_notes, recorded
 from alignment.stats._observations import MeasureData, prepare
@@ -28,6 +29,12 @@ OUTLIER_COLUMNS: tuple[str, ...] = (
     "risk_ratio",
     "risk_ratio_ci_low",
     "risk_ratio_ci_high",
+    "risk_difference",
+    "risk_difference_ci_low",
+    "risk_difference_ci_high",
+    "odds_ratio",
+    "odds_ratio_ci_low",
+    "odds_ratio_ci_high",
 )
 """Outlier columns, shared by :func:`outlier_rates` and :func:`compare_groups`."""
 
@@ -52,6 +59,12 @@ def outlier_fields(data: MeasureData, confidence: float) -> tuple[dict[str, Any]
         "risk_ratio": math.nan,
         "risk_ratio_ci_low": math.nan,
         "risk_ratio_ci_high": math.nan,
+        "risk_difference": math.nan,
+        "risk_difference_ci_low": math.nan,
+        "risk_difference_ci_high": math.nan,
+        "odds_ratio": math.nan,
+        "odds_ratio_ci_low": math.nan,
+        "odds_ratio_ci_high": math.nan,
     }
     if tolerances.size > 1:
         notes.append(f"tolerance varies between rows: {', '.join(map(str, tolerances))}")
@@ -65,18 +78,40 @@ def outlier_fields(data: MeasureData, confidence: float) -> tuple[dict[str, Any]
     fisher, caught = recorded(stats.fisher_exact, table, alternative="two-sided")
     notes.extend(f"Fisher: {w}" for w in caught)
     row["outlier_p_value"] = float(fisher.pvalue)
+    row["risk_difference"] = counts[0] / totals[0] - counts[1] / totals[1]
+    interval, caught = recorded(
+        confint_proportions_2indep,
+        counts[0],
+        totals[0],
+        counts[1],
+        totals[1],
+        method="newcomb",
+        compare="diff",
+        alpha=1.0 - confidence,
+    )
+    notes.extend(f"risk difference: {w}" for w in caught)
+    row["risk_difference_ci_low"], row["risk_difference_ci_high"] = (float(v) for v in interval)
     if counts[0] == 0 and counts[1] == 0:
-        notes.append("no outliers in either group: risk ratio undefined")
+        notes.append("no outliers in either group: risk ratio and odds ratio undefined")
         return row, notes
     if (table == 0).any():
-        notes.append("risk ratio: zero cell(s) replaced by 0.5")
+        notes.append("risk ratio and odds ratio: zero cell(s) replaced by 0.5")
     two_by_two = Table2x2(table, shift_zeros=True)
-    (ratio, interval), caught = recorded(
-        lambda: (two_by_two.riskratio, two_by_two.riskratio_confint(alpha=1.0 - confidence))
+    alpha = 1.0 - confidence
+    (ratios, caught) = recorded(
+        lambda: (
+            two_by_two.riskratio,
+            two_by_two.riskratio_confint(alpha=alpha),
+            two_by_two.oddsratio,
+            two_by_two.oddsratio_confint(alpha=alpha),
+        )
     )
-    notes.extend(f"risk ratio: {w}" for w in caught)
-    row["risk_ratio"] = float(ratio)
-    row["risk_ratio_ci_low"], row["risk_ratio_ci_high"] = (float(v) for v in interval)
+    notes.extend(f"risk ratio / odds ratio: {w}" for w in caught)
+    risk_ratio, risk_interval, odds_ratio, odds_interval = ratios
+    row["risk_ratio"] = float(risk_ratio)
+    row["risk_ratio_ci_low"], row["risk_ratio_ci_high"] = (float(v) for v in risk_interval)
+    row["odds_ratio"] = float(odds_ratio)
+    row["odds_ratio_ci_low"], row["odds_ratio_ci_high"] = (float(v) for v in odds_interval)
     return row, notes
 
 
@@ -90,7 +125,7 @@ def outlier_rates(
     reader: str | None = None,
     confidence: float = 0.95,
 ) -> pd.DataFrame:
-    """Outliers per group and measure: count, percentage, Fisher's exact test, risk ratio.
+    """Outliers per group and measure: counts, Fisher's test, risk ratio, difference, odds ratio.
 
     A leg is an outlier when its ``abs_deviation`` exceeds the tolerance (the spec's
     ``abs_deviation > tolerance``). The tolerance is `tolerance` where given (for
@@ -114,7 +149,7 @@ def outlier_rates(
     reader : str, optional
         Use only this reader's rows; default average the readers of each leg.
     confidence : float, default 0.95
-        Level of the risk ratio's confidence interval.
+        Level of the confidence intervals.
 
     Returns
     -------
@@ -124,8 +159,12 @@ def outlier_rates(
         (legs with a deviation), ``outliers1``, ``outliers2`` (counts),
         ``outlier_pct1``, ``outlier_pct2`` (percent), ``outlier_p_value`` (Fisher's
         exact test, two-sided), ``risk_ratio`` (risk of being an outlier in group1 over
-        group2), ``risk_ratio_ci_low``, ``risk_ratio_ci_high`` (log-normal CI) and
-        ``notes``.
+        group2), ``risk_ratio_ci_low``, ``risk_ratio_ci_high`` (log-normal CI),
+        ``risk_difference`` (proportion of outliers in group1 minus group2, a fraction
+        from -1 to 1), ``risk_difference_ci_low``, ``risk_difference_ci_high``
+        (Newcombe's hybrid score interval), ``odds_ratio`` (odds of being an outlier in
+        group1 over group2), ``odds_ratio_ci_low``, ``odds_ratio_ci_high`` (Woolf's
+        log interval) and ``notes``.
 
     Raises
     ------
@@ -138,7 +177,17 @@ def outlier_rates(
     (outlier, not outlier) x (group1, group2). The risk ratio and its CI come from
     :class:`statsmodels.stats.contingency_tables.Table2x2`, which replaces a zero
     cell by 0.5 (the output notes it); with no outlier in either group the ratio is
-    undefined and left NaN.
+    undefined and left NaN. The odds ratio ``(a d) / (b c)`` and its Woolf interval
+    ``exp(log OR +- z sqrt(1/a + 1/b + 1/c + 1/d))`` come from the same table. The
+    risk difference's interval is Newcombe's (1998) method 10, hybrid Wilson score
+    without continuity correction
+    (:func:`statsmodels.stats.proportion.confint_proportions_2indep`,
+    ``method="newcomb"``); it needs no zero-cell correction.
+
+    References
+    ----------
+    Newcombe RG (1998). Interval estimation for the difference between independent
+    proportions: comparison of eleven methods. Stat Med 17:873-890.
 
     Examples
     --------

@@ -83,3 +83,42 @@ def test_compare_groups_carries_the_outlier_columns(results_and_groups):
     alone = outlier_rates(results, groups, tolerance=2.0)
     for column in ("outliers1", "outliers2", "outlier_p_value", "risk_ratio"):
         assert compared[column].equals(alone[column])
+
+
+@pytest.mark.parametrize(
+    ("counts", "published"),
+    [
+        # Newcombe (1998), Stat Med 17:873-890, Table II, method 10 (score, no CC)
+        ((56, 70, 48, 80), (0.0524, 0.3339)),
+        ((9, 10, 3, 10), (0.1705, 0.8090)),
+        ((5, 56, 0, 29), (-0.0381, 0.1926)),
+    ],
+)
+def test_risk_difference_ci_matches_newcombe_1998(counts, published):
+    a, n1, c, n2 = counts
+    dev1 = [4.0] * a + [1.0] * (n1 - a)
+    dev2 = [4.0] * c + [1.0] * (n2 - c)
+    row = outlier_rates(_table(dev1, dev2), order=["A", "B"]).iloc[0]
+    assert row["risk_difference"] == pytest.approx(a / n1 - c / n2, rel=REL)
+    assert row["risk_difference_ci_low"] == pytest.approx(published[0], abs=5e-5)
+    assert row["risk_difference_ci_high"] == pytest.approx(published[1], abs=5e-5)
+
+
+def test_odds_ratio_against_woolf_formula():
+    rng = np.random.default_rng(12)
+    dev1, dev2 = np.abs(rng.normal(0, 2, 50)), np.abs(rng.normal(0, 3.5, 40))
+    row = outlier_rates(_table(dev1, dev2), order=["A", "B"], confidence=0.9).iloc[0]
+    a, c = int((dev1 > 3).sum()), int((dev2 > 3).sum())
+    b, d = 50 - a, 40 - c
+    ratio = a * d / (b * c)
+    se = math.sqrt(1 / a + 1 / b + 1 / c + 1 / d)  # Woolf (1955)
+    z = stats.norm.ppf(0.95)
+    assert row["odds_ratio"] == pytest.approx(ratio, rel=REL)
+    assert row["odds_ratio_ci_low"] == pytest.approx(ratio * math.exp(-z * se), rel=1e-9)
+    assert row["odds_ratio_ci_high"] == pytest.approx(ratio * math.exp(z * se), rel=1e-9)
+
+
+def test_no_outliers_leaves_ratios_undefined_but_gives_a_difference():
+    row = outlier_rates(_table([1.0, 1.0, 2.0], [1.0, 2.0]), order=["A", "B"]).iloc[0]
+    assert math.isnan(row["odds_ratio"]) and row["risk_difference"] == 0.0
+    assert row["risk_difference_ci_low"] < 0.0 < row["risk_difference_ci_high"]
