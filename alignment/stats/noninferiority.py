@@ -131,7 +131,7 @@ def noninferiority_mean(
     a = np.asarray(x1, dtype="float64")
     b = np.asarray(x2, dtype="float64")
     a, b = a[np.isfinite(a)], b[np.isfinite(b)]
-    out = {"n1": int(a.size), "n2": int(b.size)}
+    out: dict[str, Any] = {"n1": int(a.size), "n2": int(b.size)}
     out |= {
         "estimate1": float(a.mean()) if a.size else math.nan,
         "estimate2": float(b.mean()) if b.size else math.nan,
@@ -293,14 +293,15 @@ def noninferiority_rate(
         raise StatsError(
             f"counts must satisfy 0 <= count <= n and n >= 1, got {count1}/{n1}, {count2}/{n2}"
         )
-    out = {"n1": counts[1], "n2": counts[3]}
+    out: dict[str, Any] = {"n1": counts[1], "n2": counts[3]}
     out |= {"estimate1": counts[0] / counts[1], "estimate2": counts[2] / counts[3]}
     out |= _empty(margin, alpha, higher_is_better, "score")
     out["difference"] = out["estimate1"] - out["estimate2"]
     value = -margin if higher_is_better else margin
-    z = score_z_difference(*counts, value)
+    x1, size1, x2, size2 = counts
+    z = score_z_difference(x1, size1, x2, size2, value)
     p = float(stats.norm.sf(z) if higher_is_better else stats.norm.cdf(z))
-    low, high = score_ci_difference(*counts, confidence=1.0 - 2.0 * alpha)
+    low, high = score_ci_difference(x1, size1, x2, size2, confidence=1.0 - 2.0 * alpha)
     out.update(ci_low=low, ci_high=high, statistic=z, p_value=p, non_inferior=bool(p < alpha))
     return out
 
@@ -391,6 +392,7 @@ def non_inferiority(
     )
     rows = []
     for data in prepared.measures:
+        fields: dict[str, Any]
         if outcome == "mean":
             fields = noninferiority_mean(
                 *data.values, margin=margin, alpha=alpha, higher_is_better=higher_is_better
