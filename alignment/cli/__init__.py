@@ -26,6 +26,7 @@ COMMANDS: tuple[str, ...] = (
     "measure",
     "measures",
     "compare",
+    "power",
     "reliability",
     "followup",
     "summary-test",

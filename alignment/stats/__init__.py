@@ -9,6 +9,8 @@ every warning they raise is recorded in the ``notes`` of the row it concerns. Se
 
 Modules: :mod:`~alignment.stats.groups` (:func:`compare_groups`),
 :mod:`~alignment.stats.outliers`, :mod:`~alignment.stats.equivalence` (TOST),
+:mod:`~alignment.stats.noninferiority`, :mod:`~alignment.stats.power` (power and
+sample size),
 :mod:`~alignment.stats.followup` (clinical scores over time),
 :mod:`~alignment.stats.reliability` (ICC, SEM, MDC95, Bland-Altman),
 :mod:`~alignment.stats.summary` (published tables) and
@@ -38,6 +40,16 @@ from alignment.stats.noninferiority import (
     noninferiority_rate,
 )
 from alignment.stats.outliers import OUTLIER_COLUMNS, outlier_rates
+from alignment.stats.power import (
+    POWER_COLUMNS,
+    POWER_TESTS,
+    pilot_power,
+    power_analysis,
+    power_fisher,
+    power_proportions,
+    power_tost,
+    power_welch,
+)
 from alignment.stats.reliability import (
     BLAND_ALTMAN_COLUMNS,
     ICC_COLUMNS,
@@ -72,6 +84,8 @@ __all__ = [
     "ICC_COLUMNS",
     "NONINFERIORITY_COLUMNS",
     "OUTLIER_COLUMNS",
+    "POWER_COLUMNS",
+    "POWER_TESTS",
     "RELIABILITY_COLUMNS",
     "SUMMARY_COLUMNS",
     "adjust_p_values",
@@ -92,6 +106,12 @@ __all__ = [
     "noninferiority_rate",
     "outlier_rates",
     "parse_reported_p",
+    "pilot_power",
+    "power_analysis",
+    "power_fisher",
+    "power_proportions",
+    "power_tost",
+    "power_welch",
     "publication_table",
     "read_table",
     "reliability",
