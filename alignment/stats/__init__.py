@@ -9,7 +9,8 @@ every warning they raise is recorded in the ``notes`` of the row it concerns. Se
 
 Modules: :mod:`~alignment.stats.groups` (:func:`compare_groups`),
 :mod:`~alignment.stats.outliers`, :mod:`~alignment.stats.equivalence` (TOST),
-:mod:`~alignment.stats.noninferiority`, :mod:`~alignment.stats.power` (power and
+:mod:`~alignment.stats.noninferiority`, :mod:`~alignment.stats.ancova` (adjusted
+differences), :mod:`~alignment.stats.power` (power and
 sample size),
 :mod:`~alignment.stats.followup` (clinical scores over time),
 :mod:`~alignment.stats.reliability` (ICC, SEM, MDC95, Bland-Altman),
@@ -19,6 +20,7 @@ sample size),
 
 from __future__ import annotations
 
+from alignment.stats.ancova import ANCOVA_COLUMNS, ancova
 from alignment.stats.equivalence import (
     EQUIVALENCE_COLUMNS,
     equivalence_test,
@@ -76,6 +78,7 @@ from alignment.stats.tables import (
 )
 
 __all__ = [
+    "ANCOVA_COLUMNS",
     "BLAND_ALTMAN_COLUMNS",
     "COMPARE_COLUMNS",
     "EQUIVALENCE_COLUMNS",
@@ -89,6 +92,7 @@ __all__ = [
     "RELIABILITY_COLUMNS",
     "SUMMARY_COLUMNS",
     "adjust_p_values",
+    "ancova",
     "between_groups_by_time",
     "bland_altman",
     "change_from_baseline",

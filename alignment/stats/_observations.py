@@ -60,6 +60,14 @@ class Prepared:
     measures: list[MeasureData]
 
 
+def leg_keys(table: pd.DataFrame) -> pd.Series:
+    """The leg of each row: ``case`` (else ``image``), then ``|side`` where there is one."""
+    keys = text_column(table["case" if "case" in table.columns else "image"])
+    if "side" in table.columns:
+        keys = keys + "|" + text_column(table["side"])
+    return keys
+
+
 def prepare(
     results: Any,
     groups: Any,
@@ -102,9 +110,7 @@ def prepare(
             f"found {', '.join(map(repr, map(str, table.columns)))}"
         )
     table["_patient"] = text_column(table[patient or identity])
-    table["_leg"] = text_column(table[identity])
-    if "side" in table.columns:
-        table["_leg"] = table["_leg"] + "|" + text_column(table["side"])
+    table["_leg"] = leg_keys(table)
     table["_metric"] = as_float(table[metric], metric)
     table["_absdev"] = (
         as_float(table["abs_deviation"], "abs_deviation")

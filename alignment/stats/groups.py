@@ -9,11 +9,15 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.multitest import multipletests
 
+from alignment.errors import StatsError
 from alignment.stats._common import check_choice, check_confidence, join_notes
+from alignment.stats._models import CLUSTERS, LEGS_COUNTED, group_effect
 from alignment.stats._observations import prepare
 from alignment.stats._twosample import TESTS, describe, two_sample
+from alignment.stats.ancova import ancova
 from alignment.stats.equivalence import margin_bounds, tost
 from alignment.stats.outliers import OUTLIER_COLUMNS, outlier_fields
+from alignment.stats.power import power_welch
 
 __all__ = ["COMPARE_COLUMNS", "adjust_p_values", "compare_groups"]
 
@@ -27,6 +31,9 @@ COMPARE_COLUMNS: tuple[str, ...] = (
     "n2",
     "excluded1",
     "excluded2",
+    "patients1",
+    "patients2",
+    "legs_counted",
     "mean1",
     "sd1",
     "median1",
@@ -67,6 +74,18 @@ EQUIVALENCE_EXTRA: tuple[str, ...] = (
 )
 """Columns :func:`compare_groups` adds when given an equivalence margin."""
 
+POWER_EXTRA: tuple[str, ...] = ("power_difference", "power")
+"""Columns :func:`compare_groups` adds when given ``power_difference``."""
+
+ADJUSTED_EXTRA: tuple[str, ...] = (
+    "covariates",
+    "adjusted_diff",
+    "adjusted_ci_low",
+    "adjusted_ci_high",
+    "adjusted_p_value",
+)
+"""Columns :func:`compare_groups` adds when given a baseline or covariates (ANCOVA)."""
+
 
 def adjust_p_values(p_values: Any, *, method: str = "holm") -> np.ndarray:
     """Adjust P values for multiplicity, leaving NaN entries out of the family.
@@ -99,6 +118,41 @@ def adjust_p_values(p_values: Any, *, method: str = "holm") -> np.ndarray:
     return out
 
 
+def _clustered(
+    row: dict[str, Any],
+    values: tuple[np.ndarray, np.ndarray],
+    patients: tuple[np.ndarray, np.ndarray],
+    cluster: str,
+    confidence: float,
+) -> list[str]:
+    """Replace the row's difference, CI and test by the clustered model's; return notes."""
+    y = np.concatenate(values)
+    in_group1 = np.r_[np.ones(values[0].size, bool), np.zeros(values[1].size, bool)]
+    fitted = group_effect(
+        y,
+        in_group1,
+        np.empty((y.size, 0)),
+        patients=np.concatenate(patients).astype(str),
+        cluster=cluster,
+        confidence=confidence,
+    )
+    row.update(
+        mean_diff=fitted["estimate"],
+        ci_low=fitted["ci_low"],
+        ci_high=fitted["ci_high"],
+        test=cluster,
+        test_reason=f"{cluster}: as asked ({LEGS_COUNTED[cluster]})",
+        statistic=fitted["statistic"],
+        df=fitted["df"],
+        p_value=fitted["p_value"],
+    )
+    return [
+        *fitted["notes"],
+        f"mean_diff, CI and P from the {cluster} model; effect size and outlier test "
+        "count legs as independent",
+    ]
+
+
 def compare_groups(
     results: pd.DataFrame,
     groups: Any = None,
@@ -111,6 +165,13 @@ def compare_groups(
     equivalence_margin: float | Sequence[float] | None = None,
     confidence: float = 0.95,
     reader: str | None = None,
+    cluster: str | None = None,
+    patient: str | None = None,
+    power_difference: float | None = None,
+    baseline: pd.DataFrame | None = None,
+    covariates: pd.DataFrame | None = None,
+    covariate_columns: Sequence[str] | None = None,
+    baseline_metric: str = "value",
 ) -> pd.DataFrame:
     """Compare two groups on every measure: descriptives, test, CI, effect size, outliers.
 
@@ -147,6 +208,22 @@ def compare_groups(
         Level of every confidence interval.
     reader : str, optional
         Use only this reader's rows; default average the readers of each leg.
+    cluster : {None, "mixed", "gee"}, optional
+        The two legs of one patient are not independent. ``mixed``: a linear mixed
+        model with a random intercept per patient (REML); ``gee``: GEE with
+        exchangeable correlation and robust SE. Either replaces the t-test:
+        ``mean_diff``, its CI, ``statistic`` (Wald z) and ``p_value`` come from the
+        model, ``test`` names it. None (default) counts every leg as independent.
+    patient : str, optional
+        Column of `results` naming the patient of each leg (default ``case``: a
+        case is one patient whose legs are its sides).
+    power_difference : float, optional
+        Add the power the study achieved to detect this difference of means (in
+        the metric's unit), Welch, with the observed SDs and sizes and alpha ``1 -
+        confidence``.
+    baseline, covariates, covariate_columns, baseline_metric
+        Add the ANCOVA of :func:`ancova` (adjusted for the pre-op value and/or
+        covariates) beside the unadjusted comparison.
 
     Returns
     -------
@@ -156,6 +233,9 @@ def compare_groups(
         - ``measure``, ``metric``, ``unit``, ``group1``, ``group2``;
         - ``n1``, ``n2``: legs (case x side) analysed; ``excluded1``,
           ``excluded2``: rows left out (status not ``ok`` or metric missing);
+          ``patients1``, ``patients2``: distinct patients among those legs;
+          ``legs_counted``: how legs entered the test (independent, or clustered
+          by patient and how);
         - ``mean1``, ``sd1`` (ddof=1), ``median1``, ``iqr_low1``, ``iqr_high1``
           (25th and 75th percentiles), and the same with suffix 2;
         - ``mean_diff`` (mean1 - mean2), ``ci_low``, ``ci_high`` (its CI: pooled
@@ -175,6 +255,11 @@ def compare_groups(
           ``risk_ratio_ci_low``, ``risk_ratio_ci_high``;
         - with `equivalence_margin`: ``equivalence_margin_low``,
           ``equivalence_margin_high``, ``equivalence_p_value``, ``equivalent``;
+        - with `power_difference`: ``power_difference``, ``power``;
+        - with `baseline` or `covariates`: ``covariates``, ``adjusted_diff``,
+          ``adjusted_ci_low``, ``adjusted_ci_high``, ``adjusted_p_value`` (the
+          ``adjusted_diff``, ``ci_low``, ``ci_high`` and ``p_value`` of
+          :func:`ancova`, with the same `cluster`);
         - ``notes``: every caveat and every warning scipy or statsmodels raised.
 
     Raises
@@ -213,6 +298,31 @@ def compare_groups(
     confidence = check_confidence(confidence)
     if equivalence_margin is not None:
         margin_bounds(equivalence_margin)
+    if cluster is not None:
+        check_choice("cluster", cluster, CLUSTERS)
+    if power_difference is not None and not (
+        np.isfinite(power_difference) and power_difference != 0
+    ):
+        raise StatsError(
+            f"power_difference must be a finite non-zero number, got {power_difference!r}"
+        )
+    adjusted = None
+    if baseline is not None or covariates is not None:
+        adjusted = ancova(
+            results,
+            groups,
+            baseline=baseline,
+            covariates=covariates,
+            covariate_columns=covariate_columns,
+            measures=measures,
+            metric=metric,
+            baseline_metric=baseline_metric,
+            order=order,
+            reader=reader,
+            confidence=confidence,
+            cluster=cluster,
+            patient=patient,
+        ).set_index("measure")
     prepared = prepare(
         results,
         groups,
@@ -222,6 +332,7 @@ def compare_groups(
         tolerance=tolerance,
         reader=reader,
         what="compare_groups",
+        patient=patient,
     )
     labels = (prepared.group1, prepared.group2)
     rows = []
@@ -237,6 +348,8 @@ def compare_groups(
         first, second = describe(x1), describe(x2)
         row["n1"], row["n2"] = first["n"], second["n"]
         row["excluded1"], row["excluded2"] = data.excluded
+        row["patients1"], row["patients2"] = (len(set(p.tolist())) for p in data.patients)
+        row["legs_counted"] = LEGS_COUNTED[cluster]
         for suffix, described in (("1", first), ("2", second)):
             for key in ("mean", "sd", "median", "iqr_low", "iqr_high"):
                 row[f"{key}{suffix}"] = described[key]
@@ -244,6 +357,26 @@ def compare_groups(
         notes = data.notes + compared.pop("notes")
         row |= compared
         row["confidence"] = confidence
+        if cluster is not None:
+            notes += _clustered(row, data.values, data.patients, cluster, confidence)
+        if power_difference is not None:
+            row["power_difference"] = float(power_difference)
+            row["power"] = (
+                power_welch(
+                    float(power_difference), row["sd1"], row["sd2"], row["n1"], row["n2"],
+                    alpha=1.0 - confidence,
+                )
+                if min(row["n1"], row["n2"]) > 1 and min(row["sd1"], row["sd2"]) > 0
+                else np.nan
+            )  # fmt: skip
+        if adjusted is not None:
+            fitted = adjusted.loc[data.measure]
+            row["covariates"] = fitted["covariates"]
+            row["adjusted_diff"] = fitted["adjusted_diff"]
+            row["adjusted_ci_low"] = fitted["ci_low"]
+            row["adjusted_ci_high"] = fitted["ci_high"]
+            row["adjusted_p_value"] = fitted["p_value"]
+            notes += [f"adjusted: {n}" for n in str(fitted["notes"]).split("; ") if n]
         outliers, outlier_notes = outlier_fields(data, confidence)
         row |= outliers
         notes += outlier_notes
@@ -259,10 +392,14 @@ def compare_groups(
     columns = list(COMPARE_COLUMNS)
     if equivalence_margin is not None:
         columns += EQUIVALENCE_EXTRA
+    if power_difference is not None:
+        columns += POWER_EXTRA
+    if adjusted is not None:
+        columns += ADJUSTED_EXTRA
     table = pd.DataFrame(rows, columns=[*columns, "notes"])
     table["p_holm"] = adjust_p_values(table["p_value"], method="holm")
     table["p_bh"] = adjust_p_values(table["p_value"], method="fdr_bh")
-    for column in ("n1", "n2", "excluded1", "excluded2"):
+    for column in ("n1", "n2", "excluded1", "excluded2", "patients1", "patients2"):
         table[column] = table[column].astype("int64")
     for column in ("outlier_n1", "outlier_n2", "outliers1", "outliers2"):
         table[column] = table[column].astype("int64")
