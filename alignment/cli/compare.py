@@ -6,7 +6,17 @@ SD, median and IQR per group, the mean difference with its CI, the test (welch,
 student, mannwhitney, or auto, which says why it chose), the P value with Holm and
 Benjamini-Hochberg adjustment across measures, the effect size (Hedges' g or
 rank-biserial), and the outliers beyond tolerance per group with Fisher's exact test
-and the risk ratio. With --equivalence-margin, also a TOST for equivalence.
+, the risk ratio, the risk difference and the odds ratio. With --equivalence-margin, also
+a TOST for equivalence; with --non-inferiority-margin (a mean) or
+--non-inferiority-rate-margin (the outlier rate), a one-sided non-inferiority test.
+
+Both legs of one patient are not independent: --cluster mixed (a random intercept per
+patient) or --cluster gee (exchangeable correlation, robust SE) fits the difference
+by patient; --patient names the column that identifies the patient (default the
+case). The table says how legs were counted. --baseline PRE.csv (the pre-op results
+table) and --covariates COV.csv add the difference adjusted for the pre-op value and
+the covariates (ANCOVA); --power-difference DEG adds the power achieved to detect that
+difference; --forest FOREST.svg draws the differences with their CIs.
 
 The CSV output keeps full precision, one row per measure; md, tex and html give the
 paper's "(mean +- SD) vs (mean +- SD), P" layout, rounded.
@@ -15,10 +25,13 @@ paper's "(mean +- SD) vs (mean +- SD), P" layout, rounded.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from alignment.cli import exitcodes
+from alignment.report.forest import write_forest_plot
 from alignment.stats import compare_groups, publication_table, read_table, write_table
 from alignment.stats._common import METRICS
+from alignment.stats._models import CLUSTERS
 from alignment.stats._twosample import TESTS
 from alignment.stats.tables import FORMATS, table_format
 
@@ -46,6 +59,48 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--equivalence-margin", type=float, metavar="DEG", help="also test equivalence (TOST)"
     )
+    parser.add_argument(
+        "--non-inferiority-margin",
+        type=float,
+        metavar="DEG",
+        help="also test that group1's mean is not worse (higher) by more than DEG",
+    )
+    parser.add_argument(
+        "--non-inferiority-rate-margin",
+        type=float,
+        metavar="FRACTION",
+        help="also test that group1's outlier rate is not worse by more than FRACTION",
+    )
+    parser.add_argument(
+        "--cluster",
+        choices=CLUSTERS,
+        help="count the legs of one patient as correlated (default: independent)",
+    )
+    parser.add_argument(
+        "--patient", metavar="COLUMN", help="column naming the patient (default: case)"
+    )
+    parser.add_argument(
+        "--baseline", metavar="PRE.csv", help="pre-op results table: add the adjusted difference"
+    )
+    parser.add_argument(
+        "--baseline-metric",
+        choices=METRICS,
+        default="value",
+        help="what of the pre-op film adjusts (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--covariates", metavar="COV.csv", help="case (or image) and covariate columns"
+    )
+    parser.add_argument(
+        "--covariate-columns", metavar="C1,C2", help="covariates to use (default: all)"
+    )
+    parser.add_argument(
+        "--power-difference",
+        type=float,
+        metavar="DEG",
+        help="add the power achieved to detect this difference of means",
+    )
+    parser.add_argument("--forest", metavar="FOREST.svg", help="also write a forest plot")
     parser.add_argument("--measures", metavar="M1,M2", help="measures to compare (default: all)")
     parser.add_argument("--reader", help="use only this reader's rows (default: average)")
     parser.add_argument("--confidence", type=float, default=0.95, help="default: %(default)s")
@@ -79,7 +134,23 @@ def run(args: argparse.Namespace) -> int:
         equivalence_margin=args.equivalence_margin,
         confidence=args.confidence,
         reader=args.reader,
+        cluster=args.cluster,
+        patient=args.patient,
+        power_difference=args.power_difference,
+        baseline=read_table(args.baseline) if args.baseline else None,
+        covariates=read_table(args.covariates) if args.covariates else None,
+        covariate_columns=_names(args.covariate_columns),
+        baseline_metric=args.baseline_metric,
+        noninferiority_margin=args.non_inferiority_margin,
+        noninferiority_rate_margin=args.non_inferiority_rate_margin,
     )
+    if args.forest:
+        write_forest_plot(table, args.forest)
+        if "adjusted_diff" in table.columns:
+            adjusted = Path(args.forest)
+            write_forest_plot(
+                table, adjusted.with_name(f"{adjusted.stem}-adjusted.svg"), adjusted=True
+            )
     chosen = table_format(args.out, args.format)
     if chosen == "csv":
         write_table(table, args.out, format="csv")
@@ -91,7 +162,10 @@ def run(args: argparse.Namespace) -> int:
             p_threshold=args.p_threshold,
             p_column=args.p_column,
         )
-        write_table(laid_out, args.out, format=chosen, decimals=args.decimals)
+        caption = None
+        if args.cluster and len(table):
+            caption = f"n = legs; {table['legs_counted'].iloc[0]}"
+        write_table(laid_out, args.out, format=chosen, decimals=args.decimals, caption=caption)
     groups = f"{table['group1'].iloc[0]} vs {table['group2'].iloc[0]}" if len(table) else ""
     print(f"compared {len(table)} measure(s) {groups}; wrote {args.out} ({chosen})")
     return exitcodes.OK

@@ -367,6 +367,18 @@ def _comparison(comparison: pd.DataFrame | None) -> str:
     return compared + _table(head, body) + note
 
 
+def _forest(comparison: pd.DataFrame | None) -> str:
+    """The forest plot of the comparison's differences (and the adjusted ones, if any)."""
+    from alignment.report.forest import forest_plot_svg  # forest draws with this module
+
+    if comparison is None or not len(comparison) or "ci_low" not in comparison.columns:
+        return '<p class="note">No group comparison (no groups were given).</p>'
+    plots = [forest_plot_svg(comparison)]
+    if "adjusted_diff" in comparison.columns:
+        plots.append(forest_plot_svg(comparison, adjusted=True))
+    return "".join(f"<figure>{svg}</figure>" for svg in plots)
+
+
 def _mean_sd(row: Mapping[Any, Any], suffix: str) -> str:
     mean, sd = _get(row, f"mean{suffix}"), _get(row, f"sd{suffix}")
     if mean is None:
@@ -999,6 +1011,7 @@ thumbnail_height
     sections = [
         ("summary", "Cohort", _summary(results, errors, cases, group, manifest)),
         ("comparison", "Group comparison", _comparison(comparison)),
+        ("forest", "Differences", _forest(comparison)),
         ("plots", "Measures by group", _plots(results, group, comparison, order)),
         ("outliers", "Outlier rates", _outlier_rates(results, group, order)),
         ("cases", f"Cases ({len(cases)})", _cases_html(cases, overlays, base, thumbnail_height)),

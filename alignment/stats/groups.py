@@ -16,6 +16,7 @@ from alignment.stats._observations import prepare
 from alignment.stats._twosample import TESTS, describe, two_sample
 from alignment.stats.ancova import ancova
 from alignment.stats.equivalence import margin_bounds, tost
+from alignment.stats.noninferiority import noninferiority_mean, noninferiority_rate
 from alignment.stats.outliers import OUTLIER_COLUMNS, outlier_fields
 from alignment.stats.power import power_welch
 
@@ -73,6 +74,20 @@ EQUIVALENCE_EXTRA: tuple[str, ...] = (
     "equivalent",
 )
 """Columns :func:`compare_groups` adds when given an equivalence margin."""
+
+NONINFERIORITY_EXTRA: tuple[str, ...] = (
+    "noninferiority_margin",
+    "noninferiority_p_value",
+    "non_inferior",
+)
+"""Columns :func:`compare_groups` adds when given ``noninferiority_margin``."""
+
+RATE_NONINFERIORITY_EXTRA: tuple[str, ...] = (
+    "rate_noninferiority_margin",
+    "rate_noninferiority_p_value",
+    "rate_non_inferior",
+)
+"""Columns :func:`compare_groups` adds when given ``noninferiority_rate_margin``."""
 
 POWER_EXTRA: tuple[str, ...] = ("power_difference", "power")
 """Columns :func:`compare_groups` adds when given ``power_difference``."""
@@ -172,6 +187,8 @@ def compare_groups(
     covariates: pd.DataFrame | None = None,
     covariate_columns: Sequence[str] | None = None,
     baseline_metric: str = "value",
+    noninferiority_margin: float | None = None,
+    noninferiority_rate_margin: float | None = None,
 ) -> pd.DataFrame:
     """Compare two groups on every measure: descriptives, test, CI, effect size, outliers.
 
@@ -224,6 +241,12 @@ def compare_groups(
     baseline, covariates, covariate_columns, baseline_metric
         Add the ANCOVA of :func:`ancova` (adjusted for the pre-op value and/or
         covariates) beside the unadjusted comparison.
+    noninferiority_margin : float, optional
+        Also test that group1's mean is not worse (higher) than group2's by this
+        margin (:func:`noninferiority_mean`, one-sided alpha ``(1 - confidence) / 2``).
+    noninferiority_rate_margin : float, optional
+        Also test that group1's outlier rate is not worse by this margin, a fraction
+        (:func:`noninferiority_rate`).
 
     Returns
     -------
@@ -255,6 +278,10 @@ def compare_groups(
           ``risk_ratio_ci_low``, ``risk_ratio_ci_high``;
         - with `equivalence_margin`: ``equivalence_margin_low``,
           ``equivalence_margin_high``, ``equivalence_p_value``, ``equivalent``;
+        - with `noninferiority_margin`: ``noninferiority_margin``,
+          ``noninferiority_p_value``, ``non_inferior``; with
+          `noninferiority_rate_margin`: ``rate_noninferiority_margin``,
+          ``rate_noninferiority_p_value``, ``rate_non_inferior``;
         - with `power_difference`: ``power_difference``, ``power``;
         - with `baseline` or `covariates`: ``covariates``, ``adjusted_diff``,
           ``adjusted_ci_low``, ``adjusted_ci_high``, ``adjusted_p_value`` (the
@@ -380,6 +407,23 @@ def compare_groups(
         outliers, outlier_notes = outlier_fields(data, confidence)
         row |= outliers
         notes += outlier_notes
+        one_sided = (1.0 - confidence) / 2.0
+        if noninferiority_margin is not None:
+            tested = noninferiority_mean(x1, x2, margin=noninferiority_margin, alpha=one_sided)
+            row["noninferiority_margin"] = tested["margin"]
+            row["noninferiority_p_value"] = tested["p_value"]
+            row["non_inferior"] = tested["non_inferior"]
+            notes += [f"non-inferiority: {n}" for n in tested["notes"]]
+        if noninferiority_rate_margin is not None:
+            row["rate_noninferiority_margin"] = float(noninferiority_rate_margin)
+            row["rate_noninferiority_p_value"], row["rate_non_inferior"] = np.nan, False
+            if row["outlier_n1"] and row["outlier_n2"]:
+                tested = noninferiority_rate(
+                    row["outliers1"], row["outlier_n1"], row["outliers2"], row["outlier_n2"],
+                    margin=noninferiority_rate_margin, alpha=one_sided,
+                )  # fmt: skip
+                row["rate_noninferiority_p_value"] = tested["p_value"]
+                row["rate_non_inferior"] = tested["non_inferior"]
         if equivalence_margin is not None:
             tested = tost(x1, x2, margin=equivalence_margin, test="welch")
             row["equivalence_margin_low"] = tested["margin_low"]
@@ -392,6 +436,10 @@ def compare_groups(
     columns = list(COMPARE_COLUMNS)
     if equivalence_margin is not None:
         columns += EQUIVALENCE_EXTRA
+    if noninferiority_margin is not None:
+        columns += NONINFERIORITY_EXTRA
+    if noninferiority_rate_margin is not None:
+        columns += RATE_NONINFERIORITY_EXTRA
     if power_difference is not None:
         columns += POWER_EXTRA
     if adjusted is not None:

@@ -135,6 +135,8 @@ def publication_table(
     p_column: str = "p_value",
     labels: Mapping[str, str] | None = None,
     outliers: bool = True,
+    power: bool = True,
+    adjusted: bool = True,
 ) -> pd.DataFrame:
     """Lay a :func:`compare_groups` table out as the paper does.
 
@@ -155,14 +157,21 @@ def publication_table(
         Display names of measures (e.g. ``{"fta": "FTA deviation"}``).
     outliers : bool, default True
         Add the outlier columns ("n (%)" per group and Fisher's P) when present.
+    power : bool, default True
+        Add ``Power`` (the power achieved to detect ``power_difference``, as a
+        percentage) when the table has it.
+    adjusted : bool, default True
+        Add ``Adjusted difference`` (ANCOVA difference with its CI) and ``P
+        (adjusted)`` when the table has them.
 
     Returns
     -------
     DataFrame
         All text: ``Measure``, ``<group1> (n = ..)``, ``<group2> (n = ..)``, ``P``
         and, with outliers, ``Outliers <group1>``, ``Outliers <group2>``,
-        ``P (outliers)``. The n goes into the header when it is the same for every
-        measure, else into each cell.
+        ``P (outliers)``; then ``Adjusted difference``, ``P (adjusted)`` and
+        ``Power (<d>)`` where asked and present. The n goes into the header when it
+        is the same for every measure, else into each cell.
 
     Raises
     ------
@@ -195,6 +204,9 @@ def publication_table(
     with_outliers = outliers and {"outliers1", "outliers2", "outlier_p_value"} <= set(
         table.columns
     )
+    adjusted_columns = {"adjusted_diff", "adjusted_ci_low", "adjusted_ci_high", "adjusted_p_value"}
+    with_adjusted = adjusted and adjusted_columns <= set(table.columns)
+    with_power = power and {"power", "power_difference"} <= set(table.columns)
     rows = []
     for _, entry in table.iterrows():
         cell1 = format_mean_sd(entry["mean1"], entry["sd1"], decimals=decimals)
@@ -219,8 +231,33 @@ def publication_table(
             row["P (outliers)"] = format_p(
                 entry["outlier_p_value"], decimals=p_decimals, threshold=p_threshold
             )
+        if with_adjusted:
+            row["Adjusted difference"] = _estimate_ci(
+                entry["adjusted_diff"],
+                entry["adjusted_ci_low"],
+                entry["adjusted_ci_high"],
+                decimals,
+            )
+            row["P (adjusted)"] = format_p(
+                entry["adjusted_p_value"], decimals=p_decimals, threshold=p_threshold
+            )
+        if with_power:
+            value = entry["power"]
+            row[f"Power ({entry['power_difference']:g})"] = (
+                f"{100.0 * value:.0f}%" if value is not None and math.isfinite(value) else ""
+            )
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _estimate_ci(estimate: float, low: float, high: float, decimals: int) -> str:
+    """``"-0.8 [-1.4, -0.2]"``; ``""`` if the estimate is NaN."""
+    if estimate is None or not math.isfinite(estimate):
+        return ""
+    text = f"{estimate:.{decimals}f}"
+    if math.isfinite(low) and math.isfinite(high):
+        text += f" [{low:.{decimals}f}, {high:.{decimals}f}]"
+    return text
 
 
 def _cell(value: Any, decimals: int | None) -> str:

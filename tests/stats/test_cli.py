@@ -249,3 +249,34 @@ def test_reliability_intra_observer_from_landmark_sessions(tmp_path):
     argv = ["reliability", str(tmp_path / "landmarks.csv"), "--session", "session"]
     assert main([*argv, "--out", str(out), "--measures", "hka"]) == exitcodes.OK
     assert set(pd.read_csv(out)["scope"]) == {"inter", "intra:A", "intra:B"}
+
+
+def test_compare_clusters_adjusts_gives_power_and_draws_the_forest(study):
+    folder, results, groups = study
+    pre = results.copy()
+    pre["value"] = pre["value"] + np.random.default_rng(1).normal(0, 3, len(pre))
+    pre.to_csv(folder / "pre.csv", index=False)
+    common = ["compare", str(folder / "results.csv"), "--groups", str(folder / "groups.csv"),
+              "--order", "PSI,CI", "--cluster", "gee", "--baseline", str(folder / "pre.csv"),
+              "--power-difference", "1", "--non-inferiority-margin", "0.5",
+              "--non-inferiority-rate-margin", "0.1"]  # fmt: skip
+    out = folder / "table.csv"
+    assert main([*common, "--out", str(out), "--forest", str(folder / "forest.svg")]) == 0
+    table = read_table(out)
+    expected = compare_groups(
+        results, groups, order=["PSI", "CI"], cluster="gee", baseline=pre, power_difference=1.0,
+        noninferiority_margin=0.5, noninferiority_rate_margin=0.1,
+    )  # fmt: skip
+    for column in ("mean_diff", "p_value", "adjusted_diff", "adjusted_p_value", "power",
+                   "noninferiority_p_value", "rate_noninferiority_p_value",
+                   "risk_difference", "odds_ratio"):  # fmt: skip
+        assert np.allclose(table[column], expected[column], equal_nan=True, rtol=1e-6), column
+    assert (table["test"] == "gee").all()
+    assert table["legs_counted"].str.contains("clustered by patient").all()
+    assert (folder / "forest.svg").read_text().startswith("<svg")
+    assert (folder / "forest-adjusted.svg").exists()
+    md = folder / "table.md"
+    assert main([*common, "--out", str(md)]) == 0
+    text = md.read_text(encoding="utf-8")
+    assert text.startswith("n = legs; legs clustered by patient: GEE")
+    assert "| Adjusted difference | P (adjusted) | Power (1) |" in text

@@ -97,3 +97,24 @@ def test_bad_margin_is_refused(margin):
 def test_bad_counts_are_refused():
     with pytest.raises(StatsError, match="0 <= count <= n"):
         noninferiority_rate(5, 4, 1, 4, margin=0.1)
+
+
+def test_compare_groups_runs_both_non_inferiority_tests_at_one_sided_2_5_percent():
+    from alignment.stats import compare_groups, outlier_rates
+    from tests.stats.conftest import make_results
+
+    results, groups = make_results(seed=8)
+    row = compare_groups(
+        results, groups, order=["PSI", "CI"], measures=["hka"], noninferiority_margin=0.5,
+        noninferiority_rate_margin=0.1,
+    ).iloc[0]  # fmt: skip
+    alone = non_inferiority(results, groups, margin=0.5, order=["PSI", "CI"], measures=["hka"],
+                            alpha=0.025).iloc[0]  # fmt: skip
+    assert row["noninferiority_p_value"] == pytest.approx(alone["p_value"], rel=1e-12)
+    assert row["non_inferior"] == alone["non_inferior"]
+    rates = outlier_rates(results, groups, order=["PSI", "CI"], measures=["hka"]).iloc[0]
+    expected = noninferiority_rate(
+        int(rates["outliers1"]), int(rates["outlier_n1"]), int(rates["outliers2"]),
+        int(rates["outlier_n2"]), margin=0.1, alpha=0.025,
+    )  # fmt: skip
+    assert row["rate_noninferiority_p_value"] == pytest.approx(expected["p_value"], rel=1e-12)

@@ -104,3 +104,26 @@ def test_varying_n_goes_into_cells():
     laid = publication_table(table)
     assert list(laid.columns) == ["Measure", "A", "B", "P"]
     assert laid.iloc[1].tolist() == ["b", "2.0 ± 0.2 (n = 9)", "2.5 (n = 11)", "0.010"]
+
+
+def test_publication_table_adds_the_adjusted_difference_and_the_power():
+    from alignment.stats import publication_table
+
+    table = pd.DataFrame(
+        {
+            "measure": ["hka", "fta"], "group1": "PSI", "group2": "CI", "n1": 20, "n2": 22,
+            "mean1": [1.0, 1.2], "sd1": [0.5, 0.6], "mean2": [2.0, 1.4], "sd2": [0.9, 0.7],
+            "p_value": [0.0002, 0.3], "adjusted_diff": [-0.93, -0.12],
+            "adjusted_ci_low": [-1.41, -0.5], "adjusted_ci_high": [-0.44, 0.26],
+            "adjusted_p_value": [0.0004, 0.52], "power_difference": 1.0,
+            "power": [0.874, 0.912],
+        }
+    )  # fmt: skip
+    laid = publication_table(table)
+    assert laid.iloc[0][["Adjusted difference", "P (adjusted)", "Power (1)"]].tolist() == [
+        "-0.9 [-1.4, -0.4]",
+        "< 0.001",
+        "87%",
+    ]
+    plain = publication_table(table, power=False, adjusted=False)
+    assert list(plain.columns) == ["Measure", "PSI (n = 20)", "CI (n = 22)", "P"]
