@@ -49,8 +49,10 @@ def group_effect(
         Patient of each row, for ``cluster``.
     cluster : {None, "mixed", "gee"}
         None: OLS (t-test of the coefficient, residual df); ``mixed``: MixedLM with a
-        random intercept per patient (Wald z); ``gee``: Gaussian GEE with
-        exchangeable working correlation and robust SE (Wald z).
+        random intercept per patient (Wald z; OLS, noted, when no patient has two
+        legs); ``gee``: Gaussian GEE with exchangeable working correlation and robust
+        SE (Wald z). With no residual variance, or a failed fit, the fields are NaN
+        and the notes say why.
     confidence : float
 
     Returns
@@ -83,29 +85,42 @@ def group_effect(
         notes.append("the design is singular (a covariate is constant or collinear): no model")
         return out
     alpha = 1.0 - confidence
-    if cluster is None:
-        fitted, caught = recorded(lambda: sm.OLS(y, design).fit())
-        notes.extend(f"OLS: {w}" for w in caught)
-        df = float(fitted.df_resid)
-        out["df"] = df
-        out["r_squared"] = float(fitted.rsquared)
-    elif cluster == "gee":
-        model = sm.GEE(y, design, groups=patients, cov_struct=Exchangeable())
-        fitted, caught = recorded(lambda: model.fit())
-        notes.extend(f"GEE: {w}" for w in caught)
-        clusters = len(set(patients.tolist())) if patients is not None else 0
-        if clusters < 40:
-            notes.append(f"GEE robust SE from {clusters} patients: may be too small below ~40")
-    else:
-        model = sm.MixedLM(y, design, groups=patients)
-        fitted, caught = recorded(lambda: model.fit(reml=True))
-        notes.extend(f"mixed model: {w}" for w in caught)
-        if not fitted.converged:
-            notes.append("mixed model did not converge")
-    params = np.asarray(fitted.params, dtype="float64")
-    bse = np.asarray(fitted.bse, dtype="float64")
+    ols, caught = recorded(lambda: sm.OLS(y, design).fit())
+    notes.extend(f"OLS: {w}" for w in caught)
+    if math.sqrt(max(float(ols.ssr), 0.0) / y.size) <= 1e-10 * (float(np.abs(y).max()) or 1.0):
+        notes.append("no residual variance (the model fits every leg exactly): no test")
+        out["estimate"] = float(np.asarray(ols.params)[1])
+        return out
+    if cluster == "mixed" and patients is not None and len(set(patients.tolist())) == y.size:
+        notes.append("every patient has one leg: no patient variance to model, OLS used")
+        cluster = None
+    try:
+        if cluster is None:
+            fitted = ols
+            out["df"] = float(fitted.df_resid)
+            out["r_squared"] = float(fitted.rsquared)
+        elif cluster == "gee":
+            model = sm.GEE(y, design, groups=patients, cov_struct=Exchangeable())
+            fitted, caught = recorded(lambda: model.fit())
+            notes.extend(f"GEE: {w}" for w in caught)
+            clusters = len(set(patients.tolist())) if patients is not None else 0
+            if clusters < 40:
+                notes.append(f"GEE robust SE from {clusters} patients: may be too small below ~40")
+        else:
+            mixed = sm.MixedLM(y, design, groups=patients)
+            fitted, caught = recorded(lambda: mixed.fit(reml=True))
+            notes.extend(f"mixed model: {w}" for w in caught)
+            if not fitted.converged:
+                notes.append("mixed model did not converge")
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        notes.append(f"{cluster} model failed: {exc}")
+        return out
+    (params, bse), caught = recorded(
+        lambda: (np.asarray(fitted.params, "float64"), np.asarray(fitted.bse, "float64"))
+    )
+    notes.extend(f"{cluster or 'OLS'}: {w}" for w in caught)
     estimate, se = float(params[1]), float(bse[1])
-    statistic = estimate / se if se > 0 else math.nan
+    statistic = estimate / se if se > 0 else math.nan  # NaN SE fails the test too
     if cluster is None:
         quantile = float(stats.t.ppf(1.0 - alpha / 2.0, out["df"]))
         p_value = float(2.0 * stats.t.sf(abs(statistic), out["df"]))

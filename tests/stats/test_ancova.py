@@ -147,3 +147,32 @@ def test_legs_without_a_baseline_are_left_out_and_counted(study):
     partial = pre[~((pre["case"] == "001") & (pre["measure"] == "hka"))]
     row = ancova(results, groups, baseline=partial, measures=["hka"]).iloc[0]
     assert "2 leg(s) lack a covariate" in row["notes"]
+
+
+@pytest.mark.parametrize("cluster", ["mixed", "gee", None])
+@pytest.mark.parametrize("values", [[1.0] * 6, [1.0, 1.0, 1.0, 2.0, 2.0, 2.0]])
+def test_no_residual_variance_gives_nan_and_a_note_not_a_warning(cluster, values):
+    data = pd.DataFrame(
+        {
+            "case": list("abcdef"),
+            "measure": "hka",
+            "status": "ok",
+            "abs_deviation": values,
+            "group": ["A"] * 3 + ["B"] * 3,
+        }
+    )
+    pre = data.assign(value=[170.0, 172, 174, 171, 173, 175])
+    row = ancova(data, baseline=pre, cluster=cluster).iloc[0]
+    assert math.isnan(row["p_value"]) and "no residual variance" in row["notes"]
+    assert row["adjusted_diff"] == pytest.approx(values[0] - values[-1], abs=1e-9)
+    if cluster is not None:
+        clustered = compare_groups(data, cluster=cluster).iloc[0]
+        assert math.isnan(clustered["p_value"]) and "no residual variance" in clustered["notes"]
+
+
+def test_mixed_model_with_one_leg_per_patient_falls_back_to_ols_and_says_so():
+    results, groups = make_results(seed=3)  # one leg per case
+    row = compare_groups(results, groups, cluster="mixed", measures=["hka"]).iloc[0]
+    assert "every patient has one leg" in row["notes"]
+    plain = compare_groups(results, groups, test="student", measures=["hka"]).iloc[0]
+    assert row["p_value"] == pytest.approx(plain["p_value"], rel=1e-9)
