@@ -402,14 +402,14 @@ def power_analysis(
     def second(a: int) -> int:
         return max(math.ceil(ratio * a - 1e-9), minimum)
 
-    if n1 is not None:
-        size1 = int(n1)
+    if power is not None:
+        size1 = _smallest_n(lambda a: func(a, second(a)), float(power), minimum)
+        size2 = second(size1)
+    else:
+        size1 = int(n1) if n1 is not None else minimum
         size2 = int(n2) if n2 is not None else second(size1)
         if min(size1, size2) < minimum:
             raise StatsError(f"group sizes must be >= {minimum} for {test}, got {size1}, {size2}")
-    else:
-        size1 = _smallest_n(lambda a: func(a, second(a)), float(power), minimum)  # type: ignore[arg-type]
-        size2 = second(size1)
     out |= {"n1": size1, "n2": size2, "power": func(size1, size2), "notes": notes}
     return out
 
