@@ -176,3 +176,26 @@ def test_mixed_model_with_one_leg_per_patient_falls_back_to_ols_and_says_so():
     assert "every patient has one leg" in row["notes"]
     plain = compare_groups(results, groups, test="student", measures=["hka"]).iloc[0]
     assert row["p_value"] == pytest.approx(plain["p_value"], rel=1e-9)
+
+
+def test_per_leg_covariates_and_a_chosen_column(study):
+    results, groups, _, ages = study
+    legs = results[results["measure"] == "hka"][["case", "side"]].drop_duplicates()
+    rng = np.random.default_rng(4)
+    per_leg = legs.assign(bmi=rng.normal(29, 4, len(legs)), ignored=rng.normal(size=len(legs)))
+    row = ancova(
+        results, groups, covariates=per_leg, covariate_columns=["bmi"], measures=["hka"],
+        order=["PSI", "CI"],
+    ).iloc[0]  # fmt: skip
+    data = (
+        results[results["measure"] == "hka"]
+        .merge(groups, on="case")
+        .merge(per_leg, on=["case", "side"])
+    )
+    fit = smf.ols("abs_deviation ~ C(group, Treatment('CI')) + bmi", data).fit()
+    assert row["adjusted_diff"] == pytest.approx(
+        fit.params["C(group, Treatment('CI'))[T.PSI]"], rel=1e-9
+    )
+    assert row["covariates"] == "bmi" and math.isnan(row["baseline_coefficient"])
+    with pytest.raises(StatsError, match="several rows for"):
+        ancova(results, groups, covariates=pd.concat([ages, ages]))
