@@ -10,13 +10,12 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.formula.api as smf
 from scipy import stats
-from statsmodels.stats.anova import anova_lm
 
 from alignment.errors import StatsError
 from alignment.stats._common import (
@@ -24,7 +23,6 @@ from alignment.stats._common import (
     as_float,
     check_confidence,
     join_notes,
-    recorded,
     require_columns,
     text_column,
 )
@@ -34,8 +32,10 @@ __all__ = [
     "BLAND_ALTMAN_COLUMNS",
     "ICC_COLUMNS",
     "RELIABILITY_COLUMNS",
+    "MeanSquares",
     "bland_altman",
     "icc",
+    "mean_squares",
     "reliability",
 ]
 
@@ -114,134 +114,251 @@ _ICC_FORMS: tuple[tuple[str, str, str], ...] = (
 Z95 = float(stats.norm.ppf(0.975))
 """The 97.5th normal percentile (1.959964...), used for MDC95 and the 95% limits."""
 
+_ROUNDING = 64.0 * float(np.finfo("float64").eps)
+"""Relative size below which a sum of squares counts as zero (rounding noise)."""
+
 
 def _wide(
     data: pd.DataFrame, target: str, rater: str, rating: str, what: str
-) -> tuple[pd.DataFrame, list[str]]:
-    """Pivot to targets x raters, keeping complete targets; return it and notes."""
+) -> tuple[np.ndarray, list[str], list[str]]:
+    """Targets x raters matrix of the targets rated by every rater, the raters and notes.
+
+    Built from integer codes (:func:`pandas.factorize`) in one pass: no pivot, no
+    model matrix. Rows are the complete targets in order of first appearance; columns
+    the raters, sorted.
+    """
     require_columns(data, [target, rater, rating], what)
-    table = pd.DataFrame(
-        {
-            "target": text_column(data[target]),
-            "rater": text_column(data[rater]).replace("", "(none)"),
-            "rating": as_float(data[rating], rating),
-        }
-    )
-    table = table[np.isfinite(table["rating"])]
-    duplicated = table.duplicated(["target", "rater"], keep=False)
-    if duplicated.any():
-        first = table[duplicated].iloc[0]
+    ratings = as_float(data[rating], rating).to_numpy()
+    usable = np.isfinite(ratings)
+    targets = text_column(data[target])[usable]
+    raters = text_column(data[rater]).replace("", "(none)")[usable]
+    ratings = ratings[usable]
+    target_codes, target_names = pd.factorize(targets)
+    rater_codes, rater_names = pd.factorize(raters, sort=True)
+    n_all, k = len(target_names), len(rater_names)
+    if k < 2:
+        raise StatsError(f"{what}: needs two or more raters, found {list(rater_names)!r}")
+    cells = target_codes.astype("int64") * k + rater_codes
+    counts = np.bincount(cells, minlength=n_all * k)
+    if counts.max(initial=0) > 1:
+        first = int(np.flatnonzero(counts > 1)[0])
         raise StatsError(
-            f"{what}: rater {first['rater']!r} rated target {first['target']!r} more than "
-            "once; expected one rating per target and rater (use a session column for "
-            "repeated sessions)"
+            f"{what}: rater {str(rater_names[first % k])!r} rated target "
+            f"{str(target_names[first // k])!r} more than once; expected one rating per "
+            "target and rater (use a session column for repeated sessions)"
         )
-    wide = table.pivot(index="target", columns="rater", values="rating")
-    raters = sorted(map(str, wide.columns))
-    if len(raters) < 2:
-        raise StatsError(f"{what}: needs two or more raters, found {raters!r}")
-    wide = wide[raters]
-    complete = wide.dropna()
+    complete = counts.reshape(n_all, k).all(axis=1)
+    wide = np.empty(n_all * k)
+    wide[cells] = ratings
     notes = []
-    if len(complete) < len(wide):
-        notes.append(
-            f"{len(wide) - len(complete)} target(s) not rated by every rater were left out"
-        )
-    return complete, notes
+    if not complete.all():
+        notes.append(f"{int((~complete).sum())} target(s) not rated by every rater were left out")
+    return wide.reshape(n_all, k)[complete], [str(r) for r in rater_names], notes
 
 
-def _icc_rows(wide: pd.DataFrame, confidence: float, notes: list[str]) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class MeanSquares:
+    """Two-way ANOVA without replication of a complete targets x raters table.
+
+    Attributes
+    ----------
+    n, k : int
+        Targets and raters.
+    rows, cols, error, within : float
+        Mean squares of targets (MSR), raters (MSC), residual (MSE) and within
+        targets (MSW = (SSC + SSE) / (n (k - 1))), in the rating's unit squared.
+    degenerate : str
+        Why no ICC can be estimated (every rating equal, or no between-target
+        variance), else ``""``.
+    """
+
+    n: int
+    k: int
+    rows: float
+    cols: float
+    error: float
+    within: float
+    degenerate: str
+
+
+def mean_squares(wide: np.ndarray) -> MeanSquares:
+    """ANOVA mean squares of a complete targets x raters matrix, in closed form.
+
+    Parameters
+    ----------
+    wide : ndarray, shape (n, k)
+        One rating per target (row) and rater (column), n >= 2, k >= 2.
+
+    Returns
+    -------
+    MeanSquares
+
+    Notes
+    -----
+    With grand mean m, target means r_i and rater means c_j (deviations from m), SSR
+    = k sum r_i^2, SSC = n sum c_j^2, SSW = sum (x_ij - m - r_i)^2 and SSE = sum
+    (x_ij - m - r_i - c_j)^2: one pass over centred values, O(n k) time, no model
+    matrix. A sum of squares below rounding level (64 machine epsilons of the largest
+    rating, per rating) counts as zero.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ms = mean_squares(np.array([[9., 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8],
+    ...                             [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]]))
+    >>> round(ms.rows, 2), round(ms.cols, 2), round(ms.error, 2), round(ms.within, 2)
+    (11.24, 32.49, 1.02, 6.26)
+    """
     n, k = wide.shape
-    rows: list[dict[str, Any]] = []
-    base: dict[str, Any] = {"confidence": confidence, "n_targets": n, "n_raters": k}
+    centred = wide - wide.mean()
+    row = centred.mean(axis=1)
+    col = centred.mean(axis=0)
+    within = centred - row[:, None]
+    ss_within = float(np.einsum("ij,ij->", within, within))
+    residual = within - col[None, :]
+    ss_error = float(np.einsum("ij,ij->", residual, residual))
+    ss_rows = float(k * row @ row)
+    ss_cols = float(n * col @ col)
+    zero = wide.size * (_ROUNDING * float(np.abs(wide).max(initial=0.0))) ** 2
+    degenerate = ""
+    if ss_rows + ss_within <= zero:
+        degenerate = "every rating is equal: no variance, ICC undefined"
+    elif ss_rows <= zero:
+        degenerate = (
+            "no between-target variance (every target has the same mean rating): ICC undefined"
+        )
+    return MeanSquares(
+        n=n,
+        k=k,
+        rows=ss_rows / (n - 1),
+        cols=0.0 if ss_cols <= zero else ss_cols / (k - 1),
+        error=0.0 if ss_error <= zero else ss_error / ((n - 1) * (k - 1)),
+        within=0.0 if ss_within <= zero else ss_within / (n * (k - 1)),
+        degenerate=degenerate,
+    )
+
+
+def _f_limits(f: float, df1: float, df2: float, upper: float) -> tuple[float, float]:
+    """Shrout & Fleiss's lower and upper F limits: F / F(upper; df1, df2), F F(upper; df2, df1)."""
+    return f / float(stats.f.ppf(upper, df1, df2)), f * float(stats.f.ppf(upper, df2, df1))
+
+
+def _single(low: float, k: int) -> float:
+    """ICC(.,1) bound from an F bound: (F - 1) / (F + k - 1)."""
+    return (low - 1.0) / (low + k - 1.0)
+
+
+def _icc_values(
+    ms: MeanSquares, confidence: float
+) -> tuple[dict[str, tuple[float, ...]], list[str]]:
+    """Estimate, CI, F, df and SEM of the six forms; notes on edge cases.
+
+    Only called with MSR > 0 (``ms.degenerate`` empty).
+    """
+    n, k = ms.n, ms.k
+    upper = 1.0 - (1.0 - confidence) / 2.0
+    df_rows, df_error, df_within = n - 1.0, (n - 1.0) * (k - 1.0), n * (k - 1.0)
+    notes: list[str] = []
+    rater_var = (ms.cols - ms.error) / n
+    if rater_var < 0.0:
+        notes.append(
+            "rater variance estimate (MSC - MSE) / n < 0: taken as 0 in the agreement SEM"
+        )
+    sem_agreement = math.sqrt(ms.error + max(rater_var, 0.0))
+    icc1 = (ms.rows - ms.within) / (ms.rows + (k - 1) * ms.within)
+    icc1k = (ms.rows - ms.within) / ms.rows
+    icc2 = (ms.rows - ms.error) / (ms.rows + (k - 1) * ms.error + k * (ms.cols - ms.error) / n)
+    icc2k = (ms.rows - ms.error) / (ms.rows + (ms.cols - ms.error) / n)
+    icc3 = (ms.rows - ms.error) / (ms.rows + (k - 1) * ms.error)
+    icc3k = (ms.rows - ms.error) / ms.rows
+    nan2 = (math.nan, math.nan)
+    one_way: tuple[float, ...] = (math.nan, math.nan, math.nan, math.nan)
+    if ms.within > 0.0:
+        f1 = ms.rows / ms.within
+        low, high = _f_limits(f1, df_rows, df_within, upper)
+        one_way = (f1, float(stats.f.sf(f1, df_rows, df_within)), low, high)
+    else:
+        notes.append("no variation within targets: ICC = 1 without F test or CI")
+    two_way: tuple[float, ...] = (math.nan, math.nan, math.nan, math.nan)
+    ci2, ci2k = nan2, nan2
+    if ms.error > 0.0:
+        f3 = ms.rows / ms.error
+        low, high = _f_limits(f3, df_rows, df_error, upper)
+        two_way = (f3, float(stats.f.sf(f3, df_rows, df_error)), low, high)
+        # ICC(2,1): Satterthwaite degrees of freedom (McGraw & Wong 1996, case 2A).
+        f_cols = ms.cols / ms.error
+        base = n * (1 + (k - 1) * icc2) - k * icc2
+        v = ((k - 1) * (n - 1) * (k * icc2 * f_cols + base) ** 2) / (
+            (n - 1) * k**2 * icc2**2 * f_cols**2 + base**2
+        )
+        f_star_high = float(stats.f.ppf(upper, df_rows, v))
+        f_star_low = float(stats.f.ppf(upper, v, df_rows))
+        spread = k * ms.cols + (k * n - k - n) * ms.error
+        low2 = n * (ms.rows - f_star_high * ms.error) / (f_star_high * spread + n * ms.rows)
+        high2 = n * (f_star_low * ms.rows - ms.error) / (spread + n * f_star_low * ms.rows)
+        ci2 = (low2, high2)
+        ci2k = (low2 * k / (1 + low2 * (k - 1)), high2 * k / (1 + high2 * (k - 1)))
+    elif ms.within > 0.0:
+        notes.append(
+            "no residual variation (raters differ by constants only): "
+            "consistency ICC = 1 and agreement ICC without F test or CI"
+        )
+    f1, p1, f1_low, f1_high = one_way
+    f3, p3, f3_low, f3_high = two_way
+    sem_one, sem_error = math.sqrt(ms.within), math.sqrt(ms.error)
+    # form: estimate, ci_low, ci_high, F, P, df_den, SEM
+    values: dict[str, tuple[float, ...]] = {
+        "ICC1": (icc1, _single(f1_low, k), _single(f1_high, k), f1, p1, df_within, sem_one),
+        "ICC2": (icc2, *ci2, f3, p3, df_error, sem_agreement),
+        "ICC3": (icc3, _single(f3_low, k), _single(f3_high, k), f3, p3, df_error, sem_error),
+        "ICC1k": (icc1k, 1 - 1 / f1_low, 1 - 1 / f1_high, f1, p1, df_within, sem_one),
+        "ICC2k": (icc2k, *ci2k, f3, p3, df_error, sem_agreement),
+        "ICC3k": (icc3k, 1 - 1 / f3_low, 1 - 1 / f3_high, f3, p3, df_error, sem_error),
+    }
+    return values, notes
+
+
+def _icc_rows(wide: np.ndarray, confidence: float, notes: list[str]) -> list[dict[str, Any]]:
+    """The six ICC rows of a complete targets x raters matrix."""
+    n, k = wide.shape
+    notes = list(notes)
+    values: dict[str, tuple[float, ...]] = {}
+    df_rows = math.nan
     if n < 2:
         notes.append("fewer than 2 complete targets: ICC undefined")
-        for kind, sf, description in _ICC_FORMS:
-            rows.append(
-                dict.fromkeys(ICC_COLUMNS, math.nan)
-                | base
-                | {"type": kind, "shrout_fleiss": sf, "description": description}
-                | {"notes": join_notes(notes)}
-            )
-        return rows
-    long = wide.reset_index().melt(id_vars="target", var_name="rater", value_name="rating")
-    fit, caught = recorded(lambda: smf.ols("rating ~ C(target) + C(rater)", long).fit())
-    anova, caught_anova = recorded(anova_lm, fit, typ=1)
-    notes += caught + caught_anova
-    ss_rows = float(anova.loc["C(target)", "sum_sq"])
-    ss_cols = float(anova.loc["C(rater)", "sum_sq"])
-    ss_error = float(anova.loc["Residual", "sum_sq"])
-    df_rows, df_error, df_within = n - 1, (n - 1) * (k - 1), n * (k - 1)
-    ms_rows = ss_rows / df_rows
-    ms_cols = ss_cols / (k - 1)
-    ms_error = ss_error / df_error
-    ms_within = (ss_cols + ss_error) / df_within
-    # F tests: two-way (targets against residual) from the ANOVA table; one-way
-    # (targets against within-target variation) from scipy's one-way ANOVA.
-    f_two = float(anova.loc["C(target)", "F"])
-    p_two = float(anova.loc["C(target)", "PR(>F)"])
-    oneway, caught = recorded(stats.f_oneway, *wide.to_numpy())
-    notes += caught
-    f_one, p_one = float(oneway.statistic), float(oneway.pvalue)
-
-    alpha = 1.0 - confidence
-    upper = 1.0 - alpha / 2.0
-    icc1 = (ms_rows - ms_within) / (ms_rows + (k - 1) * ms_within)
-    icc2 = (ms_rows - ms_error) / (ms_rows + (k - 1) * ms_error + k * (ms_cols - ms_error) / n)
-    icc3 = (ms_rows - ms_error) / (ms_rows + (k - 1) * ms_error)
-    icc1k = (ms_rows - ms_within) / ms_rows
-    icc2k = (ms_rows - ms_error) / (ms_rows + (ms_cols - ms_error) / n)
-    icc3k = (ms_rows - ms_error) / ms_rows
-
-    f1_low = f_one / stats.f.ppf(upper, df_rows, df_within)
-    f1_high = f_one * stats.f.ppf(upper, df_within, df_rows)
-    f3_low = f_two / stats.f.ppf(upper, df_rows, df_error)
-    f3_high = f_two * stats.f.ppf(upper, df_error, df_rows)
-    # ICC(2,1): Satterthwaite degrees of freedom (McGraw & Wong 1996, case 2A).
-    f_cols = ms_cols / ms_error
-    v_num = (k - 1) * (n - 1) * (k * icc2 * f_cols + n * (1 + (k - 1) * icc2) - k * icc2) ** 2
-    v_den = (n - 1) * k**2 * icc2**2 * f_cols**2 + (n * (1 + (k - 1) * icc2) - k * icc2) ** 2
-    v = v_num / v_den
-    f_star_high = stats.f.ppf(upper, df_rows, v)
-    f_star_low = stats.f.ppf(upper, v, df_rows)
-    spread = k * ms_cols + (k * n - k - n) * ms_error
-    icc2_low = n * (ms_rows - f_star_high * ms_error) / (f_star_high * spread + n * ms_rows)
-    icc2_high = n * (f_star_low * ms_rows - ms_error) / (spread + n * f_star_low * ms_rows)
-
-    values = {
-        "ICC1": (icc1, (f1_low - 1) / (f1_low + k - 1), (f1_high - 1) / (f1_high + k - 1)),
-        "ICC2": (icc2, icc2_low, icc2_high),
-        "ICC3": (icc3, (f3_low - 1) / (f3_low + k - 1), (f3_high - 1) / (f3_high + k - 1)),
-        "ICC1k": (icc1k, 1 - 1 / f1_low, 1 - 1 / f1_high),
-        "ICC2k": (
-            icc2k,
-            icc2_low * k / (1 + icc2_low * (k - 1)),
-            icc2_high * k / (1 + icc2_high * (k - 1)),
-        ),
-        "ICC3k": (icc3k, 1 - 1 / f3_low, 1 - 1 / f3_high),
-    }
-    sem = math.sqrt(ms_error)
+    else:
+        ms = mean_squares(wide)
+        df_rows = n - 1.0
+        if ms.degenerate:
+            notes.append(ms.degenerate)
+        else:
+            values, extra = _icc_values(ms, confidence)
+            notes += extra
+    rows: list[dict[str, Any]] = []
     for kind, sf, description in _ICC_FORMS:
-        estimate, low, high = values[kind]
-        one_way = kind.startswith("ICC1")
-        rows.append(
-            base
-            | {
-                "type": kind,
-                "shrout_fleiss": sf,
-                "description": description,
-                "estimate": float(estimate),
-                "ci_low": float(low),
-                "ci_high": float(high),
-                "statistic": f_one if one_way else f_two,
-                "df_num": float(df_rows),
-                "df_den": float(df_within if one_way else df_error),
-                "p_value": p_one if one_way else p_two,
-                "sem": sem,
-                "mdc95": Z95 * math.sqrt(2.0) * sem,
-                "notes": join_notes(notes),
-            }
-        )
+        row: dict[str, Any] = dict.fromkeys(ICC_COLUMNS, math.nan) | {
+            "type": kind,
+            "shrout_fleiss": sf,
+            "description": description,
+            "confidence": confidence,
+            "n_targets": n,
+            "n_raters": k,
+            "df_num": df_rows,
+            "notes": join_notes(notes),
+        }
+        if values:
+            estimate, low, high, f, p, df_den, sem = values[kind]
+            row.update(
+                estimate=float(estimate),
+                ci_low=float(low),
+                ci_high=float(high),
+                statistic=float(f),
+                df_den=float(df_den),
+                p_value=float(p),
+                sem=float(sem),
+                mdc95=Z95 * math.sqrt(2.0) * float(sem),
+            )
+        rows.append(row)
     return rows
 
 
@@ -281,19 +398,30 @@ def icc(
 
     Notes
     -----
-    Mean squares come from a two-way ANOVA (``rating ~ target + rater``,
-    :func:`statsmodels.stats.anova.anova_lm`): MSR (targets), MSC (raters), MSE
-    (residual) and MSW = (SSC + SSE) / (n (k - 1)). With n targets and k raters:
+    Mean squares come in closed form from the target and rater means
+    (:func:`mean_squares`): MSR (targets), MSC (raters), MSE (residual) and MSW =
+    (SSC + SSE) / (n (k - 1)). With n targets and k raters:
 
     - ICC(1,1) = (MSR - MSW) / (MSR + (k - 1) MSW), ICC(1,k) = (MSR - MSW) / MSR;
     - ICC(2,1) = (MSR - MSE) / (MSR + (k - 1) MSE + k (MSC - MSE) / n),
       ICC(2,k) = (MSR - MSE) / (MSR + (MSC - MSE) / n);
     - ICC(3,1) = (MSR - MSE) / (MSR + (k - 1) MSE), ICC(3,k) = (MSR - MSE) / MSR.
 
-    The F tests are MSR/MSW (:func:`scipy.stats.f_oneway` over targets) and MSR/MSE
-    (the ANOVA table). CIs follow Shrout & Fleiss (1979) and McGraw & Wong (1996),
-    with Satterthwaite's degrees of freedom for ICC(2,*). Only targets rated by every
-    rater enter. SEM = sqrt(MSE) (Weir 2005); MDC95 = 1.96 sqrt(2) SEM.
+    F tests follow psych::ICC: F = MSR / MSW on (n - 1, n (k - 1)) df for the
+    one-way forms, F = MSR / MSE on (n - 1, (n - 1)(k - 1)) df for the two-way
+    forms, both against ICC = 0. CIs follow Shrout & Fleiss (1979) and McGraw &
+    Wong (1996), with Satterthwaite's degrees of freedom for ICC(2,*). Only targets
+    rated by every rater enter (the number left out is noted).
+
+    SEM is the standard error of one rating, from the error variance of the row's
+    model (Weir 2005; de Vet et al. 2006): sqrt(MSW) for the one-way forms,
+    sqrt(MSE + sigma_r^2) with the rater variance sigma_r^2 = max(0, (MSC - MSE) /
+    n) for the agreement forms ICC(2,*), and sqrt(MSE) for the consistency forms
+    ICC(3,*). MDC95 = 1.96 sqrt(2) SEM.
+
+    Without variance between targets (every rating equal, or every target with the
+    same mean) no ICC, CI, F or P is given: they are NaN with a note. With no
+    variation left within targets the ICC is 1, without F test or CI.
 
     References
     ----------
@@ -303,6 +431,8 @@ def icc(
     coefficients. Psychol Methods 1996;1:30-46.
     Weir JP. Quantifying test-retest reliability using the intraclass correlation
     coefficient and the SEM. J Strength Cond Res 2005;19:231-240.
+    de Vet HCW, Terwee CB, Knol DL, Bouter LM. When to use agreement versus
+    reliability measures. J Clin Epidemiol 2006;59:1033-1039.
 
     Examples
     --------
@@ -324,7 +454,7 @@ def icc(
     5      ICC(3,k)      0.91
     """
     confidence = check_confidence(confidence)
-    wide, notes = _wide(data, target, rater, rating, "icc")
+    wide, _, notes = _wide(data, target, rater, rating, "icc")
     return pd.DataFrame(_icc_rows(wide, confidence, notes), columns=list(ICC_COLUMNS))
 
 
@@ -337,10 +467,13 @@ def _pairs(raters: list[str], reference: str | None) -> list[tuple[str, str]]:
 
 
 def _bland_altman_rows(
-    wide: pd.DataFrame, first: str, second: str, confidence: float, notes: list[str]
+    a: np.ndarray,
+    b: np.ndarray,
+    names: tuple[str, str],
+    confidence: float,
+    notes: list[str],
 ) -> list[dict[str, Any]]:
-    a = wide[first].to_numpy(dtype="float64")
-    b = wide[second].to_numpy(dtype="float64")
+    first, second = names
     n = int(a.size)
     diff = a - b
     base: dict[str, Any] = dict.fromkeys(BLAND_ALTMAN_COLUMNS, math.nan) | {
@@ -444,10 +577,11 @@ def bland_altman(
     3  loa_high      A      B     1.608
     """
     confidence = check_confidence(confidence)
-    wide, notes = _wide(data, target, rater, rating, "bland_altman")
+    wide, raters, notes = _wide(data, target, rater, rating, "bland_altman")
     rows: list[dict[str, Any]] = []
-    for first, second in _pairs(list(wide.columns), reference):
-        rows += _bland_altman_rows(wide, first, second, confidence, notes)
+    for first, second in _pairs(raters, reference):
+        a, b = wide[:, raters.index(first)], wide[:, raters.index(second)]
+        rows += _bland_altman_rows(a, b, (first, second), confidence, notes)
     return pd.DataFrame(rows, columns=list(BLAND_ALTMAN_COLUMNS))
 
 
@@ -527,7 +661,7 @@ def reliability(
     if session is not None:
         require_columns(table, [session], "results table")
         table["_session"] = text_column(table[session])
-    present = list(dict.fromkeys(table["measure"]))
+    present = [str(m) for m in pd.unique(table["measure"])]
     chosen = (
         [m for m in present if m not in CATEGORICAL_MEASURES]
         if measures is None
@@ -542,7 +676,8 @@ def reliability(
     rows: list[dict[str, Any]] = []
     for name in chosen:
         rows_of = table[table["measure"] == name]
-        units = [u for u in dict.fromkeys(text_column(rows_of.get("unit", pd.Series()))) if u]
+        found = text_column(rows_of["unit"]).unique() if "unit" in rows_of else ()
+        units = [str(u) for u in found if u]
         unit = ";".join(units)
         scopes: list[tuple[str, pd.DataFrame, str]] = []
         if session is None:
@@ -558,13 +693,15 @@ def reliability(
         for scope, data, rater_column in scopes:
             if data[rater_column].nunique() < 2:
                 continue
-            wide, notes = _wide(data, "_target", rater_column, "_value", f"{name} ({scope})")
+            what = f"{name} ({scope})"
+            wide, raters, notes = _wide(data, "_target", rater_column, "_value", what)
             head = {"measure": name, "unit": unit, "scope": scope}
-            for row in _icc_rows(wide, confidence, list(notes)):
+            for row in _icc_rows(wide, confidence, notes):
                 rows.append(head | {"analysis": "icc"} | row)
             anchor = reference if scope == "inter" else None
-            for first, second in _pairs(list(wide.columns), anchor):
-                for row in _bland_altman_rows(wide, first, second, confidence, list(notes)):
+            for first, second in _pairs(raters, anchor):
+                a, b = wide[:, raters.index(first)], wide[:, raters.index(second)]
+                for row in _bland_altman_rows(a, b, (first, second), confidence, notes):
                     rows.append(head | {"analysis": "bland_altman"} | row)
     if not rows:
         raise StatsError(

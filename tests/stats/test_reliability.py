@@ -7,13 +7,18 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.api as sm
+import statsmodels.formula.api as smf
 from scipy import stats
+from statsmodels.stats.anova import anova_lm
 
 from alignment.errors import StatsError
 from alignment.stats import ICC_COLUMNS, RELIABILITY_COLUMNS, bland_altman, icc, reliability
-from tests.stats.conftest import make_results
+from alignment.stats.reliability import mean_squares
+from tests.stats.conftest import DATA, make_results
 
 REL = 1e-9
+Z = 1.959963984540054
 
 # Shrout & Fleiss (1979), Table 4: the six ICCs of their Table 2 data, to two decimals.
 PUBLISHED_ICC = {
@@ -90,7 +95,7 @@ def test_icc_agrees_with_an_independent_computation(seed):
         assert table.loc[kind, "estimate"] == pytest.approx(expected[kind], rel=REL)
     assert table.loc["ICC3", "statistic"] == pytest.approx(expected["F3"], rel=REL)
     assert table.loc["ICC2", "p_value"] == pytest.approx(expected["p3"], rel=1e-7)
-    assert table.loc["ICC2", "mdc95"] == pytest.approx(
+    assert table.loc["ICC3", "mdc95"] == pytest.approx(
         1.959963984540054 * math.sqrt(2) * expected["sem"], rel=REL
     )
     for kind in table.index:
@@ -175,3 +180,101 @@ def test_reliability_needs_two_raters():
     results, _ = make_results()
     with pytest.raises(StatsError, match="no measure has two or more raters"):
         reliability(results)
+
+
+def test_agreement_sem_and_icc2_match_statsmodels_variance_components():
+    """REML on balanced crossed data equals the ANOVA estimators (when positive).
+
+    statsmodels' MixedLM fits targets and raters as crossed variance components: an
+    independent route to the rater variance behind the agreement SEM.
+    """
+    rng = np.random.default_rng(4)
+    n, k = 30, 3
+    wide = rng.normal(0, 3, (n, 1)) + rng.normal(0, 1.5, (1, k)) + rng.normal(0, 1, (n, k))
+    data = pd.DataFrame(
+        [(t, f"R{j}", wide[t, j]) for t in range(n) for j in range(k)],
+        columns=["target", "rater", "rating"],
+    ).assign(one=1)
+    model = sm.MixedLM.from_formula(
+        "rating ~ 1",
+        groups="one",
+        re_formula="0",
+        vc_formula={"target": "0 + C(target)", "rater": "0 + C(rater)"},
+        data=data,
+    )
+    fit = model.fit(reml=True)
+    components = dict(zip(model.exog_vc.names, fit.vcomp, strict=True))
+    table = icc(data).set_index("type")
+    agreement = math.sqrt(components["rater"] + fit.scale)
+    for kind in ("ICC1", "ICC2", "ICC2k", "ICC1k"):
+        assert table.loc[kind, "sem"] == pytest.approx(agreement, rel=2e-3)
+    for kind in ("ICC2", "ICC2k"):
+        assert table.loc[kind, "mdc95"] == pytest.approx(Z * math.sqrt(2) * agreement, rel=1e-4)
+    for kind in ("ICC3", "ICC3k"):
+        assert table.loc[kind, "sem"] == pytest.approx(math.sqrt(fit.scale), rel=1e-4)
+    total = components["target"] + components["rater"] + fit.scale
+    assert table.loc["ICC2", "estimate"] == pytest.approx(components["target"] / total, rel=1e-4)
+
+
+def test_mean_squares_closed_form_equal_the_statsmodels_anova(shrout_fleiss):
+    anova = anova_lm(smf.ols("rating ~ C(target) + C(rater)", shrout_fleiss).fit())
+    wide = pd.read_csv(DATA / "shrout_fleiss_1979.csv").set_index("target").to_numpy(float)
+    ms = mean_squares(wide)
+    assert ms.rows == pytest.approx(anova.loc["C(target)", "mean_sq"], rel=1e-12)
+    assert ms.cols == pytest.approx(anova.loc["C(rater)", "mean_sq"], rel=1e-12)
+    assert ms.error == pytest.approx(anova.loc["Residual", "mean_sq"], rel=1e-12)
+    assert ms.degenerate == ""
+
+
+@pytest.mark.parametrize(
+    ("ratings", "why"),
+    [
+        ([[3.1, 3.1, 3.1], [3.1, 3.1, 3.1], [3.1, 3.1, 3.1]], "every rating is equal"),
+        ([[0.1, 0.2], [0.2, 0.1], [0.15, 0.15]], "no between-target variance"),
+    ],
+)
+def test_no_made_up_icc_without_variance(ratings, why):
+    data = pd.DataFrame(
+        [(t, j, r) for t, row in enumerate(ratings) for j, r in enumerate(row)],
+        columns=["target", "rater", "rating"],
+    )
+    table = icc(data)  # filterwarnings = error: no RuntimeWarning may escape
+    for column in ("estimate", "ci_low", "ci_high", "statistic", "p_value", "sem", "mdc95"):
+        assert table[column].isna().all(), column
+    assert table["notes"].str.contains(why).all()
+    rows = reliability(
+        pd.DataFrame(
+            {
+                "image": data["target"],
+                "reader": data["rater"],
+                "measure": "hka",
+                "value": data["rating"],
+                "status": "ok",
+            }
+        )
+    )
+    assert rows.loc[rows["analysis"] == "icc", "estimate"].isna().all()
+
+
+def test_perfect_agreement_is_one_without_an_invented_test():
+    data = pd.DataFrame(
+        {"target": [1, 2, 3, 1, 2, 3], "rater": ["A"] * 3 + ["B"] * 3, "rating": [1.0, 2, 4] * 2}
+    )
+    table = icc(data).set_index("type")
+    assert (table["estimate"] == 1.0).all()
+    assert table[["ci_low", "ci_high", "statistic", "p_value"]].isna().all().all()
+    assert (table["sem"] == 0.0).all()
+    assert "no variation within targets" in table.loc["ICC1", "notes"]
+
+
+def test_a_million_ratings_run_in_closed_form():
+    """Scale: 250,000 targets x 4 raters (the timing itself is scripts/bench_stats.py)."""
+    rng = np.random.default_rng(0)
+    n, k = 250_000, 4
+    wide = rng.normal(180, 3, (n, 1)) + rng.normal(0, 1, (n, k))
+    data = pd.DataFrame(
+        {"target": np.repeat(np.arange(n), k), "rater": np.tile(np.arange(k), n)}
+    ).assign(rating=wide.ravel())
+    table = icc(data).set_index("type")
+    assert table.loc["ICC3", "estimate"] == pytest.approx(_numpy_icc(wide)["ICC3"], rel=1e-9)
+    assert table.loc["ICC3", "n_targets"] == n
