@@ -101,7 +101,7 @@ def hedges_g(
     if n1 < 2 or n2 < 2:
         return math.nan, math.nan, math.nan
     pooled = math.sqrt(((n1 - 1) * np.var(x1, ddof=1) + (n2 - 1) * np.var(x2, ddof=1)) / df)
-    if pooled == 0.0:
+    if pooled == 0.0 or (_constant(x1) and _constant(x2)):
         notes.append("pooled SD is 0: effect size undefined")
         return math.nan, math.nan, math.nan
     d = (float(np.mean(x1)) - float(np.mean(x2))) / pooled

@@ -203,7 +203,7 @@ def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 def _fit_mixed(data: pd.DataFrame) -> tuple[Any, str, list[str]]:
     """Fit the REML mixed model, trying optimisers until one converges cleanly."""
-    model = smf.mixedlm("score ~ C(_g) * C(_t)", data, groups=data["subject"])
+    model = smf.mixedlm(_FORMULA, data, groups=data["subject"])
     attempts: list[str] = []
     best: Any = None
     best_method = ""
@@ -228,8 +228,44 @@ def _fit_mixed(data: pd.DataFrame) -> tuple[Any, str, list[str]]:
 
 def _term_name(name: str) -> str:
     name = re.sub(r"C\(_g\)", "group", name)
-    name = re.sub(r"C\(_t\)", "time", name)
-    return "subject variance" if name == "Group Var" else name
+    return re.sub(r"C\(_t\)", "time", name)
+
+
+_FORMULA = "score ~ C(_g) * C(_t)"
+"""The fixed effects of :func:`followup_model` (columns _g = group, _t = time)."""
+
+_ROUNDING = 64.0 * float(np.finfo("float64").eps)
+"""Relative size below which a sum of squares counts as zero (rounding noise)."""
+
+
+def _no_residual_variation(data: pd.DataFrame) -> bool:
+    """True if every score equals its group x time cell mean (e.g. constant scores).
+
+    The model's residual variance is then zero and its Wald tests divide by zero.
+    """
+    scores = data["score"].to_numpy(dtype="float64")
+    cell_means = data.groupby(["_g", "_t"], observed=True)["score"].transform("mean")
+    residual = scores - cell_means.to_numpy(dtype="float64")
+    zero = scores.size * (_ROUNDING * float(np.abs(scores).max(initial=0.0))) ** 2
+    return float(residual @ residual) <= zero
+
+
+def _variance_rows(result: Any) -> list[dict[str, Any]]:
+    """The subject (random intercept) and residual variance, each with its own row.
+
+    statsmodels' ``params["Group Var"]`` is the subject variance divided by the
+    residual variance; the variances themselves are ``cov_re`` and ``scale``.
+    ``bse_re`` is the SE of ``cov_re``; the REML residual variance is profiled out
+    and has none.
+    """
+    return [
+        {
+            "term": "subject variance",
+            "estimate": float(np.asarray(result.cov_re)[0, 0]),
+            "se": float(np.asarray(result.bse_re)[0]),
+        },
+        {"term": "residual variance", "estimate": float(result.scale), "se": math.nan},
+    ]
 
 
 def followup_model(
@@ -272,8 +308,12 @@ def followup_model(
     %(columns)s
 
     Rows of this function have ``analysis == "mixed_model"``: one per fixed-effect
-    term (Wald z), one ``subject variance`` row, and a joint ``group:time`` Wald
-    chi-square test of all interaction terms.
+    term (Wald z), a ``subject variance`` row (the random-intercept variance,
+    statsmodels' ``cov_re``, with its SE) and a ``residual variance`` row
+    (``scale``), both in the score's unit squared, and a joint ``group:time`` Wald
+    chi-square test of all interaction terms. If the scores do not vary within the
+    group x time cells (constant scores, say) no model is fitted: every estimate is
+    NaN, ``converged`` is empty and ``notes`` says why.
 
     Raises
     ------
@@ -315,34 +355,43 @@ def followup_model(
         present = [t for t in times if t in set(data["time"])]
         data["_g"] = pd.Categorical(data["group"], categories=groups)
         data["_t"] = pd.Categorical(data["time"], categories=present)
+        shared: dict[str, Any] = {"group1": groups[0], "group2": groups[1]}
+        shared["baseline"] = present[0]
+        if _no_residual_variation(data):
+            note = (
+                "scores do not vary within the group x time cells (constant scores?): "
+                "no residual variance, mixed model not fitted"
+            )
+            terms = [_term_name(t) for t in smf.ols(_FORMULA, data).exog_names]
+            for term in [*terms, "subject variance", "residual variance", "group:time"]:
+                row = _empty_row(name, "mixed_model", confidence)
+                row.update(shared, term=term, n=len(data), notes=note)
+                rows.append(row)
+            continue
         result, method, notes = _fit_mixed(data)
         interval = result.conf_int(alpha=1.0 - confidence)
         fit_note = join_notes([f"REML, optimiser {method}", *notes])
         # The fields every row of this instrument's model shares.
-        shared = {
-            "group1": groups[0],
-            "group2": groups[1],
-            "baseline": present[0],
-            "n": int(result.nobs),
-            "converged": bool(result.converged),
-        }
-        for term in result.params.index:
+        shared |= {"n": int(result.nobs), "converged": bool(result.converged)}
+        for term in result.fe_params.index:
             row = _empty_row(name, "mixed_model", confidence)
             row.update(
                 shared,
                 term=_term_name(str(term)),
                 estimate=float(result.params[term]),
                 se=float(result.bse[term]),
+                ci_low=float(interval.loc[term, 0]),
+                ci_high=float(interval.loc[term, 1]),
+                test="wald_z",
+                statistic=float(result.tvalues[term]),
+                p_value=float(result.pvalues[term]),
                 notes=fit_note,
             )
-            if term in result.fe_params.index:
-                row.update(
-                    ci_low=float(interval.loc[term, 0]),
-                    ci_high=float(interval.loc[term, 1]),
-                    test="wald_z",
-                    statistic=float(result.tvalues[term]),
-                    p_value=float(result.pvalues[term]),
-                )
+            rows.append(row)
+        for fields in _variance_rows(result):
+            row = _empty_row(name, "mixed_model", confidence)
+            row.update(shared)
+            row.update(fields, notes=fit_note)
             rows.append(row)
         names = list(result.params.index)
         interaction = [i for i, term in enumerate(names) if ":" in str(term)]
