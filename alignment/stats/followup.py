@@ -84,7 +84,9 @@ _COLUMNS_DOC = """\
         ``group2``, ``n`` (observations, or pairs), ``n1``, ``n2``, ``mean1``,
         ``sd1``, ``mean2``, ``sd2`` (per group at that time; for within-group rows
         the baseline and the later visit of the same subjects), ``estimate``
-        (coefficient, mean1 - mean2, or mean change later - baseline), ``se``,
+        (coefficient or variance, mean1 - mean2 (for Mann-Whitney the
+        Hodges-Lehmann shift, which goes with the test), or mean change later -
+        baseline), ``se``,
         ``ci_low``, ``ci_high``, ``confidence``, ``test``, ``statistic`` (z, t,
         U, W or chi-square), ``df``, ``p_value``, ``p_holm`` (Holm across the time
         points of one instrument and analysis), ``converged`` (mixed model only) and
@@ -414,6 +416,10 @@ def followup_model(
     return _frame(rows)
 
 
+_MEAN_KEYS = ("mean_diff", "ci_low", "ci_high")
+"""Fields of :func:`two_sample` giving a t-test row's estimate and CI."""
+
+
 def _scores_at(data: pd.DataFrame, group: str, time: str) -> pd.Series:
     mine = data[(data["group"] == group) & (data["time"] == time)]
     return pd.Series(mine["score"].to_numpy(), index=mine["subject"].to_numpy())
@@ -483,6 +489,16 @@ def between_groups_by_time(
             compared = two_sample(
                 x1, x2, test=test, confidence=confidence, labels=(groups[0], groups[1])
             )
+            # Mann-Whitney rows carry the Hodges-Lehmann shift, which goes with the test.
+            ranked = compared["test"] == "mannwhitney"
+            keys = ("hodges_lehmann", "hl_ci_low", "hl_ci_high") if ranked else _MEAN_KEYS
+            estimate, ci_low, ci_high = (compared[k] for k in keys)
+            notes = [compared["test_reason"], *compared["notes"]]
+            if ranked:
+                notes.append(
+                    "estimate: Hodges-Lehmann shift with its CI; "
+                    f"P {compared['p_method'] or 'not computed'}"
+                )
             row = _empty_row(name, "between_groups", confidence)
             row.update(
                 _means_sds(x1, x2),
@@ -492,14 +508,14 @@ def between_groups_by_time(
                 group2=groups[1],
                 n1=int(x1.size),
                 n2=int(x2.size),
-                estimate=compared["mean_diff"],
-                ci_low=compared["ci_low"],
-                ci_high=compared["ci_high"],
+                estimate=estimate,
+                ci_low=ci_low,
+                ci_high=ci_high,
                 test=compared["test"],
                 statistic=compared["statistic"],
                 df=compared["df"],
                 p_value=compared["p_value"],
-                notes=join_notes([compared["test_reason"], *compared["notes"]]),
+                notes=join_notes(notes),
             )
             block.append(row)
         rows += _with_holm(block)
