@@ -11,12 +11,19 @@ Modules: :mod:`~alignment.stats.groups` (:func:`compare_groups`),
 :mod:`~alignment.stats.outliers`, :mod:`~alignment.stats.equivalence` (TOST),
 :mod:`~alignment.stats.followup` (clinical scores over time),
 :mod:`~alignment.stats.reliability` (ICC, SEM, MDC95, Bland-Altman),
+:mod:`~alignment.stats.agreement` (Lin's CCC, Cohen's kappa, proportional bias),
 :mod:`~alignment.stats.summary` (published tables) and
 :mod:`~alignment.stats.tables` (CSV, Markdown, LaTeX, HTML).
 """
 
 from __future__ import annotations
 
+from alignment.stats.agreement import (
+    KAPPA_WEIGHTS,
+    cohen_kappa,
+    concordance_correlation,
+    proportional_bias,
+)
 from alignment.stats.equivalence import (
     EQUIVALENCE_COLUMNS,
     equivalence_test,
@@ -64,6 +71,7 @@ __all__ = [
     "FOLLOWUP_COLUMNS",
     "FORMATS",
     "ICC_COLUMNS",
+    "KAPPA_WEIGHTS",
     "OUTLIER_COLUMNS",
     "RELIABILITY_COLUMNS",
     "SUMMARY_COLUMNS",
@@ -71,7 +79,9 @@ __all__ = [
     "between_groups_by_time",
     "bland_altman",
     "change_from_baseline",
+    "cohen_kappa",
     "compare_groups",
+    "concordance_correlation",
     "equivalence_test",
     "followup_analysis",
     "followup_model",
@@ -82,6 +92,7 @@ __all__ = [
     "margin_bounds",
     "outlier_rates",
     "parse_reported_p",
+    "proportional_bias",
     "publication_table",
     "read_table",
     "reliability",

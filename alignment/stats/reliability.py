@@ -21,12 +21,19 @@ from alignment.errors import StatsError
 from alignment.stats._common import (
     CATEGORICAL_MEASURES,
     as_float,
+    check_choice,
     check_confidence,
     join_notes,
     require_columns,
     text_column,
 )
 from alignment.stats._twosample import paired_t
+from alignment.stats.agreement import (
+    KAPPA_WEIGHTS,
+    cohen_kappa,
+    concordance_correlation,
+    proportional_bias,
+)
 
 __all__ = [
     "BLAND_ALTMAN_COLUMNS",
@@ -120,12 +127,12 @@ _ROUNDING = 64.0 * float(np.finfo("float64").eps)
 
 def _wide(
     data: pd.DataFrame, target: str, rater: str, rating: str, what: str
-) -> tuple[np.ndarray, list[str], list[str]]:
-    """Targets x raters matrix of the targets rated by every rater, the raters and notes.
+) -> tuple[np.ndarray, list[str]]:
+    """Targets x raters matrix (NaN where a rater did not rate a target) and the raters.
 
     Built from integer codes (:func:`pandas.factorize`) in one pass: no pivot, no
-    model matrix. Rows are the complete targets in order of first appearance; columns
-    the raters, sorted.
+    model matrix. Rows are the targets in order of first appearance; columns the
+    raters, sorted.
     """
     require_columns(data, [target, rater, rating], what)
     ratings = as_float(data[rating], rating).to_numpy()
@@ -147,13 +154,35 @@ def _wide(
             f"{str(target_names[first // k])!r} more than once; expected one rating per "
             "target and rater (use a session column for repeated sessions)"
         )
-    complete = counts.reshape(n_all, k).all(axis=1)
-    wide = np.empty(n_all * k)
+    wide = np.full(n_all * k, np.nan)
     wide[cells] = ratings
-    notes = []
-    if not complete.all():
-        notes.append(f"{int((~complete).sum())} target(s) not rated by every rater were left out")
-    return wide.reshape(n_all, k)[complete], [str(r) for r in rater_names], notes
+    return wide.reshape(n_all, k), [str(r) for r in rater_names]
+
+
+def _complete(wide: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """The rows of `wide` without a NaN, and a note on how many were left out."""
+    complete = ~np.isnan(wide).any(axis=1)
+    left_out = int((~complete).sum())
+    if not left_out:
+        return wide, []
+    return wide[complete], [f"{left_out} target(s) not rated by every rater were left out"]
+
+
+def _pair(
+    wide: np.ndarray, raters: list[str], names: tuple[str, str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Ratings of the targets both raters of `names` rated."""
+    a, b = wide[:, raters.index(names[0])], wide[:, raters.index(names[1])]
+    both = np.isfinite(a) & np.isfinite(b)
+    return a[both], b[both]
+
+
+def _pair_notes(wide: np.ndarray, a: np.ndarray) -> list[str]:
+    """A note on the targets a pair's analysis leaves out (rated, but not by both)."""
+    rated = int(np.isfinite(wide).any(axis=1).sum())
+    if a.size == rated:
+        return []
+    return [f"{rated - a.size} target(s) not rated by both raters were left out"]
 
 
 @dataclass(frozen=True)
@@ -454,7 +483,7 @@ def icc(
     5      ICC(3,k)      0.91
     """
     confidence = check_confidence(confidence)
-    wide, _, notes = _wide(data, target, rater, rating, "icc")
+    wide, notes = _complete(_wide(data, target, rater, rating, "icc")[0])
     return pd.DataFrame(_icc_rows(wide, confidence, notes), columns=list(ICC_COLUMNS))
 
 
@@ -482,7 +511,7 @@ def _bland_altman_rows(
         "confidence": confidence,
         "n_targets": n,
     }
-    kinds = ("bias", "sd_diff", "loa_low", "loa_high")
+    kinds = ("bias", "sd_diff", "loa_low", "loa_high", "proportional_bias")
     if n < 2:
         notes = [*notes, "fewer than 2 targets rated by both: no limits of agreement"]
         return [base | {"type": t, "notes": join_notes(notes)} for t in kinds]
@@ -507,9 +536,61 @@ def _bland_altman_rows(
             )
     else:
         notes = [*notes, "all differences equal: no CI"]
+    slope = proportional_bias(a, b, confidence=confidence)
+    rows[4].update(
+        {k: slope[k] for k in ("ci_low", "ci_high", "statistic", "df", "p_value")},
+        estimate=slope["slope"],
+    )
     for row in rows:
         row["notes"] = join_notes(notes)
+    rows[4]["notes"] = join_notes([*notes, *slope["notes"]])
     return rows
+
+
+def _concordance_row(
+    a: np.ndarray, b: np.ndarray, names: tuple[str, str], confidence: float, notes: list[str]
+) -> dict[str, Any]:
+    ccc = concordance_correlation(a, b, confidence=confidence)
+    return dict.fromkeys(RELIABILITY_COLUMNS[4:], math.nan) | {
+        "type": "ccc",
+        "description": "Lin's concordance correlation coefficient",
+        "rater1": names[0],
+        "rater2": names[1],
+        "estimate": ccc["estimate"],
+        "ci_low": ccc["ci_low"],
+        "ci_high": ccc["ci_high"],
+        "confidence": confidence,
+        "n_targets": ccc["n"],
+        "notes": join_notes([*notes, *ccc["notes"]]),
+    }
+
+
+def _kappa_row(
+    a: np.ndarray,
+    b: np.ndarray,
+    names: tuple[str, str],
+    weights: str,
+    confidence: float,
+    notes: list[str],
+) -> dict[str, Any]:
+    kappa = cohen_kappa(a, b, weights=weights, confidence=confidence)
+    kind = "kappa" if weights == "none" else f"kappa_{weights}"
+    described = "Cohen's kappa" + ("" if weights == "none" else f", {weights} weights")
+    categories = ", ".join(f"{c:g}" for c in kappa["categories"])
+    return dict.fromkeys(RELIABILITY_COLUMNS[4:], math.nan) | {
+        "type": kind,
+        "description": described,
+        "rater1": names[0],
+        "rater2": names[1],
+        "estimate": kappa["estimate"],
+        "ci_low": kappa["ci_low"],
+        "ci_high": kappa["ci_high"],
+        "confidence": confidence,
+        "statistic": kappa["statistic"],
+        "p_value": kappa["p_value"],
+        "n_targets": kappa["n"],
+        "notes": join_notes([*notes, f"categories {categories}", *kappa["notes"]]),
+    }
 
 
 def bland_altman(
@@ -538,12 +619,15 @@ def bland_altman(
     Returns
     -------
     DataFrame
-        Four rows per pair, ``type`` = ``bias`` (mean of rater1 - rater2, with its
+        Five rows per pair, ``type`` = ``bias`` (mean of rater1 - rater2, with its
         paired-t CI, ``statistic``, ``df`` and ``p_value`` against zero),
         ``sd_diff`` (SD of the differences), ``loa_low`` and ``loa_high`` (bias -+
-        1.96 SD, with CIs); columns ``type``, ``rater1``, ``rater2``, ``estimate``,
-        ``ci_low``, ``ci_high``, ``confidence``, ``statistic``, ``df``,
-        ``p_value``, ``n_targets``, ``notes``.
+        1.96 SD, with CIs) and ``proportional_bias`` (slope of the difference on
+        the mean, with its CI and t test against 0,
+        :func:`~alignment.stats.agreement.proportional_bias`); columns ``type``,
+        ``rater1``, ``rater2``, ``estimate``, ``ci_low``, ``ci_high``,
+        ``confidence``, ``statistic``, ``df``, ``p_value``, ``n_targets``,
+        ``notes``.
 
     Raises
     ------
@@ -553,7 +637,7 @@ def bland_altman(
 
     Notes
     -----
-    Only targets rated by every rater enter. The CI of each limit is
+    Each pair uses the targets both its raters rated. The CI of each limit is
     ``loa +- t(n-1) s sqrt(1/n + 1.96^2 / (2 (n - 1)))`` (Bland & Altman 1999,
     section 5.2).
 
@@ -570,18 +654,19 @@ def bland_altman(
     ...     "rating": [180.0, 178.5, 182.0, 176.0, 179.5, 178.0, 181.0, 176.5],
     ... })
     >>> bland_altman(data)[["type", "rater1", "rater2", "estimate"]].round(3)
-           type rater1 rater2  estimate
-    0      bias      A      B     0.375
-    1   sd_diff      A      B     0.629
-    2   loa_low      A      B    -0.858
-    3  loa_high      A      B     1.608
+                    type rater1 rater2  estimate
+    0               bias      A      B     0.375
+    1            sd_diff      A      B     0.629
+    2            loa_low      A      B    -0.858
+    3           loa_high      A      B     1.608
+    4  proportional_bias      A      B     0.266
     """
     confidence = check_confidence(confidence)
-    wide, raters, notes = _wide(data, target, rater, rating, "bland_altman")
+    wide, raters = _wide(data, target, rater, rating, "bland_altman")
     rows: list[dict[str, Any]] = []
-    for first, second in _pairs(raters, reference):
-        a, b = wide[:, raters.index(first)], wide[:, raters.index(second)]
-        rows += _bland_altman_rows(a, b, (first, second), confidence, notes)
+    for names in _pairs(raters, reference):
+        a, b = _pair(wide, raters, names)
+        rows += _bland_altman_rows(a, b, names, confidence, _pair_notes(wide, a))
     return pd.DataFrame(rows, columns=list(BLAND_ALTMAN_COLUMNS))
 
 
@@ -592,6 +677,7 @@ def reliability(
     rater: str = "reader",
     session: str | None = None,
     reference: str | None = None,
+    kappa_weights: str = "none",
     confidence: float = 0.95,
 ) -> pd.DataFrame:
     """Inter- and intra-observer reliability of every measure of a results table.
@@ -603,7 +689,8 @@ def reliability(
         ``reader``) and, for intra-observer reliability, several sessions (column
         `session`). A target is one image x side x view.
     measures : sequence of str, optional
-        Default every measure except the categorical ``cpak``.
+        Default every measure. Categorical measures (``cpak``, the CPAK type code)
+        get Cohen's kappa instead of the ICC, Bland-Altman and concordance.
     rater : str, default "reader"
         Column naming the reader (automatic detection is one more reader).
     session : str, optional
@@ -611,16 +698,24 @@ def reliability(
         intra-observer analysis (scope ``intra:<reader>``) and readers are compared
         on their first session (sorted); without it, readers are compared.
     reference : str, optional
-        For Bland-Altman, compare every reader with this one.
+        For the pairwise analyses, compare every reader with this one.
+    kappa_weights : {"none", "linear", "quadratic"}, default "none"
+        Weights of Cohen's kappa for categorical measures (weighted kappa treats
+        the category codes as ordered).
     confidence : float, default 0.95
 
     Returns
     -------
     DataFrame
         Columns :data:`RELIABILITY_COLUMNS`: ``measure``, ``unit``, ``scope``
-        (``inter`` or ``intra:<reader>``), ``analysis`` (``icc`` or
-        ``bland_altman``), then the columns of :func:`icc` and
-        :func:`bland_altman` (``type``, ``shrout_fleiss``, ``description``,
+        (``inter`` or ``intra:<reader>``), ``analysis`` (``icc``;
+        ``bland_altman`` with types ``bias``, ``sd_diff``, ``loa_low``,
+        ``loa_high`` and ``proportional_bias``; ``concordance`` (type ``ccc``,
+        :func:`~alignment.stats.agreement.concordance_correlation`); or ``kappa``
+        (types ``kappa``, ``kappa_linear``, ``kappa_quadratic``,
+        :func:`~alignment.stats.agreement.cohen_kappa`), then the columns of
+        :func:`icc` and :func:`bland_altman` (``type``, ``shrout_fleiss``,
+        ``description``,
         ``rater1``, ``rater2``, ``estimate``, ``ci_low``, ``ci_high``,
         ``confidence``, ``statistic``, ``df``, ``df_num``, ``df_den``,
         ``p_value``, ``n_targets``, ``n_raters``, ``sem``, ``mdc95``, ``notes``);
@@ -630,6 +725,13 @@ def reliability(
     ------
     StatsError
         A column is missing, or no measure has two raters (or sessions).
+
+    Notes
+    -----
+    Missing ratings: the ICC uses the targets rated by every rater (two-way ANOVA
+    needs a complete table); each pairwise analysis (Bland-Altman, concordance,
+    kappa) uses the targets both raters of the pair rated. The numbers left out
+    are noted in each row.
 
     Examples
     --------
@@ -646,6 +748,7 @@ def reliability(
     1     hka  inter     0.979
     """
     confidence = check_confidence(confidence)
+    check_choice("kappa_weights", kappa_weights, KAPPA_WEIGHTS)
     require_columns(results, ["measure", "value", "status", rater], "results table")
     if not ({"image", "case"} & set(results.columns)):
         raise StatsError("results table lacks both 'image' and 'case'")
@@ -662,11 +765,7 @@ def reliability(
         require_columns(table, [session], "results table")
         table["_session"] = text_column(table[session])
     present = [str(m) for m in pd.unique(table["measure"])]
-    chosen = (
-        [m for m in present if m not in CATEGORICAL_MEASURES]
-        if measures is None
-        else [str(m) for m in measures]
-    )
+    chosen = present if measures is None else [str(m) for m in measures]
     unknown = [m for m in chosen if m not in present]
     if unknown:
         raise StatsError(
@@ -694,15 +793,25 @@ def reliability(
             if data[rater_column].nunique() < 2:
                 continue
             what = f"{name} ({scope})"
-            wide, raters, notes = _wide(data, "_target", rater_column, "_value", what)
+            wide, raters = _wide(data, "_target", rater_column, "_value", what)
             head = {"measure": name, "unit": unit, "scope": scope}
-            for row in _icc_rows(wide, confidence, notes):
-                rows.append(head | {"analysis": "icc"} | row)
+            categorical = name in CATEGORICAL_MEASURES
+            if not categorical:
+                complete, notes = _complete(wide)
+                for row in _icc_rows(complete, confidence, notes):
+                    rows.append(head | {"analysis": "icc"} | row)
             anchor = reference if scope == "inter" else None
-            for first, second in _pairs(raters, anchor):
-                a, b = wide[:, raters.index(first)], wide[:, raters.index(second)]
-                for row in _bland_altman_rows(a, b, (first, second), confidence, notes):
+            for names in _pairs(raters, anchor):
+                a, b = _pair(wide, raters, names)
+                notes = _pair_notes(wide, a)
+                if categorical:
+                    row = _kappa_row(a, b, names, kappa_weights, confidence, notes)
+                    rows.append(head | {"analysis": "kappa"} | row)
+                    continue
+                for row in _bland_altman_rows(a, b, names, confidence, notes):
                     rows.append(head | {"analysis": "bland_altman"} | row)
+                row = _concordance_row(a, b, names, confidence, notes)
+                rows.append(head | {"analysis": "concordance"} | row)
     if not rows:
         raise StatsError(
             f"no measure has two or more raters (column {rater!r})"

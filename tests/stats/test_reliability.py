@@ -161,11 +161,20 @@ def test_reliability_of_a_results_table_inter_and_intra():
     table = reliability(results, reference="auto")
     assert list(table.columns) == list(RELIABILITY_COLUMNS)
     assert set(table["scope"]) == {"inter"}
-    assert "cpak" not in set(table["measure"])
+    # the categorical CPAK type gets Cohen's kappa only, never an ICC of its codes
+    cpak = table[table["measure"] == "cpak"]
+    assert set(cpak["analysis"]) == {"kappa"} and set(cpak["type"]) == {"kappa"}
+    assert len(cpak) == 2
     hka = table[(table["measure"] == "hka") & (table["analysis"] == "icc")]
     assert len(hka) == 6 and hka["estimate"].between(0.5, 1.0).all()
     ba = table[(table["measure"] == "hka") & (table["analysis"] == "bland_altman")]
     assert set(zip(ba["rater1"], ba["rater2"], strict=True)) == {("R1", "auto"), ("R2", "auto")}
+    assert set(ba["type"]) == {"bias", "sd_diff", "loa_low", "loa_high", "proportional_bias"}
+    ccc = table[(table["measure"] == "hka") & (table["analysis"] == "concordance")]
+    assert len(ccc) == 2 and ccc["estimate"].between(0.5, 1.0).all()
+    assert (table["scope"] == "inter").all() and table["measure"].notna().all()
+    weighted = reliability(results, reference="auto", kappa_weights="quadratic")
+    assert set(weighted.loc[weighted["analysis"] == "kappa", "type"]) == {"kappa_quadratic"}
 
     first, _ = make_results(seed=3, readers=("R1",), reader_noise=0.4, missing=0.0)
     second = first.copy()
@@ -174,6 +183,25 @@ def test_reliability_of_a_results_table_inter_and_intra():
     intra = reliability(sessions, session="session", measures=["hka", "lfc"])
     assert set(intra["scope"]) == {"intra:R1"}
     assert set(intra["measure"]) == {"hka", "lfc"}
+
+
+def test_missing_ratings_icc_on_complete_targets_pairs_on_their_own():
+    rng = np.random.default_rng(2)
+    wide = rng.normal(0, 3, (12, 1)) + rng.normal(0, 0.5, (12, 3))
+    data = pd.DataFrame(
+        [(t, r, wide[t, j]) for t in range(12) for j, r in enumerate("ABC")],
+        columns=["target", "rater", "rating"],
+    )
+    data = data[~((data["target"] < 3) & (data["rater"] == "C"))]  # C misses 3 targets
+    assert (icc(data)["n_targets"] == 9).all()
+    ab = bland_altman(data[data["rater"] != "C"]).set_index("type")
+    full = bland_altman(data)
+    ab_in_full = full[(full["rater1"] == "A") & (full["rater2"] == "B")].set_index("type")
+    assert ab_in_full.loc["bias", "estimate"] == ab.loc["bias", "estimate"]
+    assert ab_in_full.loc["bias", "n_targets"] == 12
+    ac = full[(full["rater1"] == "A") & (full["rater2"] == "C")]
+    assert (ac["n_targets"] == 9).all()
+    assert "3 target(s) not rated by both raters were left out" in ac["notes"].iloc[0]
 
 
 def test_reliability_needs_two_raters():
