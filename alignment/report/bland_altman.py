@@ -23,6 +23,7 @@ from __future__ import annotations
 import html
 import math
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,13 +31,24 @@ from typing import Any
 
 import cv2
 import numpy as np
+import pandas as pd
 
 from alignment.atomic import atomic_path, write_text_atomic
 from alignment.report.html import _nice_ticks
+from alignment.stats._common import CATEGORICAL_MEASURES
 from alignment.stats.agreement import proportional_bias
-from alignment.stats.reliability import Z95
+from alignment.stats.reliability import Z95, paired_ratings
 
-__all__ = ["bland_altman_png", "bland_altman_svg", "write_bland_altman_plot"]
+__all__ = [
+    "PLOT_FORMATS",
+    "bland_altman_png",
+    "bland_altman_svg",
+    "write_bland_altman_plot",
+    "write_bland_altman_plots",
+]
+
+PLOT_FORMATS: tuple[str, ...] = ("svg", "png")
+"""File formats of :func:`write_bland_altman_plot`, by suffix."""
 
 _INK, _GREY, _POINT, _LIMIT, _SLOPE = "#222222", "#BBBBBB", "#0072B2", "#D55E00", "#009E73"
 """Colours (Okabe-Ito): text and axes, zero line, dots, bias and limits, regression."""
@@ -330,3 +342,73 @@ def write_bland_altman_plot(
     else:
         raise ValueError(f"{path}: plot suffix must be .svg or .png, got {suffix!r}")
     return path
+
+
+def write_bland_altman_plots(
+    results: pd.DataFrame,
+    folder: str | os.PathLike[str],
+    *,
+    format: str = "svg",
+    measures: Sequence[str] | None = None,
+    rater: str = "reader",
+    session: str | None = None,
+    reference: str | None = None,
+) -> list[Path]:
+    """One Bland-Altman plot per measure, scope and pair of readers of a results table.
+
+    Parameters
+    ----------
+    results : DataFrame
+        The long results table, as for :func:`alignment.stats.reliability`.
+    folder : path-like
+        Where the plots go (created if absent).
+    format : {"svg", "png"}, default "svg"
+    measures, rater, session, reference
+        As for :func:`alignment.stats.reliability` (categorical measures such as
+        ``cpak`` are not plotted).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, named ``bland_altman_<measure>_<scope>_<rater1>_vs_<rater2>``
+        with every character other than letters, digits, ``.``, ``_`` and ``-``
+        replaced by ``_`` (and a counter where two names would collide).
+
+    Raises
+    ------
+    ValueError
+        Unknown `format`.
+    alignment.errors.StatsError
+        As :func:`alignment.stats.reliability`.
+    """
+    if format not in PLOT_FORMATS:
+        raise ValueError(f"plot format must be one of {', '.join(PLOT_FORMATS)}, got {format!r}")
+    pairs = paired_ratings(
+        results, measures=measures, rater=rater, session=session, reference=reference
+    )
+    pairs = pairs[~pairs["measure"].isin(CATEGORICAL_MEASURES)]
+    out_dir = Path(folder)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    keys = ["measure", "unit", "scope", "rater1", "rater2"]
+    for (measure, unit, scope, first, second), part in pairs.groupby(keys, sort=False):
+        stem = re.sub(
+            r"[^A-Za-z0-9._-]+", "_", f"bland_altman_{measure}_{scope}_{first}_vs_{second}"
+        )
+        path = out_dir / f"{stem}.{format}"
+        count = 1
+        while path in written:
+            count += 1
+            path = out_dir / f"{stem}_{count}.{format}"
+        title = f"{measure} ({scope})"
+        written.append(
+            write_bland_altman_plot(
+                path,
+                part["rating1"].to_numpy(),
+                part["rating2"].to_numpy(),
+                labels=(str(first), str(second)),
+                unit=str(unit),
+                title=title,
+            )
+        )
+    return written

@@ -42,9 +42,11 @@ from alignment.stats.outliers import OUTLIER_COLUMNS, outlier_rates
 from alignment.stats.reliability import (
     BLAND_ALTMAN_COLUMNS,
     ICC_COLUMNS,
+    PAIRED_COLUMNS,
     RELIABILITY_COLUMNS,
     bland_altman,
     icc,
+    paired_ratings,
     reliability,
 )
 from alignment.stats.summary import (
@@ -73,6 +75,7 @@ __all__ = [
     "ICC_COLUMNS",
     "KAPPA_WEIGHTS",
     "OUTLIER_COLUMNS",
+    "PAIRED_COLUMNS",
     "RELIABILITY_COLUMNS",
     "SUMMARY_COLUMNS",
     "adjust_p_values",
@@ -91,6 +94,7 @@ __all__ = [
     "icc",
     "margin_bounds",
     "outlier_rates",
+    "paired_ratings",
     "parse_reported_p",
     "proportional_bias",
     "publication_table",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,9 +40,11 @@ __all__ = [
     "ICC_COLUMNS",
     "RELIABILITY_COLUMNS",
     "MeanSquares",
+    "PAIRED_COLUMNS",
     "bland_altman",
     "icc",
     "mean_squares",
+    "paired_ratings",
     "reliability",
 ]
 
@@ -127,8 +129,8 @@ _ROUNDING = 64.0 * float(np.finfo("float64").eps)
 
 def _wide(
     data: pd.DataFrame, target: str, rater: str, rating: str, what: str
-) -> tuple[np.ndarray, list[str]]:
-    """Targets x raters matrix (NaN where a rater did not rate a target) and the raters.
+) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """Targets x raters matrix (NaN where a rater did not rate a target), raters, targets.
 
     Built from integer codes (:func:`pandas.factorize`) in one pass: no pivot, no
     model matrix. Rows are the targets in order of first appearance; columns the
@@ -156,7 +158,7 @@ def _wide(
         )
     wide = np.full(n_all * k, np.nan)
     wide[cells] = ratings
-    return wide.reshape(n_all, k), [str(r) for r in rater_names]
+    return wide.reshape(n_all, k), [str(r) for r in rater_names], np.asarray(target_names)
 
 
 def _complete(wide: np.ndarray) -> tuple[np.ndarray, list[str]]:
@@ -170,11 +172,11 @@ def _complete(wide: np.ndarray) -> tuple[np.ndarray, list[str]]:
 
 def _pair(
     wide: np.ndarray, raters: list[str], names: tuple[str, str]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Ratings of the targets both raters of `names` rated."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Ratings of the targets both raters of `names` rated, and which targets they are."""
     a, b = wide[:, raters.index(names[0])], wide[:, raters.index(names[1])]
     both = np.isfinite(a) & np.isfinite(b)
-    return a[both], b[both]
+    return a[both], b[both], both
 
 
 def _pair_notes(wide: np.ndarray, a: np.ndarray) -> list[str]:
@@ -662,12 +664,152 @@ def bland_altman(
     4  proportional_bias      A      B     0.266
     """
     confidence = check_confidence(confidence)
-    wide, raters = _wide(data, target, rater, rating, "bland_altman")
+    wide, raters, _ = _wide(data, target, rater, rating, "bland_altman")
     rows: list[dict[str, Any]] = []
     for names in _pairs(raters, reference):
-        a, b = _pair(wide, raters, names)
+        a, b, _ = _pair(wide, raters, names)
         rows += _bland_altman_rows(a, b, names, confidence, _pair_notes(wide, a))
     return pd.DataFrame(rows, columns=list(BLAND_ALTMAN_COLUMNS))
+
+
+@dataclass(frozen=True)
+class _Block:
+    """One measure x scope of a results table: its targets x raters matrix."""
+
+    measure: str
+    unit: str
+    scope: str
+    wide: np.ndarray
+    raters: list[str]
+    targets: np.ndarray
+
+
+def _blocks(
+    results: pd.DataFrame, measures: Sequence[str] | None, rater: str, session: str | None
+) -> Iterator[_Block]:
+    """Every measure x scope (``inter``, ``intra:<reader>``) with two or more raters."""
+    require_columns(results, ["measure", "value", "status", rater], "results table")
+    if not ({"image", "case"} & set(results.columns)):
+        raise StatsError("results table lacks both 'image' and 'case'")
+    table = results.copy()
+    table["_target"] = text_column(table["image" if "image" in table.columns else "case"])
+    for column in ("side", "view"):
+        if column in table.columns:
+            table["_target"] = table["_target"] + "|" + text_column(table[column])
+    table["_rater"] = text_column(table[rater]).replace("", "(none)")
+    table["_value"] = as_float(table["value"], "value")
+    table.loc[text_column(table["status"]) != "ok", "_value"] = np.nan
+    table["measure"] = text_column(table["measure"])
+    if session is not None:
+        require_columns(table, [session], "results table")
+        table["_session"] = text_column(table[session])
+    present = [str(m) for m in pd.unique(table["measure"])]
+    chosen = present if measures is None else [str(m) for m in measures]
+    unknown = [m for m in chosen if m not in present]
+    if unknown:
+        raise StatsError(
+            f"measure(s) {', '.join(map(repr, unknown))} not in the results; "
+            f"found {', '.join(map(repr, present)) or 'none'}"
+        )
+    for name in chosen:
+        rows_of = table[table["measure"] == name]
+        found = text_column(rows_of["unit"]).unique() if "unit" in rows_of else ()
+        unit = ";".join(str(u) for u in found if u)
+        scopes: list[tuple[str, pd.DataFrame, str]] = []
+        if session is None:
+            scopes.append(("inter", rows_of, "_rater"))
+        else:
+            first_sessions = rows_of.groupby("_rater")["_session"].transform("min")
+            if rows_of["_rater"].nunique() > 1:
+                scopes.append(("inter", rows_of[rows_of["_session"] == first_sessions], "_rater"))
+            for who in sorted(rows_of["_rater"].unique()):
+                mine = rows_of[rows_of["_rater"] == who]
+                if mine["_session"].nunique() > 1:
+                    scopes.append((f"intra:{who}", mine, "_session"))
+        for scope, data, rater_column in scopes:
+            if data[rater_column].nunique() < 2:
+                continue
+            what = f"{name} ({scope})"
+            wide, raters, targets = _wide(data, "_target", rater_column, "_value", what)
+            yield _Block(name, unit, scope, wide, raters, targets)
+
+
+PAIRED_COLUMNS: tuple[str, ...] = (
+    "measure",
+    "unit",
+    "scope",
+    "rater1",
+    "rater2",
+    "target",
+    "rating1",
+    "rating2",
+)
+"""Columns of :func:`paired_ratings`."""
+
+
+def paired_ratings(
+    results: pd.DataFrame,
+    *,
+    measures: Sequence[str] | None = None,
+    rater: str = "reader",
+    session: str | None = None,
+    reference: str | None = None,
+) -> pd.DataFrame:
+    """The ratings each pairwise analysis of :func:`reliability` compares, side by side.
+
+    Parameters
+    ----------
+    results : DataFrame
+    measures, rater, session, reference
+        As for :func:`reliability`.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`PAIRED_COLUMNS`: ``measure``, ``unit``, ``scope``,
+        ``rater1``, ``rater2``, ``target`` (image|side|view), ``rating1``,
+        ``rating2``; one row per target both raters of the pair rated (what
+        Bland-Altman, concordance and kappa use, and what a Bland-Altman plot draws).
+
+    Raises
+    ------
+    StatsError
+        As :func:`reliability`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> results = pd.DataFrame({
+    ...     "image": ["a", "b", "a", "b"], "measure": "hka", "status": "ok",
+    ...     "reader": ["R1", "R1", "R2", "R2"], "value": [178.0, 181.5, 178.5, 181.0],
+    ... })
+    >>> paired_ratings(results)[["rater1", "rater2", "target", "rating1", "rating2"]]
+      rater1 rater2 target  rating1  rating2
+    0     R1     R2      a    178.0    178.5
+    1     R1     R2      b    181.5    181.0
+    """
+    parts = []
+    for block in _blocks(results, measures, rater, session):
+        anchor = reference if block.scope == "inter" else None
+        for names in _pairs(block.raters, anchor):
+            a, b, both = _pair(block.wide, block.raters, names)
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "measure": block.measure,
+                        "unit": block.unit,
+                        "scope": block.scope,
+                        "rater1": names[0],
+                        "rater2": names[1],
+                        "target": block.targets[both],
+                        "rating1": a,
+                        "rating2": b,
+                    }
+                )
+            )
+    if not parts:
+        return pd.DataFrame(columns=list(PAIRED_COLUMNS))
+    return pd.concat(parts, ignore_index=True)[list(PAIRED_COLUMNS)]
 
 
 def reliability(
@@ -749,69 +891,26 @@ def reliability(
     """
     confidence = check_confidence(confidence)
     check_choice("kappa_weights", kappa_weights, KAPPA_WEIGHTS)
-    require_columns(results, ["measure", "value", "status", rater], "results table")
-    if not ({"image", "case"} & set(results.columns)):
-        raise StatsError("results table lacks both 'image' and 'case'")
-    table = results.copy()
-    table["_target"] = text_column(table["image" if "image" in table.columns else "case"])
-    for column in ("side", "view"):
-        if column in table.columns:
-            table["_target"] = table["_target"] + "|" + text_column(table[column])
-    table["_rater"] = text_column(table[rater]).replace("", "(none)")
-    table["_value"] = as_float(table["value"], "value")
-    table.loc[text_column(table["status"]) != "ok", "_value"] = np.nan
-    table["measure"] = text_column(table["measure"])
-    if session is not None:
-        require_columns(table, [session], "results table")
-        table["_session"] = text_column(table[session])
-    present = [str(m) for m in pd.unique(table["measure"])]
-    chosen = present if measures is None else [str(m) for m in measures]
-    unknown = [m for m in chosen if m not in present]
-    if unknown:
-        raise StatsError(
-            f"measure(s) {', '.join(map(repr, unknown))} not in the results; "
-            f"found {', '.join(map(repr, present)) or 'none'}"
-        )
     rows: list[dict[str, Any]] = []
-    for name in chosen:
-        rows_of = table[table["measure"] == name]
-        found = text_column(rows_of["unit"]).unique() if "unit" in rows_of else ()
-        units = [str(u) for u in found if u]
-        unit = ";".join(units)
-        scopes: list[tuple[str, pd.DataFrame, str]] = []
-        if session is None:
-            scopes.append(("inter", rows_of, "_rater"))
-        else:
-            first_sessions = rows_of.groupby("_rater")["_session"].transform("min")
-            if rows_of["_rater"].nunique() > 1:
-                scopes.append(("inter", rows_of[rows_of["_session"] == first_sessions], "_rater"))
-            for who in sorted(rows_of["_rater"].unique()):
-                mine = rows_of[rows_of["_rater"] == who]
-                if mine["_session"].nunique() > 1:
-                    scopes.append((f"intra:{who}", mine, "_session"))
-        for scope, data, rater_column in scopes:
-            if data[rater_column].nunique() < 2:
+    for block in _blocks(results, measures, rater, session):
+        head = {"measure": block.measure, "unit": block.unit, "scope": block.scope}
+        categorical = block.measure in CATEGORICAL_MEASURES
+        if not categorical:
+            complete, notes = _complete(block.wide)
+            for row in _icc_rows(complete, confidence, notes):
+                rows.append(head | {"analysis": "icc"} | row)
+        anchor = reference if block.scope == "inter" else None
+        for names in _pairs(block.raters, anchor):
+            a, b, _ = _pair(block.wide, block.raters, names)
+            notes = _pair_notes(block.wide, a)
+            if categorical:
+                row = _kappa_row(a, b, names, kappa_weights, confidence, notes)
+                rows.append(head | {"analysis": "kappa"} | row)
                 continue
-            what = f"{name} ({scope})"
-            wide, raters = _wide(data, "_target", rater_column, "_value", what)
-            head = {"measure": name, "unit": unit, "scope": scope}
-            categorical = name in CATEGORICAL_MEASURES
-            if not categorical:
-                complete, notes = _complete(wide)
-                for row in _icc_rows(complete, confidence, notes):
-                    rows.append(head | {"analysis": "icc"} | row)
-            anchor = reference if scope == "inter" else None
-            for names in _pairs(raters, anchor):
-                a, b = _pair(wide, raters, names)
-                notes = _pair_notes(wide, a)
-                if categorical:
-                    row = _kappa_row(a, b, names, kappa_weights, confidence, notes)
-                    rows.append(head | {"analysis": "kappa"} | row)
-                    continue
-                for row in _bland_altman_rows(a, b, names, confidence, notes):
-                    rows.append(head | {"analysis": "bland_altman"} | row)
-                row = _concordance_row(a, b, names, confidence, notes)
-                rows.append(head | {"analysis": "concordance"} | row)
+            for row in _bland_altman_rows(a, b, names, confidence, notes):
+                rows.append(head | {"analysis": "bland_altman"} | row)
+            row = _concordance_row(a, b, names, confidence, notes)
+            rows.append(head | {"analysis": "concordance"} | row)
     if not rows:
         raise StatsError(
             f"no measure has two or more raters (column {rater!r})"
