@@ -41,8 +41,10 @@ __all__ = [
     "RELIABILITY_COLUMNS",
     "MeanSquares",
     "PAIRED_COLUMNS",
+    "REPLICATED_COLUMNS",
     "bland_altman",
     "icc",
+    "icc_replicated",
     "mean_squares",
     "paired_ratings",
     "reliability",
@@ -489,6 +491,238 @@ def icc(
     return pd.DataFrame(_icc_rows(wide, confidence, notes), columns=list(ICC_COLUMNS))
 
 
+REPLICATED_COLUMNS: tuple[str, ...] = (
+    "type",
+    "description",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "confidence",
+    "n_targets",
+    "n_raters",
+    "n_readings",
+    "sem",
+    "mdc95",
+    "notes",
+)
+"""Columns of :func:`icc_replicated`."""
+
+_COMPONENTS = ("target", "rater", "target x rater", "residual")
+
+
+def _components(cube: np.ndarray) -> np.ndarray:
+    """ANOVA variance components of targets x raters x readings arrays.
+
+    Parameters
+    ----------
+    cube : ndarray, shape (..., n, k, m)
+        Complete ratings; leading axes are independent data sets (bootstrap).
+
+    Returns
+    -------
+    ndarray, shape (..., 4)
+        ANOVA estimates of sigma^2 of target, rater, target x rater and residual
+        (may be negative).
+    """
+    n, k, m = cube.shape[-3:]
+    centred = cube - cube.mean(axis=(-3, -2, -1), keepdims=True)
+    cell = centred.mean(axis=-1)  # (..., n, k)
+    target = cell.mean(axis=-1)  # (..., n)
+    rater = cell.mean(axis=-2)  # (..., k)
+    interaction = cell - target[..., :, None] - rater[..., None, :]
+    ms_target = k * m * (target**2).sum(axis=-1) / (n - 1)
+    ms_rater = n * m * (rater**2).sum(axis=-1) / (k - 1)
+    ms_inter = m * (interaction**2).sum(axis=(-2, -1)) / ((n - 1) * (k - 1))
+    ms_error = ((centred - cell[..., None]) ** 2).sum(axis=(-3, -2, -1)) / (n * k * (m - 1))
+    values = np.stack(
+        [
+            (ms_target - ms_inter) / (k * m),
+            (ms_rater - ms_inter) / (n * m),
+            (ms_inter - ms_error) / m,
+            ms_error,
+        ],
+        axis=-1,
+    )
+    return values
+
+
+def _replicated_indices(components: np.ndarray) -> np.ndarray:
+    """Intra- and inter-rater ICC (Eliasziw et al. 1994) from variance components."""
+    target, rater, inter, error = np.moveaxis(components, -1, 0)
+    total = target + rater + inter + error
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.stack([(target + rater + inter) / total, target / total], axis=-1)
+
+
+def icc_replicated(
+    data: pd.DataFrame,
+    *,
+    target: str = "target",
+    rater: str = "rater",
+    reading: str = "reading",
+    rating: str = "rating",
+    confidence: float = 0.95,
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Intra- and inter-rater ICC when every rater read every target more than once.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long table, one row per target x rater x reading.
+    target, rater, reading, rating : str
+        Column names: the rated object, the rater, the reading (session, repeat)
+        and the rating.
+    confidence : float, default 0.95
+    n_boot : int, default 2000
+        Bootstrap resamples of the targets for the CIs (0: no CI).
+    seed : int, default 0
+        Seed of the bootstrap, so that a table is reproducible.
+
+    Returns
+    -------
+    DataFrame
+        Rows ``intra`` (intra-rater reliability: agreement of one rater's readings of
+        a target), ``inter`` (inter-rater reliability of single readings, absolute
+        agreement) and one ``variance:<component>`` row per variance component
+        (``target``, ``rater``, ``target x rater``, ``residual``, in the rating's unit
+        squared); columns :data:`REPLICATED_COLUMNS`. ``sem`` is the SD of the error
+        the row's ICC counts (intra: sqrt(sigma_e^2), the repeatability SD; inter:
+        sqrt(sigma_r^2 + sigma_tr^2 + sigma_e^2)), ``mdc95`` = 1.96 sqrt(2) SEM.
+
+    Raises
+    ------
+    StatsError
+        A column is missing, fewer than two raters or readings, or a rating given
+        twice for one target x rater x reading.
+
+    Notes
+    -----
+    Two-way random model with interaction and replication, x_ijr = mu + t_i + r_j +
+    (tr)_ij + e_ijr, n targets, k raters, m readings, on the targets every rater read
+    m times (others are left out, with a note). Mean squares in closed form from
+    the cell, target and rater means; ANOVA estimators sigma_e^2 = MSE, sigma_tr^2 =
+    (MSTR - MSE) / m, sigma_t^2 = (MST - MSTR) / (k m), sigma_r^2 = (MSR - MSTR) /
+    (n m), negatives set to 0 (noted). Then (Eliasziw et al. 1994, random raters)
+
+    - intra = (sigma_t^2 + sigma_r^2 + sigma_tr^2) / total,
+    - inter = sigma_t^2 / total, total = sigma_t^2 + sigma_r^2 + sigma_tr^2 + sigma_e^2.
+
+    CIs: percentile bootstrap over targets (raters held fixed), so they reflect the
+    sampling of targets only.
+
+    References
+    ----------
+    Eliasziw M, Young SL, Woodbury MG, Fryday-Field K. Statistical methodology for
+    the concurrent assessment of interrater and intrarater reliability: using
+    goniometric measurements as an example. Phys Ther 1994;74:777-788.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(1)
+    >>> truth = rng.normal(180, 3, 20)
+    >>> data = pd.DataFrame([(t, r, s, truth[t] + rng.normal(0, 0.5))
+    ...                      for t in range(20) for r in "AB" for s in (1, 2)],
+    ...                     columns=["target", "rater", "reading", "rating"])
+    >>> table = icc_replicated(data, n_boot=200).set_index("type")
+    >>> bool(table.loc["intra", "estimate"] > 0.9), int(table.loc["intra", "n_readings"])
+    (True, 2)
+    """
+    confidence = check_confidence(confidence)
+    require_columns(data, [target, rater, reading, rating], "icc_replicated")
+    ratings = as_float(data[rating], rating).to_numpy()
+    usable = np.isfinite(ratings)
+    codes = []
+    names = []
+    for column in (target, rater, reading):
+        code, uniques = pd.factorize(text_column(data[column])[usable], sort=True)
+        codes.append(code.astype("int64"))
+        names.append(uniques)
+    n_all, k, m = (len(u) for u in names)
+    if k < 2 or m < 2:
+        raise StatsError(
+            f"icc_replicated: needs two or more raters and readings, found {k} rater(s) "
+            f"and {m} reading(s)"
+        )
+    cells = (codes[0] * k + codes[1]) * m + codes[2]
+    counts = np.bincount(cells, minlength=n_all * k * m)
+    if counts.max(initial=0) > 1:
+        first = int(np.flatnonzero(counts > 1)[0])
+        raise StatsError(
+            f"icc_replicated: rater {str(names[1][first // m % k])!r} rated target "
+            f"{str(names[0][first // (k * m)])!r} more than once in reading "
+            f"{str(names[2][first % m])!r}"
+        )
+    flat = np.full(n_all * k * m, np.nan)
+    flat[cells] = ratings[usable]
+    every = flat.reshape(n_all, k, m)
+    complete = np.isfinite(every).all(axis=(1, 2))
+    cube = every[complete]
+    notes: list[str] = []
+    if not complete.all():
+        notes.append(
+            f"{int((~complete).sum())} target(s) not read {m} times by every rater were left out"
+        )
+    n = cube.shape[0]
+    base = {"confidence": confidence, "n_targets": n, "n_raters": k, "n_readings": m}
+    if n < 2:
+        notes.append("fewer than 2 complete targets: ICC undefined")
+        components = np.full(4, np.nan)
+    else:
+        raw = _components(cube)
+        negative = [name for name, value in zip(_COMPONENTS, raw, strict=True) if value < 0.0]
+        notes += [f"{name} variance estimate < 0: set to 0" for name in negative]
+        components = np.maximum(raw, 0.0)
+    indices = _replicated_indices(components)
+    low = high = np.full(2, np.nan)
+    if n >= 2 and n_boot > 0 and np.isfinite(indices).all():
+        rng = np.random.default_rng(seed)
+        draws = np.empty((n_boot, 2))
+        for b in range(n_boot):
+            resampled = _components(cube[rng.integers(0, n, n)])
+            draws[b] = _replicated_indices(np.maximum(resampled, 0.0))
+        tail = (1.0 - confidence) / 2.0 * 100.0
+        low, high = np.nanpercentile(draws, [tail, 100.0 - tail], axis=0)
+    elif n >= 2 and not np.isfinite(indices).all():
+        notes.append("no variance at all: ICC undefined")
+    target_var, rater_var, inter_var, error_var = components
+    sems = (math.sqrt(error_var), math.sqrt(rater_var + inter_var + error_var))
+    rows = []
+    described = {
+        "intra": "intra-rater: agreement of one rater's readings of a target",
+        "inter": "inter-rater: absolute agreement of single readings",
+    }
+    for i, kind in enumerate(("intra", "inter")):
+        sem = sems[i] if n >= 2 else math.nan
+        rows.append(
+            base
+            | {
+                "type": kind,
+                "description": described[kind],
+                "estimate": float(indices[i]),
+                "ci_low": float(low[i]),
+                "ci_high": float(high[i]),
+                "sem": sem,
+                "mdc95": Z95 * math.sqrt(2.0) * sem,
+                "notes": join_notes(notes),
+            }
+        )
+    for name, value in zip(_COMPONENTS, components, strict=True):
+        rows.append(
+            dict.fromkeys(REPLICATED_COLUMNS, math.nan)
+            | base
+            | {
+                "type": f"variance:{name}",
+                "description": f"{name} variance component",
+                "estimate": float(value),
+                "notes": join_notes(notes),
+            }
+        )
+    return pd.DataFrame(rows, columns=list(REPLICATED_COLUMNS))
+
+
 def _pairs(raters: list[str], reference: str | None) -> list[tuple[str, str]]:
     if reference is None:
         return list(itertools.combinations(raters, 2))
@@ -684,10 +918,10 @@ class _Block:
     targets: np.ndarray
 
 
-def _blocks(
+def _normalised(
     results: pd.DataFrame, measures: Sequence[str] | None, rater: str, session: str | None
-) -> Iterator[_Block]:
-    """Every measure x scope (``inter``, ``intra:<reader>``) with two or more raters."""
+) -> tuple[pd.DataFrame, list[str]]:
+    """The results with columns _target, _rater, _value (NaN unless ok), _session; measures."""
     require_columns(results, ["measure", "value", "status", rater], "results table")
     if not ({"image", "case"} & set(results.columns)):
         raise StatsError("results table lacks both 'image' and 'case'")
@@ -711,10 +945,19 @@ def _blocks(
             f"measure(s) {', '.join(map(repr, unknown))} not in the results; "
             f"found {', '.join(map(repr, present)) or 'none'}"
         )
+    return table, chosen
+
+
+def _unit(rows: pd.DataFrame) -> str:
+    found = text_column(rows["unit"]).unique() if "unit" in rows else ()
+    return ";".join(str(u) for u in found if u)
+
+
+def _blocks(table: pd.DataFrame, chosen: list[str], session: str | None) -> Iterator[_Block]:
+    """Every measure x scope (``inter``, ``intra:<reader>``) with two or more raters."""
     for name in chosen:
         rows_of = table[table["measure"] == name]
-        found = text_column(rows_of["unit"]).unique() if "unit" in rows_of else ()
-        unit = ";".join(str(u) for u in found if u)
+        unit = _unit(rows_of)
         scopes: list[tuple[str, pd.DataFrame, str]] = []
         if session is None:
             scopes.append(("inter", rows_of, "_rater"))
@@ -789,7 +1032,7 @@ def paired_ratings(
     1     R1     R2      b    181.5    181.0
     """
     parts = []
-    for block in _blocks(results, measures, rater, session):
+    for block in _blocks(*_normalised(results, measures, rater, session), session):
         anchor = reference if block.scope == "inter" else None
         for names in _pairs(block.raters, anchor):
             a, b, both = _pair(block.wide, block.raters, names)
@@ -810,6 +1053,32 @@ def paired_ratings(
     if not parts:
         return pd.DataFrame(columns=list(PAIRED_COLUMNS))
     return pd.concat(parts, ignore_index=True)[list(PAIRED_COLUMNS)]
+
+
+def _pooled_rows(rows_of: pd.DataFrame, confidence: float) -> list[dict[str, Any]]:
+    """:func:`icc_replicated` rows (scope ``intra``) of readers with repeated sessions."""
+    sessions = rows_of.groupby("_rater")["_session"].nunique()
+    readers = sessions[sessions > 1].index
+    if len(readers) < 2:
+        return []
+    mine = rows_of[rows_of["_rater"].isin(readers)]
+    table = icc_replicated(
+        mine, target="_target", rater="_rater", reading="_session", rating="_value",
+        confidence=confidence,
+    )  # fmt: skip
+    head = {
+        "measure": str(rows_of["measure"].iloc[0]),
+        "unit": _unit(rows_of),
+        "scope": "intra",
+        "analysis": "icc_readings",
+    }
+    out: list[dict[str, Any]] = []
+    for raw in table.to_dict("records"):
+        record = {str(key): value for key, value in raw.items()}
+        readings = f"{record.pop('n_readings')} readings per reader"
+        record["notes"] = join_notes([readings, str(record["notes"])])
+        out.append(dict.fromkeys(RELIABILITY_COLUMNS, math.nan) | head | record)
+    return out
 
 
 def reliability(
@@ -837,8 +1106,10 @@ def reliability(
         Column naming the reader (automatic detection is one more reader).
     session : str, optional
         Column naming the session. With it, each reader's sessions give an
-        intra-observer analysis (scope ``intra:<reader>``) and readers are compared
-        on their first session (sorted); without it, readers are compared.
+        intra-observer analysis (scope ``intra:<reader>``), readers are compared
+        on their first session (sorted), and with two or more readers read more
+        than once the intra- and inter-rater ICC of all readings together
+        (:func:`icc_replicated`, scope ``intra``); without it, readers are compared.
     reference : str, optional
         For the pairwise analyses, compare every reader with this one.
     kappa_weights : {"none", "linear", "quadratic"}, default "none"
@@ -850,7 +1121,10 @@ def reliability(
     -------
     DataFrame
         Columns :data:`RELIABILITY_COLUMNS`: ``measure``, ``unit``, ``scope``
-        (``inter`` or ``intra:<reader>``), ``analysis`` (``icc``;
+        (``inter``, ``intra:<reader>``, or ``intra`` pooled over the readers with
+        repeated sessions), ``analysis`` (``icc``; ``icc_readings`` (scope
+        ``intra``: :func:`icc_replicated`, types ``intra``, ``inter`` and
+        ``variance:<component>``);
         ``bland_altman`` with types ``bias``, ``sd_diff``, ``loa_low``,
         ``loa_high`` and ``proportional_bias``; ``concordance`` (type ``ccc``,
         :func:`~alignment.stats.agreement.concordance_correlation`); or ``kappa``
@@ -892,7 +1166,8 @@ def reliability(
     confidence = check_confidence(confidence)
     check_choice("kappa_weights", kappa_weights, KAPPA_WEIGHTS)
     rows: list[dict[str, Any]] = []
-    for block in _blocks(results, measures, rater, session):
+    table, chosen = _normalised(results, measures, rater, session)
+    for block in _blocks(table, chosen, session):
         head = {"measure": block.measure, "unit": block.unit, "scope": block.scope}
         categorical = block.measure in CATEGORICAL_MEASURES
         if not categorical:
@@ -911,6 +1186,10 @@ def reliability(
                 rows.append(head | {"analysis": "bland_altman"} | row)
             row = _concordance_row(a, b, names, confidence, notes)
             rows.append(head | {"analysis": "concordance"} | row)
+    if session is not None:
+        for name in chosen:
+            if name not in CATEGORICAL_MEASURES:
+                rows += _pooled_rows(table[table["measure"] == name], confidence)
     if not rows:
         raise StatsError(
             f"no measure has two or more raters (column {rater!r})"

@@ -13,7 +13,14 @@ from scipy import stats
 from statsmodels.stats.anova import anova_lm
 
 from alignment.errors import StatsError
-from alignment.stats import ICC_COLUMNS, RELIABILITY_COLUMNS, bland_altman, icc, reliability
+from alignment.stats import (
+    ICC_COLUMNS,
+    RELIABILITY_COLUMNS,
+    bland_altman,
+    icc,
+    icc_replicated,
+    reliability,
+)
 from alignment.stats.reliability import mean_squares
 from tests.stats.conftest import DATA, make_results
 
@@ -306,3 +313,65 @@ def test_a_million_ratings_run_in_closed_form():
     table = icc(data).set_index("type")
     assert table.loc["ICC3", "estimate"] == pytest.approx(_numpy_icc(wide)["ICC3"], rel=1e-9)
     assert table.loc["ICC3", "n_targets"] == n
+
+
+def _replicated_data(seed: int, n: int = 15, k: int = 3, m: int = 2) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    truth = rng.normal(180, 3, n)
+    offset = rng.normal(0, 1.0, k)
+    interaction = rng.normal(0, 0.7, (n, k))
+    rows = [
+        (f"t{t}", f"R{r}", s, truth[t] + offset[r] + interaction[t, r] + rng.normal(0, 0.5))
+        for t in range(n)
+        for r in range(k)
+        for s in range(m)
+    ]
+    return pd.DataFrame(rows, columns=["target", "rater", "reading", "rating"])
+
+
+def test_replicated_icc_variance_components_match_statsmodels_reml():
+    """Balanced crossed design: REML components equal the ANOVA ones when positive."""
+    data = _replicated_data(0)
+    model = sm.MixedLM.from_formula(
+        "rating ~ 1",
+        groups=np.ones(len(data)),
+        re_formula="0",
+        vc_formula={
+            "target": "0 + C(target)",
+            "rater": "0 + C(rater)",
+            "target_x_rater": "0 + C(target):C(rater)",
+        },
+        data=data,
+    )
+    fit = model.fit(reml=True)
+    reml = dict(zip(model.exog_vc.names, fit.vcomp, strict=True))
+    table = icc_replicated(data, n_boot=300).set_index("type")
+    expected = {
+        "target": reml["target"],
+        "rater": reml["rater"],
+        "target x rater": reml["target_x_rater"],
+        "residual": fit.scale,
+    }
+    for name, value in expected.items():
+        assert table.loc[f"variance:{name}", "estimate"] == pytest.approx(value, rel=2e-3)
+    total = sum(expected.values())
+    intra = (total - fit.scale) / total
+    assert table.loc["intra", "estimate"] == pytest.approx(intra, rel=1e-3)
+    assert table.loc["inter", "estimate"] == pytest.approx(reml["target"] / total, rel=2e-3)
+    assert table.loc["intra", "sem"] == pytest.approx(math.sqrt(fit.scale), rel=1e-3)
+    for kind in ("intra", "inter"):
+        row = table.loc[kind]
+        assert row["ci_low"] < row["estimate"] < row["ci_high"]
+    assert (table["n_readings"] == 2).all() and (table["n_raters"] == 3).all()
+
+
+def test_replicated_icc_leaves_out_incomplete_targets_and_refuses_bad_designs():
+    data = _replicated_data(1)
+    data = data.drop(index=0)  # t0 lacks one reading of R0
+    table = icc_replicated(data, n_boot=0).set_index("type")
+    assert table.loc["intra", "n_targets"] == 14 and math.isnan(table.loc["intra", "ci_low"])
+    assert "1 target(s) not read 2 times by every rater" in table.loc["intra", "notes"]
+    with pytest.raises(StatsError, match="more than once in reading"):
+        icc_replicated(pd.concat([data, data.tail(1)]))
+    with pytest.raises(StatsError, match="two or more raters and readings"):
+        icc_replicated(data[data["reading"] == 0])
