@@ -65,12 +65,11 @@ def numpy_pass(ratings: np.ndarray, n_readers: int) -> float:
 
 def results_table(data: pd.DataFrame) -> pd.DataFrame:
     """The same ratings as a long results table (image, side, view, reader, value)."""
-    image, side, view = data["target"].str.split("|", expand=True).T.to_numpy()
     return pd.DataFrame(
         {
-            "image": image,
-            "side": side,
-            "view": view,
+            "image": data["target"].str.removesuffix("|left|AP"),
+            "side": "left",
+            "view": "AP",
             "measure": "hka",
             "unit": "deg",
             "status": "ok",
