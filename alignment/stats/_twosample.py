@@ -322,7 +322,7 @@ def hodges_lehmann(
         ``statistic`` (U of x1, R's W), ``p_value`` (two-sided) and ``p_method``
         (``exact`` or ``normal approximation, continuity correction``).
     notes : list of str
-        Warnings scipy raised.
+        Warnings scipy raised, and why a CI is missing (both groups constant).
     """
     n1, n2 = x1.size, x2.size
     differences = np.subtract.outer(x1, x2).ravel()
@@ -338,6 +338,12 @@ def hodges_lehmann(
         "p_method": "exact" if exact else "normal approximation, continuity correction",
     }
     alpha = 1.0 - confidence
+    if _constant(x1) and _constant(x2):
+        # every difference is the same; R: "cannot compute confidence interval when
+        # all observations are tied" (the rank statistic has no spread at that shift)
+        fields |= {"hodges_lehmann": float(differences[0]), "hl_ci_low": math.nan}
+        fields["hl_ci_high"] = math.nan
+        return fields, [*caught, "both groups constant: no CI of the shift"]
     if exact:
         differences.sort()
         cdf = np.cumsum(_rank_sum_counts(n1, n2))

@@ -141,3 +141,12 @@ def test_followup_mann_whitney_rows_carry_the_shift():
     assert row["estimate"] == fields["hodges_lehmann"]
     assert (row["ci_low"], row["ci_high"]) == (fields["hl_ci_low"], fields["hl_ci_high"])
     assert "Hodges-Lehmann" in row["notes"] and "continuity correction" in row["notes"]
+
+
+def test_constant_groups_give_the_shift_without_a_ci():
+    fields, notes = hodges_lehmann(np.array([2.0, 2, 2]), np.array([1.0, 1, 1]), 0.95)
+    assert fields["hodges_lehmann"] == 1.0
+    assert math.isnan(fields["hl_ci_low"]) and math.isnan(fields["hl_ci_high"])
+    assert "both groups constant: no CI of the shift" in notes
+    same, notes = hodges_lehmann(np.array([1.0, 1, 1]), np.array([1.0, 1]), 0.95)
+    assert same["hodges_lehmann"] == 0.0 and math.isnan(same["hl_ci_low"])
