@@ -639,7 +639,8 @@ def _reader_agreement(results: pd.DataFrame) -> str:
     from alignment.stats import paired_ratings
     from alignment.stats._common import CATEGORICAL_MEASURES
 
-    if "reader" not in results.columns or text_column(results, "reader").nunique() < 2:
+    readers = text_column(results, "reader") if "reader" in results.columns else None
+    if readers is None or readers[readers != ""].nunique() < 2:
         return ""
     try:
         pairs = paired_ratings(results)
