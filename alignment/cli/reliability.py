@@ -4,8 +4,11 @@ Reads either a landmark file (columns image,side,view,landmark,x,y and reader), 
 is measured first, or a long results table with a reader column. Readers (and the
 automatic detection, as one more reader) are compared on the same images: the ICC in
 all six Shrout-Fleiss forms with CIs, the standard error of measurement, the minimal
-detectable change, and Bland-Altman bias and 95% limits of agreement with CIs. With
---session, each reader's repeated sessions give intra-observer reliability.
+detectable change, Bland-Altman bias and 95% limits of agreement with CIs and the
+proportional bias, and Lin's concordance correlation; the categorical CPAK type gets
+Cohen's kappa (--kappa-weights for ordered classes). --plots DIR writes a Bland-Altman
+plot (SVG or PNG) per measure and reader pair. With --session, each reader's repeated
+sessions give intra-observer reliability.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ import pandas as pd
 
 from alignment.cli import exitcodes
 from alignment.errors import StatsError
-from alignment.stats import read_table, reliability, write_table
+from alignment.report.bland_altman import PLOT_FORMATS, write_bland_altman_plots
+from alignment.stats import KAPPA_WEIGHTS, read_table, reliability, write_table
 from alignment.stats.tables import FORMATS
 
 HELP = "inter- and intra-observer reliability: ICC, SEM, MDC95, Bland-Altman"
@@ -33,7 +37,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, metavar="RELIABILITY.csv", help="output file")
     parser.add_argument("--rater", default="reader", help="rater column (default: %(default)s)")
     parser.add_argument("--session", metavar="COLUMN", help="session column (intra-observer)")
-    parser.add_argument("--reference", metavar="READER", help="Bland-Altman against this reader")
+    parser.add_argument(
+        "--reference", metavar="READER", help="pairwise analyses against this reader"
+    )
+    parser.add_argument(
+        "--kappa-weights",
+        choices=KAPPA_WEIGHTS,
+        default="none",
+        help="Cohen's kappa weights for the CPAK type (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--plots", metavar="DIR", help="write a Bland-Altman plot per measure and reader pair"
+    )
+    parser.add_argument(
+        "--plot-format", choices=PLOT_FORMATS, default="svg", help="default: %(default)s"
+    )
     parser.add_argument("--measures", metavar="M1,M2", help="measures (default: all)")
     parser.add_argument("--preset", default="default", help="target preset for a landmark file")
     parser.add_argument("--confidence", type=float, default=0.95, help="default: %(default)s")
@@ -68,13 +86,15 @@ def _results(path: str, preset: str, session: str | None) -> pd.DataFrame:
 def run(args: argparse.Namespace) -> int:
     """Run ``alignment reliability``."""
     measures = None if args.measures is None else [m.strip() for m in args.measures.split(",")]
+    results = _results(args.table, args.preset, args.session)
+    selection = {
+        "measures": measures,
+        "rater": args.rater,
+        "session": args.session,
+        "reference": args.reference,
+    }
     table = reliability(
-        _results(args.table, args.preset, args.session),
-        measures=measures,
-        rater=args.rater,
-        session=args.session,
-        reference=args.reference,
-        confidence=args.confidence,
+        results, kappa_weights=args.kappa_weights, confidence=args.confidence, **selection
     )
     chosen = write_table(table, args.out, format=args.format, decimals=args.decimals)
     scopes = ", ".join(dict.fromkeys(table["scope"]))
@@ -82,4 +102,7 @@ def run(args: argparse.Namespace) -> int:
         f"reliability of {table['measure'].nunique()} measure(s) ({scopes}); "
         f"wrote {args.out} ({chosen})"
     )
+    if args.plots is not None:
+        plots = write_bland_altman_plots(results, args.plots, format=args.plot_format, **selection)
+        print(f"wrote {len(plots)} Bland-Altman plot(s) to {args.plots}")
     return exitcodes.OK

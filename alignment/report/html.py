@@ -644,6 +644,39 @@ def _plots(
     return f'<div class="plots">{"".join(figures)}</div>{note}'
 
 
+def _reader_agreement(results: pd.DataFrame) -> str:
+    """Bland-Altman plots of every pair of readers, or "" with fewer than two readers."""
+    from alignment.errors import StatsError
+    from alignment.report.bland_altman import bland_altman_svg
+    from alignment.stats import paired_ratings
+    from alignment.stats._common import CATEGORICAL_MEASURES
+
+    readers = text_column(results, "reader") if "reader" in results.columns else None
+    if readers is None or readers[readers != ""].nunique() < 2:
+        return ""
+    try:
+        pairs = paired_ratings(results)
+    except StatsError:
+        return ""
+    pairs = pairs[~pairs["measure"].isin(CATEGORICAL_MEASURES)]
+    figures = []
+    keys = ["measure", "unit", "rater1", "rater2"]
+    for (measure, unit, first, second), part in pairs.groupby(keys, sort=False):
+        svg = bland_altman_svg(
+            part["rating1"].to_numpy(),
+            part["rating2"].to_numpy(),
+            labels=(str(first), str(second)),
+            unit=str(unit),
+            title=display_name(str(measure)),
+        )
+        caption = f"{first} vs {second}: difference against mean; bias and 95% limits"
+        figures.append(
+            f'<figure data-measure="{_e(measure)}">{svg}<figcaption>{_e(caption)}'
+            "</figcaption></figure>"
+        )
+    return f'<div class="plots">{"".join(figures)}</div>' if figures else ""
+
+
 # --- outlier rates -----------------------------------------------------------------
 
 
@@ -1008,12 +1041,14 @@ thumbnail_height
     order = _group_order(list(dict.fromkeys(group)), comparison)
     cases = _cases(results, errors, landmarks, group)
     base = Path(base_dir) if base_dir is not None else None
+    agreement = _reader_agreement(results)
     sections = [
         ("summary", "Cohort", _summary(results, errors, cases, group, manifest)),
         ("comparison", "Group comparison", _comparison(comparison)),
         ("forest", "Differences", _forest(comparison)),
         ("plots", "Measures by group", _plots(results, group, comparison, order)),
         ("outliers", "Outlier rates", _outlier_rates(results, group, order)),
+        *([("agreement", "Reader agreement", agreement)] if agreement else []),
         ("cases", f"Cases ({len(cases)})", _cases_html(cases, overlays, base, thumbnail_height)),
         ("errors", f"Errors ({0 if errors is None else len(errors)})", _errors_html(errors)),
     ]

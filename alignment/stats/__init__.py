@@ -14,12 +14,19 @@ differences), :mod:`~alignment.stats.power` (power and
 sample size),
 :mod:`~alignment.stats.followup` (clinical scores over time),
 :mod:`~alignment.stats.reliability` (ICC, SEM, MDC95, Bland-Altman),
+:mod:`~alignment.stats.agreement` (Lin's CCC, Cohen's kappa, proportional bias),
 :mod:`~alignment.stats.summary` (published tables) and
 :mod:`~alignment.stats.tables` (CSV, Markdown, LaTeX, HTML).
 """
 
 from __future__ import annotations
 
+from alignment.stats.agreement import (
+    KAPPA_WEIGHTS,
+    cohen_kappa,
+    concordance_correlation,
+    proportional_bias,
+)
 from alignment.stats.ancova import ANCOVA_COLUMNS, ancova
 from alignment.stats.equivalence import (
     EQUIVALENCE_COLUMNS,
@@ -55,9 +62,13 @@ from alignment.stats.power import (
 from alignment.stats.reliability import (
     BLAND_ALTMAN_COLUMNS,
     ICC_COLUMNS,
+    PAIRED_COLUMNS,
     RELIABILITY_COLUMNS,
+    REPLICATED_COLUMNS,
     bland_altman,
     icc,
+    icc_replicated,
+    paired_ratings,
     reliability,
 )
 from alignment.stats.summary import (
@@ -78,25 +89,14 @@ from alignment.stats.tables import (
 )
 
 __all__ = [
-    "ANCOVA_COLUMNS",
-    "BLAND_ALTMAN_COLUMNS",
-    "COMPARE_COLUMNS",
-    "EQUIVALENCE_COLUMNS",
-    "FOLLOWUP_COLUMNS",
-    "FORMATS",
-    "ICC_COLUMNS",
-    "NONINFERIORITY_COLUMNS",
-    "OUTLIER_COLUMNS",
-    "POWER_COLUMNS",
-    "POWER_TESTS",
-    "RELIABILITY_COLUMNS",
-    "SUMMARY_COLUMNS",
     "adjust_p_values",
     "ancova",
     "between_groups_by_time",
     "bland_altman",
     "change_from_baseline",
+    "cohen_kappa",
     "compare_groups",
+    "concordance_correlation",
     "equivalence_test",
     "followup_analysis",
     "followup_model",
@@ -104,11 +104,13 @@ __all__ = [
     "format_p",
     "grim_consistent",
     "icc",
+    "icc_replicated",
     "margin_bounds",
     "non_inferiority",
     "noninferiority_mean",
     "noninferiority_rate",
     "outlier_rates",
+    "paired_ratings",
     "parse_reported_p",
     "pilot_power",
     "power_analysis",
@@ -116,6 +118,7 @@ __all__ = [
     "power_proportions",
     "power_tost",
     "power_welch",
+    "proportional_bias",
     "publication_table",
     "read_table",
     "reliability",
@@ -124,4 +127,20 @@ __all__ = [
     "table_format",
     "tost",
     "write_table",
+    "ANCOVA_COLUMNS",
+    "BLAND_ALTMAN_COLUMNS",
+    "COMPARE_COLUMNS",
+    "EQUIVALENCE_COLUMNS",
+    "FOLLOWUP_COLUMNS",
+    "FORMATS",
+    "ICC_COLUMNS",
+    "KAPPA_WEIGHTS",
+    "NONINFERIORITY_COLUMNS",
+    "OUTLIER_COLUMNS",
+    "PAIRED_COLUMNS",
+    "POWER_COLUMNS",
+    "POWER_TESTS",
+    "RELIABILITY_COLUMNS",
+    "REPLICATED_COLUMNS",
+    "SUMMARY_COLUMNS",
 ]

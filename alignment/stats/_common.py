@@ -82,6 +82,8 @@ def join_notes(notes: Iterable[str]) -> str:
 
 def text_column(series: pd.Series) -> pd.Series:
     """Return `series` as plain strings with missing values (NaN, None, NA) as ``""``."""
+    if isinstance(series.dtype, pd.StringDtype):  # already text: skip the object round trip
+        return series.fillna("")
     return series.astype(object).where(series.notna(), "").astype(str)
 
 

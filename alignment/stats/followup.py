@@ -84,7 +84,9 @@ _COLUMNS_DOC = """\
         ``group2``, ``n`` (observations, or pairs), ``n1``, ``n2``, ``mean1``,
         ``sd1``, ``mean2``, ``sd2`` (per group at that time; for within-group rows
         the baseline and the later visit of the same subjects), ``estimate``
-        (coefficient, mean1 - mean2, or mean change later - baseline), ``se``,
+        (coefficient or variance, mean1 - mean2 (for Mann-Whitney the
+        Hodges-Lehmann shift, which goes with the test), or mean change later -
+        baseline), ``se``,
         ``ci_low``, ``ci_high``, ``confidence``, ``test``, ``statistic`` (z, t,
         U, W or chi-square), ``df``, ``p_value``, ``p_holm`` (Holm across the time
         points of one instrument and analysis), ``converged`` (mixed model only) and
@@ -203,7 +205,7 @@ def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 def _fit_mixed(data: pd.DataFrame) -> tuple[Any, str, list[str]]:
     """Fit the REML mixed model, trying optimisers until one converges cleanly."""
-    model = smf.mixedlm("score ~ C(_g) * C(_t)", data, groups=data["subject"])
+    model = smf.mixedlm(_FORMULA, data, groups=data["subject"])
     attempts: list[str] = []
     best: Any = None
     best_method = ""
@@ -228,8 +230,44 @@ def _fit_mixed(data: pd.DataFrame) -> tuple[Any, str, list[str]]:
 
 def _term_name(name: str) -> str:
     name = re.sub(r"C\(_g\)", "group", name)
-    name = re.sub(r"C\(_t\)", "time", name)
-    return "subject variance" if name == "Group Var" else name
+    return re.sub(r"C\(_t\)", "time", name)
+
+
+_FORMULA = "score ~ C(_g) * C(_t)"
+"""The fixed effects of :func:`followup_model` (columns _g = group, _t = time)."""
+
+_ROUNDING = 64.0 * float(np.finfo("float64").eps)
+"""Relative size below which a sum of squares counts as zero (rounding noise)."""
+
+
+def _no_residual_variation(data: pd.DataFrame) -> bool:
+    """True if every score equals its group x time cell mean (e.g. constant scores).
+
+    The model's residual variance is then zero and its Wald tests divide by zero.
+    """
+    scores = data["score"].to_numpy(dtype="float64")
+    cell_means = data.groupby(["_g", "_t"], observed=True)["score"].transform("mean")
+    residual = scores - cell_means.to_numpy(dtype="float64")
+    zero = scores.size * (_ROUNDING * float(np.abs(scores).max(initial=0.0))) ** 2
+    return float(residual @ residual) <= zero
+
+
+def _variance_rows(result: Any) -> list[dict[str, Any]]:
+    """The subject (random intercept) and residual variance, each with its own row.
+
+    statsmodels' ``params["Group Var"]`` is the subject variance divided by the
+    residual variance; the variances themselves are ``cov_re`` and ``scale``.
+    ``bse_re`` is the SE of ``cov_re``; the REML residual variance is profiled out
+    and has none.
+    """
+    return [
+        {
+            "term": "subject variance",
+            "estimate": float(np.asarray(result.cov_re)[0, 0]),
+            "se": float(np.asarray(result.bse_re)[0]),
+        },
+        {"term": "residual variance", "estimate": float(result.scale), "se": math.nan},
+    ]
 
 
 def followup_model(
@@ -272,8 +310,12 @@ def followup_model(
     %(columns)s
 
     Rows of this function have ``analysis == "mixed_model"``: one per fixed-effect
-    term (Wald z), one ``subject variance`` row, and a joint ``group:time`` Wald
-    chi-square test of all interaction terms.
+    term (Wald z), a ``subject variance`` row (the random-intercept variance,
+    statsmodels' ``cov_re``, with its SE) and a ``residual variance`` row
+    (``scale``), both in the score's unit squared, and a joint ``group:time`` Wald
+    chi-square test of all interaction terms. If the scores do not vary within the
+    group x time cells (constant scores, say) no model is fitted: every estimate is
+    NaN, ``converged`` is empty and ``notes`` says why.
 
     Raises
     ------
@@ -315,34 +357,43 @@ def followup_model(
         present = [t for t in times if t in set(data["time"])]
         data["_g"] = pd.Categorical(data["group"], categories=groups)
         data["_t"] = pd.Categorical(data["time"], categories=present)
+        shared: dict[str, Any] = {"group1": groups[0], "group2": groups[1]}
+        shared["baseline"] = present[0]
+        if _no_residual_variation(data):
+            note = (
+                "scores do not vary within the group x time cells (constant scores?): "
+                "no residual variance, mixed model not fitted"
+            )
+            terms = [_term_name(t) for t in smf.ols(_FORMULA, data).exog_names]
+            for term in [*terms, "subject variance", "residual variance", "group:time"]:
+                row = _empty_row(name, "mixed_model", confidence)
+                row.update(shared, term=term, n=len(data), notes=note)
+                rows.append(row)
+            continue
         result, method, notes = _fit_mixed(data)
         interval = result.conf_int(alpha=1.0 - confidence)
         fit_note = join_notes([f"REML, optimiser {method}", *notes])
         # The fields every row of this instrument's model shares.
-        shared = {
-            "group1": groups[0],
-            "group2": groups[1],
-            "baseline": present[0],
-            "n": int(result.nobs),
-            "converged": bool(result.converged),
-        }
-        for term in result.params.index:
+        shared |= {"n": int(result.nobs), "converged": bool(result.converged)}
+        for term in result.fe_params.index:
             row = _empty_row(name, "mixed_model", confidence)
             row.update(
                 shared,
                 term=_term_name(str(term)),
                 estimate=float(result.params[term]),
                 se=float(result.bse[term]),
+                ci_low=float(interval.loc[term, 0]),
+                ci_high=float(interval.loc[term, 1]),
+                test="wald_z",
+                statistic=float(result.tvalues[term]),
+                p_value=float(result.pvalues[term]),
                 notes=fit_note,
             )
-            if term in result.fe_params.index:
-                row.update(
-                    ci_low=float(interval.loc[term, 0]),
-                    ci_high=float(interval.loc[term, 1]),
-                    test="wald_z",
-                    statistic=float(result.tvalues[term]),
-                    p_value=float(result.pvalues[term]),
-                )
+            rows.append(row)
+        for fields in _variance_rows(result):
+            row = _empty_row(name, "mixed_model", confidence)
+            row.update(shared)
+            row.update(fields, notes=fit_note)
             rows.append(row)
         names = list(result.params.index)
         interaction = [i for i, term in enumerate(names) if ":" in str(term)]
@@ -363,6 +414,10 @@ def followup_model(
             )
             rows.append(row)
     return _frame(rows)
+
+
+_MEAN_KEYS = ("mean_diff", "ci_low", "ci_high")
+"""Fields of :func:`two_sample` giving a t-test row's estimate and CI."""
 
 
 def _scores_at(data: pd.DataFrame, group: str, time: str) -> pd.Series:
@@ -434,6 +489,16 @@ def between_groups_by_time(
             compared = two_sample(
                 x1, x2, test=test, confidence=confidence, labels=(groups[0], groups[1])
             )
+            # Mann-Whitney rows carry the Hodges-Lehmann shift, which goes with the test.
+            ranked = compared["test"] == "mannwhitney"
+            keys = ("hodges_lehmann", "hl_ci_low", "hl_ci_high") if ranked else _MEAN_KEYS
+            estimate, ci_low, ci_high = (compared[k] for k in keys)
+            notes = [compared["test_reason"], *compared["notes"]]
+            if ranked:
+                notes.append(
+                    "estimate: Hodges-Lehmann shift with its CI; "
+                    f"P {compared['p_method'] or 'not computed'}"
+                )
             row = _empty_row(name, "between_groups", confidence)
             row.update(
                 _means_sds(x1, x2),
@@ -443,14 +508,14 @@ def between_groups_by_time(
                 group2=groups[1],
                 n1=int(x1.size),
                 n2=int(x2.size),
-                estimate=compared["mean_diff"],
-                ci_low=compared["ci_low"],
-                ci_high=compared["ci_high"],
+                estimate=estimate,
+                ci_low=ci_low,
+                ci_high=ci_high,
                 test=compared["test"],
                 statistic=compared["statistic"],
                 df=compared["df"],
                 p_value=compared["p_value"],
-                notes=join_notes([compared["test_reason"], *compared["notes"]]),
+                notes=join_notes(notes),
             )
             block.append(row)
         rows += _with_holm(block)

@@ -56,10 +56,14 @@ COMPARE_COLUMNS: tuple[str, ...] = (
     "p_value",
     "p_holm",
     "p_bh",
+    "p_method",
     "effect_size",
     "effect_size_type",
     "effect_ci_low",
     "effect_ci_high",
+    "hodges_lehmann",
+    "hl_ci_low",
+    "hl_ci_high",
     "normality_p1",
     "normality_p2",
     "variance_p",
@@ -266,10 +270,15 @@ def compare_groups(
         - ``test`` (the one run), ``test_reason``, ``statistic`` (t, or
           Mann-Whitney U of group1), ``df`` (NaN for Mann-Whitney), ``p_value``
           (two-sided), ``p_holm``, ``p_bh`` (Holm and Benjamini-Hochberg across
-          the measures of this table);
+          the measures of this table), ``p_method`` (``t distribution``, or for
+          Mann-Whitney ``exact`` or ``normal approximation, continuity
+          correction``, chosen as R's ``wilcox.test`` does);
         - ``effect_size``, ``effect_size_type`` (``hedges_g`` or
           ``rank_biserial``, positive when group1 is larger), ``effect_ci_low``,
           ``effect_ci_high`` (NaN for rank-biserial);
+        - ``hodges_lehmann``, ``hl_ci_low``, ``hl_ci_high``: for Mann-Whitney,
+          the Hodges-Lehmann shift group1 - group2 and its CI, which agree with
+          the test (as R's ``wilcox.test(conf.int = TRUE)``); NaN for t tests;
         - ``normality_p1``, ``normality_p2`` (Shapiro-Wilk), ``variance_p``
           (Brown-Forsythe), computed for every test;
         - the outlier columns of :func:`outlier_rates`: ``tolerance``,
@@ -299,9 +308,11 @@ def compare_groups(
     -----
     Each leg is one observation; a leg with several usable rows (readers, images)
     contributes their mean. t-tests are :func:`scipy.stats.ttest_ind`, Mann-Whitney
-    is :func:`scipy.stats.mannwhitneyu` (two-sided, exact or asymptotic as scipy
-    chooses). Hedges' g uses the pooled SD and the exact correction factor; its CI
-    inverts the noncentral t distribution. The rank-biserial correlation is
+    is :func:`scipy.stats.mannwhitneyu` (two-sided; exact when there are no ties and
+    both groups have fewer than 50 values, else the normal approximation with tie
+    and continuity correction, as R's ``wilcox.test``). Hedges' g uses the pooled
+    SD and the exact correction factor; its CI inverts the noncentral t
+    distribution. The rank-biserial correlation is
     ``2 U1 / (n1 n2) - 1``.
 
     Examples

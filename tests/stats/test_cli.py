@@ -248,7 +248,11 @@ def test_reliability_intra_observer_from_landmark_sessions(tmp_path):
     out = tmp_path / "reliability.csv"
     argv = ["reliability", str(tmp_path / "landmarks.csv"), "--session", "session"]
     assert main([*argv, "--out", str(out), "--measures", "hka"]) == exitcodes.OK
-    assert set(pd.read_csv(out)["scope"]) == {"inter", "intra:A", "intra:B"}
+    table = pd.read_csv(out)
+    assert set(table["scope"]) == {"inter", "intra:A", "intra:B", "intra"}
+    pooled = table[table["scope"] == "intra"].set_index("type")
+    assert pooled.loc["intra", "analysis"] == "icc_readings"
+    assert "2 readings per reader" in pooled.loc["intra", "notes"]
 
 
 def test_compare_clusters_adjusts_gives_power_and_draws_the_forest(study):

@@ -63,6 +63,53 @@ def test_mixed_model_fixed_effects_equal_cell_means_when_balanced():
     assert model.loc["subject variance", "estimate"] > 0
 
 
+def test_variances_are_the_variances_not_their_ratio():
+    """Balanced split-plot data: REML variances equal the ANOVA (method of moments) ones.
+
+    Subject variance = (MS subjects within groups - MS error) / T and residual
+    variance = MS error (e.g. Searle, Casella & McCulloch 1992, ch. 4), an
+    independent route; statsmodels' ``cov_re`` and ``scale`` must agree too.
+    """
+    data = _scores()
+    hss = data[data["instrument"] == "HSS"]
+    model = followup_model(hss, order=["CI", "PSI"]).set_index("term")
+    n_times = 3
+    subject_mean = hss.groupby("subject")["score"].transform("mean")
+    cell_mean = hss.groupby(["group", "time"])["score"].transform("mean")
+    group_mean = hss.groupby("group")["score"].transform("mean")
+    n_subjects = hss["subject"].nunique()
+    residual = hss["score"] - subject_mean - cell_mean + group_mean
+    ms_error = (residual**2).sum() / ((n_subjects - 2) * (n_times - 1))
+    # each subject's row appears n_times: the long sum already carries the factor T
+    ms_subjects = ((subject_mean - group_mean) ** 2).sum() / (n_subjects - 2)
+    subject_var = model.loc["subject variance", "estimate"]
+    residual_var = model.loc["residual variance", "estimate"]
+    assert subject_var == pytest.approx((ms_subjects - ms_error) / n_times, rel=1e-4)
+    assert residual_var == pytest.approx(ms_error, rel=1e-4)
+    fit = smf.mixedlm("score ~ C(group) * C(time)", hss, groups=hss["subject"]).fit(reml=True)
+    assert subject_var == pytest.approx(float(fit.cov_re.iloc[0, 0]), rel=1e-4)
+    assert residual_var == pytest.approx(fit.scale, rel=1e-4)
+    assert subject_var / residual_var == pytest.approx(fit.params["Group Var"], rel=1e-4)
+
+
+@pytest.mark.parametrize("constant", ["everywhere", "per_cell"])
+def test_constant_scores_give_nan_and_a_note_not_a_converged_fit(constant):
+    data = _scores()
+    hss = data[data["instrument"] == "HSS"].copy()
+    if constant == "everywhere":
+        hss["score"] = 70.0
+    else:
+        hss["score"] = hss.groupby(["group", "time"])["score"].transform("mean")
+    model = followup_model(hss)
+    assert model[["estimate", "se", "statistic", "p_value"]].isna().all().all()
+    assert model["converged"].isna().all()
+    assert model["notes"].str.contains("scores do not vary within the group x time").all()
+    assert {"Intercept", "subject variance", "residual variance", "group:time"} <= set(
+        model["term"]
+    )
+    assert len(followup_analysis(hss)) > len(model)  # the other analyses still run
+
+
 def test_between_groups_at_each_time_agree_with_scipy():
     data = _scores(1)
     table = between_groups_by_time(data, instrument="instrument", order=["PSI", "CI"])

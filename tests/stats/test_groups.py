@@ -71,9 +71,12 @@ def test_mannwhitney_and_rank_biserial(results_and_groups):
     row = table.set_index("measure").loc["hka"]
     x1 = _legs(results, groups, "hka", "PSI", "abs_deviation")
     x2 = _legs(results, groups, "hka", "CI", "abs_deviation")
-    expected = stats.mannwhitneyu(x1, x2, alternative="two-sided")
+    # no ties and both groups under 50 legs: the exact P, as R's wilcox.test
+    expected = stats.mannwhitneyu(x1, x2, alternative="two-sided", method="exact")
     assert row["statistic"] == pytest.approx(expected.statistic, rel=REL)
     assert row["p_value"] == pytest.approx(expected.pvalue, rel=REL)
+    assert row["p_method"] == "exact"
+    assert row["hl_ci_low"] < row["hodges_lehmann"] < row["hl_ci_high"]
     # rank-biserial by direct pair counting: P(x1 > x2) - P(x1 < x2)
     pairs = list(itertools.product(x1, x2))
     favour = sum(a > b for a, b in pairs) - sum(a < b for a, b in pairs)
