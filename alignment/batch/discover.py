@@ -25,12 +25,19 @@ from pathlib import Path
 from typing import Literal
 
 from alignment.annotations import detect_format
+from alignment.batch.store import STATE_DIR
 from alignment.errors import BatchError
 from alignment.io import DICOM_SUFFIXES, SIDECAR_SUFFIX
 from alignment.io.dicom import is_dicom
 from alignment.io.raster import sniff_format
 
-__all__ = ["Discovery", "InputFile", "discover_inputs", "is_landmark_file"]
+__all__ = [
+    "Discovery",
+    "InputFile",
+    "check_output_apart",
+    "discover_inputs",
+    "is_landmark_file",
+]
 
 Kind = Literal["image", "landmarks"]
 
@@ -184,3 +191,75 @@ def discover_inputs(
         raise BatchError(f"{root}: input folder not found (or not a folder)")
     walk(root, "")
     return Discovery(tuple(files), tuple(problems))
+
+
+def _within(path: Path, folder: Path) -> bool:
+    """Whether `path` is `folder` or lies below it (both resolved)."""
+    return path == folder or folder in path.parents
+
+
+def check_output_apart(
+    out_dir: str | os.PathLike[str],
+    folders: Iterable[str | os.PathLike[str]] = (),
+    files: Iterable[str | os.PathLike[str]] = (),
+) -> None:
+    """Refuse an output folder where writing could touch an input.
+
+    Checked on resolved paths (links followed), before anything is created:
+
+    - OUT_DIR is an input folder, or holds one (``--out study`` or ``--out .`` above
+      it): its outputs (``landmarks.csv``, ``overlays/`` ...) could replace input files;
+    - an input file (a landmark or groups file) lies inside OUT_DIR;
+    - OUT_DIR lies inside an input folder and already holds files without being an
+      output folder of an earlier run (no ``.alignment/`` state): those files would be
+      hidden from the walk, and some could be overwritten. A new or empty folder, or
+      the output folder of an earlier run, is fine: it is not walked.
+
+    Parameters
+    ----------
+    out_dir : path-like
+        The output folder (need not exist).
+    folders : iterable of path-like
+        Input folders (the study folder, a folder of landmark files).
+    files : iterable of path-like
+        Input files (a landmark file, a groups table).
+
+    Raises
+    ------
+    BatchError
+        Naming both paths and what to do instead.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> study = pathlib.Path(tempfile.mkdtemp())
+    >>> check_output_apart(study.parent / "elsewhere", folders=[study])
+    >>> check_output_apart(study, folders=[study])
+    Traceback (most recent call last):
+    ...
+    alignment.errors.BatchError: ...: the output folder is the input folder ...
+    """
+    out = Path(out_dir).resolve()
+    for given in folders:
+        folder = Path(given).resolve()
+        if _within(folder, out):
+            what = "is" if folder == out else "holds"
+            raise BatchError(
+                f"{out}: the output folder {what} the input folder {folder}; outputs would "
+                "overwrite inputs: choose an --out outside it"
+            )
+        if folder in out.parents and out.is_dir():
+            held = [p.name for p in out.iterdir() if p.name != STATE_DIR]
+            if held and not (out / STATE_DIR).is_dir():
+                raise BatchError(
+                    f"{out}: the output folder lies inside the input folder {folder} and "
+                    f"already holds files ({', '.join(sorted(held)[:3])}) that are not "
+                    "outputs of an earlier run: choose a new or empty --out"
+                )
+    for given in files:
+        path = Path(given).resolve()
+        if out in path.parents:
+            raise BatchError(
+                f"{out}: the input file {path} lies inside the output folder, and outputs "
+                "could overwrite it: move it, or choose another --out"
+            )

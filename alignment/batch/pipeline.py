@@ -28,7 +28,7 @@ import pandas as pd
 
 from alignment import __version__
 from alignment.atomic import atomic_path, remove_leftovers, write_text_atomic
-from alignment.batch.discover import discover_inputs
+from alignment.batch.discover import check_output_apart, discover_inputs
 from alignment.batch.executors import run_tasks
 from alignment.batch.pairing import case_of, pair_landmarks, read_landmark_sources
 from alignment.batch.store import StateStore, file_digest, lock_output
@@ -127,14 +127,15 @@ class _Pseudonyms:
 
 
 def _landmark_files(
-    landmarks: str | os.PathLike[str] | None, found: Sequence[tuple[str, str]]
+    landmarks: str | os.PathLike[str] | None, found: Sequence[tuple[str, str]], out_dir: Path
 ) -> list[tuple[str, str]]:
     """``(key, path)`` of the landmark files to use: given, or found in the input."""
     if landmarks is None:
         return list(found)
     path = Path(landmarks)
     if path.is_dir():
-        return [(f.key, str(f.path)) for f in discover_inputs(path).landmark_files]
+        walked = discover_inputs(path, exclude=[out_dir])
+        return [(f.key, str(f.path)) for f in walked.landmark_files]
     if not path.is_file():
         raise BatchError(f"{path}: landmark file or folder not found")
     return [(path.name, str(path))]
@@ -208,8 +209,9 @@ def run_batch(
         The study folder: DICOM (with or without extension), PNG, JPEG, TIFF, and
         landmark files in any supported format. Never modified.
     out_dir : path-like
-        Where outputs go; created if needed. May lie inside `input_dir` (it is then
-        not walked).
+        Where outputs go; created if needed. Must not be or hold an input folder, nor
+        hold an input file; it may lie inside `input_dir` when new, empty or the
+        output folder of an earlier run (it is then not walked).
     landmarks : path-like, optional
         A combined landmark file, or a folder of per-image files; default: the landmark
         files found in `input_dir`.
@@ -257,22 +259,29 @@ def run_batch(
     Raises
     ------
     BatchError
-        The input folder is missing, or the output folder is locked by another run or
-        cannot be written. Everything else that goes wrong becomes a row of
-        ``errors.csv``.
+        The input folder is missing; the output folder is locked by another run or
+        cannot be written; or writing it could touch an input (see
+        :func:`~alignment.batch.discover.check_output_apart`). Everything else that
+        goes wrong becomes a row of ``errors.csv``.
     """
     started = _now()
     input_dir, out_dir = Path(input_dir), Path(out_dir)
     if not input_dir.is_dir():
         raise BatchError(f"{input_dir}: input folder not found (or not a folder)")
     resolved = load_preset(preset, overrides=overrides)
+    given = [Path(p) for p in (landmarks, groups) if isinstance(p, (str, os.PathLike))]
+    check_output_apart(
+        out_dir,
+        folders=[input_dir, *(p for p in given if p.is_dir())],
+        files=[p for p in given if not p.is_dir()],
+    )
     with lock_output(out_dir) as state_dir:
         for folder in (out_dir, out_dir / "overlays", out_dir / "dicom"):
             remove_leftovers(folder)  # of a run killed while writing
         found = discover_inputs(input_dir, exclude=[out_dir], follow_external_links=follow_links)
         problems = [(key, "discover", message) for key, message in found.problems]
         landmark_files = _landmark_files(
-            landmarks, [(f.key, str(f.path)) for f in found.landmark_files]
+            landmarks, [(f.key, str(f.path)) for f in found.landmark_files], out_dir
         )
         sources, more = read_landmark_sources(landmark_files)
         problems += more
