@@ -41,6 +41,7 @@ from alignment.batch.task import (
     process_image,
     with_image_geometry,
 )
+from alignment.csvtext import csv_text
 from alignment.errors import BatchError, StatsError
 from alignment.landmarks import validate_landmarks
 from alignment.measures import Preset, load_preset, measure_landmarks, to_wide
@@ -381,7 +382,7 @@ class _Written:
 
 
 def _write_csv(path: Path, table: pd.DataFrame) -> None:
-    write_text_atomic(path, table.to_csv(index=False, lineterminator="\n"))
+    write_text_atomic(path, csv_text(table))
 
 
 def _read_groups(groups: str | os.PathLike[str] | pd.DataFrame) -> pd.DataFrame:

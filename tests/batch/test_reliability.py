@@ -76,3 +76,64 @@ def test_landmark_folder_holding_the_output_is_walked_without_it(study, tmp_path
     assert main(argv) == exitcodes.OK
     assert main(argv) == exitcodes.OK  # its own landmarks.csv is not read back as input
     assert len(pd.read_csv(out / "errors.csv")) == 0
+
+
+# --- 9: no CSV cell a spreadsheet would run ----------------------------------------
+
+FORMULA_IMAGE = "=HYPERLINK(1)_AP.dcm"
+FORMULA_CASE = "+SUM(1)"
+
+
+def _formula_study(study: Path) -> None:
+    """case001's AP film, case and group renamed to formulas."""
+    (study / "case001_AP.dcm").rename(study / FORMULA_IMAGE)
+    table = pd.read_csv(study / "landmarks.csv")
+    table["image"] = table["image"].replace({"case001_AP.dcm": FORMULA_IMAGE})
+    table["case"] = table["case"].replace({"case001": FORMULA_CASE})
+    table.to_csv(study / "landmarks.csv", index=False)
+    groups = pd.read_csv(study / "groups.csv")
+    groups["case"] = groups["case"].replace({"case001": FORMULA_CASE})
+    groups["group"] = groups["group"].replace({"CI": "@CI", "PSI": "-PSI"})
+    groups.to_csv(study / "groups.csv", index=False)
+
+
+def test_csv_cells_never_start_a_formula(study, tmp_path):
+    import csv
+
+    from alignment.csvtext import FORMULA_PREFIXES
+
+    _formula_study(study)
+    out = tmp_path / "out"
+    code = main(["batch", str(study), "--out", str(out), "--groups", str(study / "groups.csv"),
+                 *FAST])  # fmt: skip
+    assert code == exitcodes.OK
+    written = sorted(out.glob("*.csv"))
+    assert {p.name for p in written} >= {"results.csv", "landmarks.csv", "comparison.csv"}
+    numbers = 0
+    for path in written:
+        with open(path, newline="", encoding="utf-8") as f:
+            for row in csv.reader(f):
+                for cell in row:
+                    if cell.startswith(FORMULA_PREFIXES):
+                        float(cell)  # only a number may start with - or +
+                        numbers += 1
+    assert numbers > 0  # negative deviations stay numbers
+    results = pd.read_csv(out / "results.csv")
+    assert f"'{FORMULA_IMAGE}" in set(results["image"])
+    assert f"'{FORMULA_CASE}" in set(results["case"])
+    assert (results["deviation"] < 0).any()  # still read back as numbers
+    raw = pd.read_parquet(out / "results.parquet")
+    assert FORMULA_IMAGE in set(raw["image"]) and FORMULA_CASE in set(raw["case"])
+    comparison = pd.read_csv(out / "comparison.csv")
+    assert {"'@CI", "'-PSI"} <= set(comparison["group1"]) | set(comparison["group2"])
+
+
+def test_every_csv_writer_uses_the_neutralising_helper():
+    """No module writes CSV text by itself (the run state in SQLite is not a CSV)."""
+    allowed = {"csvtext.py", "store.py"}
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "alignment").rglob("*.py")
+        if path.name not in allowed and ".to_csv(" in path.read_text(encoding="utf-8")
+    ]
+    assert offenders == []
