@@ -137,3 +137,78 @@ def test_every_csv_writer_uses_the_neutralising_helper():
         if path.name not in allowed and ".to_csv(" in path.read_text(encoding="utf-8")
     ]
     assert offenders == []
+
+
+# --- 3 and 8: one hostile entry is one row; discovery reads no large JSON -----------
+
+
+def _remove_deep(top: Path) -> None:
+    """Remove a deeply nested tree without recursion (shutil.rmtree would recurse)."""
+    folders = [top]
+    while (below := [p for p in folders[-1].iterdir() if p.is_dir()]) != []:
+        folders.append(below[0])
+    for folder in reversed(folders):
+        for path in folder.iterdir():
+            if not path.is_dir():
+                path.unlink()
+        folder.rmdir()
+
+
+def test_hostile_entries_become_rows_and_the_batch_completes(study, tmp_path):
+    import os
+
+    from alignment.batch.discover import MAX_DEPTH
+
+    (study / "a.dcm").symlink_to("b.dcm")  # a cycle of file links
+    (study / "b.dcm").symlink_to("a.dcm")
+    shutil.copy(study / "case002_LAT.dcm", os.fsdecode(bytes(study) + b"/caf\xe9.dcm"))
+    nesting = 100_000
+    (study / "notes").mkdir()
+    (study / "notes" / "deep.json").write_text("[" * nesting + "]" * nesting)
+    (study / "notes" / "labels.json").write_text(
+        '{"shapes": ' + "[" * nesting + "]" * nesting + "}"
+    )
+    deep = study / "deep"
+    folder = deep
+    for _ in range(1_100):  # os.makedirs would recurse
+        folder = folder / "d"
+        folder.mkdir(parents=folder.parent == deep)
+    try:
+        code = main(["batch", str(study), "--out", str(tmp_path / "out"), *FAST])
+    finally:
+        _remove_deep(deep)
+    assert code == exitcodes.COMPLETED_WITH_ERRORS
+    errors = pd.read_csv(tmp_path / "out" / "errors.csv").set_index("image")["error"]
+    assert errors["a.dcm"] == errors["b.dcm"] == "symbolic link loop: not followed"
+    assert "not valid UTF-8" in errors["caf\\xe9.dcm"]
+    assert errors["deep" + "/d" * MAX_DEPTH].startswith("folders nested deeper than")
+    assert len(errors) == 4  # the JSON files are not landmark files, and not errors
+    assert pd.read_csv(tmp_path / "out" / "results.csv")["image"].nunique() == 12
+
+
+def test_discovery_never_reads_a_large_json(study, tmp_path, monkeypatch):
+    import builtins
+    import json
+
+    from alignment.batch import discover
+
+    monkeypatch.setattr(discover, "DEFAULT_MAX_LANDMARK_BYTES", 1000)
+    notes = study / "notes.json"
+    notes.write_text(json.dumps({"shapes": "x" * 2000}))  # a marker, past the limit
+    small = study / "small.json"
+    small.write_text(json.dumps({"comment": "x" * 500}))  # no marker: never parsed
+    opened = []
+    real_open = builtins.open
+
+    def watching(file, mode="r", *args, **kwargs):
+        if str(file).endswith(".json"):
+            opened.append((Path(file).name, mode))
+        return real_open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", watching)
+    monkeypatch.setattr(json, "loads", lambda *a, **k: pytest.fail("a JSON was parsed"))
+    found = discover.discover_inputs(study)
+    assert {name for name, _ in opened} == {"small.json"}  # notes.json never opened
+    assert {mode for _, mode in opened} == {"rb"}  # signatures and a byte scan, no parse
+    assert dict(found.problems)["notes.json"].endswith("for a landmark file: not read")
+    assert {f.key for f in found.landmark_files} == {"landmarks.csv"}
