@@ -20,7 +20,7 @@ import re
 import secrets
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePath
 
 import numpy as np
@@ -31,6 +31,7 @@ from alignment.atomic import atomic_path, remove_leftovers, write_text_atomic
 from alignment.batch.discover import check_output_apart, discover_inputs
 from alignment.batch.executors import run_tasks
 from alignment.batch.pairing import case_of, pair_landmarks, read_landmark_sources
+from alignment.batch.privacy import clear_other_privacy, name_scrubber
 from alignment.batch.store import StateStore, file_digest, lock_output
 from alignment.batch.task import (
     DEFAULT_TIME_LIMIT_S,
@@ -52,6 +53,20 @@ log = logging.getLogger(__name__)
 
 ERROR_COLUMNS = ("image", "stage", "error")
 """Columns of ``errors.csv``."""
+
+_OUTPUTS = (
+    "results.csv",
+    "results_wide.csv",
+    "results.parquet",
+    "landmarks.csv",
+    "errors.csv",
+    "comparison.csv",
+    "manifest.json",
+    "report.html",
+    "overlays",
+    "dicom",
+)
+"""What a run may write in OUT_DIR (beside its private ``.alignment/``)."""
 
 _LIBRARIES = (
     "numpy",
@@ -140,6 +155,18 @@ def _landmark_files(
     if not path.is_file():
         raise BatchError(f"{path}: landmark file or folder not found")
     return [(path.name, str(path))]
+
+
+def _placeholders(
+    places: Mapping[str, str | os.PathLike[str] | None],
+) -> dict[str, str]:
+    """Each given path (as given and resolved) -> the placeholder that stands for it."""
+    found = {}
+    for placeholder, place in places.items():
+        if isinstance(place, (str, os.PathLike)):
+            for form in (os.fspath(place), str(Path(place).resolve())):
+                found[form.rstrip("/") or form] = placeholder
+    return found
 
 
 def _landmark_digests(landmarks: pd.DataFrame) -> dict[str, str]:
@@ -279,6 +306,8 @@ def run_batch(
     with lock_output(out_dir) as state_dir:
         for folder in (out_dir, out_dir / "overlays", out_dir / "dicom"):
             remove_leftovers(folder)  # of a run killed while writing
+        privacy = {"pseudonymise": pseudonymise, "identifiers": keep_identifiers}
+        clear_other_privacy(out_dir, state_dir, privacy, _OUTPUTS)
         found = discover_inputs(input_dir, exclude=[out_dir], follow_external_links=follow_links)
         problems = [(key, "discover", message) for key, message in found.problems]
         landmark_files = _landmark_files(
@@ -315,7 +344,12 @@ def run_batch(
                 continue
             output_name = names("img", image.key) if names else safe_name(image.key)
             task = ImageTask(
-                image.key, str(image.path), tables.get(image.key), output_name, settings
+                image.key,
+                str(image.path),
+                tables.get(image.key),
+                output_name,
+                settings,
+                title=output_name if names else None,
             )
             fingerprints[image.key] = _fingerprint(
                 digests[image.key],
@@ -348,6 +382,22 @@ def run_batch(
             outcomes = store.load([t.key for t in tasks])
         finally:
             store.close()
+        scrub: Callable[[str], str] = str
+        if names is not None:  # messages quote file names and paths: pseudonyms instead
+            places = {"INPUT_DIR": input_dir, "OUT_DIR": out_dir, "LANDMARKS": landmarks}
+            places["GROUPS"] = groups if isinstance(groups, (str, os.PathLike)) else None
+            scrub = name_scrubber(
+                names,
+                images=[*image_keys, *(key for key, _, _ in problems)],
+                files=[key for key, _ in landmark_files],
+                cases=paired["case"].astype(str).unique(),
+                paths=_placeholders(places),
+            )
+            problems = [(key, stage, scrub(message)) for key, stage, message in problems]
+            outcomes = [
+                replace(o, errors=tuple((stage, scrub(e)) for stage, e in o.errors))
+                for o in outcomes
+            ]
         result = _write_outputs(
             out_dir,
             state_dir,
@@ -363,7 +413,7 @@ def run_batch(
             "toolkit": "alignment",
             "versions": _versions(),
             "preset": {"name": resolved.name, "hash": resolved.hash},
-            "command_line": list(command_line) if command_line is not None else None,
+            "command_line": [scrub(a) for a in command_line] if command_line is not None else None,
             "inputs": {(names("img", k) if names else k): d for k, d in sorted(digests.items())},
             "images": len(tasks),
             "processed": len(todo),

@@ -124,6 +124,9 @@ class ImageTask:
     output_name : str
         A file-system-safe stem for its output files, never built from file contents.
     settings : BatchSettings
+    title : str or None
+        What outputs meant to be looked at (the overlay) call the image: its key
+        (None), or a pseudonym that hides it.
     """
 
     key: str
@@ -131,6 +134,7 @@ class ImageTask:
     landmarks: pd.DataFrame | None
     output_name: str
     settings: BatchSettings
+    title: str | None = None
 
 
 @dataclass(frozen=True)
@@ -228,6 +232,8 @@ def _overlay(
         radiograph.pixels,
         landmarks,
         results,
+        image=task.key,
+        title=task.title,
         window=radiograph.window,
     )
     return relative

@@ -23,7 +23,8 @@ What is drawn (colours in :data:`COLOURS`, Okabe-Ito, safe for colour-blind read
 A flagged item (status ``missing``, ``outlier`` true, or any ``flags``) is drawn in
 :data:`COLOURS` ``["warning"]`` and marked ``!``, so that it does not rely on colour
 alone. Nothing identifying is drawn: the only text is the image key the caller gives
-(a relative path or pseudonym in a batch), the side, the view, the reader and the values.
+(a relative path in a batch) or the title it gives instead (a pseudonym), the side,
+the view, the reader and the values.
 
 Coordinates follow the measurement spec: ``(x, y)`` in pixels of the full image,
 ``(0, 0)`` the top-left corner of the top-left pixel. A point maps to the overlay by
@@ -658,6 +659,7 @@ def render_overlay(
     results: pd.DataFrame | None = None,
     *,
     image: str | None = None,
+    title: str | None = None,
     max_size: int = 1024,
     window: tuple[float, float] | None = None,
     legend: bool = True,
@@ -679,6 +681,9 @@ def render_overlay(
         the rows of `image` are used.
     image : str, optional
         The image key to draw. Default: the one image the tables hold.
+    title : str, optional
+        What the panel calls the image (default: its key), for example a pseudonym
+        when the key is a file name that must not be shown.
     max_size : int, default 1024
         Longest side of the downscaled radiograph, in pixels (never upscaled).
     window : (float, float), optional
@@ -751,7 +756,7 @@ def render_overlay(
     rgb = canvas[..., ::-1]
     if not legend:
         return np.ascontiguousarray(rgb)
-    panel = _panel(key, sets, out_h, style)
+    panel = _panel(key if title is None else str(title), sets, out_h, style)
     out = np.empty((panel.shape[0], out_w + panel.shape[1], 3), np.uint8)
     out[:] = COLOURS["panel"]
     out[:out_h, :out_w] = rgb
@@ -812,6 +817,7 @@ def write_overlay(
     results: pd.DataFrame | None = None,
     *,
     image: str | None = None,
+    title: str | None = None,
     max_size: int = 1024,
     window: tuple[float, float] | None = None,
     legend: bool = True,
@@ -824,7 +830,7 @@ def write_overlay(
     path : path-like
         The PNG to write; its folder must exist. Written to a temporary file beside it
         and renamed, so a crash never leaves half a PNG under this name.
-    pixels, landmarks, results, image, max_size, window, legend
+    pixels, landmarks, results, image, title, max_size, window, legend
         As for :func:`render_overlay`.
     compression : int, default 3
         zlib level 0-9 of the PNG.
@@ -849,7 +855,14 @@ def write_overlay(
     True
     """
     rgb = render_overlay(
-        pixels, landmarks, results, image=image, max_size=max_size, window=window, legend=legend
+        pixels,
+        landmarks,
+        results,
+        image=image,
+        title=title,
+        max_size=max_size,
+        window=window,
+        legend=legend,
     )
     data = encode_png(rgb, compression=compression)
     path = Path(path)

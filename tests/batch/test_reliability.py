@@ -212,3 +212,72 @@ def test_discovery_never_reads_a_large_json(study, tmp_path, monkeypatch):
     assert {mode for _, mode in opened} == {"rb"}  # signatures and a byte scan, no parse
     assert dict(found.problems)["notes.json"].endswith("for a landmark file: not read")
     assert {f.key for f in found.landmark_files} == {"landmarks.csv"}
+
+
+# --- 2: with --pseudonymise no byte, pixel or file name carries a real name ----------
+
+REAL = "DOE_JANE"
+
+
+def _named_study(study: Path, folder: Path) -> None:
+    """The sample films under names carrying a patient's name, one broken film, and a
+    landmark row naming a film that is not there (both quote names in their errors)."""
+    folder.mkdir()
+    table = pd.read_csv(study / "landmarks.csv")
+    for image in table["image"].unique():
+        shutil.copy(study / image, folder / f"{REAL}_{image}")
+    (folder / f"{REAL}_broken.dcm").write_bytes((study / "case001_AP.dcm").read_bytes()[:2000])
+    table["image"] = f"{REAL}_" + table["image"]
+    table["case"] = f"{REAL}_" + table["case"]
+    ghost = table.iloc[:1].assign(image=f"{REAL}_ghost.dcm")
+    first = table[table["image"] == f"{REAL}_case001_AP.dcm"]
+    broken = first.assign(image=f"{REAL}_broken.dcm", case=f"{REAL}_broken")
+    pd.concat([table, ghost, broken]).to_csv(folder / f"{REAL}_landmarks.csv", index=False)
+
+
+def _outputs(out: Path) -> dict[str, bytes]:
+    """Every output outside the private state folder: its path and its bytes
+    (Parquet decoded, as it is compressed)."""
+    found = {}
+    for path in out.rglob("*"):
+        if path.is_file() and ".alignment" not in path.relative_to(out).parts:
+            data = path.read_bytes()
+            if path.suffix == ".parquet":
+                data = pd.read_parquet(path).to_csv().encode()
+            found[str(path.relative_to(out))] = data
+    return found
+
+
+def test_pseudonymise_leaks_no_name_in_bytes_pixels_or_leftovers(study, tmp_path, monkeypatch):
+    import cv2
+
+    from alignment.batch import run_batch
+
+    named = tmp_path / f"{REAL}_study"
+    _named_study(study, named)
+    out = tmp_path / "out"
+    plain = run_batch(named, out, dicom_sr=True, jobs=0)
+    assert any(REAL in name for name in _outputs(out))  # the plain run names files
+    assert plain.completed_with_errors
+    drawn: list[str] = []
+    real_put_text = cv2.putText
+
+    def recording(canvas, text, *args, **kwargs):
+        drawn.append(text)
+        return real_put_text(canvas, text, *args, **kwargs)
+
+    monkeypatch.setattr(cv2, "putText", recording)
+    command = ["alignment", "batch", str(named), "--out", str(out), "--pseudonymise"]
+    result = run_batch(named, out, dicom_sr=True, pseudonymise=True, report=False, jobs=0,
+                       command_line=command)  # fmt: skip
+    assert result.processed == 13 and set(result.errors["stage"]) == {"read", "pairing"}
+    assert not (out / "report.html").exists()  # the plain run's report is gone
+    assert any(text.startswith("img-") for text in drawn)
+    assert [text for text in drawn if "DOE" in text] == []
+    run_batch(named, out, dicom_sr=True, pseudonymise=True, jobs=0, command_line=command)
+    outputs = _outputs(out)
+    assert "report.html" in outputs and any(name.startswith("dicom/") for name in outputs)
+    assert [name for name in outputs if "DOE" in name] == []
+    assert [name for name, data in outputs.items() if b"DOE" in data] == []
+    errors = pd.read_csv(out / "errors.csv")
+    assert errors["error"].str.contains("img-[0-9a-f]{12}").all()
