@@ -459,7 +459,7 @@ def _write_outputs(
     report: bool,
 ) -> _Written:
     """Measure every landmark set at once and write the tables, comparison and report."""
-    facts = {o.key: o.image for o in outcomes if o.readable}
+    facts = {o.key: o.image for o in outcomes if o.measurable}
     parts = [o.detected.assign(source="detector") for o in outcomes if o.detected is not None]
     measured_from_file = facts.keys() - {o.key for o in outcomes if o.detected is not None}
     files = paired[paired["image"].astype(str).isin(measured_from_file).to_numpy()]

@@ -160,6 +160,7 @@ landmarks.
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
 _SHIFT = 4  # fractional bits of OpenCV's sub-pixel drawing
 _ONE = 1 << _SHIFT
+_FAR = float(2**24)  # overlay pixels: farther points are clamped here
 _NUMERIC_KINDS = "biuf"
 _NATIVE_DTYPES = (np.uint8, np.uint16, np.int16, np.float32, np.float64)
 _PERCENTILES = (0.5, 99.5)
@@ -311,7 +312,8 @@ def _sets(landmarks: pd.DataFrame, results: pd.DataFrame, sx: float, sy: float) 
     for side, view, reader, name, x, y in keys:
         if math.isfinite(x) and math.isfinite(y):
             entry = sets.setdefault((side, view, reader), _Set(side, view, reader))
-            entry.points[name] = (x * sx, y * sy)
+            # Clamped far off the canvas: what is drawn does not change, and no sum overflows.
+            entry.points[name] = (_bounded(x * sx), _bounded(y * sy))
     for entry in sets.values():
         for name, fallback in FALLBACKS.items():
             if name not in entry.points and fallback in entry.points:
@@ -335,7 +337,42 @@ def _sets(landmarks: pd.DataFrame, results: pd.DataFrame, sx: float, sy: float) 
     return sorted(sets.values(), key=lambda s: (order.get(s.view, 9), s.side, s.reader))
 
 
+def _bounded(value: float) -> float:
+    return min(max(value, -_FAR), _FAR)
+
+
 # --- drawing -----------------------------------------------------------------------
+
+
+def _clip(
+    start: tuple[float, float], end: tuple[float, float], width: int, height: int
+) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    """The part of the segment inside the canvas (and a margin), or None (Liang-Barsky).
+
+    A landmark far off the film (a typo, a wild value) draws only what can be seen, so
+    the cost of a line never grows with its length.
+    """
+    margin = 16.0
+    t0, t1 = 0.0, 1.0
+    dx, dy = end[0] - start[0], end[1] - start[1]
+    for p, q in (
+        (-dx, start[0] + margin),
+        (dx, width + margin - start[0]),
+        (-dy, start[1] + margin),
+        (dy, height + margin - start[1]),
+    ):
+        if p == 0:
+            if q < 0:
+                return None
+            continue
+        t = q / p
+        if p < 0:
+            t0 = max(t0, t)
+        else:
+            t1 = min(t1, t)
+        if t0 > t1:
+            return None
+    return (start[0] + t0 * dx, start[1] + t0 * dy), (start[0] + t1 * dx, start[1] + t1 * dy)
 
 
 def _fixed(point: tuple[float, float]) -> tuple[int, int]:
@@ -356,6 +393,10 @@ def _line(
     *,
     dashed: bool = False,
 ) -> None:
+    inside = _clip(start, end, canvas.shape[1], canvas.shape[0])
+    if inside is None:
+        return
+    start, end = inside
     segments = [(start, end)]
     if dashed:
         length = math.dist(start, end)
@@ -527,11 +568,12 @@ def _draw_blocks(canvas: NDArray[np.uint8], blocks: list[_Block], style: _Style)
     for b in blocks:
         middle = b.top + b.height / 2
         edge = b.left + b.width + 2 if b.column == "left" else b.left - 2
-        if math.dist((edge, middle), b.anchor) > style.gap:
+        leader = _clip((edge, middle), b.anchor, canvas.shape[1], canvas.shape[0])
+        if leader is not None and math.dist((edge, middle), b.anchor) > style.gap:
             cv2.line(
                 canvas,
-                _fixed((edge, middle)),
-                _fixed(b.anchor),
+                _fixed(leader[0]),
+                _fixed(leader[1]),
                 _bgr(COLOURS["leader"]),
                 1,
                 cv2.LINE_AA,

@@ -281,3 +281,47 @@ def test_pseudonymise_leaks_no_name_in_bytes_pixels_or_leftovers(study, tmp_path
     assert [name for name, data in outputs.items() if b"DOE" in data] == []
     errors = pd.read_csv(out / "errors.csv")
     assert errors["error"].str.contains("img-[0-9a-f]{12}").all()
+
+
+# --- 5: wild coordinates are an input error, and nothing downstream chokes on them ---
+
+WILD = (1e12, 1e20, 1e300)
+
+
+def test_coordinates_far_off_the_film_are_error_rows(study, tmp_path):
+    table = pd.read_csv(study / "landmarks.csv")
+    films = ["case001_AP.dcm", "case002_AP.dcm", "case003_AP.dcm"]
+    for film, value in zip(films, WILD, strict=True):
+        table.loc[table.index[table["image"] == film][0], "x"] = value
+    table.to_csv(study / "landmarks.csv", index=False)
+    out = tmp_path / "out"
+    code = main(["batch", str(study), "--out", str(out), "--jobs", "0", "--quiet"])
+    assert code == exitcodes.COMPLETED_WITH_ERRORS
+    errors = pd.read_csv(out / "errors.csv")
+    assert sorted(errors["image"]) == films and set(errors["stage"]) == {"landmarks"}
+    assert errors["error"].str.contains("beyond 10 times the film's size").all()
+    results = pd.read_csv(out / "results.csv")
+    assert results["image"].nunique() == 9 and not set(films) & set(results["image"])
+    assert results["value"].abs().max() < 1e4
+    assert (out / "report.html").is_file() and (out / "manifest.json").is_file()
+
+
+@pytest.mark.parametrize("value", [*WILD, 1.7e308, -1.7e308])
+def test_measures_overlay_and_report_take_any_finite_coordinate(value, tmp_path):
+    import numpy as np
+
+    from alignment.batch.task import time_limit
+    from alignment.landmarks import validate_landmarks
+    from alignment.measures import measure_landmarks
+    from alignment.report import render_overlay, write_report
+
+    table = pd.read_csv(SAMPLES / "landmarks.csv")
+    table = validate_landmarks(table[table["image"] == "case001_AP.dcm"])
+    table.loc[0, "x"] = value
+    with time_limit(30, "wild coordinates"):  # the overlay used to spin for ever
+        results = measure_landmarks(table)
+        rgb = render_overlay(np.zeros((400, 150), np.uint16), table, results)
+        write_report(tmp_path / "report.html", results=results, landmarks=table)
+    assert rgb.ndim == 3 and (tmp_path / "report.html").stat().st_size > 0
+    values = results["value"].to_numpy(dtype=float)
+    assert not np.isinf(values).any()  # an overflow is "not computable", not inf
