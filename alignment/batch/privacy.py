@@ -18,8 +18,8 @@ Examples
 
 from __future__ import annotations
 
+import bisect
 import json
-import re
 import shutil
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
@@ -73,24 +73,64 @@ def name_scrubber(
         ``scrub(text) -> text``. A name is replaced only where it is not part of a
         longer word (letters or digits on either side), longest names first.
     """
-    table: dict[str, str] = dict(paths or {})
+    table: dict[str, tuple[str, str] | str] = dict(paths or {})  # name -> (kind, value)
     for key in images:
-        table.setdefault(key, pseudonym("img", key))
+        table.setdefault(key, ("img", key))
     for key in files:
-        table.setdefault(key, pseudonym("img", f"landmarks:{key}"))
+        table.setdefault(key, ("img", f"landmarks:{key}"))
     for case in cases:
-        table.setdefault(case, pseudonym("case", case))
+        table.setdefault(case, ("case", case))
     for key in [*table]:
         if key not in (paths or {}):
             for part in _parts(key):
-                table.setdefault(part, pseudonym("name", part))
-    needles = sorted((n for n in table if n.strip(".")), key=len, reverse=True)
-    if not needles:
+                table.setdefault(part, ("name", part))
+    names = {name: how for name, how in table.items() if name.strip(".")}
+    if not names:
         return str
-    pattern = re.compile(
-        "(?<![A-Za-z0-9])(?:" + "|".join(map(re.escape, needles)) + ")(?![A-Za-z0-9])"
-    )
-    return lambda text: pattern.sub(lambda match: table[match.group(0)], text)
+    longest = max(map(len, names))
+    heads = {name[:2] for name in names}  # one-letter names too: their head is them
+
+    def replacement(name: str) -> str:
+        how = names[name]
+        return how if isinstance(how, str) else pseudonym(*how)
+
+    return lambda text: _replace_names(text, names, replacement, longest, heads)
+
+
+def _replace_names(
+    text: str,
+    names: Mapping[str, object],
+    replacement: Callable[[str], str],
+    longest: int,
+    heads: set[str],
+) -> str:
+    """Replace the longest of `names` at each place one starts, leftmost first.
+
+    A name counts only between word edges (no ASCII letter or digit just before or
+    after it). Only spans that start and end at such edges, and start as some name
+    does, are looked up in the dict, so the cost grows with the text, not with the
+    number of names.
+    """
+    ends = [j for j in range(1, len(text) + 1) if j == len(text) or not _word(text[j])]
+    out, i, copied = [], 0, 0
+    while i < len(text):
+        if (i == 0 or not _word(text[i - 1])) and (text[i : i + 2] in heads or text[i] in heads):
+            first, last = bisect.bisect_right(ends, i), bisect.bisect_right(ends, i + longest)
+            for j in reversed(ends[first:last]):
+                if text[i:j] in names:
+                    out += [text[copied:i], replacement(text[i:j])]
+                    i = copied = j
+                    break
+            else:
+                i += 1
+        else:
+            i += 1
+    out.append(text[copied:])
+    return "".join(out)
+
+
+def _word(char: str) -> bool:
+    return char.isascii() and char.isalnum()
 
 
 def clear_other_privacy(
