@@ -278,7 +278,8 @@ def test_pseudonymise_leaks_no_name_in_bytes_pixels_or_leftovers(study, tmp_path
     outputs = _outputs(out)
     assert "report.html" in outputs and any(name.startswith("dicom/") for name in outputs)
     assert [name for name in outputs if "DOE" in name] == []
-    assert [name for name, data in outputs.items() if b"DOE" in data] == []
+    assert [name for name, data in outputs.items() if REAL.encode() in data] == []  # 8 bytes:
+    # a shorter needle turns up by chance in compressed pixels
     errors = pd.read_csv(out / "errors.csv")
     assert errors["error"].str.contains("img-[0-9a-f]{12}").all()
 
