@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from alignment.atomic import write_text_atomic
+from alignment.csvtext import csv_text
 from alignment.errors import LandmarkError, LandmarkFileError, typed_errors
 from alignment.vocabulary import (
     LANDMARKS,
@@ -574,7 +575,7 @@ def write_landmarks(table: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
         }
         text = json.dumps(document, indent=1, allow_nan=False) + "\n"
     elif suffix == ".csv":
-        text = table.to_csv(index=False, float_format=None, lineterminator="\n")
+        text = csv_text(table)
     else:
         raise LandmarkFileError(f"{path}: cannot write landmarks as {suffix!r}; use .csv or .json")
     write_text_atomic(path, text)

@@ -63,8 +63,8 @@ def detect_format(path: str | os.PathLike[str]) -> str | None:
         return None
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return None  # RecursionError: nested deeper than the parser goes
     if not isinstance(document, dict):
         return None
     if "markups" in document:

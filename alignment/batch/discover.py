@@ -18,24 +18,38 @@ Examples
 
 from __future__ import annotations
 
+import errno
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from alignment.annotations import detect_format
+from alignment.batch.store import STATE_DIR
 from alignment.errors import BatchError
 from alignment.io import DICOM_SUFFIXES, SIDECAR_SUFFIX
 from alignment.io.dicom import is_dicom
 from alignment.io.raster import sniff_format
+from alignment.landmarks import DEFAULT_MAX_LANDMARK_BYTES
 
-__all__ = ["Discovery", "InputFile", "discover_inputs", "is_landmark_file"]
+__all__ = [
+    "Discovery",
+    "InputFile",
+    "check_output_apart",
+    "discover_inputs",
+    "is_landmark_file",
+]
 
 Kind = Literal["image", "landmarks"]
 
 _LANDMARK_COLUMNS = ("image", "landmark", "x", "y")
 _SKIPPED_SUFFIXES = frozenset({".txt", ".md", ".toml", ".yaml", ".yml", ".html", ".py"})
+_JSON_MARKERS = (b'"alignment-landmarks"', b'"markups"', b'"shapes"', b'"annotations"')
+_CHUNK_BYTES = 1 << 16
+
+MAX_DEPTH = 100
+"""Folders nested deeper than this below the input folder are not walked (a problem)."""
 
 
 @dataclass(frozen=True)
@@ -72,20 +86,46 @@ class Discovery:
         return tuple(f for f in self.files if f.kind == "landmarks")
 
 
-def is_landmark_file(path: Path) -> bool:
+def _holds_marker(path: Path) -> bool:
+    """Whether the JSON file's bytes name a key of a landmark format (nothing parsed).
+
+    Read in chunks (with an overlap for a marker cut between two), so a large file
+    costs no memory.
+    """
+    overlap = max(map(len, _JSON_MARKERS)) - 1
+    tail = b""
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK_BYTES):
+            window = tail + chunk
+            if any(marker in window for marker in _JSON_MARKERS):
+                return True
+            tail = window[-overlap:]
+    return False
+
+
+def is_landmark_file(path: Path, *, max_bytes: int = DEFAULT_MAX_LANDMARK_BYTES) -> bool:
     """True for a canonical landmark CSV/JSON or any annotation format the toolkit imports.
 
     A CSV counts when its header names the landmark columns, a JSON when it is the
     canonical format or one :func:`alignment.annotations.detect_format` knows. Other
     tables (groups, scores, truth) are not landmark files.
+
+    Only a file that can be one is opened, and never read whole by this test: a CSV's
+    first line (at most 64 KiB) is read; a JSON larger than `max_bytes` is not opened
+    (:func:`discover_inputs` reports it), and one is parsed only when its bytes name
+    a key of a landmark format, so a large or deeply nested JSON of something else
+    costs a byte scan.
     """
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
             with open(path, encoding="utf-8", errors="replace") as f:
-                header = {c.strip().strip('"') for c in f.readline().split(",")}
+                header = {c.strip().strip('"') for c in f.readline(_CHUNK_BYTES).split(",")}
             return set(_LANDMARK_COLUMNS) <= header
         if suffix == ".json" and not path.name.endswith(SIDECAR_SUFFIX):
+            size = path.stat().st_size
+            if size > max_bytes or not _holds_marker(path):
+                return False
             with open(path, encoding="utf-8", errors="replace") as f:
                 if '"alignment-landmarks"' in f.read(4096):
                     return True
@@ -107,11 +147,38 @@ def _classify(path: Path) -> Kind | None:
     return None
 
 
+def _printable(name: str) -> str:
+    """A file name as text: bytes that are not UTF-8 shown as ``\\xNN``."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
+def _not_utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # os.scandir gave surrogate escapes for undecodable bytes
+        return True
+    return False
+
+
+def _too_large(path: Path) -> str | None:
+    """Why a ``.json`` is not read (larger than a landmark file may be), or None."""
+    if path.suffix.lower() != ".json" or path.name.endswith(SIDECAR_SUFFIX):
+        return None
+    size = path.stat().st_size
+    if size <= DEFAULT_MAX_LANDMARK_BYTES:
+        return None
+    return (
+        f"{size} bytes, more than the limit of {DEFAULT_MAX_LANDMARK_BYTES} for a landmark "
+        "file: not read"
+    )
+
+
 def discover_inputs(
     input_dir: str | os.PathLike[str],
     *,
     exclude: Iterable[str | os.PathLike[str]] = (),
     follow_external_links: bool = False,
+    max_depth: int = MAX_DEPTH,
 ) -> Discovery:
     """Walk `input_dir` and sort its files into images and landmark files.
 
@@ -123,12 +190,16 @@ def discover_inputs(
         Folders not to enter (for example an output folder inside the input folder).
     follow_external_links : bool, optional
         Follow symbolic links whose target lies outside `input_dir`.
+    max_depth : int, optional
+        Folders nested deeper below `input_dir` are not walked (a problem each).
 
     Returns
     -------
     Discovery
-        Files sorted by key; problems (unreadable folders, link loops, links that leave
-        the folder, broken links) as ``(key, message)``.
+        Files sorted by key; problems as ``(key, message)``: unreadable folders and
+        files, link loops (of folders or of files), links that leave the folder,
+        broken links, names that are not UTF-8, folders nested too deep, and ``.json``
+        files too large to be landmark files. None stops the walk.
     """
     root = Path(input_dir)
     real_root = root.resolve()
@@ -140,47 +211,158 @@ def discover_inputs(
     def inside(target: Path) -> bool:
         return target == real_root or real_root in target.parents
 
-    def walk(folder: Path, prefix: str) -> None:
-        real = folder.resolve()
-        if real in excluded:
-            return
-        stat = real.stat()
-        if (stat.st_dev, stat.st_ino) in visited:
-            problems.append((prefix.rstrip("/") or ".", "symbolic link loop: not followed"))
-            return
-        visited.add((stat.st_dev, stat.st_ino))
+    def entries_of(folder: Path, prefix: str, depth: int) -> list[os.DirEntry[str]]:
+        where = prefix.rstrip("/") or "."
+        if depth > max_depth:
+            problems.append((where, f"folders nested deeper than {max_depth} levels: not walked"))
+            return []
         try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name)
-        except OSError as exc:
-            problems.append((prefix.rstrip("/") or ".", f"cannot read folder: {exc.strerror}"))
-            return
-        for entry in entries:
-            key = prefix + entry.name
-            path = Path(entry.path)
+            real = folder.resolve()
+            if real in excluded:
+                return []
+            stat = real.stat()
+            if (stat.st_dev, stat.st_ino) in visited:
+                problems.append((where, "symbolic link loop: not followed"))
+                return []
+            visited.add((stat.st_dev, stat.st_ino))
+            with os.scandir(folder) as found:
+                return sorted(found, key=lambda e: e.name)
+        except (OSError, RuntimeError) as exc:  # RuntimeError: a loop of links (3.11)
+            problems.append((where, f"cannot read folder: {_reason(exc)}"))
+            return []
+
+    def visit(entry: os.DirEntry[str], key: str) -> Path | None:
+        """The entry's folder to walk next, or None; files and problems recorded."""
+        path = Path(entry.path)
+        if _not_utf8(entry.name):
+            problems.append((key, "file name is not valid UTF-8: not read (rename it)"))
+            return None
+        if entry.is_symlink():
             try:
-                if entry.is_symlink():
-                    target = path.resolve()
-                    if not target.exists():
-                        problems.append((key, "broken symbolic link"))
-                        continue
-                    if not inside(target) and not follow_external_links:
-                        problems.append(
-                            (key, "symbolic link leaves the input folder: not followed")
-                        )
-                        continue
-                if entry.is_dir():
-                    walk(path, key + "/")
-                elif entry.is_file():
-                    if not os.access(path, os.R_OK):
-                        problems.append((key, "cannot read file: permission denied"))
-                        continue
-                    kind = _classify(path)
-                    if kind is not None:
-                        files.append(InputFile(key, path, kind))
+                target = path.resolve(strict=True)
+            except RuntimeError:  # Python 3.11 raises this for a loop of links
+                problems.append((key, "symbolic link loop: not followed"))
+                return None
+            except FileNotFoundError:
+                problems.append((key, "broken symbolic link"))
+                return None
             except OSError as exc:
-                problems.append((key, f"cannot read: {exc.strerror or exc}"))
+                if exc.errno == errno.ELOOP:
+                    problems.append((key, "symbolic link loop: not followed"))
+                    return None
+                raise
+            if not inside(target) and not follow_external_links:
+                problems.append((key, "symbolic link leaves the input folder: not followed"))
+                return None
+        if entry.is_dir():
+            return path
+        if entry.is_file():
+            if not os.access(path, os.R_OK):
+                problems.append((key, "cannot read file: permission denied"))
+                return None
+            if (why := _too_large(path)) is not None:
+                problems.append((key, why))
+                return None
+            kind = _classify(path)
+            if kind is not None:
+                files.append(InputFile(key, path, kind))
+        return None
 
     if not root.is_dir():
         raise BatchError(f"{root}: input folder not found (or not a folder)")
-    walk(root, "")
+    # Depth first, in name order, without recursion: no nesting can exhaust the stack.
+    stack: list[tuple[Iterator[os.DirEntry[str]], str, int]] = [
+        (iter(entries_of(root, "", 0)), "", 0)
+    ]
+    while stack:
+        entries, prefix, depth = stack[-1]
+        entry = next(entries, None)
+        if entry is None:
+            stack.pop()
+            continue
+        key = prefix + _printable(entry.name)
+        try:
+            folder = visit(entry, key)
+        except (OSError, RuntimeError) as exc:
+            problems.append((key, f"cannot read: {_reason(exc)}"))
+            continue
+        if folder is not None:
+            below = entries_of(folder, key + "/", depth + 1)
+            stack.append((iter(below), key + "/", depth + 1))
     return Discovery(tuple(files), tuple(problems))
+
+
+def _reason(exc: BaseException) -> str:
+    return (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
+
+
+def _within(path: Path, folder: Path) -> bool:
+    """Whether `path` is `folder` or lies below it (both resolved)."""
+    return path == folder or folder in path.parents
+
+
+def check_output_apart(
+    out_dir: str | os.PathLike[str],
+    folders: Iterable[str | os.PathLike[str]] = (),
+    files: Iterable[str | os.PathLike[str]] = (),
+) -> None:
+    """Refuse an output folder where writing could touch an input.
+
+    Checked on resolved paths (links followed), before anything is created:
+
+    - OUT_DIR is an input folder, or holds one (``--out study`` or ``--out .`` above
+      it): its outputs (``landmarks.csv``, ``overlays/`` ...) could replace input files;
+    - an input file (a landmark or groups file) lies inside OUT_DIR;
+    - OUT_DIR lies inside an input folder and already holds files without being an
+      output folder of an earlier run (no ``.alignment/`` state): those files would be
+      hidden from the walk, and some could be overwritten. A new or empty folder, or
+      the output folder of an earlier run, is fine: it is not walked.
+
+    Parameters
+    ----------
+    out_dir : path-like
+        The output folder (need not exist).
+    folders : iterable of path-like
+        Input folders (the study folder, a folder of landmark files).
+    files : iterable of path-like
+        Input files (a landmark file, a groups table).
+
+    Raises
+    ------
+    BatchError
+        Naming both paths and what to do instead.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> study = pathlib.Path(tempfile.mkdtemp())
+    >>> check_output_apart(study.parent / "elsewhere", folders=[study])
+    >>> check_output_apart(study, folders=[study])
+    Traceback (most recent call last):
+    ...
+    alignment.errors.BatchError: ...: the output folder is the input folder ...
+    """
+    out = Path(out_dir).resolve()
+    for given in folders:
+        folder = Path(given).resolve()
+        if _within(folder, out):
+            what = "is" if folder == out else "holds"
+            raise BatchError(
+                f"{out}: the output folder {what} the input folder {folder}; outputs would "
+                "overwrite inputs: choose an --out outside it"
+            )
+        if folder in out.parents and out.is_dir():
+            held = [p.name for p in out.iterdir() if p.name != STATE_DIR]
+            if held and not (out / STATE_DIR).is_dir():
+                raise BatchError(
+                    f"{out}: the output folder lies inside the input folder {folder} and "
+                    f"already holds files ({', '.join(sorted(held)[:3])}) that are not "
+                    "outputs of an earlier run: choose a new or empty --out"
+                )
+    for given in files:
+        path = Path(given).resolve()
+        if out in path.parents:
+            raise BatchError(
+                f"{out}: the input file {path} lies inside the output folder, and outputs "
+                "could overwrite it: move it, or choose another --out"
+            )

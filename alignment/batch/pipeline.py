@@ -20,7 +20,7 @@ import re
 import secrets
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePath
 
 import numpy as np
@@ -28,9 +28,10 @@ import pandas as pd
 
 from alignment import __version__
 from alignment.atomic import atomic_path, remove_leftovers, write_text_atomic
-from alignment.batch.discover import discover_inputs
+from alignment.batch.discover import check_output_apart, discover_inputs
 from alignment.batch.executors import run_tasks
 from alignment.batch.pairing import case_of, pair_landmarks, read_landmark_sources
+from alignment.batch.privacy import clear_other_privacy, name_scrubber
 from alignment.batch.store import StateStore, file_digest, lock_output
 from alignment.batch.task import (
     DEFAULT_TIME_LIMIT_S,
@@ -41,6 +42,7 @@ from alignment.batch.task import (
     process_image,
     with_image_geometry,
 )
+from alignment.csvtext import csv_text
 from alignment.errors import BatchError, StatsError
 from alignment.landmarks import validate_landmarks
 from alignment.measures import Preset, load_preset, measure_landmarks, to_wide
@@ -51,6 +53,20 @@ log = logging.getLogger(__name__)
 
 ERROR_COLUMNS = ("image", "stage", "error")
 """Columns of ``errors.csv``."""
+
+_OUTPUTS = (
+    "results.csv",
+    "results_wide.csv",
+    "results.parquet",
+    "landmarks.csv",
+    "errors.csv",
+    "comparison.csv",
+    "manifest.json",
+    "report.html",
+    "overlays",
+    "dicom",
+)
+"""What a run may write in OUT_DIR (beside its private ``.alignment/``)."""
 
 _LIBRARIES = (
     "numpy",
@@ -127,17 +143,30 @@ class _Pseudonyms:
 
 
 def _landmark_files(
-    landmarks: str | os.PathLike[str] | None, found: Sequence[tuple[str, str]]
+    landmarks: str | os.PathLike[str] | None, found: Sequence[tuple[str, str]], out_dir: Path
 ) -> list[tuple[str, str]]:
     """``(key, path)`` of the landmark files to use: given, or found in the input."""
     if landmarks is None:
         return list(found)
     path = Path(landmarks)
     if path.is_dir():
-        return [(f.key, str(f.path)) for f in discover_inputs(path).landmark_files]
+        walked = discover_inputs(path, exclude=[out_dir])
+        return [(f.key, str(f.path)) for f in walked.landmark_files]
     if not path.is_file():
         raise BatchError(f"{path}: landmark file or folder not found")
     return [(path.name, str(path))]
+
+
+def _placeholders(
+    places: Mapping[str, str | os.PathLike[str] | None],
+) -> dict[str, str]:
+    """Each given path (as given and resolved) -> the placeholder that stands for it."""
+    found = {}
+    for placeholder, place in places.items():
+        if isinstance(place, (str, os.PathLike)):
+            for form in (os.fspath(place), str(Path(place).resolve())):
+                found[form.rstrip("/") or form] = placeholder
+    return found
 
 
 def _landmark_digests(landmarks: pd.DataFrame) -> dict[str, str]:
@@ -208,8 +237,9 @@ def run_batch(
         The study folder: DICOM (with or without extension), PNG, JPEG, TIFF, and
         landmark files in any supported format. Never modified.
     out_dir : path-like
-        Where outputs go; created if needed. May lie inside `input_dir` (it is then
-        not walked).
+        Where outputs go; created if needed. Must not be or hold an input folder, nor
+        hold an input file; it may lie inside `input_dir` when new, empty or the
+        output folder of an earlier run (it is then not walked).
     landmarks : path-like, optional
         A combined landmark file, or a folder of per-image files; default: the landmark
         files found in `input_dir`.
@@ -257,22 +287,31 @@ def run_batch(
     Raises
     ------
     BatchError
-        The input folder is missing, or the output folder is locked by another run or
-        cannot be written. Everything else that goes wrong becomes a row of
-        ``errors.csv``.
+        The input folder is missing; the output folder is locked by another run or
+        cannot be written; or writing it could touch an input (see
+        :func:`~alignment.batch.discover.check_output_apart`). Everything else that
+        goes wrong becomes a row of ``errors.csv``.
     """
     started = _now()
     input_dir, out_dir = Path(input_dir), Path(out_dir)
     if not input_dir.is_dir():
         raise BatchError(f"{input_dir}: input folder not found (or not a folder)")
     resolved = load_preset(preset, overrides=overrides)
+    given = [Path(p) for p in (landmarks, groups) if isinstance(p, (str, os.PathLike))]
+    check_output_apart(
+        out_dir,
+        folders=[input_dir, *(p for p in given if p.is_dir())],
+        files=[p for p in given if not p.is_dir()],
+    )
     with lock_output(out_dir) as state_dir:
         for folder in (out_dir, out_dir / "overlays", out_dir / "dicom"):
             remove_leftovers(folder)  # of a run killed while writing
+        privacy = {"pseudonymise": pseudonymise, "identifiers": keep_identifiers}
+        clear_other_privacy(out_dir, state_dir, privacy, _OUTPUTS)
         found = discover_inputs(input_dir, exclude=[out_dir], follow_external_links=follow_links)
         problems = [(key, "discover", message) for key, message in found.problems]
         landmark_files = _landmark_files(
-            landmarks, [(f.key, str(f.path)) for f in found.landmark_files]
+            landmarks, [(f.key, str(f.path)) for f in found.landmark_files], out_dir
         )
         sources, more = read_landmark_sources(landmark_files)
         problems += more
@@ -305,7 +344,12 @@ def run_batch(
                 continue
             output_name = names("img", image.key) if names else safe_name(image.key)
             task = ImageTask(
-                image.key, str(image.path), tables.get(image.key), output_name, settings
+                image.key,
+                str(image.path),
+                tables.get(image.key),
+                output_name,
+                settings,
+                title=output_name if names else None,
             )
             fingerprints[image.key] = _fingerprint(
                 digests[image.key],
@@ -338,6 +382,22 @@ def run_batch(
             outcomes = store.load([t.key for t in tasks])
         finally:
             store.close()
+        scrub: Callable[[str], str] = str
+        if names is not None:  # messages quote file names and paths: pseudonyms instead
+            places = {"INPUT_DIR": input_dir, "OUT_DIR": out_dir, "LANDMARKS": landmarks}
+            places["GROUPS"] = groups if isinstance(groups, (str, os.PathLike)) else None
+            scrub = name_scrubber(
+                names,
+                images=[*image_keys, *(key for key, _, _ in problems)],
+                files=[key for key, _ in landmark_files],
+                cases=paired["case"].astype(str).unique(),
+                paths=_placeholders(places),
+            )
+            problems = [(key, stage, scrub(message)) for key, stage, message in problems]
+            outcomes = [
+                replace(o, errors=tuple((stage, scrub(e)) for stage, e in o.errors))
+                for o in outcomes
+            ]
         result = _write_outputs(
             out_dir,
             state_dir,
@@ -353,7 +413,7 @@ def run_batch(
             "toolkit": "alignment",
             "versions": _versions(),
             "preset": {"name": resolved.name, "hash": resolved.hash},
-            "command_line": list(command_line) if command_line is not None else None,
+            "command_line": [scrub(a) for a in command_line] if command_line is not None else None,
             "inputs": {(names("img", k) if names else k): d for k, d in sorted(digests.items())},
             "images": len(tasks),
             "processed": len(todo),
@@ -372,7 +432,7 @@ class _Written:
 
 
 def _write_csv(path: Path, table: pd.DataFrame) -> None:
-    write_text_atomic(path, table.to_csv(index=False, lineterminator="\n"))
+    write_text_atomic(path, csv_text(table))
 
 
 def _read_groups(groups: str | os.PathLike[str] | pd.DataFrame) -> pd.DataFrame:
@@ -399,7 +459,7 @@ def _write_outputs(
     report: bool,
 ) -> _Written:
     """Measure every landmark set at once and write the tables, comparison and report."""
-    facts = {o.key: o.image for o in outcomes if o.readable}
+    facts = {o.key: o.image for o in outcomes if o.measurable}
     parts = [o.detected.assign(source="detector") for o in outcomes if o.detected is not None]
     measured_from_file = facts.keys() - {o.key for o in outcomes if o.detected is not None}
     files = paired[paired["image"].astype(str).isin(measured_from_file).to_numpy()]

@@ -18,19 +18,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from alignment.batch.pairing import case_of
-from alignment.errors import AlignmentError, ImageReadError
+from alignment.errors import AlignmentError, ImageReadError, LandmarkError
 from alignment.io import Radiograph, read_radiograph
 from alignment.measures import Preset, measure_landmarks
 
 __all__ = [
     "DEFAULT_TIME_LIMIT_S",
+    "OFF_FILM_FACTOR",
     "BatchSettings",
     "ImageOutcome",
     "ImageTask",
     "TaskTimeoutError",
+    "check_on_film",
     "process_image",
 ]
 
@@ -38,6 +41,9 @@ Detect = Literal["all", "missing"] | None
 
 DEFAULT_TIME_LIMIT_S = 300.0
 """Default longest time one image may take in a batch (seconds)."""
+
+OFF_FILM_FACTOR = 10.0
+"""Landmarks farther off their film than this many times its size are refused."""
 
 
 class TaskTimeoutError(AlignmentError, TimeoutError):
@@ -124,6 +130,9 @@ class ImageTask:
     output_name : str
         A file-system-safe stem for its output files, never built from file contents.
     settings : BatchSettings
+    title : str or None
+        What outputs meant to be looked at (the overlay) call the image: its key
+        (None), or a pseudonym that hides it.
     """
 
     key: str
@@ -131,6 +140,7 @@ class ImageTask:
     landmarks: pd.DataFrame | None
     output_name: str
     settings: BatchSettings
+    title: str | None = None
 
 
 @dataclass(frozen=True)
@@ -164,8 +174,14 @@ class ImageOutcome:
 
     @property
     def readable(self) -> bool:
-        """Whether the image was read (its landmarks can be measured)."""
+        """Whether the image was read."""
         return bool(self.image)
+
+    @property
+    def measurable(self) -> bool:
+        """Whether its landmarks can be measured: the image was read, and they were
+        found usable on it (no error of stage ``landmarks``)."""
+        return self.readable and not any(stage == "landmarks" for stage, _ in self.errors)
 
 
 def image_facts(radiograph: Radiograph) -> dict[str, Any]:
@@ -182,6 +198,41 @@ def image_facts(radiograph: Radiograph) -> dict[str, Any]:
         "photometric": radiograph.photometric,
         "transfer_syntax": radiograph.transfer_syntax,
     }
+
+
+def check_on_film(landmarks: pd.DataFrame, rows: int, columns: int, image: str) -> None:
+    """Refuse landmarks far off their film: beyond :data:`OFF_FILM_FACTOR` times its size.
+
+    A coordinate is accepted when ``|x| <= OFF_FILM_FACTOR * columns`` and ``|y| <=
+    OFF_FILM_FACTOR * rows`` (pixels, the spec's convention): room for a point placed
+    just off the edge, and none for a typo or a wild value that would measure a femur
+    of 4e302 mm.
+
+    Raises
+    ------
+    LandmarkError
+        Naming the first such landmark, its leg and the film's size.
+
+    Examples
+    --------
+    >>> from alignment.landmarks import LandmarkSet, landmark_table
+    >>> leg = LandmarkSet("a.png", "left", "AP", {"ankle_center": (1e12, 10.0)})
+    >>> check_on_film(landmark_table([leg]), 100, 80, "a.png")
+    Traceback (most recent call last):
+    ...
+    alignment.errors.LandmarkError: a.png: landmark ankle_center (left AP) at x = 1e+12, \
+y = 10 lies beyond 10 times the film's size (80 x 100 pixels): not measured
+    """
+    x = landmarks["x"].to_numpy(dtype=float)
+    y = landmarks["y"].to_numpy(dtype=float)
+    far = (np.abs(x) > OFF_FILM_FACTOR * columns) | (np.abs(y) > OFF_FILM_FACTOR * rows)
+    if far.any():
+        row = landmarks.iloc[int(np.argmax(far))]
+        raise LandmarkError(
+            f"{image}: landmark {row['landmark']} ({row['side']} {row['view']}) at "
+            f"x = {row['x']:g}, y = {row['y']:g} lies beyond {OFF_FILM_FACTOR:g} times the "
+            f"film's size ({columns} x {rows} pixels): not measured"
+        )
 
 
 def with_image_geometry(
@@ -228,6 +279,8 @@ def _overlay(
         radiograph.pixels,
         landmarks,
         results,
+        image=task.key,
+        title=task.title,
         window=radiograph.window,
     )
     return relative
@@ -277,6 +330,7 @@ def process_image(task: ImageTask) -> ImageOutcome:
             stage = "landmarks"
             if landmarks is None:
                 raise _NoLandmarksError("no landmarks for this image, and no detection asked for")
+            check_on_film(landmarks, radiograph.rows, radiograph.columns, task.key)
             wants_dicom = settings.dicom_dir is not None and radiograph.format == "DICOM"
             if settings.overlay_dir is not None or wants_dicom:
                 if detected is None:

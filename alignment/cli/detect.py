@@ -18,6 +18,7 @@ import pandas as pd
 
 from alignment.atomic import write_text_atomic
 from alignment.cli import exitcodes
+from alignment.csvtext import csv_text
 from alignment.detect import DETECTION_COLUMNS, REVIEW_THRESHOLD, detect_landmarks
 from alignment.errors import ImageReadError
 from alignment.io import read_radiograph
@@ -103,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
         if tables
         else pd.DataFrame(columns=list(DETECTION_COLUMNS))
     )
-    write_text_atomic(args.out, table.to_csv(index=False, lineterminator="\n"))
+    write_text_atomic(args.out, csv_text(table))
     legs = table.groupby(["image", "side", "view"]).ngroups if len(table) else 0
     print(
         f"{len(tables)} images, {legs} legs, {len(table)} landmarks -> {args.out}", file=sys.stderr

@@ -15,6 +15,7 @@ import pandas as pd
 from alignment.atomic import write_text_atomic
 from alignment.cli import exitcodes
 from alignment.cli._options import add_preset_arguments, overrides
+from alignment.csvtext import csv_text
 from alignment.landmarks import read_landmarks, validate_landmarks
 from alignment.measures import measure_landmarks, to_wide
 
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         table, preset=args.preset, overrides=overrides(args), orientation=args.orientation
     )
     output = to_wide(results) if args.wide else results
-    text = output.to_csv(index=False, lineterminator="\n")
+    text = csv_text(output)
     if args.out in (None, "-"):
         sys.stdout.write(text)
     else:

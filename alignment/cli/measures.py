@@ -9,6 +9,7 @@ import argparse
 import sys
 
 from alignment.cli import exitcodes
+from alignment.csvtext import csv_text
 from alignment.measures import catalogue_markdown, measure_catalogue
 
 HELP = "list the measures, their formulas and targets"
@@ -32,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
         return exitcodes.OK
     table = measure_catalogue(args.preset)
     if args.format == "csv":
-        sys.stdout.write(table.to_csv(index=False, lineterminator="\n"))
+        sys.stdout.write(csv_text(table))
     elif args.format == "json":
         sys.stdout.write(table.to_json(orient="records", indent=1) + "\n")
     else:

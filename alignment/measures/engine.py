@@ -287,7 +287,7 @@ def _status(legs: _Legs, measure: Measure, value: FloatArray) -> tuple[NDArray[A
     if measure.unit == "mm":
         reason = np.where((reason == "") & ~legs.has_spacing,
                           "no pixel spacing: lengths are unknown", reason)  # fmt: skip
-    reason = np.where((reason == "") & np.isnan(value), "not computable", reason)
+    reason = np.where((reason == "") & ~np.isfinite(value), "not computable", reason)
     ok = reason == ""
     return reason, ok
 
@@ -326,7 +326,7 @@ def _measure_view(view: View, table: pd.DataFrame, leg: NDArray[np.integer]) -> 
     computed: dict[str, FloatArray] = {}
     functions, lookup = legs.functions(), legs.lookup(computed)
     values, reasons, flags = [], [], []
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # any finite input
         for measure in measures:
             value = np.asarray(measure.formula.evaluate(lookup, functions), dtype=float)
             reason, ok = _status(legs, measure, value)
@@ -488,7 +488,8 @@ def _labels(code: NDArray[Any], value: FloatArray, catalogue: list[Measure]) -> 
     names = [""] + [label for m in catalogue for label in m.labels]
     offset = np.cumsum([1] + [len(m.labels) for m in catalogue])[code]
     labelled = np.array([bool(m.labels) for m in catalogue])[code] & ~np.isnan(value)
-    return _coded(np.where(labelled, offset + np.nan_to_num(value).astype(int) - 1, 0), names)
+    number = np.where(labelled, value, 1.0).astype(int)  # only labelled rows are cast
+    return _coded(np.where(labelled, offset + number - 1, 0), names)
 
 
 def to_wide(results: pd.DataFrame) -> pd.DataFrame:

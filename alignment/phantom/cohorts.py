@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from alignment.atomic import write_text_atomic
+from alignment.csvtext import csv_text
 from alignment.errors import PhantomError
 from alignment.landmarks import LandmarkSet, landmark_table, write_landmarks
 from alignment.phantom.parameters import FilmParameters, LimbParameters
@@ -419,12 +420,12 @@ def generate_phantoms(
     table = landmark_table(sets)
     landmarks = write_landmarks(table, folder / "landmarks.csv")
     truth = folder / "truth.csv"
-    write_text_atomic(truth, _truth(table).to_csv(index=False, lineterminator="\n"))
+    write_text_atomic(truth, csv_text(_truth(table)))
     groups = scores = None
     if cohort == "psi-vs-ci":
         groups = folder / "groups.csv"
         frame = pd.DataFrame({"case": [c.case for c in cases], "group": [c.group for c in cases]})
-        write_text_atomic(groups, frame.to_csv(index=False, lineterminator="\n"))
+        write_text_atomic(groups, csv_text(frame))
         scores = folder / "scores.csv"
-        write_text_atomic(scores, _scores(cases, seed).to_csv(index=False, lineterminator="\n"))
+        write_text_atomic(scores, csv_text(_scores(cases, seed)))
     return PhantomSet(folder, tuple(images), landmarks, truth, groups, scores)

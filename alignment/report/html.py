@@ -417,17 +417,28 @@ class _Reference:
     text: str
 
 
+_LIMIT = 1e300  # a plot's axis spans at most this far each way (no overflow)
+
+
 def _nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """Round values from `low` to `high`, about `count` of them; none for an empty span.
+
+    Bounded whatever the span: at most ``2 * count + 2`` ticks, even where the step is
+    below the values' precision.
+    """
     span = high - low
+    if not (math.isfinite(span) and span > 0):
+        return []
     raw = span / max(count, 1)
-    power = 10 ** math.floor(math.log10(raw))
+    power = 10.0 ** math.floor(math.log10(raw))
     step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
     start = math.ceil(low / step - 1e-9) * step
     ticks = []
-    value = start
-    while value <= high + 1e-9 * step:
+    for i in range(2 * count + 2):
+        value = start + i * step
+        if value > high + 1e-9 * step:
+            break
         ticks.append(round(value, 10))
-        value += step
     return ticks
 
 
@@ -479,9 +490,10 @@ def box_plot_svg(
         extent.append(line)
     if band is not None:
         extent += list(band)
-    low, high = (min(extent), max(extent)) if extent else (0.0, 1.0)
-    if high - low < 1e-9:
-        low, high = low - 1.0, high + 1.0
+    low, high = (max(min(extent), -_LIMIT), min(max(extent), _LIMIT)) if extent else (0.0, 1.0)
+    if not high - low > 1e-9 * max(1.0, abs(low), abs(high)):  # one value (any size)
+        half = max(1.0, abs(low) * 1e-3)
+        low, high = low - half, high + half
     pad = (high - low) * 0.06
     low, high = low - pad, high + pad
 

@@ -23,7 +23,8 @@ What is drawn (colours in :data:`COLOURS`, Okabe-Ito, safe for colour-blind read
 A flagged item (status ``missing``, ``outlier`` true, or any ``flags``) is drawn in
 :data:`COLOURS` ``["warning"]`` and marked ``!``, so that it does not rely on colour
 alone. Nothing identifying is drawn: the only text is the image key the caller gives
-(a relative path or pseudonym in a batch), the side, the view, the reader and the values.
+(a relative path in a batch) or the title it gives instead (a pseudonym), the side,
+the view, the reader and the values.
 
 Coordinates follow the measurement spec: ``(x, y)`` in pixels of the full image,
 ``(0, 0)`` the top-left corner of the top-left pixel. A point maps to the overlay by
@@ -159,6 +160,7 @@ landmarks.
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
 _SHIFT = 4  # fractional bits of OpenCV's sub-pixel drawing
 _ONE = 1 << _SHIFT
+_FAR = float(2**24)  # overlay pixels: farther points are clamped here
 _NUMERIC_KINDS = "biuf"
 _NATIVE_DTYPES = (np.uint8, np.uint16, np.int16, np.float32, np.float64)
 _PERCENTILES = (0.5, 99.5)
@@ -310,7 +312,8 @@ def _sets(landmarks: pd.DataFrame, results: pd.DataFrame, sx: float, sy: float) 
     for side, view, reader, name, x, y in keys:
         if math.isfinite(x) and math.isfinite(y):
             entry = sets.setdefault((side, view, reader), _Set(side, view, reader))
-            entry.points[name] = (x * sx, y * sy)
+            # Clamped far off the canvas: what is drawn does not change, and no sum overflows.
+            entry.points[name] = (_bounded(x * sx), _bounded(y * sy))
     for entry in sets.values():
         for name, fallback in FALLBACKS.items():
             if name not in entry.points and fallback in entry.points:
@@ -334,7 +337,42 @@ def _sets(landmarks: pd.DataFrame, results: pd.DataFrame, sx: float, sy: float) 
     return sorted(sets.values(), key=lambda s: (order.get(s.view, 9), s.side, s.reader))
 
 
+def _bounded(value: float) -> float:
+    return min(max(value, -_FAR), _FAR)
+
+
 # --- drawing -----------------------------------------------------------------------
+
+
+def _clip(
+    start: tuple[float, float], end: tuple[float, float], width: int, height: int
+) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    """The part of the segment inside the canvas (and a margin), or None (Liang-Barsky).
+
+    A landmark far off the film (a typo, a wild value) draws only what can be seen, so
+    the cost of a line never grows with its length.
+    """
+    margin = 16.0
+    t0, t1 = 0.0, 1.0
+    dx, dy = end[0] - start[0], end[1] - start[1]
+    for p, q in (
+        (-dx, start[0] + margin),
+        (dx, width + margin - start[0]),
+        (-dy, start[1] + margin),
+        (dy, height + margin - start[1]),
+    ):
+        if p == 0:
+            if q < 0:
+                return None
+            continue
+        t = q / p
+        if p < 0:
+            t0 = max(t0, t)
+        else:
+            t1 = min(t1, t)
+        if t0 > t1:
+            return None
+    return (start[0] + t0 * dx, start[1] + t0 * dy), (start[0] + t1 * dx, start[1] + t1 * dy)
 
 
 def _fixed(point: tuple[float, float]) -> tuple[int, int]:
@@ -355,6 +393,10 @@ def _line(
     *,
     dashed: bool = False,
 ) -> None:
+    inside = _clip(start, end, canvas.shape[1], canvas.shape[0])
+    if inside is None:
+        return
+    start, end = inside
     segments = [(start, end)]
     if dashed:
         length = math.dist(start, end)
@@ -526,11 +568,12 @@ def _draw_blocks(canvas: NDArray[np.uint8], blocks: list[_Block], style: _Style)
     for b in blocks:
         middle = b.top + b.height / 2
         edge = b.left + b.width + 2 if b.column == "left" else b.left - 2
-        if math.dist((edge, middle), b.anchor) > style.gap:
+        leader = _clip((edge, middle), b.anchor, canvas.shape[1], canvas.shape[0])
+        if leader is not None and math.dist((edge, middle), b.anchor) > style.gap:
             cv2.line(
                 canvas,
-                _fixed((edge, middle)),
-                _fixed(b.anchor),
+                _fixed(leader[0]),
+                _fixed(leader[1]),
                 _bgr(COLOURS["leader"]),
                 1,
                 cv2.LINE_AA,
@@ -658,6 +701,7 @@ def render_overlay(
     results: pd.DataFrame | None = None,
     *,
     image: str | None = None,
+    title: str | None = None,
     max_size: int = 1024,
     window: tuple[float, float] | None = None,
     legend: bool = True,
@@ -679,6 +723,9 @@ def render_overlay(
         the rows of `image` are used.
     image : str, optional
         The image key to draw. Default: the one image the tables hold.
+    title : str, optional
+        What the panel calls the image (default: its key), for example a pseudonym
+        when the key is a file name that must not be shown.
     max_size : int, default 1024
         Longest side of the downscaled radiograph, in pixels (never upscaled).
     window : (float, float), optional
@@ -751,7 +798,7 @@ def render_overlay(
     rgb = canvas[..., ::-1]
     if not legend:
         return np.ascontiguousarray(rgb)
-    panel = _panel(key, sets, out_h, style)
+    panel = _panel(key if title is None else str(title), sets, out_h, style)
     out = np.empty((panel.shape[0], out_w + panel.shape[1], 3), np.uint8)
     out[:] = COLOURS["panel"]
     out[:out_h, :out_w] = rgb
@@ -812,6 +859,7 @@ def write_overlay(
     results: pd.DataFrame | None = None,
     *,
     image: str | None = None,
+    title: str | None = None,
     max_size: int = 1024,
     window: tuple[float, float] | None = None,
     legend: bool = True,
@@ -824,7 +872,7 @@ def write_overlay(
     path : path-like
         The PNG to write; its folder must exist. Written to a temporary file beside it
         and renamed, so a crash never leaves half a PNG under this name.
-    pixels, landmarks, results, image, max_size, window, legend
+    pixels, landmarks, results, image, title, max_size, window, legend
         As for :func:`render_overlay`.
     compression : int, default 3
         zlib level 0-9 of the PNG.
@@ -849,7 +897,14 @@ def write_overlay(
     True
     """
     rgb = render_overlay(
-        pixels, landmarks, results, image=image, max_size=max_size, window=window, legend=legend
+        pixels,
+        landmarks,
+        results,
+        image=image,
+        title=title,
+        max_size=max_size,
+        window=window,
+        legend=legend,
     )
     data = encode_png(rgb, compression=compression)
     path = Path(path)

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from alignment.atomic import write_text_atomic
+from alignment.csvtext import csv_text
 from alignment.errors import StatsError
 from alignment.stats._common import check_choice, require_columns
 
@@ -334,7 +335,7 @@ def render_table(
     """
     check_choice("format", format, FORMATS)
     if format == "csv":
-        return table.to_csv(index=False, lineterminator="\n")
+        return csv_text(table)
     header = [str(c) for c in table.columns]
     body = [[_cell(v, decimals) for v in row] for row in table.itertuples(index=False)]
     if format == "md":

@@ -9,6 +9,7 @@ Rows/Columns, another transfer syntax.
 from __future__ import annotations
 
 import random
+import re
 import struct
 from collections.abc import Callable
 
@@ -117,6 +118,20 @@ def text_noise(data: bytes, rng: random.Random) -> bytes:
     return data[:i] + data[i:][::-1][: rng.randint(1, 16)] + data[i:]
 
 
+_NUMBER = re.compile(rb"-?\d+\.\d+")
+_WILD = (b"1e12", b"1e20", b"1e300", b"-1.7e308", b"123456789012345678901234567890.5")
+
+
+def wild_number(data: bytes, rng: random.Random) -> bytes:
+    """For text formats: make one decimal number (a coordinate, most likely) wild but
+    finite, far beyond any film."""
+    found = list(_NUMBER.finditer(data))
+    if not found:
+        return text_noise(data, rng)
+    match = rng.choice(found)
+    return data[: match.start()] + rng.choice(_WILD) + data[match.end() :]
+
+
 MUTATIONS: dict[str, list[Callable[[bytes, random.Random], bytes]]] = {
     "dicom": [
         truncate,
@@ -131,6 +146,7 @@ MUTATIONS: dict[str, list[Callable[[bytes, random.Random], bytes]]] = {
 }
 MUTATIONS["dicom-header"] = MUTATIONS["dicom"]
 MUTATIONS["bonefinder"] = MUTATIONS["landmarks"]
+MUTATIONS["measure"] = [*MUTATIONS["landmarks"], wild_number, wild_number]
 
 
 def mutate(kind: str, data: bytes, rng: random.Random, rounds: int = 1) -> bytes:

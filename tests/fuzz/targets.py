@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 from pydicom.uid import DeflatedExplicitVRLittleEndian, JPEGLSLossless, RLELossless
@@ -23,6 +24,8 @@ from pydicom.uid import DeflatedExplicitVRLittleEndian, JPEGLSLossless, RLELossl
 from alignment.errors import AlignmentError
 from alignment.io import read_radiograph
 from alignment.landmarks import read_landmarks
+from alignment.measures import measure_landmarks
+from alignment.report import render_overlay, render_report
 from tests.annotations.test_formats import WRITERS, write_pts
 from tests.io.dicom_factory import make_dataset, write_dicom
 
@@ -69,11 +72,22 @@ def _read_bonefinder(path: Path) -> object:
     return read_landmarks(path, side="left", view="AP")  # .pts carry neither
 
 
+def _measure_and_draw(path: Path) -> object:
+    """Read, then measure, draw and report: whatever table the reader accepts (any
+    finite coordinate), nothing downstream may fail or hang on."""
+    table = read_landmarks(path)
+    results = measure_landmarks(table)
+    for image in table["image"].astype(str).unique()[:2]:
+        render_overlay(np.zeros((64, 48), np.uint16), table, results, image=image, max_size=64)
+    return render_report(results=results, landmarks=table)
+
+
 TARGETS: dict[str, Callable[[Path], object]] = {
     "dicom": _read_image,
     "dicom-header": _read_header,
     "landmarks": read_landmarks,
     "bonefinder": _read_bonefinder,
+    "measure": _measure_and_draw,
 }
 """Fuzz target of each input kind."""
 
@@ -127,6 +141,7 @@ SEEDS: dict[str, Callable[[Path], list[Path]]] = {
     "dicom-header": _dicom_seeds,
     "landmarks": _landmark_seeds,
     "bonefinder": _bonefinder_seeds,
+    "measure": _landmark_seeds,
 }
 
 
