@@ -69,7 +69,7 @@ def page(browser: Any) -> Iterator[Any]:
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("request", lambda r: errors.append(r.url) if "127.0.0.1" not in r.url else None)
-    page.errors = errors  # type: ignore[attr-defined]
+    page.errors = errors
     yield page
     context.close()
 
