@@ -26,6 +26,7 @@ from alignment.review.study import (
     check_reader,
     film_id,
     read_review,
+    review_reliability,
 )
 from alignment.review.tiles import TILE_SIZE, Pyramid
 
@@ -47,5 +48,6 @@ __all__ = [
     "film_url",
     "read_review",
     "review",
+    "review_reliability",
     "running_server",
 ]

@@ -79,6 +79,7 @@ __all__ = [
     "ReviewStudy",
     "check_reader",
     "read_review",
+    "review_reliability",
 ]
 
 log = logging.getLogger(__name__)
@@ -740,7 +741,9 @@ def _identifiers(metadata: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
-def read_review(review_dir: str | os.PathLike[str], *, detected: bool = True) -> pd.DataFrame:
+def read_review(
+    review_dir: str | os.PathLike[str], *, detected: bool = True, reviewed_only: bool = False
+) -> pd.DataFrame:
     """Every reader's landmarks in a review folder, as one landmark table.
 
     Reads each ``landmarks_<reader>.csv`` (the ``reader`` column is the file's reader)
@@ -754,6 +757,8 @@ def read_review(review_dir: str | os.PathLike[str], *, detected: bool = True) ->
         A folder written by ``alignment review``.
     detected : bool, optional
         Include the detection proposals.
+    reviewed_only : bool, optional
+        Keep only the legs each reader accepted (``review_state`` ``reviewed``).
 
     Returns
     -------
@@ -769,7 +774,10 @@ def read_review(review_dir: str | os.PathLike[str], *, detected: bool = True) ->
     parts = []
     for path in sorted(folder.glob("landmarks_*.csv")):
         reader = check_reader(path.stem.removeprefix("landmarks_"))
-        parts.append(read_landmarks(path).assign(reader=reader))
+        table = read_landmarks(path).assign(reader=reader)
+        if reviewed_only and "review_state" in table.columns:
+            table = table[table["review_state"].astype(str) == "reviewed"]
+        parts.append(table)
     if not parts:
         raise ReviewError(f"{folder}: no landmarks_<reader>.csv in this folder")
     if detected and (folder / "detected.csv").is_file():
@@ -777,3 +785,75 @@ def read_review(review_dir: str | os.PathLike[str], *, detected: bool = True) ->
     table = pd.concat(parts, ignore_index=True)
     review_columns = [c for c in map(str, table.columns) if c.startswith("review_")]
     return validate_landmarks(table.drop(columns=review_columns))
+
+
+def review_reliability(
+    review_dir: str | os.PathLike[str],
+    *,
+    preset: str | os.PathLike[str] | Preset = "default",
+    measures: Sequence[str] | None = None,
+    reference: str | None = None,
+    confidence: float = 0.95,
+    reviewed_only: bool = True,
+) -> pd.DataFrame:
+    """Inter-reader reliability of a review folder, and the detector against each reader.
+
+    The landmarks of :func:`read_review` are measured by the engine, then compared by
+    :func:`alignment.stats.reliability`: the human readers together (scope ``inter``:
+    ICC, SEM, MDC95, Bland-Altman per pair), and the detection proposals against each
+    reader in turn (scope ``detector:<reader>``), so that how good detection is on
+    the study's films is one table.
+
+    Parameters
+    ----------
+    review_dir : path-like
+    preset : str, path-like or Preset, optional
+    measures : sequence of str, optional
+        Default every measure but the categorical ``cpak``.
+    reference : str, optional
+        Bland-Altman of every reader against this one.
+    confidence : float, optional
+    reviewed_only : bool, optional
+        Count only the legs a reader accepted (default).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns of :data:`alignment.stats.reliability.RELIABILITY_COLUMNS`.
+
+    Raises
+    ------
+    ReviewError
+        No reader's landmarks in the folder.
+    StatsError
+        Nothing to compare: fewer than two readers and no detection proposals.
+    """
+    from alignment.errors import StatsError
+    from alignment.stats import reliability
+
+    results = measure_landmarks(
+        read_review(review_dir, reviewed_only=reviewed_only), preset=preset
+    )
+    readers = [r for r in dict.fromkeys(results["reader"].astype(str)) if r != DETECTOR]
+    parts = []
+    humans = results[results["reader"].astype(str) != DETECTOR]
+    if len(readers) > 1:
+        parts.append(
+            reliability(humans, measures=measures, reference=reference, confidence=confidence)
+        )
+    if (results["reader"].astype(str) == DETECTOR).any():
+        for reader in readers:
+            pair = results[results["reader"].astype(str).isin([reader, DETECTOR])]
+            try:
+                table = reliability(
+                    pair, measures=measures, reference=reader, confidence=confidence
+                )
+            except StatsError:
+                continue  # no film both measured
+            parts.append(table.assign(scope=f"{DETECTOR}:{reader}"))
+    if not parts:
+        raise StatsError(
+            f"{review_dir}: nothing to compare: {len(readers)} reader(s) and no detection "
+            "proposals on the films they measured"
+        )
+    return pd.concat(parts, ignore_index=True)

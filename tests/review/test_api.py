@@ -377,3 +377,39 @@ def test_the_command_line_refuses_a_bad_reader_before_serving(
     code = main(["review", str(SAMPLES), "--out", str(tmp_path), "--reader", "a/b"])
     assert code == exitcodes.INPUT_ERROR
     assert "invalid reader name 'a/b'" in capsys.readouterr().err
+
+
+def test_detection_proposes_once_and_reliability_compares_readers_and_detector(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from alignment.cli import exitcodes, main
+
+    study = tmp_path / "study"
+    study.mkdir()
+    for name in ("case001_AP.dcm", "case002_AP.dcm", "case003_AP.dcm"):
+        (study / name).write_bytes((SAMPLES / name).read_bytes())
+    review_dir = tmp_path / "review"
+    for reader, shift in (("anna", 1.5), ("bo", -3.0)):
+        study_ = ReviewStudy(study, review_dir, reader=reader, detect="missing")
+        with TestClient(create_app(study_, TOKEN), headers=HEADERS) as client:
+            for film in client.get("/api/films").json():
+                state = client.get(f"/api/films/{film['id']}/landmarks").json()
+                assert {p["method"] for p in state["landmarks"]} == {"detected"}
+                points = _points(state)
+                for i, p in enumerate(points):
+                    p["y"] += shift * ((i * 7 + len(reader)) % 5 - 2)
+                legs = [{"side": leg["side"], "state": "reviewed"} for leg in state["legs"]]
+                answer = client.put(
+                    f"/api/films/{film['id']}/landmarks", json={"landmarks": points, "legs": legs}
+                )
+                assert answer.status_code == 200
+    detected = read_landmarks(review_dir / "detected.csv")
+    assert set(detected["reader"]) == {"detector"}
+    assert detected.groupby("image").size().min() > 8  # found once, kept for the next reader
+    out = tmp_path / "reliability.csv"
+    assert main(["reliability", str(review_dir), "--out", str(out)]) == exitcodes.OK
+    table = pd.read_csv(out)
+    assert set(table["scope"]) == {"inter", "detector:anna", "detector:bo"}
+    icc = table[(table["analysis"] == "icc") & (table["measure"] == "hka")]
+    assert icc["n_targets"].min() == 6  # two legs of three films
+    assert "reliability of" in capsys.readouterr().out
