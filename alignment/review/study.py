@@ -311,6 +311,13 @@ class ReviewStudy:
         self.review_dir.mkdir(parents=True, exist_ok=True)
         self._detected = self._read_detected()
         self._points, self._legs = self._read_saved()
+        self._results: dict[str, pd.DataFrame] = {}
+        if len(self._points):  # one engine call for every saved film
+            measured = self._measure(self._points)
+            self._results = {
+                str(k): rows.reset_index(drop=True)
+                for k, rows in measured.groupby("image", sort=False, observed=True)
+            }
         self._write_measures()
 
     # ------------------------------------------------------------------ files
@@ -354,12 +361,12 @@ class ReviewStudy:
         return points, legs
 
     def _write_measures(self) -> None:
-        if not len(self._points) and not self.measures_path.exists():
+        """Write every saved film's result rows (measured once, when saved)."""
+        if not self._results and not self.measures_path.exists():
             return
-        write_text_atomic(
-            self.measures_path,
-            self._measure(self._points).to_csv(index=False, lineterminator="\n"),
-        )
+        parts = list(self._results.values())
+        table = pd.concat(parts, ignore_index=True) if parts else self._measure(self._points[:0])
+        write_text_atomic(self.measures_path, table.to_csv(index=False, lineterminator="\n"))
 
     def _measure(self, points: pd.DataFrame) -> pd.DataFrame:
         columns = [c for c in points.columns if c not in ("review_state", "review_reason")]
@@ -537,6 +544,9 @@ class ReviewStudy:
         """The engine's rows for the reader's current points of film `id`."""
         film = self.film(id)
         with self._lock:
+            if self._saved(film):
+                saved = self._results.get(film.key)
+                return [] if saved is None else _records(saved)
             points, _ = self._current(film)
         if not len(points):
             return []
@@ -679,8 +689,9 @@ class ReviewStudy:
             by_side = {leg["side"]: leg for leg in legs}
             points["review_state"] = points["side"].map(lambda s: by_side[s]["state"])
             points["review_reason"] = points["side"].map(lambda s: by_side[s]["reason"])
+            results = self._measure(points) if len(points) else None
             others = self._points[self._points["image"] != film.key]
-            table = validate_landmarks(pd.concat([others, points], ignore_index=True))
+            table = pd.concat([others, points], ignore_index=True)
             now = _now()
             leg_rows = pd.DataFrame(
                 [(film.key, leg["side"], film.view, self.reader, leg["state"], leg["reason"], now)
@@ -693,15 +704,17 @@ class ReviewStudy:
             write_landmarks(table, self.landmarks_path)
             write_text_atomic(self.legs_path, leg_table.to_csv(index=False, lineterminator="\n"))
             self._points, self._legs = table, leg_table
+            if results is None:
+                self._results.pop(film.key, None)
+            else:
+                self._results[film.key] = results
             self._write_measures()
-            mine = table[table["image"] == film.key].reset_index(drop=True)
-            measures = _records(self._measure(mine)) if len(mine) else []
             return {
                 "id": film.id,
-                "version": self._version(mine, legs),
+                "version": self._version(points, legs),
                 "legs": legs,
                 "state": self._film_state(legs),
-                "measures": measures,
+                "measures": [] if results is None else _records(results),
             }
 
     def _with_methods(self, film: Film, new: pd.DataFrame, before: pd.DataFrame) -> pd.DataFrame:
@@ -729,8 +742,7 @@ class ReviewStudy:
         rows = new.assign(
             image=film.key, case=case_of(film.key), reader=self.reader, method=methods
         )
-        rows = with_image_geometry(validate_landmarks(rows), {film.key: film.facts})
-        return rows
+        return with_image_geometry(rows, {film.key: film.facts})
 
 
 def _identifiers(metadata: Mapping[str, Any]) -> dict[str, str]:
