@@ -311,6 +311,10 @@ class ReviewStudy:
         self.review_dir.mkdir(parents=True, exist_ok=True)
         self._detected = self._read_detected()
         self._points, self._legs = self._read_saved()
+        self._index_legs()
+        self._proposed_sides = {
+            id: set(rows["side"].astype(str)) for id, rows in self._proposals.items()
+        }
         self._results: dict[str, pd.DataFrame] = {}
         if len(self._points):  # one engine call for every saved film
             measured = self._measure(self._points)
@@ -381,7 +385,17 @@ class ReviewStudy:
         return self.films[id]
 
     def _saved(self, film: Film) -> bool:
-        return bool((self._legs["image"] == film.key).any())
+        return film.key in self._saved_legs
+
+    def _index_legs(self) -> None:
+        """``_saved_legs``: each saved film's legs as the API shows them."""
+        self._saved_legs: dict[str, list[dict[str, str]]] = {}
+        for image, side, view, state, reason in zip(
+            *(self._legs[c].astype(str) for c in ("image", "side", "view", "state", "reason")),
+            strict=True,
+        ):
+            leg = {"side": side, "view": view, "state": state, "reason": reason}
+            self._saved_legs.setdefault(image, []).append(leg)
 
     def _proposal(self, film: Film) -> pd.DataFrame:
         """The proposed points of `film` (file or detection) as the reader's, with method."""
@@ -484,14 +498,16 @@ class ReviewStudy:
     def summary(self, film: Film) -> dict[str, Any]:
         """What ``GET /api/films`` says of `film`."""
         with self._lock:
-            if self._saved(film):
-                points, stored = self._current(film)
-            else:
-                # Proposals without running detection: a film awaiting it counts as proposed.
-                points, stored = self._proposals.get(film.id, self._empty(film)), {}
-            legs = self._leg_states(film, points, stored)
-            if not self._saved(film) and self.detect is not None and not len(points):
-                legs = [leg | {"state": "proposed"} for leg in legs]
+            legs = self._saved_legs.get(film.key)
+        if legs is None:
+            # Without running detection: a film awaiting it counts as proposed.
+            proposed = self._proposed_sides.get(film.id, set())
+            pending = self.detect == "all" or (self.detect == "missing" and not proposed)
+            legs = [
+                {"side": side, "view": film.view, "reason": "",
+                 "state": "proposed" if side in proposed or pending else "not_started"}
+                for side in film.sides
+            ]  # fmt: skip
         return {
             "id": film.id,
             "file": film.key,
@@ -704,6 +720,7 @@ class ReviewStudy:
             write_landmarks(table, self.landmarks_path)
             write_text_atomic(self.legs_path, leg_table.to_csv(index=False, lineterminator="\n"))
             self._points, self._legs = table, leg_table
+            self._saved_legs[film.key] = legs
             if results is None:
                 self._results.pop(film.key, None)
             else:

@@ -11,7 +11,7 @@ const $ = (id) => document.getElementById(id);
 
 const app = {
   session: null, films: [], film: null, image: null, points: [], others: [], legs: [],
-  version: null, measures: [], side: null, selected: null, view: { s: 1, ox: 0, oy: 0 },
+  version: null, measures: [], saves: 0, side: null, selected: null, view: { s: 1, ox: 0, oy: 0 },
   window: null, history: [], future: [], saving: null, pending: false, stale: false,
   circle: null, drag: null,
 };
@@ -94,17 +94,21 @@ async function openFilm(id) {
   applyState(state);
   app.history = [];
   app.future = [];
-  app.measures = await json(`api/films/${id}/measures`);
+  app.measures = [];
   const open = app.legs.filter((l) => l.state !== "not_measurable");
   app.side = (open.find((l) => legPoints(l.side).length) || open[0] || app.legs[0]).side;
   app.selected = firstMissing() || LANDMARKS()[0];
+  fit();
+  buildOverview();
+  app.saves = 0;
+  json(`api/films/${id}/measures`).then((rows) => {  // unless a save has answered with newer ones meanwhile
+    if (app.film && app.film.id === id && app.saves === 0) { app.measures = rows; render(); }
+  });
   $("film-name").textContent = film.file;
   const spacing = image.spacing_mm ? `${image.spacing_mm[0].toFixed(3)} mm/px` : "no spacing";
   const who = Object.values(image.identifiers || {}).join(" · ");
   $("film-facts").textContent = `${film.view} · ${image.columns} × ${image.rows} px · ${spacing}`
     + (who ? ` · ${who}` : "");
-  fit();
-  buildOverview();
   render();
   say("");
 }
@@ -208,6 +212,7 @@ async function save() {
     app.legs = answer.legs;
     app.points = app.points.filter((p) => legOf(p.side)?.state !== "not_measurable");
     app.measures = answer.measures;
+    app.saves += 1;
     updateFilmState(answer.state);
     document.body.dataset.saved = String(Number(document.body.dataset.saved || 0) + 1);
     say(`saved (${Math.round(performance.now() - started)} ms)`);
@@ -314,6 +319,7 @@ function buildOverview() {
       if (--waiting === 0 && app.film && app.film.id === id) {
         document.body.dataset.painted = id;
         window.firstPaintMs = performance.now();
+        render();  // now the finer tiles
       }
     });
     group.append(node);
@@ -324,7 +330,8 @@ function renderTiles() {
   const box = stage.getBoundingClientRect();
   const level = Math.max(0, Math.min(app.image.levels.length - 1, Math.floor(Math.log2(1 / app.view.s))));
   const group = $("tiles");
-  if (level === app.image.levels.length - 1) { group.replaceChildren(); return; }
+  const painted = document.body.dataset.painted === app.film.id;
+  if (level === app.image.levels.length - 1 || !painted) { group.replaceChildren(); return; }
   const [x0, y0] = toImage(0, 0);
   const [x1, y1] = toImage(box.width, box.height);
   const wanted = tilesOf(level, [x0, y0, x1, y1]);
@@ -627,8 +634,7 @@ $("text-filter").addEventListener("input", renderFilms);
 
 (async function start() {
   try {
-    app.session = await json("api/session");
-    app.films = await json("api/films");
+    [app.session, app.films] = await Promise.all([json("api/session"), json("api/films")]);
   } catch (error) {
     say(`cannot reach the review server: ${error.message}`, true);
     return;
