@@ -8,6 +8,7 @@ CI (``CI`` set) the same absence fails them (as the report's browser test does).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -97,8 +98,12 @@ def _handle(page: Any, side: str, landmark: str) -> Any:
 
 
 def _centre(locator: Any) -> tuple[float, float]:
-    box = locator.locator("circle.ring").bounding_box()
-    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    """Where a handle is on the page (the overlay is redrawn often: read its position)."""
+    found = re.fullmatch(r"translate\((\S+) (\S+)\)", locator.get_attribute("transform"))
+    assert found is not None
+    x, y = found.groups()
+    stage = locator.page.locator("#stage").bounding_box()
+    return stage["x"] + float(x), stage["y"] + float(y)
 
 
 def test_drag_a_landmark_see_the_angle_change_and_keep_it_after_reload(
@@ -237,3 +242,27 @@ def test_kill_the_server_with_a_film_open_and_restart(browser: Any, tmp_path: Pa
             second.stop()
     finally:
         context.close()
+
+
+def test_the_report_links_each_film_to_the_running_review_app(
+    page: Any, server: Server, tmp_path: Path
+) -> None:
+    import html
+
+    from alignment import run_batch
+
+    _open(page, server, "case006_AP.dcm")
+    saves = _saves(page)
+    page.keyboard.press("a")  # accept: the film is saved by this reader
+    _wait_saved(page, saves)
+    out = tmp_path / "batch"
+    run_batch(SAMPLES, out, landmarks=server.review_dir / "landmarks_tester.csv", jobs=0,
+              overlays=False)  # fmt: skip
+    report = (out / "report.html").read_text(encoding="utf-8")
+    links = [html.unescape(h) for h in re.findall(r'<a href="(http://127[^"]+)"', report)]
+    wanted = f"{server.url}#film={film_id('case006_AP.dcm')}"
+    assert wanted in links
+    page.goto(wanted)
+    page.wait_for_selector(PAINTED, state="attached")
+    assert page.text_content("#film-name") == "case006_AP.dcm"
+    assert page.errors == []
