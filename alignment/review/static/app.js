@@ -388,7 +388,8 @@ function drawOverlay() {
                         "data-landmark": p.landmark, transform: `translate(${x} ${y})` });
     g.append(el("circle", { class: "ring", r: active ? 7 : 5, stroke: SIDE_COLOURS[p.side] }),
       el("circle", { r: 1.5, fill: SIDE_COLOURS[p.side] }));
-    if (active) g.append(el("text", { x: 9, y: -6 }, pretty(p.landmark)));
+    // Names when zoomed in enough for them not to overlap; the selected one always.
+    if (selected || (active && app.view.s >= 1.5)) g.append(el("text", { x: 9, y: -6 }, pretty(p.landmark)));
     g.addEventListener("pointerdown", (event) => startHandleDrag(event, p));
     overlay.append(g);
   }
@@ -522,6 +523,10 @@ stage.addEventListener("wheel", (event) => {
 }, { passive: false });
 
 window.addEventListener("resize", () => render());
+window.addEventListener("hashchange", () => {
+  const wanted = new URLSearchParams(location.hash.slice(1)).get("film");
+  if (wanted && (!app.film || wanted !== app.film.id)) openFilm(wanted);
+});
 
 // Centre of the circle through three points (the femoral head from its rim); null if collinear.
 function circumcentre([ax, ay], [bx, by], [cx, cy]) {
