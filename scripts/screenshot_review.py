@@ -40,7 +40,8 @@ def main() -> None:
                 )
                 page = browser.new_page(viewport={"width": 1280, "height": 760})
                 page.goto(f"{url}#film={film_id(args.film)}")
-                page.wait_for_selector('body[data-painted]:not([data-painted=""])', state="attached")
+                painted = 'body[data-painted]:not([data-painted=""])'
+                page.wait_for_selector(painted, state="attached")
                 page.wait_for_selector('#measures tr[data-measure="hka"]')
                 page.locator("#landmark-list li").nth(3).click()  # select a handle
                 page.wait_for_timeout(300)

@@ -94,21 +94,21 @@ def review(
         )
     token = secrets.token_urlsafe(24)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(128)  # connections wait in the backlog until uvicorn accepts them
-    bound = sock.getsockname()[1]
-    shown = f"[{host}]" if ":" in host else host
-    url = f"http://{shown}:{bound}/?token={token}"
-    config = uvicorn.Config(create_app(study, token), log_level="warning", access_log=False)
-    server = uvicorn.Server(config)
-    with _runtime_file(study, url):
-        if on_ready is not None:
-            on_ready(url)
-        if open_browser:
-            webbrowser.open(url)
-        server.run(sockets=[sock])
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)  # connections wait in the backlog until uvicorn accepts them
+        bound = sock.getsockname()[1]
+        shown = f"[{host}]" if ":" in host else host
+        url = f"http://{shown}:{bound}/?token={token}"
+        config = uvicorn.Config(create_app(study, token), log_level="warning", access_log=False)
+        server = uvicorn.Server(config)
+        with _runtime_file(study, url):
+            if on_ready is not None:
+                on_ready(url)
+            if open_browser:
+                webbrowser.open(url)
+            server.run(sockets=[sock])
 
 
 @contextlib.contextmanager

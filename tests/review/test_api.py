@@ -413,3 +413,65 @@ def test_detection_proposes_once_and_reliability_compares_readers_and_detector(
     icc = table[(table["analysis"] == "icc") & (table["measure"] == "hka")]
     assert icc["n_targets"].min() == 6  # two legs of three films
     assert "reliability of" in capsys.readouterr().out
+
+
+def test_another_host_is_a_warning_and_the_runtime_file_lives_while_serving(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from alignment.review import review, running_server
+
+    class StopError(Exception):
+        pass
+
+    seen = {}
+
+    def ready(url: str) -> None:
+        seen["url"], seen["server"] = url, running_server(tmp_path / "review")
+        raise StopError
+
+    with pytest.raises(StopError):
+        review(SAMPLES, tmp_path / "review", host="0.0.0.0", open_browser=False, on_ready=ready)
+    assert "listening on 0.0.0.0, not only on this computer" in caplog.text
+    assert seen["server"]["url"] == seen["url"]
+    assert seen["server"]["study_dir"] == str(SAMPLES.resolve())
+    assert running_server(tmp_path / "review") is None  # removed when the server stops
+    stale = tmp_path / "review" / ".review" / "server.json"
+    stale.write_text(json.dumps({"url": "x", "pid": 2**22 + 12345, "study_dir": "/"}))
+    assert running_server(tmp_path / "review") is None  # a killed server's file
+
+
+def test_the_sample_cohort_measured_from_nothing_gives_the_same_comparison(
+    tmp_path: Path,
+) -> None:
+    """A reader places every point of the sample cohort (as the page's guided clicks do,
+    through the same API); batch on what was placed gives batch's own comparison."""
+    empty = tmp_path / "no-landmarks"
+    empty.mkdir()
+    review_dir = tmp_path / "review"
+    truth = read_landmarks(SAMPLES / "landmarks.csv")
+    with _client(review_dir, reader="anna", landmarks=empty) as client:
+        for film in client.get("/api/films").json():
+            assert film["state"] == "not_started"
+            rows = truth[truth["image"] == film["file"]]
+            points = [
+                dict(zip(FIELDS, r, strict=True)) for r in rows[list(FIELDS)].values.tolist()
+            ]
+            legs = [{"side": s, "state": "reviewed"} for s in rows["side"].unique()]
+            answer = client.put(
+                f"/api/films/{film['id']}/landmarks", json={"landmarks": points, "legs": legs}
+            )
+            assert answer.status_code == 200, answer.text
+        states = {f["file"]: f["state"] for f in client.get("/api/films").json()}
+        assert {states[k] for k in states if "_LAT" in k} == {"reviewed"}
+        assert {states[k] for k in states if "_AP" in k} == {"in_progress"}  # one leg of two
+    placed = read_landmarks(review_dir / "landmarks_anna.csv")
+    assert set(placed["method"]) == {"placed"}
+    options = {"groups": SAMPLES / "groups.csv", "jobs": 0, "overlays": False, "report": False}
+    reviewed = run_batch(
+        SAMPLES, tmp_path / "a", landmarks=review_dir / "landmarks_anna.csv", **options
+    )
+    direct = run_batch(SAMPLES, tmp_path / "b", landmarks=SAMPLES / "landmarks.csv", **options)
+    a = pd.read_csv(tmp_path / "a" / "comparison.csv")
+    b = pd.read_csv(tmp_path / "b" / "comparison.csv")
+    pd.testing.assert_frame_equal(a, b)
+    assert reviewed.errors.empty and direct.errors.empty
