@@ -423,7 +423,7 @@ def test_another_host_is_a_warning_and_the_runtime_file_lives_while_serving(
     class StopError(Exception):
         pass
 
-    seen = {}
+    seen: dict[str, Any] = {}
 
     def ready(url: str) -> None:
         seen["url"], seen["server"] = url, running_server(tmp_path / "review")
@@ -466,7 +466,12 @@ def test_the_sample_cohort_measured_from_nothing_gives_the_same_comparison(
         assert {states[k] for k in states if "_AP" in k} == {"in_progress"}  # one leg of two
     placed = read_landmarks(review_dir / "landmarks_anna.csv")
     assert set(placed["method"]) == {"placed"}
-    options = {"groups": SAMPLES / "groups.csv", "jobs": 0, "overlays": False, "report": False}
+    options: dict[str, Any] = {
+        "groups": SAMPLES / "groups.csv",
+        "jobs": 0,
+        "overlays": False,
+        "report": False,
+    }
     reviewed = run_batch(
         SAMPLES, tmp_path / "a", landmarks=review_dir / "landmarks_anna.csv", **options
     )
