@@ -41,7 +41,7 @@ TOKEN_HEADER = "X-Alignment-Token"
 """Request header that may carry the token (else the ``token`` query parameter)."""
 
 _MAX_BODY_BYTES = 2**20
-_CACHED_FILMS = 2  # decoded pyramids kept in memory
+_CACHED_FILMS = 3  # decoded pyramids kept in memory: the last two shown and the next
 _STATIC = {
     "app.js": "text/javascript; charset=utf-8",
     "app.css": "text/css; charset=utf-8",
@@ -106,6 +106,18 @@ class _Pyramids:
                 while len(self._cache) > _CACHED_FILMS:
                     self._cache.popitem(last=False)
             return pyramid
+
+
+    def prefetch(self, film: Film) -> None:
+        """Decode `film` in the background (the film the reader will most likely open next)."""
+
+        def run() -> None:
+            try:
+                self.get(film)
+            except Exception as exc:  # a background guess: the error shows when it is opened
+                log.info("prefetch of %s failed: %s", film.key, exc)
+
+        threading.Thread(target=run, name=f"prefetch-{film.id}", daemon=True).start()
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -208,9 +220,13 @@ def create_app(study: ReviewStudy, token: str) -> ASGIApp:
 
         return await run_in_threadpool(guarded(save), request)
 
+    order = list(study.films)
+
     def image(request: Request) -> Response:
         film = film_of(request)
         pyramid = pyramids.get(film)
+        following = order[(order.index(film.id) + 1) % len(order)]
+        pyramids.prefetch(study.films[following])
         facts = film.facts
         return JSONResponse(
             {
@@ -260,4 +276,5 @@ def create_app(study: ReviewStudy, token: str) -> ASGIApp:
     ]
     app = Starlette(routes=routes)
     app.state.study = study
+    pyramids.prefetch(next(iter(study.films.values())))  # the film the page opens first
     return _TokenGate(app, token)

@@ -148,6 +148,13 @@ def test_guided_placement_of_a_missing_landmark(page: Any, server: Server) -> No
     _wait_saved(page, saves)
     assert _centre(_handle(page, "left", "femoral_head_center")) == pytest.approx(target, abs=1.5)
     assert page.text_content("#prompt") == "Click the femoral shaft proximal (left leg)."
+    saves = _saves(page)
+    page.keyboard.press("Control+z")  # undo: the point goes, and that is saved too
+    _wait_saved(page, saves)
+    assert _handle(page, "left", "femoral_head_center").count() == 0
+    page.keyboard.press("Control+Shift+z")  # redo
+    _wait_saved(page, saves + 1)
+    assert _centre(_handle(page, "left", "femoral_head_center")) == pytest.approx(target, abs=1.5)
     table = read_landmarks(server.review_dir / "landmarks_tester.csv")
     placed = table[(table["image"] == "case001_AP.dcm") & (table["side"] == "left")]
     assert placed[["landmark", "method"]].values.tolist() == [["femoral_head_center", "placed"]]
