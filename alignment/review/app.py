@@ -107,7 +107,6 @@ class _Pyramids:
                     self._cache.popitem(last=False)
             return pyramid
 
-
     def prefetch(self, film: Film) -> None:
         """Decode `film` in the background (the film the reader will most likely open next)."""
 
