@@ -273,3 +273,23 @@ def test_the_report_links_each_film_to_the_running_review_app(
     page.wait_for_selector(PAINTED, state="attached")
     assert page.text_content("#film-name") == "case006_AP.dcm"
     assert page.errors == []
+
+
+def test_a_stale_save_from_a_second_tab_is_refused_and_the_page_says_why(
+    browser: Any, page: Any, server: Server
+) -> None:
+    _open(page, server, "case006_LAT.dcm")
+    other = browser.new_context(viewport={"width": 1300, "height": 850}).new_page()
+    try:
+        _open(other, server, "case006_LAT.dcm")
+        saves = _saves(page)
+        page.keyboard.press("a")  # the first tab accepts the knee
+        _wait_saved(page, saves)
+        other.keyboard.press("a")  # the second, opened before, is now stale
+        other.wait_for_selector("#message.error")
+        assert "NOT SAVED" in (other.text_content("#message") or "")
+        assert "saved elsewhere" in (other.text_content("#message") or "")
+        other.keyboard.press("r")  # reload shows the first tab's save
+        other.wait_for_selector('#legs .state:text-is("reviewed")')
+    finally:
+        other.context.close()

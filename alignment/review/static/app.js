@@ -380,7 +380,9 @@ function drawOverlay() {
       el("text", { x: x + 6, y: y + 12 }, o.reader));
     overlay.append(g);
   }
-  for (const p of app.points) {
+  const labels = [];
+  const ordered = [...app.points].sort((a, b) => (b.landmark === app.selected) - (a.landmark === app.selected));
+  for (const p of ordered) {
     const [x, y] = toScreen(p.x, p.y);
     const active = p.side === app.side;
     const selected = active && p.landmark === app.selected;
@@ -388,8 +390,10 @@ function drawOverlay() {
                         "data-landmark": p.landmark, transform: `translate(${x} ${y})` });
     g.append(el("circle", { class: "ring", r: active ? 7 : 5, stroke: SIDE_COLOURS[p.side] }),
       el("circle", { r: 1.5, fill: SIDE_COLOURS[p.side] }));
-    // Names when zoomed in enough for them not to overlap; the selected one always.
-    if (selected || (active && app.view.s >= 1.5)) g.append(el("text", { x: 9, y: -6 }, pretty(p.landmark)));
+    if (active) {
+      const dy = labelOffset(labels, x, y, pretty(p.landmark), selected);
+      if (dy !== null) g.append(el("text", { x: 9, y: dy }, pretty(p.landmark)));
+    }
     g.addEventListener("pointerdown", (event) => startHandleDrag(event, p));
     overlay.append(g);
   }
@@ -399,6 +403,18 @@ function drawOverlay() {
       overlay.append(el("circle", { r: 3, cx: x, cy: y, fill: "#fff", "data-circle-point": "" }));
     }
   }
+}
+
+// A vertical offset for a handle's name that overlaps no name already placed; null when
+// none is free (crowded handles at a low zoom: the list in the panel names them all).
+function labelOffset(placed, x, y, text, always) {
+  const width = text.length * 6.2;
+  for (const dy of [-6, 10, -20, 24]) {
+    const box = [x + 9, y + dy - 10, x + 9 + width, y + dy + 2];
+    const clash = placed.some((b) => box[0] < b[2] && b[0] < box[2] && box[1] < b[3] && b[1] < box[3]);
+    if (!clash || (always && dy === 24)) { placed.push(box); return clash ? -6 : dy; }
+  }
+  return null;
 }
 
 function renderPanel() {
