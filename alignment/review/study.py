@@ -402,7 +402,7 @@ class ReviewStudy:
         proposal = self._proposals.get(film.id)
         wants = self.detect == "all" or (self.detect == "missing" and proposal is None)
         if not wants:
-            return proposal if proposal is not None else self._empty(film)
+            return proposal if proposal is not None else _no_points()
         with self._lock:
             lock = self._detect_locks.setdefault(film.id, threading.Lock())
         with lock:
@@ -410,8 +410,8 @@ class ReviewStudy:
             if not len(detected) and film.id not in self._nothing_detected:
                 detected = self._run_detection(film)
         if not len(detected):
-            return proposal if proposal is not None else self._empty(film)
-        keep = [c for c in self._empty(film).columns if c in detected.columns]
+            return proposal if proposal is not None else _no_points()
+        keep = [c for c in _no_points().columns if c in detected.columns]
         return detected[keep].assign(reader=self.reader, method="detected")
 
     def _run_detection(self, film: Film) -> pd.DataFrame:
@@ -433,17 +433,13 @@ class ReviewStudy:
             write_landmarks(self._detected, self.detected_path)
         return validate_landmarks(found)
 
-    def _empty(self, film: Film) -> pd.DataFrame:
-        return validate_landmarks(landmark_table([])).assign(method=pd.Series(dtype=object))
-
     def _current(self, film: Film) -> tuple[pd.DataFrame, dict[tuple[str, str], tuple[str, str]]]:
         """The reader's points of `film` and each leg's stored ``(state, reason)``."""
         if self._saved(film):
             points = self._points[self._points["image"] == film.key]
-            legs = self._legs[self._legs["image"] == film.key]
             stored = {
-                (str(r.side), str(r.view)): (str(r.state), str(r.reason))
-                for r in legs.itertuples()
+                (leg["side"], leg["view"]): (leg["state"], leg["reason"])
+                for leg in self._saved_legs[film.key]
             }
             return points.reset_index(drop=True), stored
         return self._proposal(film).reset_index(drop=True), {}
@@ -760,6 +756,11 @@ class ReviewStudy:
             image=film.key, case=case_of(film.key), reader=self.reader, method=methods
         )
         return with_image_geometry(rows, {film.key: film.facts})
+
+
+def _no_points() -> pd.DataFrame:
+    """An empty landmark table with a ``method`` column."""
+    return validate_landmarks(landmark_table([])).assign(method=pd.Series(dtype=object))
 
 
 def _identifiers(metadata: Mapping[str, Any]) -> dict[str, str]:
