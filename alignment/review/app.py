@@ -15,7 +15,7 @@ import logging
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from importlib import resources
 
 from starlette.applications import Starlette
@@ -121,9 +121,6 @@ class _Pyramids:
 
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
-
-
-Handler = Callable[[Request], Awaitable[Response]]
 
 
 def create_app(study: ReviewStudy, token: str) -> ASGIApp:
