@@ -694,6 +694,11 @@ class ReviewStudy:
                 side: asked.get(side, stored.get((side, film.view), ("", "")))
                 for side in film.sides
             }
+            for side in set(film.sides) - set(asked):  # an accepted leg edited is open again
+                if states[side][0] == "reviewed" and _leg_points(new, side) != _leg_points(
+                    before, side
+                ):
+                    states[side] = ("", "")
             points = self._with_methods(film, new, before)
             measurable = [s for s in film.sides if states[s][0] != "not_measurable"]
             points = points[points["side"].isin(measurable)].reset_index(drop=True)
@@ -756,6 +761,18 @@ class ReviewStudy:
             image=film.key, case=case_of(film.key), reader=self.reader, method=methods
         )
         return with_image_geometry(rows, {film.key: film.facts})
+
+
+def _leg_points(points: pd.DataFrame, side: str) -> set[tuple[str, float, float]]:
+    mine = points[points["side"] == side]
+    return set(
+        zip(
+            mine["landmark"].astype(str),
+            mine["x"].to_numpy(dtype=float).tolist(),
+            mine["y"].to_numpy(dtype=float).tolist(),
+            strict=True,
+        )
+    )
 
 
 def _no_points() -> pd.DataFrame:

@@ -258,6 +258,9 @@ def test_a_restart_shows_the_same_state_and_version(tmp_path: Path) -> None:
         assert after["state"] == "reviewed"
         assert again.get("/api/films").json() == films
         assert again.get(f"/api/films/{film}/measures").json() == saved["measures"]
+        points[0]["x"] += 1.0  # editing an accepted leg opens it again
+        reopened = again.put(f"/api/films/{film}/landmarks", json=points).json()
+        assert reopened["legs"][0]["state"] == "in_progress"
 
 
 def test_a_leg_marked_not_measurable_keeps_its_reason_and_leaves_the_landmarks(
