@@ -7,8 +7,9 @@ compares study groups and writes the paper's table.
 The public API: landmark files (:func:`read_landmarks`, :func:`write_landmarks`,
 :class:`LandmarkSet`), images (:func:`read_radiograph`), measurement
 (:func:`measure_landmarks`, :func:`to_wide`, :func:`load_preset`), folders
-(:func:`run_batch`), and the subpackages :mod:`alignment.stats`,
-:mod:`alignment.annotations`, :mod:`alignment.phantom` and :mod:`alignment.report`.
+(:func:`run_batch`), review in the browser (:func:`review`), and the subpackages
+:mod:`alignment.stats`, :mod:`alignment.annotations`, :mod:`alignment.phantom` and
+:mod:`alignment.report`.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from alignment.measures import (
     measure_landmarks,
     to_wide,
 )
+from alignment.review.server import review  # the function; the package is alignment.review.*
 
 __all__ = [
     "MEASURES",
@@ -74,6 +76,7 @@ __all__ = [
     "measure_landmarks",
     "read_landmarks",
     "read_radiograph",
+    "review",
     "run_batch",
     "to_wide",
     "validate_landmarks",

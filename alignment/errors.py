@@ -24,6 +24,7 @@ __all__ = [
     "LandmarkFileError",
     "PhantomError",
     "PresetError",
+    "ReviewError",
     "StatsError",
     "UnknownLandmarkError",
 ]
@@ -93,6 +94,11 @@ class PhantomError(AlignmentError, ValueError):
 class BatchError(AlignmentError, OSError):
     """A batch cannot run: the input folder is missing, or the output folder is locked
     by another run or cannot be written."""
+
+
+class ReviewError(AlignmentError, ValueError):
+    """A review session cannot start (bad reader name, no films), or a request to the
+    review server is invalid (unknown film, malformed landmarks)."""
 
 
 @contextlib.contextmanager

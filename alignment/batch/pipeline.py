@@ -408,6 +408,7 @@ def run_batch(
             groups=groups,
             names=names,
             report=report,
+            review_links=None if names else _review_links(landmarks, input_dir, image_keys),
         )
         manifest = {
             "toolkit": "alignment",
@@ -457,6 +458,7 @@ def _write_outputs(
     groups: str | os.PathLike[str] | pd.DataFrame | None,
     names: _Pseudonyms | None,
     report: bool,
+    review_links: Mapping[str, str] | None = None,
 ) -> _Written:
     """Measure every landmark set at once and write the tables, comparison and report."""
     facts = {o.key: o.image for o in outcomes if o.measurable}
@@ -505,8 +507,25 @@ def _write_outputs(
             errors=errors,
             overlays=overlays,
             groups=group_table,
+            review_links=review_links,
         )
     return _Written(results, errors)
+
+
+def _review_links(
+    landmarks: str | os.PathLike[str] | None, input_dir: Path, keys: Sequence[str]
+) -> dict[str, str] | None:
+    """Each film's page in the ``alignment review`` app serving `input_dir` now, when the
+    landmarks come from its review folder (``REVIEW_DIR/landmarks_<reader>.csv``)."""
+    if landmarks is None:
+        return None
+    from alignment.review import film_url, running_server
+
+    folder = Path(landmarks) if Path(landmarks).is_dir() else Path(landmarks).parent
+    server = running_server(folder)
+    if server is None or Path(server["study_dir"]) != input_dir.resolve():
+        return None
+    return {key: film_url(server, key) for key in keys}
 
 
 def _with_case(table: pd.DataFrame) -> pd.DataFrame:

@@ -33,6 +33,7 @@ COMMANDS: tuple[str, ...] = (
     "info",
     "phantom",
     "detect",
+    "review",
 )
 """Sub-commands, in the order ``alignment --help`` lists them."""
 

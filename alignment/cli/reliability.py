@@ -1,7 +1,9 @@
 """Reliability of the measurements: ICC, SEM, MDC95 and Bland-Altman limits.
 
 Reads either a landmark file (columns image,side,view,landmark,x,y and reader), which
-is measured first, or a long results table with a reader column. Readers (and the
+is measured first, a long results table with a reader column, or the REVIEW_DIR of
+alignment review: its readers are compared (only the legs each accepted), and the
+detection proposals against each reader (scope detector:<reader>). Readers (and the
 automatic detection, as one more reader) are compared on the same images: the ICC in
 all six Shrout-Fleiss forms with CIs, the standard error of measurement, the minimal
 detectable change, Bland-Altman bias and 95% limits of agreement with CIs and the
@@ -14,6 +16,7 @@ sessions give intra-observer reliability.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import pandas as pd
 
@@ -32,7 +35,9 @@ _RESULTS_COLUMNS = {"measure", "value", "status"}
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Attach the options of ``alignment reliability`` to `parser`."""
     parser.add_argument(
-        "table", metavar="LANDMARKS_OR_RESULTS.csv", help="landmark file or results table"
+        "table",
+        metavar="LANDMARKS_OR_RESULTS.csv",
+        help="landmark file, results table, or the REVIEW_DIR of alignment review",
     )
     parser.add_argument("--out", required=True, metavar="RELIABILITY.csv", help="output file")
     parser.add_argument("--rater", default="reader", help="rater column (default: %(default)s)")
@@ -86,23 +91,39 @@ def _results(path: str, preset: str, session: str | None) -> pd.DataFrame:
 def run(args: argparse.Namespace) -> int:
     """Run ``alignment reliability``."""
     measures = None if args.measures is None else [m.strip() for m in args.measures.split(",")]
-    results = _results(args.table, args.preset, args.session)
     selection = {
         "measures": measures,
         "rater": args.rater,
         "session": args.session,
         "reference": args.reference,
     }
-    table = reliability(
-        results, kappa_weights=args.kappa_weights, confidence=args.confidence, **selection
-    )
+    if Path(args.table).is_dir():
+        if args.plots is not None:
+            raise StatsError(
+                f"{args.table}: --plots reads a landmark or results table, not a review folder"
+            )
+        from alignment.review import review_reliability
+
+        results = None
+        table = review_reliability(
+            args.table,
+            preset=args.preset,
+            measures=measures,
+            reference=args.reference,
+            confidence=args.confidence,
+        )
+    else:
+        results = _results(args.table, args.preset, args.session)
+        table = reliability(
+            results, kappa_weights=args.kappa_weights, confidence=args.confidence, **selection
+        )
     chosen = write_table(table, args.out, format=args.format, decimals=args.decimals)
     scopes = ", ".join(dict.fromkeys(table["scope"]))
     print(
         f"reliability of {table['measure'].nunique()} measure(s) ({scopes}); "
         f"wrote {args.out} ({chosen})"
     )
-    if args.plots is not None:
+    if results is not None and args.plots is not None:
         plots = write_bland_altman_plots(results, args.plots, format=args.plot_format, **selection)
         print(f"wrote {len(plots)} Bland-Altman plot(s) to {args.plots}")
     return exitcodes.OK

@@ -918,8 +918,10 @@ def _cases_html(
     overlays: Mapping[str, str | os.PathLike[str]] | None,
     base_dir: Path | None,
     thumbnail_height: int,
+    review_links: Mapping[str, str] | None = None,
 ) -> str:
     overlays = overlays or {}
+    review_links = review_links or {}
     has_group = bool(cases["group"].astype(bool).any())
     has_source = bool(cases["source"].astype(bool).any())
     head = [("Overlay", ""), ("Image", ""), ("Case", "")]
@@ -948,9 +950,12 @@ def _cases_html(
             items.append(f"<li>... and {len(row['items']) - 8} more</li>")
         items += [f'<li class="error">{_e(e)}</li>' for e in row["errors"]]
         values = "<br>".join(v for v, _ in row["values"])
+        name = _e(image).replace("/", "/<wbr>")
+        if image in review_links:  # its page in the review app that was running
+            name = f'<a href="{_e(review_links[image])}" title="review this film">{name}</a>'
         cells = [
             f'<td class="thumb">{thumb}</td>',
-            f'<td class="mono">{_e(image).replace("/", "/<wbr>")}</td>',
+            f'<td class="mono">{name}</td>',
             f"<td>{_e(row['case'])}</td>",
         ]
         if has_group:
@@ -1010,6 +1015,7 @@ def render_report(
     manifest: Mapping[str, Any] | None = None,
     base_dir: str | os.PathLike[str] | None = None,
     thumbnail_height: int = 160,
+    review_links: Mapping[str, str] | None = None,
 ) -> str:
     """Build the report page as a string. See :func:`write_report` for the parameters.
 
@@ -1019,7 +1025,7 @@ def render_report(
         The folder the overlay paths are relative to (the report's folder), to read
         their thumbnails from. None embeds no thumbnail (the links stay).
     results, comparison, landmarks, errors, overlays, groups, title, manifest, \
-thumbnail_height
+thumbnail_height, review_links
         As for :func:`write_report`.
 
     Returns
@@ -1061,7 +1067,11 @@ thumbnail_height
         ("plots", "Measures by group", _plots(results, group, comparison, order)),
         ("outliers", "Outlier rates", _outlier_rates(results, group, order)),
         *([("agreement", "Reader agreement", agreement)] if agreement else []),
-        ("cases", f"Cases ({len(cases)})", _cases_html(cases, overlays, base, thumbnail_height)),
+        (
+            "cases",
+            f"Cases ({len(cases)})",
+            _cases_html(cases, overlays, base, thumbnail_height, review_links),
+        ),
         ("errors", f"Errors ({0 if errors is None else len(errors)})", _errors_html(errors)),
     ]
     nav = "".join(f'<a href="#{key}">{_e(name.split(" (")[0])}</a>' for key, name, _ in sections)
@@ -1095,6 +1105,7 @@ def write_report(
     title: str = "Alignment report",
     manifest: Mapping[str, Any] | None = None,
     thumbnail_height: int = 160,
+    review_links: Mapping[str, str] | None = None,
 ) -> Path:
     """Write the study report: one self-contained HTML file that opens offline.
 
@@ -1131,6 +1142,9 @@ def write_report(
         The run's manifest; its top-level entries are listed in the summary.
     thumbnail_height : int, default 160
         Height of the embedded thumbnails, in pixels.
+    review_links : mapping of str to str, optional
+        Image key -> URL of its page in a running ``alignment review`` app; the case
+        table links each such image's name there.
 
     Returns
     -------
@@ -1178,6 +1192,7 @@ def write_report(
         manifest=manifest,
         base_dir=path.parent,
         thumbnail_height=thumbnail_height,
+        review_links=review_links,
     )
     write_text_atomic(path, page)
     return path
