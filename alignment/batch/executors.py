@@ -7,23 +7,32 @@ the caller can store it at once; the outcomes themselves do not depend on the ru
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import multiprocessing
 import multiprocessing.connection
 import os
+import resource
 import signal
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
-from alignment.errors import BatchError
+from alignment.errors import BatchError, Interrupted
 
-__all__ = ["default_jobs", "run_tasks"]
+__all__ = ["default_jobs", "default_memory_limit", "run_tasks"]
 
 T = TypeVar("T")
 R = TypeVar("R")
 OnCrash = Callable[[T, BaseException], R]
 """What to return for a task whose process died while running it."""
+
+
+def default_memory_limit(jobs: int) -> int:
+    """A worker's default memory cap (bytes): the machine's memory shared by `jobs`
+    workers, and never below 2 GiB (what a film at the pixel limit needs to be read)."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return max(total // max(jobs, 1), 2**31)
 
 
 def default_jobs() -> int:
@@ -34,16 +43,23 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def _pool(jobs: int) -> concurrent.futures.ProcessPoolExecutor:
+def _pool(
+    jobs: int, started: Any = None, memory_limit_bytes: int | None = None
+) -> concurrent.futures.ProcessPoolExecutor:
     context = multiprocessing.get_context("forkserver")
     return concurrent.futures.ProcessPoolExecutor(
-        jobs, mp_context=context, initializer=_start_worker
+        jobs,
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(started, memory_limit_bytes),
     )
 
 
-def _isolated(function: Callable[[T], R], task: T, on_crash: OnCrash[T, R]) -> R:
+def _isolated(
+    function: Callable[[T], R], task: T, on_crash: OnCrash[T, R], memory_limit_bytes: int | None
+) -> R:
     """Run one task alone in a fresh process; if that process dies, ask `on_crash`."""
-    pool = _pool(1)
+    pool = _pool(1, memory_limit_bytes=memory_limit_bytes)
     try:
         return pool.submit(function, task).result()
     except BrokenProcessPool as exc:
@@ -52,42 +68,134 @@ def _isolated(function: Callable[[T], R], task: T, on_crash: OnCrash[T, R]) -> R
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+_STARTED: Any = None
+"""In a pool worker: one byte per task of its pool, set when the task starts."""
+
+
+def _run_marked(function: Callable[[T], R], index: int, task: T) -> R:
+    """Run `task` in a pool worker, marking it started first."""
+    if _STARTED is not None:
+        _STARTED[index] = 1
+    return function(task)
+
+
 def _local(
-    function: Callable[[T], R], tasks: Sequence[T], jobs: int, on_crash: OnCrash[T, R]
+    function: Callable[[T], R],
+    tasks: Sequence[T],
+    jobs: int,
+    on_crash: OnCrash[T, R],
+    memory_limit_bytes: int | None,
 ) -> Iterator[tuple[T, R]]:
+    """Run `tasks` in a pool of `jobs` processes; see :func:`run_tasks`.
+
+    A worker that dies breaks the whole pool (every task not yet finished fails with
+    it). The tasks it had not started go to a new pool of `jobs` processes; those that
+    were running when it broke (the culprit among them) are each run again alone, so
+    the culprit is found and reported by `on_crash` and its neighbours are spared. A
+    crash costs its own task, a pool restart, and at most ``jobs - 1`` tasks run alone.
+    """
     if jobs == 0:  # in this process: for debugging, and for tests that patch functions
         for task in tasks:
             yield task, function(task)
         return
-    pool = _pool(jobs)
-    futures = {pool.submit(function, task): task for task in tasks}
-    survivors: list[T] = []
-    try:
-        for future in concurrent.futures.as_completed(futures):
+    todo = list(tasks)
+    with _stop_on_signals() as stop:
+        while todo and not stop.signum:
+            suspects: list[T] = []
+            started = multiprocessing.get_context("forkserver").RawArray("b", len(todo))
+            pool = _pool(jobs, started, memory_limit_bytes)
+            futures = {pool.submit(_run_marked, function, i, t): i for i, t in enumerate(todo)}
+            finished: set[int] = set()
             try:
-                result = future.result()
-            except BrokenProcessPool:
-                # A worker died (a decoder's C++ abort, the OOM killer...): every task
-                # not finished is run again alone, so only the culprit is lost.
-                survivors.append(futures[future])
-                continue
-            yield futures[future], result
+                for future in _completed(futures, stop):
+                    index = futures[future]
+                    try:
+                        result = future.result()
+                    except BrokenProcessPool:
+                        if started[index]:  # running when the pool broke: a suspect
+                            suspects.append(todo[index])
+                        continue
+                    finished.add(index)
+                    yield todo[index], result
+            finally:
+                # On a signal (or a consumer that stops early) drop what has not
+                # started and wait only for what is running.
+                pool.shutdown(wait=True, cancel_futures=True)
+            if stop.signum:
+                # What finished while the pool wound down is kept, then the run stops.
+                for future, index in futures.items():
+                    if index not in finished and future.done() and not future.cancelled():
+                        with contextlib.suppress(BaseException):
+                            result = future.result()
+                            finished.add(index)
+                            yield todo[index], result
+                break
+            for task in suspects:
+                yield task, _isolated(function, task, on_crash, memory_limit_bytes)
+            suspected = {id(t) for t in suspects}
+            todo = [t for i, t in enumerate(todo) if i not in finished and id(t) not in suspected]
+    if stop.signum:
+        raise Interrupted(stop.signum)
+
+
+def _completed(
+    futures: Mapping[concurrent.futures.Future[Any], int], stop: _Stop
+) -> Iterator[concurrent.futures.Future[Any]]:
+    """Yield `futures` as they complete, until they all have or a stop is asked for."""
+    waiting = set(futures)
+    while waiting and not stop.signum:
+        done, waiting = concurrent.futures.wait(
+            waiting, timeout=0.2, return_when=concurrent.futures.FIRST_COMPLETED
+        )
+        yield from done
+
+
+class _Stop:
+    """The signal that asked the run to stop, once one has (0 before)."""
+
+    signum = 0
+
+
+@contextlib.contextmanager
+def _stop_on_signals() -> Iterator[_Stop]:
+    """While the block runs, SIGINT and SIGTERM ask it to stop instead of raising.
+
+    Only in the main thread (where Python delivers signals); elsewhere the block runs
+    with the handlers it has.
+    """
+    stop = _Stop()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def ask(signum: int, frame: object) -> None:
+        stop.signum = signum
+
+    previous = {s: signal.signal(s, ask) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
     finally:
-        # On Ctrl-C (or a consumer that stops early) drop what has not started and
-        # wait only for what is running; the caller has stored every finished task.
-        pool.shutdown(wait=True, cancel_futures=True)
-    for task in survivors:
-        yield task, _isolated(function, task, on_crash)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
-def _start_worker() -> None:
-    """Leave Ctrl-C to the parent, which stops the pool cleanly, and end with the parent.
+def _start_worker(started: Any, memory_limit_bytes: int | None) -> None:
+    """Leave Ctrl-C and SIGTERM to the parent, which stops the pool cleanly; cap the
+    worker's memory; end with the parent.
 
     A worker whose parent is killed outright (SIGKILL, the OOM killer) would wait on
     its task queue forever and keep the fork server alive with it; a thread watches
     the parent and ends the worker once the parent is gone.
     """
+    global _STARTED
+    _STARTED = started
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if memory_limit_bytes:
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = (
+            memory_limit_bytes if hard == resource.RLIM_INFINITY else min(memory_limit_bytes, hard)
+        )
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
     parent = multiprocessing.parent_process()
     if parent is not None:
         threading.Thread(target=_exit_after, args=(parent.sentinel,), daemon=True).start()
@@ -146,8 +254,13 @@ def run_tasks(
     jobs: int | None = None,
     scheduler: str | None = None,
     on_crash: OnCrash[T, R],
+    memory_limit_bytes: int | None = None,
 ) -> Iterator[tuple[T, R]]:
     """Yield ``(task, function(task))`` for every task, in order of completion.
+
+    In a local pool, SIGINT and SIGTERM stop the run cleanly: tasks not started are
+    dropped, running ones are waited for and yielded, then :class:`~alignment.errors.
+    Interrupted` is raised (with the signal's number).
 
     Parameters
     ----------
@@ -164,8 +277,12 @@ def run_tasks(
     on_crash : callable
         ``on_crash(task, error)`` gives the result of a task whose worker process died
         while running it (each is first run again alone, to spare its neighbours).
+    memory_limit_bytes : int, optional
+        Address-space limit (``RLIMIT_AS``) of each worker of a local pool; a task
+        past it gets a :class:`MemoryError`. None: no limit. Not applied in this
+        process (``jobs=0``) nor on Dask, whose workers have their own memory limit.
     """
     jobs = default_jobs() if jobs is None else jobs
     if scheduler is None:
-        return _local(function, tasks, jobs, on_crash)
+        return _local(function, tasks, jobs, on_crash, memory_limit_bytes)
     return _dask(function, tasks, max(jobs, 1), scheduler, on_crash)

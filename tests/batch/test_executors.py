@@ -1,12 +1,17 @@
-"""Running tasks: a worker that dies costs only its own task."""
+"""Running tasks: a worker that dies costs only its own task and a pool restart."""
 
 from __future__ import annotations
 
 import os
+import signal
+import time
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from alignment.batch import run_tasks
+from alignment.batch import executors, run_tasks
+from alignment.errors import Interrupted
 
 
 def square_or_die(n: int) -> int:
@@ -15,7 +20,21 @@ def square_or_die(n: int) -> int:
     return n * n
 
 
-def _crashed(task: int, error: BaseException) -> int:
+def pid_or_die(task: tuple[int, str]) -> int:
+    """Task 0 dies; a task running when it does is stuck until the pool kills it."""
+    n, folder = task
+    crashed = Path(folder) / "crashed"
+    if n == 0:
+        crashed.touch()
+        os.abort()
+    if not crashed.exists():
+        while not crashed.exists():
+            os.sched_yield()
+        time.sleep(600)  # was running when the pool broke: the pool ends this process
+    return os.getpid()
+
+
+def _crashed(task: object, error: BaseException) -> int:
     return -1
 
 
@@ -23,6 +42,56 @@ def _crashed(task: int, error: BaseException) -> int:
 def test_a_dying_worker_costs_only_its_task(jobs):
     done = dict(run_tasks(square_or_die, list(range(6)), jobs=jobs, on_crash=_crashed))
     assert done == {0: 0, 1: 1, 2: 4, 3: -1, 4: 16, 5: 25}
+
+
+def test_after_a_crash_the_rest_run_in_a_new_pool_not_alone(tmp_path, monkeypatch):
+    pools: list[int] = []
+    make = executors._pool
+
+    def counted(jobs: int, *args: Any, **kwargs: Any) -> Any:
+        pools.append(jobs)
+        return make(jobs, *args, **kwargs)
+
+    monkeypatch.setattr(executors, "_pool", counted)
+    tasks = [(n, str(tmp_path)) for n in range(12)]
+    done = {n: pid for (n, _), pid in run_tasks(pid_or_die, tasks, jobs=2, on_crash=_crashed)}
+    assert done[0] == -1
+    assert set(done) == set(range(12))
+    # The first pool, one restart of two workers, and the tasks that were running
+    # when the pool broke run alone: the culprit and at most one neighbour.
+    assert pools.count(2) == 2
+    assert pools.count(1) <= 2
+    assert len(pools) <= 4
+    workers = {pid for task, pid in done.items() if task != 0}
+    assert len(workers) <= 2 + 2 + 1  # not one process per remaining task
+
+
+def signal_or_wait(task: tuple[str, int, int]) -> int:
+    """Signal `owner` with `signum` and touch ``go``; or wait for ``go``."""
+    path, owner, signum = task
+    go = Path(path).with_name("go")
+    if path.endswith("signal"):
+        os.kill(owner, signum)
+        go.touch()
+    elif path.endswith("wait"):
+        while not go.exists():
+            os.sched_yield()
+    return os.getpid()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_keeps_the_tasks_that_finish_while_it_waits(tmp_path, signum):
+    # One task signals this process (the pool's owner), then lets the other, which
+    # was waiting for it, finish: that one finished after the signal and is kept.
+    names = ["wait", "signal"] + [f"later{i}" for i in range(20)]
+    tasks = [(str(tmp_path / name), os.getpid(), int(signum)) for name in names]
+    done: dict[tuple[str, int, int], int] = {}
+    with pytest.raises(Interrupted) as stopped:
+        for task, pid in run_tasks(signal_or_wait, tasks, jobs=2, on_crash=_crashed):
+            done[task] = pid
+    assert stopped.value.signum == signum
+    assert tasks[0] in done and tasks[1] in done  # the waiting task was kept
+    assert len(done) < len(tasks)  # the rest were dropped
 
 
 def test_in_process_runs_in_order():
