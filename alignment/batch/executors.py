@@ -19,6 +19,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from alignment.errors import BatchError, Interrupted
+from alignment.notes import show_warnings_as_notes
 
 __all__ = ["default_jobs", "default_memory_limit", "run_tasks"]
 
@@ -181,7 +182,7 @@ def _stop_on_signals() -> Iterator[_Stop]:
 
 def _start_worker(started: Any, memory_limit_bytes: int | None) -> None:
     """Leave Ctrl-C and SIGTERM to the parent, which stops the pool cleanly; cap the
-    worker's memory; end with the parent.
+    worker's memory; show warnings as plain log lines; end with the parent.
 
     A worker whose parent is killed outright (SIGKILL, the OOM killer) would wait on
     its task queue forever and keep the fork server alive with it; a thread watches
@@ -189,6 +190,7 @@ def _start_worker(started: Any, memory_limit_bytes: int | None) -> None:
     """
     global _STARTED
     _STARTED = started
+    show_warnings_as_notes()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if memory_limit_bytes:
         soft, hard = resource.getrlimit(resource.RLIMIT_AS)

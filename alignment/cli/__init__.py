@@ -16,11 +16,13 @@ import logging
 import signal
 import sys
 import threading
+import warnings
 from collections.abc import Iterator, Sequence
 
 from alignment import __version__
 from alignment.cli import exitcodes
 from alignment.errors import AlignmentError, Interrupted
+from alignment.notes import LOG_FORMAT, show_warnings_as_notes
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
@@ -78,9 +80,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits on --help, --version and usage errors
         return int(exc.code or 0)
-    logging.basicConfig(level=logging.WARNING, format="alignment: %(levelname)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING, format=LOG_FORMAT)
     try:
-        with _sigterm_as_interrupt():
+        with _sigterm_as_interrupt(), warnings.catch_warnings():
+            show_warnings_as_notes()
             return int(args.run(args))
     except AlignmentError as exc:
         print(f"alignment {args.command}: error: {exc}", file=sys.stderr)

@@ -96,3 +96,27 @@ def test_a_signal_keeps_the_tasks_that_finish_while_it_waits(tmp_path, signum):
 
 def test_in_process_runs_in_order():
     assert list(run_tasks(abs, [-2, 1], jobs=0, on_crash=_crashed)) == [(-2, 2), (1, 1)]
+
+
+def limit_then_allocate(size: int) -> tuple[int, str]:
+    """The worker's address-space limit, and whether `size` bytes could be had."""
+    import resource
+
+    limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+    try:
+        block = bytearray(size)
+    except MemoryError:
+        return limit, "memory"
+    return limit, f"got {len(block)}"
+
+
+def test_workers_run_under_the_memory_limit():
+    limit = 6 * 2**30
+    done = dict(
+        run_tasks(
+            limit_then_allocate, [2**20, 8 * 2**30], jobs=1, on_crash=_crashed,
+            memory_limit_bytes=limit,
+        )
+    )  # fmt: skip
+    assert done == {2**20: (limit, f"got {2**20}"), 8 * 2**30: (limit, "memory")}
+    assert executors.default_memory_limit(2) >= 2**31
