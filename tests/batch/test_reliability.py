@@ -161,7 +161,7 @@ def test_a_backslash_in_a_posix_file_name_is_part_of_the_case(study, tmp_path):
 
 def test_library_warnings_become_plain_lines(study, tmp_path):
     film = read_radiograph(study / "case001_AP.dcm")
-    grey = np.clip(film.pixels, 0, 255).astype(np.uint8)  # type: ignore[arg-type]
+    grey = np.clip(film.pixels, 0, 255).astype(np.uint8)
     cv2.imwrite(str(study / "colour_AP.png"), np.dstack([grey, grey // 2, grey]))
     table = pd.read_csv(study / "landmarks.csv")
     rows = table[table["image"] == "case001_AP.dcm"].assign(image="colour_AP.png")
