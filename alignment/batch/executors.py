@@ -102,11 +102,11 @@ def _local(
     todo = list(tasks)
     with _stop_on_signals() as stop:
         while todo and not stop.signum:
-            suspects: list[T] = []
             started = multiprocessing.get_context("forkserver").RawArray("b", len(todo))
             pool = _pool(jobs, started, memory_limit_bytes)
             futures = {pool.submit(_run_marked, function, i, t): i for i, t in enumerate(todo)}
             finished: set[int] = set()
+            suspects: list[int] = []
             try:
                 for future in _completed(futures, stop):
                     index = futures[future]
@@ -114,7 +114,7 @@ def _local(
                         result = future.result()
                     except BrokenProcessPool:
                         if started[index]:  # running when the pool broke: a suspect
-                            suspects.append(todo[index])
+                            suspects.append(index)
                         continue
                     finished.add(index)
                     yield todo[index], result
@@ -125,16 +125,14 @@ def _local(
             if stop.signum:
                 # What finished while the pool wound down is kept, then the run stops.
                 for future, index in futures.items():
-                    if index not in finished and future.done() and not future.cancelled():
-                        with contextlib.suppress(BaseException):
-                            result = future.result()
-                            finished.add(index)
-                            yield todo[index], result
+                    if index in finished or future.cancelled() or future.exception() is not None:
+                        continue
+                    yield todo[index], future.result()
                 break
-            for task in suspects:
-                yield task, _isolated(function, task, on_crash, memory_limit_bytes)
-            suspected = {id(t) for t in suspects}
-            todo = [t for i, t in enumerate(todo) if i not in finished and id(t) not in suspected]
+            for index in suspects:
+                yield todo[index], _isolated(function, todo[index], on_crash, memory_limit_bytes)
+            done = finished.union(suspects)
+            todo = [task for index, task in enumerate(todo) if index not in done]
     if stop.signum:
         raise Interrupted(stop.signum)
 
@@ -159,7 +157,8 @@ class _Stop:
 
 @contextlib.contextmanager
 def _stop_on_signals() -> Iterator[_Stop]:
-    """While the block runs, SIGINT and SIGTERM ask it to stop instead of raising.
+    """While the block runs, SIGINT and SIGTERM ask it to stop instead of raising;
+    a second signal raises :class:`~alignment.errors.Interrupted` at once.
 
     Only in the main thread (where Python delivers signals); elsewhere the block runs
     with the handlers it has.
@@ -170,6 +169,8 @@ def _stop_on_signals() -> Iterator[_Stop]:
         return
 
     def ask(signum: int, frame: object) -> None:
+        if stop.signum:  # asked twice: stop now, without waiting for running tasks
+            raise Interrupted(signum)
         stop.signum = signum
 
     previous = {s: signal.signal(s, ask) for s in (signal.SIGINT, signal.SIGTERM)}
