@@ -70,13 +70,13 @@ def _isolated(
 
 
 _STARTED: Any = None
-"""In a pool worker: one byte per task of its pool, set when the task starts."""
+"""In a pool worker: for each task of its pool, the pid of the worker that started it."""
 
 
 def _run_marked(function: Callable[[T], R], index: int, task: T) -> R:
-    """Run `task` in a pool worker, marking it started first."""
+    """Run `task` in a pool worker, marking it started by this process first."""
     if _STARTED is not None:
-        _STARTED[index] = 1
+        _STARTED[index] = os.getpid()
     return function(task)
 
 
@@ -89,11 +89,12 @@ def _local(
 ) -> Iterator[tuple[T, R]]:
     """Run `tasks` in a pool of `jobs` processes; see :func:`run_tasks`.
 
-    A worker that dies breaks the whole pool (every task not yet finished fails with
-    it). The tasks it had not started go to a new pool of `jobs` processes; those that
-    were running when it broke (the culprit among them) are each run again alone, so
-    the culprit is found and reported by `on_crash` and its neighbours are spared. A
-    crash costs its own task, a pool restart, and at most ``jobs - 1`` tasks run alone.
+    A worker that dies breaks the whole pool: the pool ends its other workers
+    (SIGTERM) and fails every task not finished. The task the dead worker was running
+    is given to `on_crash`; every other task not finished goes to a new pool of `jobs`
+    processes. So a crash costs its own task and one pool restart. Should the dead
+    worker not be known (a private detail of :mod:`concurrent.futures` that changed),
+    each task that was running is run again alone instead, which finds the culprit.
     """
     if jobs == 0:  # in this process: for debugging, and for tests that patch functions
         for task in tasks:
@@ -102,19 +103,22 @@ def _local(
     todo = list(tasks)
     with _stop_on_signals() as stop:
         while todo and not stop.signum:
-            started = multiprocessing.get_context("forkserver").RawArray("b", len(todo))
+            started = multiprocessing.get_context("forkserver").RawArray("i", len(todo))
             pool = _pool(jobs, started, memory_limit_bytes)
             futures = {pool.submit(_run_marked, function, i, t): i for i, t in enumerate(todo)}
             finished: set[int] = set()
-            suspects: list[int] = []
+            running: list[int] = []  # when the pool broke
+            workers: dict[int, Any] | None = None
             try:
                 for future in _completed(futures, stop):
                     index = futures[future]
                     try:
                         result = future.result()
                     except BrokenProcessPool:
-                        if started[index]:  # running when the pool broke: a suspect
-                            suspects.append(index)
+                        if workers is None:
+                            workers = dict(getattr(pool, "_processes", None) or {})
+                        if started[index]:
+                            running.append(index)
                         continue
                     finished.add(index)
                     yield todo[index], result
@@ -129,10 +133,21 @@ def _local(
                         continue
                     yield todo[index], future.result()
                 break
-            for index in suspects:
-                yield todo[index], _isolated(function, todo[index], on_crash, memory_limit_bytes)
-            done = finished.union(suspects)
-            todo = [task for index, task in enumerate(todo) if index not in done]
+            for index in running:
+                process = (workers or {}).get(started[index])
+                ended = None if process is None else process.exitcode
+                if ended == -signal.SIGTERM:
+                    continue  # ended by the pool as it broke: an innocent neighbour
+                finished.add(index)
+                if ended is None:  # the dead worker is not known: find it
+                    yield (
+                        todo[index],
+                        _isolated(function, todo[index], on_crash, memory_limit_bytes),
+                    )
+                else:
+                    error = BrokenProcessPool(f"the worker process ended with code {ended}")
+                    yield todo[index], on_crash(todo[index], error)
+            todo = [task for index, task in enumerate(todo) if index not in finished]
     if stop.signum:
         raise Interrupted(stop.signum)
 
@@ -140,13 +155,21 @@ def _local(
 def _completed(
     futures: Mapping[concurrent.futures.Future[Any], int], stop: _Stop
 ) -> Iterator[concurrent.futures.Future[Any]]:
-    """Yield `futures` as they complete, until they all have or a stop is asked for."""
+    """Yield `futures` as they complete, until they all have or a stop is asked for.
+
+    :func:`concurrent.futures.as_completed` waits efficiently (one waiter for all the
+    futures) but not for a flag: it is restarted every half second to look at `stop`.
+    """
     waiting = set(futures)
     while waiting and not stop.signum:
-        done, waiting = concurrent.futures.wait(
-            waiting, timeout=0.2, return_when=concurrent.futures.FIRST_COMPLETED
-        )
-        yield from done
+        try:
+            for future in concurrent.futures.as_completed(waiting, timeout=0.5):
+                waiting.discard(future)
+                yield future
+                if stop.signum:
+                    return
+        except TimeoutError:
+            continue
 
 
 class _Stop:
