@@ -30,8 +30,8 @@ OnCrash = Callable[[T, BaseException], R]
 
 
 def default_memory_limit(jobs: int) -> int:
-    """A worker's default memory cap (bytes): the machine's memory shared by `jobs`
-    workers, and never below 2 GiB (what a film at the pixel limit needs to be read)."""
+    """A task's default memory cap (bytes): the machine's memory shared by `jobs`
+    workers, and never below 2 GiB (about what a film at the pixel limit needs)."""
     total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     return max(total // max(jobs, 1), 2**31)
 
@@ -62,7 +62,7 @@ def _isolated(
     """Run one task alone in a fresh process; if that process dies, ask `on_crash`."""
     pool = _pool(1, memory_limit_bytes=memory_limit_bytes)
     try:
-        return pool.submit(function, task).result()
+        return pool.submit(_run_marked, function, -1, task).result()
     except BrokenProcessPool as exc:
         return on_crash(task, exc)
     finally:
@@ -71,13 +71,36 @@ def _isolated(
 
 _STARTED: Any = None
 """In a pool worker: for each task of its pool, the pid of the worker that started it."""
+_MEMORY_LIMIT: int | None = None
+"""In a pool worker: the address space a task may add to what the worker holds."""
 
 
 def _run_marked(function: Callable[[T], R], index: int, task: T) -> R:
-    """Run `task` in a pool worker, marking it started by this process first."""
-    if _STARTED is not None:
+    """Run `task` in a pool worker: mark it started by this process, cap its memory."""
+    if _STARTED is not None and index >= 0:
         _STARTED[index] = os.getpid()
+    if _MEMORY_LIMIT:
+        _cap_address_space(_MEMORY_LIMIT)
     return function(task)
+
+
+def _cap_address_space(extra_bytes: int) -> None:
+    """Let this process map at most `extra_bytes` more than it has mapped now.
+
+    Counting from what is mapped (the interpreter, the libraries loaded, their
+    reserved arenas: a gigabyte or more) keeps the cap about the image, not about the
+    code; libraries imported while the task runs count against it.
+    """
+    try:
+        with open("/proc/self/statm") as f:
+            mapped = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):  # not Linux: the cap is absolute
+        mapped = 0
+    hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+    limit = mapped + extra_bytes
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
 def _local(
@@ -205,23 +228,17 @@ def _stop_on_signals() -> Iterator[_Stop]:
 
 
 def _start_worker(started: Any, memory_limit_bytes: int | None) -> None:
-    """Leave Ctrl-C and SIGTERM to the parent, which stops the pool cleanly; cap the
-    worker's memory; show warnings as plain log lines; end with the parent.
+    """Leave Ctrl-C to the parent, which stops the pool cleanly; remember what
+    :func:`_run_marked` needs; show warnings as plain log lines; end with the parent.
 
     A worker whose parent is killed outright (SIGKILL, the OOM killer) would wait on
     its task queue forever and keep the fork server alive with it; a thread watches
     the parent and ends the worker once the parent is gone.
     """
-    global _STARTED
-    _STARTED = started
+    global _STARTED, _MEMORY_LIMIT
+    _STARTED, _MEMORY_LIMIT = started, memory_limit_bytes
     show_warnings_as_notes()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if memory_limit_bytes:
-        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-        limit = (
-            memory_limit_bytes if hard == resource.RLIM_INFINITY else min(memory_limit_bytes, hard)
-        )
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
     parent = multiprocessing.parent_process()
     if parent is not None:
         threading.Thread(target=_exit_after, args=(parent.sentinel,), daemon=True).start()
@@ -304,8 +321,9 @@ def run_tasks(
         ``on_crash(task, error)`` gives the result of a task whose worker process died
         while running it (each is first run again alone, to spare its neighbours).
     memory_limit_bytes : int, optional
-        Address-space limit (``RLIMIT_AS``) of each worker of a local pool; a task
-        past it gets a :class:`MemoryError`. None: no limit. Not applied in this
+        Address space (``RLIMIT_AS``) each task of a local pool may map beyond what
+        its worker holds when the task starts (the interpreter and the libraries
+        loaded); a task past it gets a :class:`MemoryError`. None: no limit. Not applied in this
         process (``jobs=0``) nor on Dask, whose workers have their own memory limit.
     """
     jobs = default_jobs() if jobs is None else jobs

@@ -249,8 +249,10 @@ def run_batch(
         row of stage ``timeout`` and is tried again by the next run. None: no limit.
         Enforced in this process and in a local pool; not on Dask workers.
     memory_limit_bytes : int, 'auto' or None, optional
-        Address space each worker of a local pool may use; an image past it becomes
-        an error row of stage ``memory``, tried again by the next run. ``'auto'``
+        Address space one image may take in a worker of a local pool, beyond what
+        the worker holds when it starts the image (interpreter and libraries); an
+        image past it becomes an error row of stage ``memory``, tried again by the
+        next run. ``'auto'``
         (default): the machine's memory divided by the workers, at least 2 GiB
         (:func:`~alignment.batch.executors.default_memory_limit`). None: no limit.
         Not applied with ``jobs=0`` nor on Dask (whose workers have their own).

@@ -314,11 +314,30 @@ def process_image(task: ImageTask) -> ImageOutcome:
         stage = "memory"
     except (AlignmentError, OSError, ValueError) as exc:
         message = str(exc).replace(task.path, task.key)
-        stage = _output_stage(exc, stage)
+        stage = "memory" if _memory_exhausted(exc) else _output_stage(exc, stage)
     except Exception as exc:  # one bad file must not stop a batch
         message = f"unexpected {type(exc).__name__}: {exc}".replace(task.path, task.key)
+        if _memory_exhausted(exc):
+            stage = "memory"
     errors.append((stage, message))
     return ImageOutcome(task.key, facts, tuple(errors), tuple(files), detected)
+
+
+_NO_MEMORY_TEXTS = (
+    "Cannot allocate memory",  # ENOMEM, as C libraries word it
+    "failed to map segment",  # a library imported under the memory limit
+    "Insufficient memory",  # OpenCV
+    "bad_alloc",  # C++
+    "MemoryError",  # wrapped by a reader
+)
+
+
+def _memory_exhausted(error: BaseException) -> bool:
+    """Whether `error` is a library's way of saying it ran out of memory."""
+    if isinstance(error, OSError) and error.errno == errno.ENOMEM:
+        return True
+    text = f"{type(error).__name__}: {error}"
+    return any(words in text for words in _NO_MEMORY_TEXTS)
 
 
 def _output_stage(error: BaseException, stage: str) -> str:

@@ -89,8 +89,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=None,
         metavar="GB",
-        help="address space one worker may use, in GiB; an image past it is an error row "
-        "of stage 'memory', retried by the next run; 0 for none (default: the machine's "
+        help="memory (address space) one image may take in a worker beyond the worker's "
+        "libraries, in GiB; an image past it is an error row of stage 'memory', retried "
+        "by the next run; 0 for none (default: the machine's "
         "memory shared by the workers, at least 2: "
         f"{default_memory_limit(default_jobs()) / 2**30:.1f} here)",
     )
