@@ -113,11 +113,12 @@ class Interrupted(KeyboardInterrupt):
         self.signum = signum
 
 
-RUNTIME_LIMITS: tuple[type[BaseException], ...] = (TimeoutError, MemoryError)
-"""Errors that say nothing about the file being read: a time limit or the memory cap
-was hit while reading it. Readers let them through unwrapped, so that a batch records
-them as such (stages ``timeout`` and ``memory``, tried again by the next run) and not
-as a file that can never be read."""
+RUNTIME_LIMITS: tuple[type[BaseException], ...] = (TimeoutError,)
+"""Errors that say nothing about the file being read: a time limit struck while
+reading it. Readers let them through unwrapped, so that a batch records them as such
+(stage ``timeout``, tried again by the next run) and not as a file that can never be
+read. A :class:`MemoryError` is wrapped like any other error (a file may declare an
+absurd size): its message names it, and a batch records it as stage ``memory``."""
 
 
 @contextlib.contextmanager

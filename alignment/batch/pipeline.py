@@ -252,9 +252,9 @@ def run_batch(
         Address space one image may take in a worker of a local pool, beyond what
         the worker holds when it starts the image (interpreter and libraries); an
         image past it becomes an error row of stage ``memory``, tried again by the
-        next run. ``'auto'``
-        (default): the machine's memory divided by the workers, at least 2 GiB
-        (:func:`~alignment.batch.executors.default_memory_limit`). None: no limit.
+        next run. ``'auto'`` (default): the machine's memory divided by the
+        workers, at least 2 GiB (:func:`~alignment.batch.executors.default_memory_limit`).
+        None: no limit.
         Not applied with ``jobs=0`` nor on Dask (whose workers have their own).
     progress : callable, optional
         ``progress(done, total)`` after each image processed.

@@ -328,7 +328,7 @@ _NO_MEMORY_TEXTS = (
     "failed to map segment",  # a library imported under the memory limit
     "Insufficient memory",  # OpenCV
     "bad_alloc",  # C++
-    "MemoryError",  # wrapped by a reader
+    "MemoryError",  # wrapped by a reader into its typed error
 )
 
 

@@ -136,6 +136,21 @@ def test_running_out_of_memory_is_its_own_stage_retried(study, tmp_path, monkeyp
     assert run_batch(study, out, report=False, jobs=0).processed == 1
 
 
+def test_out_of_memory_inside_a_reader_is_stage_memory(study, tmp_path, monkeypatch):
+    import pydicom
+
+    real = pydicom.dcmread
+
+    def hungry_for_one(path: Any, *args: Any, **kwargs: Any) -> Any:
+        if str(path).endswith("case002_LAT.dcm"):
+            raise MemoryError
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(pydicom, "dcmread", hungry_for_one)
+    result = run_batch(study, tmp_path / "out", overlays=False, report=False, jobs=0)
+    assert result.errors[["image", "stage"]].values.tolist() == [["case002_LAT.dcm", "memory"]]
+
+
 def test_detection_that_finds_nothing_is_not_called_not_asked_for(tmp_path):
     films = tmp_path / "films"
     films.mkdir()
