@@ -14,6 +14,8 @@ import os
 from collections.abc import Iterator
 
 __all__ = [
+    "Interrupted",
+    "RUNTIME_LIMITS",
     "AlignmentError",
     "typed_errors",
     "BatchError",
@@ -101,6 +103,30 @@ class ReviewError(AlignmentError, ValueError):
     review server is invalid (unknown film, malformed landmarks)."""
 
 
+class Interrupted(KeyboardInterrupt):
+    """A run was asked to stop by a signal (SIGINT or SIGTERM) and stopped cleanly.
+
+    A :class:`KeyboardInterrupt`, so that code which handles Ctrl-C handles it too.
+
+    Attributes
+    ----------
+    signum : int
+        The signal's number.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+RUNTIME_LIMITS: tuple[type[BaseException], ...] = (TimeoutError,)
+"""Errors that say nothing about the file being read: a time limit struck while
+reading it. Readers let them through unwrapped, so that a batch records them as such
+(stage ``timeout``, tried again by the next run) and not as a file that can never be
+read. A :class:`MemoryError` is wrapped like any other error (a file may declare an
+absurd size): its message names it, and a batch records it as stage ``memory``."""
+
+
 @contextlib.contextmanager
 def typed_errors(error: type[AlignmentError], path: str | os.PathLike[str]) -> Iterator[None]:
     """Turn anything unexpected raised in the block into `error`, naming `path`.
@@ -108,7 +134,7 @@ def typed_errors(error: type[AlignmentError], path: str | os.PathLike[str]) -> I
     The boundary of every reader of untrusted files: third-party parsers and decoders
     raise whatever they like (``struct.error``, ``KeyError``, ``RecursionError``, a
     Rust panic that is not even an ``Exception``). The project's own errors and
-    interrupts pass through unchanged.
+    interrupts pass through unchanged, and so do :data:`RUNTIME_LIMITS`.
 
     Examples
     --------
@@ -121,6 +147,8 @@ def typed_errors(error: type[AlignmentError], path: str | os.PathLike[str]) -> I
     try:
         yield
     except (AlignmentError, KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except RUNTIME_LIMITS:
         raise
     except BaseException as exc:
         raise error(f"{os.fspath(path)}: malformed file: {type(exc).__name__}: {exc}") from exc

@@ -6,7 +6,11 @@ orientation) with one combined landmark file, then times in the same run:
 - the baseline: ``pydicom.dcmread(path, stop_before_pixels=True)`` on every film;
 - ``run_batch`` on the folder, without detection, overlays or report (``--jobs`` as
   given, default all cores), from a fresh output folder;
-- the same batch again on the same output folder (everything is resumed).
+- the same batch again on the same output folder (everything is resumed);
+- the same batch from a fresh output folder with one worker killed (SIGKILL) once a
+  quarter of the films are done: throughput before and after the kill, beside the
+  clean run's (issue 16: a dead worker costs its film and a pool restart, nothing
+  more, so the throughput after the kill stays near the clean run's).
 
 and, with ``--detect-films N`` (default 40), a detection run on N synthetic phantom
 films (``alignment phantom``) with ``--jobs 1`` and with ``--jobs 2``.
@@ -15,11 +19,16 @@ Aims (issue 6): the batch within 1.5x of the header baseline; ``--jobs 2`` at le
 1.7x faster than ``--jobs 1`` on a detection run.
 
     python scripts/bench_batch.py [--films 1000] [--jobs N] [--detect-films 40]
+
+``--jobs`` must be at least 2 for the kill (the default is all cores).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import signal
 import sys
 import tempfile
 import time
@@ -81,12 +90,19 @@ def main() -> None:
         baseline = time.perf_counter() - start
 
         out = Path(folder) / "out"
+        clean = _Killer(None)
         start = time.perf_counter()
-        result = run_batch(study, out, overlays=False, report=False, jobs=args.jobs)
+        result = run_batch(study, out, overlays=False, report=False, jobs=args.jobs,
+                           progress=clean)  # fmt: skip
         batch = time.perf_counter() - start
         start = time.perf_counter()
         again = run_batch(study, out, overlays=False, report=False, jobs=args.jobs)
         resumed = time.perf_counter() - start
+        killer = _Killer(args.films // 4)
+        start = time.perf_counter()
+        killed = run_batch(study, Path(folder) / "killed", overlays=False, report=False,
+                           jobs=args.jobs, progress=killer)  # fmt: skip
+        total_killed = time.perf_counter() - start
 
     print(f"films: {args.films:,}, jobs: {args.jobs}, errors: {len(result.errors)}, "
           f"result rows: {len(result.results):,}")  # fmt: skip
@@ -94,8 +110,54 @@ def main() -> None:
     print(f"alignment batch, fresh:         {batch:.2f} s ({batch / baseline:.2f}x baseline; "
           f"aim <= 1.5x)")  # fmt: skip
     print(f"alignment batch, resumed:       {resumed:.2f} s ({again.processed} reprocessed)")
+    clean_rate = (args.films - 1) / (clean.ended - clean.first)
+    if killer.at is None:
+        print("worker kill: no worker found to kill (use --jobs 2 or more)")
+    else:
+        before = (killer.done_at_kill - 1) / (killer.at - killer.first)
+        after = (args.films - killer.done_at_kill) / (killer.ended - killer.at)
+        crashed = int((killed.errors["stage"] == "crash").sum())
+        print(f"clean run:                      {clean_rate:.1f} images/s (from the first "
+              "film done to the last)")  # fmt: skip
+        print(f"one worker killed at {killer.done_at_kill} films:  {before:.1f} images/s before, "
+              f"{after:.1f} images/s after ({after / clean_rate:.2f}x the clean run; "
+              f"{total_killed:.2f} s in all, {crashed} film lost to the crash)")  # fmt: skip
     if args.detect_films:
         detection_speedup(args.detect_films)
+
+
+class _Killer:
+    """A progress callback that times the films done and SIGKILLs one pool worker once
+    `after` films are done (None: never)."""
+
+    def __init__(self, after: int | None) -> None:
+        self.after = after
+        self.first = self.ended = 0.0
+        self.at: float | None = None
+        self.done_at_kill = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        self.ended = time.perf_counter()
+        if done == 1:
+            self.first = self.ended
+        if self.after is None or self.at is not None or done < max(self.after, 2):
+            return
+        if (worker := _a_worker()) is not None:
+            os.kill(worker, signal.SIGKILL)
+            self.at, self.done_at_kill = time.perf_counter(), done
+
+
+def _a_worker() -> int | None:
+    """A pool worker of this process: a child of its fork server (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    for helper in children.get(os.getpid(), []):  # fork server, resource tracker
+        if workers := children.get(helper):
+            return workers[0]
+    return None
 
 
 def detection_speedup(films: int) -> None:

@@ -54,9 +54,18 @@ Problem = tuple[str, str, str]
 """``(image, stage, error)``: a row of ``errors.csv``."""
 
 
-def stem(name: str) -> str:
-    """The file name of `name` without its directory and one known suffix."""
-    base = PureWindowsPath(PurePosixPath(name).name).name
+def stem(name: str, *, key: bool = False) -> str:
+    """The file name of `name` without its directory and one known suffix.
+
+    A name from a landmark file may be a Windows path (``C:\\films\\ap.dcm``); a
+    `key` is a POSIX path found on disk, where a backslash is part of the file name.
+
+    >>> stem("C:\\\\films\\\\p1_ap.dcm"), stem("p1\\\\x_ap.dcm", key=True)
+    ('p1_ap', 'p1\\\\x_ap')
+    """
+    base = PurePosixPath(name).name
+    if not key:
+        base = PureWindowsPath(base).name
     lower = base.lower()
     for suffix in _SUFFIXES:
         if lower.endswith(suffix) and len(base) > len(suffix):
@@ -73,13 +82,14 @@ def case_of(key: str) -> str:
 
     >>> case_of("p01/2020-01-01/ap.dcm"), case_of("case001_AP.dcm"), case_of("PAT-7_LAT.dcm")
     ('p01', 'case001', 'PAT-7')
-    >>> case_of("knee.dcm")
-    'knee'
+    >>> case_of("knee.dcm"), case_of("Smith\\\\John_AP.dcm")  # a backslash is a character
+    ('knee', 'Smith\\\\John')
     """
     parts = PurePosixPath(key).parts
     if len(parts) > 1:
         return parts[0]
-    return stem(key).split("_", 1)[0] or stem(key)
+    name = stem(key, key=True)
+    return name.split("_", 1)[0] or name
 
 
 @dataclass(frozen=True)
@@ -112,7 +122,7 @@ class _Index:
         self.by_stem: dict[str, list[str]] = defaultdict(list)
         for key in keys:
             self.by_name[PurePosixPath(key).name].append(key)
-            self.by_stem[stem(key)].append(key)
+            self.by_stem[stem(key, key=True)].append(key)
 
     def match(self, name: str, folder: str = "") -> tuple[str | None, str]:
         """The one key `name` stands for, or None and why not.

@@ -10,6 +10,7 @@ killed or interrupted resumes where it stopped and ends with the same outputs.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import hmac
 import importlib.metadata
@@ -22,6 +23,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePath
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -29,10 +31,10 @@ import pandas as pd
 from alignment import __version__
 from alignment.atomic import atomic_path, remove_leftovers, write_text_atomic
 from alignment.batch.discover import check_output_apart, discover_inputs
-from alignment.batch.executors import run_tasks
+from alignment.batch.executors import default_jobs, default_memory_limit, run_tasks
 from alignment.batch.pairing import case_of, pair_landmarks, read_landmark_sources
 from alignment.batch.privacy import clear_other_privacy, name_scrubber
-from alignment.batch.store import StateStore, file_digest, lock_output
+from alignment.batch.store import StateStore, disk_errors, file_digest, lock_output
 from alignment.batch.task import (
     DEFAULT_TIME_LIMIT_S,
     BatchSettings,
@@ -225,6 +227,7 @@ def run_batch(
     keep_identifiers: bool = False,
     follow_links: bool = False,
     time_limit_s: float | None = DEFAULT_TIME_LIMIT_S,
+    memory_limit_bytes: int | Literal["auto"] | None = "auto",
     detect: Detect = None,
     progress: Progress | None = None,
     command_line: Sequence[str] | None = None,
@@ -275,6 +278,14 @@ def run_batch(
         Longest one image may take (default 300 s); an image past it becomes an error
         row of stage ``timeout`` and is tried again by the next run. None: no limit.
         Enforced in this process and in a local pool; not on Dask workers.
+    memory_limit_bytes : int, 'auto' or None, optional
+        Address space one image may take in a worker of a local pool, beyond what
+        the worker holds when it starts the image (interpreter and libraries); an
+        image past it becomes an error row of stage ``memory``, tried again by the
+        next run. ``'auto'`` (default): the machine's memory divided by the
+        workers, at least 2 GiB (:func:`~alignment.batch.executors.default_memory_limit`).
+        None: no limit.
+        Not applied with ``jobs=0`` nor on Dask (whose workers have their own).
     progress : callable, optional
         ``progress(done, total)`` after each image processed.
     command_line : sequence of str, optional
@@ -288,9 +299,13 @@ def run_batch(
     ------
     BatchError
         The input folder is missing; the output folder is locked by another run or
-        cannot be written; or writing it could touch an input (see
+        cannot be written, or its disk is full (what finished is kept for the next
+        run); or writing it could touch an input (see
         :func:`~alignment.batch.discover.check_output_apart`). Everything else that
         goes wrong becomes a row of ``errors.csv``.
+    alignment.errors.Interrupted
+        SIGINT or SIGTERM stopped the run; every image finished by then is stored
+        and the next run resumes.
     """
     started = _now()
     input_dir, out_dir = Path(input_dir), Path(out_dir)
@@ -303,7 +318,9 @@ def run_batch(
         folders=[input_dir, *(p for p in given if p.is_dir())],
         files=[p for p in given if not p.is_dir()],
     )
-    with lock_output(out_dir) as state_dir:
+    if memory_limit_bytes == "auto":
+        memory_limit_bytes = default_memory_limit(default_jobs() if jobs is None else jobs)
+    with lock_output(out_dir) as state_dir, disk_errors(out_dir):
         for folder in (out_dir, out_dir / "overlays", out_dir / "dicom"):
             remove_leftovers(folder)  # of a run killed while writing
         privacy = {"pseudonymise": pseudonymise, "identifiers": keep_identifiers}
@@ -372,11 +389,18 @@ def run_batch(
                 len(todo),
                 len(tasks) - len(todo),
             )
-            for count, (task, outcome) in enumerate(
-                run_tasks(process_image, todo, jobs=jobs, scheduler=scheduler, on_crash=_crashed),
-                start=1,
-            ):
+            outcomes_of_run = run_tasks(
+                process_image,
+                todo,
+                jobs=jobs,
+                scheduler=scheduler,
+                on_crash=_crashed,
+                memory_limit_bytes=memory_limit_bytes,
+            )
+            for count, (task, outcome) in enumerate(outcomes_of_run, start=1):
                 store.save(fingerprints[task.key], outcome)
+                if outcome.disk_full:  # every image after it would fail the same way
+                    raise OSError(errno.ENOSPC, dict(outcome.errors)["disk"])
                 if progress is not None:
                     progress(count, len(todo))
             outcomes = store.load([t.key for t in tasks])

@@ -12,6 +12,7 @@ the same folder is refused at once, and the kernel releases the lock when a run 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import io
@@ -27,7 +28,7 @@ import pandas as pd
 from alignment.batch.task import ImageOutcome
 from alignment.errors import BatchError
 
-__all__ = ["StateStore", "file_digest", "lock_output"]
+__all__ = ["StateStore", "disk_errors", "file_digest", "lock_output"]
 
 STATE_DIR = ".alignment"
 
@@ -70,6 +71,37 @@ def lock_output(out_dir: Path) -> Iterator[Path]:
         yield state
     finally:
         handle.close()
+
+
+_NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+
+
+@contextlib.contextmanager
+def disk_errors(out_dir: Path) -> Iterator[None]:
+    """Turn a full disk (in SQLite or any write) into a :class:`BatchError` naming `out_dir`.
+
+    What finished before is kept in the state folder, so the next run resumes.
+    """
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        text = str(exc)
+        if "full" not in text and "disk I/O" not in text:
+            raise
+        raise BatchError(_disk_message(out_dir, f"the state database: {text}")) from exc
+    except OSError as exc:
+        if isinstance(exc, BatchError) or (
+            exc.errno not in _NO_SPACE and "No space left" not in str(exc)
+        ):
+            raise
+        raise BatchError(_disk_message(out_dir, exc.strerror or str(exc))) from exc
+
+
+def _disk_message(out_dir: Path, cause: str) -> str:
+    return (
+        f"{out_dir}: the output folder's disk is full ({cause}); free some space and run "
+        "the same command again: the images finished are kept and the rest resume"
+    )
 
 
 class StateStore:

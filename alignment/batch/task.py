@@ -10,6 +10,7 @@ process pool, on a Dask worker, or again after a crash, with the same result.
 from __future__ import annotations
 
 import contextlib
+import errno
 import math
 import signal
 import threading
@@ -29,6 +30,7 @@ from alignment.measures import Preset, measure_landmarks
 __all__ = [
     "DEFAULT_TIME_LIMIT_S",
     "OFF_FILM_FACTOR",
+    "RETRIED_STAGES",
     "BatchSettings",
     "ImageOutcome",
     "ImageTask",
@@ -44,6 +46,15 @@ DEFAULT_TIME_LIMIT_S = 300.0
 
 OFF_FILM_FACTOR = 10.0
 """Landmarks farther off their film than this many times its size are refused."""
+
+
+RETRIED_STAGES = ("timeout", "memory", "crash", "disk", "write")
+"""Error stages that say nothing about the input: the time limit, the memory cap, a
+worker process that died, a full disk, an output that could not be written. An image
+with one of them is stored as not done, so the next run tries it again; every other
+stage (``read``, ``landmarks``, ``detect``...) is a property of the input and final."""
+
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
 class TaskTimeoutError(AlignmentError, TimeoutError):
@@ -169,8 +180,13 @@ class ImageOutcome:
 
     @property
     def retry(self) -> bool:
-        """Whether the next run should try this image again (it ran out of time)."""
-        return any(stage == "timeout" for stage, _ in self.errors)
+        """Whether the next run should try this image again (see :data:`RETRIED_STAGES`)."""
+        return any(stage in RETRIED_STAGES for stage, _ in self.errors)
+
+    @property
+    def disk_full(self) -> bool:
+        """Whether an output of this image could not be written for want of space."""
+        return any(stage == "disk" for stage, _ in self.errors)
 
     @property
     def readable(self) -> bool:
@@ -328,6 +344,8 @@ def process_image(task: ImageTask) -> ImageOutcome:
                 errors += problems
             landmarks = detected if detected is not None else task.landmarks
             stage = "landmarks"
+            if landmarks is None and detect:  # detection found nothing; its rows say why
+                return ImageOutcome(task.key, facts, tuple(errors))
             if landmarks is None:
                 raise _NoLandmarksError("no landmarks for this image, and no detection asked for")
             check_on_film(landmarks, radiograph.rows, radiograph.columns, task.key)
@@ -343,14 +361,48 @@ def process_image(task: ImageTask) -> ImageOutcome:
                 stage = "dicom"
                 files += _dicom(task, landmarks, results)
         return ImageOutcome(task.key, facts, tuple(errors), tuple(files), detected)
-    except TaskTimeoutError as exc:
-        stage, message = "timeout", str(exc)
+    except TimeoutError as exc:  # the time limit, wherever it struck
+        stage, message = "timeout", str(exc).replace(task.path, task.key)
+    except MemoryError:
+        message = f"ran out of memory while at stage {stage} (the worker's memory limit)"
+        stage = "memory"
     except (AlignmentError, OSError, ValueError) as exc:
         message = str(exc).replace(task.path, task.key)
+        stage = "memory" if _memory_exhausted(exc) else _output_stage(exc, stage)
     except Exception as exc:  # one bad file must not stop a batch
         message = f"unexpected {type(exc).__name__}: {exc}".replace(task.path, task.key)
+        if _memory_exhausted(exc):
+            stage = "memory"
     errors.append((stage, message))
     return ImageOutcome(task.key, facts, tuple(errors), tuple(files), detected)
+
+
+_NO_MEMORY_TEXTS = (
+    "Cannot allocate memory",  # ENOMEM, as C libraries word it
+    "failed to map segment",  # a library imported under the memory limit
+    "Insufficient memory",  # OpenCV
+    "bad_alloc",  # C++
+    "MemoryError",  # wrapped by a reader into its typed error
+)
+
+
+def _memory_exhausted(error: BaseException) -> bool:
+    """Whether `error` is a library's way of saying it ran out of memory."""
+    if isinstance(error, OSError) and error.errno == errno.ENOMEM:
+        return True
+    text = f"{type(error).__name__}: {error}"
+    return any(words in text for words in _NO_MEMORY_TEXTS)
+
+
+def _output_stage(error: BaseException, stage: str) -> str:
+    """`stage`, or ``disk`` / ``write`` if `error` is the system refusing to write an
+    output (a full disk, a folder that cannot be written): not a property of the input."""
+    writing = stage in ("overlay", "dicom")
+    if not writing or not isinstance(error, OSError) or isinstance(error, AlignmentError):
+        return stage
+    if error.errno is None:
+        return stage
+    return "disk" if error.errno in _DISK_FULL else "write"
 
 
 _DETECTOR_SPACING = ("imager_pixel_spacing", "nominal_scanned_pixel_spacing", "none", "sidecar")

@@ -10,14 +10,19 @@ code from :mod:`alignment.cli.exitcodes`.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+import warnings
+from collections.abc import Iterator, Sequence
 
 from alignment import __version__
 from alignment.cli import exitcodes
-from alignment.errors import AlignmentError
+from alignment.errors import AlignmentError, Interrupted
+from alignment.notes import LOG_FORMAT, show_warnings_as_notes
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
@@ -77,16 +82,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits on --help, --version and usage errors
         return int(exc.code or 0)
-    logging.basicConfig(level=logging.WARNING, format="alignment: %(levelname)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING, format=LOG_FORMAT)
     try:
-        return int(args.run(args))
+        with _sigterm_as_interrupt(), warnings.catch_warnings():
+            show_warnings_as_notes()
+            return int(args.run(args))
     except AlignmentError as exc:
         print(f"alignment {args.command}: error: {exc}", file=sys.stderr)
         return exitcodes.INPUT_ERROR
     except OSError as exc:
         print(f"alignment {args.command}: error: {exc}", file=sys.stderr)
         return exitcodes.INPUT_ERROR
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        if getattr(exc, "signum", signal.SIGINT) == signal.SIGTERM:
+            print(f"alignment {args.command}: terminated (SIGTERM)", file=sys.stderr)
+            return exitcodes.TERMINATED
         print(f"alignment {args.command}: interrupted", file=sys.stderr)
         return exitcodes.INTERRUPTED
     except Exception as exc:
@@ -98,3 +108,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return exitcodes.INTERNAL_ERROR
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Within the block, SIGTERM stops the command as Ctrl-C does (exit code 143).
+
+    A batch stops cleanly either way: it stores what finished and ends its workers.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise Interrupted(signum)
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -15,9 +15,10 @@ import argparse
 import logging
 import sys
 import time
-from typing import Any
+from typing import Any, Literal
 
 from alignment.batch import default_jobs, run_batch
+from alignment.batch.executors import default_memory_limit
 from alignment.batch.task import DEFAULT_TIME_LIMIT_S
 from alignment.cli import exitcodes
 from alignment.cli._options import add_preset_arguments, overrides
@@ -83,6 +84,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="longest one image may take; 0 for none (default: %(default)g)",
     )
+    parser.add_argument(
+        "--memory-limit",
+        type=float,
+        default=None,
+        metavar="GB",
+        help="memory (address space) one image may take in a worker beyond the worker's "
+        "libraries, in GiB; an image past it is an error row of stage 'memory', retried "
+        "by the next run; 0 for none (default: the machine's "
+        "memory shared by the workers, at least 2: "
+        f"{default_memory_limit(default_jobs()) / 2**30:.1f} here)",
+    )
     parser.add_argument("--no-overlays", action="store_true", help="draw no overlay PNGs")
     parser.add_argument("--no-report", action="store_true", help="write no report.html")
     chatter = parser.add_mutually_exclusive_group()
@@ -120,6 +132,12 @@ class _Progress:
             self.bar.close()
 
 
+def _memory_limit(gib: float | None) -> int | Literal["auto"] | None:
+    if gib is None:
+        return "auto"
+    return int(gib * 2**30) if gib > 0 else None
+
+
 def run(args: argparse.Namespace) -> int:
     if args.verbose:
         logging.getLogger("alignment").setLevel(logging.INFO)
@@ -142,6 +160,7 @@ def run(args: argparse.Namespace) -> int:
             keep_identifiers=args.keep_identifiers,
             follow_links=args.follow_links,
             time_limit_s=args.time_limit or None,
+            memory_limit_bytes=_memory_limit(args.memory_limit),
             progress=progress,
             command_line=["alignment", *sys.argv[1:]],
         )

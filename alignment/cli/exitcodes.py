@@ -13,7 +13,9 @@ INPUT_ERROR = 3
 INTERNAL_ERROR = 4
 """An unexpected error: a bug to report."""
 INTERRUPTED = 130
-"""Stopped by Ctrl-C."""
+"""Stopped by Ctrl-C (SIGINT): 128 + 2, as a shell reports it."""
+TERMINATED = 143
+"""Stopped by SIGTERM: 128 + 15. A batch stops as on Ctrl-C (what finished is kept)."""
 
 EPILOG = f"""exit codes:
   {OK}    success
@@ -21,4 +23,5 @@ EPILOG = f"""exit codes:
   {USAGE_ERROR}    usage error
   {INPUT_ERROR}    an input could not be used (one line on stderr says which and why)
   {INTERNAL_ERROR}    unexpected internal error (a bug; --debug shows the traceback)
-  {INTERRUPTED}  interrupted"""
+  {INTERRUPTED}  interrupted (Ctrl-C)
+  {TERMINATED}  terminated (SIGTERM)"""

@@ -28,11 +28,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from alignment.errors import ImageReadError, ImageTooLargeError
+from alignment.errors import RUNTIME_LIMITS, ImageReadError, ImageTooLargeError
 from alignment.io.radiograph import ImageGeometry, Radiograph
 
 __all__ = [
     "DEFAULT_MAX_INFLATED_BYTES",
+    "DEFAULT_MAX_INFLATE_RATIO",
     "IDENTIFYING_KEYWORDS",
     "METADATA_KEYWORDS",
     "ImageWarning",
@@ -144,6 +145,17 @@ _MONOCHROME = ("MONOCHROME1", "MONOCHROME2")
 
 DEFAULT_MAX_INFLATED_BYTES = 2**30
 """Largest size (1 GiB) a deflated DICOM dataset may inflate to before it is refused."""
+
+DEFAULT_MAX_INFLATE_RATIO = 100
+"""Largest ratio of inflated to deflated size of a deflated DICOM dataset.
+
+A radiograph deflates two to ten times; zlib's ceiling is about 1 000, reached only by
+runs of one byte, which is what deflate bombs are made of. Datasets that inflate to
+no more than :data:`INFLATE_FLOOR_BYTES` are exempt (a small, blank test film may
+deflate far better than 100:1 and costs nothing to read)."""
+
+INFLATE_FLOOR_BYTES = 2**22
+"""A deflated dataset may always inflate to 4 MiB, whatever its ratio."""
 
 
 @contextlib.contextmanager
@@ -302,6 +314,8 @@ def _metadata(ds: Any, identifiers: bool) -> dict[str, Any]:
         if keyword in ds:
             try:
                 value = _plain(ds[keyword].value)
+            except RUNTIME_LIMITS:
+                raise
             except Exception:  # a malformed value must not stop the reading
                 continue
             if value is not None and value != "":
@@ -329,6 +343,8 @@ def _geometry(ds: Any, spacing: tuple[float, ...] | None) -> ImageGeometry:
 def _finite_values(ds: Any, keyword: str, n: int) -> Any:
     try:
         values = tuple(float(v) for v in ds[keyword].value)
+    except RUNTIME_LIMITS:
+        raise
     except Exception:
         return None
     return values if len(values) == n and all(math.isfinite(v) for v in values) else None
@@ -381,10 +397,11 @@ def read_dicom(
     identifiers: bool = False,
     max_pixels: int,
     max_inflated_bytes: int = DEFAULT_MAX_INFLATED_BYTES,
+    max_inflate_ratio: float = DEFAULT_MAX_INFLATE_RATIO,
 ) -> Radiograph:
     """Read a DICOM radiograph; see :func:`alignment.io.read_radiograph`."""
     with _quiet_pydicom(os.fspath(path)):
-        _check_inflated_size(os.fspath(path), max_inflated_bytes)
+        _check_inflated_size(os.fspath(path), max_inflated_bytes, max_inflate_ratio)
         return _read_dicom(
             path,
             pixels=pixels,
@@ -416,12 +433,34 @@ def _decoding_plugin(syntax: str | None) -> str:
     return next((p for p in _PLUGIN_PREFERENCE if p in available), "")
 
 
-def _check_inflated_size(name: str, limit: int) -> None:
-    """Refuse a Deflated Explicit VR file whose dataset inflates beyond `limit` bytes.
+def inflate_limit(deflated_bytes: int, max_bytes: int, max_ratio: float) -> int:
+    """Most bytes a deflated dataset of `deflated_bytes` may inflate to.
+
+    The smaller of `max_bytes` and `max_ratio` times the deflated size, but never less
+    than :data:`INFLATE_FLOOR_BYTES` (nor more than `max_bytes`).
+
+    Examples
+    --------
+    >>> inflate_limit(100_000, 2**30, 100)  # the 100 KB bomb of the fuzz corpus
+    10000000
+    >>> inflate_limit(1_000, 2**30, 100)  # a tiny dataset: the floor
+    4194304
+    >>> inflate_limit(10**8, 2**30, 100)  # a big one: the absolute ceiling
+    1073741824
+    """
+    by_ratio = max(int(max_ratio * deflated_bytes), INFLATE_FLOOR_BYTES)
+    return min(max_bytes, by_ratio)
+
+
+def _check_inflated_size(name: str, max_bytes: int, max_ratio: float) -> None:
+    """Refuse a Deflated Explicit VR file whose dataset would inflate too far.
 
     pydicom inflates a deflated dataset whole, in memory, as it reads it (PS3.5 A.5):
-    a few kilobytes can claim gigabytes. The stream is inflated here first, in chunks,
-    counting, and given up on as soon as it passes the limit.
+    a few kilobytes can claim gigabytes, and parsing a hundred megabytes of a single
+    repeated byte takes a minute. The stream is inflated here first, in chunks,
+    counting and keeping nothing, and given up on as soon as it passes
+    :func:`inflate_limit` (a ratio to the deflated size, and an absolute size): the
+    cost of a bomb is bounded by the limit, not by what the bomb claims.
     """
     import zlib
 
@@ -435,6 +474,8 @@ def _check_inflated_size(name: str, limit: int) -> None:
         meta = f.read(meta_length)
         if DeflatedExplicitVRLittleEndian.encode() not in meta:
             return
+        deflated = max(os.fstat(f.fileno()).st_size - f.tell(), 0)
+        limit = inflate_limit(deflated, max_bytes, max_ratio)
         inflater = zlib.decompressobj(-zlib.MAX_WBITS)
         total = 0
         while chunk := f.read(1 << 16):
@@ -442,8 +483,10 @@ def _check_inflated_size(name: str, limit: int) -> None:
                 total += len(inflater.decompress(chunk, 1 << 20))
                 if total > limit:
                     raise ImageTooLargeError(
-                        f"{name}: the deflated dataset inflates to more than {limit} bytes, "
-                        "the limit"
+                        f"{name}: the deflated dataset ({deflated} bytes) inflates to more "
+                        f"than {limit} bytes (limits: {max_ratio:g} times its size, at least "
+                        f"{INFLATE_FLOOR_BYTES} and at most {max_bytes} bytes); "
+                        "refused as a possible deflate bomb"
                     )
                 chunk = inflater.unconsumed_tail
 
@@ -489,6 +532,8 @@ def _read_dicom(
     name = os.fspath(path)
     try:
         ds = dcmread(name, stop_before_pixels=not pixels, defer_size="256 KB", force=True)
+    except RUNTIME_LIMITS:
+        raise
     except Exception as exc:
         raise ImageReadError(f"{name}: cannot read as DICOM: {type(exc).__name__}: {exc}") from exc
     try:
@@ -496,6 +541,8 @@ def _read_dicom(
         samples = int(ds.get("SamplesPerPixel", 1) or 1)
         frames = int(ds.get("NumberOfFrames", 1) or 1)
         bits_stored = int(ds.get("BitsStored", ds.get("BitsAllocated", 8)) or 8)
+    except RUNTIME_LIMITS:
+        raise
     except Exception as exc:
         raise ImageReadError(
             f"{name}: not a DICOM image (Rows, Columns, Samples per Pixel, Number of Frames "
@@ -539,6 +586,8 @@ def _read_dicom(
                 array = apply_modality_lut(array, ds)
                 if photometric == "MONOCHROME1":
                     array, inversion = _invert(array, ds)
+        except RUNTIME_LIMITS:
+            raise
         except Exception as exc:  # third-party decoders raise anything
             hint = (
                 "; 12-bit JPEG needs the optional GPL decoder: "
@@ -563,8 +612,12 @@ def _read_dicom(
         voi = Dataset()
         for keyword in _VOI_KEYWORDS:
             if keyword in ds:
-                with contextlib.suppress(Exception):
+                try:
                     setattr(voi, keyword, ds[keyword].value)
+                except RUNTIME_LIMITS:
+                    raise
+                except Exception:  # a malformed value is left out of the VOI
+                    continue
         if "BitsStored" not in voi:
             voi.BitsStored = bits_stored
         voi.PhotometricInterpretation = "MONOCHROME2"  # inversion is ours, in display()
@@ -619,6 +672,8 @@ def _positive_or_any(ds: Any, keyword: str) -> float | None:
         value = ds[keyword].value
         first = value[0] if isinstance(value, Sequence) and not isinstance(value, str) else value
         number = float(first)
+    except RUNTIME_LIMITS:
+        raise
     except Exception:
         return None
     return number if math.isfinite(number) else None

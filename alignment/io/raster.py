@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from alignment.errors import ImageReadError, ImageTooLargeError
+from alignment.errors import RUNTIME_LIMITS, ImageReadError, ImageTooLargeError
 from alignment.io.dicom import ImageWarning
 from alignment.io.radiograph import ImageGeometry, Radiograph
 
@@ -254,6 +254,8 @@ def read_raster(
                 tiff_photometric = page.photometric.name  # type: ignore[union-attr]
         except ImageReadError:
             raise
+        except RUNTIME_LIMITS:
+            raise
         except Exception as exc:
             raise ImageReadError(
                 f"{path}: cannot read as TIFF: {type(exc).__name__}: {exc}"
@@ -313,6 +315,8 @@ def read_raster(
                 array = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
                 if array is None:
                     raise ValueError("OpenCV could not decode the file")
+        except RUNTIME_LIMITS:
+            raise
         except Exception as exc:
             raise ImageReadError(f"{path}: cannot decode the {kind} image: {exc}") from exc
         array = _to_grey(np.asarray(array), path, bgr=kind != "TIFF")

@@ -151,7 +151,6 @@ _REFERENCE_KEYWORDS = (
     "ModalityLUTSequence",
     "WindowCenter",
     "WindowWidth",
-    "WindowCenterWidthExplanation",
     "VOILUTFunction",
     "VOILUTSequence",
 )
@@ -190,6 +189,10 @@ _DEIDENTIFICATION_METHOD = [  # LO, at most 64 characters each
     "accession, study ID, date, time, physician, institution removed",
     "study, series and instance UIDs retained",
 ]
+_DEIDENTIFICATION_CODES = (  # PS3.16 CID 7050, PS3.15 table E.1-1
+    ("113100", "Basic Application Confidentiality Profile"),
+    ("113110", "Retain UIDs Option"),
+)
 _UNSAFE_STEM = re.compile(r"[/\\\x00]")
 
 
@@ -417,7 +420,51 @@ def _reference(source: Any, identifiers: bool) -> Dataset:
             setattr(header, keyword, "")
     if "SamplesPerPixel" not in header:
         header.SamplesPerPixel = 1
+    _display_attributes(header)
     return header
+
+
+def _display_attributes(header: Dataset) -> None:
+    """Make the display attributes of `header` fit for a presentation state, in place.
+
+    PS3.3 C.11.2 lets an image carry a window and a VOI LUT Sequence together, and LUT
+    Data encoded as US (numbers) or OW (bytes); highdicom takes one of the two, as
+    bytes. With both, the window is kept (it is what :mod:`alignment.io` displays);
+    LUT Data is re-encoded as bytes; free-text explanations are dropped (they may name
+    anyone: "Dr Smith's bone window"); a LUT that cannot be re-encoded is dropped with
+    a log record, so the film is still shown with its window or its full range.
+    """
+    for keyword in ("WindowCenterWidthExplanation",):
+        if keyword in header:
+            del header[keyword]
+    if "VOILUTSequence" not in header:
+        return
+    if "WindowCenter" in header and "WindowWidth" in header:
+        del header.VOILUTSequence
+        return
+    try:
+        items = [_voi_lut_item(item) for item in header.VOILUTSequence]
+    except (AttributeError, TypeError, ValueError, IndexError) as error:
+        logger.warning("the VOI LUT Sequence is malformed (%s); not copied", error)
+        del header.VOILUTSequence
+        return
+    header.VOILUTSequence = items
+
+
+def _voi_lut_item(item: Dataset) -> Dataset:
+    """A VOI LUT item with its data as bytes (8 or 16 bits an entry) and no free text."""
+    count, first, bits = (int(v) for v in item.LUTDescriptor)
+    count = count or 65536  # PS3.3 C.11.1.1.1: 0 means 2**16 entries
+    dtype = np.uint8 if bits == 8 else np.uint16
+    data = item.LUTData
+    if isinstance(data, bytes | bytearray):
+        values = np.frombuffer(bytes(data)[: count * np.dtype(dtype).itemsize], dtype)
+    else:
+        values = np.asarray(list(data) if isinstance(data, Iterable) else [data], dtype)
+    if values.size != count:
+        raise ValueError(f"LUT Descriptor says {count} entries, LUT Data has {values.size}")
+    lut = hd.VOILUT(first_mapped_value=first, lut_data=values.astype(dtype))
+    return Dataset(lut)
 
 
 def _uid(*parts: object) -> str:
@@ -441,8 +488,15 @@ def _digest(legs: Sequence[_Leg], identifiers: bool) -> str:
 
 
 def _mark_deidentified(dataset: Dataset) -> None:
+    """Patient Identity Removed, with the method in words and as codes (PS3.15 E)."""
     dataset.PatientIdentityRemoved = "YES"
     dataset.DeidentificationMethod = _DEIDENTIFICATION_METHOD
+    codes = []
+    for value, meaning in _DEIDENTIFICATION_CODES:
+        code = Dataset()
+        code.CodeValue, code.CodingSchemeDesignator, code.CodeMeaning = value, "DCM", meaning
+        codes.append(code)
+    dataset.DeidentificationMethodCodeSequence = codes
 
 
 def _strings(dataset: Dataset) -> Iterator[str]:

@@ -52,6 +52,7 @@ from alignment.atomic import write_text_atomic
 from alignment.batch.discover import discover_inputs
 from alignment.batch.pairing import case_of, pair_landmarks, read_landmark_sources
 from alignment.batch.task import image_facts, with_image_geometry
+from alignment.csvtext import csv_text
 from alignment.errors import AlignmentError, LandmarkError, ReviewError
 from alignment.io import read_radiograph
 from alignment.landmarks import (
@@ -372,7 +373,7 @@ class ReviewStudy:
             return
         parts = list(self._results.values())
         table = pd.concat(parts, ignore_index=True) if parts else self._measure(self._points[:0])
-        write_text_atomic(self.measures_path, table.to_csv(index=False, lineterminator="\n"))
+        write_text_atomic(self.measures_path, csv_text(table))
 
     def _measure(self, points: pd.DataFrame) -> pd.DataFrame:
         columns = [c for c in points.columns if c not in ("review_state", "review_reason")]
@@ -721,7 +722,7 @@ class ReviewStudy:
                 [self._legs[self._legs["image"] != film.key], leg_rows], ignore_index=True
             )
             write_landmarks(table, self.landmarks_path)
-            write_text_atomic(self.legs_path, leg_table.to_csv(index=False, lineterminator="\n"))
+            write_text_atomic(self.legs_path, csv_text(leg_table))
             self._points, self._legs = table, leg_table
             self._saved_legs[film.key] = legs
             if results is None:

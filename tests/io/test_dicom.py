@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import tracemalloc
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -486,3 +488,56 @@ def test_path_is_kept_as_given(tmp_path):
     path = write_dicom(tmp_path / "image.dcm", make_dataset())
     assert read_radiograph(str(path), pixels=False).path == str(path)
     assert Path(read_radiograph(path, pixels=False).path) == path
+
+
+def _deflate_bomb(path: Path, inflated_bytes: int) -> Path:
+    """A deflated DICOM whose dataset is `inflated_bytes` of zeros (about 1000:1)."""
+    ds = make_dataset()
+    ds.file_meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian
+    write_dicom(path, ds)
+    head = path.read_bytes()
+    meta_end = 144 + int.from_bytes(head[140:144], "little")
+    packer = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    body = packer.compress(bytes(inflated_bytes)) + packer.flush()
+    path.write_bytes(head[:meta_end] + body)
+    return path
+
+
+def test_deflate_bomb_refused_by_ratio_before_inflating(tmp_path):
+    path = _deflate_bomb(tmp_path / "bomb.dcm", 2**26)  # 64 KB that claim 64 MB
+    tracemalloc.start()
+    try:
+        with pytest.raises(ImageTooLargeError, match=r"bomb.dcm: .*possible deflate bomb"):
+            read_radiograph(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 2**24  # inflated in chunks and counted, never held whole
+
+
+def test_deflate_absolute_limit_and_small_datasets(tmp_path):
+    path = _deflate_bomb(tmp_path / "bomb.dcm", 2**21)  # under the 4 MiB floor: read
+    with pytest.raises(ImageReadError) as error:
+        read_radiograph(path)
+    assert error.type is ImageReadError  # malformed zeros, but not refused as a bomb
+    with pytest.raises(ImageTooLargeError, match="at most 1000000 bytes"):
+        read_radiograph(path, max_inflated_bytes=10**6)
+
+
+def test_a_time_limit_inside_the_reader_is_not_a_read_error(tmp_path, monkeypatch):
+    import pydicom
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        raise TimeoutError("the time limit struck inside pydicom")
+
+    monkeypatch.setattr(pydicom, "dcmread", slow)
+    path = write_dicom(tmp_path / "image.dcm", make_dataset())
+    with pytest.raises(TimeoutError, match="struck inside pydicom"):
+        read_radiograph(path)
+
+    def hungry(*args: Any, **kwargs: Any) -> Any:
+        raise MemoryError
+
+    monkeypatch.setattr(pydicom, "dcmread", hungry)  # a file may claim any size: typed
+    with pytest.raises(ImageReadError, match=r"image.dcm: .*MemoryError"):
+        read_radiograph(path)

@@ -526,3 +526,47 @@ def test_unreadable_source_is_an_image_read_error(
         write_dicom_outputs(bad, results, landmarks, tmp_path / "out", stem="film")
     assert isinstance(info.value, AlignmentError)
     assert not (tmp_path / "out").exists()
+
+
+def _voi_lut(encoding: str) -> Dataset:
+    item = Dataset()
+    item.LUTDescriptor = [256, 0, 16]
+    values = np.arange(0, 65536, 256, dtype=np.uint16)
+    item.LUTData = values.tobytes() if encoding == "OW" else values.tolist()
+    item["LUTData"].VR = encoding
+    item.LUTExplanation = "Zzyzx's bone window"
+    return item
+
+
+@pytest.mark.parametrize(
+    ("encoding", "window"), [("OW", False), ("US", False), ("OW", True), ("US", True)]
+)
+def test_films_with_a_voi_lut_sequence_get_an_sr_and_gsps(
+    tmp_path: Path, results: pd.DataFrame, landmarks: pd.DataFrame, encoding: str, window: bool
+) -> None:
+    film = make_film(WindowCenterWidthExplanation="Quentina's window")
+    if not window:
+        del film.WindowCenter, film.WindowWidth
+    film.VOILUTSequence = [_voi_lut(encoding)]
+    source = tmp_path / "film.dcm"
+    film.save_as(source, enforce_file_format=True)
+    sr_path, pr_path = write_dicom_outputs(source, results, landmarks, tmp_path, stem="film")
+    pr = pydicom.dcmread(pr_path)
+    voi = pr.SoftcopyVOILUTSequence[0]
+    if window:  # both in the film: the window is kept, as alignment displays it
+        assert float(voi.WindowWidth) == 256 and "VOILUTSequence" not in voi
+    else:
+        lut = voi.VOILUTSequence[0]
+        assert np.frombuffer(lut.LUTData, np.uint16).tolist() == list(range(0, 65536, 256))
+    for path in (sr_path, pr_path):
+        text = path.read_bytes()
+        assert b"Zzyzx" not in text and b"Quentina" not in text  # free text not copied
+
+
+def test_outputs_carry_the_deidentification_method_codes(written: tuple[Path, Path]) -> None:
+    for path in written:
+        dataset = pydicom.dcmread(path)
+        assert dataset.PatientIdentityRemoved == "YES"
+        codes = [(c.CodeValue, c.CodingSchemeDesignator) for c in
+                 dataset.DeidentificationMethodCodeSequence]  # fmt: skip
+        assert codes == [("113100", "DCM"), ("113110", "DCM")]
