@@ -28,7 +28,8 @@ import pandas as pd
 
 from alignment import __version__
 from alignment.atomic import atomic_path, remove_leftovers, write_text_atomic
-from alignment.batch.discover import discover_inputs
+from alignment.batch.checks import check_groups, check_landmark_files, ungrouped
+from alignment.batch.discover import describe_files, discover_inputs
 from alignment.batch.executors import run_tasks
 from alignment.batch.pairing import case_of, pair_landmarks, read_landmark_sources
 from alignment.batch.store import StateStore, file_digest, lock_output
@@ -41,7 +42,7 @@ from alignment.batch.task import (
     process_image,
     with_image_geometry,
 )
-from alignment.errors import BatchError, StatsError
+from alignment.errors import BatchError, ImageReadError, StatsError
 from alignment.landmarks import validate_landmarks
 from alignment.measures import Preset, load_preset, measure_landmarks, to_wide
 
@@ -134,7 +135,9 @@ def _landmark_files(
         return list(found)
     path = Path(landmarks)
     if path.is_dir():
-        return [(f.key, str(f.path)) for f in discover_inputs(path).landmark_files]
+        walked = discover_inputs(path)
+        check_landmark_files(walked.malformed, ())
+        return [(f.key, str(f.path)) for f in walked.landmark_files]
     if not path.is_file():
         raise BatchError(f"{path}: landmark file or folder not found")
     return [(path.name, str(path))]
@@ -258,27 +261,45 @@ def run_batch(
     ------
     BatchError
         The input folder is missing, or the output folder is locked by another run or
-        cannot be written. Everything else that goes wrong becomes a row of
-        ``errors.csv``.
+        cannot be written.
+    ImageReadError
+        The input folder holds no image.
+    LandmarkFileError
+        A landmark file cannot be read, or a CSV looks like a landmark table but lacks
+        a required column.
+    StatsError, PresetError
+        The groups table or the preset cannot be used.
+
+    All of these are raised before any image is read; everything that goes wrong with
+    one image becomes a row of ``errors.csv``. Cases of the study that the groups
+    table leaves out are named in a warning (logger ``alignment.batch.pipeline``).
     """
     started = _now()
     input_dir, out_dir = Path(input_dir), Path(out_dir)
     if not input_dir.is_dir():
         raise BatchError(f"{input_dir}: input folder not found (or not a folder)")
+    # Everything that can be checked is checked before any image is read.
     resolved = load_preset(preset, overrides=overrides)
+    group_table = check_groups(groups) if groups is not None else None
+    found = discover_inputs(input_dir, exclude=[out_dir], follow_external_links=follow_links)
+    if not found.images:
+        raise ImageReadError(
+            f"no DICOM, PNG, JPEG or TIFF found in {input_dir} (found {describe_files(input_dir)})"
+        )
+    problems = [(key, "discover", message) for key, message in found.problems]
+    landmark_files = _landmark_files(
+        landmarks, [(f.key, str(f.path)) for f in found.landmark_files]
+    )
+    sources, failed = read_landmark_sources(landmark_files)
+    check_landmark_files(found.malformed if landmarks is None else (), failed)
+    image_keys = [f.key for f in found.images]
+    paired, more = pair_landmarks(image_keys, sources)
+    problems += more
+    if group_table is not None:
+        _warn_ungrouped(group_table, paired, image_keys)
     with lock_output(out_dir) as state_dir:
         for folder in (out_dir, out_dir / "overlays", out_dir / "dicom"):
             remove_leftovers(folder)  # of a run killed while writing
-        found = discover_inputs(input_dir, exclude=[out_dir], follow_external_links=follow_links)
-        problems = [(key, "discover", message) for key, message in found.problems]
-        landmark_files = _landmark_files(
-            landmarks, [(f.key, str(f.path)) for f in found.landmark_files]
-        )
-        sources, more = read_landmark_sources(landmark_files)
-        problems += more
-        image_keys = [f.key for f in found.images]
-        paired, more = pair_landmarks(image_keys, sources)
-        problems += more
         tables = {
             str(key): rows.reset_index(drop=True)
             for key, rows in paired.groupby("image", sort=False, observed=True)
@@ -345,7 +366,7 @@ def run_batch(
             paired,
             problems,
             resolved,
-            groups=groups,
+            groups=group_table,
             names=names,
             report=report,
         )
@@ -375,15 +396,21 @@ def _write_csv(path: Path, table: pd.DataFrame) -> None:
     write_text_atomic(path, table.to_csv(index=False, lineterminator="\n"))
 
 
-def _read_groups(groups: str | os.PathLike[str] | pd.DataFrame) -> pd.DataFrame:
-    from alignment.stats import read_table
-
-    if isinstance(groups, pd.DataFrame):
-        return groups
-    path = Path(groups)
-    if not path.is_file():
-        raise BatchError(f"{path}: groups file not found")
-    return read_table(path)
+def _warn_ungrouped(groups: pd.DataFrame, paired: pd.DataFrame, image_keys: list[str]) -> None:
+    """Warn, naming them, about the cases of the study the groups table leaves out."""
+    named = _with_case(paired) if len(paired) else paired
+    case = dict(zip(named["image"].astype(str), named["case"].astype(str), strict=True))
+    cases = [case.get(key, case_of(key)) for key in image_keys]
+    missing = ungrouped(groups, cases, image_keys)
+    if missing:
+        shown = ", ".join(missing[:10]) + (
+            f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+        )
+        log.warning(
+            "%d case(s) of the study are not in the groups file and will not be compared: %s",
+            len(missing),
+            shown,
+        )
 
 
 def _write_outputs(
@@ -394,7 +421,7 @@ def _write_outputs(
     problems: list[tuple[str, str, str]],
     preset: Preset,
     *,
-    groups: str | os.PathLike[str] | pd.DataFrame | None,
+    groups: pd.DataFrame | None,
     names: _Pseudonyms | None,
     report: bool,
 ) -> _Written:
@@ -407,7 +434,7 @@ def _write_outputs(
         parts.insert(0, with_image_geometry(_with_case(files), facts).assign(source="file"))
     landmarks = validate_landmarks(pd.concat(parts, ignore_index=True)) if parts else paired[:0]
     results = _flag_review(measure_landmarks(landmarks, preset=preset), landmarks)
-    group_table = _read_groups(groups) if groups is not None else None
+    group_table = groups
     errors = pd.DataFrame(
         problems + [(o.key, stage, error) for o in outcomes for stage, error in o.errors],
         columns=list(ERROR_COLUMNS),

@@ -3,8 +3,62 @@
 from __future__ import annotations
 
 import argparse
+import math
+from collections.abc import Callable
 
 from alignment.measures.presets import parse_override
+
+
+def integer(minimum: int) -> Callable[[str], int]:
+    """An argparse ``type``: an integer of at least `minimum`, else a usage error.
+
+    Examples
+    --------
+    >>> integer(0)("4")
+    4
+    >>> integer(0)("-1")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: '-1' is not an integer >= 0
+    """
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer >= {minimum}")
+        return value
+
+    return parse
+
+
+def number(minimum: float, *, strict: bool = False) -> Callable[[str], float]:
+    """An argparse ``type``: a finite number of at least (or, `strict`, above) `minimum`.
+
+    Examples
+    --------
+    >>> number(0, strict=True)("0.5")
+    0.5
+    >>> number(0, strict=True)("0")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: '0' is not a number > 0
+    """
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or value < minimum or (strict and value == minimum):
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a number {'>' if strict else '>='} {minimum:g}"
+            )
+        return value
+
+    return parse
 
 
 def add_preset_arguments(parser: argparse.ArgumentParser) -> None:

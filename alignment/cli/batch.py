@@ -20,7 +20,7 @@ from typing import Any
 from alignment.batch import default_jobs, run_batch
 from alignment.batch.task import DEFAULT_TIME_LIMIT_S
 from alignment.cli import exitcodes
-from alignment.cli._options import add_preset_arguments, overrides
+from alignment.cli._options import add_preset_arguments, integer, number, overrides
 
 HELP = "measure a study folder: results, overlays, report, group comparison"
 
@@ -48,10 +48,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_preset_arguments(parser)
     parser.add_argument(
         "--jobs",
-        type=int,
+        type=integer(0),
         default=None,
         metavar="N",
-        help=f"worker processes (default: all cores, {default_jobs()} here)",
+        help="worker processes; 0 runs in this process "
+        f"(default: all cores, {default_jobs()} here)",
     )
     parser.add_argument(
         "--scheduler",
@@ -78,7 +79,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--time-limit",
-        type=float,
+        type=number(0),
         default=DEFAULT_TIME_LIMIT_S,
         metavar="SECONDS",
         help="longest one image may take; 0 for none (default: %(default)g)",

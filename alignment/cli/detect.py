@@ -18,6 +18,7 @@ import pandas as pd
 
 from alignment.atomic import write_text_atomic
 from alignment.cli import exitcodes
+from alignment.cli._options import number
 from alignment.detect import DETECTION_COLUMNS, REVIEW_THRESHOLD, detect_landmarks
 from alignment.errors import ImageReadError
 from alignment.io import read_radiograph
@@ -38,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--view", choices=("AP", "LAT"), help="force the view of every image")
     parser.add_argument(
         "--review-threshold",
-        type=float,
+        type=number(0),
         default=REVIEW_THRESHOLD,
         metavar="C",
         help="flag a leg for review below this confidence (default: %(default)s)",
@@ -98,6 +99,12 @@ def run(args: argparse.Namespace) -> int:
                 image=str(path),
                 window=radiograph.window,
             )
+    if not tables and not failures:  # nothing to do is not success
+        from alignment.batch.discover import describe_files
+
+        folders = ", ".join(args.images)
+        seen = "; ".join(describe_files(f) for f in args.images)
+        raise ImageReadError(f"no DICOM, PNG, JPEG or TIFF found in {folders} (found {seen})")
     table = (
         pd.concat(tables, ignore_index=True)
         if tables

@@ -12,6 +12,7 @@ import argparse
 import sys
 
 from alignment.cli import exitcodes
+from alignment.cli._options import integer, number
 from alignment.phantom import COHORTS, generate_phantoms
 
 HELP = "write synthetic radiographs with true landmarks and measures"
@@ -20,7 +21,7 @@ HELP = "write synthetic radiographs with true landmarks and measures"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--n",
-        type=int,
+        type=integer(1),
         default=None,
         metavar="N",
         help="number of patients (default: 100 for psi-vs-ci, else 10); psi-vs-ci keeps "
@@ -39,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--downscale",
-        type=float,
+        type=number(0, strict=True),
         default=1.0,
         metavar="F",
         help="pixels F times larger than the clinical 0.2 mm (default: 1)",
