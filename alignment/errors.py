@@ -22,6 +22,7 @@ __all__ = [
     "ImageTooLargeError",
     "LandmarkError",
     "LandmarkFileError",
+    "OutputExistsError",
     "PhantomError",
     "PresetError",
     "StatsError",
@@ -93,6 +94,11 @@ class PhantomError(AlignmentError, ValueError):
 class BatchError(AlignmentError, OSError):
     """A batch cannot run: the input folder is missing, or the output folder is locked
     by another run or cannot be written."""
+
+
+class OutputExistsError(AlignmentError, FileExistsError):
+    """An output folder already holds files that are not this toolkit's to replace
+    (pass ``overwrite=True``, or ``--overwrite``, to write into it anyway)."""
 
 
 @contextlib.contextmanager

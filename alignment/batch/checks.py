@@ -14,9 +14,52 @@ from pathlib import Path
 
 import pandas as pd
 
-from alignment.errors import BatchError, LandmarkFileError, StatsError
+from alignment.errors import BatchError, LandmarkFileError, OutputExistsError, StatsError
 
-__all__ = ["check_groups", "check_landmark_files", "ungrouped"]
+__all__ = ["check_groups", "check_landmark_files", "check_output_folder", "ungrouped"]
+
+
+def check_output_folder(
+    folder: str | os.PathLike[str], *, overwrite: bool, ours: str | None = None
+) -> None:
+    """Refuse to write into a non-empty folder unless `overwrite`.
+
+    Parameters
+    ----------
+    folder : path-like
+        The output folder; missing or empty is fine.
+    overwrite : bool
+        Write into a non-empty folder anyway (files of the same names are replaced).
+    ours : str, optional
+        A name (such as ``.alignment``) whose presence marks the folder as an earlier
+        output of the same command, which may be written again (a resumed batch).
+
+    Raises
+    ------
+    OutputExistsError
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> check_output_folder(folder, overwrite=False)  # empty: fine
+    >>> _ = (folder / "groups.csv").write_text("case,group")
+    >>> check_output_folder(folder, overwrite=False)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    alignment.errors.OutputExistsError: ...: output folder is not empty (1 file: groups.csv); ...
+    """
+    path = Path(folder)
+    if overwrite or not path.is_dir() or (ours is not None and (path / ours).exists()):
+        return
+    entries = sorted(p.name for p in path.iterdir())
+    if entries:
+        shown = ", ".join(entries[:3]) + (", ..." if len(entries) > 3 else "")
+        count = f"{len(entries)} file{'s' if len(entries) > 1 else ''}"
+        raise OutputExistsError(
+            f"{path}: output folder is not empty ({count}: {shown}); choose an empty or "
+            "new folder, or pass --overwrite to write into it"
+        )
 
 
 def check_groups(groups: str | os.PathLike[str] | pd.DataFrame) -> pd.DataFrame:

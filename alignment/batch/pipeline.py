@@ -28,11 +28,16 @@ import pandas as pd
 
 from alignment import __version__
 from alignment.atomic import atomic_path, remove_leftovers, write_text_atomic
-from alignment.batch.checks import check_groups, check_landmark_files, ungrouped
+from alignment.batch.checks import (
+    check_groups,
+    check_landmark_files,
+    check_output_folder,
+    ungrouped,
+)
 from alignment.batch.discover import describe_files, discover_inputs
 from alignment.batch.executors import run_tasks
 from alignment.batch.pairing import case_of, pair_landmarks, read_landmark_sources
-from alignment.batch.store import StateStore, file_digest, lock_output
+from alignment.batch.store import STATE_DIR, StateStore, file_digest, lock_output
 from alignment.batch.task import (
     DEFAULT_TIME_LIMIT_S,
     BatchSettings,
@@ -202,6 +207,8 @@ def run_batch(
     detect: Detect = None,
     progress: Progress | None = None,
     command_line: Sequence[str] | None = None,
+    force: bool = False,
+    overwrite: bool = False,
 ) -> BatchResult:
     """Measure a study folder; see the module docstring and ``docs/batch.md``.
 
@@ -252,6 +259,13 @@ def run_batch(
         ``progress(done, total)`` after each image processed.
     command_line : sequence of str, optional
         Recorded in ``manifest.json``.
+    force : bool, optional
+        Process every image again, even those an earlier run into `out_dir` finished
+        unchanged (by default only they are skipped: an image that failed, crashed or
+        timed out is always tried again).
+    overwrite : bool, optional
+        Write into a non-empty `out_dir` that is not the output of an earlier batch
+        (by default refused, so that a study folder cannot be written over).
 
     Returns
     -------
@@ -264,6 +278,8 @@ def run_batch(
         cannot be written.
     ImageReadError
         The input folder holds no image.
+    OutputExistsError
+        `out_dir` is not empty and not an earlier batch's output (see `overwrite`).
     LandmarkFileError
         A landmark file cannot be read, or a CSV looks like a landmark table but lacks
         a required column.
@@ -281,6 +297,7 @@ def run_batch(
     # Everything that can be checked is checked before any image is read.
     resolved = load_preset(preset, overrides=overrides)
     group_table = check_groups(groups) if groups is not None else None
+    check_output_folder(out_dir, overwrite=overwrite, ours=STATE_DIR)
     found = discover_inputs(input_dir, exclude=[out_dir], follow_external_links=follow_links)
     if not found.images:
         raise ImageReadError(
@@ -339,7 +356,7 @@ def run_batch(
         store = StateStore(state_dir)
         try:
             done = store.fingerprints()
-            todo = [t for t in tasks if done.get(t.key) != fingerprints[t.key]]
+            todo = [t for t in tasks if force or done.get(t.key) != fingerprints[t.key]]
             # Largest files first: a long film started last would leave the other
             # workers idle at the end (the outputs keep the input order).
             todo.sort(key=lambda t: sizes[t.key], reverse=True)
@@ -461,6 +478,7 @@ def _write_outputs(
     _write_csv(out_dir / "errors.csv", errors)
     if comparison is not None:
         _write_csv(out_dir / "comparison.csv", comparison)
+    _remove_stale(out_dir, outcomes, comparison=comparison is not None, report=report)
     if report:
         from alignment.report import write_report
 
@@ -474,6 +492,27 @@ def _write_outputs(
             groups=group_table,
         )
     return _Written(results, errors)
+
+
+def _remove_stale(
+    out_dir: Path, outcomes: Sequence[ImageOutcome], *, comparison: bool, report: bool
+) -> None:
+    """Remove what an earlier run into `out_dir` wrote and this run does not: a
+    ``comparison.csv`` of a run with groups, a ``report.html``, the overlays and DICOM
+    files of images gone or now drawn under another name."""
+    optional = (("comparison.csv", comparison), ("report.html", report))
+    stale = [name for name, kept in optional if not kept]
+    produced = {f for o in outcomes for f in o.files}
+    for folder, suffix in (("overlays", ".png"), ("dicom", ".dcm")):
+        if (out_dir / folder).is_dir():
+            stale += [
+                f"{folder}/{p.name}"
+                for p in (out_dir / folder).iterdir()
+                if p.suffix == suffix and f"{folder}/{p.name}" not in produced
+            ]
+    for name in stale:
+        (out_dir / name).unlink(missing_ok=True)
+        log.info("removed %s: an output of an earlier run that this run does not produce", name)
 
 
 def _with_case(table: pd.DataFrame) -> pd.DataFrame:

@@ -159,8 +159,9 @@ class ImageOutcome:
 
     @property
     def retry(self) -> bool:
-        """Whether the next run should try this image again (it ran out of time)."""
-        return any(stage == "timeout" for stage, _ in self.errors)
+        """Whether the next run should try this image again: anything went wrong (it
+        failed, crashed, or ran out of time). Only clean successes are skipped."""
+        return bool(self.errors)
 
     @property
     def readable(self) -> bool:

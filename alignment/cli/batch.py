@@ -84,6 +84,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="longest one image may take; 0 for none (default: %(default)g)",
     )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="process every image again (default: skip those an earlier run finished "
+        "unchanged; failed ones are always tried again)",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="write into a non-empty OUT_DIR that is not an earlier batch's output",
+    )
     parser.add_argument("--no-overlays", action="store_true", help="draw no overlay PNGs")
     parser.add_argument("--no-report", action="store_true", help="write no report.html")
     chatter = parser.add_mutually_exclusive_group()
@@ -145,6 +156,8 @@ def run(args: argparse.Namespace) -> int:
             time_limit_s=args.time_limit or None,
             progress=progress,
             command_line=["alignment", *sys.argv[1:]],
+            force=args.force,
+            overwrite=args.overwrite,
         )
     finally:
         progress.close()

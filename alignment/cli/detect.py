@@ -35,7 +35,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", required=True, metavar="LANDMARKS.csv", help="landmark CSV to write"
     )
-    parser.add_argument("--overlay", metavar="DIR", help="also draw an overlay PNG per image here")
+    parser.add_argument(
+        "--overlay", metavar="DIR", help="also draw an overlay PNG per image here (new or empty)"
+    )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="write into a non-empty --overlay folder anyway"
+    )
     parser.add_argument("--view", choices=("AP", "LAT"), help="force the view of every image")
     parser.add_argument(
         "--review-threshold",
@@ -65,6 +70,10 @@ def _images(paths: list[str]) -> list[tuple[Path, bool]]:
 def run(args: argparse.Namespace) -> int:
     tables: list[pd.DataFrame] = []
     failures = 0
+    if args.overlay:
+        from alignment.batch.checks import check_output_folder
+
+        check_output_folder(args.overlay, overwrite=args.overwrite)
     for path, given in _images(args.images):
         try:
             radiograph = read_radiograph(path)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from alignment.batch.checks import check_output_folder
 from alignment.cli import exitcodes
 from alignment.cli._options import integer, number
 from alignment.phantom import COHORTS, generate_phantoms
@@ -27,7 +28,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="number of patients (default: 100 for psi-vs-ci, else 10); psi-vs-ci keeps "
         "the study's 47:53 PSI:CI proportions",
     )
-    parser.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    parser.add_argument("--out", required=True, metavar="DIR", help="output folder (new or empty)")
+    parser.add_argument(
+        "--overwrite", action="store_true", help="write into a non-empty folder anyway"
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument(
         "--cohort", choices=COHORTS, default="mixed", help="which cohort (default: %(default)s)"
@@ -54,6 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_output_folder(args.out, overwrite=args.overwrite)
     n = args.n if args.n is not None else (100 if args.cohort == "psi-vs-ci" else 10)
     written = generate_phantoms(
         args.out,
