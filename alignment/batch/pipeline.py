@@ -35,7 +35,7 @@ from alignment.batch.checks import (
     ungrouped,
 )
 from alignment.batch.discover import describe_files, discover_inputs
-from alignment.batch.executors import run_tasks
+from alignment.batch.executors import check_main_guard, run_tasks
 from alignment.batch.pairing import case_of, pair_landmarks, read_landmark_sources
 from alignment.batch.store import STATE_DIR, StateStore, file_digest, lock_output
 from alignment.batch.task import (
@@ -280,6 +280,10 @@ def run_batch(
         The input folder holds no image.
     OutputExistsError
         `out_dir` is not empty and not an earlier batch's output (see `overwrite`).
+    BatchError
+        Also when called at the top level of a script, outside
+        ``if __name__ == "__main__":``, with worker processes (which would import the
+        script again): the message says what to add.
     LandmarkFileError
         A landmark file cannot be read, or a CSV looks like a landmark table but lacks
         a required column.
@@ -298,6 +302,8 @@ def run_batch(
     resolved = load_preset(preset, overrides=overrides)
     group_table = check_groups(groups) if groups is not None else None
     check_output_folder(out_dir, overwrite=overwrite, ours=STATE_DIR)
+    if jobs != 0 and scheduler in (None, "local"):
+        check_main_guard()
     found = discover_inputs(input_dir, exclude=[out_dir], follow_external_links=follow_links)
     if not found.images:
         raise ImageReadError(
