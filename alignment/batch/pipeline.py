@@ -73,8 +73,10 @@ _LIBRARIES = (
     "distributed",
 )
 
-Progress = Callable[[int, int], None]
-"""Called as ``progress(done, total)`` after each image of this run."""
+Progress = Callable[..., None]
+"""Called as ``progress(done, total, stage)``: ``stage`` is ``"hashing"`` while the inputs
+are hashed (before any image is processed), then ``"images"`` after each image of this
+run."""
 
 
 @dataclass(frozen=True)
@@ -256,7 +258,8 @@ def run_batch(
         row of stage ``timeout`` and is tried again by the next run. None: no limit.
         Enforced in this process and in a local pool; not on Dask workers.
     progress : callable, optional
-        ``progress(done, total)`` after each image processed.
+        ``progress(done, total, stage)``: while hashing the inputs (``stage`` is
+        ``"hashing"``), then after each image processed (``"images"``).
     command_line : sequence of str, optional
         Recorded in ``manifest.json``.
     force : bool, optional
@@ -340,7 +343,9 @@ def run_batch(
         sizes: dict[str, int] = {}
         landmark_digests = _landmark_digests(paired)
         tasks, fingerprints = [], {}
-        for image in found.images:
+        for count, image in enumerate(found.images):
+            if progress is not None:
+                progress(count, len(found.images), "hashing")
             try:
                 sizes[image.key] = image.path.stat().st_size
                 digests[image.key] = file_digest(image.path)
@@ -359,6 +364,8 @@ def run_batch(
             tasks.append(task)
         for key, path in landmark_files:
             digests[f"landmarks:{key}"] = file_digest(path)
+        if progress is not None:
+            progress(len(found.images), len(found.images), "hashing")
         store = StateStore(state_dir)
         try:
             done = store.fingerprints()
@@ -372,13 +379,20 @@ def run_batch(
                 len(todo),
                 len(tasks) - len(todo),
             )
+            if progress is not None:  # the clock of the images starts with the pool
+                progress(0, len(todo), "images")
             for count, (task, outcome) in enumerate(
                 run_tasks(process_image, todo, jobs=jobs, scheduler=scheduler, on_crash=_crashed),
                 start=1,
             ):
                 store.save(fingerprints[task.key], outcome)
+                log.info(
+                    "%s: %s",
+                    task.key,
+                    "; ".join(f"{stage}: {error}" for stage, error in outcome.errors) or "done",
+                )
                 if progress is not None:
-                    progress(count, len(todo))
+                    progress(count, len(todo), "images")
             outcomes = store.load([t.key for t in tasks])
         finally:
             store.close()
@@ -517,7 +531,9 @@ def _remove_stale(
                 if p.suffix == suffix and f"{folder}/{p.name}" not in produced
             ]
     for name in stale:
-        (out_dir / name).unlink(missing_ok=True)
+        if not (out_dir / name).exists():
+            continue
+        (out_dir / name).unlink()
         log.info("removed %s: an output of an earlier run that this run does not produce", name)
 
 

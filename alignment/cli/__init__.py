@@ -10,6 +10,7 @@ code from :mod:`alignment.cli.exitcodes`.
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import logging
 import sys
@@ -45,9 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument(
-        "--debug", action="store_true", help="show the full traceback of an unexpected error"
-    )
+    parser.add_argument("--debug", action="store_true", help=_DEBUG_HELP)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
         module = importlib.import_module(f"alignment.cli.{name.replace('-', '_')}")
@@ -59,8 +58,28 @@ def build_parser() -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         module.add_arguments(sub)
-        sub.set_defaults(run=module.run)
+        # Accepted after the sub-command too; SUPPRESS keeps the top-level value.
+        sub.add_argument(
+            "--debug", action="store_true", default=argparse.SUPPRESS, help=_DEBUG_HELP
+        )
+        sub.set_defaults(run=module.run, _parser=sub)
     return parser
+
+
+_DEBUG_HELP = "show the full traceback of an unexpected error"
+
+
+def _unrecognised(parser: argparse.ArgumentParser, extras: Sequence[str]) -> str:
+    """``unrecognized arguments: --ovrlay; did you mean --overlay?``"""
+    options = [o for action in parser._actions for o in action.option_strings]
+    close = [
+        match
+        for extra in extras
+        if extra.startswith("-")
+        for match in difflib.get_close_matches(extra.split("=")[0], options, n=1, cutoff=0.6)
+    ]
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    return f"unrecognized arguments: {' '.join(extras)}{hint}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -72,7 +91,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extras = parser.parse_known_args(argv)
+        if extras:  # the sub-command's usage, and the option it was probably meant to be
+            sub = getattr(args, "_parser", parser)
+            sub.error(_unrecognised(sub, extras))
     except SystemExit as exc:  # argparse exits on --help, --version and usage errors
         return int(exc.code or 0)
     logging.basicConfig(level=logging.WARNING, format="alignment: %(levelname)s: %(message)s")

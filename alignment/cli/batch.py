@@ -17,7 +17,7 @@ import sys
 import time
 from typing import Any
 
-from alignment.batch import default_jobs, run_batch
+from alignment.batch import BatchResult, default_jobs, run_batch
 from alignment.batch.task import DEFAULT_TIME_LIMIT_S
 from alignment.cli import exitcodes
 from alignment.cli._options import add_preset_arguments, integer, number, overrides
@@ -98,38 +98,95 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-overlays", action="store_true", help="draw no overlay PNGs")
     parser.add_argument("--no-report", action="store_true", help="write no report.html")
     chatter = parser.add_mutually_exclusive_group()
-    chatter.add_argument("--quiet", action="store_true", help="print only errors")
-    chatter.add_argument("--verbose", action="store_true", help="log every step")
+    chatter.add_argument(
+        "--quiet", action="store_true", help="print only the errors (no progress, no summary)"
+    )
+    chatter.add_argument("--verbose", action="store_true", help="log every image")
 
 
 class _Progress:
-    """A bar with count, rate and ETA on a terminal; a log line every 10 s otherwise."""
+    """A bar with count, rate and ETA on a terminal; a log line every 10 s otherwise.
+
+    One bar per stage of the run (``hashing`` the inputs, ``images`` processed), so
+    that the ETA of the images is not skewed by the time the hashing took.
+    """
 
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
         self.bar: Any = None
+        self.stage = ""
         self.started = self.last = time.monotonic()
 
-    def __call__(self, done: int, total: int) -> None:
+    def __call__(self, done: int, total: int, stage: str = "images") -> None:
         if self.quiet:
             return
+        if stage != self.stage:
+            self.close()
+            self.stage, self.started = stage, time.monotonic()
         if sys.stderr.isatty():
             if self.bar is None:
                 from tqdm import tqdm
 
-                self.bar = tqdm(total=total, unit="image", file=sys.stderr)
-            self.bar.update(1)
+                self.bar = tqdm(total=total, desc=stage, unit="image", file=sys.stderr)
+            self.bar.update(done - self.bar.n)
             return
         now = time.monotonic()
-        if now - self.last >= 10 or done == total:
+        if done and (now - self.last >= 10 or done == total):
             rate = done / max(now - self.started, 1e-9)
             eta = (total - done) / rate if rate else float("nan")
-            print(f"{done}/{total} images, {rate:.1f}/s, ETA {eta:.0f} s", file=sys.stderr)
+            print(f"{stage}: {done}/{total}, {rate:.1f}/s, ETA {eta:.0f} s", file=sys.stderr)
             self.last = now
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+            self.bar = None
+
+
+def summary(result: BatchResult, *, report: bool, shown: int = 5) -> list[str]:
+    """What the terminal shows after a run: counts, errors by stage, where to look.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from pathlib import Path
+    >>> errors = pd.DataFrame({"image": ["a.dcm", "b.dcm", "c.dcm"],
+    ...                        "stage": ["read", "read", "pairing"],
+    ...                        "error": ["a.dcm: truncated", "b.dcm: empty", "no such image"]})
+    >>> result = BatchResult(Path("out"), pd.DataFrame(), errors, 3, 3)
+    >>> print("\\n".join(summary(result, report=True, shown=2)))
+    3 images (3 processed, 0 unchanged), 0 measures, 3 errors -> out
+    errors by stage: read 2, pairing 1
+      read: a.dcm: truncated
+      read: b.dcm: empty
+      ... 1 more in out/errors.csv
+    report: out/report.html
+    """
+    errors = result.errors
+    lines = [
+        f"{result.images} images ({result.processed} processed, "
+        f"{result.images - result.processed} unchanged), {len(result.results)} measures, "
+        f"{len(errors)} errors -> {result.out_dir}"
+    ]
+    if len(errors):
+        counts = errors["stage"].value_counts(sort=True)
+        lines.append("errors by stage: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        for row in errors.head(shown).itertuples(index=False):
+            where = (
+                ""
+                if str(row.error).startswith(str(row.image)) or not row.image
+                else f"{row.image}: "
+            )
+            lines.append(f"  {row.stage}: {where}{row.error}")
+        more = len(errors) - shown
+        lines.append(
+            f"  ... {more} more in {result.out_dir / 'errors.csv'}"
+            if more > 0
+            else f"  all in {result.out_dir / 'errors.csv'}"
+        )
+    if report:
+        lines.append(f"report: {result.out_dir / 'report.html'}")
+    return lines
 
 
 def run(args: argparse.Namespace) -> int:
@@ -161,11 +218,9 @@ def run(args: argparse.Namespace) -> int:
         )
     finally:
         progress.close()
-    if not args.quiet:
-        print(
-            f"{result.images} images ({result.processed} processed, "
-            f"{result.images - result.processed} unchanged), {len(result.results)} measures, "
-            f"{len(result.errors)} errors -> {result.out_dir}",
-            file=sys.stderr,
-        )
+    lines = summary(result, report=not args.no_report)
+    if args.quiet:  # exactly the errors, and where they are
+        lines = lines[1:-1] if not args.no_report else lines[1:]
+    for line in lines:
+        print(line, file=sys.stderr)
     return exitcodes.COMPLETED_WITH_ERRORS if result.completed_with_errors else exitcodes.OK
