@@ -18,6 +18,7 @@ import time
 from typing import Any
 
 from alignment.batch import BatchResult, default_jobs, run_batch
+from alignment.batch.pipeline import ERROR_COLUMNS
 from alignment.batch.task import DEFAULT_TIME_LIMIT_S
 from alignment.cli import exitcodes
 from alignment.cli._options import add_preset_arguments, integer, number, overrides
@@ -171,13 +172,9 @@ def summary(result: BatchResult, *, report: bool, shown: int = 5) -> list[str]:
     if len(errors):
         counts = errors["stage"].value_counts(sort=True)
         lines.append("errors by stage: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
-        for row in errors.head(shown).itertuples(index=False):
-            where = (
-                ""
-                if str(row.error).startswith(str(row.image)) or not row.image
-                else f"{row.image}: "
-            )
-            lines.append(f"  {row.stage}: {where}{row.error}")
+        for image, stage, error in errors.head(shown)[list(ERROR_COLUMNS)].astype(str).values:
+            where = "" if error.startswith(image) or not image else f"{image}: "
+            lines.append(f"  {stage}: {where}{error}")
         more = len(errors) - shown
         lines.append(
             f"  ... {more} more in {result.out_dir / 'errors.csv'}"
