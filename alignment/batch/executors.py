@@ -21,7 +21,10 @@ from typing import Any, TypeVar
 
 from alignment.errors import BatchError
 
-__all__ = ["check_main_guard", "default_jobs", "run_tasks"]
+__all__ = ["DEFAULT_TIME_LIMIT_S", "check_main_guard", "default_jobs", "run_tasks"]
+
+DEFAULT_TIME_LIMIT_S = 300.0
+"""Default longest time one image may take in a batch (seconds)."""
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from alignment.batch.executors import DEFAULT_TIME_LIMIT_S
 from alignment.batch.pairing import case_of
 from alignment.errors import AlignmentError, ImageReadError
 from alignment.io import Radiograph, read_radiograph
@@ -35,9 +36,6 @@ __all__ = [
 ]
 
 Detect = Literal["all", "missing"] | None
-
-DEFAULT_TIME_LIMIT_S = 300.0
-"""Default longest time one image may take in a batch (seconds)."""
 
 
 class TaskTimeoutError(AlignmentError, TimeoutError):

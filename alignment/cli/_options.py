@@ -6,8 +6,6 @@ import argparse
 import math
 from collections.abc import Callable
 
-from alignment.measures.presets import parse_override
-
 
 def integer(minimum: int) -> Callable[[str], int]:
     """An argparse ``type``: an integer of at least `minimum`, else a usage error.
@@ -81,6 +79,8 @@ def add_preset_arguments(parser: argparse.ArgumentParser) -> None:
 
 def overrides(args: argparse.Namespace) -> dict[str, dict[str, float]]:
     """The ``--set`` options as ``{measure: {field: value}}``."""
+    from alignment.measures.presets import parse_override
+
     merged: dict[str, dict[str, float]] = {}
     for text in args.overrides:
         for measure, fields in parse_override(text).items():

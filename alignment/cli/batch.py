@@ -15,13 +15,14 @@ import argparse
 import logging
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alignment.batch import BatchResult, default_jobs, run_batch
-from alignment.batch.pipeline import ERROR_COLUMNS
-from alignment.batch.task import DEFAULT_TIME_LIMIT_S
+from alignment.batch.executors import DEFAULT_TIME_LIMIT_S, default_jobs
 from alignment.cli import exitcodes
 from alignment.cli._options import add_preset_arguments, integer, number, overrides
+
+if TYPE_CHECKING:
+    from alignment.batch import BatchResult
 
 HELP = "measure a study folder: results, overlays, report, group comparison"
 
@@ -154,6 +155,7 @@ def summary(result: BatchResult, *, report: bool, shown: int = 5) -> list[str]:
     >>> errors = pd.DataFrame({"image": ["a.dcm", "b.dcm", "c.dcm"],
     ...                        "stage": ["read", "read", "pairing"],
     ...                        "error": ["a.dcm: truncated", "b.dcm: empty", "no such image"]})
+    >>> from alignment.batch import BatchResult
     >>> result = BatchResult(Path("out"), pd.DataFrame(), errors, 3, 3)
     >>> print("\\n".join(summary(result, report=True, shown=2)))
     3 images (3 processed, 0 unchanged), 0 measures, 3 errors -> out
@@ -163,6 +165,8 @@ def summary(result: BatchResult, *, report: bool, shown: int = 5) -> list[str]:
       ... 1 more in out/errors.csv
     report: out/report.html
     """
+    from alignment.batch.pipeline import ERROR_COLUMNS
+
     errors = result.errors
     lines = [
         f"{result.images} images ({result.processed} processed, "
@@ -187,6 +191,8 @@ def summary(result: BatchResult, *, report: bool, shown: int = 5) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from alignment.batch import run_batch
+
     if args.verbose:
         logging.getLogger("alignment").setLevel(logging.INFO)
     progress = _Progress(args.quiet)

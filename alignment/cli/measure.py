@@ -10,13 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-import pandas as pd
-
-from alignment.atomic import write_text_atomic
 from alignment.cli import exitcodes
 from alignment.cli._options import add_preset_arguments, overrides
-from alignment.landmarks import read_landmarks, validate_landmarks
-from alignment.measures import measure_landmarks, to_wide
 
 HELP = "measure landmark files: every angle, deviation and outlier flag"
 
@@ -38,6 +33,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from alignment.atomic import write_text_atomic
+    from alignment.landmarks import read_landmarks, validate_landmarks
+    from alignment.measures import measure_landmarks, to_wide
+
     tables = [read_landmarks(path) for path in args.landmarks]
     table = tables[0] if len(tables) == 1 else validate_landmarks(pd.concat(tables))
     results = measure_landmarks(

@@ -9,7 +9,6 @@ import argparse
 import sys
 
 from alignment.cli import exitcodes
-from alignment.measures import catalogue_markdown, measure_catalogue
 
 HELP = "list the measures, their formulas and targets"
 
@@ -27,6 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from alignment.measures import catalogue_markdown, measure_catalogue
+
     if args.format == "markdown":
         sys.stdout.write(catalogue_markdown(args.preset))
         return exitcodes.OK
