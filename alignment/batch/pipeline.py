@@ -50,6 +50,7 @@ from alignment.batch.task import (
 from alignment.errors import BatchError, ImageReadError, StatsError
 from alignment.landmarks import validate_landmarks
 from alignment.measures import Preset, load_preset, measure_landmarks, to_wide
+from alignment.measures.rounding import round_results
 
 __all__ = ["ERROR_COLUMNS", "BatchResult", "run_batch"]
 
@@ -490,8 +491,9 @@ def _write_outputs(
         except StatsError as exc:  # the measurements are still written
             failed = pd.DataFrame([("", "compare", str(exc))], columns=list(ERROR_COLUMNS))
             errors = pd.concat([errors, failed], ignore_index=True)
-    _write_csv(out_dir / "results.csv", results)
-    _write_csv(out_dir / "results_wide.csv", to_wide(results))
+    readable = round_results(results)  # CSV to 0.01 deg / 0.1 mm; Parquet keeps all digits
+    _write_csv(out_dir / "results.csv", readable)
+    _write_csv(out_dir / "results_wide.csv", to_wide(readable))
     with atomic_path(out_dir / "results.parquet") as temporary:
         results.to_parquet(temporary, index=False)
     _write_csv(out_dir / "landmarks.csv", landmarks)

@@ -38,13 +38,15 @@ def run(args: argparse.Namespace) -> int:
     from alignment.atomic import write_text_atomic
     from alignment.landmarks import read_landmarks, validate_landmarks
     from alignment.measures import measure_landmarks, to_wide
+    from alignment.measures.rounding import round_results
 
     tables = [read_landmarks(path) for path in args.landmarks]
     table = tables[0] if len(tables) == 1 else validate_landmarks(pd.concat(tables))
     results = measure_landmarks(
         table, preset=args.preset, overrides=overrides(args), orientation=args.orientation
     )
-    output = to_wide(results) if args.wide else results
+    readable = round_results(results)  # 0.01 deg, 0.1 mm: see alignment.measures.rounding
+    output = to_wide(readable) if args.wide else readable
     text = output.to_csv(index=False, lineterminator="\n")
     if args.out in (None, "-"):
         sys.stdout.write(text)
