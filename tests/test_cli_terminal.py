@@ -70,3 +70,25 @@ def test_mistyped_option_gets_the_subcommands_usage_and_a_suggestion(tmp_path, c
     err = capsys.readouterr().err
     assert err.startswith("usage: alignment detect")
     assert "unrecognized arguments: --overlays o; did you mean --overlay?" in err
+
+
+def test_progress_reports_count_rate_and_eta_per_stage(capsys):
+    from alignment.cli._progress import Progress
+
+    progress = Progress()
+    for done in range(4):
+        progress(done, 3, "hashing")
+    for done in range(3):
+        progress(done, 2)
+    progress.close()
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split(",")[0] for line in lines] == ["hashing: 3/3", "images: 2/2"]
+    assert all(" /s" not in line and "ETA 0 s" in line for line in lines)
+
+
+def test_phantom_and_detect_show_progress(tmp_path, capsys):
+    out = tmp_path / "films"
+    assert main(["phantom", "--n", "1", "--out", str(out), "--downscale", "12"]) == 0
+    assert "cases: 1/1, " in capsys.readouterr().err
+    assert main(["detect", str(out), "--out", str(tmp_path / "m.csv")]) in (0, 1)
+    assert "images: 2/2, " in capsys.readouterr().err

@@ -22,6 +22,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePath
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -407,6 +408,12 @@ def run_batch(
             groups=group_table,
             names=names,
             report=report,
+            run={
+                "started": started,
+                # an input path may name a patient: not in a pseudonymised report
+                "input": "" if pseudonymise else str(input_dir),
+                "command_line": list(command_line) if command_line is not None else None,
+            },
         )
         manifest = {
             "toolkit": "alignment",
@@ -462,6 +469,7 @@ def _write_outputs(
     groups: pd.DataFrame | None,
     names: _Pseudonyms | None,
     report: bool,
+    run: Mapping[str, Any],
 ) -> _Written:
     """Measure every landmark set at once and write the tables, comparison and report."""
     facts = {o.key: o.image for o in outcomes if o.readable}
@@ -512,6 +520,7 @@ def _write_outputs(
             errors=errors,
             overlays=overlays,
             groups=group_table,
+            manifest=run,
         )
     return _Written(results, errors)
 

@@ -14,12 +14,12 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from alignment.batch.executors import DEFAULT_TIME_LIMIT_S, default_jobs
 from alignment.cli import exitcodes
 from alignment.cli._options import add_preset_arguments, integer, number, overrides
+from alignment.cli._progress import Progress
 
 if TYPE_CHECKING:
     from alignment.batch import BatchResult
@@ -106,45 +106,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     chatter.add_argument("--verbose", action="store_true", help="log every image")
 
 
-class _Progress:
-    """A bar with count, rate and ETA on a terminal; a log line every 10 s otherwise.
-
-    One bar per stage of the run (``hashing`` the inputs, ``images`` processed), so
-    that the ETA of the images is not skewed by the time the hashing took.
-    """
-
-    def __init__(self, quiet: bool) -> None:
-        self.quiet = quiet
-        self.bar: Any = None
-        self.stage = ""
-        self.started = self.last = time.monotonic()
-
-    def __call__(self, done: int, total: int, stage: str = "images") -> None:
-        if self.quiet:
-            return
-        if stage != self.stage:
-            self.close()
-            self.stage, self.started = stage, time.monotonic()
-        if sys.stderr.isatty():
-            if self.bar is None:
-                from tqdm import tqdm
-
-                self.bar = tqdm(total=total, desc=stage, unit="image", file=sys.stderr)
-            self.bar.update(done - self.bar.n)
-            return
-        now = time.monotonic()
-        if done and (now - self.last >= 10 or done == total):
-            rate = done / max(now - self.started, 1e-9)
-            eta = (total - done) / rate if rate else float("nan")
-            print(f"{stage}: {done}/{total}, {rate:.1f}/s, ETA {eta:.0f} s", file=sys.stderr)
-            self.last = now
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
-
-
 def summary(result: BatchResult, *, report: bool, shown: int = 5) -> list[str]:
     """What the terminal shows after a run: counts, errors by stage, where to look.
 
@@ -195,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.verbose:
         logging.getLogger("alignment").setLevel(logging.INFO)
-    progress = _Progress(args.quiet)
+    progress = Progress(args.quiet)
     try:
         result = run_batch(
             args.input_dir,

@@ -19,6 +19,7 @@ import pandas as pd
 from alignment.atomic import write_text_atomic
 from alignment.cli import exitcodes
 from alignment.cli._options import number
+from alignment.cli._progress import Progress
 from alignment.detect import DETECTION_COLUMNS, REVIEW_THRESHOLD, detect_landmarks
 from alignment.errors import ImageReadError
 from alignment.io import read_radiograph
@@ -74,7 +75,10 @@ def run(args: argparse.Namespace) -> int:
         from alignment.batch.checks import check_output_folder
 
         check_output_folder(args.overlay, overwrite=args.overwrite)
-    for path, given in _images(args.images):
+    images = _images(args.images)
+    progress = Progress()
+    for count, (path, given) in enumerate(images):
+        progress(count, len(images))
         try:
             radiograph = read_radiograph(path)
         except ImageReadError as exc:
@@ -108,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
                 image=str(path),
                 window=radiograph.window,
             )
+    progress(len(images), len(images))
+    progress.close()
     if not tables and not failures:  # nothing to do is not success
         from alignment.batch.discover import describe_files
 

@@ -14,6 +14,7 @@ import sys
 from alignment.batch.checks import check_output_folder
 from alignment.cli import exitcodes
 from alignment.cli._options import integer, number
+from alignment.cli._progress import Progress
 from alignment.phantom import COHORTS, generate_phantoms
 
 HELP = "write synthetic radiographs with true landmarks and measures"
@@ -60,15 +61,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     check_output_folder(args.out, overwrite=args.overwrite)
     n = args.n if args.n is not None else (100 if args.cohort == "psi-vs-ci" else 10)
-    written = generate_phantoms(
-        args.out,
-        n=n,
-        seed=args.seed,
-        cohort=args.cohort,
-        fmt=args.format,
-        downscale=args.downscale,
-        compression=args.compression,
-    )
+    progress = Progress(unit="case")
+    try:
+        written = generate_phantoms(
+            args.out,
+            n=n,
+            seed=args.seed,
+            cohort=args.cohort,
+            fmt=args.format,
+            downscale=args.downscale,
+            compression=args.compression,
+            progress=progress,
+        )
+    finally:
+        progress.close()
     extra = [p.name for p in (written.groups, written.scores) if p is not None]
     print(
         f"{len(written.images)} films of {n} patients, landmarks.csv, truth.csv"

@@ -36,6 +36,7 @@ import html
 import json
 import math
 import os
+import shlex
 import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -938,6 +939,25 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+# --- header ------------------------------------------------------------------------
+
+
+def _run_line(manifest: Mapping[str, Any] | None) -> str:
+    """The run at the top of the page: when, on which folder, by which command."""
+    if not manifest:
+        return ""
+    parts = []
+    if manifest.get("started"):
+        parts.append(f"Run of {_e(manifest['started'])}")
+    if manifest.get("input"):
+        parts.append(f'input <span class="mono">{_e(manifest["input"])}</span>')
+    command = manifest.get("command_line")
+    if command:
+        text = command if isinstance(command, str) else shlex.join(map(str, command))
+        parts.append(f"command <code>{_e(text)}</code>")
+    return f'<p class="run">{"; ".join(parts)}</p>' if parts else ""
+
+
 # --- public ------------------------------------------------------------------------
 
 
@@ -1016,9 +1036,9 @@ thumbnail_height
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<link rel="icon" href="data:,">'
         f"<title>{_e(title)}</title><style>{_CSS}</style></head>\n<body>"
-        f"<header><h1>{_e(title)}</h1><p>alignment {_e(__version__)}: measures per the "
-        "project's measurement spec; overlays and values in degrees unless marked mm."
-        f"</p></header><nav>{nav}</nav><main>{body}</main>"
+        f"<header><h1>{_e(title)}</h1>{_run_line(manifest)}<p>alignment {_e(__version__)}: "
+        "measures per the project's measurement spec; overlays and values in degrees "
+        f"unless marked mm.</p></header><nav>{nav}</nav><main>{body}</main>"
         f"<script>{_JS}</script></body></html>\n"
     )
 

@@ -108,3 +108,16 @@ def test_detect_refuses_a_non_empty_overlay_folder(study, tmp_path, capsys):
                  "--overlay", str(study)])  # fmt: skip
     assert code == exitcodes.INPUT_ERROR
     assert "output folder is not empty" in capsys.readouterr().err
+
+
+def test_report_names_the_run_date_input_and_command(study, tmp_path):
+    out = tmp_path / "out"
+    command = ["alignment", "batch", str(study), "--out", str(out)]
+    run_batch(study, out, jobs=0, overlays=False, command_line=command)
+    page = (out / "report.html").read_text()
+    header = page[page.index("<header>") : page.index("</header>")]
+    assert 'class="run">Run of 20' in header and str(study) in header
+    assert f"command <code>alignment batch {study} --out {out}</code>" in header
+    run_batch(study, tmp_path / "p", jobs=0, overlays=False, pseudonymise=True)
+    page = (tmp_path / "p" / "report.html").read_text()
+    assert str(study) not in page[page.index("<header>") : page.index("</header>")]
