@@ -199,6 +199,7 @@ def run_batch(
     groups: str | os.PathLike[str] | pd.DataFrame | None = None,
     preset: str | os.PathLike[str] | Preset = "default",
     overrides: Mapping[str, Mapping[str, float]] | None = None,
+    implant: bool | None = None,
     jobs: int | None = None,
     scheduler: str | None = None,
     overlays: bool = True,
@@ -230,8 +231,9 @@ def run_batch(
     groups : path-like or pandas.DataFrame, optional
         ``case,group`` (or ``image,group``): also compare the groups
         (``comparison.csv``).
-    preset, overrides
-        Targets and tolerances, as for :func:`alignment.measure_landmarks`.
+    preset, overrides, implant
+        Targets and tolerances, and whether knees are replaced, as for
+        :func:`alignment.measure_landmarks`.
     jobs : int, optional
         Worker processes (default: all cores). Each image runs in a worker, so a
         decoder that crashes its process costs only that image (an error row of stage
@@ -408,6 +410,7 @@ def run_batch(
             groups=group_table,
             names=names,
             report=report,
+            implant=implant,
             run={
                 "started": started,
                 # an input path may name a patient: not in a pseudonymised report
@@ -469,6 +472,7 @@ def _write_outputs(
     groups: pd.DataFrame | None,
     names: _Pseudonyms | None,
     report: bool,
+    implant: bool | None,
     run: Mapping[str, Any],
 ) -> _Written:
     """Measure every landmark set at once and write the tables, comparison and report."""
@@ -479,7 +483,8 @@ def _write_outputs(
     if len(files):
         parts.insert(0, with_image_geometry(_with_case(files), facts).assign(source="file"))
     landmarks = validate_landmarks(pd.concat(parts, ignore_index=True)) if parts else paired[:0]
-    results = _flag_review(measure_landmarks(landmarks, preset=preset), landmarks)
+    measured = measure_landmarks(landmarks, preset=preset, implant=implant)
+    results = _flag_review(measured, landmarks)
     group_table = groups
     errors = pd.DataFrame(
         problems + [(o.key, stage, error) for o in outcomes for stage, error in o.errors],

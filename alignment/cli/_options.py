@@ -77,6 +77,22 @@ def add_preset_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_implant_argument(parser: argparse.ArgumentParser) -> None:
+    """``--implant yes|no``: the knee type of every leg whose landmarks give none."""
+    parser.add_argument(
+        "--implant",
+        choices=("yes", "no"),
+        help="knees are replaced (yes) or native (no) where the landmarks' implant column "
+        "does not say; default: replaced where a lateral film has component landmarks, "
+        "else unknown (every target kept)",
+    )
+
+
+def implant(args: argparse.Namespace) -> bool | None:
+    """``--implant`` as a bool, None when not given."""
+    return None if args.implant is None else args.implant == "yes"
+
+
 def overrides(args: argparse.Namespace) -> dict[str, dict[str, float]]:
     """The ``--set`` options as ``{measure: {field: value}}``."""
     from alignment.measures.presets import parse_override

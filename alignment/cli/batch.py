@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING
 
 from alignment.batch.executors import DEFAULT_TIME_LIMIT_S, default_jobs
 from alignment.cli import exitcodes
-from alignment.cli._options import add_preset_arguments, integer, number, overrides
+from alignment.cli._options import (
+    add_implant_argument,
+    add_preset_arguments,
+    implant,
+    integer,
+    number,
+    overrides,
+)
 from alignment.cli._progress import Progress
 
 if TYPE_CHECKING:
@@ -48,6 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--groups", metavar="GROUPS.csv", help="case,group (or image,group): compare the groups"
     )
     add_preset_arguments(parser)
+    add_implant_argument(parser)
     parser.add_argument(
         "--jobs",
         type=integer(0),
@@ -166,6 +174,7 @@ def run(args: argparse.Namespace) -> int:
             groups=args.groups,
             preset=args.preset,
             overrides=overrides(args),
+            implant=implant(args),
             jobs=args.jobs,
             scheduler=args.scheduler,
             overlays=not args.no_overlays,

@@ -11,7 +11,7 @@ import argparse
 import sys
 
 from alignment.cli import exitcodes
-from alignment.cli._options import add_preset_arguments, overrides
+from alignment.cli._options import add_implant_argument, add_preset_arguments, implant, overrides
 
 HELP = "measure landmark files: every angle, deviation and outlier flag"
 
@@ -22,6 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--out", metavar="RESULTS.csv", help="write the table here (default: standard output)"
     )
     add_preset_arguments(parser)
+    add_implant_argument(parser)
     parser.add_argument(
         "--orientation",
         metavar="ROW\\COLUMN",
@@ -43,7 +44,11 @@ def run(args: argparse.Namespace) -> int:
     tables = [read_landmarks(path) for path in args.landmarks]
     table = tables[0] if len(tables) == 1 else validate_landmarks(pd.concat(tables))
     results = measure_landmarks(
-        table, preset=args.preset, overrides=overrides(args), orientation=args.orientation
+        table,
+        preset=args.preset,
+        overrides=overrides(args),
+        orientation=args.orientation,
+        implant=implant(args),
     )
     readable = round_results(results)  # 0.01 deg, 0.1 mm: see alignment.measures.rounding
     output = to_wide(readable) if args.wide else readable

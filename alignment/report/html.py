@@ -275,6 +275,8 @@ def _summary(
         text_column(presets, "preset"), text_column(presets, "preset_hash"), strict=True
     ):
         rows.append(("Preset", f"{name} (hash {digest})"))
+    if "knee" in results.columns:
+        rows.append(("Knees", _knee_summary(results)))
     if set(group) != {_ALL}:
         legs = pd.DataFrame({"group": group, "case": text_column(results, "case")})
         per = legs.drop_duplicates().groupby("group", sort=True)["case"].size()
@@ -298,6 +300,20 @@ def _summary(
             f'<table class="kv"><tbody>{"".join(items)}</tbody></table></details>'
         )
     return out
+
+
+def _knee_summary(results: pd.DataFrame) -> str:
+    """How many knees are native, replaced, unknown, and which targets each is scored on."""
+    knees = pd.DataFrame({k: text_column(results, k) for k in ("case", "side", "knee")})
+    kind = knees.drop_duplicates().groupby(["case", "side"])["knee"].max()
+    counts = kind.value_counts()
+    text = (
+        f"{counts.get('replaced', 0)} replaced, {counts.get('native', 0)} native, "
+        f"{counts.get('', 0)} unknown. Implant-component targets (FFC, FTC, LFC, LTC) are "
+        "scored on replaced knees only, native targets (mLDFA, MPTA, aLDFA, JLCA) on "
+        "native knees only"
+    )
+    return text + (", and every target on a knee of unknown type." if counts.get("", 0) else ".")
 
 
 # --- comparison --------------------------------------------------------------------
