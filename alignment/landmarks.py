@@ -48,6 +48,7 @@ __all__ = [
     "DEFAULT_MAX_LANDMARK_BYTES",
     "JSON_FORMAT",
     "KEY_COLUMNS",
+    "IMPLANT_VALUES",
     "OPTIONAL_COLUMNS",
     "REQUIRED_COLUMNS",
     "LandmarkSet",
@@ -70,7 +71,6 @@ OPTIONAL_COLUMNS: tuple[str, ...] = (
     "patient_orientation",
     "confidence",
     "method",
-    "implant",
 )
 """Columns a landmark table may have; :func:`validate_landmarks` fills the first six.
 
@@ -78,9 +78,7 @@ OPTIONAL_COLUMNS: tuple[str, ...] = (
 ``magnification`` (the radiographic magnification factor that lengths are divided by)
 to NaN, meaning unknown; ``patient_orientation`` (DICOM Patient Orientation, such as
 ``L\\F``) to ``""``. ``confidence`` and ``method`` are written by automatic detection.
-``implant`` says whether the knee is replaced: ``yes`` or ``no`` (also ``true``/``false``,
-``1``/``0``, ``replaced``/``native``), empty for unknown; normalised to ``yes``, ``no`` or
-``""`` (see :func:`alignment.measures.measure_landmarks` for what it changes).
+Other columns are kept; one more is understood, ``implant`` (see :data:`IMPLANT_VALUES`).
 """
 
 IMPLANT_VALUES: dict[str, str] = {
@@ -88,7 +86,12 @@ IMPLANT_VALUES: dict[str, str] = {
     **dict.fromkeys(("no", "n", "false", "0", "0.0", "native"), "no"),
     **dict.fromkeys(("", "nan", "none", "unknown"), ""),
 }
-"""Accepted spellings of the ``implant`` column, lower-cased, and what each means."""
+"""Accepted spellings of the optional ``implant`` column, lower-cased, and what each means.
+
+``implant`` says whether the knee of a landmark set is replaced: ``yes`` or ``no`` (also
+``true``/``false``, ``1``/``0``, ``replaced``/``native``), empty for unknown; validation
+normalises it to ``yes``, ``no`` or ``""`` (see :func:`alignment.measure_landmarks` for
+what it changes)."""
 
 KEY_COLUMNS: tuple[str, ...] = ("image", "side", "view", "reader")
 """Columns that together identify one landmark set."""
