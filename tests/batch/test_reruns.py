@@ -121,3 +121,17 @@ def test_report_names_the_run_date_input_and_command(study, tmp_path):
     run_batch(study, tmp_path / "p", jobs=0, overlays=False, pseudonymise=True)
     page = (tmp_path / "p" / "report.html").read_text()
     assert str(study) not in page[page.index("<header>") : page.index("</header>")]
+
+
+def test_report_links_survive_moving_its_folder(study, tmp_path):
+    import re
+
+    out = tmp_path / "out"
+    run_batch(study, out, jobs=0)
+    moved = tmp_path / "elsewhere" / "moved"
+    moved.parent.mkdir()
+    shutil.move(out, moved)
+    page = (moved / "report.html").read_text()
+    links = [h for h in re.findall(r'href="([^"#]+)"', page) if not h.startswith("data:")]
+    assert len(links) == 12 and all(not Path(h).is_absolute() for h in links)
+    assert all((moved / h).is_file() for h in links)
