@@ -85,3 +85,16 @@ def test_report_says_which_knees_and_targets(ap_only):
     page = render_report(results=measure_landmarks(ap_only, implant=True))
     assert "6 replaced, 0 native, 0 unknown" in page
     assert "scored on replaced knees only" in page
+
+
+def test_batch_gives_each_film_the_knee_type_the_study_shows(tmp_path):
+    from alignment.batch import run_batch
+
+    out = tmp_path / "out"
+    result = run_batch(SAMPLES, out, jobs=0, overlays=False, report=False)
+    assert set(result.results["knee"].astype(str)) == {"replaced"}
+    written = pd.read_csv(out / "landmarks.csv", keep_default_na=False)
+    assert set(written["implant"]) == {"yes"}  # what each image's task measured with
+    native = run_batch(SAMPLES, tmp_path / "n", jobs=0, overlays=False, report=False,
+                       implant=False)  # fmt: skip
+    assert set(native.results["knee"].astype(str)) == {"native"}

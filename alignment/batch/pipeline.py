@@ -49,8 +49,9 @@ from alignment.batch.task import (
     with_image_geometry,
 )
 from alignment.errors import BatchError, ImageReadError, StatsError
-from alignment.landmarks import validate_landmarks
+from alignment.landmarks import KEY_COLUMNS, validate_landmarks
 from alignment.measures import Preset, load_preset, measure_landmarks, to_wide
+from alignment.measures.engine import knee_types
 from alignment.measures.rounding import round_results
 
 __all__ = ["ERROR_COLUMNS", "BatchResult", "run_batch"]
@@ -324,6 +325,7 @@ def run_batch(
     check_landmark_files(found.malformed if landmarks is None else (), failed)
     image_keys = [f.key for f in found.images]
     paired, more = pair_landmarks(image_keys, sources)
+    paired = _with_knee_type(paired, implant)
     problems += more
     if group_table is not None:
         _warn_ungrouped(group_table, paired, image_keys)
@@ -551,6 +553,19 @@ def _remove_stale(
             continue
         (out_dir / name).unlink()
         log.info("removed %s: an output of an earlier run that this run does not produce", name)
+
+
+def _with_knee_type(paired: pd.DataFrame, implant: bool | None) -> pd.DataFrame:
+    """Landmark rows with ``implant`` filled for every knee whose type is known from the
+    whole study (the lateral film of a knee tells its AP film), so that each image's
+    task (its overlay, its DICOM SR) scores it on the same targets as the results."""
+    if paired.empty:
+        return paired
+    named = _with_case(paired)
+    leg = named.groupby(list(KEY_COLUMNS), sort=False, observed=True).ngroup().to_numpy()
+    kinds = knee_types(named, leg, implant)[leg]
+    spelled = np.select([kinds == "replaced", kinds == "native"], ["yes", "no"], "")
+    return paired.assign(implant=pd.Categorical(spelled))
 
 
 def _with_case(table: pd.DataFrame) -> pd.DataFrame:

@@ -30,7 +30,7 @@ from alignment.measures.registry import (
 )
 from alignment.vocabulary import LANDMARKS, VIEWS, View
 
-__all__ = ["RESULT_COLUMNS", "measure_landmarks", "to_wide"]
+__all__ = ["COMPONENT_LANDMARKS", "RESULT_COLUMNS", "knee_types", "measure_landmarks", "to_wide"]
 
 RESULT_COLUMNS: tuple[str, ...] = (
     "image",
@@ -460,7 +460,7 @@ def measure_landmarks(
     code = joined["measure"]
     catalogue = list(MEASURES.values())
     preset_targets = [targets.targets.get(m.name) for m in catalogue]
-    knee = _knee_types(table, leg, implant)[joined["leg"]]
+    knee = knee_types(table, leg, implant)[joined["leg"]]
     applies = np.array([m.knee for m in catalogue], dtype=object)[code]
     other_kind = (applies != "") & (knee != "") & (applies != knee)
     target = np.array([t.target if t else np.nan for t in preset_targets])[code]
@@ -491,8 +491,23 @@ def measure_landmarks(
     return pd.DataFrame(columns)
 
 
-def _knee_types(table: pd.DataFrame, leg: NDArray[Any], implant: bool | None) -> NDArray[Any]:
-    """``native``, ``replaced`` or ``""`` for each landmark set (indexed by `leg`)."""
+def knee_types(table: pd.DataFrame, leg: NDArray[Any], implant: bool | None) -> NDArray[Any]:
+    """``native``, ``replaced`` or ``""`` (unknown) for each landmark set of a table.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A validated landmark table.
+    leg : ndarray of int
+        The landmark set of each row, numbered from 0.
+    implant : bool or None
+        For sets whose ``implant`` column is empty or absent; see
+        :func:`measure_landmarks` for the order of the sources.
+
+    Returns
+    -------
+    ndarray of str, indexed by set number
+    """
     n = int(leg.max()) + 1 if len(leg) else 0
     given = np.full(n, "", dtype=object)
     if "implant" in table.columns:
