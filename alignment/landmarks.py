@@ -383,8 +383,8 @@ def validate_landmarks(
         values = out[column] if column in out.columns else pd.Series(np.nan, index=labels)
         out[column] = _recode(values, str.strip, labels, column, source, csv_lines)
     if "implant" in out.columns:
-        given = out["implant"].astype(object)
-        spelled = given.where(given.notna(), "").astype(str).str.strip().str.lower()
+        cells = out["implant"].astype(object)
+        spelled = cells.where(cells.notna(), "").astype(str).str.strip().str.lower()
         unknown = ~spelled.isin(list(IMPLANT_VALUES))
         if unknown.any():
             label = labels[unknown.to_numpy()][0]
