@@ -92,3 +92,19 @@ def test_phantom_and_detect_show_progress(tmp_path, capsys):
     assert "cases: 1/1, " in capsys.readouterr().err
     assert main(["detect", str(out), "--out", str(tmp_path / "m.csv")]) in (0, 1)
     assert "images: 2/2, " in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("words", [[], ["batch"], ["measure"], ["measures"], ["info"]])
+def test_help_imports_no_heavy_library(words):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom alignment.cli import main\n"
+        f"main({[*words, '--help']!r})\n"
+        "heavy = [m for m in ('numpy', 'pandas', 'scipy', 'pydicom', 'cv2') if m in sys.modules]\n"
+        "print('HEAVY:' + ','.join(heavy))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "usage: alignment" in done.stdout
+    assert done.stdout.rstrip().endswith("HEAVY:"), done.stdout.rstrip().rsplit("\n", 1)[-1]

@@ -48,7 +48,8 @@ def _module(name: str) -> str:
 @functools.cache
 def _describe(name: str) -> tuple[str, str | None]:
     """``(HELP, docstring)`` of a sub-command, read from its source without importing it
-    (importing pulls in numpy, pandas, scipy: seconds, for a ``--help``)."""
+    (importing pulls in numpy, pandas, scipy: seconds, for a ``--help``); a module whose
+    ``HELP`` is not a string literal is imported."""
     spec = importlib.util.find_spec(_module(name))
     assert spec is not None and spec.origin is not None, name
     tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
@@ -59,7 +60,8 @@ def _describe(name: str) -> tuple[str, str | None]:
             and isinstance(node.value, ast.Constant)
         ):
             return str(node.value.value), ast.get_docstring(tree, clean=False)
-    raise LookupError(f"{_module(name)} defines no HELP string")
+    module = importlib.import_module(_module(name))  # HELP is not a literal: import
+    return module.HELP, module.__doc__
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
