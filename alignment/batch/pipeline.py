@@ -282,16 +282,14 @@ def run_batch(
     Raises
     ------
     BatchError
-        The input folder is missing, or the output folder is locked by another run or
-        cannot be written.
+        The input folder is missing; the output folder is locked by another run or
+        cannot be written; or this is called at the top level of a script, outside
+        ``if __name__ == "__main__":``, with worker processes (which would import the
+        script again: the message says what to add).
     ImageReadError
         The input folder holds no image.
     OutputExistsError
         `out_dir` is not empty and not an earlier batch's output (see `overwrite`).
-    BatchError
-        Also when called at the top level of a script, outside
-        ``if __name__ == "__main__":``, with worker processes (which would import the
-        script again): the message says what to add.
     LandmarkFileError
         A landmark file cannot be read, or a CSV looks like a landmark table but lacks
         a required column.
