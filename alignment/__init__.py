@@ -16,7 +16,9 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from alignment.batch import BatchResult, run_batch
+from typing import TYPE_CHECKING
+
+from alignment._lazy import lazy_exports
 from alignment.errors import (
     AlignmentError,
     AnnotationError,
@@ -25,30 +27,57 @@ from alignment.errors import (
     ImageTooLargeError,
     LandmarkError,
     LandmarkFileError,
+    OutputExistsError,
     PhantomError,
     PresetError,
     StatsError,
     UnknownLandmarkError,
 )
-from alignment.io import Radiograph, read_radiograph
-from alignment.landmarks import (
-    LandmarkSet,
-    landmark_sets,
-    landmark_table,
-    read_landmarks,
-    validate_landmarks,
-    write_landmarks,
+
+if TYPE_CHECKING:  # the lazy exports below, for type checkers
+    from alignment import review
+    from alignment.batch import BatchResult, run_batch
+    from alignment.io import Radiograph, read_radiograph
+    from alignment.landmarks import (
+        LandmarkSet,
+        landmark_sets,
+        landmark_table,
+        read_landmarks,
+        validate_landmarks,
+        write_landmarks,
+    )
+    from alignment.measures import (
+        MEASURES,
+        RESULT_COLUMNS,
+        Preset,
+        load_preset,
+        measure_catalogue,
+        measure_landmarks,
+        to_wide,
+    )
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "BatchResult": "alignment.batch",
+        "run_batch": "alignment.batch",
+        "Radiograph": "alignment.io",
+        "read_radiograph": "alignment.io",
+        "LandmarkSet": "alignment.landmarks",
+        "landmark_sets": "alignment.landmarks",
+        "landmark_table": "alignment.landmarks",
+        "read_landmarks": "alignment.landmarks",
+        "validate_landmarks": "alignment.landmarks",
+        "write_landmarks": "alignment.landmarks",
+        "MEASURES": "alignment.measures",
+        "RESULT_COLUMNS": "alignment.measures",
+        "Preset": "alignment.measures",
+        "load_preset": "alignment.measures",
+        "measure_catalogue": "alignment.measures",
+        "measure_landmarks": "alignment.measures",
+        "to_wide": "alignment.measures",
+    },
 )
-from alignment.measures import (
-    MEASURES,
-    RESULT_COLUMNS,
-    Preset,
-    load_preset,
-    measure_catalogue,
-    measure_landmarks,
-    to_wide,
-)
-from alignment.review.server import review  # the function; the package is alignment.review.*
 
 __all__ = [
     "MEASURES",
@@ -62,6 +91,7 @@ __all__ = [
     "LandmarkError",
     "LandmarkFileError",
     "LandmarkSet",
+    "OutputExistsError",
     "PhantomError",
     "Preset",
     "PresetError",

@@ -24,6 +24,7 @@ __all__ = [
     "ImageTooLargeError",
     "LandmarkError",
     "LandmarkFileError",
+    "OutputExistsError",
     "PhantomError",
     "PresetError",
     "ReviewError",
@@ -125,6 +126,11 @@ reading it. Readers let them through unwrapped, so that a batch records them as 
 (stage ``timeout``, tried again by the next run) and not as a file that can never be
 read. A :class:`MemoryError` is wrapped like any other error (a file may declare an
 absurd size): its message names it, and a batch records it as stage ``memory``."""
+
+
+class OutputExistsError(AlignmentError, FileExistsError):
+    """An output folder already holds files that are not this toolkit's to replace
+    (pass ``overwrite=True``, or ``--overwrite``, to write into it anyway)."""
 
 
 @contextlib.contextmanager

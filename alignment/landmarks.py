@@ -49,6 +49,7 @@ __all__ = [
     "DEFAULT_MAX_LANDMARK_BYTES",
     "JSON_FORMAT",
     "KEY_COLUMNS",
+    "IMPLANT_VALUES",
     "OPTIONAL_COLUMNS",
     "REQUIRED_COLUMNS",
     "LandmarkSet",
@@ -78,7 +79,20 @@ OPTIONAL_COLUMNS: tuple[str, ...] = (
 ``magnification`` (the radiographic magnification factor that lengths are divided by)
 to NaN, meaning unknown; ``patient_orientation`` (DICOM Patient Orientation, such as
 ``L\\F``) to ``""``. ``confidence`` and ``method`` are written by automatic detection.
+Other columns are kept; one more is understood, ``implant`` (see :data:`IMPLANT_VALUES`).
 """
+
+IMPLANT_VALUES: dict[str, str] = {
+    **dict.fromkeys(("yes", "y", "true", "1", "1.0", "replaced", "tka"), "yes"),
+    **dict.fromkeys(("no", "n", "false", "0", "0.0", "native"), "no"),
+    **dict.fromkeys(("", "nan", "none", "unknown"), ""),
+}
+"""Accepted spellings of the optional ``implant`` column, lower-cased, and what each means.
+
+``implant`` says whether the knee of a landmark set is replaced: ``yes`` or ``no`` (also
+``true``/``false``, ``1``/``0``, ``replaced``/``native``), empty for unknown; validation
+normalises it to ``yes``, ``no`` or ``""`` (see :func:`alignment.measure_landmarks` for
+what it changes)."""
 
 KEY_COLUMNS: tuple[str, ...] = ("image", "side", "view", "reader")
 """Columns that together identify one landmark set."""
@@ -93,6 +107,7 @@ _JSON_VERSION = 1
 _FLOAT_COLUMNS = ("x", "y", "row_spacing_mm", "col_spacing_mm", "magnification", "confidence")
 _TEXT_DEFAULTS = ("reader", "patient_orientation")  # default: ""
 _SET_COLUMNS = ("case", "row_spacing_mm", "col_spacing_mm", "magnification", "patient_orientation")
+_SET_OPTIONAL = ("implant",)  # also one value per set, when given
 
 
 @dataclass(frozen=True)
@@ -368,6 +383,17 @@ def validate_landmarks(
     for column in _TEXT_DEFAULTS:
         values = out[column] if column in out.columns else pd.Series(np.nan, index=labels)
         out[column] = _recode(values, str.strip, labels, column, source, csv_lines)
+    if "implant" in out.columns:
+        cells = out["implant"].astype(object)
+        spelled = cells.where(cells.notna(), "").astype(str).str.strip().str.lower()
+        unknown = ~spelled.isin(list(IMPLANT_VALUES))
+        if unknown.any():
+            label = labels[unknown.to_numpy()][0]
+            raise LandmarkFileError(
+                f"{_where(source, label, csv_lines)}: implant is "
+                f"{table.loc[label, 'implant']!r}; expected yes, no or an empty cell"
+            )
+        out["implant"] = pd.Categorical(spelled.map(IMPLANT_VALUES))
     duplicated = out.duplicated([*KEY_COLUMNS, "landmark"], keep="first")
     if duplicated.any():
         label = out.index[duplicated.to_numpy()][0]
@@ -376,11 +402,14 @@ def validate_landmarks(
             f"{_where(source, label, csv_lines)}: landmark {row['landmark']!r} of "
             f"{row['image']} ({row['side']} {row['view']}) is given twice"
         )
-    per_set = out.groupby(list(KEY_COLUMNS), sort=False)[list(_SET_COLUMNS)].nunique(dropna=False)
+    set_columns = [*_SET_COLUMNS, *(c for c in _SET_OPTIONAL if c in out.columns)]
+    per_set = out.groupby(list(KEY_COLUMNS), sort=False, observed=True)[set_columns].nunique(
+        dropna=False
+    )
     conflicting = per_set[(per_set > 1).any(axis=1)]
     if len(conflicting):
         key = conflicting.index[0]
-        columns = [c for c in _SET_COLUMNS if conflicting.iloc[0][c] > 1]
+        columns = [c for c in set_columns if conflicting.iloc[0][c] > 1]
         raise LandmarkFileError(
             f"{source}: {key[0]} ({key[1]} {key[2]}) has more than one value of "
             f"{', '.join(columns)}; these belong to the landmark set, not to a point"

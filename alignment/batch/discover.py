@@ -18,8 +18,10 @@ Examples
 
 from __future__ import annotations
 
+import difflib
 import errno
 import os
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,13 +39,16 @@ __all__ = [
     "Discovery",
     "InputFile",
     "check_output_apart",
+    "describe_files",
     "discover_inputs",
     "is_landmark_file",
+    "landmark_header_problem",
 ]
 
 Kind = Literal["image", "landmarks"]
 
 _LANDMARK_COLUMNS = ("image", "landmark", "x", "y")
+_CANONICAL_COLUMNS = ("image", "side", "view", "landmark", "x", "y")
 _SKIPPED_SUFFIXES = frozenset({".txt", ".md", ".toml", ".yaml", ".yml", ".html", ".py"})
 _JSON_MARKERS = (b'"alignment-landmarks"', b'"markups"', b'"shapes"', b'"annotations"')
 _CHUNK_BYTES = 1 << 16
@@ -76,6 +81,10 @@ class Discovery:
 
     files: tuple[InputFile, ...]
     problems: tuple[tuple[str, str], ...]
+    malformed: tuple[tuple[str, str], ...] = ()
+    """``(key, error)`` of CSV files whose header looks like a landmark table but lacks a
+    required column (see :func:`landmark_header_problem`): not used, and not to be
+    skipped in silence."""
 
     @property
     def images(self) -> tuple[InputFile, ...]:
@@ -119,9 +128,7 @@ def is_landmark_file(path: Path, *, max_bytes: int = DEFAULT_MAX_LANDMARK_BYTES)
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
-            with open(path, encoding="utf-8", errors="replace") as f:
-                header = {c.strip().strip('"') for c in f.readline(_CHUNK_BYTES).split(",")}
-            return set(_LANDMARK_COLUMNS) <= header
+            return set(_LANDMARK_COLUMNS) <= set(_csv_header(path))
         if suffix == ".json" and not path.name.endswith(SIDECAR_SUFFIX):
             size = path.stat().st_size
             if size > max_bytes or not _holds_marker(path):
@@ -132,6 +139,74 @@ def is_landmark_file(path: Path, *, max_bytes: int = DEFAULT_MAX_LANDMARK_BYTES)
     except OSError:
         return False
     return detect_format(path) is not None
+
+
+def _csv_header(path: Path) -> list[str]:
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return [c.strip().strip('"').strip() for c in f.readline(_CHUNK_BYTES).split(",")]
+
+
+def landmark_header_problem(path: str | os.PathLike[str]) -> str | None:
+    """What is wrong with a CSV whose header looks like a landmark table but is not one.
+
+    A header "looks like" a landmark table when it holds at least four of the canonical
+    columns ``image, side, view, landmark, x, y`` (a results table holds three). Returns
+    None for a complete landmark header and for any other table.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "marks.csv"
+    >>> _ = path.write_text("image,side,view,landmrak,x,y\\n")
+    >>> print(landmark_header_problem(path).replace(str(path.parent), "DIR"))
+    DIR/marks.csv: looks like a landmark table but has no 'landmark' column (is 'landmrak' it?)
+    """
+    path = Path(path)
+    try:
+        header = _csv_header(path)
+    except OSError:
+        return None
+    present = [c for c in _CANONICAL_COLUMNS if c in header]
+    missing = [c for c in _CANONICAL_COLUMNS if c not in header]
+    if not missing or len(present) < 4:
+        return None
+    hints = []
+    for column in missing:
+        close = difflib.get_close_matches(column, [h for h in header if h], n=1, cutoff=0.6)
+        hints += [f"is {close[0]!r} it?"] if close else []
+    names = ", ".join(map(repr, missing))
+    plural = "s" if len(missing) > 1 else ""
+    hint = f" ({'; '.join(hints)})" if hints else ""
+    return f"{path}: looks like a landmark table but has no {names} column{plural}{hint}"
+
+
+def describe_files(folder: str | os.PathLike[str], *, limit: int = 100_000) -> str:
+    """What a folder holds, by suffix, for messages: ``"3 CSV files, 1 TXT file"``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> for name in ("a.csv", "b.csv", "notes"):
+    ...     _ = (root / name).write_text("")
+    >>> describe_files(root)
+    '2 CSV files, 1 file without suffix'
+    >>> describe_files(tempfile.mkdtemp())
+    'nothing'
+    """
+    counts: Counter[str] = Counter()
+    for seen, (_, _, names) in enumerate(os.walk(folder)):
+        counts.update(Path(n).suffix.lower().lstrip(".") for n in names)
+        if seen > limit:
+            break
+    if not counts:
+        return "nothing"
+    parts = []
+    for suffix, n in counts.most_common(6):
+        what = f"{suffix.upper()} file" if suffix else "file without suffix"
+        parts.append(f"{n} {what}{'s' if n > 1 else ''}")
+    rest = sum(counts.values()) - sum(n for _, n in counts.most_common(6))
+    return ", ".join(parts + ([f"{rest} other files"] if rest else []))
 
 
 def _classify(path: Path) -> Kind | None:
@@ -206,6 +281,7 @@ def discover_inputs(
     excluded = {Path(e).resolve() for e in exclude}
     files: list[InputFile] = []
     problems: list[tuple[str, str]] = []
+    malformed: list[tuple[str, str]] = []
     visited: set[tuple[int, int]] = set()
 
     def inside(target: Path) -> bool:
@@ -266,6 +342,8 @@ def discover_inputs(
             kind = _classify(path)
             if kind is not None:
                 files.append(InputFile(key, path, kind))
+            elif path.suffix.lower() == ".csv" and (why := landmark_header_problem(path)):
+                malformed.append((key, why))
         return None
 
     if not root.is_dir():
@@ -289,7 +367,7 @@ def discover_inputs(
         if folder is not None:
             below = entries_of(folder, key + "/", depth + 1)
             stack.append((iter(below), key + "/", depth + 1))
-    return Discovery(tuple(files), tuple(problems))
+    return Discovery(tuple(files), tuple(problems), tuple(malformed))
 
 
 def _reason(exc: BaseException) -> str:

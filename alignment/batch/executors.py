@@ -6,6 +6,7 @@ the caller can store it at once; the outcomes themselves do not depend on the ru
 
 from __future__ import annotations
 
+import ast
 import concurrent.futures
 import contextlib
 import multiprocessing
@@ -13,15 +14,26 @@ import multiprocessing.connection
 import os
 import resource
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
+from types import FrameType
 from typing import Any, TypeVar
 
 from alignment.errors import BatchError, Interrupted
 from alignment.notes import show_warnings_as_notes
 
-__all__ = ["default_jobs", "default_memory_limit", "run_tasks"]
+__all__ = [
+    "DEFAULT_TIME_LIMIT_S",
+    "check_main_guard",
+    "default_jobs",
+    "default_memory_limit",
+    "run_tasks",
+]
+
+DEFAULT_TIME_LIMIT_S = 300.0
+"""Default longest time one image may take in a batch (seconds)."""
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -42,6 +54,59 @@ def default_jobs() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         return os.cpu_count() or 1
+
+
+def _is_main_test(test: ast.expr) -> bool:
+    """``__name__ == "__main__"`` (either way round)."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
+        return False
+    sides = [test.left, *test.comparators]
+    names = {s.id for s in sides if isinstance(s, ast.Name)}
+    texts = {s.value for s in sides if isinstance(s, ast.Constant)}
+    return isinstance(test.ops[0], ast.Eq) and names == {"__name__"} and texts == {"__main__"}
+
+
+def check_main_guard() -> None:
+    """Fail at once when worker processes would run the calling script again.
+
+    Worker processes (started by ``forkserver`` or ``spawn``, never ``fork``, which is
+    unsafe with threads) import the main script again before they run a task. A script
+    that starts the work at its top level, outside ``if __name__ == "__main__":``, would
+    start it again in every worker, and each would die: every image would end as a
+    crash. This finds the main script's top-level statement that led here and checks
+    that it lies inside such a block (or that there is no script: ``python -c``, a
+    notebook, an interactive session).
+
+    Raises
+    ------
+    BatchError
+        Naming the script and the line, and saying what to add.
+    """
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if main is None or not path:
+        return
+    frame: FrameType | None = sys._getframe()
+    while frame is not None and not (
+        frame.f_globals is vars(main) and frame.f_code.co_name == "<module>"
+    ):
+        frame = frame.f_back
+    if frame is None:  # called from a thread, or not from the script's top level
+        return
+    line = frame.f_lineno
+    try:
+        with open(path, "rb") as f:
+            tree = ast.parse(f.read())
+    except (OSError, SyntaxError, ValueError):
+        return
+    guards = [n for n in ast.walk(tree) if isinstance(n, ast.If) and _is_main_test(n.test)]
+    if any(n.lineno <= line <= (n.end_lineno or n.lineno) for n in guards):
+        return
+    raise BatchError(
+        f"{path}, line {line}: worker processes import this script again and would run "
+        'it again; put the code that starts the batch under `if __name__ == "__main__":` '
+        "(or pass jobs=0 to run in this process)"
+    )
 
 
 def _pool(
@@ -327,6 +392,8 @@ def run_tasks(
         process (``jobs=0``) nor on Dask, whose workers have their own memory limit.
     """
     jobs = default_jobs() if jobs is None else jobs
+    if jobs > 0 and scheduler in (None, "local"):
+        check_main_guard()
     if scheduler is None:
         return _local(function, tasks, jobs, on_crash, memory_limit_bytes)
     return _dask(function, tasks, max(jobs, 1), scheduler, on_crash)

@@ -23,18 +23,29 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePath
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from alignment import __version__
 from alignment.atomic import atomic_path, remove_leftovers, write_text_atomic
-from alignment.batch.discover import check_output_apart, discover_inputs
-from alignment.batch.executors import default_jobs, default_memory_limit, run_tasks
+from alignment.batch.checks import (
+    check_groups,
+    check_landmark_files,
+    check_output_folder,
+    ungrouped,
+)
+from alignment.batch.discover import check_output_apart, describe_files, discover_inputs
+from alignment.batch.executors import (
+    check_main_guard,
+    default_jobs,
+    default_memory_limit,
+    run_tasks,
+)
 from alignment.batch.pairing import case_of, pair_landmarks, read_landmark_sources
 from alignment.batch.privacy import clear_other_privacy, name_scrubber
-from alignment.batch.store import StateStore, disk_errors, file_digest, lock_output
+from alignment.batch.store import STATE_DIR, StateStore, disk_errors, file_digest, lock_output
 from alignment.batch.task import (
     DEFAULT_TIME_LIMIT_S,
     BatchSettings,
@@ -45,9 +56,11 @@ from alignment.batch.task import (
     with_image_geometry,
 )
 from alignment.csvtext import csv_text
-from alignment.errors import BatchError, StatsError
-from alignment.landmarks import validate_landmarks
+from alignment.errors import BatchError, ImageReadError, StatsError
+from alignment.landmarks import KEY_COLUMNS, validate_landmarks
 from alignment.measures import Preset, load_preset, measure_landmarks, to_wide
+from alignment.measures.engine import knee_types
+from alignment.measures.rounding import round_results
 
 __all__ = ["ERROR_COLUMNS", "BatchResult", "run_batch"]
 
@@ -85,8 +98,10 @@ _LIBRARIES = (
     "distributed",
 )
 
-Progress = Callable[[int, int], None]
-"""Called as ``progress(done, total)`` after each image of this run."""
+Progress = Callable[..., None]
+"""Called as ``progress(done, total, stage)``: ``stage`` is ``"hashing"`` while the inputs
+are hashed (before any image is processed), then ``"images"`` after each image of this
+run."""
 
 
 @dataclass(frozen=True)
@@ -153,6 +168,7 @@ def _landmark_files(
     path = Path(landmarks)
     if path.is_dir():
         walked = discover_inputs(path, exclude=[out_dir])
+        check_landmark_files(walked.malformed, ())
         return [(f.key, str(f.path)) for f in walked.landmark_files]
     if not path.is_file():
         raise BatchError(f"{path}: landmark file or folder not found")
@@ -218,6 +234,7 @@ def run_batch(
     groups: str | os.PathLike[str] | pd.DataFrame | None = None,
     preset: str | os.PathLike[str] | Preset = "default",
     overrides: Mapping[str, Mapping[str, float]] | None = None,
+    implant: bool | None = None,
     jobs: int | None = None,
     scheduler: str | None = None,
     overlays: bool = True,
@@ -231,6 +248,8 @@ def run_batch(
     detect: Detect = None,
     progress: Progress | None = None,
     command_line: Sequence[str] | None = None,
+    force: bool = False,
+    overwrite: bool = False,
 ) -> BatchResult:
     """Measure a study folder; see the module docstring and ``docs/batch.md``.
 
@@ -249,8 +268,9 @@ def run_batch(
     groups : path-like or pandas.DataFrame, optional
         ``case,group`` (or ``image,group``): also compare the groups
         (``comparison.csv``).
-    preset, overrides
-        Targets and tolerances, as for :func:`alignment.measure_landmarks`.
+    preset, overrides, implant
+        Targets and tolerances, and whether knees are replaced, as for
+        :func:`alignment.measure_landmarks`.
     jobs : int, optional
         Worker processes (default: all cores). Each image runs in a worker, so a
         decoder that crashes its process costs only that image (an error row of stage
@@ -287,9 +307,17 @@ def run_batch(
         None: no limit.
         Not applied with ``jobs=0`` nor on Dask (whose workers have their own).
     progress : callable, optional
-        ``progress(done, total)`` after each image processed.
+        ``progress(done, total, stage)``: while hashing the inputs (``stage`` is
+        ``"hashing"``), then after each image processed (``"images"``).
     command_line : sequence of str, optional
         Recorded in ``manifest.json``.
+    force : bool, optional
+        Process every image again, even those an earlier run into `out_dir` finished
+        unchanged (by default only they are skipped: an image that failed, crashed or
+        timed out is always tried again).
+    overwrite : bool, optional
+        Write into a non-empty `out_dir` that is not the output of an earlier batch
+        (by default refused, so that a study folder cannot be written over).
 
     Returns
     -------
@@ -301,23 +329,59 @@ def run_batch(
         The input folder is missing; the output folder is locked by another run or
         cannot be written, or its disk is full (what finished is kept for the next
         run); or writing it could touch an input (see
-        :func:`~alignment.batch.discover.check_output_apart`). Everything else that
-        goes wrong becomes a row of ``errors.csv``.
+        :func:`~alignment.batch.discover.check_output_apart`); or this is called at
+        the top level of a script, outside ``if __name__ == "__main__":``, with worker
+        processes (which would import the script again: the message says what to add).
     alignment.errors.Interrupted
         SIGINT or SIGTERM stopped the run; every image finished by then is stored
         and the next run resumes.
+    ImageReadError
+        The input folder holds no image.
+    OutputExistsError
+        `out_dir` is not empty and not an earlier batch's output (see `overwrite`).
+    LandmarkFileError
+        A landmark file cannot be read, or a CSV looks like a landmark table but lacks
+        a required column.
+    StatsError, PresetError
+        The groups table or the preset cannot be used.
+
+    All of these are raised before any image is read; everything that goes wrong with
+    one image becomes a row of ``errors.csv``. Cases of the study that the groups
+    table leaves out are named in a warning (logger ``alignment.batch.pipeline``).
     """
     started = _now()
     input_dir, out_dir = Path(input_dir), Path(out_dir)
     if not input_dir.is_dir():
         raise BatchError(f"{input_dir}: input folder not found (or not a folder)")
+    # Everything that can be checked is checked before any image is read.
     resolved = load_preset(preset, overrides=overrides)
+    group_table = check_groups(groups) if groups is not None else None
     given = [Path(p) for p in (landmarks, groups) if isinstance(p, (str, os.PathLike))]
     check_output_apart(
         out_dir,
         folders=[input_dir, *(p for p in given if p.is_dir())],
         files=[p for p in given if not p.is_dir()],
     )
+    check_output_folder(out_dir, overwrite=overwrite, ours=STATE_DIR)
+    if jobs != 0 and scheduler in (None, "local"):
+        check_main_guard()
+    found = discover_inputs(input_dir, exclude=[out_dir], follow_external_links=follow_links)
+    if not found.images:
+        raise ImageReadError(
+            f"no DICOM, PNG, JPEG or TIFF found in {input_dir} (found {describe_files(input_dir)})"
+        )
+    problems = [(key, "discover", message) for key, message in found.problems]
+    landmark_files = _landmark_files(
+        landmarks, [(f.key, str(f.path)) for f in found.landmark_files], out_dir
+    )
+    sources, failed = read_landmark_sources(landmark_files)
+    check_landmark_files(found.malformed if landmarks is None else (), failed)
+    image_keys = [f.key for f in found.images]
+    paired, more = pair_landmarks(image_keys, sources)
+    paired = _with_knee_type(paired, implant)
+    problems += more
+    if group_table is not None:
+        _warn_ungrouped(group_table, paired, image_keys)
     if memory_limit_bytes == "auto":
         memory_limit_bytes = default_memory_limit(default_jobs() if jobs is None else jobs)
     with lock_output(out_dir) as state_dir, disk_errors(out_dir):
@@ -325,16 +389,6 @@ def run_batch(
             remove_leftovers(folder)  # of a run killed while writing
         privacy = {"pseudonymise": pseudonymise, "identifiers": keep_identifiers}
         clear_other_privacy(out_dir, state_dir, privacy, _OUTPUTS)
-        found = discover_inputs(input_dir, exclude=[out_dir], follow_external_links=follow_links)
-        problems = [(key, "discover", message) for key, message in found.problems]
-        landmark_files = _landmark_files(
-            landmarks, [(f.key, str(f.path)) for f in found.landmark_files], out_dir
-        )
-        sources, more = read_landmark_sources(landmark_files)
-        problems += more
-        image_keys = [f.key for f in found.images]
-        paired, more = pair_landmarks(image_keys, sources)
-        problems += more
         tables = {
             str(key): rows.reset_index(drop=True)
             for key, rows in paired.groupby("image", sort=False, observed=True)
@@ -352,7 +406,9 @@ def run_batch(
         sizes: dict[str, int] = {}
         landmark_digests = _landmark_digests(paired)
         tasks, fingerprints = [], {}
-        for image in found.images:
+        for count, image in enumerate(found.images):
+            if progress is not None:
+                progress(count, len(found.images), "hashing")
             try:
                 sizes[image.key] = image.path.stat().st_size
                 digests[image.key] = file_digest(image.path)
@@ -376,10 +432,12 @@ def run_batch(
             tasks.append(task)
         for key, path in landmark_files:
             digests[f"landmarks:{key}"] = file_digest(path)
+        if progress is not None:
+            progress(len(found.images), len(found.images), "hashing")
         store = StateStore(state_dir)
         try:
             done = store.fingerprints()
-            todo = [t for t in tasks if done.get(t.key) != fingerprints[t.key]]
+            todo = [t for t in tasks if force or done.get(t.key) != fingerprints[t.key]]
             # Largest files first: a long film started last would leave the other
             # workers idle at the end (the outputs keep the input order).
             todo.sort(key=lambda t: sizes[t.key], reverse=True)
@@ -389,6 +447,8 @@ def run_batch(
                 len(todo),
                 len(tasks) - len(todo),
             )
+            if progress is not None:  # the clock of the images starts with the pool
+                progress(0, len(todo), "images")
             outcomes_of_run = run_tasks(
                 process_image,
                 todo,
@@ -399,10 +459,15 @@ def run_batch(
             )
             for count, (task, outcome) in enumerate(outcomes_of_run, start=1):
                 store.save(fingerprints[task.key], outcome)
+                log.info(
+                    "%s: %s",
+                    task.key,
+                    "; ".join(f"{stage}: {error}" for stage, error in outcome.errors) or "done",
+                )
                 if outcome.disk_full:  # every image after it would fail the same way
                     raise OSError(errno.ENOSPC, dict(outcome.errors)["disk"])
                 if progress is not None:
-                    progress(count, len(todo))
+                    progress(count, len(todo), "images")
             outcomes = store.load([t.key for t in tasks])
         finally:
             store.close()
@@ -429,10 +494,19 @@ def run_batch(
             paired,
             problems,
             resolved,
-            groups=groups,
+            groups=group_table,
             names=names,
             report=report,
             review_links=None if names else _review_links(landmarks, input_dir, image_keys),
+            implant=implant,
+            run={
+                "started": started,
+                # an input path may name a patient: not in a pseudonymised report
+                "input": "" if pseudonymise else str(input_dir),
+                "command_line": (
+                    [scrub(a) for a in command_line] if command_line is not None else None
+                ),
+            },
         )
         manifest = {
             "toolkit": "alignment",
@@ -460,15 +534,21 @@ def _write_csv(path: Path, table: pd.DataFrame) -> None:
     write_text_atomic(path, csv_text(table))
 
 
-def _read_groups(groups: str | os.PathLike[str] | pd.DataFrame) -> pd.DataFrame:
-    from alignment.stats import read_table
-
-    if isinstance(groups, pd.DataFrame):
-        return groups
-    path = Path(groups)
-    if not path.is_file():
-        raise BatchError(f"{path}: groups file not found")
-    return read_table(path)
+def _warn_ungrouped(groups: pd.DataFrame, paired: pd.DataFrame, image_keys: list[str]) -> None:
+    """Warn, naming them, about the cases of the study the groups table leaves out."""
+    named = _with_case(paired) if len(paired) else paired
+    case = dict(zip(named["image"].astype(str), named["case"].astype(str), strict=True))
+    cases = [case.get(key, case_of(key)) for key in image_keys]
+    missing = ungrouped(groups, cases, image_keys)
+    if missing:
+        shown = ", ".join(missing[:10]) + (
+            f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+        )
+        log.warning(
+            "%d case(s) of the study are not in the groups file and will not be compared: %s",
+            len(missing),
+            shown,
+        )
 
 
 def _write_outputs(
@@ -479,10 +559,12 @@ def _write_outputs(
     problems: list[tuple[str, str, str]],
     preset: Preset,
     *,
-    groups: str | os.PathLike[str] | pd.DataFrame | None,
+    groups: pd.DataFrame | None,
     names: _Pseudonyms | None,
     report: bool,
     review_links: Mapping[str, str] | None = None,
+    implant: bool | None,
+    run: Mapping[str, Any],
 ) -> _Written:
     """Measure every landmark set at once and write the tables, comparison and report."""
     facts = {o.key: o.image for o in outcomes if o.measurable}
@@ -492,8 +574,9 @@ def _write_outputs(
     if len(files):
         parts.insert(0, with_image_geometry(_with_case(files), facts).assign(source="file"))
     landmarks = validate_landmarks(pd.concat(parts, ignore_index=True)) if parts else paired[:0]
-    results = _flag_review(measure_landmarks(landmarks, preset=preset), landmarks)
-    group_table = _read_groups(groups) if groups is not None else None
+    measured = measure_landmarks(landmarks, preset=preset, implant=implant)
+    results = _flag_review(measured, landmarks)
+    group_table = groups
     errors = pd.DataFrame(
         problems + [(o.key, stage, error) for o in outcomes for stage, error in o.errors],
         columns=list(ERROR_COLUMNS),
@@ -512,14 +595,16 @@ def _write_outputs(
         except StatsError as exc:  # the measurements are still written
             failed = pd.DataFrame([("", "compare", str(exc))], columns=list(ERROR_COLUMNS))
             errors = pd.concat([errors, failed], ignore_index=True)
-    _write_csv(out_dir / "results.csv", results)
-    _write_csv(out_dir / "results_wide.csv", to_wide(results))
+    readable = round_results(results)  # CSV to 0.01 deg / 0.1 mm; Parquet keeps all digits
+    _write_csv(out_dir / "results.csv", readable)
+    _write_csv(out_dir / "results_wide.csv", to_wide(readable))
     with atomic_path(out_dir / "results.parquet") as temporary:
         results.to_parquet(temporary, index=False)
     _write_csv(out_dir / "landmarks.csv", landmarks)
     _write_csv(out_dir / "errors.csv", errors)
     if comparison is not None:
         _write_csv(out_dir / "comparison.csv", comparison)
+    _remove_stale(out_dir, outcomes, comparison=comparison is not None, report=report)
     if report:
         from alignment.report import write_report
 
@@ -532,6 +617,7 @@ def _write_outputs(
             overlays=overlays,
             groups=group_table,
             review_links=review_links,
+            manifest=run,
         )
     return _Written(results, errors)
 
@@ -550,6 +636,42 @@ def _review_links(
     if server is None or Path(server["study_dir"]) != input_dir.resolve():
         return None
     return {key: film_url(server, key) for key in keys}
+
+
+def _remove_stale(
+    out_dir: Path, outcomes: Sequence[ImageOutcome], *, comparison: bool, report: bool
+) -> None:
+    """Remove what an earlier run into `out_dir` wrote and this run does not: a
+    ``comparison.csv`` of a run with groups, a ``report.html``, the overlays and DICOM
+    files of images gone or now drawn under another name."""
+    optional = (("comparison.csv", comparison), ("report.html", report))
+    stale = [name for name, kept in optional if not kept]
+    produced = {f for o in outcomes for f in o.files}
+    for folder, suffix in (("overlays", ".png"), ("dicom", ".dcm")):
+        if (out_dir / folder).is_dir():
+            stale += [
+                f"{folder}/{p.name}"
+                for p in (out_dir / folder).iterdir()
+                if p.suffix == suffix and f"{folder}/{p.name}" not in produced
+            ]
+    for name in stale:
+        if not (out_dir / name).exists():
+            continue
+        (out_dir / name).unlink()
+        log.info("removed %s: an output of an earlier run that this run does not produce", name)
+
+
+def _with_knee_type(paired: pd.DataFrame, implant: bool | None) -> pd.DataFrame:
+    """Landmark rows with ``implant`` filled for every knee whose type is known from the
+    whole study (the lateral film of a knee tells its AP film), so that each image's
+    task (its overlay, its DICOM SR) scores it on the same targets as the results."""
+    if paired.empty:
+        return paired
+    named = _with_case(paired)
+    leg = named.groupby(list(KEY_COLUMNS), sort=False, observed=True).ngroup().to_numpy()
+    kinds = knee_types(named, leg, implant)[leg]
+    spelled = np.select([kinds == "replaced", kinds == "native"], ["yes", "no"], "")
+    return paired.assign(implant=pd.Categorical(spelled))
 
 
 def _with_case(table: pd.DataFrame) -> pd.DataFrame:

@@ -22,6 +22,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from alignment.batch.executors import DEFAULT_TIME_LIMIT_S
 from alignment.batch.pairing import case_of
 from alignment.errors import AlignmentError, ImageReadError, LandmarkError
 from alignment.io import Radiograph, read_radiograph
@@ -30,7 +31,6 @@ from alignment.measures import Preset, measure_landmarks
 __all__ = [
     "DEFAULT_TIME_LIMIT_S",
     "OFF_FILM_FACTOR",
-    "RETRIED_STAGES",
     "BatchSettings",
     "ImageOutcome",
     "ImageTask",
@@ -41,18 +41,9 @@ __all__ = [
 
 Detect = Literal["all", "missing"] | None
 
-DEFAULT_TIME_LIMIT_S = 300.0
-"""Default longest time one image may take in a batch (seconds)."""
-
 OFF_FILM_FACTOR = 10.0
 """Landmarks farther off their film than this many times its size are refused."""
 
-
-RETRIED_STAGES = ("timeout", "memory", "crash", "disk", "write")
-"""Error stages that say nothing about the input: the time limit, the memory cap, a
-worker process that died, a full disk, an output that could not be written. An image
-with one of them is stored as not done, so the next run tries it again; every other
-stage (``read``, ``landmarks``, ``detect``...) is a property of the input and final."""
 
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
@@ -180,8 +171,9 @@ class ImageOutcome:
 
     @property
     def retry(self) -> bool:
-        """Whether the next run should try this image again (see :data:`RETRIED_STAGES`)."""
-        return any(stage in RETRIED_STAGES for stage, _ in self.errors)
+        """Whether the next run should try this image again: anything went wrong (it
+        failed, crashed, or ran out of time). Only clean successes are skipped."""
+        return bool(self.errors)
 
     @property
     def disk_full(self) -> bool:

@@ -10,14 +10,19 @@ code from :mod:`alignment.cli.exitcodes`.
 from __future__ import annotations
 
 import argparse
+import ast
 import contextlib
+import difflib
+import functools
 import importlib
+import importlib.util
 import logging
 import signal
 import sys
 import threading
 import warnings
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 from alignment import __version__
 from alignment.cli import exitcodes
@@ -43,8 +48,40 @@ COMMANDS: tuple[str, ...] = (
 """Sub-commands, in the order ``alignment --help`` lists them."""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the top-level parser with every sub-command attached."""
+def _module(name: str) -> str:
+    return f"alignment.cli.{name.replace('-', '_')}"
+
+
+@functools.cache
+def _describe(name: str) -> tuple[str, str | None]:
+    """``(HELP, docstring)`` of a sub-command, read from its source without importing it
+    (importing pulls in numpy, pandas, scipy: seconds, for a ``--help``); a module whose
+    ``HELP`` is not a string literal is imported."""
+    spec = importlib.util.find_spec(_module(name))
+    assert spec is not None and spec.origin is not None, name
+    tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Assign)
+            and [getattr(t, "id", None) for t in node.targets] == ["HELP"]
+            and isinstance(node.value, ast.Constant)
+        ):
+            return str(node.value.value), ast.get_docstring(tree, clean=False)
+    module = importlib.import_module(_module(name))  # HELP is not a literal: import
+    return module.HELP, module.__doc__
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """Return the top-level parser with every sub-command attached.
+
+    Parameters
+    ----------
+    only : str, optional
+        Import and fully define only this sub-command (the others are listed, with
+        their one-line help, but take no options); ``""``: none. Default: all. The
+        command line passes the sub-command it was given, so that ``--help`` starts
+        in a fraction of a second.
+    """
     parser = argparse.ArgumentParser(
         prog="alignment",
         description="Measure lower-limb and knee-implant alignment on radiographs.",
@@ -52,22 +89,48 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument(
-        "--debug", action="store_true", help="show the full traceback of an unexpected error"
-    )
+    parser.add_argument("--debug", action="store_true", help=_DEBUG_HELP)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
-        module = importlib.import_module(f"alignment.cli.{name.replace('-', '_')}")
+        summary, description = _describe(name)
         sub = commands.add_parser(
             name,
-            help=module.HELP,
-            description=module.__doc__,
+            help=summary,
+            description=description,
             epilog=exitcodes.EPILOG,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
+        if only is not None and name != only:
+            continue
+        module = importlib.import_module(_module(name))
         module.add_arguments(sub)
-        sub.set_defaults(run=module.run)
+        # Accepted after the sub-command too; SUPPRESS keeps the top-level value.
+        sub.add_argument(
+            "--debug", action="store_true", default=argparse.SUPPRESS, help=_DEBUG_HELP
+        )
+        sub.set_defaults(run=module.run, _parser=sub)
     return parser
+
+
+def _command_in(argv: Sequence[str]) -> str:
+    """The sub-command `argv` names (its first word that is one), or ``""``."""
+    return next((word for word in argv if word in COMMANDS), "")
+
+
+_DEBUG_HELP = "show the full traceback of an unexpected error"
+
+
+def _unrecognised(parser: argparse.ArgumentParser, extras: Sequence[str]) -> str:
+    """``unrecognized arguments: --ovrlay; did you mean --overlay?``"""
+    options = [o for action in parser._actions for o in action.option_strings]
+    close = [
+        match
+        for extra in extras
+        if extra.startswith("-")
+        for match in difflib.get_close_matches(extra.split("=")[0], options, n=1, cutoff=0.6)
+    ]
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    return f"unrecognized arguments: {' '.join(extras)}{hint}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -77,9 +140,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     standard error and return :data:`exitcodes.INPUT_ERROR`; anything else prints one
     line too (the traceback with ``--debug``) and returns :data:`exitcodes.INTERNAL_ERROR`.
     """
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(only=_command_in(argv))
     try:
-        args = parser.parse_args(argv)
+        args, extras = parser.parse_known_args(argv)
+        if extras:  # the sub-command's usage, and the option it was probably meant to be
+            sub = getattr(args, "_parser", parser)
+            sub.error(_unrecognised(sub, extras))
     except SystemExit as exc:  # argparse exits on --help, --version and usage errors
         return int(exc.code or 0)
     logging.basicConfig(level=logging.WARNING, format=LOG_FORMAT)

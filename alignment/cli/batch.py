@@ -14,14 +14,22 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import time
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
-from alignment.batch import default_jobs, run_batch
-from alignment.batch.executors import default_memory_limit
-from alignment.batch.task import DEFAULT_TIME_LIMIT_S
+from alignment.batch.executors import DEFAULT_TIME_LIMIT_S, default_jobs, default_memory_limit
 from alignment.cli import exitcodes
-from alignment.cli._options import add_preset_arguments, overrides
+from alignment.cli._options import (
+    add_implant_argument,
+    add_preset_arguments,
+    implant,
+    integer,
+    number,
+    overrides,
+)
+from alignment.cli._progress import Progress
+
+if TYPE_CHECKING:
+    from alignment.batch import BatchResult
 
 HELP = "measure a study folder: results, overlays, report, group comparison"
 
@@ -47,12 +55,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--groups", metavar="GROUPS.csv", help="case,group (or image,group): compare the groups"
     )
     add_preset_arguments(parser)
+    add_implant_argument(parser)
     parser.add_argument(
         "--jobs",
-        type=int,
+        type=integer(0),
         default=None,
         metavar="N",
-        help=f"worker processes (default: all cores, {default_jobs()} here)",
+        help="worker processes; 0 runs in this process "
+        f"(default: all cores, {default_jobs()} here)",
     )
     parser.add_argument(
         "--scheduler",
@@ -79,7 +89,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--time-limit",
-        type=float,
+        type=number(0),
         default=DEFAULT_TIME_LIMIT_S,
         metavar="SECONDS",
         help="longest one image may take; 0 for none (default: %(default)g)",
@@ -95,41 +105,69 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "memory shared by the workers, at least 2: "
         f"{default_memory_limit(default_jobs()) / 2**30:.1f} here)",
     )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="process every image again (default: skip those an earlier run finished "
+        "unchanged; failed ones are always tried again)",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="write into a non-empty OUT_DIR that is not an earlier batch's output",
+    )
     parser.add_argument("--no-overlays", action="store_true", help="draw no overlay PNGs")
     parser.add_argument("--no-report", action="store_true", help="write no report.html")
     chatter = parser.add_mutually_exclusive_group()
-    chatter.add_argument("--quiet", action="store_true", help="print only errors")
-    chatter.add_argument("--verbose", action="store_true", help="log every step")
+    chatter.add_argument(
+        "--quiet", action="store_true", help="print only the errors (no progress, no summary)"
+    )
+    chatter.add_argument("--verbose", action="store_true", help="log every image")
 
 
-class _Progress:
-    """A bar with count, rate and ETA on a terminal; a log line every 10 s otherwise."""
+def summary(result: BatchResult, *, report: bool, shown: int = 5) -> list[str]:
+    """What the terminal shows after a run: counts, errors by stage, where to look.
 
-    def __init__(self, quiet: bool) -> None:
-        self.quiet = quiet
-        self.bar: Any = None
-        self.started = self.last = time.monotonic()
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from pathlib import Path
+    >>> errors = pd.DataFrame({"image": ["a.dcm", "b.dcm", "c.dcm"],
+    ...                        "stage": ["read", "read", "pairing"],
+    ...                        "error": ["a.dcm: truncated", "b.dcm: empty", "no such image"]})
+    >>> from alignment.batch import BatchResult
+    >>> result = BatchResult(Path("out"), pd.DataFrame(), errors, 3, 3)
+    >>> print("\\n".join(summary(result, report=True, shown=2)))
+    3 images (3 processed, 0 unchanged), 0 measures, 3 errors -> out
+    errors by stage: read 2, pairing 1
+      read: a.dcm: truncated
+      read: b.dcm: empty
+      ... 1 more in out/errors.csv
+    report: out/report.html
+    """
+    from alignment.batch.pipeline import ERROR_COLUMNS
 
-    def __call__(self, done: int, total: int) -> None:
-        if self.quiet:
-            return
-        if sys.stderr.isatty():
-            if self.bar is None:
-                from tqdm import tqdm
-
-                self.bar = tqdm(total=total, unit="image", file=sys.stderr)
-            self.bar.update(1)
-            return
-        now = time.monotonic()
-        if now - self.last >= 10 or done == total:
-            rate = done / max(now - self.started, 1e-9)
-            eta = (total - done) / rate if rate else float("nan")
-            print(f"{done}/{total} images, {rate:.1f}/s, ETA {eta:.0f} s", file=sys.stderr)
-            self.last = now
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
+    errors = result.errors
+    lines = [
+        f"{result.images} images ({result.processed} processed, "
+        f"{result.images - result.processed} unchanged), {len(result.results)} measures, "
+        f"{len(errors)} errors -> {result.out_dir}"
+    ]
+    if len(errors):
+        counts = errors["stage"].value_counts(sort=True)
+        lines.append("errors by stage: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        for image, stage, error in errors.head(shown)[list(ERROR_COLUMNS)].astype(str).values:
+            where = "" if error.startswith(image) or not image else f"{image}: "
+            lines.append(f"  {stage}: {where}{error}")
+        more = len(errors) - shown
+        lines.append(
+            f"  ... {more} more in {result.out_dir / 'errors.csv'}"
+            if more > 0
+            else f"  all in {result.out_dir / 'errors.csv'}"
+        )
+    if report:
+        lines.append(f"report: {result.out_dir / 'report.html'}")
+    return lines
 
 
 def _memory_limit(gib: float | None) -> int | Literal["auto"] | None:
@@ -139,9 +177,11 @@ def _memory_limit(gib: float | None) -> int | Literal["auto"] | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from alignment.batch import run_batch
+
     if args.verbose:
         logging.getLogger("alignment").setLevel(logging.INFO)
-    progress = _Progress(args.quiet)
+    progress = Progress(args.quiet)
     try:
         result = run_batch(
             args.input_dir,
@@ -151,6 +191,7 @@ def run(args: argparse.Namespace) -> int:
             groups=args.groups,
             preset=args.preset,
             overrides=overrides(args),
+            implant=implant(args),
             jobs=args.jobs,
             scheduler=args.scheduler,
             overlays=not args.no_overlays,
@@ -163,14 +204,14 @@ def run(args: argparse.Namespace) -> int:
             memory_limit_bytes=_memory_limit(args.memory_limit),
             progress=progress,
             command_line=["alignment", *sys.argv[1:]],
+            force=args.force,
+            overwrite=args.overwrite,
         )
     finally:
         progress.close()
-    if not args.quiet:
-        print(
-            f"{result.images} images ({result.processed} processed, "
-            f"{result.images - result.processed} unchanged), {len(result.results)} measures, "
-            f"{len(result.errors)} errors -> {result.out_dir}",
-            file=sys.stderr,
-        )
+    lines = summary(result, report=not args.no_report)
+    if args.quiet:  # exactly the errors, and where they are
+        lines = lines[1:-1] if not args.no_report else lines[1:]
+    for line in lines:
+        print(line, file=sys.stderr)
     return exitcodes.COMPLETED_WITH_ERRORS if result.completed_with_errors else exitcodes.OK

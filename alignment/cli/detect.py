@@ -18,6 +18,8 @@ import pandas as pd
 
 from alignment.atomic import write_text_atomic
 from alignment.cli import exitcodes
+from alignment.cli._options import number
+from alignment.cli._progress import Progress
 from alignment.csvtext import csv_text
 from alignment.detect import DETECTION_COLUMNS, REVIEW_THRESHOLD, detect_landmarks
 from alignment.errors import ImageReadError
@@ -35,11 +37,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", required=True, metavar="LANDMARKS.csv", help="landmark CSV to write"
     )
-    parser.add_argument("--overlay", metavar="DIR", help="also draw an overlay PNG per image here")
+    parser.add_argument(
+        "--overlay", metavar="DIR", help="also draw an overlay PNG per image here (new or empty)"
+    )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="write into a non-empty --overlay folder anyway"
+    )
     parser.add_argument("--view", choices=("AP", "LAT"), help="force the view of every image")
     parser.add_argument(
         "--review-threshold",
-        type=float,
+        type=number(0),
         default=REVIEW_THRESHOLD,
         metavar="C",
         help="flag a leg for review below this confidence (default: %(default)s)",
@@ -65,7 +72,14 @@ def _images(paths: list[str]) -> list[tuple[Path, bool]]:
 def run(args: argparse.Namespace) -> int:
     tables: list[pd.DataFrame] = []
     failures = 0
-    for path, given in _images(args.images):
+    if args.overlay:
+        from alignment.batch.checks import check_output_folder
+
+        check_output_folder(args.overlay, overwrite=args.overwrite)
+    images = _images(args.images)
+    progress = Progress()
+    for count, (path, given) in enumerate(images):
+        progress(count, len(images))
         try:
             radiograph = read_radiograph(path)
         except ImageReadError as exc:
@@ -99,6 +113,14 @@ def run(args: argparse.Namespace) -> int:
                 image=str(path),
                 window=radiograph.window,
             )
+    progress(len(images), len(images))
+    progress.close()
+    if not tables and not failures:  # nothing to do is not success
+        from alignment.batch.discover import describe_files
+
+        folders = ", ".join(args.images)
+        seen = "; ".join(describe_files(f) for f in args.images)
+        raise ImageReadError(f"no DICOM, PNG, JPEG or TIFF found in {folders} (found {seen})")
     table = (
         pd.concat(tables, ignore_index=True)
         if tables

@@ -16,7 +16,6 @@ from typing import Any
 
 from alignment.cli import exitcodes
 from alignment.errors import AlignmentError
-from alignment.io import read_radiograph
 
 HELP = "show size, pixel spacing and its source, side and view of radiographs"
 
@@ -45,6 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def describe(path: str) -> dict[str, Any]:
     """Return the ``info`` record of one file (see :data:`KEYS`); errors become records."""
+    from alignment.io import read_radiograph
+
     record: dict[str, Any] = dict.fromkeys(KEYS)
     record["path"] = path
     try:

@@ -10,14 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-import pandas as pd
-
-from alignment.atomic import write_text_atomic
 from alignment.cli import exitcodes
-from alignment.cli._options import add_preset_arguments, overrides
-from alignment.csvtext import csv_text
-from alignment.landmarks import read_landmarks, validate_landmarks
-from alignment.measures import measure_landmarks, to_wide
+from alignment.cli._options import add_implant_argument, add_preset_arguments, implant, overrides
 
 HELP = "measure landmark files: every angle, deviation and outlier flag"
 
@@ -28,6 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--out", metavar="RESULTS.csv", help="write the table here (default: standard output)"
     )
     add_preset_arguments(parser)
+    add_implant_argument(parser)
     parser.add_argument(
         "--orientation",
         metavar="ROW\\COLUMN",
@@ -39,12 +34,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from alignment.atomic import write_text_atomic
+    from alignment.csvtext import csv_text
+    from alignment.landmarks import read_landmarks, validate_landmarks
+    from alignment.measures import measure_landmarks, to_wide
+    from alignment.measures.rounding import round_results
+
     tables = [read_landmarks(path) for path in args.landmarks]
     table = tables[0] if len(tables) == 1 else validate_landmarks(pd.concat(tables))
     results = measure_landmarks(
-        table, preset=args.preset, overrides=overrides(args), orientation=args.orientation
+        table,
+        preset=args.preset,
+        overrides=overrides(args),
+        orientation=args.orientation,
+        implant=implant(args),
     )
-    output = to_wide(results) if args.wide else results
+    readable = round_results(results)  # 0.01 deg, 0.1 mm: see alignment.measures.rounding
+    output = to_wide(readable) if args.wide else readable
     text = csv_text(output)
     if args.out in (None, "-"):
         sys.stdout.write(text)

@@ -9,8 +9,6 @@ import argparse
 import sys
 
 from alignment.cli import exitcodes
-from alignment.csvtext import csv_text
-from alignment.measures import catalogue_markdown, measure_catalogue
 
 HELP = "list the measures, their formulas and targets"
 
@@ -28,6 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from alignment.csvtext import csv_text
+    from alignment.measures import catalogue_markdown, measure_catalogue
+
     if args.format == "markdown":
         sys.stdout.write(catalogue_markdown(args.preset))
         return exitcodes.OK

@@ -11,7 +11,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from alignment.batch.checks import check_output_folder
 from alignment.cli import exitcodes
+from alignment.cli._options import integer, number
+from alignment.cli._progress import Progress
 from alignment.phantom import COHORTS, generate_phantoms
 
 HELP = "write synthetic radiographs with true landmarks and measures"
@@ -20,13 +23,16 @@ HELP = "write synthetic radiographs with true landmarks and measures"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--n",
-        type=int,
+        type=integer(1),
         default=None,
         metavar="N",
         help="number of patients (default: 100 for psi-vs-ci, else 10); psi-vs-ci keeps "
         "the study's 47:53 PSI:CI proportions",
     )
-    parser.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    parser.add_argument("--out", required=True, metavar="DIR", help="output folder (new or empty)")
+    parser.add_argument(
+        "--overwrite", action="store_true", help="write into a non-empty folder anyway"
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument(
         "--cohort", choices=COHORTS, default="mixed", help="which cohort (default: %(default)s)"
@@ -39,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--downscale",
-        type=float,
+        type=number(0, strict=True),
         default=1.0,
         metavar="F",
         help="pixels F times larger than the clinical 0.2 mm (default: 1)",
@@ -53,16 +59,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_output_folder(args.out, overwrite=args.overwrite)
     n = args.n if args.n is not None else (100 if args.cohort == "psi-vs-ci" else 10)
-    written = generate_phantoms(
-        args.out,
-        n=n,
-        seed=args.seed,
-        cohort=args.cohort,
-        fmt=args.format,
-        downscale=args.downscale,
-        compression=args.compression,
-    )
+    progress = Progress(unit="case")
+    try:
+        written = generate_phantoms(
+            args.out,
+            n=n,
+            seed=args.seed,
+            cohort=args.cohort,
+            fmt=args.format,
+            downscale=args.downscale,
+            compression=args.compression,
+            progress=progress,
+        )
+    finally:
+        progress.close()
     extra = [p.name for p in (written.groups, written.scores) if p is not None]
     print(
         f"{len(written.images)} films of {n} patients, landmarks.csv, truth.csv"

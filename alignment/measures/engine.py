@@ -30,7 +30,7 @@ from alignment.measures.registry import (
 )
 from alignment.vocabulary import LANDMARKS, VIEWS, View
 
-__all__ = ["RESULT_COLUMNS", "measure_landmarks", "to_wide"]
+__all__ = ["COMPONENT_LANDMARKS", "RESULT_COLUMNS", "knee_types", "measure_landmarks", "to_wide"]
 
 RESULT_COLUMNS: tuple[str, ...] = (
     "image",
@@ -52,8 +52,12 @@ RESULT_COLUMNS: tuple[str, ...] = (
     "flags",
     "preset",
     "preset_hash",
+    "knee",
 )
 """Columns of the long results table, in order."""
+
+COMPONENT_LANDMARKS = ("femoral_component_anterior", "femoral_component_posterior")
+"""Landmarks only a replaced knee has: a knee whose lateral film has them is replaced."""
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -356,6 +360,7 @@ def measure_landmarks(
     preset: str | os.PathLike[str] | Preset = "default",
     overrides: Mapping[str, Mapping[str, float]] | None = None,
     orientation: str | None = None,
+    implant: bool | None = None,
 ) -> pd.DataFrame:
     """Measure every landmark set of a table: one row per image x side x view x measure.
 
@@ -376,6 +381,15 @@ def measure_landmarks(
         ``orientation_conflict`` (the landmarks win). Unknown orientations assume the
         radiological AP display (patient's right on the viewer's left, feet down)
         where the landmarks cannot tell the leg's lateral side.
+    implant : bool, optional
+        Whether the knees are replaced, for every set whose table row gives no
+        ``implant`` (``yes``/``no``). Otherwise a knee is replaced when a lateral film
+        of it (same case and side) has femoral-component landmarks
+        (:data:`COMPONENT_LANDMARKS`), else unknown. Implant-component targets (FFC,
+        FTC, LFC, LTC and the anatomical variants) apply only to replaced knees,
+        native targets (mLDFA, MPTA, aLDFA, JLCA) only to native ones: the other
+        kind's ``target``, ``tolerance``, deviations and ``outlier`` are empty. An
+        unknown knee keeps every target.
 
     Returns
     -------
@@ -389,6 +403,7 @@ def measure_landmarks(
         - ``target, tolerance`` from the preset (NaN where the measure has none);
           ``deviation = value - target``; ``abs_deviation``; ``outlier`` (nullable
           boolean: ``abs_deviation > tolerance``).
+        - ``knee``: ``native``, ``replaced`` or ``""`` (unknown); see `implant`.
         - ``status``: ``ok`` or ``missing``; ``reason``: why a value is missing (the
           landmarks absent, the axis of zero length, or no pixel spacing for a length).
         - ``flags``: ``;``-separated caveats on a computed value: ``no_spacing``
@@ -445,8 +460,13 @@ def measure_landmarks(
     code = joined["measure"]
     catalogue = list(MEASURES.values())
     preset_targets = [targets.targets.get(m.name) for m in catalogue]
+    knee = knee_types(table, leg, implant)[joined["leg"]]
+    applies = np.array([m.knee for m in catalogue], dtype=object)[code]
+    other_kind = (applies != "") & (knee != "") & (applies != knee)
     target = np.array([t.target if t else np.nan for t in preset_targets])[code]
     tolerance = np.array([t.tolerance if t else np.nan for t in preset_targets])[code]
+    target = np.where(other_kind, np.nan, target)
+    tolerance = np.where(other_kind, np.nan, tolerance)
     value = joined["value"]
     deviation = value - target
     ok = joined["reason"] == ""
@@ -466,8 +486,43 @@ def measure_landmarks(
         "flags": _categorical(joined["flags"]),
         "preset": _coded(np.zeros(len(code), dtype=int), [targets.name]),
         "preset_hash": _coded(np.zeros(len(code), dtype=int), [targets.hash]),
+        "knee": _categorical(knee),
     }
     return pd.DataFrame(columns)
+
+
+def knee_types(table: pd.DataFrame, leg: NDArray[Any], implant: bool | None) -> NDArray[Any]:
+    """``native``, ``replaced`` or ``""`` (unknown) for each landmark set of a table.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A validated landmark table.
+    leg : ndarray of int
+        The landmark set of each row, numbered from 0.
+    implant : bool or None
+        For sets whose ``implant`` column is empty or absent; see
+        :func:`measure_landmarks` for the order of the sources.
+
+    Returns
+    -------
+    ndarray of str, indexed by set number
+    """
+    n = int(leg.max()) + 1 if len(leg) else 0
+    given = np.full(n, "", dtype=object)
+    if "implant" in table.columns:
+        rows = table["implant"].astype(str).to_numpy()
+        given[leg] = np.select([rows == "yes", rows == "no"], ["replaced", "native"], "")
+    if implant is not None:
+        given[given == ""] = "replaced" if implant else "native"
+    components = table["landmark"].astype(str).isin(COMPONENT_LANDMARKS).to_numpy()
+    if components.any():  # a knee with component landmarks on its lateral film
+        knees = table["case"].astype(str) + "\0" + table["side"].astype(str)
+        replaced = np.isin(knees.to_numpy(), knees[components].unique())
+        auto = np.zeros(n, dtype=bool)
+        auto[leg[replaced]] = True
+        given[(given == "") & auto] = "replaced"
+    return given
 
 
 def _categorical(values: NDArray[Any]) -> pd.Categorical:

@@ -138,6 +138,11 @@ class Measure:
     landmarks: tuple[str, ...] = field(default=(), compare=False)
     depends_on: tuple[str, ...] = field(default=(), compare=False)
     signed: bool = field(default=False, compare=False)
+    knee: Literal["", "native", "replaced"] = field(default="", compare=False)
+    """The knee type the measure's target applies to: ``""``
+    for every knee; ``"native"`` for bone angles whose normal value a prosthesis does not
+    aim at (mLDFA, MPTA, aLDFA, JLCA); ``"replaced"`` for implant-component angles
+    (FFC, FTC, LFC, LTC and the anatomical variants)."""
 
 
 def _m(name: str, view: View, formula: str, unit: Unit, meaning: str, sign: str, **kw: object):
@@ -154,31 +159,31 @@ _DEFINITIONS: tuple[Measure, ...] = (
        "femorotibial (anatomical) angle, lateral side",
        "larger = more varus (about 174-176 in a normal knee)", normal="174-176"),
     _m("mldfa", "AP", "angle(jF, -dF)", "deg",
-       "mechanical lateral distal femoral angle", "unsigned", normal="85-90"),
+       "mechanical lateral distal femoral angle", "unsigned", normal="85-90", knee="native"),
     _m("mpta", "AP", "angle(-jT, dT)", "deg",
-       "medial proximal tibial angle", "unsigned", normal="85-90"),
+       "medial proximal tibial angle", "unsigned", normal="85-90", knee="native"),
     _m("aldfa", "AP", "angle(jF, -aF)", "deg",
-       "anatomical lateral distal femoral angle", "unsigned", normal="79-83"),
+       "anatomical lateral distal femoral angle", "unsigned", normal="79-83", knee="native"),
     _m("jlca", "AP", "dir(jT) - dir(jF)", "deg",
        "joint line convergence angle",
-       "+ = joint lines open laterally", normal="0-2"),
+       "+ = joint lines open laterally", normal="0-2", knee="native"),
     _m("ama", "AP", "angle(dF, aF)", "deg",
        "femoral anatomical-mechanical angle", "unsigned", normal="4-7"),
     _m("ffc", "AP", "angle(-jF, -dF)", "deg",
        "frontal femoral component angle: medial angle between the femoral mechanical axis "
        "and the component's condylar line (= 180 - mldfa)",
-       "< 90 varus, > 90 valgus component"),
+       "< 90 varus, > 90 valgus component", knee="replaced"),
     _m("ftc", "AP", "angle(-jT, dT)", "deg",
        "frontal tibial component angle: medial angle between the tibial mechanical axis "
        "and the tray (= mpta)",
-       "< 90 varus, > 90 valgus component"),
+       "< 90 varus, > 90 valgus component", knee="replaced"),
     _m("ffc_anatomical", "AP", "angle(-jF, -aF)", "deg",
        "Knee Society alpha: medial angle between the femoral anatomical axis and the "
        "component's condylar line",
-       "unsigned"),
+       "unsigned", knee="replaced"),
     _m("ftc_anatomical", "AP", "angle(-jT, aT)", "deg",
        "Knee Society beta: medial angle between the tibial anatomical axis and the tray",
-       "unsigned"),
+       "unsigned", knee="replaced"),
     _m("ahka", "AP", "mpta - mldfa", "deg",
        "arithmetic hip-knee-ankle angle (MacDessi)", "negative = varus"),
     _m("jlo", "AP", "mpta + mldfa", "deg",
@@ -198,9 +203,9 @@ _DEFINITIONS: tuple[Measure, ...] = (
        "tibial mechanical length", "unsigned"),
     _m("lfc", "LAT", "angle(cF, -aF)", "deg",
        "lateral femoral component angle (Petersen-Engh)",
-       "90 neutral, < 90 flexion, > 90 extension"),
+       "90 neutral, < 90 flexion, > 90 extension", knee="replaced"),
     _m("ltc", "LAT", "angle(cT, -aT)", "deg",
-       "lateral tibial component angle", "90 neutral, < 90 posterior slope"),
+       "lateral tibial component angle", "90 neutral, < 90 posterior slope", knee="replaced"),
     _m("femoral_component_flexion", "LAT", "90 - lfc", "deg",
        "sagittal flexion of the femoral component", "+ = flexion"),
     _m("posterior_slope", "LAT", "90 - ltc", "deg",

@@ -36,6 +36,7 @@ import html
 import json
 import math
 import os
+import shlex
 import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -274,6 +275,8 @@ def _summary(
         text_column(presets, "preset"), text_column(presets, "preset_hash"), strict=True
     ):
         rows.append(("Preset", f"{name} (hash {digest})"))
+    if "knee" in results.columns:
+        rows.append(("Knees", _knee_summary(results)))
     if set(group) != {_ALL}:
         legs = pd.DataFrame({"group": group, "case": text_column(results, "case")})
         per = legs.drop_duplicates().groupby("group", sort=True)["case"].size()
@@ -297,6 +300,20 @@ def _summary(
             f'<table class="kv"><tbody>{"".join(items)}</tbody></table></details>'
         )
     return out
+
+
+def _knee_summary(results: pd.DataFrame) -> str:
+    """How many knees are native, replaced, unknown, and which targets each is scored on."""
+    knees = pd.DataFrame({k: text_column(results, k) for k in ("case", "side", "knee")})
+    kind = knees.drop_duplicates().groupby(["case", "side"])["knee"].max()
+    counts = kind.value_counts()
+    text = (
+        f"{counts.get('replaced', 0)} replaced, {counts.get('native', 0)} native, "
+        f"{counts.get('', 0)} unknown. Implant-component targets (FFC, FTC, LFC, LTC) are "
+        "scored on replaced knees only, native targets (mLDFA, MPTA, aLDFA, JLCA) on "
+        "native knees only"
+    )
+    return text + (", and every target on a knee of unknown type." if counts.get("", 0) else ".")
 
 
 # --- comparison --------------------------------------------------------------------
@@ -1000,6 +1017,25 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+# --- header ------------------------------------------------------------------------
+
+
+def _run_line(manifest: Mapping[str, Any] | None) -> str:
+    """The run at the top of the page: when, on which folder, by which command."""
+    if not manifest:
+        return ""
+    parts = []
+    if manifest.get("started"):
+        parts.append(f"Run of {_e(manifest['started'])}")
+    if manifest.get("input"):
+        parts.append(f'input <span class="mono">{_e(manifest["input"])}</span>')
+    command = manifest.get("command_line")
+    if command:
+        text = command if isinstance(command, str) else shlex.join(map(str, command))
+        parts.append(f"command <code>{_e(text)}</code>")
+    return f'<p class="run">{"; ".join(parts)}</p>' if parts else ""
+
+
 # --- public ------------------------------------------------------------------------
 
 
@@ -1086,9 +1122,9 @@ thumbnail_height, review_links
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<link rel="icon" href="data:,">'
         f"<title>{_e(title)}</title><style>{_CSS}</style></head>\n<body>"
-        f"<header><h1>{_e(title)}</h1><p>alignment {_e(__version__)}: measures per the "
-        "project's measurement spec; overlays and values in degrees unless marked mm."
-        f"</p></header><nav>{nav}</nav><main>{body}</main>"
+        f"<header><h1>{_e(title)}</h1>{_run_line(manifest)}<p>alignment {_e(__version__)}: "
+        "measures per the project's measurement spec; overlays and values in degrees "
+        f"unless marked mm.</p></header><nav>{nav}</nav><main>{body}</main>"
         f"<script>{_JS}</script></body></html>\n"
     )
 

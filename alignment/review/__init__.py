@@ -13,6 +13,10 @@ written at once, atomically, to ``REVIEW_DIR/landmarks_<reader>.csv`` and
 
 from __future__ import annotations
 
+import sys
+import types
+from typing import Any
+
 from alignment.review.app import TOKEN_HEADER, create_app
 from alignment.review.server import LOCALHOST, film_url, review, running_server
 from alignment.review.study import (
@@ -51,3 +55,15 @@ __all__ = [
     "review_reliability",
     "running_server",
 ]
+
+
+class _CallablePackage(types.ModuleType):
+    """This package, which is also the library function :func:`review`: one public name,
+    ``alignment.review``, for both (``alignment.review(study_dir, review_dir, ...)``
+    runs the server; ``alignment.review.ReviewStudy`` and the rest are its parts)."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return review(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallablePackage

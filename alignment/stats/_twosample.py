@@ -203,17 +203,20 @@ def two_sample(
         notes.append("a group has fewer than 2 values: no test")
         return row
     welch = test != "student"
-    if _constant(x1) and _constant(x2):
-        notes.append("both groups constant: t statistic undefined")
-    else:
-        ttest, caught = recorded(stats.ttest_ind, x1, x2, equal_var=not welch)
-        notes.extend(f"t-test: {w}" for w in caught)
-        interval = ttest.confidence_interval(confidence_level=confidence)
-        row["ci_low"], row["ci_high"] = float(interval.low), float(interval.high)
-        if test != "mannwhitney":
-            row["statistic"] = float(ttest.statistic)
-            row["df"] = float(ttest.df)
-            row["p_value"] = float(ttest.pvalue)
+    constant = [label for label, x in zip(labels, (x1, x2), strict=True) if _constant(x)]
+    if constant:  # a test would rest on a variance of zero: report it, do not test
+        which = " and ".join(map(str, constant))
+        notes.append(f"no variation in {which} (every value the same, constant): not tested")
+        row["test_reason"] = f"not tested: no variation in {which}"
+        return row
+    ttest, caught = recorded(stats.ttest_ind, x1, x2, equal_var=not welch)
+    notes.extend(f"t-test: {w}" for w in caught)
+    interval = ttest.confidence_interval(confidence_level=confidence)
+    row["ci_low"], row["ci_high"] = float(interval.low), float(interval.high)
+    if test != "mannwhitney":
+        row["statistic"] = float(ttest.statistic)
+        row["df"] = float(ttest.df)
+        row["p_value"] = float(ttest.pvalue)
     if test == "mannwhitney":
         shifted, caught = hodges_lehmann(x1, x2, confidence)
         notes.extend(f"Mann-Whitney: {w}" for w in caught)

@@ -62,7 +62,8 @@ def test_detected_films_get_their_case_and_are_compared(films, tmp_path):
 
 
 def test_a_comparison_that_cannot_run_is_an_error_row(films, tmp_path):
-    groups = pd.DataFrame({"case": ["nobody"], "group": ["A"]})
+    # Valid up front (two groups), but no case of the study is in either.
+    groups = pd.DataFrame({"case": ["nobody", "ghost"], "group": ["A", "B"]})
     out = tmp_path / "out"
     result = run_batch(
         films, out, detect="all", groups=groups, report=False, overlays=False, jobs=0
@@ -84,7 +85,7 @@ def test_a_landmark_file_without_cases_and_detection_agree_on_the_case(films, tm
 
 
 def test_a_failed_comparison_names_no_case_when_pseudonymised(films, tmp_path):
-    groups = pd.DataFrame({"case": ["case001", "case001"], "group": ["A", "B"]})
+    groups = pd.DataFrame({"case": ["case001", "ghost"], "group": ["A", "B"]})
     result = run_batch(
         films,
         tmp_path / "out",

@@ -32,6 +32,6 @@ def test_phantom_command(tmp_path, capsys) -> None:
 
 def test_phantom_command_rejects_bad_input(tmp_path, capsys) -> None:
     code = main(["phantom", "--n", "0", "--out", str(tmp_path)])
-    assert code == exitcodes.INPUT_ERROR
-    assert "n must be a positive integer, got 0" in capsys.readouterr().err
+    assert code == exitcodes.USAGE_ERROR  # refused by the parser, before any work
+    assert "argument --n: '0' is not an integer >= 1" in capsys.readouterr().err
     assert main(["phantom", "--out", str(tmp_path), "--cohort", "nope"]) == exitcodes.USAGE_ERROR

@@ -483,3 +483,24 @@ def test_the_sample_cohort_measured_from_nothing_gives_the_same_comparison(
     b = pd.read_csv(tmp_path / "b" / "comparison.csv")
     pd.testing.assert_frame_equal(a, b)
     assert reviewed.errors.empty and direct.errors.empty
+
+
+def test_alignment_review_is_the_library_function_and_the_package(monkeypatch):
+    """``alignment.review(...)`` runs the server; ``alignment.review.X`` are its parts;
+    importing ``alignment`` alone loads neither."""
+    import subprocess
+    import sys
+
+    import alignment
+    import alignment.review as package
+    from alignment.review import server
+
+    calls = []
+    monkeypatch.setattr(package, "review", lambda *a, **k: calls.append((a, k)) or 0)
+    assert alignment.review("study", "out", reader="A") == 0
+    assert calls == [(("study", "out"), {"reader": "A"})]
+    assert alignment.review.ReviewStudy is package.ReviewStudy
+    assert callable(server.review)
+    probe = "import sys, alignment; print('alignment.review' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.stdout.strip() == "False"

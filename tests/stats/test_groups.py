@@ -264,3 +264,21 @@ def test_missing_columns_are_named(results_and_groups):
         compare_groups(results, groups.rename(columns={"group": "arm"}))
     with pytest.raises(TypeError, match="results table must be a pandas DataFrame"):
         compare_groups([1, 2], groups)
+
+
+def test_no_variation_in_one_group_is_reported_not_tested():
+    results = pd.DataFrame(
+        {
+            "case": [f"c{i}" for i in range(8)],
+            "measure": "hka",
+            "status": "ok",
+            "value": [1.0, 1.0, 1.0, 1.0, 2.0, 2.5, 3.0, 1.5],
+            "group": ["A"] * 4 + ["B"] * 4,
+        }
+    )
+    for test in ("welch", "student", "mannwhitney", "auto"):
+        row = compare_groups(results, metric="value", order=["A", "B"], test=test).iloc[0]
+        assert math.isnan(row["p_value"]) and math.isnan(row["statistic"]), test
+        assert row["test_reason"] == "not tested: no variation in A"
+        assert "no variation in A" in row["notes"]
+        assert row["mean_diff"] == pytest.approx(-1.25) and row["sd1"] == 0.0
