@@ -23,7 +23,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
-import numpy as np
 import pandas as pd
 
 from alignment import __version__
@@ -43,7 +42,7 @@ from alignment.batch.task import (
 )
 from alignment.errors import BatchError, StatsError
 from alignment.landmarks import validate_landmarks
-from alignment.measures import Preset, load_preset, measure_landmarks, to_wide
+from alignment.measures import Preset, flag_review, load_preset, measure_landmarks, to_wide
 
 __all__ = ["ERROR_COLUMNS", "BatchResult", "run_batch"]
 
@@ -406,7 +405,7 @@ def _write_outputs(
     if len(files):
         parts.insert(0, with_image_geometry(_with_case(files), facts).assign(source="file"))
     landmarks = validate_landmarks(pd.concat(parts, ignore_index=True)) if parts else paired[:0]
-    results = _flag_review(measure_landmarks(landmarks, preset=preset), landmarks)
+    results = flag_review(measure_landmarks(landmarks, preset=preset), landmarks)
     group_table = _read_groups(groups) if groups is not None else None
     errors = pd.DataFrame(
         problems + [(o.key, stage, error) for o in outcomes for stage, error in o.errors],
@@ -461,23 +460,6 @@ def _with_case(table: pd.DataFrame) -> pd.DataFrame:
     if not default.any():
         return table
     return table.assign(case=cases.mask(default, keys.map({key: case_of(key) for key in unique})))
-
-
-def _flag_review(results: pd.DataFrame, landmarks: pd.DataFrame) -> pd.DataFrame:
-    """Add ``review`` to the flags of every result of a leg that detection flagged."""
-    if "review" not in landmarks.columns or results.empty:
-        return results
-    keys = ["image", "side", "view", "reader"]
-    marked = landmarks.loc[landmarks["review"].astype(str).str.lower() == "true", keys]
-    if marked.empty:
-        return results
-    flagged = pd.MultiIndex.from_frame(marked.astype(str).drop_duplicates())
-    hit = pd.MultiIndex.from_frame(results[keys].astype(str)).isin(flagged)
-    flags = results["flags"].astype(str).to_numpy()
-    review = np.where(flags == "", "review", flags + ";review")
-    out = results.copy()
-    out["flags"] = pd.Categorical(np.where(hit, review, flags))
-    return out
 
 
 def _pseudonymise(

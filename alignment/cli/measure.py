@@ -16,7 +16,7 @@ from alignment.atomic import write_text_atomic
 from alignment.cli import exitcodes
 from alignment.cli._options import add_preset_arguments, overrides
 from alignment.landmarks import read_landmarks, validate_landmarks
-from alignment.measures import measure_landmarks, to_wide
+from alignment.measures import flag_review, measure_landmarks, to_wide
 
 HELP = "measure landmark files: every angle, deviation and outlier flag"
 
@@ -43,6 +43,8 @@ def run(args: argparse.Namespace) -> int:
     results = measure_landmarks(
         table, preset=args.preset, overrides=overrides(args), orientation=args.orientation
     )
+    # a detection CSV's legs flagged for review keep the flag, as in the batch
+    results = flag_review(results, table)
     output = to_wide(results) if args.wide else results
     text = output.to_csv(index=False, lineterminator="\n")
     if args.out in (None, "-"):
