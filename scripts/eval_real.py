@@ -177,19 +177,6 @@ def film_spacing_mm(film: Film) -> float:
     return math.nan
 
 
-def _kind_found(result: Any) -> str:
-    """The film's view as detection reports it: 'AP long-leg', 'AP knee', 'LAT knee',
-    'other' or '' (none)."""
-    kind = getattr(result, "film_view", None)
-    if kind is not None:
-        return str(kind)
-    return {"AP": "AP", "LAT": "LAT knee"}.get(result.view or "", "")
-
-
-def _kind_right(found: str, truth: str) -> bool:
-    return found == truth or (found == "AP" and truth.startswith("AP"))
-
-
 def _angles(table: pd.DataFrame) -> dict[tuple[str, str], float]:
     """``{(side, measure): value}`` of the angles in :data:`MEASURES` a table gives."""
     if table.empty:
@@ -219,18 +206,19 @@ def evaluate_film(film: Film) -> dict[str, Any]:
     spacing = film_spacing_mm(film)
     found = result.landmarks
     legs = {leg.side: leg for leg in result.legs}
-    kind = _kind_found(result)
+    kind = result.film_view
     record: dict[str, Any] = {
         "film": film.key,
         "kind_truth": film.kind,
         "kind_found": kind,
         "view_source": result.view_source,
-        "view_confidence": getattr(result, "view_confidence", None),
-        "view_right": _kind_right(kind, film.kind) if film.kind else None,
+        "view_confidence": result.view_confidence,
+        "view_right": kind == film.kind if film.kind else None,
         "sides_truth": list(film.sides),
         "sides_found": sorted(legs),
         "side_source": result.side_source,
-        "spacing_source": getattr(result, "spacing_source", None),
+        "spacing_source": result.spacing_source,
+        "spacing_found_mm": result.spacing_used_mm[0] if result.spacing_used_mm else None,
         "spacing_used_mm": spacing,
         "seconds": seconds,
         "legs": {s: {"status": leg.status, "reason": leg.reason} for s, leg in legs.items()},
@@ -341,6 +329,16 @@ def summarise(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     summary["wrong_ok"] = len(wrong)
     summary["wrong_ok_legs"] = len({(w["film"], w["side"]) for w in wrong})
     summary["worst_ok"] = max(wrong, key=lambda w: w["badness"]) if wrong else None
+    sources: dict[str, int] = {}
+    for r in records:
+        sources[r["spacing_source"]] = sources.get(r["spacing_source"], 0) + 1
+    summary["spacing_sources"] = sources
+    ruler_known = [
+        abs(r["spacing_found_mm"] / r["spacing_used_mm"] - 1.0)
+        for r in records
+        if r["film"] in RULER_SPACING_MM and r["spacing_found_mm"] is not None
+    ]
+    summary["spacing_error_max"] = max(ruler_known) if ruler_known else None
     summary["seconds_mean"] = float(np.mean([r["seconds"] for r in records])) if records else 0.0
     return summary
 
@@ -393,6 +391,13 @@ def print_film(record: Mapping[str, Any], out: Any) -> None:
         f"{','.join(record['sides_truth']) or '?'}; {record['seconds']:.2f} s",
         file=out,
     )
+    found = record["spacing_found_mm"]
+    print(
+        f"    spacing {record['spacing_source']} "
+        f"{'-' if found is None else f'{found:.3f}'} mm (evaluation uses "
+        f"{record['spacing_used_mm']:.3f})",
+        file=out,
+    )
     for side, leg in sorted(record["legs"].items()):
         reason = f" ({leg['reason']})" if leg["reason"] else ""
         print(f"    {side}: {leg['status']}{reason}", file=out)
@@ -421,6 +426,13 @@ def print_summary(summary: Mapping[str, Any], out: Any) -> None:
         f"films {summary['films']}; view right {summary['view_right']}/{summary['view_judged']}, "
         f"sides right {summary['sides_right']}/{summary['view_judged']}; "
         f"mean {summary['seconds_mean']:.2f} s per film",
+        file=out,
+    )
+    text = ", ".join(f"{k} {v}" for k, v in sorted(summary["spacing_sources"].items()))
+    error = summary["spacing_error_max"]
+    print(
+        f"spacing: {text}; on the films with a ruler reading, largest error "
+        f"{'-' if error is None else f'{100 * error:.1f} %'}",
         file=out,
     )
     for group, counts in summary["legs"].items():

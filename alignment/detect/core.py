@@ -28,8 +28,10 @@ from alignment.detect.ankle import find_ankle
 from alignment.detect.calibration import SPHERE_DIAMETER_MM, Sphere, find_sphere
 from alignment.detect.hip import HeadFit, find_head_coarse, refine_head
 from alignment.detect.infer import (
+    LONG_LEG_ASPECT,
     FilmView,
     display_row_direction,
+    field_aspect,
     infer_film_view,
     view_from_dicom,
 )
@@ -264,14 +266,14 @@ def detect_landmarks(
 def _film_view(pixels: NDArray[Any], forced: View | None, dicom_code: str | None) -> FilmView:
     """The kind of film: from the user's view or DICOM View Position (the long-leg or
     knee distinction from the film's content), else inferred from the content."""
-    inferred = infer_film_view(pixels)
     given, source = (forced, "option") if forced else view_from_dicom(dicom_code)
     if given is None:
-        return inferred
+        return infer_film_view(pixels)
     if given == "LAT":
-        return FilmView("LAT knee", 1.0, source, inferred.evidence)
-    kind = "AP knee" if inferred.kind in ("AP knee", "LAT knee") else "AP long-leg"
-    return FilmView(kind, 1.0, source, inferred.evidence)
+        return FilmView("LAT knee", 1.0, source)
+    aspect = field_aspect(pixels)
+    kind = "AP long-leg" if aspect >= LONG_LEG_ASPECT else "AP knee"
+    return FilmView(kind, 1.0, source, f"field {aspect:.2f} times as tall as wide")
 
 
 def _side_source(found: str, view: View, option: bool) -> str:

@@ -26,12 +26,14 @@ from alignment.vocabulary import View
 __all__ = [
     "FILM_VIEWS",
     "KNEE_VIEW_CAP",
+    "LONG_LEG_ASPECT",
     "METAL_SYMMETRY",
     "VIEW_SURE",
     "FilmView",
     "anterior_direction",
     "display_row_direction",
     "exposed_field",
+    "field_aspect",
     "infer_film_view",
     "view_from_dicom",
 ]
@@ -85,6 +87,9 @@ FILM_VIEWS: dict[str, View | None] = {
 
 VIEW_SURE = 0.8
 """An inferred film view below this confidence is not sure: its legs go to review."""
+
+LONG_LEG_ASPECT = 2.0
+"""Height over width of the exposed field above which a film is a long-leg film."""
 
 METAL_SYMMETRY = 0.68
 """Smallest area-weighted mirror overlap of the metal objects of an AP knee film."""
@@ -142,6 +147,12 @@ def exposed_field(image: NDArray[np.float32]) -> tuple[int, int, int, int]:
     return (int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1)
 
 
+def field_aspect(pixels: NDArray[np.generic]) -> float:
+    """The exposed field's height over its width (:func:`exposed_field`)."""
+    top, bottom, left, right = exposed_field(_normalised(pixels, 512))
+    return (bottom - top) / max(right - left, 1)
+
+
 def infer_film_view(pixels: NDArray[np.generic]) -> FilmView:
     """Tell the kind of film from its content, whatever its pixel size.
 
@@ -185,7 +196,7 @@ def infer_film_view(pixels: NDArray[np.generic]) -> FilmView:
     top, bottom, left, right = exposed_field(image)
     field = image[top:bottom, left:right]
     aspect = field.shape[0] / max(field.shape[1], 1)
-    long_leg = float(1.0 / (1.0 + np.exp(-(aspect - 2.0) / 0.1)))
+    long_leg = float(1.0 / (1.0 + np.exp(-(aspect - LONG_LEG_ASPECT) / 0.1)))
     above = _bands(field, 0.05, 0.30)
     below = _bands(field, 0.70, 0.95)
     evidence = (
@@ -211,10 +222,12 @@ def infer_film_view(pixels: NDArray[np.generic]) -> FilmView:
 def _normalised(pixels: NDArray[np.generic], size: int) -> NDArray[np.float32]:
     """The film scaled so that its longer side is `size` pixels, 0-1 between its
     1st and 99.5th percentiles."""
-    array = np.asarray(pixels, dtype=np.float32)
+    array = np.asarray(pixels)
+    if array.dtype not in (np.uint8, np.uint16, np.float32):
+        array = array.astype(np.float32)
     scale = size / max(array.shape)
     shape = (max(8, round(array.shape[1] * scale)), max(8, round(array.shape[0] * scale)))
-    small = cv2.resize(array, shape, interpolation=cv2.INTER_AREA)
+    small = cv2.resize(array, shape, interpolation=cv2.INTER_AREA).astype(np.float32)
     lo, hi = np.percentile(small, [1.0, 99.5])
     if not hi > lo:
         return np.zeros_like(small)
@@ -249,8 +262,11 @@ def _metal_symmetry(field: NDArray[np.float32]) -> float | None:
 def _mirror_overlap(mask: NDArray[np.bool_]) -> float:
     """Largest intersection over union of `mask` with its mirror image about a vertical
     axis, over axes across the object and tilts of -20 to 20 degrees."""
-    pad = max(mask.shape)
-    big = np.pad(mask.astype(np.float32), pad)
+    shrink = min(1.0, 48.0 / max(mask.shape))
+    size = (max(2, round(mask.shape[1] * shrink)), max(2, round(mask.shape[0] * shrink)))
+    small = cv2.resize(mask.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+    pad = max(small.shape)
+    big = np.pad(small, pad)
     height, width = big.shape
     xs = np.arange(width)
     best = 0.0

@@ -7,14 +7,18 @@ elsewhere (bone, soft tissue, a cassette's grid lines across the whole film) it 
 not, or not only there. The search:
 
 1. The film (bone bright, any scale) is high-passed across the ticks (the profile
-   minus its 8-pixel running mean), so that each tick is a short spike.
+   minus its running mean over 6 mm at the prior spacing), so that each tick is a
+   short spike.
 2. Strips 3 pixels wide are taken along the columns (and, for a horizontal ruler,
    along the rows). The power spectrum of each strip's profile, in windows of 512
-   pixels, is summed; a tick pattern is a sharp peak at a period of 2.5 to 80 pixels.
+   pixels or 16 periods of 10 mm, is summed; a tick pattern is a sharp peak at a
+   period of 2.5 to 80 pixels.
 3. A strip's score is the peak's power over the median power of the spectrum, times
    its excess over the same frequency in the strips 12 to 30 pixels to either side
    (a grid line runs across the whole film, a ruler's ticks do not).
-4. The period is refined on the strip's whole profile (parabolic interpolation of
+4. The tick frequency is the lowest whole fraction of the peak's that carries a quarter
+   of its power (thin ticks have strong harmonics). The period is refined on the
+   strip's whole profile (parabolic interpolation of
    the spectral peak); the strip must hold at least :data:`MIN_PERIODS` periods and
    be strictly periodic (:data:`MIN_SHARPNESS` of the power near the peak in it).
    The tick interval is the one of :data:`TICK_MM` that puts the
@@ -35,6 +39,7 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -45,7 +50,7 @@ __all__ = ["MIN_PERIODS", "MIN_SHARPNESS", "PRIOR_FACTOR", "TICK_MM", "Ruler", "
 TICK_MM: tuple[float, ...] = (10.0, 5.0, 2.0, 1.0)
 """Tick intervals a ruler may show, mm."""
 
-PRIOR_FACTOR = 1.6
+PRIOR_FACTOR = 1.45
 """A ruler's spacing is taken only within this factor of the spacing expected."""
 
 PERIOD_PX = (2.5, 80.0)
@@ -149,12 +154,14 @@ def find_ruler(pixels: ArrayLike, *, prior_mm: float) -> Ruler | None:
 def _along(film: NDArray[np.float32], prior_mm: float, axis: str) -> Ruler | None:
     """A ruler running down the rows of `film` (ticks across it)."""
     rows, cols = film.shape
-    high = film - ndimage.uniform_filter1d(film, 8, axis=0)
+    # the running mean removed spans 6 mm at the prior spacing (5 and 10 mm ticks stay)
+    high = film - ndimage.uniform_filter1d(film, max(8, round(6.0 / prior_mm)), axis=0)
     n_strips = cols // _STRIP
     if n_strips < 3 or rows < 8 * PERIOD_PX[0]:
         return None
     strips = high[:, : n_strips * _STRIP].reshape(rows, n_strips, _STRIP).mean(axis=2)
-    window = min(_WINDOW, rows)
+    # a window holds at least 16 periods of 10 mm at the prior spacing
+    window = min(rows, max(_WINDOW, 2 ** int(np.ceil(np.log2(160.0 / prior_mm)))))
     starts = range(0, rows - window + 1, window // 2)
     taper = np.hanning(window).astype(np.float32)
     power = np.zeros((n_strips, window // 2 + 1), np.float64)
@@ -179,7 +186,8 @@ def _along(film: NDArray[np.float32], prior_mm: float, axis: str) -> Ruler | Non
     for i in np.argsort(score)[::-1][:5]:
         if not score[i] >= MIN_SCORE:
             break
-        period, sharpness = _refine_period(strips[:, i], 1.0 / float(freq[band][k[i]]))
+        rough = _fundamental(power[i], freq, float(freq[band][k[i]]))
+        period, sharpness = _refine_period(strips[:, i], 1.0 / rough)
         if rows / period < MIN_PERIODS or sharpness < MIN_SHARPNESS:
             continue  # not one strictly periodic pattern along the film
         miss, tick = min((abs(np.log(t / period / prior_mm)), t) for t in TICK_MM)
@@ -189,6 +197,23 @@ def _along(film: NDArray[np.float32], prior_mm: float, axis: str) -> Ruler | Non
         position = (i + 0.5) * _STRIP
         return Ruler(tick / period, period, tick, axis, position, float(score[i]), confidence)
     return None
+
+
+def _fundamental(
+    power: NDArray[np.float64], freq: NDArray[np.floating[Any]], peak: float
+) -> float:
+    """The tick frequency of a strip whose strongest spectral peak is at `peak`: thin
+    ticks have strong harmonics, so the lowest whole fraction of `peak` (down to a
+    eighth, within the periods looked for) that still carries a quarter of its power."""
+    top = float(power[int(np.argmin(np.abs(freq - peak)))])
+    for m in range(8, 1, -1):
+        f = peak / m
+        if f < 1.0 / PERIOD_PX[1]:
+            continue
+        j = int(np.argmin(np.abs(freq - f)))
+        if float(power[max(j - 1, 0) : j + 2].max()) >= 0.25 * top:
+            return f
+    return peak
 
 
 def _refine_period(profile: NDArray[np.float32], rough: float) -> tuple[float, float]:
