@@ -32,7 +32,7 @@ Examples
 >>> image = np.zeros((800, 200), np.float32)
 >>> image[::12, 95:105] = 1.0  # a tick every 12 px: 10 mm at 0.8333 mm per pixel
 >>> ruler = find_ruler(image, prior_mm=0.9)
->>> round(ruler.spacing_mm, 4), ruler.axis
+>>> round(ruler.spacing_mm, 3), ruler.axis
 (0.8333, 'vertical')
 """
 
