@@ -33,7 +33,7 @@ Examples
 >>> image[::12, 95:105] = 1.0  # a tick every 12 px: 10 mm at 0.8333 mm per pixel
 >>> ruler = find_ruler(image, prior_mm=0.9)
 >>> round(ruler.spacing_mm, 3), ruler.axis
-(0.8333, 'vertical')
+(0.833, 'vertical')
 """
 
 from __future__ import annotations
