@@ -520,11 +520,12 @@ def write_overlay(film: Film, record: Mapping[str, Any], folder: Path) -> Path:
         f"sides {','.join(record['sides_found']) or 'none'} ({record['side_source']})",
         *(f"{s}: {leg['status']}" for s, leg in sorted(record["legs"].items())),
     ]
+    width = max(cv2.getTextSize(t, cv2.FONT_HERSHEY_SIMPLEX, 0.45, 1)[0][0] for t in lines)
+    cv2.rectangle(canvas, (0, 0), (width + 12, 8 + 16 * len(lines)), (0, 0, 0), -1)
     for i, text in enumerate(lines):
         org = (6, 16 + 16 * i)
-        cv2.putText(canvas, text, org, cv2.FONT_HERSHEY_PLAIN, 1.0, (0, 0, 0), 3, cv2.LINE_AA)
         cv2.putText(
-            canvas, text, org, cv2.FONT_HERSHEY_PLAIN, 1.0, (255, 255, 255), 1, cv2.LINE_AA
+            canvas, text, org, cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1, cv2.LINE_AA
         )
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / (film.key.replace("/", "__").rsplit(".", 1)[0] + ".png")
