@@ -39,6 +39,7 @@ from alignment.detect.knee import find_knee
 from alignment.detect.lateral import LAT_REQUIRED as _LAT_REQUIRED
 from alignment.detect.lateral import detect_lateral
 from alignment.detect.legs import LegGuess, pair_legs, shaft_candidates, shaft_segments
+from alignment.detect.marker import find_marker
 from alignment.detect.result import (
     DETECTION_COLUMNS,
     REVIEW_THRESHOLD,
@@ -107,7 +108,13 @@ MIN_AXIS_MM: dict[tuple[str, str], float] = {
 them to be emitted: a shorter pair (or two equal points) gives no direction worth
 measuring, so neither point is placed and both are listed missing."""
 
+MARKER_VIEWS = frozenset({"AP knee", "LAT knee"})
+"""Films on which the R/L lead marker is read (when neither DICOM nor the user gives the
+side): a knee film shows one knee, and the marker its side. On a long-leg film the
+legs' sides come from the anatomy."""
+
 INFO_NOTES = (
+    "side from the lead marker",
     "calibration sphere",
     "a round blob",
     "pixel spacing",
@@ -249,12 +256,25 @@ def detect_landmarks(
     if ctx.set_sphere(found_sphere, work) and ctx.spacing is not None:
         spacing = ctx.spacing
         work = Work.of(pixels, spacing, coarse_mm=1.0)
+    marker = None
+    if known_side is None and film_view.kind in MARKER_VIEWS:
+        if (radiograph.laterality or "").upper() not in ("L", "R"):
+            marker = find_marker(pixels, spacing_mm=spacing[0])
+        if marker is not None:
+            # the lead marker is read as the film's laterality
+            ctx.radiograph = dataclasses.replace(radiograph, laterality=marker.letter)
+            ctx.notes.append(
+                f"side from the lead marker '{marker.letter}' at ({marker.centre[0]:.0f}, "
+                f"{marker.centre[1]:.0f}) px"
+            )
     if view_used == "AP":
         side_source = _detect_ap(ctx, work, wanted)
     else:
         lat_work = Work.of(pixels, spacing, coarse_mm=0.5)
         side_source = detect_lateral(ctx, lat_work, wanted)
     side_source = _side_source(side_source, view_used, known_side is not None)
+    if marker is not None and side_source == "dicom":
+        side_source = "marker"
     if ctx.legs and side_source not in SURE_SIDE_SOURCES:
         ctx.doubts.append(
             "the side was told by no DICOM tag, marker or anatomy (display convention "

@@ -14,6 +14,7 @@ from alignment.cli import main
 from alignment.detect import detect_landmarks
 from alignment.detect.core import MIN_AXIS_MM, _Context
 from alignment.detect.infer import VIEW_SURE, FilmView, infer_film_view
+from alignment.detect.marker import find_marker
 from alignment.detect.ruler import find_ruler
 from alignment.measures import measure_landmarks
 from alignment.phantom import FilmParameters, LimbParameters, render_film
@@ -149,7 +150,9 @@ def test_other_films_get_no_landmark(ap_film, monkeypatch):
 
 
 def test_side_option_on_a_single_knee():
-    film = FilmParameters.lateral_knee("left").downscaled(DOWNSCALE)
+    # no DICOM laterality, no marker: the side is unknown, the knee goes to review
+    film = dataclasses.replace(FilmParameters.lateral_knee("left"), marker=False)
+    film = film.downscaled(DOWNSCALE)
     rendered = render_film(film, {"left": LimbParameters()}, seed=7005)
     bare = as_radiograph(rendered, laterality=None, view="LAT")
     unknown = detect_landmarks(bare)
@@ -208,3 +211,61 @@ def test_reason_for_nothing_found_is_not_the_spacing(ap_film):
     assert result.spacing_source == "assumed" and not result.legs
     reasons = [m.reason for m in result.missing if m.landmark == "*"]
     assert reasons and not any("spacing" in r for r in reasons)
+
+
+def _with_letter(film: Film, letter: str, *, mirror: bool = False, angle: float = 0.0):
+    """The film (bone bright) with a lead letter about 15 mm tall drawn in its corner."""
+    import cv2
+
+    pixels = film.bone_bright().astype(np.float32)
+    rows, cols = pixels.shape
+    mm = film.spacing_mm[0]
+    size = round(15.0 / mm)
+    glyph = np.zeros((3 * size, 3 * size), np.uint8)
+    cv2.putText(glyph, letter, (size, 2 * size), cv2.FONT_HERSHEY_DUPLEX, size / 22.0, 255,
+                max(2, size // 8), cv2.LINE_AA)  # fmt: skip
+    if mirror:
+        glyph = glyph[:, ::-1].copy()
+    turn = cv2.getRotationMatrix2D((1.5 * size, 1.5 * size), angle, 1.0)
+    ink = np.asarray(cv2.warpAffine(glyph, turn, glyph.shape[::-1])) > 127
+    top, left = round(0.05 * rows), round(0.75 * cols)
+    patch = pixels[top : top + ink.shape[0], left : left + ink.shape[1]]
+    lead = float(np.percentile(pixels, 99.95)) * 1.2
+    patch[ink] = lead
+    return pixels
+
+
+_LETTERS = [("R", False, 0.0), ("L", True, 20.0), ("R", True, -15.0), ("L", False, 0.0)]
+
+
+@pytest.mark.parametrize(("letter", "mirror", "angle"), _LETTERS)
+def test_marker_gives_the_side_of_a_knee(letter, mirror, angle):
+    # a film without the phantom's own marker, a Hershey letter drawn on it
+    film = dataclasses.replace(FilmParameters.lateral_knee("left"), marker=False)
+    film = film.downscaled(DOWNSCALE)
+    rendered = render_film(film, {"left": LimbParameters()}, seed=7006)
+    pixels = _with_letter(rendered, letter, mirror=mirror, angle=angle)
+    marked = find_marker(pixels, spacing_mm=rendered.spacing_mm[0])
+    assert marked is not None and marked.letter == letter
+    bare = as_radiograph(rendered, pixels=pixels, laterality=None, view="LAT")
+    result = detect_landmarks(bare)
+    assert result.side_source == "marker"
+    assert {leg.side for leg in result.legs} == {"left" if letter == "L" else "right"}
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_marker_of_the_phantom_and_never_on_bone(side):
+    # the phantom burns a block-letter marker: found; without it, bones, implants and
+    # the calibration sphere give none
+    limb = LimbParameters.postop(fta_deg=176.0)
+    for seed, marked in ((7007, True), (7008, False)):
+        film = dataclasses.replace(FilmParameters.lateral_knee(side), marker=marked)
+        rendered = render_film(film.downscaled(DOWNSCALE), {side: limb}, seed=seed)
+        found = find_marker(rendered.bone_bright(), spacing_mm=rendered.spacing_mm[0])
+        if marked:
+            assert found is not None and found.letter == side[0].upper()
+        else:
+            assert found is None
+    long_leg = dataclasses.replace(FilmParameters.long_leg(), marker=False).downscaled(DOWNSCALE)
+    rendered = render_film(long_leg, {"right": LimbParameters(), "left": limb}, seed=7009)
+    assert find_marker(rendered.bone_bright(), spacing_mm=rendered.spacing_mm[0]) is None
