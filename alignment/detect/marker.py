@@ -2,8 +2,9 @@
 
 Candidates are the connected regions of the film's brightest pixels (lead is brighter
 than bone) that are letter-sized (:data:`LETTER_MM` tall), not touching the film's
-edge, and neither thin nor solid (a letter's ink fills 20-85 % of its box and at
-most 90 % of its convex hull: a bone's bright blob is convex). Each is
+edge, neither thin nor solid (a letter's ink fills 20-85 % of its box and at most
+90 % of its convex hull: a bone's bright blob is convex), and standing out of its
+surroundings (:data:`ISOLATION`: not a piece of a bright bone). Each is
 compared, as a binary shape scaled into a 32-pixel box, with the letters ``R`` and
 ``L`` rendered in OpenCV's Hershey fonts at several stroke widths, upright and
 mirrored (a marker is often imaged from behind), rotated by up to 30 degrees, by
@@ -30,7 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 from skimage.measure import label, regionprops
 
-__all__ = ["LETTER_MM", "MIN_MARGIN", "MIN_SCORE", "Marker", "find_marker"]
+__all__ = ["ISOLATION", "LETTER_MM", "MIN_MARGIN", "MIN_SCORE", "Marker", "find_marker"]
 
 LETTER_MM = (6.0, 30.0)
 """Height of a marker letter on the film, mm."""
@@ -40,6 +41,11 @@ MIN_SCORE = 0.65
 
 MIN_MARGIN = 0.2
 """How much better than the other letter a marker must match."""
+
+ISOLATION = 0.3
+"""A marker stands out of its surroundings: the median of a band around its box, half
+the letter's height wide, lies at least this far (in the film's 1st-99.9th percentile
+range) below the level the letter was cut at."""
 
 _BOX = 32
 _FONTS = (
@@ -93,6 +99,8 @@ def find_marker(pixels: NDArray[np.generic], *, spacing_mm: float) -> Marker | N
                 continue  # a letter is neither a thin line nor a solid (convex) blob
             if not 0.4 <= (c1 - c0) / (r1 - r0) <= 1.2:
                 continue
+            if _surround(norm, region.bbox) > level - ISOLATION:
+                continue  # part of something bright (a bone's cortex), not a lone letter
             shape = _boxed(labels[r0:r1, c0:c1] == region.label)
             scores = {letter: _best(shape, letter) for letter in ("R", "L")}
             letter = max(scores, key=lambda k: scores[k])
@@ -106,6 +114,18 @@ def find_marker(pixels: NDArray[np.generic], *, spacing_mm: float) -> Marker | N
     if len(letters) != 1:
         return None  # none, or markers that disagree
     return max(found, key=lambda m: m.score)
+
+
+def _surround(norm: NDArray[np.float32], bbox: tuple[int, ...]) -> float:
+    """Median of the band, half the box's height wide, around a box of `norm`."""
+    r0, c0, r1, c1 = bbox
+    pad = max(2, (r1 - r0) // 2)
+    outer = norm[max(0, r0 - pad) : r1 + pad, max(0, c0 - pad) : c1 + pad].copy()
+    outer[
+        r0 - max(0, r0 - pad) : r1 - max(0, r0 - pad),
+        c0 - max(0, c0 - pad) : c1 - max(0, c0 - pad),
+    ] = np.nan
+    return float(np.nanmedian(outer))
 
 
 def _boxed(mask: NDArray[np.bool_]) -> NDArray[np.float32]:
