@@ -100,3 +100,17 @@ def test_python_dash_m(tmp_path):
     done = subprocess.run([sys.executable, "-m", "alignment", "--version"], capture_output=True,
                           text=True, check=True)  # fmt: skip
     assert done.stdout.startswith("alignment ")
+
+
+def test_measure_carries_detection_review_into_flags(tmp_path):
+    # a detection CSV: the left leg flagged for review, the right one not
+    table = landmark_table([ap_leg(side="left"), ap_leg(side="right")])
+    table = table.assign(confidence=0.9, method="detect", review=table["side"] == "left")
+    path = tmp_path / "detected.csv"
+    table.to_csv(path, index=False)
+    out = tmp_path / "r.csv"
+    assert main(["measure", str(path), "--out", str(out)]) == exitcodes.OK
+    results = pd.read_csv(out, keep_default_na=False)
+    flagged = results["flags"].str.split(";").map(lambda f: "review" in f)
+    assert flagged[results["side"] == "left"].all()
+    assert not flagged[results["side"] == "right"].any()

@@ -58,7 +58,7 @@ from alignment.batch.task import (
 from alignment.csvtext import csv_text
 from alignment.errors import BatchError, ImageReadError, StatsError
 from alignment.landmarks import KEY_COLUMNS, validate_landmarks
-from alignment.measures import Preset, load_preset, measure_landmarks, to_wide
+from alignment.measures import Preset, flag_review, load_preset, measure_landmarks, to_wide
 from alignment.measures.engine import knee_types
 from alignment.measures.rounding import round_results
 
@@ -575,7 +575,7 @@ def _write_outputs(
         parts.insert(0, with_image_geometry(_with_case(files), facts).assign(source="file"))
     landmarks = validate_landmarks(pd.concat(parts, ignore_index=True)) if parts else paired[:0]
     measured = measure_landmarks(landmarks, preset=preset, implant=implant)
-    results = _flag_review(measured, landmarks)
+    results = flag_review(measured, landmarks)
     group_table = groups
     errors = pd.DataFrame(
         problems + [(o.key, stage, error) for o in outcomes for stage, error in o.errors],
@@ -686,23 +686,6 @@ def _with_case(table: pd.DataFrame) -> pd.DataFrame:
     if not default.any():
         return table
     return table.assign(case=cases.mask(default, keys.map({key: case_of(key) for key in unique})))
-
-
-def _flag_review(results: pd.DataFrame, landmarks: pd.DataFrame) -> pd.DataFrame:
-    """Add ``review`` to the flags of every result of a leg that detection flagged."""
-    if "review" not in landmarks.columns or results.empty:
-        return results
-    keys = ["image", "side", "view", "reader"]
-    marked = landmarks.loc[landmarks["review"].astype(str).str.lower() == "true", keys]
-    if marked.empty:
-        return results
-    flagged = pd.MultiIndex.from_frame(marked.astype(str).drop_duplicates())
-    hit = pd.MultiIndex.from_frame(results[keys].astype(str)).isin(flagged)
-    flags = results["flags"].astype(str).to_numpy()
-    review = np.where(flags == "", "review", flags + ";review")
-    out = results.copy()
-    out["flags"] = pd.Categorical(np.where(hit, review, flags))
-    return out
 
 
 def _pseudonymise(

@@ -45,6 +45,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--view", choices=("AP", "LAT"), help="force the view of every image")
     parser.add_argument(
+        "--side",
+        choices=("left", "right"),
+        help="the side every image shows, where the user knows it (a bilateral film keeps "
+        "only that leg)",
+    )
+    parser.add_argument(
         "--review-threshold",
         type=number(0),
         default=REVIEW_THRESHOLD,
@@ -89,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
             failures += 1
             continue
         result = detect_landmarks(
-            radiograph, view=args.view, review_threshold=args.review_threshold
+            radiograph, view=args.view, side=args.side, review_threshold=args.review_threshold
         )
         tables.append(result.landmarks)
         for miss in result.missing:

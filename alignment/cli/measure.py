@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from alignment.atomic import write_text_atomic
     from alignment.csvtext import csv_text
     from alignment.landmarks import read_landmarks, validate_landmarks
-    from alignment.measures import measure_landmarks, to_wide
+    from alignment.measures import flag_review, measure_landmarks, to_wide
     from alignment.measures.rounding import round_results
 
     tables = [read_landmarks(path) for path in args.landmarks]
@@ -51,6 +51,8 @@ def run(args: argparse.Namespace) -> int:
         orientation=args.orientation,
         implant=implant(args),
     )
+    # a detection CSV's legs flagged for review keep the flag, as in the batch
+    results = flag_review(results, table)
     readable = round_results(results)  # 0.01 deg, 0.1 mm: see alignment.measures.rounding
     output = to_wide(readable) if args.wide else readable
     text = csv_text(output)

@@ -3,7 +3,8 @@ radiographic magnification.
 
 A steel sphere of known diameter (25 mm by default) placed at the depth of the bone
 projects to a disc ``magnification x 25 mm`` across on the detector. Candidates are
-connected components of the brightest pixels of the coarse film that are round
+connected components of the brightest pixels of the coarse film (at a lower level
+where none is found: a sphere can be dimmer than an implant) that are round
 (circularity ``4 pi A / P^2 > 0.75``), solid and 8 to 20 mm in radius; the best is
 refined by the radial-edge circle fit of :func:`~alignment.detect.hip.refine_head`.
 
@@ -50,10 +51,23 @@ def find_sphere(
 ) -> Sphere | None:
     """Find the calibration sphere on the film, or None."""
     coarse = work.coarse
-    level = max(0.85, float(np.percentile(coarse, 99.5)) * 0.9)
-    mask = coarse >= level
+    top = max(0.85, float(np.percentile(coarse, 99.5)) * 0.9)
+    best: Sphere | None = None
+    # the sphere is the brightest object of a native film, but on a film with an
+    # implant it may be dimmer than the implant: lower levels are tried if need be
+    for level in (top, 0.75 * top, 0.6 * top):
+        best = _best_at(work, coarse >= level, radius_range_mm)
+        if best is not None:
+            break
+    return best
+
+
+def _best_at(
+    work: Work, mask: NDArray[np.bool_], radius_range_mm: tuple[float, float]
+) -> Sphere | None:
+    """The best sphere among the connected regions of `mask` (coarse pixels)."""
+    coarse, mm = work.coarse, work.coarse_mm
     labels = label(mask)
-    mm = work.coarse_mm
     best: Sphere | None = None
     for region in regionprops(labels):
         radius = np.sqrt(region.area / np.pi) * mm

@@ -10,6 +10,7 @@ is flagged for review.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import time
@@ -26,11 +27,19 @@ from alignment.detect._image import Work
 from alignment.detect.ankle import find_ankle
 from alignment.detect.calibration import SPHERE_DIAMETER_MM, Sphere, find_sphere
 from alignment.detect.hip import HeadFit, find_head_coarse, refine_head
-from alignment.detect.infer import display_row_direction, infer_view, view_from_dicom
+from alignment.detect.infer import (
+    LONG_LEG_ASPECT,
+    FilmView,
+    display_row_direction,
+    field_aspect,
+    infer_film_view,
+    view_from_dicom,
+)
 from alignment.detect.knee import find_knee
 from alignment.detect.lateral import LAT_REQUIRED as _LAT_REQUIRED
 from alignment.detect.lateral import detect_lateral
 from alignment.detect.legs import LegGuess, pair_legs, shaft_candidates, shaft_segments
+from alignment.detect.marker import find_marker
 from alignment.detect.result import (
     DETECTION_COLUMNS,
     REVIEW_THRESHOLD,
@@ -38,6 +47,7 @@ from alignment.detect.result import (
     LegStatus,
     Missing,
 )
+from alignment.detect.ruler import find_ruler
 from alignment.detect.shaft import ShaftAxis, refine_shaft
 from alignment.io import Radiograph
 from alignment.vocabulary import AP_LANDMARKS, Side, View, normalise_side, normalise_view
@@ -79,6 +89,44 @@ TIBIA_FEMUR_RATIO = (0.65, 1.05)
 
 _MIN_SIZE = 64
 
+RULER_CONFIDENCE = 0.3
+"""Smallest confidence of a ruler whose spacing is used (:mod:`.ruler`)."""
+
+SURE_SIDE_SOURCES = frozenset({"option", "dicom", "marker", "anatomy"})
+"""Where a leg's side may come from for the leg to be ``ok``: the user, DICOM, a lead
+marker, or the anatomy of the film (a femoral neck, the other leg)."""
+
+MIN_AXIS_MM: dict[tuple[str, str], float] = {
+    ("femoral_shaft_proximal", "femoral_shaft_distal"): 30.0,
+    ("tibial_shaft_proximal", "tibial_shaft_distal"): 30.0,
+    ("distal_femur_medial", "distal_femur_lateral"): 10.0,
+    ("tibial_plateau_medial", "tibial_plateau_lateral"): 10.0,
+    ("femoral_component_anterior", "femoral_component_posterior"): 10.0,
+    ("tibial_plateau_anterior", "tibial_plateau_posterior"): 10.0,
+}
+"""Shortest distance (mm on the film) between the two points of an axis or line for
+them to be emitted: a shorter pair (or two equal points) gives no direction worth
+measuring, so neither point is placed and both are listed missing."""
+
+MARKER_VIEWS = frozenset({"AP knee", "LAT knee"})
+"""Films on which the R/L lead marker is read (when neither DICOM nor the user gives the
+side): a knee film shows one knee, and the marker its side. On a long-leg film the
+legs' sides come from the anatomy."""
+
+INFO_NOTES = (
+    "side from the lead marker",
+    "calibration sphere",
+    "a round blob",
+    "pixel spacing",
+    "the film has no pixel spacing",
+    "sides from the radiological display convention",
+    "the view (",
+    "the side was told by no",
+    "lateral film: anterior told from the patella",
+)
+"""Beginnings of notes that inform (an assumption, a calibration, a doubt) and never
+say why nothing was found."""
+
 
 def detect_landmarks(
     radiograph: Radiograph,
@@ -90,6 +138,7 @@ def detect_landmarks(
     reader: str = "detect",
     review_threshold: float = REVIEW_THRESHOLD,
     sphere: bool = True,
+    side: str | None = None,
 ) -> DetectionResult:
     """Find the landmarks of the measurement spec on a long-leg AP or lateral knee film.
 
@@ -115,7 +164,11 @@ def detect_landmarks(
         A leg with any landmark below this confidence is flagged ``review``.
     sphere : bool, optional
         Look for a calibration sphere (its magnification fills ``magnification`` when
-        the film's spacing is at the detector).
+        the film's spacing is at the detector; on a film without spacing and without a
+        ruler it gives the spacing).
+    side : {'left', 'right'}, optional
+        The side the user knows the film shows: a single leg or knee is that side
+        (``side_source='option'``); of a bilateral film only that leg is kept.
 
     Returns
     -------
@@ -155,6 +208,12 @@ def detect_landmarks(
     wanted: tuple[Side, ...] | None = (
         tuple(normalise_side(s) for s in sides) if sides is not None else None
     )
+    known_side: Side | None = normalise_side(side) if side is not None else None
+    if known_side is not None:
+        # the user's side is read as the film's laterality; a bilateral film keeps it only
+        letter = "L" if known_side == "left" else "R"
+        radiograph = dataclasses.replace(radiograph, laterality=letter)
+        wanted = wanted if wanted is not None else (known_side,)
     key = image if image is not None else radiograph.path
     case = case or PurePath(key).stem
     ctx = _Context(radiograph, key, case, reader, review_threshold)
@@ -165,50 +224,94 @@ def detect_landmarks(
             "pixels a side"
         )
         return ctx.finish(None, "none", "none", started, wanted)
-    view_used, view_source = (
-        (forced_view, "option") if forced_view else view_from_dicom(radiograph.view)
-    )
+    film_view = _film_view(pixels, forced_view, radiograph.view)
+    ctx.film_view = film_view
+    view_used: View | None = film_view.view
+    view_source = film_view.source
     spacing = radiograph.spacing_mm
     if spacing is None:
-        spacing = _assumed_spacing(pixels.shape, view_used)
-        ctx.notes.append(
-            f"the film has no pixel spacing; detection assumed {spacing[0]:.3g} mm "
-            "(lengths will be missing)"
-        )
+        spacing = ctx.spacing_from_film(pixels, film_view.kind)
     work = Work.of(pixels, spacing, coarse_mm=1.0)
     spread = float(np.percentile(work.coarse, 95) - np.percentile(work.coarse, 5))
     if spread < 0.05 or work.high - work.low <= 0:
         ctx.notes.append("the image is blank (no contrast)")
         return ctx.finish(view_used, view_source, "none", started, wanted)
     if view_used is None:
-        view_used = infer_view(work)
-        view_source = "inferred" if view_used is not None else "none"
-        if view_used is None:
-            ctx.notes.append(
-                "the view could not be told from the film "
-                "(neither a long-leg AP nor a lateral knee)"
-            )
-            return ctx.finish(None, view_source, "none", started, wanted)
+        ctx.notes.append(
+            f"the film is neither a long-leg AP nor a knee film ({film_view.evidence}); "
+            "no landmark is placed on it"
+        )
+        return ctx.finish(None, view_source, "none", started, wanted)
+    if not film_view.sure:
+        ctx.doubts.append(
+            f"the view ({film_view.kind}) was inferred from the film, confidence "
+            f"{film_view.confidence:.2f}"
+        )
     found_sphere: Sphere | None = None
     if sphere:
         try:
             found_sphere = find_sphere(work)
         except (ValueError, IndexError, np.linalg.LinAlgError):  # pragma: no cover
             found_sphere = None
-    ctx.set_sphere(found_sphere)
+    if ctx.set_sphere(found_sphere, work) and ctx.spacing is not None:
+        spacing = ctx.spacing
+        work = Work.of(pixels, spacing, coarse_mm=1.0)
+    marker = None
+    if known_side is None and film_view.kind in MARKER_VIEWS:
+        if (radiograph.laterality or "").upper() not in ("L", "R"):
+            marker = find_marker(pixels, spacing_mm=spacing[0])
+        if marker is not None:
+            # the lead marker is read as the film's laterality
+            ctx.radiograph = dataclasses.replace(radiograph, laterality=marker.letter)
+            ctx.notes.append(
+                f"side from the lead marker '{marker.letter}' at ({marker.centre[0]:.0f}, "
+                f"{marker.centre[1]:.0f}) px"
+            )
     if view_used == "AP":
         side_source = _detect_ap(ctx, work, wanted)
     else:
         lat_work = Work.of(pixels, spacing, coarse_mm=0.5)
         side_source = detect_lateral(ctx, lat_work, wanted)
+    side_source = _side_source(side_source, view_used, known_side is not None)
+    if marker is not None and side_source == "dicom":
+        side_source = "marker"
+    if ctx.legs and side_source not in SURE_SIDE_SOURCES:
+        ctx.doubts.append(
+            "the side was told by no DICOM tag, marker or anatomy (display convention "
+            "assumed; give it with side=)"
+        )
     return ctx.finish(view_used, view_source, side_source, started, wanted)
 
 
-def _assumed_spacing(shape: tuple[int, ...], view: View | None) -> tuple[float, float]:
+def _film_view(pixels: NDArray[Any], forced: View | None, dicom_code: str | None) -> FilmView:
+    """The kind of film: from the user's view or DICOM View Position (the long-leg or
+    knee distinction from the film's content), else inferred from the content."""
+    given, source = (forced, "option") if forced else view_from_dicom(dicom_code)
+    if given is None:
+        return infer_film_view(pixels)
+    if given == "LAT":
+        return FilmView("LAT knee", 1.0, source)
+    aspect = field_aspect(pixels)
+    kind = "AP long-leg" if aspect >= LONG_LEG_ASPECT else "AP knee"
+    return FilmView(kind, 1.0, source, f"field {aspect:.2f} times as tall as wide")
+
+
+def _side_source(found: str, view: View, option: bool) -> str:
+    """Where the sides came from, in the result's words: a side told by the anatomy
+    (and the display convention) is ``anatomy`` on an AP film; on a lateral film the
+    convention alone decided, ``unknown``."""
+    if option and found == "dicom":
+        return "option"
+    if found == "inferred":
+        return "anatomy" if view == "AP" else "unknown"
+    return found
+
+
+def _assumed_spacing(shape: tuple[int, ...], kind: str) -> tuple[float, float]:
+    """A spacing from the film's size: a long-leg cassette is about 1.2 m tall, any
+    other film about 32 cm across."""
     rows, cols = shape[0], shape[1]
-    tall = rows / max(cols, 1) >= 1.8
-    # a long-leg cassette is about 1.2 m tall, a knee film about 32 cm across
-    s = 1200.0 / rows if view == "AP" or (view is None and tall) else 320.0 / max(rows, cols)
+    s = 1200.0 / rows if kind == "AP long-leg" else 320.0 / max(rows, cols)
     return (s, s)
 
 
@@ -229,11 +332,54 @@ class _Context:
         self.notes: list[str] = []
         self.magnification = math.nan
         self.sphere_magnification: float | None = None
+        self.doubts: list[str] = []
+        self.film_view: FilmView | None = None
+        self.spacing: tuple[float, float] | None = radiograph.spacing_mm
+        self.spacing_source = radiograph.spacing_source if radiograph.spacing_mm else "none"
 
-    def set_sphere(self, sphere: Sphere | None) -> None:
+    def spacing_from_film(self, pixels: NDArray[Any], kind: str) -> tuple[float, float]:
+        """The spacing to work with on a film without one: a ruler's (recorded as
+        ``ruler``), else one assumed from the film's size (``assumed``; lengths are
+        then not measured)."""
+        prior = _assumed_spacing(pixels.shape, kind)
+        ruler = find_ruler(pixels, prior_mm=prior[0])
+        if ruler is not None and ruler.confidence >= RULER_CONFIDENCE:
+            self.spacing = (ruler.spacing_mm, ruler.spacing_mm)
+            self.spacing_source = "ruler"
+            self.notes.append(
+                f"pixel spacing {ruler.spacing_mm:.4g} mm from a ruler ({ruler.tick_mm:g} mm "
+                f"ticks, {ruler.axis} at {ruler.position_px:.0f} px)"
+            )
+            return self.spacing
+        self.spacing_source = "assumed"
+        self.notes.append(
+            f"the film has no pixel spacing and shows no ruler; detection assumed "
+            f"{prior[0]:.3g} mm (lengths will be missing)"
+        )
+        return prior
+
+    def set_sphere(self, sphere: Sphere | None, work: Work) -> bool:
+        """Record the calibration sphere; True if it gave the film's spacing (a film
+        without one, nor a ruler: the spacing becomes the sphere's diameter over its
+        size on the film, ``sphere``)."""
         r = self.radiograph
         if sphere is None or sphere.confidence < 0.3:
-            return
+            return False
+        if self.spacing_source == "assumed":
+            factor = SPHERE_DIAMETER_MM / (2.0 * sphere.radius_mm)
+            if not 0.5 <= factor <= 2.0:
+                self.notes.append(
+                    f"a round blob was found but would change the assumed spacing "
+                    f"{factor:.2f}-fold; ignored"
+                )
+                return False
+            s = work.spacing_mm[0] * factor
+            self.spacing, self.spacing_source = (s, s), "sphere"
+            self.notes.append(
+                f"pixel spacing {s:.4g} mm from the calibration sphere "
+                f"({SPHERE_DIAMETER_MM:g} mm), at the sphere's plane"
+            )
+            return True
         detector_factor = r.magnification if r.magnification else 1.0
         magnification = 2.0 * sphere.radius_mm * detector_factor / SPHERE_DIAMETER_MM
         if not 0.95 <= magnification <= 1.6:
@@ -241,7 +387,7 @@ class _Context:
                 f"a round blob was found but would mean a magnification of "
                 f"{magnification:.3f}; ignored"
             )
-            return
+            return False
         self.sphere_magnification = magnification
         base = r.spacing_source.split("/")[0]
         corrected = "/" in r.spacing_source or base.startswith("pixel_spacing_c")
@@ -255,6 +401,7 @@ class _Context:
                 f"calibration sphere: magnification {magnification:.4f} (the film's spacing is "
                 "already corrected; not applied again)"
             )
+        return False
 
     def add_leg(
         self,
@@ -269,7 +416,16 @@ class _Context:
     ) -> None:
         """Record one leg: points in mm on the film, converted to pixels here."""
         r = self.radiograph
-        row_mm, col_mm = r.spacing_mm or (math.nan, math.nan)
+        row_mm, col_mm = self.spacing or (math.nan, math.nan)
+        points = dict(points)
+        reasons = dict(reasons)
+        for (a, b), shortest in MIN_AXIS_MM.items():
+            if a in points and b in points:
+                length = float(np.linalg.norm(points[a] - points[b]))
+                if length < shortest:
+                    del points[a], points[b]
+                    why = f"the {a} to {b} line read is {length:.1f} mm long (< {shortest:g} mm)"
+                    reasons[a] = reasons[b] = why
         placed = [n for n in required if n in points]
         lows = [n for n in placed if confidence.get(n, 0.0) < self.threshold]
         not_found = [n for n in required if n not in points]
@@ -338,6 +494,19 @@ class _Context:
                     )
         if not self.legs and not any(m.landmark == "*" for m in self.missing):
             self.missing.append(Missing("", view or "", "*", _why_nothing(self.notes)))
+        if self.doubts:
+            # view or side not sure: no leg is ok, every point goes to review
+            doubt = "; ".join(self.doubts)
+            self.legs = [
+                dataclasses.replace(
+                    leg,
+                    status="review" if leg.status == "ok" else leg.status,
+                    reason="; ".join(p for p in (leg.reason, doubt) if p),
+                )
+                for leg in self.legs
+            ]
+            self.rows = [(*row[:-1], True) for row in self.rows]
+            self.notes.extend(self.doubts)
         table = pd.DataFrame(self.rows, columns=list(DETECTION_COLUMNS))
         table["review"] = table["review"].astype(bool)
         for column in (
@@ -362,16 +531,22 @@ class _Context:
             sphere_magnification=self.sphere_magnification,
             notes=tuple(self.notes),
             seconds=time.perf_counter() - started,
+            film_view=self.film_view.kind if self.film_view else "",
+            view_confidence=self.film_view.confidence if self.film_view else 0.0,
+            spacing_source=self.spacing_source,
+            spacing_used_mm=self.spacing,
         )
 
 
 def _why_nothing(notes: Sequence[str]) -> str:
-    """The note that says why no leg was found (not the calibration sphere's).
+    """The note that says why no leg was found (not one of :data:`INFO_NOTES`: the
+    calibration sphere's, an assumed spacing).
 
-    >>> _why_nothing(["calibration sphere: magnification 1.05", "lateral film: no shafts"])
+    >>> _why_nothing(["the film has no pixel spacing and shows no ruler; assumed 1 mm",
+    ...               "calibration sphere: magnification 1.05", "lateral film: no shafts"])
     'lateral film: no shafts'
     """
-    reasons = [n for n in notes if not n.startswith("calibration sphere")]
+    reasons = [n for n in notes if not n.startswith(INFO_NOTES)]
     return reasons[0] if reasons else "no leg found"
 
 

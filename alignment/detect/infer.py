@@ -12,12 +12,31 @@ Examples
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import cv2
 import numpy as np
+from numpy.typing import NDArray
+from scipy.signal import find_peaks
+from skimage.measure import label, regionprops
 
 from alignment.detect._image import Work
 from alignment.vocabulary import View
 
-__all__ = ["anterior_direction", "display_row_direction", "infer_view", "view_from_dicom"]
+__all__ = [
+    "FILM_VIEWS",
+    "KNEE_VIEW_CAP",
+    "LONG_LEG_ASPECT",
+    "METAL_SYMMETRY",
+    "VIEW_SURE",
+    "FilmView",
+    "anterior_direction",
+    "display_row_direction",
+    "exposed_field",
+    "field_aspect",
+    "infer_film_view",
+    "view_from_dicom",
+]
 
 _AP_CODES = {"AP", "PA"}
 _LAT_CODES = {"LL", "RL", "LAT", "LATERAL", "LLO", "RLO", "ML", "LM"}
@@ -57,21 +76,228 @@ def anterior_direction(orientation: str | None) -> tuple[float | None, str]:
     return None, "none"
 
 
-def infer_view(work: Work) -> View | None:
-    """Tell a long-leg AP film from a lateral knee film by its size.
+FILM_VIEWS: dict[str, View | None] = {
+    "AP long-leg": "AP",
+    "AP knee": "AP",
+    "LAT knee": "LAT",
+    "other": None,
+}
+"""The kinds of film told apart, and the view of the measurement spec each is read as
+(``other`` films get no landmark)."""
 
-    A standing long-leg film is at least 60 cm tall and much taller than wide; a
-    knee film is under 50 cm. Anything else (for example a short film twice as tall as
-    wide) is not told apart and gives None.
+VIEW_SURE = 0.8
+"""An inferred film view below this confidence is not sure: its legs go to review."""
+
+LONG_LEG_ASPECT = 2.0
+"""Height over width of the exposed field above which a film is a long-leg film."""
+
+METAL_SYMMETRY = 0.68
+"""Smallest area-weighted mirror overlap of the metal objects of an AP knee film."""
+
+KNEE_VIEW_CAP = 0.7
+"""Largest confidence of an AP-or-lateral decision on a knee film made from its
+content alone (one anatomical cue: see :func:`infer_film_view`), so that such a film
+always goes to review."""
+
+
+@dataclass(frozen=True)
+class FilmView:
+    """What kind of film this is, how sure, and why.
+
+    Attributes
+    ----------
+    kind : {'AP long-leg', 'AP knee', 'LAT knee', 'other'}
+    confidence : float
+        In [0, 1]; 1 for a view given by DICOM or by the user.
+    source : {'option', 'dicom', 'inferred'}
+    evidence : str
+        The figures the decision rests on, for the notes.
     """
-    rows, cols = work.shape
-    height = rows * work.spacing_mm[0]
-    width = cols * work.spacing_mm[1]
-    if height >= 600.0 and height >= 1.5 * width:
-        return "AP"
-    if max(height, width) <= 500.0:
-        return "LAT"
-    return None
+
+    kind: str
+    confidence: float
+    source: str
+    evidence: str = ""
+
+    @property
+    def view(self) -> View | None:
+        """The spec's view the film is read as (None for ``other``)."""
+        return FILM_VIEWS[self.kind]
+
+    @property
+    def sure(self) -> bool:
+        """Whether the view is sure enough for a leg to be ``ok``."""
+        return self.source in ("option", "dicom") or self.confidence >= VIEW_SURE
+
+
+def exposed_field(image: NDArray[np.float32]) -> tuple[int, int, int, int]:
+    """``(top, bottom, left, right)`` (pixels, end exclusive) of the part of a
+    normalised film (0 = black) that was exposed: rows and columns of which at least a
+    fifth is above 4 % of the range (black padding and a blank border fall away).
+
+    >>> image = np.zeros((100, 60), np.float32); image[10:90, 20:40] = 0.5
+    >>> exposed_field(image)
+    (10, 90, 20, 40)
+    """
+    lit = image > 0.04
+    rows = np.flatnonzero(lit.mean(axis=1) >= 0.2)
+    cols = np.flatnonzero(lit.mean(axis=0) >= 0.2)
+    if rows.size == 0 or cols.size == 0:
+        return (0, image.shape[0], 0, image.shape[1])
+    return (int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1)
+
+
+def field_aspect(pixels: NDArray[np.generic]) -> float:
+    """The exposed field's height over its width (:func:`exposed_field`)."""
+    top, bottom, left, right = exposed_field(_normalised(pixels, 512))
+    return (bottom - top) / max(right - left, 1)
+
+
+def infer_film_view(pixels: NDArray[np.generic]) -> FilmView:
+    """Tell the kind of film from its content, whatever its pixel size.
+
+    Two cues, both free of the pixel spacing:
+
+    - **Long-leg or knee**: the exposed field's height over its width. A long-leg film
+      shows hip to ankle, more than twice as tall as wide (one leg or both); a knee
+      film shows about 30 cm of the leg and is at most about 1.7 times as tall as
+      wide. Between the two (1.8 to 2.2) the decision is not sure.
+    - **AP or lateral knee**, where the film shows metal (the brightest objects,
+      away from the film's edges, a round calibration sphere left out): an AP
+      femoral component and tray (in the middle half of the film's width) are
+      mirror-symmetric about a vertical axis (a block
+      over both condyles, a wide plate on a central stem), a lateral femoral
+      component is a C open upward and backward. The mirror overlap (intersection over
+      union, best vertical axis, tilts up to 20 degrees) of each metal object,
+      weighted by area, is at least :data:`METAL_SYMMETRY` on AP.
+    - Without metal: below the joint an AP film shows two bones side by side (the
+      tibia and, laterally, the fibula, separated by the interosseous space), above it
+      one (the femur); on a lateral film the fibula lies behind the tibia and the two
+      read as one. The number of separate bright bands across each row is counted in
+      the upper and the lower quarter of the field; more bands below than above is AP.
+
+    Either is one cue, easily disturbed (a flexed knee, a rotated limb, an
+    asymmetric implant, a marker), so the knee view's confidence is capped at
+    :data:`KNEE_VIEW_CAP`: without DICOM a knee film always goes to review.
+
+    A film with no bright band at all (no bone) is ``other``.
+
+    Parameters
+    ----------
+    pixels : numpy.ndarray, shape (rows, columns)
+        The film, bone bright.
+
+    Returns
+    -------
+    FilmView
+        With ``source='inferred'``.
+    """
+    image = _normalised(pixels, 512)
+    top, bottom, left, right = exposed_field(image)
+    field = image[top:bottom, left:right]
+    aspect = field.shape[0] / max(field.shape[1], 1)
+    long_leg = float(1.0 / (1.0 + np.exp(-(aspect - LONG_LEG_ASPECT) / 0.1)))
+    above = _bands(field, 0.05, 0.30)
+    below = _bands(field, 0.70, 0.95)
+    evidence = (
+        f"field {aspect:.2f} times as tall as wide; bone bands above {above:.2f}, "
+        f"below {below:.2f}"
+    )
+    if above < 0.5 and below < 0.5:
+        return FilmView("other", 0.6, "inferred", evidence + ": no bone seen")
+    if long_leg >= 0.5:
+        return FilmView("AP long-leg", long_leg, "inferred", evidence)
+    symmetry = _metal_symmetry(field)
+    if symmetry is None:
+        ap = float(1.0 / (1.0 + np.exp(-(below - above) / 0.15)))
+    else:
+        evidence += f"; metal mirror overlap {symmetry:.2f}"
+        ap = float(1.0 / (1.0 + np.exp(-(symmetry - METAL_SYMMETRY) / 0.03)))
+    knee = 1.0 - long_leg
+    if ap >= 0.5:
+        return FilmView("AP knee", min(ap, KNEE_VIEW_CAP) * knee, "inferred", evidence)
+    return FilmView("LAT knee", min(1.0 - ap, KNEE_VIEW_CAP) * knee, "inferred", evidence)
+
+
+def _normalised(pixels: NDArray[np.generic], size: int) -> NDArray[np.float32]:
+    """The film scaled so that its longer side is `size` pixels, 0-1 between its
+    1st and 99.5th percentiles."""
+    array = np.asarray(pixels)
+    if array.dtype not in (np.uint8, np.uint16, np.float32):
+        array = array.astype(np.float32)
+    scale = size / max(array.shape)
+    shape = (max(8, round(array.shape[1] * scale)), max(8, round(array.shape[0] * scale)))
+    small = cv2.resize(array, shape, interpolation=cv2.INTER_AREA).astype(np.float32)
+    lo, hi = np.percentile(small, [1.0, 99.5])
+    if not hi > lo:
+        return np.zeros_like(small)
+    return np.clip((small - lo) / (hi - lo), 0.0, 1.0).astype(np.float32)
+
+
+def _metal_symmetry(field: NDArray[np.float32]) -> float | None:
+    """Area-weighted mirror overlap of the metal objects of a normalised field (None
+    if it shows none): objects of at least 0.4 % of the field above 0.92 times its
+    99th percentile (and 0.85), not touching its edge, not round and solid, centred
+    in the middle half of its width."""
+    rows, cols = field.shape
+    level = max(0.85, 0.92 * float(np.percentile(field, 99.0)))
+    mask = cv2.morphologyEx((field >= level).astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2)))
+    labels = label(mask)
+    overlaps, areas = [], []
+    for region in regionprops(labels):
+        r0, c0, r1, c1 = region.bbox
+        if region.area < 0.004 * rows * cols or min(r0, c0) == 0 or r1 == rows or c1 == cols:
+            continue
+        if region.eccentricity < 0.35 and region.solidity > 0.93:
+            continue  # a calibration sphere
+        if not 0.25 <= region.centroid[1] / cols <= 0.75:
+            continue  # a lead marker or a ruler beside the leg, not an implant in it
+        overlaps.append(_mirror_overlap(labels[r0:r1, c0:c1] == region.label))
+        areas.append(float(region.area))
+    if not areas:
+        return None
+    return float(np.average(overlaps, weights=areas))
+
+
+def _mirror_overlap(mask: NDArray[np.bool_]) -> float:
+    """Largest intersection over union of `mask` with its mirror image about a vertical
+    axis, over axes across the object and tilts of -20 to 20 degrees."""
+    shrink = min(1.0, 48.0 / max(mask.shape))
+    size = (max(2, round(mask.shape[1] * shrink)), max(2, round(mask.shape[0] * shrink)))
+    small = cv2.resize(mask.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+    pad = max(small.shape)
+    big = np.pad(small, pad)
+    height, width = big.shape
+    xs = np.arange(width)
+    best = 0.0
+    for angle in range(-20, 21, 4):
+        turn = cv2.getRotationMatrix2D((width / 2, height / 2), angle, 1.0)
+        shape = cv2.warpAffine(big, turn, (width, height)) > 0.5
+        columns = np.flatnonzero(shape.any(axis=0))
+        if columns.size == 0:
+            continue
+        for axis in np.linspace(columns[0], columns[-1], 25):
+            source = np.round(2 * axis - xs).astype(int)
+            inside = (source >= 0) & (source < width)
+            mirror = np.zeros_like(shape)
+            mirror[:, inside] = shape[:, source[inside]]
+            union = int((shape | mirror).sum())
+            if union:
+                best = max(best, int((shape & mirror).sum()) / union)
+    return best
+
+
+def _bands(field: NDArray[np.float32], start: float, stop: float) -> float:
+    """Mean number of bright bands (bone) across the rows from `start` to `stop` (shares
+    of the field's height): peaks of prominence 0.06 and at least 1.5 % of the width
+    wide, on the profile smoothed over 1.5 pixels."""
+    rows, cols = field.shape
+    smooth = cv2.GaussianBlur(field, (0, 0), 1.5)
+    counts = [
+        len(find_peaks(smooth[y], prominence=0.06, width=0.015 * cols)[0])
+        for y in range(int(start * rows), max(int(stop * rows), int(start * rows) + 1))
+    ]
+    return float(np.mean(counts)) if counts else 0.0
 
 
 def patella_side(work: Work, femur_x: float, joint_y: float) -> float | None:

@@ -92,9 +92,11 @@ class DetectionResult:
     view : {'AP', 'LAT'} or None
         The view used; None if neither could be told.
     view_source : {'option', 'dicom', 'inferred', 'none'}
-    side_source : {'option', 'dicom', 'inferred', 'none'}
-        Where the sides came from: the `sides` option, DICOM laterality and
-        orientation, or the anatomy and the radiological display convention.
+    side_source : {'option', 'dicom', 'marker', 'anatomy', 'unknown', 'none'}
+        Where the sides came from: the `side` option, DICOM laterality and
+        orientation, a lead marker, the anatomy (the other leg, the femoral neck) read
+        in the radiological display convention, or nothing (``unknown``: the
+        convention alone; every leg then goes to review).
     spacing_mm : (float, float) or None
         The film's spacing; None if it has none (detection then assumed one, see
         `notes`).
@@ -104,6 +106,19 @@ class DetectionResult:
         Everything else worth knowing (assumptions made, film-level failures).
     seconds : float
         Time spent detecting, s.
+    film_view : {'AP long-leg', 'AP knee', 'LAT knee', 'other', ''}
+        The kind of film (see :func:`alignment.detect.infer.infer_film_view`); ``''``
+        when the image was not read.
+    view_confidence : float
+        How sure the film view is (1 when given by the user or DICOM). An inferred view
+        below :data:`alignment.detect.infer.VIEW_SURE` sends every leg to review.
+    spacing_source : str
+        Where the spacing of the landmark table came from: the I/O layer's
+        :attr:`~alignment.io.Radiograph.spacing_source` when the film has one,
+        ``ruler`` (a cm ruler on the film), ``sphere`` (the calibration sphere), or
+        ``assumed`` (from the film's size; the table's spacing is then NaN).
+    spacing_used_mm : (float, float) or None
+        The spacing written in the landmark table (None when only assumed).
     """
 
     landmarks: pd.DataFrame = field(repr=False)
@@ -116,6 +131,10 @@ class DetectionResult:
     sphere_magnification: float | None
     notes: tuple[str, ...]
     seconds: float
+    film_view: str = ""
+    view_confidence: float = 0.0
+    spacing_source: str = "none"
+    spacing_used_mm: tuple[float, float] | None = None
 
     @property
     def review(self) -> bool:

@@ -30,7 +30,14 @@ from alignment.measures.registry import (
 )
 from alignment.vocabulary import LANDMARKS, VIEWS, View
 
-__all__ = ["COMPONENT_LANDMARKS", "RESULT_COLUMNS", "knee_types", "measure_landmarks", "to_wide"]
+__all__ = [
+    "COMPONENT_LANDMARKS",
+    "RESULT_COLUMNS",
+    "flag_review",
+    "knee_types",
+    "measure_landmarks",
+    "to_wide",
+]
 
 RESULT_COLUMNS: tuple[str, ...] = (
     "image",
@@ -574,3 +581,45 @@ def to_wide(results: pd.DataFrame) -> pd.DataFrame:
         if MEASURES[name].unit:
             wide[name] = pd.to_numeric(wide[name])
     return wide
+
+
+def flag_review(results: pd.DataFrame, landmarks: pd.DataFrame) -> pd.DataFrame:
+    """Add ``review`` to the flags of every result of a leg that detection flagged.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        What :func:`measure_landmarks` returned for `landmarks`.
+    landmarks : pandas.DataFrame
+        The landmark table measured; a leg (``image, side, view, reader``) with any row
+        whose ``review`` column is true (a bool, or the text ``True`` of a CSV) has
+        ``review`` appended to the flags of each of its results. Without a ``review``
+        column `results` is returned unchanged.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of `results` with the flags completed.
+
+    Examples
+    --------
+    >>> lm = pd.DataFrame({"image": ["a"] * 2, "side": ["left"] * 2, "view": ["AP"] * 2,
+    ...     "landmark": ["femoral_head_center", "femoral_knee_center"],
+    ...     "x": [10.0, 12.0], "y": [5.0, 400.0], "review": [True, True]})
+    >>> out = flag_review(measure_landmarks(lm), validate_landmarks(lm))
+    >>> sorted(set(out["flags"].astype(str)))[-1]
+    'review'
+    """
+    if "review" not in landmarks.columns or results.empty:
+        return results
+    keys = ["image", "side", "view", "reader"]
+    marked = landmarks.loc[landmarks["review"].astype(str).str.lower() == "true", keys]
+    if marked.empty:
+        return results
+    flagged = pd.MultiIndex.from_frame(marked.astype(str).drop_duplicates())
+    hit = pd.MultiIndex.from_frame(results[keys].astype(str)).isin(flagged)
+    flags = results["flags"].astype(str).to_numpy()
+    review = np.where(flags == "", "review", flags + ";review")
+    out = results.copy()
+    out["flags"] = pd.Categorical(np.where(hit, review, flags))
+    return out

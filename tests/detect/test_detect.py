@@ -90,7 +90,8 @@ def test_view_and_sides_inferred_without_tags(ap_film):
     bare = as_radiograph(ap_film, view=None, patient_orientation="", laterality=None)
     result = detect_landmarks(bare)
     assert result.view == "AP" and result.view_source == "inferred"
-    assert result.side_source == "inferred"
+    assert result.film_view == "AP long-leg" and result.view_confidence >= 0.8
+    assert result.side_source == "anatomy"  # medial toward the other leg
     assert {leg.side for leg in result.legs} == {"left", "right"}
 
 

@@ -1,0 +1,597 @@
+"""Evaluate automatic detection on real films with references.
+
+Runs :func:`alignment.detect.detect_landmarks` and :func:`alignment.measure_landmarks`
+on every film of a folder of real films (laid out like ``shared/realfilms``: see its
+README) and compares them with the references:
+
+- the view found (``AP long-leg``, ``AP knee``, ``LAT knee`` or ``other``) and the
+  sides found against the truth (``reference_landmarks.csv`` for the knee and long-leg
+  films; every crop of ``crops/`` is a right leg on an AP long-leg film);
+- per landmark, the distance to the reference point in mm and in units of the
+  reference's ``uncertainty_px`` (sigma);
+- per measure, the error against OAI's reading (``oai_hka.csv`` of ``longleg/`` and
+  ``crops/``) or against the angle the reference landmarks give;
+- how many legs came out ``ok`` / ``review`` / ``incomplete`` (a leg of the truth that
+  detection did not report counts as ``not found``);
+- every confident result that is wrong: a leg reported ``ok`` with a wrong view or
+  side, a landmark more than :data:`WRONG_SIGMA` reference sigmas (and more than
+  :data:`WRONG_MM_FLOOR` mm) from the reference, or a measure more than
+  :data:`WRONG_DEG` degrees off; the worst of them is printed last.
+
+Spacing: these JPEG/PNG exports carry no pixel spacing. Detection is run as a user
+would run it, on the file alone (it finds or assumes its own spacing). Distances are
+converted to mm with the spacing of :func:`film_spacing_mm`: the ruler spacing of
+``reference_notes.md`` for the OAI long-leg films, 1.4 mm for the crops (their films'
+1.27-1.51) and, for the knee films (no ruler reading), the reference's tibial tray or
+plateau taken as 75 mm wide (AP) or 50 mm deep (LAT); those are approximate (+-15 %),
+which a distance in sigma is not.
+
+    PYTHONPATH=/work/wt/X python /work/wt/det-a/scripts/eval_real.py
+    python scripts/eval_real.py --only knee/ --overlays /tmp/ov --json /tmp/real.json
+
+Exits 0 with ``skipped: no real films at ...`` where the folder is absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pandas as pd
+
+from alignment.atomic import write_text_atomic
+from alignment.detect import detect_landmarks
+from alignment.io import ImageWarning, read_radiograph
+from alignment.landmarks import validate_landmarks
+from alignment.measures import measure_landmarks
+
+WRONG_SIGMA = 3.0
+"""A landmark farther than this many reference sigmas from the reference is wrong ..."""
+
+WRONG_MM_FLOOR = 2.0
+"""... if it is also farther than this (mm): a sharp reference point (sigma 2 px on a
+0.3 mm film) should not call a 2 mm miss wrong."""
+
+WRONG_DEG = 2.0
+"""A measure more than this many degrees from its reference value is wrong."""
+
+MEASURES = (
+    "hka",
+    "fta",
+    "mldfa",
+    "mpta",
+    "ffc",
+    "ftc",
+    "ffc_anatomical",
+    "ftc_anatomical",
+    "lfc",
+    "ltc",
+)
+"""The angles compared with the reference landmarks' (every one the reference gives)."""
+
+FILM_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".dcm")
+
+RULER_SPACING_MM = {"longleg/01924704_1x1.jpg": 0.763, "longleg/01959205_1x1.jpg": 1.325}
+"""Ruler spacing of the long-leg films, from ``reference_notes.md``."""
+
+NOMINAL_SPACING_MM = {"longleg": 2.0, "crops": 1.4}
+"""Spacing of the other films of a folder, from the README (approximate)."""
+
+TRAY_MM = {
+    "AP": (("tibial_plateau_medial", "tibial_plateau_lateral"), 75.0),
+    "LAT": (
+        ("tibial_plateau_anterior", "tibial_plateau_posterior"),
+        50.0,
+    ),
+}
+"""Knee films: the reference's tray or plateau and the size assumed for it, mm."""
+
+
+def default_realfilms() -> Path:
+    """``shared/realfilms`` beside the repository root; for a git worktree kept in a
+    folder beside the main checkout, beside that folder."""
+    here = Path(__file__).resolve()
+    candidates = [base / "shared" / "realfilms" for base in here.parents[2:4]]
+    return next((c for c in candidates if c.is_dir()), candidates[0])
+
+
+@dataclass(frozen=True)
+class Film:
+    """One film and what is known about it."""
+
+    key: str  # path relative to the realfilms folder, '/'-separated
+    path: Path
+    kind: str  # 'AP long-leg', 'AP knee', 'LAT knee', 'other' or '' (unknown)
+    sides: tuple[str, ...]  # sides on the film (truth)
+    reference: pd.DataFrame = field(repr=False)  # reference landmarks of the film
+    readings: Mapping[tuple[str, str], float] = field(default_factory=dict)  # OAI
+
+
+def find_films(root: Path, only: Sequence[str] = ()) -> list[Film]:
+    """Every film under `root` with what the references say about it."""
+    ref_path = root / "reference_landmarks.csv"
+    reference = pd.read_csv(ref_path) if ref_path.is_file() else pd.DataFrame()
+    readings: dict[str, dict[tuple[str, str], float]] = {}
+    for csv, prefix in (
+        (root / "longleg" / "oai_hka.csv", "longleg/"),
+        (
+            root / "crops" / "oai_hka.csv",
+            "crops/images/",
+        ),
+    ):
+        if csv.is_file():
+            for row in _rows(pd.read_csv(csv)):
+                key = prefix + str(row["image"])
+                readings.setdefault(key, {})[(str(row["side"]), str(row["measure"]))] = float(
+                    row["value"]
+                )
+    films = []
+    for path in sorted(root.rglob("*")):
+        if not path.is_file() or path.suffix.lower() not in FILM_SUFFIXES:
+            continue
+        key = path.relative_to(root).as_posix()
+        if only and not any(s in key for s in only):
+            continue
+        ref = reference[reference["image"] == key] if len(reference) else reference
+        sides: tuple[str, ...]
+        if key.startswith("crops/"):
+            kind, sides = "AP long-leg", ("right",)
+        elif len(ref):
+            views = set(ref["view"])
+            long_leg = key.startswith("longleg/")
+            kind = "LAT knee" if views == {"LAT"} else ("AP long-leg" if long_leg else "AP knee")
+            sides = tuple(sorted(set(ref["side"])))
+        elif key.startswith("longleg/"):
+            kind, sides = "AP long-leg", ()
+        else:
+            kind, sides = "", ()
+        films.append(
+            Film(key, path, kind, sides, ref.reset_index(drop=True), readings.get(key, {}))
+        )
+    return films
+
+
+def film_spacing_mm(film: Film) -> float:
+    """The spacing (mm per pixel) used to express this film's distances in mm."""
+    if film.key in RULER_SPACING_MM:
+        return RULER_SPACING_MM[film.key]
+    top = film.key.split("/")[0]
+    if top in NOMINAL_SPACING_MM:
+        return NOMINAL_SPACING_MM[top]
+    for view, (names, size_mm) in TRAY_MM.items():
+        ref = film.reference[film.reference["view"] == view].set_index("landmark")
+        if all(n in ref.index for n in names):
+            a, b = (ref.loc[n, ["x", "y"]].to_numpy(float) for n in names)
+            return size_mm / float(np.linalg.norm(a - b))
+    return math.nan
+
+
+def _angles(table: pd.DataFrame) -> dict[tuple[str, str], float]:
+    """``{(side, measure): value}`` of the angles in :data:`MEASURES` a table gives."""
+    if table.empty:
+        return {}
+    results = measure_landmarks(table)
+    ok = results[(results["status"] == "ok") & results["measure"].isin(MEASURES)]
+    return {(str(r["side"]), str(r["measure"])): float(r["value"]) for r in _rows(ok)}
+
+
+def _rows(table: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): v for k, v in row.items()} for row in table.to_dict("records")]
+
+
+def _reference_table(ref: pd.DataFrame) -> pd.DataFrame:
+    columns = ["image", "side", "view", "landmark", "x", "y"]
+    return validate_landmarks(ref[columns].assign(reader="reference"))
+
+
+def evaluate_film(film: Film) -> dict[str, Any]:
+    """Detect, measure and compare one film; a JSON-ready record."""
+    started = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ImageWarning)  # colour JPEGs read as grey
+        radiograph = read_radiograph(film.path)
+    result = detect_landmarks(radiograph, image=film.key)
+    seconds = time.perf_counter() - started
+    spacing = film_spacing_mm(film)
+    found = result.landmarks
+    legs = {leg.side: leg for leg in result.legs}
+    kind = result.film_view
+    record: dict[str, Any] = {
+        "film": film.key,
+        "kind_truth": film.kind,
+        "kind_found": kind,
+        "view_source": result.view_source,
+        "view_confidence": result.view_confidence,
+        "view_right": kind == film.kind if film.kind else None,
+        "sides_truth": list(film.sides),
+        "sides_found": sorted(legs),
+        "side_source": result.side_source,
+        "spacing_source": result.spacing_source,
+        "spacing_found_mm": result.spacing_used_mm[0] if result.spacing_used_mm else None,
+        "spacing_used_mm": spacing,
+        "seconds": seconds,
+        "legs": {s: {"status": leg.status, "reason": leg.reason} for s, leg in legs.items()},
+        "why_nothing": [m.reason for m in result.missing if m.landmark == "*"],
+        "landmarks": [],
+        "measures": [],
+        "detected": _rows(found[["side", "landmark", "x", "y"]]),
+    }
+    # landmarks against the reference
+    for ref in _rows(film.reference):
+        hit = found[(found["side"] == ref["side"]) & (found["landmark"] == ref["landmark"])]
+        sigma = float(ref["uncertainty_px"])
+        entry: dict[str, Any] = {
+            "side": str(ref["side"]),
+            "landmark": str(ref["landmark"]),
+            "sigma_px": sigma,
+            "found": bool(len(hit)),
+        }
+        if len(hit):
+            d_px = float(np.hypot(hit["x"].iloc[0] - ref["x"], hit["y"].iloc[0] - ref["y"]))
+            entry.update(
+                px=d_px,
+                mm=d_px * spacing,
+                sigmas=d_px / sigma,
+                confidence=float(hit["confidence"].iloc[0]),
+            )
+        record["landmarks"].append(entry)
+    # measures against OAI and the reference landmarks
+    detected = _angles(found.drop(columns=["confidence", "method", "review"]))
+    truth: dict[tuple[str, str], tuple[float, str]] = {}
+    if len(film.reference):
+        for key, value in _angles(_reference_table(film.reference)).items():
+            truth[key] = (value, "reference")
+    for key, value in film.readings.items():
+        truth[key] = (value, "oai")
+    for (side, measure), (value, source) in sorted(truth.items()):
+        got = detected.get((side, measure))
+        record["measures"].append(
+            {
+                "side": side,
+                "measure": measure,
+                "source": source,
+                "truth": value,
+                "found": got,
+                "error": None if got is None else got - value,
+            }
+        )
+    record["wrong_ok"] = _wrong_ok(record)
+    return record
+
+
+def _wrong_ok(record: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """What is wrong in the legs reported ``ok``, each with a badness for ranking."""
+    wrong = []
+    for side, leg in record["legs"].items():
+        if leg["status"] != "ok":
+            continue
+        if record["view_right"] is False:
+            wrong.append({"side": side, "what": f"view {record['kind_found']}", "badness": 99.0})
+        if record["sides_truth"] and side not in record["sides_truth"]:
+            wrong.append({"side": side, "what": "side", "badness": 99.0})
+        for lm in record["landmarks"]:
+            far = lm["found"] and lm["sigmas"] > WRONG_SIGMA and lm["mm"] > WRONG_MM_FLOOR
+            if lm["side"] == side and far:
+                what = f"{lm['landmark']} {lm['mm']:.1f} mm ({lm['sigmas']:.1f} sigma)"
+                wrong.append({"side": side, "what": what, "badness": lm["sigmas"] / 3})
+        for m in record["measures"]:
+            if m["side"] == side and m["error"] is not None and abs(m["error"]) > WRONG_DEG:
+                what = f"{m['measure']} off by {m['error']:+.1f} deg ({m['source']})"
+                wrong.append({"side": side, "what": what, "badness": abs(m["error"]) / 2})
+    return wrong
+
+
+# --- summaries -----------------------------------------------------------------------
+
+
+def _group(key: str) -> str:
+    return key.split("/")[0]
+
+
+def summarise(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Overall figures of a run (JSON-ready)."""
+    summary: dict[str, Any] = {"films": len(records)}
+    judged = [r for r in records if r["view_right"] is not None]
+    summary["view_right"] = sum(bool(r["view_right"]) for r in judged)
+    summary["view_judged"] = len(judged)
+    summary["sides_right"] = sum(r["sides_found"] == sorted(r["sides_truth"]) for r in judged)
+    statuses: dict[str, dict[str, int]] = {}
+    for r in records:
+        counts = statuses.setdefault(_group(r["film"]), {})
+        for side in sorted(set(r["sides_truth"]) | set(r["legs"])):
+            status = r["legs"][side]["status"] if side in r["legs"] else "not found"
+            counts[status] = counts.get(status, 0) + 1
+    summary["legs"] = statuses
+    lms = [lm for r in records for lm in r["landmarks"]]
+    per_landmark: dict[str, Any] = {}
+    for name in sorted({lm["landmark"] for lm in lms}):
+        these = [lm for lm in lms if lm["landmark"] == name]
+        per_landmark[name] = _distance_stats(these)
+    summary["landmarks"] = {"all": _distance_stats(lms), **per_landmark}
+    measures: dict[str, Any] = {}
+    for r in records:
+        for m in r["measures"]:
+            key = f"{m['measure']} vs {m['source']} ({_group(r['film'])})"
+            measures.setdefault(key, []).append(m["error"])
+    summary["measures"] = {k: _error_stats(v) for k, v in sorted(measures.items())}
+    wrong = [dict(w, film=r["film"]) for r in records for w in r["wrong_ok"]]
+    summary["wrong_ok"] = len(wrong)
+    summary["wrong_ok_legs"] = len({(w["film"], w["side"]) for w in wrong})
+    summary["worst_ok"] = max(wrong, key=lambda w: w["badness"]) if wrong else None
+    sources: dict[str, int] = {}
+    for r in records:
+        sources[r["spacing_source"]] = sources.get(r["spacing_source"], 0) + 1
+    summary["spacing_sources"] = sources
+    ruler_known = [
+        abs(r["spacing_found_mm"] / r["spacing_used_mm"] - 1.0)
+        for r in records
+        if r["film"] in RULER_SPACING_MM and r["spacing_found_mm"] is not None
+    ]
+    summary["spacing_error_max"] = max(ruler_known) if ruler_known else None
+    summary["seconds_mean"] = float(np.mean([r["seconds"] for r in records])) if records else 0.0
+    return summary
+
+
+def _distance_stats(entries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    hits = [e for e in entries if e["found"]]
+    mm = np.array([e["mm"] for e in hits], float)
+    sig = np.array([e["sigmas"] for e in hits], float)
+    out: dict[str, Any] = {"reference": len(entries), "found": len(hits)}
+    if len(hits):
+        out.update(
+            median_mm=float(np.nanmedian(mm)),
+            p90_mm=float(np.nanpercentile(mm, 90)),
+            median_sigma=float(np.median(sig)),
+            within_3_sigma=int((sig <= WRONG_SIGMA).sum()),
+        )
+    return out
+
+
+def _error_stats(errors: Iterable[float | None]) -> dict[str, Any]:
+    values = list(errors)
+    got = np.array([e for e in values if e is not None], float)
+    out: dict[str, Any] = {"n": len(values), "measured": len(got)}
+    if len(got):
+        out.update(
+            mean_abs=float(np.mean(np.abs(got))),
+            max_abs=float(np.max(np.abs(got))),
+            within_1_5=int((np.abs(got) <= 1.5).sum()),
+            within_2=int((np.abs(got) <= 2.0).sum()),
+        )
+    return out
+
+
+# --- printing ------------------------------------------------------------------------
+
+
+def _fmt(value: float | None, spec: str = ".1f") -> str:
+    return "-" if value is None or not math.isfinite(value) else format(value, spec)
+
+
+def print_film(record: Mapping[str, Any], out: Any) -> None:
+    """One block per film."""
+    view = "ok" if record["view_right"] else ("WRONG" if record["view_right"] is False else "?")
+    conf = record["view_confidence"]
+    print(
+        f"{record['film']}: view {record['kind_found'] or 'none'} "
+        f"({record['view_source']}{'' if conf is None else f' {conf:.2f}'}) "
+        f"truth {record['kind_truth'] or '?'} [{view}]; sides "
+        f"{','.join(record['sides_found']) or 'none'} ({record['side_source']}) truth "
+        f"{','.join(record['sides_truth']) or '?'}; {record['seconds']:.2f} s",
+        file=out,
+    )
+    found = record["spacing_found_mm"]
+    print(
+        f"    spacing {record['spacing_source']} "
+        f"{'-' if found is None else f'{found:.3f}'} mm (evaluation uses "
+        f"{record['spacing_used_mm']:.3f})",
+        file=out,
+    )
+    for side, leg in sorted(record["legs"].items()):
+        reason = f" ({leg['reason']})" if leg["reason"] else ""
+        print(f"    {side}: {leg['status']}{reason}", file=out)
+    for reason in record["why_nothing"]:
+        print(f"    nothing found: {reason}", file=out)
+    for lm in record["landmarks"]:
+        if lm["found"]:
+            text = f"{lm['mm']:6.1f} mm {lm['sigmas']:5.1f} sigma  conf {lm['confidence']:.2f}"
+        else:
+            text = "   not found"
+        print(f"    {lm['side']:5} {lm['landmark']:28} {text}", file=out)
+    for m in record["measures"]:
+        err = "not measured" if m["error"] is None else f"error {m['error']:+.1f} deg"
+        print(
+            f"    {m['side']:5} {m['measure']:15} {m['source']:9} {m['truth']:6.1f}  {err}",
+            file=out,
+        )
+    for w in record["wrong_ok"]:
+        print(f"    WRONG but ok: {w['side']} {w['what']}", file=out)
+
+
+def print_summary(summary: Mapping[str, Any], out: Any) -> None:
+    """The overall figures."""
+    print("\n== overall ==", file=out)
+    print(
+        f"films {summary['films']}; view right {summary['view_right']}/{summary['view_judged']}, "
+        f"sides right {summary['sides_right']}/{summary['view_judged']}; "
+        f"mean {summary['seconds_mean']:.2f} s per film",
+        file=out,
+    )
+    text = ", ".join(f"{k} {v}" for k, v in sorted(summary["spacing_sources"].items()))
+    error = summary["spacing_error_max"]
+    print(
+        f"spacing: {text}; on the films with a ruler reading, largest error "
+        f"{'-' if error is None else f'{100 * error:.1f} %'}",
+        file=out,
+    )
+    for group, counts in summary["legs"].items():
+        text = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+        print(f"legs ({group}): {text}", file=out)
+    print(
+        "landmark                     found/ref  median mm  p90 mm  median sigma  <=3 sigma",
+        file=out,
+    )
+    for name, s in summary["landmarks"].items():
+        print(
+            f"  {name:28} {s['found']:4}/{s['reference']:<4} {_fmt(s.get('median_mm')):>9} "
+            f"{_fmt(s.get('p90_mm')):>7} {_fmt(s.get('median_sigma')):>13} "
+            f"{s.get('within_3_sigma', 0):>10}",
+            file=out,
+        )
+    print(
+        "measure vs truth (group)             measured/n  mean abs  max abs  <=1.5  <=2 deg",
+        file=out,
+    )
+    for name, s in summary["measures"].items():
+        print(
+            f"  {name:36} {s['measured']:4}/{s['n']:<4} {_fmt(s.get('mean_abs'), '.2f'):>9} "
+            f"{_fmt(s.get('max_abs')):>8} {s.get('within_1_5', 0):>6} {s.get('within_2', 0):>7}",
+            file=out,
+        )
+    worst = summary["worst_ok"]
+    print(
+        f"wrong results marked ok: {summary['wrong_ok']} in {summary['wrong_ok_legs']} legs "
+        f"(landmark > {WRONG_SIGMA:g} sigma and > {WRONG_MM_FLOOR:g} mm, measure > "
+        f"{WRONG_DEG:g} deg, wrong view or side)",
+        file=out,
+    )
+    if worst is not None:
+        print(f"worst ok result: {worst['film']} {worst['side']}: {worst['what']}", file=out)
+
+
+# --- overlays ------------------------------------------------------------------------
+
+_REF_BGR = (80, 220, 80)
+_DET_BGR = (60, 60, 255)
+_LINK_BGR = (0, 220, 255)
+
+
+def write_overlay(film: Film, record: Mapping[str, Any], folder: Path) -> Path:
+    """A PNG of the film with the reference points (green circles of 3 sigma) and the
+    detected points (red crosses, joined to their reference by a yellow line)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ImageWarning)
+        radiograph = read_radiograph(film.path)
+    pixels = np.asarray(radiograph.display())
+    grey = (np.clip(pixels, 0, 1) * 255).astype(np.uint8)
+    scale = max(1.0, 900.0 / max(grey.shape))
+    canvas = cv2.cvtColor(
+        cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR),
+        cv2.COLOR_GRAY2BGR,
+    )
+
+    def at(x: float, y: float) -> tuple[int, int]:
+        return (round(x * scale), round(y * scale))
+
+    refs = {(r["side"], r["landmark"]): r for r in _rows(film.reference)}
+    for r in refs.values():
+        radius = max(2, round(WRONG_SIGMA * float(r["uncertainty_px"]) * scale))
+        cv2.circle(canvas, at(r["x"], r["y"]), radius, _REF_BGR, 1, cv2.LINE_AA)
+    for d in record["detected"]:
+        p = at(d["x"], d["y"])
+        ref = refs.get((d["side"], d["landmark"]))
+        if ref is not None:
+            cv2.line(canvas, p, at(ref["x"], ref["y"]), _LINK_BGR, 1, cv2.LINE_AA)
+        cv2.drawMarker(canvas, p, _DET_BGR, cv2.MARKER_CROSS, 9, 1, cv2.LINE_AA)
+        cv2.putText(
+            canvas,
+            _short(d["landmark"]),
+            (p[0] + 4, p[1] - 3),
+            cv2.FONT_HERSHEY_PLAIN,
+            0.8,
+            _DET_BGR,
+            1,
+            cv2.LINE_AA,
+        )
+    found = record["kind_found"] or "none"
+    lines = [
+        f"view {found} ({record['view_source']}) truth {record['kind_truth']}",
+        f"sides {','.join(record['sides_found']) or 'none'} ({record['side_source']})",
+        *(f"{s}: {leg['status']}" for s, leg in sorted(record["legs"].items())),
+    ]
+    width = max(cv2.getTextSize(t, cv2.FONT_HERSHEY_SIMPLEX, 0.45, 1)[0][0] for t in lines)
+    cv2.rectangle(canvas, (0, 0), (width + 12, 8 + 16 * len(lines)), (0, 0, 0), -1)
+    for i, text in enumerate(lines):
+        org = (6, 16 + 16 * i)
+        cv2.putText(
+            canvas, text, org, cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1, cv2.LINE_AA
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / (film.key.replace("/", "__").rsplit(".", 1)[0] + ".png")
+    ok, data = cv2.imencode(".png", canvas)
+    if not ok:  # pragma: no cover - cv2 encodes any uint8 BGR image
+        raise OSError(f"could not encode {path}")
+    path.write_bytes(data.tobytes())
+    return path
+
+
+def _short(name: str) -> str:
+    return "".join(part[0] for part in name.split("_"))
+
+
+def _run_one(film: Film, overlays: Path | None) -> dict[str, Any]:
+    record = evaluate_film(film)
+    if overlays is not None:
+        write_overlay(film, record, overlays)
+    return record
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--realfilms",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="folder of real films with references (default: shared/realfilms beside the "
+        "repository)",
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="SUBSTRING",
+        help="only films whose path (relative to the folder) contains this; repeatable",
+    )
+    parser.add_argument("--overlays", type=Path, metavar="DIR", help="write overlays here")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="write a JSON summary here")
+    parser.add_argument("--jobs", type=int, default=1, help="films processed in parallel")
+    parser.add_argument("--quiet", action="store_true", help="print only the overall figures")
+    args = parser.parse_args(argv)
+    root = args.realfilms or default_realfilms()
+    if not root.is_dir():
+        print(f"skipped: no real films at {root}")
+        return 0
+    films = find_films(root, args.only)
+    if not films:
+        print(f"skipped: no film under {root} matches {args.only}")
+        return 0
+    if args.jobs > 1:
+        with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+            records = list(pool.map(_run_one, films, [args.overlays] * len(films)))
+    else:
+        records = [_run_one(f, args.overlays) for f in films]
+    if not args.quiet:
+        for record in records:
+            print_film(record, sys.stdout)
+    summary = summarise(records)
+    print_summary(summary, sys.stdout)
+    if args.json is not None:
+        payload = {"realfilms": str(root), "summary": summary, "films": records}
+        write_text_atomic(args.json, json.dumps(payload, indent=1, default=float) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
