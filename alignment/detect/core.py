@@ -28,6 +28,7 @@ from alignment.detect.calibration import SPHERE_DIAMETER_MM, Sphere, find_sphere
 from alignment.detect.hip import HeadFit, find_head_coarse, refine_head
 from alignment.detect.infer import display_row_direction, infer_view, view_from_dicom
 from alignment.detect.knee import find_knee
+from alignment.detect.knee_film import detect_knee_film
 from alignment.detect.lateral import LAT_REQUIRED as _LAT_REQUIRED
 from alignment.detect.lateral import detect_lateral
 from alignment.detect.legs import LegGuess, pair_legs, shaft_candidates, shaft_segments
@@ -208,7 +209,8 @@ def _assumed_spacing(shape: tuple[int, ...], view: View | None) -> tuple[float, 
     rows, cols = shape[0], shape[1]
     tall = rows / max(cols, 1) >= 1.8
     # a long-leg cassette is about 1.2 m tall, a knee film about 32 cm across
-    s = 1200.0 / rows if view == "AP" or (view is None and tall) else 320.0 / max(rows, cols)
+    # (an AP film that is not tall is an AP knee film)
+    s = 1200.0 / rows if tall else 320.0 / max(rows, cols)
     return (s, s)
 
 
@@ -425,8 +427,14 @@ def _joint_level(work: Work, fa: ShaftAxis, ta: ShaftAxis) -> tuple[float, float
     return float(xs[k]), float(ys[k])
 
 
+KNEE_FILM_MM = 600.0
+"""An AP film shorter than this (mm) is a knee film (:mod:`.knee_film`)."""
+
+
 def _detect_ap(ctx: _Context, work: Work, wanted: tuple[Side, ...] | None) -> str:
     """Find the legs of an AP film and record them in `ctx`; return the side source."""
+    if work.shape[0] * work.spacing_mm[0] < KNEE_FILM_MM:
+        return _detect_ap_knee(ctx, work, wanted)
     coarse = work.coarse
     air = float(np.percentile(coarse, 3)) + 0.04
     candidates = shaft_candidates(coarse, work.coarse_mm, air_level=air)
@@ -495,6 +503,40 @@ def _detect_ap(ctx: _Context, work: Work, wanted: tuple[Side, ...] | None) -> st
             work,
         )
     return side_source
+
+
+def _detect_ap_knee(ctx: _Context, work: Work, wanted: tuple[Side, ...] | None) -> str:
+    """One knee on an AP knee film (:mod:`.knee_film`); the side from DICOM
+    laterality, else from `wanted` when it names one side (the user knows it)."""
+    r = ctx.radiograph
+    row_direction, _ = display_row_direction(r.patient_orientation)
+    lat = (r.laterality or "").upper()
+    side: Side | None = None
+    source = "none"
+    if lat in ("L", "R"):
+        side, source = ("left" if lat == "L" else "right"), "dicom"
+    elif wanted is not None and len(wanted) == 1:
+        side, source = wanted[0], "option"
+    medial_x = None
+    if side is not None:
+        # a right knee's medial side points to the patient's left
+        medial_x = 1.0 if (side == "right") == (row_direction == "L") else -1.0
+    found = detect_knee_film(work, medial_x)
+    if side is None:
+        ctx.notes.append("AP knee film: the side of the knee could not be told")
+        return "none"
+    required = [n for n in AP_REQUIRED if n not in ("femoral_head_center", "ankle_center")]
+    ctx.add_leg(
+        side,
+        "AP",
+        found["points"],
+        found["confidence"],
+        found["method"],
+        found["reasons"],
+        required,
+        work,
+    )
+    return source
 
 
 def _detect_ap_leg(work: Work, guess: LegGuess, medial_hint: float | None) -> dict[str, Any]:
