@@ -11,8 +11,8 @@ knee (a tray covering much less than the tibia). A small round solid region is a
 calibration sphere, a region reaching two opposite edges of the film is a frame or a
 bar, and small regions are markers and clips: none is an implant.
 
-Landmarks are read from the outlines in the bone's own frame (see
-:func:`ap_component_points` and :func:`lat_component_points`), in mm on the film.
+AP landmarks are read from the outlines in the leg's own frame
+(:func:`ap_component_points`), in mm on the film.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ __all__ = [
     "MetalRegion",
     "ap_component_points",
     "find_implant",
-    "lat_component_points",
     "metal_regions",
 ]
 
@@ -151,11 +150,12 @@ def metal_regions(img: F32, mm: float) -> list[MetalRegion]:
 
     Examples
     --------
-    >>> img = np.full((200, 200), 0.4, np.float32)
-    >>> img[60:140, 50:150] = 0.5 + np.linspace(0, 0.2, 100, dtype=np.float32)  # a ramp
-    >>> img[80:100, 60:140] = 1.0  # a metal plate, 16 x 4 mm
+    >>> yy, xx = np.mgrid[0:200, 0:200]
+    >>> bump = np.exp(-((xx - 100) ** 2 + (yy - 100) ** 2) / 3000)  # bone without edges
+    >>> img = (0.2 + 0.4 * bump).astype(np.float32)
+    >>> img[80:100, 20:180] = 1.0  # a metal plate, 32 x 4 mm
     >>> [round(r.area_mm2) for r in metal_regions(img, 0.2)]
-    [64]
+    [128]
     """
     smooth = ndimage.gaussian_filter(img.astype(np.float32), 0.6)
     top = float(np.percentile(smooth, 99.95))
@@ -420,7 +420,8 @@ def ap_component_points(
 def _condyles(frame: _Frame, fem: MetalRegion) -> tuple[F64, F64, F64] | None:
     """Lowest point of each half of the component's lower outline and the top of the
     opening between them, in the frame's coordinates."""
-    step = fem.mm
+    # bins two pixels wide: a turned outline leaves no bin without its pixels
+    step = 2 * fem.mm
     u, v = _lowest_by_column(frame.to(_outline(fem)), step)
     if u.size < 10:
         return None
@@ -478,139 +479,3 @@ def _plate(frame: _Frame, tray: MetalRegion) -> tuple[F64, F64, F64, float] | No
     share = float(plate.mean())
     c = float(np.clip(0.5 + share, 0.0, 0.9))
     return a, b, centre, c
-
-
-def lat_component_points(
-    implant: Implant, femur_up: F64 | None = None
-) -> tuple[dict[str, F64], dict[str, float], list[str]]:
-    """Lateral landmarks of a knee implant from its metal outlines.
-
-    - The femoral component's **distal fixation surface**: the component is seen as a
-      C open toward the femur; its concavity (convex hull minus metal) points "up" the
-      femur (`femur_up` when given). Outline points facing that way within 30 degrees
-      (the chamfers face 45 degrees away) are the surface and the pegs' tops; the
-      line with the most of them within 0.7 mm (the surface is longer than a peg's
-      top) is the surface, its ends the extreme points on it.
-    - The tray's **inferior surface**: the two inferior corners of its plate, in the
-      frame of the plate's long straight top.
-
-    Returns ``femoral_component_a`` / ``_b`` and ``tibial_plateau_a`` / ``_b``; the
-    caller names the ends anterior and posterior.
-    """
-    points: dict[str, F64] = {}
-    conf: dict[str, float] = {}
-    notes: list[str] = []
-    if implant.femoral is not None:
-        got = _fixation_surface(implant.femoral, femur_up)
-        if isinstance(got, str):
-            notes.append("femoral_component_anterior: " + got)
-        else:
-            a, b, c = got
-            points["femoral_component_a"], points["femoral_component_b"] = a, b
-            conf["femoral_component_a"] = conf["femoral_component_b"] = c
-    if implant.tray is not None:
-        down = _tray_down(implant.tray)
-        frame = _Frame(implant.tray.centroid, down)
-        plate = _plate(frame, implant.tray)
-        if plate is None:
-            notes.append("tibial_plateau_anterior: the tray's plate was not resolved")
-        else:
-            a, b, _, c = plate
-            points["tibial_plateau_a"], points["tibial_plateau_b"] = (
-                frame.back(a)[0],
-                frame.back(b)[0],
-            )
-            conf["tibial_plateau_a"] = conf["tibial_plateau_b"] = c
-    return points, conf, notes
-
-
-def concavity_direction(region: MetalRegion) -> F64 | None:
-    """Unit vector from the region's centroid to the centroid of its largest
-    concavity (convex hull minus metal): where a femoral component opens (toward the
-    femur), or None for a convex region."""
-    m = region.mask.astype(np.uint8)
-    contours, _ = cv2.findContours(m, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-    if not contours:
-        return None
-    hull = cv2.convexHull(np.vstack(contours))
-    filled = np.zeros_like(m)
-    cv2.fillPoly(filled, [hull], 1)
-    lab, n = ndimage.label((filled > 0) & ~region.mask)
-    if n == 0:
-        return None
-    sizes = ndimage.sum_labels(np.ones_like(lab), lab, index=np.arange(1, n + 1))
-    k = int(np.argmax(sizes)) + 1
-    if sizes[k - 1] * region.mm**2 < 0.1 * region.area_mm2:
-        return None
-    rows, cols = np.nonzero(lab == k)
-    c = np.array([(cols.mean() + 0.5) * region.mm, (rows.mean() + 0.5) * region.mm])
-    d = c - region.centroid
-    norm = float(np.linalg.norm(d))
-    return d / norm if norm > 0 else None
-
-
-def _normals(region: MetalRegion) -> tuple[F64, F64]:
-    """Outline points (mm) and their outward unit normals (from metal into the
-    surroundings), from the smoothed mask's gradient."""
-    soft = ndimage.gaussian_filter(region.mask.astype(np.float32), 1.0)
-    gy, gx = (np.asarray(g, np.float64) for g in np.gradient(soft))
-    pts = _outline(region)
-    rows = (pts[:, 1] / region.mm - 0.5).astype(int)
-    cols = (pts[:, 0] / region.mm - 0.5).astype(int)
-    g = -np.column_stack([gx[rows, cols], gy[rows, cols]])
-    norm = np.linalg.norm(g, axis=1)
-    ok = norm > 1e-6
-    return pts[ok], g[ok] / norm[ok, None]
-
-
-def _fixation_surface(fem: MetalRegion, femur_up: F64 | None) -> tuple[F64, F64, float] | str:
-    up = femur_up if femur_up is not None else concavity_direction(fem)
-    if up is None:
-        return "the component's opening (its concavity) was not found"
-    up = np.asarray(up, float) / np.linalg.norm(up)
-    pts, normals = _normals(fem)
-    facing = normals @ up > math.cos(math.radians(30.0))
-    # only the inner outline: points on the concavity's side of the centroid
-    inner = (pts - fem.centroid) @ up > -2.0
-    cand = pts[facing & inner]
-    if len(cand) < 10:
-        return "no inner outline facing the femur"
-    frame = _Frame(fem.centroid, -up)
-    q = frame.to(cand)
-    # the surface is the lowest (most distal) long flat stretch facing up: a
-    # robust line through the most distal outline of each column
-    u, v = _lowest_by_column(q, fem.mm, lowest=True)
-    fit = robust_line(np.column_stack([u, v]), threshold=max(0.7, 2 * fem.mm))
-    if fit is None:
-        return "no straight fixation surface"
-    centre, direction = fit[0], fit[1]
-    normal = np.array([-direction[1], direction[0]])
-    on = np.abs((np.column_stack([u, v]) - centre) @ normal) <= max(0.7, 2 * fem.mm)
-    if on.sum() < 6:
-        return "no straight fixation surface"
-    s = (np.column_stack([u, v])[on] - centre) @ direction
-    a = centre + s.min() * direction
-    b = centre + s.max() * direction
-    ends = frame.back(np.vstack([a, b]))
-    return ends[0], ends[1], float(np.clip(0.4 + on.mean(), 0.0, 0.9))
-
-
-def _tray_down(tray: MetalRegion) -> F64:
-    """The tray's "down" (toward its keel), perpendicular to the plate's top: the
-    direction of the smallest spread of the outline's longest straight stretch is
-    approximated by the principal axes; of the two, the one along which the region
-    is most asymmetric (the keel hangs from the plate) points down."""
-    pts = tray.points - tray.centroid
-    w, vecs = np.linalg.eigh(np.cov(pts.T))
-    best = None
-    for k in range(2):
-        d = vecs[:, k]
-        s = pts @ d
-        skew = float(np.mean(s**3)) / max(float(np.mean(s**2)) ** 1.5, 1e-9)
-        if best is None or abs(skew) > abs(best[0]):
-            best = (skew, d)
-    assert best is not None
-    skew, d = best
-    # the plate is wide and thin: the keel side is where the long tail is
-    d = d if skew > 0 else -d
-    return np.asarray(d, dtype=float)
