@@ -32,6 +32,7 @@ __all__ = [
     "MetalRegion",
     "ap_component_points",
     "find_implant",
+    "lat_component_points",
     "metal_regions",
 ]
 
@@ -60,6 +61,17 @@ and the letters of a lead marker are smaller."""
 ROUND_FILL = 0.72
 """Share of its enclosing circle above which a region is round and solid (a
 calibration sphere)."""
+
+FACING_DEG = 30.0
+"""Largest angle between the femur's direction and the outward normal of an outline
+point of the fixation surface (the chamfers face about 45 degrees away)."""
+
+SURFACE_GAP_MM = 12.0
+"""Longest gap along the fixation surface bridged (under the pegs), mm."""
+
+SURFACE_BAND_MM = 8.0
+"""How far above the most distal inner outline facing the femur the fixation surface
+is looked for, mm."""
 
 BORDER_SHARE = 0.25
 """Largest share of its extent along which an implant part may touch the film's edge."""
@@ -468,9 +480,12 @@ def _plate(frame: _Frame, tray: MetalRegion) -> tuple[F64, F64, F64, float] | No
         return None
     ua, ub = float(u[plate].min()), float(u[plate].max())
     ends = []
+    centre_line, along = fit[0], fit[1]
     for end, sign in ((ua, 1.0), (ub, -1.0)):
-        near = plate & (np.abs(u - end) <= 1.5 + step)
-        ends.append(np.array([end - sign * step / 2, float(np.median(bot[near])) + step / 2]))
+        # the corner: the plate's end on the line fitted to its lower edge (a rounded
+        # or bevelled corner does not pull it up)
+        v_end = float(centre_line[1] + (end - centre_line[0]) * along[1] / along[0])
+        ends.append(np.array([end - sign * step / 2, v_end + step / 2]))
     a, b = ends
     mid = plate & (np.abs(u - (ua + ub) / 2) <= 0.15 * (ub - ua))
     centre = np.array(
@@ -479,3 +494,152 @@ def _plate(frame: _Frame, tray: MetalRegion) -> tuple[F64, F64, F64, float] | No
     share = float(plate.mean())
     c = float(np.clip(0.5 + share, 0.0, 0.9))
     return a, b, centre, c
+
+
+def lat_component_points(
+    implant: Implant, femur_up: F64 | None = None
+) -> tuple[dict[str, F64], dict[str, float], list[str]]:
+    """Lateral landmarks of a knee implant from its metal outlines.
+
+    - The femoral component's **distal fixation surface**: the component is seen as a
+      C open toward the femur; its concavity (convex hull minus metal) points "up" the
+      femur (`femur_up` when given). Outline points facing that way within 30 degrees
+      (the chamfers face 45 degrees away) are the surface and the pegs' tops; the
+      line with the most of them within 0.7 mm (the surface is longer than a peg's
+      top) is the surface, its ends the extreme points on it.
+    - The tray's **inferior surface**: the two inferior corners of its plate, in the
+      frame of the plate's long straight top.
+
+    Returns ``femoral_component_a`` / ``_b`` and ``tibial_plateau_a`` / ``_b``; the
+    caller names the ends anterior and posterior.
+    """
+    points: dict[str, F64] = {}
+    conf: dict[str, float] = {}
+    notes: list[str] = []
+    if implant.femoral is not None:
+        got = _fixation_surface(implant.femoral, femur_up)
+        if isinstance(got, str):
+            notes.append("femoral_component_anterior: " + got)
+        else:
+            a, b, c = got
+            points["femoral_component_a"], points["femoral_component_b"] = a, b
+            conf["femoral_component_a"] = conf["femoral_component_b"] = c
+    if implant.tray is not None:
+        down = _tray_down(implant.tray)
+        frame = _Frame(implant.tray.centroid, down)
+        plate = _plate(frame, implant.tray)
+        if plate is None:
+            notes.append("tibial_plateau_anterior: the tray's plate was not resolved")
+        else:
+            a, b, _, c = plate
+            points["tibial_plateau_a"], points["tibial_plateau_b"] = (
+                frame.back(a)[0],
+                frame.back(b)[0],
+            )
+            conf["tibial_plateau_a"] = conf["tibial_plateau_b"] = c
+    return points, conf, notes
+
+
+def concavity_direction(region: MetalRegion) -> F64 | None:
+    """Unit vector from the region's centroid to the centroid of its largest
+    concavity (convex hull minus metal): where a femoral component opens (toward the
+    femur), or None for a convex region."""
+    m = region.mask.astype(np.uint8)
+    contours, _ = cv2.findContours(m, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    if not contours:
+        return None
+    hull = cv2.convexHull(np.vstack(contours))
+    filled = np.zeros_like(m)
+    cv2.fillPoly(filled, [hull], 1)
+    lab, n = ndimage.label((filled > 0) & ~region.mask)
+    if n == 0:
+        return None
+    sizes = ndimage.sum_labels(np.ones_like(lab), lab, index=np.arange(1, n + 1))
+    k = int(np.argmax(sizes)) + 1
+    if sizes[k - 1] * region.mm**2 < 0.1 * region.area_mm2:
+        return None
+    rows, cols = np.nonzero(lab == k)
+    c = np.array([(cols.mean() + 0.5) * region.mm, (rows.mean() + 0.5) * region.mm])
+    d = c - region.centroid
+    norm = float(np.linalg.norm(d))
+    return d / norm if norm > 0 else None
+
+
+def _normals(region: MetalRegion) -> tuple[F64, F64]:
+    """Outline points (mm) and their outward unit normals (from metal into the
+    surroundings), from the smoothed mask's gradient."""
+    soft = ndimage.gaussian_filter(region.mask.astype(np.float32), 1.0)
+    gy, gx = (np.asarray(g, np.float64) for g in np.gradient(soft))
+    pts = _outline(region)
+    rows = (pts[:, 1] / region.mm - 0.5).astype(int)
+    cols = (pts[:, 0] / region.mm - 0.5).astype(int)
+    g = -np.column_stack([gx[rows, cols], gy[rows, cols]])
+    norm = np.linalg.norm(g, axis=1)
+    ok = norm > 1e-6
+    return pts[ok], g[ok] / norm[ok, None]
+
+
+def _fixation_surface(fem: MetalRegion, femur_up: F64 | None) -> tuple[F64, F64, float] | str:
+    up = femur_up if femur_up is not None else concavity_direction(fem)
+    if up is None:
+        return "the component's opening (its concavity) was not found"
+    up = np.asarray(up, float) / np.linalg.norm(up)
+    pts, normals = _normals(fem)
+    tol = max(0.7, 2 * fem.mm)
+    found = None
+    # twice: the second time "up" is the first line's normal and the cone narrower,
+    # so that chamfers (45 degrees off the surface) cannot join a tilted first guess
+    for cone in (FACING_DEG, FACING_DEG / 2):
+        cand = pts[normals @ up > math.cos(math.radians(cone))]
+        if len(cand) < 10:
+            return "no inner outline facing the femur"
+        frame = _Frame(fem.centroid, -up)
+        # the most distal outline facing the femur in each column; the arms' tops
+        # (flange, posterior condyles) and the pegs' tips lie far above the surface
+        u, v = _lowest_by_column(frame.to(cand), 2 * fem.mm, lowest=True)
+        near = v >= v.max() - SURFACE_BAND_MM
+        q = np.column_stack([u[near], v[near]])
+        fit = robust_line(q, threshold=tol)
+        if fit is None:
+            return "no straight fixation surface"
+        centre, direction = fit[0], fit[1]
+        normal = np.array([-direction[1], direction[0]])
+        on = np.abs((q - centre) @ normal) <= tol
+        if on.sum() < 6:
+            return "no straight fixation surface"
+        s = np.sort((q[on] - centre) @ direction)
+        # the run of points on the line around its middle; gaps up to
+        # SURFACE_GAP_MM (the pegs' bases) are bridged
+        mid = int(np.argmin(np.abs(s - np.median(s))))
+        cuts = np.flatnonzero(np.diff(s) > SURFACE_GAP_MM)
+        lo = s[cuts[cuts < mid][-1] + 1] if (cuts < mid).any() else s[0]
+        hi = s[cuts[cuts >= mid][0]] if (cuts >= mid).any() else s[-1]
+        found = (frame.back(np.vstack([centre + lo * direction, centre + hi * direction])), on)
+        film_normal = frame.back(np.vstack([normal, np.zeros(2)]))
+        n = film_normal[0] - film_normal[1]
+        up = n if n @ up > 0 else -n
+        up = up / np.linalg.norm(up)
+    assert found is not None
+    ends, on = found
+    return ends[0], ends[1], float(np.clip(0.4 + on.mean(), 0.0, 0.9))
+
+
+def _tray_down(tray: MetalRegion) -> F64:
+    """The tray's "down" (toward its keel), perpendicular to the plate's top: the
+    direction of the smallest spread of the outline's longest straight stretch is
+    approximated by the principal axes; of the two, the one along which the region
+    is most asymmetric (the keel hangs from the plate) points down."""
+    pts = tray.points - tray.centroid
+    w, vecs = np.linalg.eigh(np.cov(pts.T))
+    best = None
+    for k in range(2):
+        d = vecs[:, k]
+        s = pts @ d
+        skew = float(np.mean(s**3)) / max(float(np.mean(s**2)) ** 1.5, 1e-9)
+        if best is None or abs(skew) > abs(best[0]):
+            best = (skew, d)
+    assert best is not None
+    skew, d = best
+    # the plate is wide and thin: the keel side is where the long tail is
+    d = d if skew > 0 else -d
+    return np.asarray(d, dtype=float)

@@ -1,5 +1,6 @@
 """Implants found as metal: synthetic component shapes (AP total and unicondylar
-knees), rotations, flips, tight crops; and the real AP TKA film where the development
+knees, lateral C-shaped components with pegs in flexion 0-90 degrees, trays with
+keels), rotations, flips, tight crops; and the real AP TKA film where the development
 set is present."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from alignment.detect._image import Work
 from alignment.detect.implant import (
     ap_component_points,
     find_implant,
+    lat_component_points,
     metal_regions,
 )
 from alignment.io import ImageGeometry, Radiograph, read_radiograph
@@ -191,6 +193,49 @@ def test_metal_is_not_bone_sphere_or_marker() -> None:
     assert implant is not None
     kept = [p for p in (implant.femoral, implant.tray, *implant.others) if p is not None]
     assert all(np.linalg.norm(p.centroid - np.array([140.0, 140.0])) > 5 for p in kept)
+
+
+FEMORAL_LAT_OUTER = [(-30.0, -42.0), (30.0, -42.0)] + [
+    (30 * math.cos(a), -22 + 30 * math.sin(a)) for a in np.linspace(0, math.pi, 37)
+]  # a C seen from the side: flange and posterior condyle up to -42 mm, an arc below
+FEMORAL_LAT_INNER = [(-23, -80), (23, -80), (23, -9), (14, 0), (-14, 0), (-23, -9)]
+# the fixation surface is v = 0 between the chamfers' feet (-14, 0) and (14, 0)
+PEGS = [[(u - 2, -10), (u + 2, -10), (u + 2, 0.5), (u - 2, 0.5)] for u in (-7.0, 7.0)]
+
+
+@pytest.mark.parametrize("flexion", [0.0, 30.0, 60.0, 90.0])
+def test_lateral_fixation_surface_and_tray_in_flexion(flexion: float) -> None:
+    shape = (int(240 / MM), int(240 / MM))
+    xy = _grid(shape)
+    knee = np.array([120.0, 120.0])
+    angle = -flexion  # the femur swings forward (toward -x) as the knee flexes
+    # the component rolls on the tray about its arc's centre, 3 mm above the tray
+    fem_o = knee + np.array([0.0, -30.0]) - _rot(angle) @ np.array([0.0, -22.0])
+    tray_o = knee + np.array([0.0, 3.0])
+    metal = _inside(FEMORAL_LAT_OUTER, fem_o, angle, xy) & ~_inside(
+        FEMORAL_LAT_INNER, fem_o, angle, xy
+    )
+    for peg in PEGS:
+        metal |= _inside(peg, fem_o, angle, xy)
+    metal |= _inside(TRAY, tray_o, 0.0, xy)
+    femur = _inside([(-20, -200), (20, -200), (23, -9), (-23, -9)], fem_o, angle, xy)
+    tibia = _inside(
+        [(-30, 0), (30, 0), (15, 60), (14, 200), (-14, 200), (-15, 60)], tray_o, 0.0, xy
+    )
+    img = _film(shape, metal, [femur, tibia])
+    implant, _ = find_implant(Work.of(img, (MM, MM), coarse_mm=1.0), MM)
+    assert implant is not None and implant.femoral is not None and implant.tray is not None
+    points, _, notes = lat_component_points(implant)
+    assert notes == []
+    ends = [fem_o + _rot(angle) @ np.array(p) for p in ((-14.0, 0.0), (14.0, 0.0))]
+    got = [points["femoral_component_a"], points["femoral_component_b"]]
+    if np.linalg.norm(got[0] - ends[0]) > np.linalg.norm(got[0] - ends[1]):
+        got.reverse()
+    for g, e in zip(got, ends, strict=True):
+        assert np.linalg.norm(g - e) < 1.0, (g, e)
+    tray = sorted([points["tibial_plateau_a"], points["tibial_plateau_b"]], key=lambda p: p[0])
+    assert np.linalg.norm(tray[0] - (tray_o + np.array([-36.0, 5.0]))) < 1.0
+    assert np.linalg.norm(tray[1] - (tray_o + np.array([36.0, 5.0]))) < 1.0
 
 
 def _radiograph(img: NDArray[np.float32], spacing: float | None) -> Radiograph:
