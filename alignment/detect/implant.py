@@ -73,6 +73,9 @@ SURFACE_BAND_MM = 8.0
 """How far above the most distal inner outline facing the femur the fixation surface
 is looked for, mm."""
 
+MAX_ROUGHNESS = 1.3
+"""Largest :func:`roughness` of an implant part's outline."""
+
 BORDER_SHARE = 0.25
 """Largest share of its extent along which an implant part may touch the film's edge."""
 
@@ -241,6 +244,18 @@ def _half_height(img: F32, core: Mask, mm: float) -> MetalRegion | None:
     return MetalRegion(mask, mm, level, step)
 
 
+def _perimeter(mask: Mask) -> float:
+    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    return float(sum(cv2.arcLength(c, True) for c in contours))
+
+
+def roughness(region: MetalRegion) -> float:
+    """Perimeter of the region's outline over that of the outline smoothed over 1 mm:
+    about 1 for a machined part, well above for a bone's textured bright patch."""
+    smooth = ndimage.gaussian_filter(region.mask.astype(np.float32), 1.0 / region.mm) > 0.5
+    return _perimeter(region.mask) / max(_perimeter(smooth), 1e-6)
+
+
 def _is_round(region: MetalRegion) -> bool:
     pts = region.points
     c = pts.mean(axis=0)
@@ -262,6 +277,28 @@ def _on_border(region: MetalRegion) -> bool:
         (m[:, -1].sum(), height),
     )
     return any(contact > BORDER_SHARE * extent for contact, extent in along)
+
+
+def _core_off_border(img: F32, region: MetalRegion) -> MetalRegion | None:
+    """The largest part of `region` above a higher grey level that no longer runs
+    along the film's edge (levels raised by :data:`LEVEL_STEP`), or None."""
+    smooth = ndimage.gaussian_filter(img.astype(np.float32), 0.6)
+    min_px = MIN_PART_MM2 / (region.mm * region.mm)
+    level = region.level + LEVEL_STEP
+    top = float(smooth[region.mask].max())
+    while level < top:
+        lab, n = ndimage.label(region.mask & (smooth > level))
+        if n == 0:
+            return None
+        sizes = np.bincount(lab.ravel())[1:]
+        k = int(np.argmax(sizes)) + 1
+        if sizes[k - 1] < min_px:
+            return None
+        core = MetalRegion(ndimage.binary_fill_holes(lab == k), region.mm, level, region.step)
+        if not _on_border(core):
+            return core
+        level += LEVEL_STEP
+    return None
 
 
 def find_implant(work: Work, mm: float) -> tuple[Implant | None, F32]:
@@ -286,7 +323,17 @@ def find_implant(work: Work, mm: float) -> tuple[Implant | None, F32]:
         if math.isclose(work.coarse_mm, mm)
         else Work.of(work.pixels, work.spacing_mm, coarse_mm=mm).coarse
     )
-    parts = [r for r in metal_regions(img, mm) if not _is_round(r) and not _on_border(r)]
+    parts = []
+    for region in metal_regions(img, mm):
+        if _on_border(region):
+            # metal run into bone as bright as itself, which leaves the film: the
+            # brighter core that stays clear of the film's edge, if any
+            core = _core_off_border(img, region)
+            if core is None:
+                continue
+            region = core
+        if not _is_round(region) and roughness(region) <= MAX_ROUGHNESS:
+            parts.append(region)
     if not parts:
         return None, img
     best: tuple[float, MetalRegion | None, MetalRegion | None] = (0.0, None, None)

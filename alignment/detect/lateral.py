@@ -220,7 +220,8 @@ def detect_lateral(ctx: Any, work: Work, wanted: tuple[Side, ...] | None) -> str
             front, back, conf_f = found
             for name, p in zip(_COMPONENT, (front, back), strict=True):
                 points[name], conf[name], method[name] = p, conf_f, "lat-fixation-surface"
-    if anterior is not None and any(n not in points for n in _COMPONENT + _PLATEAU):
+    wanted_names = _PLATEAU + (_COMPONENT if metal.component else ())
+    if anterior is not None and any(n not in points for n in wanted_names):
         # what the profiles along the shafts missed, from the metal's outlines
         _from_outlines(work, anterior, fa, points, conf, method, reasons, required)
     ref = centre if centre is not None else np.array(joint)
