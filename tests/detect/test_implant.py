@@ -6,11 +6,13 @@ set is present."""
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
 import numpy as np
+import pandas as pd
 import pytest
 from numpy.typing import NDArray
 
@@ -22,7 +24,7 @@ from alignment.detect.implant import (
     lat_component_points,
     metal_regions,
 )
-from alignment.io import ImageGeometry, Radiograph, read_radiograph
+from alignment.io import ImageGeometry, ImageWarning, Radiograph, read_radiograph
 from alignment.measures.engine import measure_landmarks
 
 F64 = NDArray[np.float64]
@@ -281,3 +283,46 @@ def test_real_ap_tka_component_angles() -> None:
     value = dict(zip(measured["measure"], measured["value"], strict=False))
     assert abs(value["ffc_anatomical"] - 98.5) < 2.0
     assert abs(value["ftc_anatomical"] - 86.4) < 2.0
+
+
+def _angle(a: F64, b: F64) -> float:
+    d = b - a
+    return math.degrees(math.atan2(d[1], d[0])) % 180.0
+
+
+@pytest.mark.skipif(not (REAL / "knee").is_dir(), reason="real films absent")
+@pytest.mark.parametrize(
+    ("name", "femoral"),
+    [
+        ("pfc_sigma_4234_lat.jpg", False),
+        ("genesis2_11_lat.jpg", False),
+        ("journey_bcs_4224_lat.jpg", True),
+        ("triathlon_uka_4244_lat.jpg", False),
+    ],
+)
+def test_real_lateral_lines_follow_the_reference(name: str, femoral: bool) -> None:
+    """The tray's inferior line on every lateral film of the development set, and the
+    femoral fixation surface where the component's inner outline stands clear of the
+    bone, lie within 2 degrees of the reference's lines."""
+    ref = pd.read_csv(REAL / "reference_landmarks.csv")
+    ref = ref[ref["image"] == f"knee/{name}"].set_index("landmark")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ImageWarning)  # some exports are RGB
+        film = read_radiograph(REAL / "knee" / name)
+    spacing = 320.0 / max(film.rows, film.columns)
+    work = Work.of(np.asarray(film.pixels), (spacing, spacing), coarse_mm=1.0)
+    implant, _ = find_implant(work, max(0.3, spacing))
+    assert implant is not None
+    points, _, _ = lat_component_points(implant)
+    pairs = [("tibial_plateau", "tibial_plateau_anterior", "tibial_plateau_posterior")]
+    if femoral:
+        pairs.append(
+            ("femoral_component", "femoral_component_anterior", "femoral_component_posterior")
+        )
+    for stem, ant, post in pairs:
+        want = _angle(
+            ref.loc[ant, ["x", "y"]].to_numpy(float), ref.loc[post, ["x", "y"]].to_numpy(float)
+        )
+        got = _angle(points[f"{stem}_a"] / spacing, points[f"{stem}_b"] / spacing)
+        diff = abs((got - want + 90.0) % 180.0 - 90.0)
+        assert diff < 2.0, (stem, got, want)
