@@ -5,6 +5,7 @@ set is present."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from collections.abc import Sequence
@@ -205,8 +206,9 @@ FEMORAL_LAT_INNER = [(-23, -80), (23, -80), (23, -9), (14, 0), (-14, 0), (-23, -
 PEGS = [[(u - 2, -10), (u + 2, -10), (u + 2, 0.5), (u - 2, 0.5)] for u in (-7.0, 7.0)]
 
 
-@pytest.mark.parametrize("flexion", [0.0, 30.0, 60.0, 90.0])
-def test_lateral_fixation_surface_and_tray_in_flexion(flexion: float) -> None:
+def _lat_knee(flexion: float) -> tuple[NDArray[np.float32], list[F64], F64]:
+    """A lateral TKA film flexed `flexion` degrees, anterior toward -x; the fixation
+    surface's two ends and the tray's origin."""
     shape = (int(240 / MM), int(240 / MM))
     xy = _grid(shape)
     knee = np.array([120.0, 120.0])
@@ -224,12 +226,17 @@ def test_lateral_fixation_surface_and_tray_in_flexion(flexion: float) -> None:
     tibia = _inside(
         [(-30, 0), (30, 0), (15, 60), (14, 200), (-14, 200), (-15, 60)], tray_o, 0.0, xy
     )
-    img = _film(shape, metal, [femur, tibia])
+    ends = [fem_o + _rot(angle) @ np.array(p) for p in ((-14.0, 0.0), (14.0, 0.0))]
+    return _film(shape, metal, [femur, tibia]), ends, tray_o
+
+
+@pytest.mark.parametrize("flexion", [0.0, 30.0, 60.0, 90.0])
+def test_lateral_fixation_surface_and_tray_in_flexion(flexion: float) -> None:
+    img, ends, tray_o = _lat_knee(flexion)
     implant, _ = find_implant(Work.of(img, (MM, MM), coarse_mm=1.0), MM)
     assert implant is not None and implant.femoral is not None and implant.tray is not None
     points, _, notes = lat_component_points(implant)
     assert notes == []
-    ends = [fem_o + _rot(angle) @ np.array(p) for p in ((-14.0, 0.0), (14.0, 0.0))]
     got = [points["femoral_component_a"], points["femoral_component_b"]]
     if np.linalg.norm(got[0] - ends[0]) > np.linalg.norm(got[0] - ends[1]):
         got.reverse()
@@ -248,6 +255,26 @@ def _radiograph(img: NDArray[np.float32], spacing: float | None) -> Radiograph:
         None, None, None, "", "MONOCHROME2", None, 0, 1, 16, None,
         ImageGeometry.planar(), {},
     )  # fmt: skip
+
+
+def test_lateral_flexed_knee_gets_its_implant_lines_flagged_for_review() -> None:
+    """At 60 degrees of flexion the femoral cortices are not followed row by row: the
+    component and tray lines come from the metal's outlines, the leg asks for review."""
+    img, ends, tray_o = _lat_knee(60.0)
+    film = dataclasses.replace(
+        _radiograph(img, MM), laterality="L", patient_orientation="P\\F", view="LL"
+    )
+    result = detect_landmarks(film, view="LAT")
+    table = result.landmarks.set_index("landmark")
+    assert set(table.loc[["femoral_component_anterior", "tibial_plateau_anterior"], "method"]) == {
+        "lat-metal-outline"
+    }
+    assert all(leg.status != "ok" for leg in result.legs)
+    # anterior is -x (Patient Orientation 'P' toward +x)
+    front = table.loc["femoral_component_anterior", ["x", "y"]].to_numpy(float) * MM
+    assert np.linalg.norm(front - min(ends, key=lambda p: p[0])) < 1.0
+    tray = table.loc["tibial_plateau_anterior", ["x", "y"]].to_numpy(float) * MM
+    assert np.linalg.norm(tray - (tray_o + np.array([-36.0, 5.0]))) < 1.0
 
 
 def test_detect_ap_knee_film_end_to_end() -> None:
