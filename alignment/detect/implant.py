@@ -47,6 +47,9 @@ nearly the same size."""
 STABLE_GROWTH = 1.35
 """Largest area ratio over :data:`STABLE_DROP` for a region to count as sharply edged."""
 
+SWEEP_MM = 0.6
+"""Smallest pixel size of the copy on which grey levels are swept, mm."""
+
 LEVEL_STEP = 0.02
 """Step of the grey levels swept (share of the film's range)."""
 
@@ -75,6 +78,10 @@ is looked for, mm."""
 
 MAX_ROUGHNESS = 1.3
 """Largest :func:`roughness` of an implant part's outline."""
+
+CONDYLE_DEPTH_MM = 25.0
+"""Height of the lowest part of a femoral component's outline in which its condyles
+and intercondylar opening are read (AP), mm."""
 
 BORDER_SHARE = 0.25
 """Largest share of its extent along which an implant part may touch the film's edge."""
@@ -147,7 +154,7 @@ class Implant:
     others: list[MetalRegion] = field(default_factory=list)
 
 
-def metal_regions(img: F32, mm: float) -> list[MetalRegion]:
+def metal_regions(img: F32, mm: float, *, growth: float | None = None) -> list[MetalRegion]:
     """Sharply edged bright regions of a normalised film (bone bright, 0-1).
 
     Parameters
@@ -161,7 +168,7 @@ def metal_regions(img: F32, mm: float) -> list[MetalRegion]:
     -------
     list of MetalRegion
         Largest first; each at least :data:`MIN_PART_MM2`, with a step of at least
-        :data:`MIN_STEP` to its surroundings.
+        :data:`MIN_STEP` to its surroundings unless it runs along the film's edge.
 
     Examples
     --------
@@ -173,15 +180,22 @@ def metal_regions(img: F32, mm: float) -> list[MetalRegion]:
     [128]
     """
     smooth = ndimage.gaussian_filter(img.astype(np.float32), 0.6)
-    top = float(np.percentile(smooth, 99.95))
-    levels = np.arange(top - LEVEL_STEP, 0.2, -LEVEL_STEP)
+    # the sweep runs on a copy of at least SWEEP_MM pixels (the cores only need to
+    # be found there; each outline is then drawn at full resolution)
+    factor = max(1, int(SWEEP_MM / mm))
+    small = smooth[::factor, ::factor] if factor > 1 else smooth
+    sweep_mm = mm * factor
+    top = float(np.percentile(small, 99.95))
+    # metal is brighter than most of the film: the sweep stops at its median
+    levels = np.arange(top - LEVEL_STEP, max(0.2, float(np.median(small))), -LEVEL_STEP)
     drop = max(1, round(STABLE_DROP / LEVEL_STEP))
-    min_px = MIN_PART_MM2 / (mm * mm)
+    min_px = MIN_PART_MM2 / (sweep_mm * sweep_mm)
+    limit = STABLE_GROWTH if growth is None else growth
     labels: list[NDArray[np.int32]] = []
     stats: list[NDArray[np.int32]] = []
     for level in levels:
         _, lab, st, _ = cv2.connectedComponentsWithStats(
-            (smooth > level).astype(np.uint8), connectivity=8
+            (small > level).astype(np.uint8), connectivity=8
         )
         labels.append(np.asarray(lab, np.int32))
         stats.append(np.asarray(st, np.int32))
@@ -196,30 +210,43 @@ def metal_regions(img: F32, mm: float) -> list[MetalRegion]:
             row = labels[k][top_row, left : left + width]
             col = left + int(np.argmax(row == label))
             parent = labels[k + drop][top_row, col]
-            growth = float(stats[k + drop][parent, cv2.CC_STAT_AREA] / area[label])
-            if growth < STABLE_GROWTH:
-                candidates.append((k, growth, int(label)))
+            ratio = float(stats[k + drop][parent, cv2.CC_STAT_AREA] / area[label])
+            if ratio < limit:
+                candidates.append((k, ratio, int(label)))
     # the brightest stable region of each nested chain (metal inside bone inside the
     # soft tissue: the lower levels' regions contain it and are skipped)
     candidates.sort()
-    taken = np.zeros(img.shape, bool)
+    taken = np.zeros(small.shape, bool)
     found: list[MetalRegion] = []
-    ring = max(1, round(1.0 / mm))
     for k, _, label in candidates:
-        core = labels[k] == label
-        if (taken & core).any():
+        box = _box_of(stats[k], label)
+        inside = labels[k][box] == label
+        if (taken[box] & inside).any():
             continue
-        taken |= ndimage.binary_dilation(core, iterations=ring)
+        taken[box] |= inside
+        core: Mask = np.zeros(img.shape, bool)
+        up: Mask = np.repeat(np.repeat(inside, factor, axis=0), factor, axis=1)
+        r0, c0 = box[0].start * factor, box[1].start * factor
+        h = min(up.shape[0], img.shape[0] - r0)
+        w = min(up.shape[1], img.shape[1] - c0)
+        core[r0 : r0 + h, c0 : c0 + w] = up[:h, :w]
         region = _half_height(smooth, core, mm)
-        if region is not None:
+        # a region leaving the film may be metal merged with an equally bright bone
+        # (its step to the soft tissue beside the bone is small): the caller decides
+        if region is not None and (region.step >= MIN_STEP or _on_border(region)):
             found.append(region)
     found.sort(key=lambda r: -r.area_mm2)
     return found
 
 
+def _box_of(st: NDArray[np.int32], label: int) -> tuple[slice, slice]:
+    x, y, w, h = (int(v) for v in st[label, :4])
+    return slice(y, y + h), slice(x, x + w)
+
+
 def _half_height(img: F32, core: Mask, mm: float) -> MetalRegion | None:
     """The region grown from `core` at half height between its rim and its
-    surroundings (1-3 mm out), or None if the step is under :data:`MIN_STEP`."""
+    surroundings (1-3 mm out), or None if it is not brighter than them."""
     r1, r3 = max(1, round(1.0 / mm)), max(2, round(3.0 / mm))
     rows, cols = np.nonzero(core)
     pad = r3 + 2
@@ -233,7 +260,7 @@ def _half_height(img: F32, core: Mask, mm: float) -> MetalRegion | None:
         return None
     inside, outside = float(np.median(box[rim])), float(np.median(box[far]))
     step = inside - outside
-    if step < MIN_STEP:
+    if step <= 0:
         return None
     level = outside + step / 2
     lab, _ = ndimage.label(box > level)
@@ -282,23 +309,44 @@ def _on_border(region: MetalRegion) -> bool:
 def _core_off_border(img: F32, region: MetalRegion) -> MetalRegion | None:
     """The largest part of `region` above a higher grey level that no longer runs
     along the film's edge (levels raised by :data:`LEVEL_STEP`), or None."""
-    smooth = ndimage.gaussian_filter(img.astype(np.float32), 0.6)
+    rows, cols = np.nonzero(region.mask)
+    box = (slice(rows.min(), rows.max() + 1), slice(cols.min(), cols.max() + 1))
+    smooth = ndimage.gaussian_filter(img[box].astype(np.float32), 0.6)
+    inside = region.mask[box]
     min_px = MIN_PART_MM2 / (region.mm * region.mm)
     level = region.level + LEVEL_STEP
-    top = float(smooth[region.mask].max())
+    top = float(smooth[inside].max())
     while level < top:
-        lab, n = ndimage.label(region.mask & (smooth > level))
+        lab, n = ndimage.label(inside & (smooth > level))
         if n == 0:
             return None
         sizes = np.bincount(lab.ravel())[1:]
         k = int(np.argmax(sizes)) + 1
         if sizes[k - 1] < min_px:
             return None
-        core = MetalRegion(ndimage.binary_fill_holes(lab == k), region.mm, level, region.step)
+        mask = np.zeros(region.mask.shape, bool)
+        mask[box] = ndimage.binary_fill_holes(lab == k)
+        core = MetalRegion(mask, region.mm, level, region.step)
         if not _on_border(core):
             return core
         level += LEVEL_STEP
     return None
+
+
+def _stacked(upper: MetalRegion, lower: MetalRegion) -> bool:
+    """Whether `lower` lies under the lowest part of `upper`, overlapping it across
+    and within :data:`CONDYLE_DEPTH_MM` of it."""
+    x = np.array([1.0, 0.0])
+    uy1 = upper.extent(np.array([0.0, 1.0]))[1]
+    ly0 = lower.extent(np.array([0.0, 1.0]))[0]
+    pts = upper.points
+    foot = pts[pts[:, 1] >= uy1 - CONDYLE_DEPTH_MM]
+    fx0, fx1 = float(foot[:, 0].min()), float(foot[:, 0].max())
+    lx0, lx1 = lower.extent(x)
+    overlap = min(fx1, lx1) - max(fx0, lx0)
+    return bool(
+        overlap >= 0.5 * min(fx1 - fx0, lx1 - lx0) and 0.0 <= ly0 - uy1 <= CONDYLE_DEPTH_MM
+    )
 
 
 def find_implant(work: Work, mm: float) -> tuple[Implant | None, F32]:
@@ -323,13 +371,15 @@ def find_implant(work: Work, mm: float) -> tuple[Implant | None, F32]:
         if math.isclose(work.coarse_mm, mm)
         else Work.of(work.pixels, work.spacing_mm, coarse_mm=mm).coarse
     )
-    parts = []
+    parts: list[MetalRegion] = []
+    merged: list[MetalRegion] = []
     for region in metal_regions(img, mm):
         if _on_border(region):
             # metal run into bone as bright as itself, which leaves the film: the
             # brighter core that stays clear of the film's edge, if any
             core = _core_off_border(img, region)
             if core is None:
+                merged.append(region)
                 continue
             region = core
         if not _is_round(region) and roughness(region) <= MAX_ROUGHNESS:
@@ -357,6 +407,15 @@ def find_implant(work: Work, mm: float) -> tuple[Implant | None, F32]:
             if score > best[0]:
                 best = (score, upper, lower)
     _, femoral, tray = best
+    if femoral is None:
+        # a femoral component as bright as the distal femur (a saturated film) is one
+        # region with the femur, which leaves the film at its top: its lower outline
+        # is still the component's, when it sits just above a tray
+        for upper in sorted(merged, key=lambda r: -r.area_mm2):
+            below = [t for t in parts if _stacked(upper, t)]
+            if below:
+                femoral, tray = upper, max(below, key=lambda t: t.area_mm2)
+                break
     if femoral is None:
         # one part only: a tray has its plate's long straight top, a femoral
         # component is taken when the part lies above the film's middle
@@ -482,6 +541,10 @@ def _condyles(frame: _Frame, fem: MetalRegion) -> tuple[F64, F64, F64] | None:
     # bins two pixels wide: a turned outline leaves no bin without its pixels
     step = 2 * fem.mm
     u, v = _lowest_by_column(frame.to(_outline(fem)), step)
+    # the condyles' part only (a component merged with an equally bright femur
+    # carries the femur above it)
+    low = v >= v.max() - CONDYLE_DEPTH_MM
+    u, v = u[low], v[low]
     if u.size < 10:
         return None
     mid = 0.5 * (u.min() + u.max())
@@ -534,10 +597,9 @@ def _plate(frame: _Frame, tray: MetalRegion) -> tuple[F64, F64, F64, float] | No
         v_end = float(centre_line[1] + (end - centre_line[0]) * along[1] / along[0])
         ends.append(np.array([end - sign * step / 2, v_end + step / 2]))
     a, b = ends
-    mid = plate & (np.abs(u - (ua + ub) / 2) <= 0.15 * (ub - ua))
-    centre = np.array(
-        [(ua + ub) / 2, float(np.median((tops[mid] + bot[mid]) / 2)) if mid.any() else a[1]]
-    )
+    # mid-thickness at mid-width: the plate's columns' middles, a line through them
+    middles = np.polyfit(u[plate], (tops[plate] + bot[plate]) / 2, 1)
+    centre = np.array([(ua + ub) / 2, float(np.polyval(middles, (ua + ub) / 2))])
     share = float(plate.mean())
     c = float(np.clip(0.5 + share, 0.0, 0.9))
     return a, b, centre, c
