@@ -492,7 +492,9 @@ def ap_component_points(
       plate's lower surface);
     - ``tibial_knee_center``: the centre of the plate (mid-width, mid-thickness).
 
-    ``_a`` is the end toward smaller ``u`` (for `down` = +y, smaller ``x``).
+    ``_a`` is the end toward smaller ``u`` (for `down` = +y, smaller ``x``). A
+    unicondylar knee gives its tray's ends, no tray centre (the tibial spines are
+    native) and ``distal_femur_unicondylar``, the component's lowest point.
 
     Returns
     -------
@@ -517,6 +519,14 @@ def ap_component_points(
             points["femoral_knee_center"] = frame.back(top)[0]
             for n in ("distal_femur_a", "distal_femur_b", "femoral_knee_center"):
                 conf[n] = 0.85
+    if implant.femoral is not None and implant.unicondylar:
+        # a unicondylar component: its lowest point (the middle of a flat bottom)
+        frame = _Frame(implant.femoral.centroid, down)
+        q = frame.to(_outline(implant.femoral))
+        flat = q[:, 1] >= q[:, 1].max() - max(0.3, 2 * implant.femoral.mm)
+        low = np.array([float(np.median(q[flat, 0])), float(q[:, 1].max())])
+        points["distal_femur_unicondylar"] = frame.back(low)[0]
+        conf["distal_femur_unicondylar"] = 0.8
     if implant.tray is not None:
         frame = _Frame(implant.tray.centroid, down)
         plate = _plate(frame, implant.tray)

@@ -25,7 +25,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from alignment.detect._image import Work
-from alignment.detect.implant import Implant, ap_component_points, find_implant
+from alignment.detect.implant import ap_component_points, find_implant
+from alignment.detect.knee import find_knee
+from alignment.detect.lateral import _field, _joint
 from alignment.detect.legs import Segment, shaft_candidates, shaft_segments
 from alignment.detect.shaft import ShaftAxis, refine_shaft
 
@@ -86,24 +88,73 @@ def detect_knee_film(work: Work, medial_x: float | None) -> dict[str, Any]:
         "implant": implant,
     }
     if implant is None or implant.femoral is None or implant.tray is None:
-        reasons.update(
-            dict.fromkeys(_KNEE, "no femoral component above a tibial tray (metal) on the film")
-        )
-        return out
+        return _native(work, medial_x, out)
     if implant.unicondylar:
-        reasons.update(
-            dict.fromkeys(
-                _KNEE, "a unicondylar knee: its mixed native and metal landmarks are not read"
-            )
-        )
+        # the reference's convention: native notch, spines and other condyle; the
+        # component's lowest point on its side; the tray's ends as the plateau line
+        _native(work, medial_x, out)
+        found, c, _ = ap_component_points(implant, np.array([0.0, 1.0]))
+        centre = points.get("femoral_knee_center")
+        if centre is None or "distal_femur_unicondylar" not in found:
+            return out
+        uka = found.pop("distal_femur_unicondylar")
+        key = "distal_femur_a" if uka[0] < centre[0] else "distal_femur_b"
+        found[key] = uka
+        c[key] = c["distal_femur_unicondylar"]
+        _name(found, c, "metal-outline(unicondylar)", medial_x, out)
         return out
-    fa, ta = _shafts(work, implant)
+    fa, ta = _shafts(
+        work,
+        implant.femoral.extent(np.array([0.0, 1.0]))[0],
+        implant.tray.extent(np.array([0.0, 1.0]))[1],
+        float((implant.femoral.centroid[0] + implant.tray.centroid[0]) / 2),
+    )
     dirs = [a.direction / np.linalg.norm(a.direction) for a in (fa, ta) if a is not None]
     down = np.mean(dirs, axis=0) if dirs else np.array([0.0, 1.0])
     found, c, notes = ap_component_points(implant, down)
     for note in notes:
         name = note.split(":")[0].replace("_a", "_medial")
         reasons[name] = note
+    _name(found, c, "metal-outline", medial_x, out)
+    _shaft_points(fa, ta, out)
+    return out
+
+
+def _native(work: Work, medial_x: float | None, out: dict[str, Any]) -> dict[str, Any]:
+    """A knee without metal: the joint is the deepest dark band between bright bone
+    on the film's brightest columns (:func:`.lateral._joint`), the landmarks those of
+    the long-leg film's knee (:func:`.knee.find_knee`)."""
+    reasons = out["reasons"]
+    joint = _joint(work.coarse, work.coarse_mm, _field(work.coarse, work.coarse_mm))
+    if joint is None:
+        reasons.update(dict.fromkeys(_KNEE, "no knee joint (a dark band between two bones)"))
+        return out
+    knee = find_knee(work, None, None, joint[1], joint[0])
+    if not knee.points:
+        reasons.update(dict.fromkeys(_KNEE, "; ".join(knee.notes) or "the knee was not resolved"))
+        return out
+    for note in knee.notes:
+        reasons[note.split(":")[0]] = note
+    _name(knee.points, knee.confidence, "knee", medial_x, out, methods=knee.method)
+    for name in _KNEE:
+        if name not in out["points"]:
+            reasons.setdefault(name, "; ".join(knee.notes) or "not resolved at the knee")
+    fa, ta = _shafts(work, joint[1] + 10.0, joint[1] - 10.0, joint[0])
+    _shaft_points(fa, ta, out)
+    return out
+
+
+def _name(
+    found: dict[str, F64],
+    confidence: dict[str, float],
+    method: str,
+    medial_x: float | None,
+    out: dict[str, Any],
+    *,
+    methods: dict[str, str] | None = None,
+) -> None:
+    """Record `found` in `out`, ``*_a`` / ``*_b`` renamed medial or lateral."""
+    points, conf, how, reasons = out["points"], out["confidence"], out["method"], out["reasons"]
     if medial_x is None:
         reasons.update(
             dict.fromkeys(
@@ -120,11 +171,17 @@ def detect_knee_film(work: Work, medial_x: float | None) -> dict[str, Any]:
             final = name[:-2] + "_" + (a if name.endswith("_a") else b)
         else:
             final = name
-        points[final], conf[final], method[final] = p, c[name], "metal-outline"
+        points[final], conf[final] = p, confidence.get(name, 0.0)
+        how[final] = (methods or {}).get(name, method)
+
+
+def _shaft_points(fa: ShaftAxis | None, ta: ShaftAxis | None, out: dict[str, Any]) -> None:
+    """Shaft points near the ends of each diaphysis run read; a bone without one gets
+    its shaft points' reason."""
     for bone, axis in (("femoral", fa), ("tibial", ta)):
         names = (f"{bone}_shaft_proximal", f"{bone}_shaft_distal")
         if axis is None:
-            reasons.update(
+            out["reasons"].update(
                 dict.fromkeys(
                     names,
                     f"no {bone} diaphysis on the film (only the metaphysis, or cut off): "
@@ -136,24 +193,23 @@ def detect_knee_film(work: Work, medial_x: float | None) -> dict[str, Any]:
         for name, y in zip(
             names, (axis.top + 0.05 * span, axis.bottom - 0.05 * span), strict=True
         ):
-            points[name] = axis.at_y(y)
-            conf[name] = min(SHAFT_CONFIDENCE, axis.confidence())
-            method[name] = "cortices+robust-line(knee-film)"
-    return out
+            out["points"][name] = axis.at_y(y)
+            out["confidence"][name] = min(SHAFT_CONFIDENCE, axis.confidence())
+            out["method"][name] = "cortices+robust-line(knee-film)"
 
 
-def _shafts(work: Work, implant: Implant) -> tuple[ShaftAxis | None, ShaftAxis | None]:
-    """The femoral shaft above the component and the tibial shaft below the tray."""
-    assert implant.femoral is not None and implant.tray is not None
+def _shafts(
+    work: Work, femur_bottom: float, tibia_top: float, x_mid: float
+) -> tuple[ShaftAxis | None, ShaftAxis | None]:
+    """The femoral shaft ending above `femur_bottom` and the tibial shaft starting
+    below `tibia_top` (mm), each the longest run within :data:`SHAFT_REACH_MM` of
+    `x_mid`."""
     coarse = work.coarse
     air = float(np.percentile(coarse, 3)) + 0.04
     cands = shaft_candidates(coarse, work.coarse_mm, air_level=air)
     if len(cands) == 0:
         return None, None
     segs = shaft_segments(cands, min_length_mm=MIN_SHAFT_MM)
-    fem_top = implant.femoral.extent(np.array([0.0, 1.0]))[0]
-    tray_bottom = implant.tray.extent(np.array([0.0, 1.0]))[1]
-    x_mid = float((implant.femoral.centroid[0] + implant.tray.centroid[0]) / 2)
 
     def pick(ok: list[Segment]) -> ShaftAxis | None:
         near = [s for s in ok if abs(float(s.centre[0]) - x_mid) <= SHAFT_REACH_MM]
@@ -170,6 +226,6 @@ def _shafts(work: Work, implant: Implant) -> tuple[ShaftAxis | None, ShaftAxis |
             width_mm=s.width_mm,
         )
 
-    femur = pick([s for s in segs if s.bottom <= fem_top + 10.0])
-    tibia = pick([s for s in segs if s.top >= tray_bottom - 10.0])
+    femur = pick([s for s in segs if s.bottom <= femur_bottom + 10.0])
+    tibia = pick([s for s in segs if s.top >= tibia_top - 10.0])
     return femur, tibia

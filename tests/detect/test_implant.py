@@ -353,3 +353,27 @@ def test_real_lateral_lines_follow_the_reference(name: str, femoral: bool) -> No
         got = _angle(points[f"{stem}_a"] / spacing, points[f"{stem}_b"] / spacing)
         diff = abs((got - want + 90.0) % 180.0 - 90.0)
         assert diff < 2.0, (stem, got, want)
+
+
+@pytest.mark.skipif(not (REAL / "knee").is_dir(), reason="real films absent")
+@pytest.mark.parametrize(
+    ("name", "side", "want"),
+    [
+        ("journey_4223_ap.jpg", "right", {"ffc_anatomical": 93.6}),
+        ("native_knee_ap_truhnlab.png", "right", {"ftc_anatomical": 85.8}),
+    ],
+)
+def test_real_ap_knee_films(name: str, side: str, want: dict[str, float]) -> None:
+    """A TKA whose femoral component is as bright as the femur (read from its lower
+    outline) and a native AP knee film (the long-leg film's knee reader): the angles
+    the film shows within 2 degrees of the reference's; no leg without its shafts is
+    `ok`."""
+    film = read_radiograph(REAL / "knee" / name)
+    result = detect_landmarks(film, view="AP", sides=[side])
+    table = result.landmarks.copy()
+    table["row_spacing_mm"] = table["col_spacing_mm"] = 1.0
+    measured = measure_landmarks(table)
+    value = dict(zip(measured["measure"], measured["value"], strict=False))
+    for measure, reference in want.items():
+        assert abs(value[measure] - reference) < 2.0, (measure, value[measure])
+    assert all(leg.status != "ok" for leg in result.legs)
