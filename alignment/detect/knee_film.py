@@ -45,8 +45,14 @@ IMPLANT_MM = 0.3
 """Pixel size of the working copy on which the metal is read, mm (never finer than
 the film)."""
 
-SHAFT_CONFIDENCE = 0.8
-"""Largest confidence of a shaft point on a knee film (the axis is short)."""
+SHAFT_OVERLAP_MM = 10.0
+"""How far below the femoral component's top a femoral shaft run may end, mm."""
+
+SHAFT_CONFIDENCE = 0.45
+"""Factor on the axis' confidence of a shaft point on a knee film: the line is seen,
+the point's level along it (near the ends of the run read) is a convention the film
+does not fix, as for the long-leg film's shaft points without a head or ankle, so
+the leg asks for review."""
 
 _KNEE = (
     "femoral_knee_center",
@@ -103,10 +109,13 @@ def detect_knee_film(work: Work, medial_x: float | None) -> dict[str, Any]:
         c[key] = c["distal_femur_unicondylar"]
         _name(found, c, "metal-outline(unicondylar)", medial_x, out)
         return out
+    # the femoral run ends above the component (beside it lie the condyles' flaring
+    # metaphysis); the tibial run may pass beside the tray's keel or stem (the
+    # cortices lie outside it): it only has to start below the tray's top
     fa, ta = _shafts(
         work,
-        implant.femoral.extent(np.array([0.0, 1.0]))[0],
-        implant.tray.extent(np.array([0.0, 1.0]))[1],
+        implant.femoral.extent(np.array([0.0, 1.0]))[0] + SHAFT_OVERLAP_MM,
+        implant.tray.extent(np.array([0.0, 1.0]))[0],
         float((implant.femoral.centroid[0] + implant.tray.centroid[0]) / 2),
     )
     dirs = [a.direction / np.linalg.norm(a.direction) for a in (fa, ta) if a is not None]
@@ -139,7 +148,7 @@ def _native(work: Work, medial_x: float | None, out: dict[str, Any]) -> dict[str
     for name in _KNEE:
         if name not in out["points"]:
             reasons.setdefault(name, "; ".join(knee.notes) or "not resolved at the knee")
-    fa, ta = _shafts(work, joint[1] + 10.0, joint[1] - 10.0, joint[0])
+    fa, ta = _shafts(work, joint[1] + 10.0, joint[1] - 10.0, joint[0])  # beside the joint
     _shaft_points(fa, ta, out)
     return out
 
@@ -194,7 +203,7 @@ def _shaft_points(fa: ShaftAxis | None, ta: ShaftAxis | None, out: dict[str, Any
             names, (axis.top + 0.05 * span, axis.bottom - 0.05 * span), strict=True
         ):
             out["points"][name] = axis.at_y(y)
-            out["confidence"][name] = min(SHAFT_CONFIDENCE, axis.confidence())
+            out["confidence"][name] = SHAFT_CONFIDENCE * axis.confidence()
             out["method"][name] = "cortices+robust-line(knee-film)"
 
 
@@ -226,6 +235,6 @@ def _shafts(
             width_mm=s.width_mm,
         )
 
-    femur = pick([s for s in segs if s.bottom <= femur_bottom + 10.0])
-    tibia = pick([s for s in segs if s.top >= tibia_top - 10.0])
+    femur = pick([s for s in segs if s.bottom <= femur_bottom])
+    tibia = pick([s for s in segs if s.top >= tibia_top])
     return femur, tibia
