@@ -142,6 +142,41 @@ def test_ap_total_knee_from_metal(angle: float, flip: bool) -> None:
         assert 0.5 <= conf[name] <= 1.0
 
 
+def test_ap_revision_stems_and_a_patellar_button() -> None:
+    """A revision knee: a stem on the femoral component and a long tibial stem; a
+    patellar button over the component. The landmarks are those of the plain knee."""
+    img, truth, down = _ap_knee(0.0, False)
+    xy = _grid(img.shape)
+    fem_o, tray_o = np.array([100.0, 126.0]), np.array([100.0, 136.0])
+    stems = _inside([(-6, -110), (6, -110), (6, -30), (-6, -30)], fem_o, 0.0, xy)
+    stems |= _inside([(-6, 30), (6, 30), (5, 120), (-5, 120)], tray_o, 0.0, xy)
+    img[stems] = 1.0
+    button = np.hypot(xy[..., 0] - 112.0, xy[..., 1] - 105.0) < 10.0
+    img[button] = np.maximum(img[button], 0.8)
+    img = np.asarray(cv2.GaussianBlur(img, (0, 0), 0.4 / MM), np.float32)
+    implant, _ = find_implant(Work.of(img, (MM, MM), coarse_mm=1.0), MM)
+    assert implant is not None
+    points, _, _ = ap_component_points(implant, down)
+    for name, p in truth.items():
+        assert np.linalg.norm(points[name] - p) < 1.0, (name, points[name], p)
+
+
+def test_lateral_patellar_button_is_not_a_component() -> None:
+    img, ends, _ = _lat_knee(30.0)
+    xy = _grid(img.shape)
+    button = (np.hypot(xy[..., 0] - 70.0, xy[..., 1] - 80.0) < 14.0) & (xy[..., 0] < 76.0)
+    img[button] = 1.0  # a dome seen from the side, anterior of the component
+    implant, _ = find_implant(Work.of(img, (MM, MM), coarse_mm=1.0), MM)
+    assert implant is not None and implant.femoral is not None
+    points, _, _ = lat_component_points(implant)
+    got = sorted(
+        [points["femoral_component_a"], points["femoral_component_b"]], key=lambda p: p[0]
+    )
+    want = sorted(ends, key=lambda p: p[0])
+    for g, e in zip(got, want, strict=True):
+        assert np.linalg.norm(g - e) < 1.0
+
+
 def test_ap_tight_crop_keeps_the_components() -> None:
     img, truth, down = _ap_knee(0.0, False, crop=80.0)
     implant, _ = find_implant(Work.of(img, (MM, MM), coarse_mm=1.0), MM)
