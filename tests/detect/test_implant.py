@@ -394,7 +394,7 @@ def test_real_lateral_lines_follow_the_reference(name: str, femoral: bool) -> No
 @pytest.mark.parametrize(
     ("name", "side", "want"),
     [
-        ("journey_4223_ap.jpg", "right", {"ffc_anatomical": 93.6}),
+        ("journey_4223_ap.jpg", "right", {"ffc_anatomical": 93.6, "ftc_anatomical": 91.8}),
         ("native_knee_ap_truhnlab.png", "right", {"ftc_anatomical": 85.8}),
     ],
 )
