@@ -11,8 +11,9 @@ knee (a tray covering much less than the tibia). A small round solid region is a
 calibration sphere, a region reaching two opposite edges of the film is a frame or a
 bar, and small regions are markers and clips: none is an implant.
 
-AP landmarks are read from the outlines in the leg's own frame
-(:func:`ap_component_points`), in mm on the film.
+Landmarks are read from the outlines in the bone's own frame, in mm on the film: on AP
+films in the leg's axis (:func:`ap_component_points`), on lateral films in the frame of
+the component's opening and of the tray's plate (:func:`lat_component_points`).
 """
 
 from __future__ import annotations
