@@ -36,6 +36,7 @@ from alignment.detect.infer import (
     view_from_dicom,
 )
 from alignment.detect.knee import find_knee
+from alignment.detect.knee_film import detect_knee_film
 from alignment.detect.lateral import LAT_REQUIRED as _LAT_REQUIRED
 from alignment.detect.lateral import detect_lateral
 from alignment.detect.legs import LegGuess, pair_legs, shaft_candidates, shaft_segments
@@ -600,8 +601,16 @@ def _joint_level(work: Work, fa: ShaftAxis, ta: ShaftAxis) -> tuple[float, float
     return float(xs[k]), float(ys[k])
 
 
+KNEE_FILM_MM = 600.0
+"""An AP film shorter than this (mm) is a knee film (:mod:`.knee_film`) whatever its
+field's shape: a standing long-leg film is over a metre tall."""
+
+
 def _detect_ap(ctx: _Context, work: Work, wanted: tuple[Side, ...] | None) -> str:
     """Find the legs of an AP film and record them in `ctx`; return the side source."""
+    knee_kind = ctx.film_view is not None and ctx.film_view.kind == "AP knee"
+    if knee_kind or work.shape[0] * work.spacing_mm[0] < KNEE_FILM_MM:
+        return _detect_ap_knee(ctx, work, wanted)
     coarse = work.coarse
     air = float(np.percentile(coarse, 3)) + 0.04
     candidates = shaft_candidates(coarse, work.coarse_mm, air_level=air)
@@ -670,6 +679,40 @@ def _detect_ap(ctx: _Context, work: Work, wanted: tuple[Side, ...] | None) -> st
             work,
         )
     return side_source
+
+
+def _detect_ap_knee(ctx: _Context, work: Work, wanted: tuple[Side, ...] | None) -> str:
+    """One knee on an AP knee film (:mod:`.knee_film`); the side from DICOM
+    laterality, else from `wanted` when it names one side (the user knows it)."""
+    r = ctx.radiograph
+    row_direction, _ = display_row_direction(r.patient_orientation)
+    lat = (r.laterality or "").upper()
+    side: Side | None = None
+    source = "none"
+    if lat in ("L", "R"):
+        side, source = ("left" if lat == "L" else "right"), "dicom"
+    elif wanted is not None and len(wanted) == 1:
+        side, source = wanted[0], "option"
+    medial_x = None
+    if side is not None:
+        # a right knee's medial side points to the patient's left
+        medial_x = 1.0 if (side == "right") == (row_direction == "L") else -1.0
+    found = detect_knee_film(work, medial_x)
+    if side is None:
+        ctx.notes.append("AP knee film: the side of the knee could not be told")
+        return "none"
+    required = [n for n in AP_REQUIRED if n not in ("femoral_head_center", "ankle_center")]
+    ctx.add_leg(
+        side,
+        "AP",
+        found["points"],
+        found["confidence"],
+        found["method"],
+        found["reasons"],
+        required,
+        work,
+    )
+    return source
 
 
 def _detect_ap_leg(work: Work, guess: LegGuess, medial_hint: float | None) -> dict[str, Any]:

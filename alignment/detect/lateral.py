@@ -56,6 +56,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import ndimage
 
 from alignment.detect._image import Work, mad_sd, robust_line, subpixel_offset
+from alignment.detect.implant import find_implant, lat_component_points
 from alignment.detect.infer import anterior_direction, patella_side
 from alignment.detect.shaft import ShaftAxis, refine_shaft
 from alignment.vocabulary import Side
@@ -114,6 +115,15 @@ PLATE_MAX_MM = 15.0
 """Longest metal run (along a column) taken for a tray's plate or the component's
 distal part; longer runs are the keel, the flange or a posterior condyle."""
 
+OUTLINE_MM = 0.3
+"""Pixel size of the working copy on which the implant's outlines are read, mm
+(:mod:`.implant`; never finer than the film)."""
+
+OUTLINE_CONFIDENCE = 0.45
+"""Largest confidence of a LAT landmark read from the metal's outline: on real films a
+component's inner outline against bright bone is often not where the segmentation
+puts it, so these points always ask for review."""
+
 FLAT_TOLERANCE_MM = 0.5
 """Distance from the fixation surface's line within which a traced point is on its flat
 part (:func:`_flat_part`)."""
@@ -157,13 +167,18 @@ def detect_lateral(ctx: Any, work: Work, wanted: tuple[Side, ...] | None) -> str
     top, bottom = box[0] * edges.mm + 5.0, box[1] * edges.mm - 5.0
     fa = _follow_shaft(work, edges, top, joint[1] - CLEAR_OF_JOINT_MM["femur"])
     ta = _follow_shaft(work, edges, bottom, joint[1] + CLEAR_OF_JOINT_MM["tibia"])
-    if fa is None or ta is None:
-        bone = "femoral" if fa is None else "tibial"
-        ctx.notes.append(f"lateral film: the {bone} cortices could not be followed")
-        return "none"
-    joint = (float(fa.at_y(joint[1])[0] + ta.at_y(joint[1])[0]) / 2, joint[1])
     r = ctx.radiograph
     anterior, a_source = anterior_direction(r.patient_orientation)
+    if fa is None or ta is None:
+        bone = "femoral" if fa is None else "tibial"
+        note = f"lateral film: the {bone} cortices could not be followed"
+        # the implant's outlines still give the component lines (a flexed knee, a
+        # tight crop): the leg is recorded without its shafts
+        if not _implant_only(ctx, work, wanted, anterior, fa, note):
+            ctx.notes.append(note)
+            return "none"
+        return _lat_side(r.laterality, r.view, anterior)[1]
+    joint = (float(fa.at_y(joint[1])[0] + ta.at_y(joint[1])[0]) / 2, joint[1])
     if anterior is None:
         anterior = patella_side(work, float(fa.at_y(joint[1])[0]), joint[1])
     side, side_source = _lat_side(r.laterality, r.view, anterior)
@@ -205,6 +220,10 @@ def detect_lateral(ctx: Any, work: Work, wanted: tuple[Side, ...] | None) -> str
             front, back, conf_f = found
             for name, p in zip(_COMPONENT, (front, back), strict=True):
                 points[name], conf[name], method[name] = p, conf_f, "lat-fixation-surface"
+    wanted_names = _PLATEAU + (_COMPONENT if metal.component else ())
+    if anterior is not None and any(n not in points for n in wanted_names):
+        # what the profiles along the shafts missed, from the metal's outlines
+        _from_outlines(work, anterior, fa, points, conf, method, reasons, required)
     ref = centre if centre is not None else np.array(joint)
     _lat_shaft(points, conf, method, fa, ref, "femoral", SHAFT_OFFSETS_MM["femur"], up=True)
     _lat_shaft(points, conf, method, ta, ref, "tibial", SHAFT_OFFSETS_MM["tibia"], up=False)
@@ -748,6 +767,81 @@ def _line_confidence(along: F64, rms: float, share: float) -> float:
         return 0.0
     se_deg = float(np.degrees(rms / (np.sqrt(n) * spread)))
     return float(np.exp(-((se_deg / ANGLE_SE_DEG) ** 2)) * min(1.0, share / 0.6))
+
+
+def _from_outlines(
+    work: Work,
+    anterior: float,
+    fa: ShaftAxis | None,
+    points: dict[str, F64],
+    conf: dict[str, float],
+    method: dict[str, str],
+    reasons: dict[str, str],
+    required: list[str],
+) -> bool:
+    """Fill the component and tray landmarks not yet placed from the implant's metal
+    outlines (:func:`.implant.lat_component_points`); the ends are named anterior or
+    posterior by their ``x`` along `anterior`. Returns whether any was placed."""
+    implant, _ = find_implant(work, max(OUTLINE_MM, *work.spacing_mm))
+    if implant is None:
+        return False
+    up = None if fa is None else -fa.direction / np.linalg.norm(fa.direction)
+    found, c, notes = lat_component_points(implant, up)
+    placed = False
+    if implant.femoral is not None and _COMPONENT[0] not in required:
+        required += list(_COMPONENT)
+    for names, a, b in (
+        (_COMPONENT, "femoral_component_a", "femoral_component_b"),
+        (_PLATEAU, "tibial_plateau_a", "tibial_plateau_b"),
+    ):
+        if names[0] in points or a not in found:
+            continue
+        pa, pb = found[a], found[b]
+        ant, post = (pa, pb) if (pa[0] - pb[0]) * anterior > 0 else (pb, pa)
+        for name, p in zip(names, (ant, post), strict=True):
+            points[name] = p
+            conf[name] = min(c[a], OUTLINE_CONFIDENCE)
+            method[name] = "lat-metal-outline"
+            reasons.pop(name, None)
+        placed = True
+    for note in notes:
+        name = note.split(":")[0]
+        reasons.setdefault(name, note)
+    return placed
+
+
+def _implant_only(
+    ctx: Any,
+    work: Work,
+    wanted: tuple[Side, ...] | None,
+    anterior: float | None,
+    fa: ShaftAxis | None,
+    note: str,
+) -> bool:
+    """Record a leg whose shafts were not followed from its implant's outlines alone
+    (its shaft landmarks missing with `note`); False if there is no implant or its
+    side or anterior direction cannot be told."""
+    implant, _ = find_implant(work, max(OUTLINE_MM, *work.spacing_mm))
+    if implant is None or implant.femoral is None:
+        return False
+    if anterior is None:
+        fem = implant.femoral
+        bottom = fem.extent(np.array([0.0, 1.0]))[1]
+        anterior = patella_side(work, float(fem.centroid[0]), bottom)
+    r = ctx.radiograph
+    side, _ = _lat_side(r.laterality, r.view, anterior)
+    if side is None or anterior is None or (wanted is not None and side not in wanted):
+        return False
+    points: dict[str, F64] = {}
+    conf: dict[str, float] = {}
+    method: dict[str, str] = {}
+    required = list(LAT_REQUIRED)
+    reasons = dict.fromkeys(required, note)
+    if not _from_outlines(work, anterior, fa, points, conf, method, reasons, required):
+        return False
+    ctx.notes.append(note + "; the implant's lines were read from its outlines")
+    ctx.add_leg(side, "LAT", points, conf, method, reasons, required, work)
+    return True
 
 
 def _lat_side(

@@ -1,0 +1,240 @@
+"""The AP knee film (the commonest TKA follow-up film): component lines, knee centres
+and the shaft axes as far as the film shows them.
+
+1. The implant is found as metal (:mod:`.implant`). A total knee gives the component
+   condyles' lowest points, the component's intercondylar opening, the tray's two
+   inferior corners and the tray's centre (:func:`.implant.ap_component_points`).
+2. Shafts: diaphysis runs (:func:`.legs.shaft_segments`, at least
+   :data:`MIN_SHAFT_MM` long) above the femoral component and below the tray, within
+   :data:`SHAFT_REACH_MM` of the implant's middle, refined across the bone at full
+   resolution (:func:`.shaft.refine_shaft`). Where the film shows only the flaring
+   metaphysis no run is found and the shaft points are omitted with that reason (a
+   line on a metaphysis would bias ``ffc_anatomical`` by degrees). The points go
+   near the ends of the run read.
+3. The leg's axis, along which "lowest" is taken, is the mean of the shaft axes found,
+   else the film's vertical.
+4. Medial is toward ``medial_x`` (from the side the caller knows); without it the
+   condyles and plateau ends cannot be named and are left out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from alignment.detect._image import Work
+from alignment.detect.implant import ap_component_points, find_implant
+from alignment.detect.knee import find_knee
+from alignment.detect.lateral import _field, _joint
+from alignment.detect.legs import Segment, shaft_candidates, shaft_segments
+from alignment.detect.shaft import ShaftAxis, refine_shaft
+
+__all__ = ["MIN_SHAFT_MM", "SHAFT_REACH_MM", "detect_knee_film"]
+
+F64 = NDArray[np.float64]
+
+MIN_SHAFT_MM = 40.0
+"""Shortest diaphysis run taken for a shaft axis on a knee film, mm."""
+
+SHAFT_REACH_MM = 40.0
+"""Largest distance of a shaft run's axis from the implant's middle, mm."""
+
+IMPLANT_MM = 0.3
+"""Pixel size of the working copy on which the metal is read, mm (never finer than
+the film)."""
+
+SHAFT_OVERLAP_MM = 10.0
+"""How far below the femoral component's top a femoral shaft run may end, mm."""
+
+SHAFT_CONFIDENCE = 0.45
+"""Factor on the axis' confidence of a shaft point on a knee film: the line is seen,
+the point's level along it (near the ends of the run read) is a convention the film
+does not fix, as for the long-leg film's shaft points without a head or ankle, so
+the leg asks for review."""
+
+_KNEE = (
+    "femoral_knee_center",
+    "distal_femur_medial",
+    "distal_femur_lateral",
+    "tibial_knee_center",
+    "tibial_plateau_medial",
+    "tibial_plateau_lateral",
+)
+
+
+def detect_knee_film(work: Work, medial_x: float | None) -> dict[str, Any]:
+    """Landmarks of an AP knee film with a total knee.
+
+    Parameters
+    ----------
+    work : Work
+        The film.
+    medial_x : float or None
+        ``+1`` if the knee's medial side is toward ``+x``, ``-1`` if toward ``-x``.
+
+    Returns
+    -------
+    dict
+        ``points`` (mm), ``confidence``, ``method``, ``reasons`` (for what is
+        missing), ``required`` (the landmarks this film can show) and ``implant``.
+    """
+    points: dict[str, F64] = {}
+    conf: dict[str, float] = {}
+    method: dict[str, str] = {}
+    reasons: dict[str, str] = {}
+    mm = max(IMPLANT_MM, *work.spacing_mm)
+    implant, _ = find_implant(work, mm)
+    out: dict[str, Any] = {
+        "points": points,
+        "confidence": conf,
+        "method": method,
+        "reasons": reasons,
+        "implant": implant,
+    }
+    if implant is None or implant.femoral is None or implant.tray is None:
+        return _native(work, medial_x, out)
+    if implant.unicondylar:
+        # the reference's convention: native notch, spines and other condyle; the
+        # component's lowest point on its side; the tray's ends as the plateau line
+        _native(work, medial_x, out)
+        found, c, _ = ap_component_points(implant, np.array([0.0, 1.0]))
+        centre = points.get("femoral_knee_center")
+        if centre is None or "distal_femur_unicondylar" not in found:
+            return out
+        uka = found.pop("distal_femur_unicondylar")
+        key = "distal_femur_a" if uka[0] < centre[0] else "distal_femur_b"
+        found[key] = uka
+        c[key] = c["distal_femur_unicondylar"]
+        _name(found, c, "metal-outline(unicondylar)", medial_x, out)
+        return out
+    # the femoral run ends above the component (beside it lie the condyles' flaring
+    # metaphysis); the tibial run may pass beside the tray's keel or stem (the
+    # cortices lie outside it): it only has to start below the tray's top
+    fa, ta = _shafts(
+        work,
+        implant.femoral.extent(np.array([0.0, 1.0]))[0] + SHAFT_OVERLAP_MM,
+        implant.tray.extent(np.array([0.0, 1.0]))[0],
+        float((implant.femoral.centroid[0] + implant.tray.centroid[0]) / 2),
+    )
+    dirs = [a.direction / np.linalg.norm(a.direction) for a in (fa, ta) if a is not None]
+    down = np.mean(dirs, axis=0) if dirs else np.array([0.0, 1.0])
+    found, c, notes = ap_component_points(implant, down)
+    for note in notes:
+        name = note.split(":")[0].replace("_a", "_medial")
+        reasons[name] = note
+    _name(found, c, "metal-outline", medial_x, out)
+    _shaft_points(fa, ta, out)
+    return out
+
+
+def _native(work: Work, medial_x: float | None, out: dict[str, Any]) -> dict[str, Any]:
+    """A knee without metal: the joint is the deepest dark band between bright bone
+    on the film's brightest columns (:func:`.lateral._joint`), the landmarks those of
+    the long-leg film's knee (:func:`.knee.find_knee`)."""
+    reasons = out["reasons"]
+    joint = _joint(work.coarse, work.coarse_mm, _field(work.coarse, work.coarse_mm))
+    if joint is None:
+        reasons.update(dict.fromkeys(_KNEE, "no knee joint (a dark band between two bones)"))
+        return out
+    knee = find_knee(work, None, None, joint[1], joint[0])
+    if not knee.points:
+        reasons.update(dict.fromkeys(_KNEE, "; ".join(knee.notes) or "the knee was not resolved"))
+        return out
+    for note in knee.notes:
+        reasons[note.split(":")[0]] = note
+    _name(knee.points, knee.confidence, "knee", medial_x, out, methods=knee.method)
+    for name in _KNEE:
+        if name not in out["points"]:
+            reasons.setdefault(name, "; ".join(knee.notes) or "not resolved at the knee")
+    fa, ta = _shafts(work, joint[1] + 10.0, joint[1] - 10.0, joint[0])  # beside the joint
+    _shaft_points(fa, ta, out)
+    return out
+
+
+def _name(
+    found: dict[str, F64],
+    confidence: dict[str, float],
+    method: str,
+    medial_x: float | None,
+    out: dict[str, Any],
+    *,
+    methods: dict[str, str] | None = None,
+) -> None:
+    """Record `found` in `out`, ``*_a`` / ``*_b`` renamed medial or lateral."""
+    points, conf, how, reasons = out["points"], out["confidence"], out["method"], out["reasons"]
+    if medial_x is None:
+        reasons.update(
+            dict.fromkeys(
+                ("distal_femur_medial", "distal_femur_lateral")
+                + ("tibial_plateau_medial", "tibial_plateau_lateral"),
+                "medial side unknown (no side given or found)",
+            )
+        )
+    a, b = ("lateral", "medial") if (medial_x or 0.0) > 0 else ("medial", "lateral")
+    for name, p in found.items():
+        if name.endswith(("_a", "_b")):
+            if medial_x is None:
+                continue
+            final = name[:-2] + "_" + (a if name.endswith("_a") else b)
+        else:
+            final = name
+        points[final], conf[final] = p, confidence.get(name, 0.0)
+        how[final] = (methods or {}).get(name, method)
+
+
+def _shaft_points(fa: ShaftAxis | None, ta: ShaftAxis | None, out: dict[str, Any]) -> None:
+    """Shaft points near the ends of each diaphysis run read; a bone without one gets
+    its shaft points' reason."""
+    for bone, axis in (("femoral", fa), ("tibial", ta)):
+        names = (f"{bone}_shaft_proximal", f"{bone}_shaft_distal")
+        if axis is None:
+            out["reasons"].update(
+                dict.fromkeys(
+                    names,
+                    f"no {bone} diaphysis on the film (only the metaphysis, or cut off): "
+                    "shaft omitted",
+                )
+            )
+            continue
+        span = axis.bottom - axis.top
+        for name, y in zip(
+            names, (axis.top + 0.05 * span, axis.bottom - 0.05 * span), strict=True
+        ):
+            out["points"][name] = axis.at_y(y)
+            out["confidence"][name] = SHAFT_CONFIDENCE * axis.confidence()
+            out["method"][name] = "cortices+robust-line(knee-film)"
+
+
+def _shafts(
+    work: Work, femur_bottom: float, tibia_top: float, x_mid: float
+) -> tuple[ShaftAxis | None, ShaftAxis | None]:
+    """The femoral shaft ending above `femur_bottom` and the tibial shaft starting
+    below `tibia_top` (mm), each the longest run within :data:`SHAFT_REACH_MM` of
+    `x_mid`."""
+    coarse = work.coarse
+    air = float(np.percentile(coarse, 3)) + 0.04
+    cands = shaft_candidates(coarse, work.coarse_mm, air_level=air)
+    if len(cands) == 0:
+        return None, None
+    segs = shaft_segments(cands, min_length_mm=MIN_SHAFT_MM)
+
+    def pick(ok: list[Segment]) -> ShaftAxis | None:
+        near = [s for s in ok if abs(float(s.centre[0]) - x_mid) <= SHAFT_REACH_MM]
+        if not near:
+            return None
+        s = max(near, key=lambda s: s.length_mm)
+        margin = 0.05 * s.length_mm
+        return refine_shaft(
+            work,
+            s.centre,
+            s.direction,
+            top=s.top + margin,
+            bottom=s.bottom - margin,
+            width_mm=s.width_mm,
+        )
+
+    femur = pick([s for s in segs if s.bottom <= femur_bottom])
+    tibia = pick([s for s in segs if s.top >= tibia_top])
+    return femur, tibia
