@@ -25,12 +25,13 @@ from scipy import ndimage
 from alignment.detect._image import Work
 from alignment.detect.ankle import find_ankle
 from alignment.detect.calibration import SPHERE_DIAMETER_MM, Sphere, find_sphere
+from alignment.detect.column import COLUMN_CONFIDENCE, column_legs, read_column_leg
 from alignment.detect.hip import HeadFit, find_head_coarse, refine_head
 from alignment.detect.infer import display_row_direction, infer_view, view_from_dicom
 from alignment.detect.knee import find_knee
 from alignment.detect.lateral import LAT_REQUIRED as _LAT_REQUIRED
 from alignment.detect.lateral import detect_lateral
-from alignment.detect.legs import LegGuess, pair_legs, shaft_candidates, shaft_segments
+from alignment.detect.legs import LegGuess, Segment, pair_legs, shaft_candidates, shaft_segments
 from alignment.detect.result import (
     DETECTION_COLUMNS,
     REVIEW_THRESHOLD,
@@ -375,9 +376,16 @@ def _why_nothing(notes: Sequence[str]) -> str:
     return reasons[0] if reasons else "no leg found"
 
 
-def _refine(work: Work, seg: Any) -> ShaftAxis | None:
+AXIS_AGREEMENT = (4.0, 0.4)
+"""Largest angle (degrees) and offset at mid-run (share of the bone's width) between
+a diaphysis read at full resolution and its coarse run. Beyond either, the fine read
+has locked onto another edge (a soft-tissue outline, the fibula, a grid line) and the
+coarse run's line stands instead, with a confidence below the review threshold."""
+
+
+def _refine(work: Work, seg: Segment) -> ShaftAxis | None:
     margin = 0.05 * seg.length_mm
-    return refine_shaft(
+    fine = refine_shaft(
         work,
         seg.centre,
         seg.direction,
@@ -385,6 +393,16 @@ def _refine(work: Work, seg: Any) -> ShaftAxis | None:
         bottom=seg.bottom - margin,
         width_mm=seg.width_mm,
     )
+    if fine is not None:
+        mid = 0.5 * (seg.top + seg.bottom)
+        cosine = abs(float(fine.direction @ seg.direction))
+        angle = math.degrees(math.acos(min(1.0, cosine)))
+        offset = abs(float(fine.at_y(mid)[0]) - seg.x_at(mid))
+        if angle <= AXIS_AGREEMENT[0] and offset <= AXIS_AGREEMENT[1] * seg.width_mm:
+            return fine
+    direction = seg.direction if seg.direction[1] > 0 else -seg.direction
+    # levels=1 of tried=3 keeps ShaftAxis.confidence() at most 1/3: below review
+    return ShaftAxis(seg.centre, direction, 0.0, 1, 3, seg.width_mm, 0.0, seg.top, seg.bottom)
 
 
 def _joint_level(work: Work, fa: ShaftAxis, ta: ShaftAxis) -> tuple[float, float] | None:
@@ -432,6 +450,13 @@ def _detect_ap(ctx: _Context, work: Work, wanted: tuple[Side, ...] | None) -> st
     candidates = shaft_candidates(coarse, work.coarse_mm, air_level=air)
     segments = shaft_segments(candidates)
     everything = pair_legs(segments)
+    if _complete(everything) < 2:
+        # diaphysis runs that pair into fewer than two legs: the cortices may be faint
+        # or broken (a real film's seams, grid and soft tissue); the bone columns are
+        # taken instead when they show more whole legs
+        columns = column_legs(coarse, work.coarse_mm)
+        if _complete(columns) > _complete(everything):
+            everything = columns
     guesses = [g for g in everything if g.femur is not None]
     if not guesses:
         ctx.notes.append(
@@ -497,6 +522,27 @@ def _detect_ap(ctx: _Context, work: Work, wanted: tuple[Side, ...] | None) -> st
     return side_source
 
 
+def _tibia_to_femur(points: dict[str, F64]) -> float | None:
+    """Tibial over femoral mechanical length, where the four centres are placed."""
+    names = ("femoral_head_center", "femoral_knee_center", "tibial_knee_center", "ankle_center")
+    if not all(n in points for n in names):
+        return None
+    hd, fk, tk, an = (points[n] for n in names)
+    return float(np.linalg.norm(an - tk)) / max(float(np.linalg.norm(fk - hd)), 1e-6)
+
+
+def _ratio_rejection(ratio: float) -> str:
+    return (
+        f"the ankle found makes the tibia {ratio:.2f} times the femur's length "
+        f"(expected {TIBIA_FEMUR_RATIO[0]:g} to {TIBIA_FEMUR_RATIO[1]:g}): rejected"
+    )
+
+
+def _complete(legs: Sequence[LegGuess]) -> int:
+    """Legs with both a femoral and a tibial diaphysis."""
+    return sum(g.femur is not None and g.tibia is not None for g in legs)
+
+
 def _detect_ap_leg(work: Work, guess: LegGuess, medial_hint: float | None) -> dict[str, Any]:
     points: dict[str, F64] = {}
     conf: dict[str, float] = {}
@@ -520,12 +566,17 @@ def _detect_ap_leg(work: Work, guess: LegGuess, medial_hint: float | None) -> di
         for n in AP_REQUIRED:
             reasons.setdefault(n, "the femoral diaphysis was not found")
         return out
-    # femoral head
-    head = None
+    # femoral head: circles in the anatomical window above the shaft, ranked by their
+    # edge votes times the offset prior; the best refined fit wins, else the best
+    # circle as seen coarse (a faint real head), below the review threshold
+    head: HeadFit | None = None
+    head_rank = 0.0
     film_mm = (work.shape[0] * work.spacing_mm[0], work.shape[1] * work.spacing_mm[1])
-    for centre, radius, _ in find_head_coarse(
-        work.coarse, work.coarse_mm, fa.at_y(fa.top), medial_x=medial_hint
-    ):
+    circles = find_head_coarse(
+        work.coarse, work.coarse_mm, fa.at_y(fa.top), medial_x=medial_hint, direction=fa.direction
+    )
+    best_score = circles[0][2] if circles else 0.0
+    for centre, radius, score in circles:
         fit = refine_head(work, centre, radius)
         if fit is None or not HEAD_RADIUS_MM[0] <= fit.radius_mm <= HEAD_RADIUS_MM[1]:
             continue
@@ -533,19 +584,29 @@ def _detect_ap_leg(work: Work, guess: LegGuess, medial_hint: float | None) -> di
             continue
         if not _head_plausible(fit, fa, medial_hint, film_mm):
             continue
-        if head is None or fit.confidence() > head.confidence():
-            head = fit
+        rank = fit.confidence() * float(np.sqrt(score / best_score))
+        if rank > head_rank:
+            head, head_rank = fit, rank
     if head is not None and head.confidence() > 0.15:
         points["femoral_head_center"] = head.centre
         conf["femoral_head_center"] = head.confidence()
         method["femoral_head_center"] = "hough+circle-fit"
-        if medial_hint is None:
-            out["medial_x"] = 1.0 if head.centre[0] > fa.at_y(head.centre[1])[0] else -1.0
+    elif circles:
+        centre, radius, score = circles[0]
+        points["femoral_head_center"] = centre
+        conf["femoral_head_center"] = COARSE_HEAD_CONFIDENCE * min(1.0, score)
+        method["femoral_head_center"] = "hough(coarse)"
     else:
         reasons["femoral_head_center"] = (
-            "no round femoral head above the femoral shaft (film cut off at the hip?)"
+            "no round femoral head in the window above the femoral shaft "
+            "(film cut off at the hip?)"
         )
+    if medial_hint is None and "femoral_head_center" in points:
+        found_head = points["femoral_head_center"]
+        out["medial_x"] = 1.0 if found_head[0] > fa.at_y(found_head[1])[0] else -1.0
     medial_x = out["medial_x"]
+    if guess.column is not None:
+        return _detect_on_column(work, guess, fa, ta, out)
     # knee
     knee = None
     if ta is not None:
@@ -603,7 +664,6 @@ def _detect_ap_leg(work: Work, guess: LegGuess, medial_hint: float | None) -> di
             for share in (0.55, 0.7):
                 y0 = float(tk[1]) + share * femur_mm
                 starts.append((float(tk[0]) + slope_f * (y0 - float(tk[1])), y0, slope_f))
-        rejected = ""
         for x0, y0, slope0 in starts:
             ankle = find_ankle(
                 work,
@@ -615,18 +675,12 @@ def _detect_ap_leg(work: Work, guess: LegGuess, medial_hint: float | None) -> di
             if ankle.point is None or ankle.confidence <= 0.1:
                 reasons["ankle_center"] = "; ".join(ankle.notes) or "no talar dome below the tibia"
                 continue
-            if femur_mm is not None and tk is not None:
-                ratio = float(np.linalg.norm(ankle.point - tk)) / max(femur_mm, 1e-6)
-                if not TIBIA_FEMUR_RATIO[0] <= ratio <= TIBIA_FEMUR_RATIO[1]:
-                    # a tibia far shorter or longer than its femur: a wrong ankle (a
-                    # joint found in the foot or the shaft), rejected, not guessed at
-                    rejected = (
-                        f"the ankle found makes the tibia {ratio:.2f} times the femur's "
-                        f"length (expected {TIBIA_FEMUR_RATIO[0]:g} to "
-                        f"{TIBIA_FEMUR_RATIO[1]:g}): rejected"
-                    )
-                    reasons["ankle_center"] = rejected
-                    continue
+            ratio = _tibia_to_femur({**points, "ankle_center": ankle.point})
+            if ratio is not None and not TIBIA_FEMUR_RATIO[0] <= ratio <= TIBIA_FEMUR_RATIO[1]:
+                # a tibia far shorter or longer than its femur: a wrong ankle (a
+                # joint found in the foot or the shaft), rejected, not guessed at
+                reasons["ankle_center"] = _ratio_rejection(ratio)
+                continue
             points["ankle_center"] = ankle.point
             conf["ankle_center"] = ankle.confidence
             method["ankle_center"] = "talar-dome" if y0 == y_first else "talar-dome(retry)"
@@ -649,6 +703,41 @@ def _detect_ap_leg(work: Work, guess: LegGuess, medial_hint: float | None) -> di
     return out
 
 
+def _detect_on_column(
+    work: Work, guess: LegGuess, fa: ShaftAxis, ta: ShaftAxis | None, out: dict[str, Any]
+) -> dict[str, Any]:
+    """The knee's and the ankle's centres of a leg found as a bone column
+    (:func:`~alignment.detect.column.read_column_leg`), then its shaft points; all
+    below the review threshold (:data:`~alignment.detect.column.COLUMN_CONFIDENCE`)."""
+    points, conf, method, reasons = (out[k] for k in ("points", "confidence", "method", "reasons"))
+    read = read_column_leg(work.coarse, work.coarse_mm, guess.column)
+    for name, point in read.points.items():
+        points[name] = point
+        conf[name] = COLUMN_CONFIDENCE
+        method[name] = "bone-column"
+    reasons.update(read.reasons)
+    ratio = _tibia_to_femur(points)
+    if ratio is not None and not TIBIA_FEMUR_RATIO[0] <= ratio <= TIBIA_FEMUR_RATIO[1]:
+        del points["ankle_center"]
+        reasons["ankle_center"] = _ratio_rejection(ratio)
+    for name in AP_REQUIRED:
+        if name not in points and ("distal_femur" in name or "plateau" in name):
+            reasons[name] = "not read on a bone column (the condyles' outline is not resolved)"
+    knees = [n for n in ("femoral_knee_center", "tibial_knee_center") if n in points]
+    if "femoral_head_center" not in points and not knees:
+        points.clear()
+        for n in AP_REQUIRED:
+            reasons[n] = (
+                "no femoral head above the diaphysis and no knee below it: "
+                "the bone is not identified"
+            )
+        return out
+    _shaft_points(points, conf, method, fa, "femoral")
+    if ta is not None:
+        _shaft_points(points, conf, method, ta, "tibial")
+    return out
+
+
 HEAD_RADIUS_MM = (16.0, 34.0)
 """Radius of a femoral head on the film (the trochanters fit smaller circles)."""
 
@@ -656,6 +745,11 @@ HEAD_TO_SHAFT = 0.65
 """Smallest femoral head radius as a share of the femoral diaphysis' width (an adult
 head's diameter is about 1.6-1.9 times the mid-shaft's; the trochanters and the
 pelvis' rounded outlines give smaller circles)."""
+
+COARSE_HEAD_CONFIDENCE = 0.4
+"""Largest confidence of a femoral head read only as a coarse circle (no edge ring
+refined at full resolution): placed where anatomy and the film agree, but always
+below the review threshold."""
 
 HEAD_ABOVE_SHAFT_MM = 40.0
 """The femoral head's centre lies at least this far above the top of the diaphysis run
