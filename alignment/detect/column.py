@@ -470,12 +470,8 @@ FLANK_OFFSET_MM = 75.0
 """Distance (mm) from the column of the soft-tissue bands whose own valleys are taken
 off a joint gap's depth (beyond a knee's or an ankle's half-width)."""
 
-ANKLE_WIDTH_MM = (25.0, 95.0)
+ANKLE_WIDTH_MM = (40.0, 95.0)
 """Plausible width (mm) of the ankle's bones (malleoli and talus) on the film."""
-
-ANKLE_GAP_SHARE = 0.6
-"""The ankle's gap is the first valley, from the top, at least this share as deep as the
-deepest below the tibial diaphysis (the foot's joints lie lower)."""
 
 
 def _joint(

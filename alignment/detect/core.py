@@ -10,6 +10,7 @@ is flagged for review.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import time
@@ -25,7 +26,15 @@ from scipy import ndimage
 from alignment.detect._image import Work
 from alignment.detect.ankle import find_ankle
 from alignment.detect.calibration import SPHERE_DIAMETER_MM, Sphere, find_sphere
-from alignment.detect.column import COLUMN_CONFIDENCE, column_legs, read_column_leg
+from alignment.detect.column import (
+    COLUMN_CONFIDENCE,
+    ColumnLeg,
+    column_legs,
+    read_column_leg,
+)
+from alignment.detect.column import (
+    LEG_SEPARATION_MM as COLUMN_SEPARATION_MM,
+)
 from alignment.detect.hip import HeadFit, find_head_coarse, refine_head
 from alignment.detect.infer import display_row_direction, infer_view, view_from_dicom
 from alignment.detect.knee import find_knee
@@ -450,13 +459,15 @@ def _detect_ap(ctx: _Context, work: Work, wanted: tuple[Side, ...] | None) -> st
     candidates = shaft_candidates(coarse, work.coarse_mm, air_level=air)
     segments = shaft_segments(candidates)
     everything = pair_legs(segments)
+    on_columns = False
     if _complete(everything) < 2:
         # diaphysis runs that pair into fewer than two legs: the cortices may be faint
         # or broken (a real film's seams, grid and soft tissue); the bone columns are
-        # taken instead when they show more whole legs
+        # taken instead when they show more whole legs, else kept beside the runs to
+        # fill in what the fine stage misses
         columns = column_legs(coarse, work.coarse_mm)
-        if _complete(columns) > _complete(everything):
-            everything = columns
+        on_columns = _complete(columns) > _complete(everything)
+        everything = columns if on_columns else [_with_column(g, columns) for g in everything]
     guesses = [g for g in everything if g.femur is not None]
     if not guesses:
         ctx.notes.append(
@@ -481,7 +492,7 @@ def _detect_ap(ctx: _Context, work: Work, wanted: tuple[Side, ...] | None) -> st
         other = "R" if lat == "L" else "L"
         legs = [(legs[0][0], 1.0 if row_direction == other else -1.0)]
     for guess, medial in legs:
-        found = _detect_ap_leg(work, guess, medial)
+        found = _detect_ap_leg(work, guess, medial, on_column=on_columns)
         medial_x = found["medial_x"]
         side: Side | None = None
         if medial_x is not None:
@@ -522,6 +533,22 @@ def _detect_ap(ctx: _Context, work: Work, wanted: tuple[Side, ...] | None) -> st
     return side_source
 
 
+def _take_from_column(read: ColumnLeg, names: Sequence[str], out: dict[str, Any]) -> None:
+    """Put the landmarks `names` read on a bone column into the leg's `out` where the
+    leg has none, at :data:`~alignment.detect.column.COLUMN_CONFIDENCE`; those the
+    column could not read get its reason."""
+    for name in names:
+        if name in out["points"]:
+            continue
+        if name in read.points:
+            out["points"][name] = read.points[name]
+            out["confidence"][name] = COLUMN_CONFIDENCE
+            out["method"][name] = "bone-column"
+            out["reasons"].pop(name, None)
+        elif name in read.reasons:
+            out["reasons"][name] = read.reasons[name]
+
+
 def _tibia_to_femur(points: dict[str, F64]) -> float | None:
     """Tibial over femoral mechanical length, where the four centres are placed."""
     names = ("femoral_head_center", "femoral_knee_center", "tibial_knee_center", "ankle_center")
@@ -543,7 +570,18 @@ def _complete(legs: Sequence[LegGuess]) -> int:
     return sum(g.femur is not None and g.tibia is not None for g in legs)
 
 
-def _detect_ap_leg(work: Work, guess: LegGuess, medial_hint: float | None) -> dict[str, Any]:
+def _with_column(guess: LegGuess, columns: Sequence[LegGuess]) -> LegGuess:
+    """`guess` with the column of `columns` that runs through it at the knee, if any."""
+    near = [c for c in columns if abs(c.x_mm - guess.x_mm) < 0.5 * COLUMN_SEPARATION_MM]
+    if not near:
+        return guess
+    best = min(near, key=lambda c: abs(c.x_mm - guess.x_mm))
+    return dataclasses.replace(guess, column=best.column)
+
+
+def _detect_ap_leg(
+    work: Work, guess: LegGuess, medial_hint: float | None, *, on_column: bool = False
+) -> dict[str, Any]:
     points: dict[str, F64] = {}
     conf: dict[str, float] = {}
     method: dict[str, str] = {}
@@ -572,9 +610,16 @@ def _detect_ap_leg(work: Work, guess: LegGuess, medial_hint: float | None) -> di
     head: HeadFit | None = None
     head_rank = 0.0
     film_mm = (work.shape[0] * work.spacing_mm[0], work.shape[1] * work.spacing_mm[1])
+    column = (
+        read_column_leg(work.coarse, work.coarse_mm, guess.column)
+        if guess.column is not None
+        else None
+    )
     circles = find_head_coarse(
         work.coarse, work.coarse_mm, fa.at_y(fa.top), medial_x=medial_hint, direction=fa.direction
     )
+    if column is not None and "femoral_knee_center" in column.points:
+        circles = _on_mechanical_axis(circles, column.points, fa, medial_hint)
     best_score = circles[0][2] if circles else 0.0
     for centre, radius, score in circles:
         fit = refine_head(work, centre, radius)
@@ -605,15 +650,16 @@ def _detect_ap_leg(work: Work, guess: LegGuess, medial_hint: float | None) -> di
         found_head = points["femoral_head_center"]
         out["medial_x"] = 1.0 if found_head[0] > fa.at_y(found_head[1])[0] else -1.0
     medial_x = out["medial_x"]
-    if guess.column is not None:
-        return _detect_on_column(work, guess, fa, ta, out)
+    if on_column and column is not None:
+        return _detect_on_column(column, fa, ta, out)
     # knee
     knee = None
     if ta is not None:
         joint = _joint_level(work, fa, ta)
         if joint is not None:
             knee = find_knee(work, None, None, joint[1], joint[0])
-    if head is None and (knee is None or not knee.points):
+    column_knee = column is not None and "femoral_knee_center" in column.points
+    if head is None and (knee is None or not knee.points) and not column_knee:
         # diaphyses with neither a femoral head above nor a knee between them could be
         # any bone (a lone tibia read as two runs): nothing is placed on them
         points.clear()
@@ -647,6 +693,9 @@ def _detect_ap_leg(work: Work, guess: LegGuess, medial_hint: float | None) -> di
                 "distal_femur" in name or "plateau" in name or "knee_center" in name
             ):
                 reasons.setdefault(name, "; ".join(knee.notes) or "not resolved at the knee")
+    if column is not None:
+        # where the fine stage saw no knee centre, the column's reading stands in
+        _take_from_column(column, ("femoral_knee_center", "tibial_knee_center"), out)
     # ankle: first below the tibial run; when that fails, or gives a tibia of an
     # implausible length, again from where the femur's length puts the ankle
     hd, fk = points.get("femoral_head_center"), points.get("femoral_knee_center")
@@ -693,6 +742,19 @@ def _detect_ap_leg(work: Work, guess: LegGuess, medial_hint: float | None) -> di
             retry = _refine_between(work, tk, an, ta.width_mm)
             if retry is not None and retry.confidence() > ta.confidence():
                 ta = retry
+    if column is not None and "ankle_center" not in points:
+        # the column's ankle only where the tibia it makes fits its femur
+        _take_from_column(column, ("ankle_center",), out)
+        ratio = _tibia_to_femur(points)
+        if "ankle_center" in points and (
+            ratio is None or not TIBIA_FEMUR_RATIO[0] <= ratio <= TIBIA_FEMUR_RATIO[1]
+        ):
+            del points["ankle_center"]
+            reasons["ankle_center"] = (
+                _ratio_rejection(ratio)
+                if ratio is not None
+                else "a joint gap low on the tibia, unchecked without the femur's length"
+            )
     # shaft points along the anatomical axes, at shares of the mechanical lengths
     _shaft_points(points, conf, method, fa, "femoral")
     if ta is not None:
@@ -704,18 +766,13 @@ def _detect_ap_leg(work: Work, guess: LegGuess, medial_hint: float | None) -> di
 
 
 def _detect_on_column(
-    work: Work, guess: LegGuess, fa: ShaftAxis, ta: ShaftAxis | None, out: dict[str, Any]
+    read: ColumnLeg, fa: ShaftAxis, ta: ShaftAxis | None, out: dict[str, Any]
 ) -> dict[str, Any]:
     """The knee's and the ankle's centres of a leg found as a bone column
     (:func:`~alignment.detect.column.read_column_leg`), then its shaft points; all
     below the review threshold (:data:`~alignment.detect.column.COLUMN_CONFIDENCE`)."""
     points, conf, method, reasons = (out[k] for k in ("points", "confidence", "method", "reasons"))
-    read = read_column_leg(work.coarse, work.coarse_mm, guess.column)
-    for name, point in read.points.items():
-        points[name] = point
-        conf[name] = COLUMN_CONFIDENCE
-        method[name] = "bone-column"
-    reasons.update(read.reasons)
+    _take_from_column(read, tuple(read.points) + tuple(read.reasons), out)
     ratio = _tibia_to_femur(points)
     if ratio is not None and not TIBIA_FEMUR_RATIO[0] <= ratio <= TIBIA_FEMUR_RATIO[1]:
         del points["ankle_center"]
@@ -723,19 +780,79 @@ def _detect_on_column(
     for name in AP_REQUIRED:
         if name not in points and ("distal_femur" in name or "plateau" in name):
             reasons[name] = "not read on a bone column (the condyles' outline is not resolved)"
-    knees = [n for n in ("femoral_knee_center", "tibial_knee_center") if n in points]
-    if "femoral_head_center" not in points and not knees:
+    if "femoral_head_center" not in points:
+        # the knee and the ankle of a column are placed by where they fall on a
+        # whole leg; without its hip the column may be a film cut short
         points.clear()
         for n in AP_REQUIRED:
             reasons[n] = (
-                "no femoral head above the diaphysis and no knee below it: "
-                "the bone is not identified"
+                "no femoral head at the top of the bone column: the leg is not "
+                "identified (film cut short?)"
             )
         return out
     _shaft_points(points, conf, method, fa, "femoral")
     if ta is not None:
         _shaft_points(points, conf, method, ta, "tibial")
     return out
+
+
+MECHANICAL_TO_ANATOMICAL_DEG = 6.0
+"""Angle between the femur's mechanical axis (knee centre to head centre) and its
+anatomical axis on an AP film, the head lying medial (about 5-7 degrees in adults)."""
+
+HEAD_ALONG_MM = (300.0, 700.0)
+"""Range of the femur's mechanical length on a film (mm, magnified), knee centre to
+head centre."""
+
+FEMUR_FROM_TIBIA = (1.05, 1.4)
+"""Range of the femur's mechanical length as a multiple of the tibia's (adults: about
+1.2, from 1.1 to 1.3)."""
+
+HEAD_CORRIDOR_MM = 15.0
+"""Spread (mm) of the head's centre about the line from the knee centre along the
+expected mechanical axis; candidates beyond twice this are dropped."""
+
+
+def _on_mechanical_axis(
+    circles: list[tuple[F64, float, float]],
+    centres: dict[str, F64],
+    fa: ShaftAxis,
+    medial_x: float | None,
+) -> list[tuple[F64, float, float]]:
+    """Head candidates re-ranked by how near they lie to the expected mechanical axis
+    from the femoral knee centre (in `centres`, mm): the anatomical axis `fa` turned
+    by :data:`MECHANICAL_TO_ANATOMICAL_DEG` toward the medial side (either side when
+    `medial_x` is None), at the femur's length from the knee: :data:`HEAD_ALONG_MM`,
+    or :data:`FEMUR_FROM_TIBIA` times the tibia's when ``tibial_knee_center`` and
+    ``ankle_center`` are in `centres`. A circle of the pelvis or the trochanter lies
+    off that stretch of line."""
+    knee = centres["femoral_knee_center"]
+    along_range = HEAD_ALONG_MM
+    if "tibial_knee_center" in centres and "ankle_center" in centres:
+        tibia = float(np.linalg.norm(centres["ankle_center"] - centres["tibial_knee_center"]))
+        along_range = (FEMUR_FROM_TIBIA[0] * tibia, FEMUR_FROM_TIBIA[1] * tibia)
+    up = -fa.direction / np.linalg.norm(fa.direction)
+    if up[1] > 0:
+        up = -up
+    theta = math.radians(MECHANICAL_TO_ANATOMICAL_DEG)
+    ranked: list[tuple[F64, float, float]] = []
+    sides = (-1.0, 1.0) if medial_x is None else (float(np.sign(medial_x)),)
+    for centre, radius, score in circles:
+        best = math.inf
+        for side in sides:
+            across = np.array([-up[1], up[0]])
+            across = across if across[0] * side > 0 else -across
+            u = math.cos(theta) * up + math.sin(theta) * across
+            rel = centre - knee
+            along = float(rel @ u)
+            if along_range[0] <= along <= along_range[1]:
+                best = min(best, float(np.linalg.norm(rel - along * u)))
+        if best <= 2.0 * HEAD_CORRIDOR_MM:
+            ranked.append(
+                (centre, radius, score * math.exp(-0.5 * (best / HEAD_CORRIDOR_MM) ** 2))
+            )
+    ranked.sort(key=lambda c: -c[2])
+    return ranked
 
 
 HEAD_RADIUS_MM = (16.0, 34.0)
