@@ -26,6 +26,15 @@ from scipy import ndimage
 from alignment.detect._image import Work
 from alignment.detect.ankle import find_ankle
 from alignment.detect.calibration import SPHERE_DIAMETER_MM, Sphere, find_sphere
+from alignment.detect.column import (
+    COLUMN_CONFIDENCE,
+    ColumnLeg,
+    column_legs,
+    read_column_leg,
+)
+from alignment.detect.column import (
+    LEG_SEPARATION_MM as COLUMN_SEPARATION_MM,
+)
 from alignment.detect.hip import HeadFit, find_head_coarse, refine_head
 from alignment.detect.infer import (
     LONG_LEG_ASPECT,
@@ -39,7 +48,7 @@ from alignment.detect.knee import find_knee
 from alignment.detect.knee_film import detect_knee_film
 from alignment.detect.lateral import LAT_REQUIRED as _LAT_REQUIRED
 from alignment.detect.lateral import detect_lateral
-from alignment.detect.legs import LegGuess, pair_legs, shaft_candidates, shaft_segments
+from alignment.detect.legs import LegGuess, Segment, pair_legs, shaft_candidates, shaft_segments
 from alignment.detect.marker import find_marker
 from alignment.detect.result import (
     DETECTION_COLUMNS,
@@ -551,9 +560,16 @@ def _why_nothing(notes: Sequence[str]) -> str:
     return reasons[0] if reasons else "no leg found"
 
 
-def _refine(work: Work, seg: Any) -> ShaftAxis | None:
+AXIS_AGREEMENT = (4.0, 0.4)
+"""Largest angle (degrees) and offset at mid-run (share of the bone's width) between
+a diaphysis read at full resolution and its coarse run. Beyond either, the fine read
+has locked onto another edge (a soft-tissue outline, the fibula, a grid line) and the
+coarse run's line stands instead, with a confidence below the review threshold."""
+
+
+def _refine(work: Work, seg: Segment) -> ShaftAxis | None:
     margin = 0.05 * seg.length_mm
-    return refine_shaft(
+    fine = refine_shaft(
         work,
         seg.centre,
         seg.direction,
@@ -561,6 +577,16 @@ def _refine(work: Work, seg: Any) -> ShaftAxis | None:
         bottom=seg.bottom - margin,
         width_mm=seg.width_mm,
     )
+    if fine is not None:
+        mid = 0.5 * (seg.top + seg.bottom)
+        cosine = abs(float(fine.direction @ seg.direction))
+        angle = math.degrees(math.acos(min(1.0, cosine)))
+        offset = abs(float(fine.at_y(mid)[0]) - seg.x_at(mid))
+        if angle <= AXIS_AGREEMENT[0] and offset <= AXIS_AGREEMENT[1] * seg.width_mm:
+            return fine
+    direction = seg.direction if seg.direction[1] > 0 else -seg.direction
+    # levels=1 of tried=3 keeps ShaftAxis.confidence() at most 1/3: below review
+    return ShaftAxis(seg.centre, direction, 0.0, 1, 3, seg.width_mm, 0.0, seg.top, seg.bottom)
 
 
 def _joint_level(work: Work, fa: ShaftAxis, ta: ShaftAxis) -> tuple[float, float] | None:
@@ -616,6 +642,15 @@ def _detect_ap(ctx: _Context, work: Work, wanted: tuple[Side, ...] | None) -> st
     candidates = shaft_candidates(coarse, work.coarse_mm, air_level=air)
     segments = shaft_segments(candidates)
     everything = pair_legs(segments)
+    on_columns = False
+    if _complete(everything) < 2:
+        # diaphysis runs that pair into fewer than two legs: the cortices may be faint
+        # or broken (a real film's seams, grid and soft tissue); the bone columns are
+        # taken instead when they show more whole legs, else kept beside the runs to
+        # fill in what the fine stage misses
+        columns = column_legs(coarse, work.coarse_mm)
+        on_columns = _complete(columns) > _complete(everything)
+        everything = columns if on_columns else [_with_column(g, columns) for g in everything]
     guesses = [g for g in everything if g.femur is not None]
     if not guesses:
         ctx.notes.append(
@@ -640,7 +675,7 @@ def _detect_ap(ctx: _Context, work: Work, wanted: tuple[Side, ...] | None) -> st
         other = "R" if lat == "L" else "L"
         legs = [(legs[0][0], 1.0 if row_direction == other else -1.0)]
     for guess, medial in legs:
-        found = _detect_ap_leg(work, guess, medial)
+        found = _detect_ap_leg(work, guess, medial, on_column=on_columns)
         medial_x = found["medial_x"]
         side: Side | None = None
         if medial_x is not None:
@@ -715,7 +750,55 @@ def _detect_ap_knee(ctx: _Context, work: Work, wanted: tuple[Side, ...] | None) 
     return source
 
 
-def _detect_ap_leg(work: Work, guess: LegGuess, medial_hint: float | None) -> dict[str, Any]:
+def _take_from_column(read: ColumnLeg, names: Sequence[str], out: dict[str, Any]) -> None:
+    """Put the landmarks `names` read on a bone column into the leg's `out` where the
+    leg has none, at :data:`~alignment.detect.column.COLUMN_CONFIDENCE`; those the
+    column could not read get its reason."""
+    for name in names:
+        if name in out["points"]:
+            continue
+        if name in read.points:
+            out["points"][name] = read.points[name]
+            out["confidence"][name] = COLUMN_CONFIDENCE
+            out["method"][name] = "bone-column"
+            out["reasons"].pop(name, None)
+        elif name in read.reasons:
+            out["reasons"][name] = read.reasons[name]
+
+
+def _tibia_to_femur(points: dict[str, F64]) -> float | None:
+    """Tibial over femoral mechanical length, where the four centres are placed."""
+    names = ("femoral_head_center", "femoral_knee_center", "tibial_knee_center", "ankle_center")
+    if not all(n in points for n in names):
+        return None
+    hd, fk, tk, an = (points[n] for n in names)
+    return float(np.linalg.norm(an - tk)) / max(float(np.linalg.norm(fk - hd)), 1e-6)
+
+
+def _ratio_rejection(ratio: float) -> str:
+    return (
+        f"the ankle found makes the tibia {ratio:.2f} times the femur's length "
+        f"(expected {TIBIA_FEMUR_RATIO[0]:g} to {TIBIA_FEMUR_RATIO[1]:g}): rejected"
+    )
+
+
+def _complete(legs: Sequence[LegGuess]) -> int:
+    """Legs with both a femoral and a tibial diaphysis."""
+    return sum(g.femur is not None and g.tibia is not None for g in legs)
+
+
+def _with_column(guess: LegGuess, columns: Sequence[LegGuess]) -> LegGuess:
+    """`guess` with the column of `columns` that runs through it at the knee, if any."""
+    near = [c for c in columns if abs(c.x_mm - guess.x_mm) < 0.5 * COLUMN_SEPARATION_MM]
+    if not near:
+        return guess
+    best = min(near, key=lambda c: abs(c.x_mm - guess.x_mm))
+    return dataclasses.replace(guess, column=best.column)
+
+
+def _detect_ap_leg(
+    work: Work, guess: LegGuess, medial_hint: float | None, *, on_column: bool = False
+) -> dict[str, Any]:
     points: dict[str, F64] = {}
     conf: dict[str, float] = {}
     method: dict[str, str] = {}
@@ -738,12 +821,24 @@ def _detect_ap_leg(work: Work, guess: LegGuess, medial_hint: float | None) -> di
         for n in AP_REQUIRED:
             reasons.setdefault(n, "the femoral diaphysis was not found")
         return out
-    # femoral head
-    head = None
+    # femoral head: circles in the anatomical window above the shaft, ranked by their
+    # edge votes times the offset prior; the best refined fit wins, else the best
+    # circle as seen coarse (a faint real head), below the review threshold
+    head: HeadFit | None = None
+    head_rank = 0.0
     film_mm = (work.shape[0] * work.spacing_mm[0], work.shape[1] * work.spacing_mm[1])
-    for centre, radius, _ in find_head_coarse(
-        work.coarse, work.coarse_mm, fa.at_y(fa.top), medial_x=medial_hint
-    ):
+    column = (
+        read_column_leg(work.coarse, work.coarse_mm, guess.column)
+        if guess.column is not None
+        else None
+    )
+    circles = find_head_coarse(
+        work.coarse, work.coarse_mm, fa.at_y(fa.top), medial_x=medial_hint, direction=fa.direction
+    )
+    if column is not None and "femoral_knee_center" in column.points:
+        circles = _on_mechanical_axis(circles, column.points, fa, medial_hint)
+    best_score = circles[0][2] if circles else 0.0
+    for centre, radius, score in circles:
         fit = refine_head(work, centre, radius)
         if fit is None or not HEAD_RADIUS_MM[0] <= fit.radius_mm <= HEAD_RADIUS_MM[1]:
             continue
@@ -751,26 +846,37 @@ def _detect_ap_leg(work: Work, guess: LegGuess, medial_hint: float | None) -> di
             continue
         if not _head_plausible(fit, fa, medial_hint, film_mm):
             continue
-        if head is None or fit.confidence() > head.confidence():
-            head = fit
+        rank = fit.confidence() * float(np.sqrt(score / best_score))
+        if rank > head_rank:
+            head, head_rank = fit, rank
     if head is not None and head.confidence() > 0.15:
         points["femoral_head_center"] = head.centre
         conf["femoral_head_center"] = head.confidence()
         method["femoral_head_center"] = "hough+circle-fit"
-        if medial_hint is None:
-            out["medial_x"] = 1.0 if head.centre[0] > fa.at_y(head.centre[1])[0] else -1.0
+    elif circles:
+        centre, radius, score = circles[0]
+        points["femoral_head_center"] = centre
+        conf["femoral_head_center"] = COARSE_HEAD_CONFIDENCE * min(1.0, score)
+        method["femoral_head_center"] = "hough(coarse)"
     else:
         reasons["femoral_head_center"] = (
-            "no round femoral head above the femoral shaft (film cut off at the hip?)"
+            "no round femoral head in the window above the femoral shaft "
+            "(film cut off at the hip?)"
         )
+    if medial_hint is None and "femoral_head_center" in points:
+        found_head = points["femoral_head_center"]
+        out["medial_x"] = 1.0 if found_head[0] > fa.at_y(found_head[1])[0] else -1.0
     medial_x = out["medial_x"]
+    if on_column and column is not None:
+        return _detect_on_column(column, fa, ta, out)
     # knee
     knee = None
     if ta is not None:
         joint = _joint_level(work, fa, ta)
         if joint is not None:
             knee = find_knee(work, None, None, joint[1], joint[0])
-    if head is None and (knee is None or not knee.points):
+    column_knee = column is not None and "femoral_knee_center" in column.points
+    if head is None and (knee is None or not knee.points) and not column_knee:
         # diaphyses with neither a femoral head above nor a knee between them could be
         # any bone (a lone tibia read as two runs): nothing is placed on them
         points.clear()
@@ -804,6 +910,9 @@ def _detect_ap_leg(work: Work, guess: LegGuess, medial_hint: float | None) -> di
                 "distal_femur" in name or "plateau" in name or "knee_center" in name
             ):
                 reasons.setdefault(name, "; ".join(knee.notes) or "not resolved at the knee")
+    if column is not None:
+        # where the fine stage saw no knee centre, the column's reading stands in
+        _take_from_column(column, ("femoral_knee_center", "tibial_knee_center"), out)
     # ankle: first below the tibial run; when that fails, or gives a tibia of an
     # implausible length, again from where the femur's length puts the ankle
     hd, fk = points.get("femoral_head_center"), points.get("femoral_knee_center")
@@ -821,7 +930,6 @@ def _detect_ap_leg(work: Work, guess: LegGuess, medial_hint: float | None) -> di
             for share in (0.55, 0.7):
                 y0 = float(tk[1]) + share * femur_mm
                 starts.append((float(tk[0]) + slope_f * (y0 - float(tk[1])), y0, slope_f))
-        rejected = ""
         for x0, y0, slope0 in starts:
             ankle = find_ankle(
                 work,
@@ -833,18 +941,12 @@ def _detect_ap_leg(work: Work, guess: LegGuess, medial_hint: float | None) -> di
             if ankle.point is None or ankle.confidence <= 0.1:
                 reasons["ankle_center"] = "; ".join(ankle.notes) or "no talar dome below the tibia"
                 continue
-            if femur_mm is not None and tk is not None:
-                ratio = float(np.linalg.norm(ankle.point - tk)) / max(femur_mm, 1e-6)
-                if not TIBIA_FEMUR_RATIO[0] <= ratio <= TIBIA_FEMUR_RATIO[1]:
-                    # a tibia far shorter or longer than its femur: a wrong ankle (a
-                    # joint found in the foot or the shaft), rejected, not guessed at
-                    rejected = (
-                        f"the ankle found makes the tibia {ratio:.2f} times the femur's "
-                        f"length (expected {TIBIA_FEMUR_RATIO[0]:g} to "
-                        f"{TIBIA_FEMUR_RATIO[1]:g}): rejected"
-                    )
-                    reasons["ankle_center"] = rejected
-                    continue
+            ratio = _tibia_to_femur({**points, "ankle_center": ankle.point})
+            if ratio is not None and not TIBIA_FEMUR_RATIO[0] <= ratio <= TIBIA_FEMUR_RATIO[1]:
+                # a tibia far shorter or longer than its femur: a wrong ankle (a
+                # joint found in the foot or the shaft), rejected, not guessed at
+                reasons["ankle_center"] = _ratio_rejection(ratio)
+                continue
             points["ankle_center"] = ankle.point
             conf["ankle_center"] = ankle.confidence
             method["ankle_center"] = "talar-dome" if y0 == y_first else "talar-dome(retry)"
@@ -857,6 +959,19 @@ def _detect_ap_leg(work: Work, guess: LegGuess, medial_hint: float | None) -> di
             retry = _refine_between(work, tk, an, ta.width_mm)
             if retry is not None and retry.confidence() > ta.confidence():
                 ta = retry
+    if column is not None and "ankle_center" not in points:
+        # the column's ankle only where the tibia it makes fits its femur
+        _take_from_column(column, ("ankle_center",), out)
+        ratio = _tibia_to_femur(points)
+        if "ankle_center" in points and (
+            ratio is None or not TIBIA_FEMUR_RATIO[0] <= ratio <= TIBIA_FEMUR_RATIO[1]
+        ):
+            del points["ankle_center"]
+            reasons["ankle_center"] = (
+                _ratio_rejection(ratio)
+                if ratio is not None
+                else "a joint gap low on the tibia, unchecked without the femur's length"
+            )
     # shaft points along the anatomical axes, at shares of the mechanical lengths
     _shaft_points(points, conf, method, fa, "femoral")
     if ta is not None:
@@ -867,6 +982,96 @@ def _detect_ap_leg(work: Work, guess: LegGuess, medial_hint: float | None) -> di
     return out
 
 
+def _detect_on_column(
+    read: ColumnLeg, fa: ShaftAxis, ta: ShaftAxis | None, out: dict[str, Any]
+) -> dict[str, Any]:
+    """The knee's and the ankle's centres of a leg found as a bone column
+    (:func:`~alignment.detect.column.read_column_leg`), then its shaft points; all
+    below the review threshold (:data:`~alignment.detect.column.COLUMN_CONFIDENCE`)."""
+    points, conf, method, reasons = (out[k] for k in ("points", "confidence", "method", "reasons"))
+    _take_from_column(read, tuple(read.points) + tuple(read.reasons), out)
+    ratio = _tibia_to_femur(points)
+    if ratio is not None and not TIBIA_FEMUR_RATIO[0] <= ratio <= TIBIA_FEMUR_RATIO[1]:
+        del points["ankle_center"]
+        reasons["ankle_center"] = _ratio_rejection(ratio)
+    for name in AP_REQUIRED:
+        if name not in points and ("distal_femur" in name or "plateau" in name):
+            reasons[name] = "not read on a bone column (the condyles' outline is not resolved)"
+    if "femoral_head_center" not in points:
+        # the knee and the ankle of a column are placed by where they fall on a
+        # whole leg; without its hip the column may be a film cut short
+        points.clear()
+        for n in AP_REQUIRED:
+            reasons[n] = (
+                "no femoral head at the top of the bone column: the leg is not "
+                "identified (film cut short?)"
+            )
+        return out
+    _shaft_points(points, conf, method, fa, "femoral")
+    if ta is not None:
+        _shaft_points(points, conf, method, ta, "tibial")
+    return out
+
+
+MECHANICAL_TO_ANATOMICAL_DEG = 6.0
+"""Angle between the femur's mechanical axis (knee centre to head centre) and its
+anatomical axis on an AP film, the head lying medial (about 5-7 degrees in adults)."""
+
+HEAD_ALONG_MM = (300.0, 700.0)
+"""Range of the femur's mechanical length on a film (mm, magnified), knee centre to
+head centre."""
+
+FEMUR_FROM_TIBIA = (1.05, 1.4)
+"""Range of the femur's mechanical length as a multiple of the tibia's (adults: about
+1.2, from 1.1 to 1.3)."""
+
+HEAD_CORRIDOR_MM = 15.0
+"""Spread (mm) of the head's centre about the line from the knee centre along the
+expected mechanical axis; candidates beyond twice this are dropped."""
+
+
+def _on_mechanical_axis(
+    circles: list[tuple[F64, float, float]],
+    centres: dict[str, F64],
+    fa: ShaftAxis,
+    medial_x: float | None,
+) -> list[tuple[F64, float, float]]:
+    """Head candidates re-ranked by how near they lie to the expected mechanical axis
+    from the femoral knee centre (in `centres`, mm): the anatomical axis `fa` turned
+    by :data:`MECHANICAL_TO_ANATOMICAL_DEG` toward the medial side (either side when
+    `medial_x` is None), at the femur's length from the knee: :data:`HEAD_ALONG_MM`,
+    or :data:`FEMUR_FROM_TIBIA` times the tibia's when ``tibial_knee_center`` and
+    ``ankle_center`` are in `centres`. A circle of the pelvis or the trochanter lies
+    off that stretch of line."""
+    knee = centres["femoral_knee_center"]
+    along_range = HEAD_ALONG_MM
+    if "tibial_knee_center" in centres and "ankle_center" in centres:
+        tibia = float(np.linalg.norm(centres["ankle_center"] - centres["tibial_knee_center"]))
+        along_range = (FEMUR_FROM_TIBIA[0] * tibia, FEMUR_FROM_TIBIA[1] * tibia)
+    up = -fa.direction / np.linalg.norm(fa.direction)
+    if up[1] > 0:
+        up = -up
+    theta = math.radians(MECHANICAL_TO_ANATOMICAL_DEG)
+    ranked: list[tuple[F64, float, float]] = []
+    sides = (-1.0, 1.0) if medial_x is None else (float(np.sign(medial_x)),)
+    for centre, radius, score in circles:
+        best = math.inf
+        for side in sides:
+            across = np.array([-up[1], up[0]])
+            across = across if across[0] * side > 0 else -across
+            u = math.cos(theta) * up + math.sin(theta) * across
+            rel = centre - knee
+            along = float(rel @ u)
+            if along_range[0] <= along <= along_range[1]:
+                best = min(best, float(np.linalg.norm(rel - along * u)))
+        if best <= 2.0 * HEAD_CORRIDOR_MM:
+            ranked.append(
+                (centre, radius, score * math.exp(-0.5 * (best / HEAD_CORRIDOR_MM) ** 2))
+            )
+    ranked.sort(key=lambda c: -c[2])
+    return ranked
+
+
 HEAD_RADIUS_MM = (16.0, 34.0)
 """Radius of a femoral head on the film (the trochanters fit smaller circles)."""
 
@@ -874,6 +1079,11 @@ HEAD_TO_SHAFT = 0.65
 """Smallest femoral head radius as a share of the femoral diaphysis' width (an adult
 head's diameter is about 1.6-1.9 times the mid-shaft's; the trochanters and the
 pelvis' rounded outlines give smaller circles)."""
+
+COARSE_HEAD_CONFIDENCE = 0.4
+"""Largest confidence of a femoral head read only as a coarse circle (no edge ring
+refined at full resolution): placed where anatomy and the film agree, but always
+below the review threshold."""
 
 HEAD_ABOVE_SHAFT_MM = 40.0
 """The femoral head's centre lies at least this far above the top of the diaphysis run

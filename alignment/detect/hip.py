@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
+from skimage import exposure
 from skimage.feature import canny
 from skimage.transform import hough_circle, hough_circle_peaks
 
@@ -75,56 +76,105 @@ class HeadFit:
         return float(np.clip(self.coverage * 1.4 - 0.2, 0.0, 1.0) * (0.4 + 0.6 * fit))
 
 
+HEAD_WINDOW_MM = {"above": (20.0, 280.0), "medial": (10.0, 95.0)}
+"""Where the femoral head's centre is looked for, in the frame of the femoral shaft's
+axis (mm): ``above`` along the axis over the top of the diaphysis read, ``medial``
+square to it toward the body's midline. Anatomy, not the film, sets these: the head
+sits on a neck of 125-135 degrees, 35-55 mm medial of the anatomical axis on the film
+(femoral offset, magnified), level with the greater trochanter; the iliac crest, the
+acetabular roof and the obturator foramen lie above or medial of that window."""
+
+HEAD_OFFSET_MM = (45.0, 25.0)
+"""Expected medial offset of the head's centre from the shaft's axis and its spread
+(mm): candidates are ranked by their Hough votes times this Gaussian prior."""
+
+EDGE_PERCENTILES = (75.0, 90.0)
+"""Canny's low and high thresholds as percentiles of the window's gradient magnitude
+(after local contrast equalisation): a real head's outline is faint (a few grey
+levels against the acetabulum), so fixed thresholds miss it on one film and drown in
+texture on the next."""
+
+
 def find_head_coarse(
     coarse: NDArray[np.float32],
     coarse_mm: float,
     shaft_top: F64,
     *,
     medial_x: float | None,
+    direction: F64 | None = None,
     radii_mm: tuple[float, float] = (16.0, 34.0),
 ) -> list[tuple[F64, float, float]]:
-    """Circles above the shaft's top on the coarse film, best first: ``(centre_mm,
-    r_mm, votes)`` each.
+    """Circles in the femoral head's window above the shaft, best first:
+    ``(centre_mm, r_mm, score)`` each.
 
     Parameters
     ----------
     coarse : numpy.ndarray
         Normalised film on square pixels of `coarse_mm`.
     shaft_top : numpy.ndarray, shape (2,)
-        Top of the femoral diaphysis (mm).
+        Top of the femoral diaphysis read (mm), on its axis.
     medial_x : float or None
-        +1 or -1: the medial side is toward larger or smaller ``x``; None for unknown.
+        +1 or -1: the medial side is toward larger or smaller ``x``; None for unknown
+        (both sides are searched).
+    direction : numpy.ndarray, shape (2,), optional
+        The shaft axis' direction; default vertical. The window
+        (:data:`HEAD_WINDOW_MM`) follows it.
+
+    Returns
+    -------
+    list of (numpy.ndarray, float, float)
+        Centre (mm), radius (mm) and score: the share of the circle's perimeter on an
+        edge times the offset prior (:data:`HEAD_OFFSET_MM`).
     """
-    x0, y0 = shaft_top
-    left = x0 - (150.0 if medial_x in (None, -1.0) else 40.0)
-    right = x0 + (150.0 if medial_x in (None, 1.0) else 40.0)
-    top, bottom = y0 - 300.0, y0 + 20.0  # a diaphysis run may start well below
-    c0, c1 = max(0, int(left / coarse_mm)), min(coarse.shape[1], int(right / coarse_mm))
-    r0, r1 = max(0, int(top / coarse_mm)), min(coarse.shape[0], int(bottom / coarse_mm))
+    d = np.array([0.0, 1.0]) if direction is None else np.asarray(direction, float)
+    d = d / np.linalg.norm(d) * (1.0 if d[1] >= 0 else -1.0)  # down the film
+    up = -d
+    (a0, a1), (m0, m1) = HEAD_WINDOW_MM["above"], HEAD_WINDOW_MM["medial"]
+    sides = (-1.0, 1.0) if medial_x is None else (float(np.sign(medial_x)),)
+    corners = np.array(
+        [
+            shaft_top + a * up + np.array([s * m, 0.0])
+            for a in (a0, a1)
+            for m in (m0, m1)
+            for s in sides
+        ]
+    )
+    pad = radii_mm[1]
+    x_lo, y_lo = corners.min(axis=0) - pad
+    x_hi, y_hi = corners.max(axis=0) + pad
+    c0, c1 = max(0, int(x_lo / coarse_mm)), min(coarse.shape[1], int(x_hi / coarse_mm))
+    r0, r1 = max(0, int(y_lo / coarse_mm)), min(coarse.shape[0], int(y_hi / coarse_mm))
     if c1 - c0 < 20 or r1 - r0 < 20:
         return []
     patch = coarse[r0:r1, c0:c1].astype(float)
-    edges = canny(patch, sigma=1.5, low_threshold=0.02, high_threshold=0.05)
+    equalised = exposure.equalize_adapthist(
+        np.clip(patch, 0.0, 1.0), kernel_size=max(8, int(32 / coarse_mm)), clip_limit=0.02
+    )
+    gradient = np.hypot(*np.gradient(ndimage.gaussian_filter(equalised, 1.5)))
+    low, high = np.percentile(gradient, EDGE_PERCENTILES)
+    edges = canny(equalised, sigma=1.5, low_threshold=low, high_threshold=high)
     if edges.sum() < 20:
         return []
     radii = np.arange(radii_mm[0], radii_mm[1] + 0.1, 1.0) / coarse_mm
     acc = hough_circle(edges, radii)  # votes are shares of each circle's perimeter
     _, cx, cy, rr = hough_circle_peaks(
-        acc, radii, total_num_peaks=HOUGH_PEAKS, min_xdistance=10, min_ydistance=10
+        acc, radii, total_num_peaks=HOUGH_PEAKS, min_xdistance=5, min_ydistance=5
     )
     found: list[tuple[F64, float, float]] = []
+    expected, spread = HEAD_OFFSET_MM
     for x, y, r in zip(cx, cy, rr, strict=True):
         centre = np.array([(x + c0 + 0.5) * coarse_mm, (y + r0 + 0.5) * coarse_mm])
-        if centre[1] > y0:  # the head lies above the diaphysis
+        rel = centre - shaft_top
+        above = float(rel @ up)
+        offset = float(rel[0] - (rel @ d) * d[0]) if abs(d[1]) > 0 else float(rel[0])
+        if not a0 <= above <= a1:
+            continue
+        medial = max(s * offset for s in sides)
+        if not m0 <= medial <= m1:
             continue
         votes = float(acc[list(radii).index(r), y, x])
-        # the head is bright inside
-        inside = patch[
-            max(0, int(y - r / 2)) : int(y + r / 2), max(0, int(x - r / 2)) : int(x + r / 2)
-        ]
-        if inside.size == 0 or float(inside.mean()) < float(np.median(patch)):
-            continue
-        found.append((centre, float(r * coarse_mm), votes))
+        prior = float(np.exp(-0.5 * ((medial - expected) / spread) ** 2))
+        found.append((centre, float(r * coarse_mm), votes * prior))
     found.sort(key=lambda f: -f[2])
     return found
 

@@ -24,6 +24,7 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -307,6 +308,9 @@ class LegGuess:
 
     femur: Segment | None
     tibia: Segment | None
+    column: Any = None
+    """The bone column (:class:`~alignment.detect.column.Column`) the leg was read on,
+    when it was found by following the column rather than by diaphysis runs."""
 
     @property
     def x_mm(self) -> float:

@@ -1,0 +1,589 @@
+"""Legs as bone columns: the coarse stage for real long-leg films.
+
+On a real standing film the cortices of a diaphysis are faint, cut by cassette seams
+and crossed by grid lines, so runs of cortical edge pairs (:mod:`.legs`) often break
+up. What survives all of that is the bone column itself: from the hip to the ankle,
+femur, knee and tibia form one band brighter than the soft tissue on either side of
+it. This module follows that band from the top of the film to the bottom by dynamic
+programming on a band-pass "bone-ness" map (:func:`bone_map`, :func:`trace_column`),
+finds the knee on it as the dark joint gap where the column is widest
+(:func:`knee_on_column`), and returns each leg as a femoral and a tibial
+:class:`~alignment.detect.legs.Segment` for the fine stage (:func:`column_legs`).
+
+All positions are in mm on the film (``x`` right, ``y`` down); the coarse film has
+square pixels of ``coarse_mm``.
+
+Examples
+--------
+>>> import numpy as np
+>>> film = np.full((900, 300), 0.3, np.float32)
+>>> film[:450, 130:158] = 0.8   # femoral shaft, 28 mm wide
+>>> film[450:456, 110:180] = 0.2  # joint gap
+>>> film[440:450, 110:180] = 0.85  # condyles
+>>> film[456:466, 110:180] = 0.85  # plateau
+>>> film[456:, 134:160] = 0.8   # tibial shaft
+>>> legs = column_legs(film, 1.0)
+>>> len(legs), round(legs[0].femur.x_at(300.0)), round(legs[0].tibia.x_at(600.0))
+(1, 144, 146)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import ndimage
+
+from alignment.detect._image import robust_line
+from alignment.detect.legs import LegGuess, Segment
+
+__all__ = [
+    "Column",
+    "ColumnLeg",
+    "bone_map",
+    "column_legs",
+    "equalised",
+    "film_rows",
+    "read_column_leg",
+    "trace_column",
+]
+
+F32 = NDArray[np.float32]
+F64 = NDArray[np.float64]
+
+CORE_HALF_MM = 6.0
+"""Half-width (mm) of the band whose brightness stands for a bone's interior in
+:func:`bone_map`."""
+
+FLANK_MM = (16.0, 28.0)
+"""Distances (mm) from the band's centre at which the film beside a bone is read:
+just outside a diaphysis 20-35 mm wide."""
+
+TICK_REACH_MM = 15.0
+"""Vertical reach (mm) over which fine detail along the film (a ruler's ticks and
+digits) is averaged into the penalty of :func:`bone_map`."""
+
+TICK_WEIGHT = 3.0
+"""Weight of that penalty against the band-pass: a bone's interior is smooth along
+its length, a ruler is all edges."""
+
+ACROSS_MM = 4.0
+"""Smoothing of the bone-ness map across the film (mm)."""
+
+ALONG_MM = 8.0
+"""Vertical smoothing of the bone-ness map (mm): bones are long, text and markers not."""
+
+STEP_MM = 3.0
+"""Row step of the column trace (mm). One pixel of lateral move per step keeps the
+column within about 18 degrees of vertical (standing legs lean a few degrees)."""
+
+MOVE_PENALTY = 0.25
+"""Cost of a lateral move per step, as a share of the bone-ness map's spread."""
+
+LEG_SEPARATION_MM = 70.0
+"""Closest two legs' columns come (mm): the knees of a bilateral film are farther apart."""
+
+MIN_ASPECT = 1.8
+"""Least height over width of a film read as bone columns: a standing hip-to-ankle film
+(bilateral, about 3:1; one leg, taller still). A square film may hold a spine, a chest
+or a lone tibia, whose straight bright bands are no legs."""
+
+SECOND_LEG_SHARE = 0.45
+"""A second column is a leg when its mean bone-ness is at least this share of the first's."""
+
+SHAFT_SHARES = {"femoral": (0.30, 0.48), "tibial": (0.66, 0.86)}
+"""Stretch of the film's content height (shares from its first row) where each
+diaphysis is read on the column. A standing long-leg film shows the hip near its top
+and the ankle near its bottom; the knee falls at 50-62 % of its height whether the
+pelvis or the feet are on it, so these stretches stay on the diaphyses, clear of the
+trochanters, the metaphyses and the malleoli. The fine stage finds the knee between
+them."""
+
+MIN_SHAFT_MM = 80.0
+"""Shortest diaphysis stretch a segment is made of (mm)."""
+
+NOMINAL_WIDTH_MM = 28.0
+"""Width a diaphysis is given when it cannot be read off the column (mm)."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """One leg's bone column on the coarse film.
+
+    Attributes
+    ----------
+    ys, xs : numpy.ndarray, shape (n,)
+        The column's centre line (mm), top to bottom.
+    score : float
+        Mean bone-ness along it (the map's units).
+    """
+
+    ys: F64
+    xs: F64
+    score: float
+
+    def x_at(self, y: float) -> float:
+        """``x`` (mm) of the column at height `y` (mm), interpolated."""
+        return float(np.interp(y, self.ys, self.xs))
+
+
+def film_rows(coarse: F32) -> tuple[int, int]:
+    """First and last row (inclusive, coarse pixels) with image content: padding rows
+    of one grey level (crops padded to a fixed height) are left out.
+
+    >>> film = np.zeros((10, 4), np.float32); film[2:7] = np.arange(4)
+    >>> film_rows(film)
+    (2, 6)
+    """
+    spread = coarse.max(axis=1) - coarse.min(axis=1)
+    rows = np.flatnonzero(spread > 0.02)
+    if rows.size == 0:
+        return 0, coarse.shape[0] - 1
+    return int(rows[0]), int(rows[-1])
+
+
+def bone_map(coarse: F32, coarse_mm: float) -> F32:
+    """Bone-ness of each coarse pixel: how much brighter a band of
+    :data:`CORE_HALF_MM` around it is than the film on *both* sides of it (the darker
+    side counts), at :data:`FLANK_MM` away, smoothed along the film by
+    :data:`ALONG_MM`, less a ruler's fine detail.
+
+    A diaphysis is a ridge, darker on both sides; the outline of a thigh or a calf
+    against the air is a step, dark on one side only, and scores nothing.
+
+    Parameters
+    ----------
+    coarse : numpy.ndarray, shape (m, n)
+        Normalised film on square pixels of `coarse_mm` (bone bright).
+    coarse_mm : float
+
+    Returns
+    -------
+    numpy.ndarray of float32, shape (m, n)
+        Positive on bright ridges of a bone's width.
+
+    Examples
+    --------
+    >>> film = np.full((50, 200), 0.2, np.float32)
+    >>> film[:, 90:120] = 0.8  # a bone
+    >>> film[:, 160:] = 0.0    # air beside the limb
+    >>> ridge = bone_map(film, 1.0)
+    >>> int(np.argmax(ridge[25])), bool(ridge[25, 150] <= 0)
+    (104, True)
+    """
+    image = coarse.astype(np.float32)
+    half = max(1, int(round(CORE_HALF_MM / coarse_mm)))
+    core = ndimage.uniform_filter1d(image, 2 * half + 1, axis=1, mode="nearest")
+    near, far = (max(1, int(round(v / coarse_mm))) for v in FLANK_MM)
+    flank = ndimage.uniform_filter1d(image, far - near + 1, axis=1, mode="nearest")
+    shift = (near + far) // 2
+    left = np.empty_like(flank)
+    right = np.empty_like(flank)
+    left[:, shift:] = flank[:, :-shift]
+    left[:, :shift] = flank[:, :1]
+    right[:, :-shift] = flank[:, shift:]
+    right[:, -shift:] = flank[:, -1:]
+    ridge = np.minimum(core - left, core - right)
+    # smoothed along the film, and across it so that a flat-topped ridge peaks mid-bone
+    ridge = ndimage.gaussian_filter(
+        ridge, (ALONG_MM / coarse_mm, ACROSS_MM / coarse_mm), mode="nearest"
+    )
+    # a ruler's ticks and digits: fine detail along the film, all along a narrow strip
+    fine = np.abs(image - ndimage.gaussian_filter1d(image, 1.5 / coarse_mm, axis=0))
+    ticks = ndimage.gaussian_filter(fine, (TICK_REACH_MM / coarse_mm, 3.0 / coarse_mm))
+    return (ridge - TICK_WEIGHT * ticks).astype(np.float32)
+
+
+def trace_column(
+    bone: F32, coarse_mm: float, rows: tuple[int, int], *, forbidden: F64 | None = None
+) -> Column | None:
+    """The brightest top-to-bottom path through the bone-ness map (dynamic programming).
+
+    Parameters
+    ----------
+    bone : numpy.ndarray, shape (m, n)
+        :func:`bone_map` of the film.
+    coarse_mm : float
+    rows : (int, int)
+        First and last row of the film's content (:func:`film_rows`).
+    forbidden : numpy.ndarray of bool, shape (m, n), optional
+        Pixels the path may not cross (another leg's column).
+
+    Returns
+    -------
+    Column or None
+        None when the film is too short or narrow to hold a leg.
+    """
+    step = max(1, round(STEP_MM / coarse_mm))
+    sampled = np.arange(rows[0], rows[1] + 1, step)
+    if sampled.size < 20 or bone.shape[1] < 20:
+        return None
+    score = bone[sampled].astype(np.float64)
+    if forbidden is not None:
+        score = np.where(forbidden[sampled], -np.inf, score)
+    # the film's outer 3 % hold collimation edges, not legs
+    margin = max(1, int(0.03 * bone.shape[1]))
+    score[:, :margin] = -np.inf
+    score[:, -margin:] = -np.inf
+    spread = float(np.nanpercentile(bone, 95) - np.nanpercentile(bone, 5)) or 1.0
+    penalty = MOVE_PENALTY * spread
+    n, m = score.shape
+    total = score[0].copy()
+    back = np.zeros((n, m), np.int8)
+    for i in range(1, n):
+        options = np.stack(
+            [
+                np.concatenate([[-np.inf], total[:-1]]) - penalty,
+                total,
+                np.concatenate([total[1:], [-np.inf]]) - penalty,
+            ]
+        )
+        choice = np.argmax(options, axis=0)
+        back[i] = choice - 1
+        total = options[choice, np.arange(m)] + score[i]
+    if not np.isfinite(total).any():
+        return None
+    cols = np.empty(n, np.int64)
+    cols[-1] = int(np.argmax(total))
+    for i in range(n - 1, 0, -1):
+        cols[i - 1] = cols[i] + back[i, cols[i]]
+    values = score[np.arange(n), cols]
+    return Column(
+        ys=((sampled + 0.5) * coarse_mm).astype(np.float64),
+        xs=((cols + 0.5) * coarse_mm).astype(np.float64),
+        score=float(np.mean(values[np.isfinite(values)])),
+    )
+
+
+def _segment(column: Column, y_from: float, y_to: float) -> Segment | None:
+    """A :class:`Segment` fitted to the column between two heights (mm)."""
+    top, bottom = min(y_from, y_to), max(y_from, y_to)
+    keep = (column.ys >= top) & (column.ys <= bottom)
+    if bottom - top < MIN_SHAFT_MM or keep.sum() < 5:
+        return None
+    fit = robust_line(np.column_stack([column.xs[keep], column.ys[keep]]), threshold=2.5)
+    if fit is None:
+        return None
+    centre, direction, inliers, _ = fit
+    return Segment(
+        centre=centre,
+        direction=direction,
+        top=float(column.ys[keep][0]),
+        bottom=float(column.ys[keep][-1]),
+        width_mm=NOMINAL_WIDTH_MM,
+        support=int(inliers.sum()),
+        score=column.score,
+    )
+
+
+def column_legs(coarse: F32, coarse_mm: float, *, max_legs: int = 2) -> list[LegGuess]:
+    """Legs of a long-leg AP film as bone columns split at the knee.
+
+    Parameters
+    ----------
+    coarse : numpy.ndarray, shape (m, n)
+        Normalised film on square pixels of `coarse_mm` (bone bright).
+    coarse_mm : float
+    max_legs : int, optional
+
+    Returns
+    -------
+    list of LegGuess
+        Ordered by ``x``; each with its femoral and tibial diaphysis as read on the
+        column (either None where the film does not show it) and the column. Empty
+        for a film less than :data:`MIN_ASPECT` times as tall as wide.
+    """
+    rows = film_rows(coarse)
+    if (rows[1] - rows[0] + 1) < MIN_ASPECT * coarse.shape[1]:
+        return []
+    bone = bone_map(coarse, coarse_mm)
+    forbidden = np.zeros(coarse.shape, bool)
+    columns: list[Column] = []
+    xx = (np.arange(coarse.shape[1]) + 0.5) * coarse_mm
+    for _ in range(max_legs):
+        column = trace_column(bone, coarse_mm, rows, forbidden=forbidden)
+        # a leg stands above its surroundings along its length; on noise or a blank
+        # film the best path's mean bone-ness is not even positive
+        if column is None or column.score <= 0.0:
+            break
+        if columns and column.score < SECOND_LEG_SHARE * columns[0].score:
+            break
+        columns.append(column)
+        centre = np.interp((np.arange(coarse.shape[0]) + 0.5) * coarse_mm, column.ys, column.xs)
+        forbidden |= np.abs(xx[None, :] - centre[:, None]) < LEG_SEPARATION_MM
+    legs: list[LegGuess] = []
+    y0 = rows[0] * coarse_mm
+    height = (rows[1] - rows[0] + 1) * coarse_mm
+    for column in columns:
+        femur, tibia = (
+            _segment(column, y0 + SHAFT_SHARES[b][0] * height, y0 + SHAFT_SHARES[b][1] * height)
+            for b in ("femoral", "tibial")
+        )
+        if femur is None and tibia is None:
+            continue
+        legs.append(LegGuess(femur, tibia, column))
+    legs.sort(key=lambda g: g.x_mm)
+    return legs
+
+
+# -- reading a leg on its column ------------------------------------------------------
+
+EQUALISE_KERNEL_MM = 64.0
+"""Tile size of the local contrast equalisation (CLAHE) the column reader works on, mm:
+a femur a few grey levels above a thick thigh and a tibia far above a thin calf come
+out alike."""
+
+LINE_REACH_MM = 12.0
+"""Half-height of the window of rows whose median level is taken as a film-wide line
+(a cassette seam, a grid line) and removed before a joint gap is looked for, mm."""
+
+RIDGE_REACH_MM = 12.0
+"""How far (mm) on either side of the column the bone's ridge is looked for at each
+level of a diaphysis."""
+
+JOINT_GAP_MM = (2.0, 14.0)
+"""A joint gap is a dark valley: darker than the brightest bone between these
+distances (mm) above it and below it."""
+
+JOINT_BAND_MM = 15.0
+"""Half-width (mm) of the band along the column whose mean brightness is searched for
+the knee's and the ankle's joint gaps."""
+
+EXTENT_OFFSET_MM = 4.0
+"""Distance (mm) above and below a joint gap at which the bones' outline is read
+(condyles above the knee's gap, plateau below; distal tibia and talus at the ankle)."""
+
+MAX_HALF_WIDTH_MM = 70.0
+"""Largest half-width (mm) of a knee or an ankle read from the column."""
+
+COLUMN_CONFIDENCE = 0.45
+"""Confidence of a landmark read on a bone column: its place is a good start for a
+person, never a result to trust unchecked (below the review threshold)."""
+
+
+def equalised(coarse: F32, coarse_mm: float) -> F32:
+    """The coarse film with film-wide lines removed and local contrast equalised.
+
+    Lines across the film (cassette seams, grid lines, the edge of a positioning
+    frame) show as rows brighter or darker than the rows around them all the way
+    across; each row's median departure from its neighbours' (a running median over
+    :data:`LINE_REACH_MM`) is subtracted. Then CLAHE with tiles of
+    :data:`EQUALISE_KERNEL_MM`.
+
+    >>> film = np.tile(np.linspace(0.2, 0.6, 50, dtype=np.float32), (80, 1))
+    >>> film[40] += 0.3  # a seam
+    >>> flat = equalised(film, 1.0)
+    >>> bool(abs(flat[40].mean() - flat[38].mean()) < 0.02)
+    True
+    """
+    from skimage import exposure
+
+    image = np.clip(coarse.astype(np.float64), 0.0, 1.0)
+    level = np.median(image, axis=1)
+    reach = max(3, int(round(2 * LINE_REACH_MM / coarse_mm)) | 1)
+    line = level - ndimage.median_filter(level, size=reach, mode="nearest")
+    image = np.clip(image - line[:, None], 0.0, 1.0)
+    kernel = max(8, int(EQUALISE_KERNEL_MM / coarse_mm))
+    return exposure.equalize_adapthist(image, kernel_size=kernel, clip_limit=0.01).astype(
+        np.float32
+    )
+
+
+def _band_profile(
+    image: F32, coarse_mm: float, column: Column, y0: float, y1: float, *, offset: float = 0.0
+) -> F64:
+    """Mean brightness of a band of :data:`JOINT_BAND_MM` either side of the column
+    (shifted by `offset` mm along ``x``), one value per coarse row from `y0` to `y1`
+    (mm), lightly smoothed."""
+    rows = np.arange(int(y0 / coarse_mm), int(y1 / coarse_mm))
+    rows = rows[(rows >= 0) & (rows < image.shape[0])]
+    half = int(JOINT_BAND_MM / coarse_mm)
+    out = np.empty(rows.size)
+    for k, r in enumerate(rows):
+        c = int((column.x_at((r + 0.5) * coarse_mm) + offset) / coarse_mm)
+        band = image[r, max(0, c - half) : max(0, c + half + 1)]
+        out[k] = band.mean() if band.size else 0.0
+    return ndimage.gaussian_filter1d(out, 1.0 / coarse_mm) if out.size else out
+
+
+def joint_gaps(profile: F64, coarse_mm: float) -> F64:
+    """Depth of each row of `profile` as a joint gap: the brightest bone within
+    :data:`JOINT_GAP_MM` above and below, the darker of the two, minus the row
+    (``-inf`` near the ends).
+
+    >>> p = np.r_[np.full(20, 0.8), 0.5, 0.3, 0.5, np.full(20, 0.7)]
+    >>> int(np.argmax(joint_gaps(p, 1.0))), round(float(joint_gaps(p, 1.0).max()), 2)
+    (21, 0.4)
+    """
+    near, far = (max(1, int(round(r / coarse_mm))) for r in JOINT_GAP_MM)
+    n = profile.size
+    depth = np.full(n, -np.inf)
+    for k in range(far, n - far):
+        above = profile[k - far : k - near + 1].max()
+        below = profile[k + near : k + far + 1].max()
+        depth[k] = min(above, below) - profile[k]
+    return depth
+
+
+def bone_extent(image: F32, coarse_mm: float, y: float, x: float) -> tuple[float, float] | None:
+    """Outer edges ``(x_left, x_right)`` (mm) of the bone crossing row `y` at `x`.
+
+    From `x`, outward on each side, the first place where the row (3 rows averaged)
+    falls below halfway between the bone's level (around `x`) and the darkest soft
+    tissue within :data:`MAX_HALF_WIDTH_MM`, for 3 pixels running. None when either
+    side never falls.
+
+    >>> row = np.full((5, 200), 0.2, np.float32); row[:, 80:130] = 0.9
+    >>> bone_extent(row, 1.0, 2.5, 100.0)
+    (80.0, 130.0)
+    """
+    r = int(y / coarse_mm)
+    if not 1 <= r < image.shape[0] - 1:
+        return None
+    line = image[r - 1 : r + 2].mean(axis=0)
+    c = int(x / coarse_mm)
+    reach = int(MAX_HALF_WIDTH_MM / coarse_mm)
+    lo, hi = max(0, c - reach), min(line.size, c + reach + 1)
+    if hi - lo < 10 or not lo <= c < hi:
+        return None
+    core = line[max(lo, c - 3) : c + 4].mean()
+    level = 0.5 * (core + line[lo:hi].min())
+    below = line < level
+    run = np.convolve(below, np.ones(3), mode="same") >= 3
+    left = np.flatnonzero(run[lo:c])
+    right = np.flatnonzero(run[c:hi])
+    if left.size == 0 or right.size == 0:
+        return None
+    # a run is centred on its middle pixel: the bone begins after its far end
+    return float((lo + left[-1] + 2) * coarse_mm), float((c + right[0] - 1) * coarse_mm)
+
+
+KNEE_SHARES = (0.42, 0.74)
+"""Where the knee's joint gap is looked for, as shares of the film's content height
+(:data:`SHAFT_SHARES` leaves it between the two diaphyses)."""
+
+KNEE_WIDTH_MM = (55.0, 130.0)
+"""Plausible width (mm) of the condyles and of the plateau on the film."""
+
+FLANK_OFFSET_MM = 75.0
+"""Distance (mm) from the column of the soft-tissue bands whose own valleys are taken
+off a joint gap's depth (beyond a knee's or an ankle's half-width)."""
+
+ANKLE_WIDTH_MM = (40.0, 95.0)
+"""Plausible width (mm) of the ankle's bones (malleoli and talus) on the film."""
+
+
+def _joint(
+    image: F32,
+    coarse_mm: float,
+    column: Column,
+    span: tuple[float, float],
+    width_mm: tuple[float, float],
+    sides: tuple[float, ...],
+) -> tuple[float, list[tuple[float, float]]] | None:
+    """The deepest joint gap along `column` within `span` (mm) whose bones, read
+    :data:`EXTENT_OFFSET_MM` above (side -1) and/or below (side +1) it, are each
+    `width_mm` wide: ``(y_mm, [extent per side])``, or None. A gap's depth is
+    taken less that of the same rows in the soft tissue :data:`FLANK_OFFSET_MM` to
+    either side (a line across the whole film is no joint)."""
+    profile = _band_profile(image, coarse_mm, column, *span)
+    depth = joint_gaps(profile, coarse_mm)
+    # a seam or a grid line crosses the soft tissue beside the bone too; a joint
+    # gap does not: the flanks' own valleys are taken off
+    flanks = [
+        joint_gaps(
+            _band_profile(image, coarse_mm, column, *span, offset=side * FLANK_OFFSET_MM),
+            coarse_mm,
+        )
+        for side in (-1.0, 1.0)
+    ]
+    depth = depth - np.clip(np.maximum(*flanks), 0.0, None)
+    valleys = [
+        k
+        for k in range(1, depth.size - 1)
+        if depth[k] > 0 and depth[k] >= depth[k - 1] and depth[k] >= depth[k + 1]
+    ]
+    for k in sorted(valleys, key=lambda k: -depth[k]):
+        y = span[0] + (k + 0.5) * coarse_mm
+        extents = []
+        for side in sides:
+            level = y + side * EXTENT_OFFSET_MM
+            extent = bone_extent(image, coarse_mm, level, column.x_at(level))
+            if extent is None or not width_mm[0] <= extent[1] - extent[0] <= width_mm[1]:
+                break
+            extents.append(extent)
+        else:
+            return y, extents
+    return None
+
+
+@dataclass(frozen=True)
+class ColumnLeg:
+    """Landmarks read on one leg's column (mm on the film), and why others were not.
+
+    Attributes
+    ----------
+    points : dict of str to numpy.ndarray
+        ``femoral_knee_center``, ``tibial_knee_center`` and ``ankle_center`` where found.
+    reasons : dict of str to str
+        Why a landmark was not read.
+    """
+
+    points: dict[str, F64]
+    reasons: dict[str, str]
+
+
+def read_column_leg(coarse: F32, coarse_mm: float, column: Column) -> ColumnLeg:
+    """Read the knee's and the ankle's centres of a leg on its column.
+
+    Parameters
+    ----------
+    coarse : numpy.ndarray, shape (m, n)
+        Normalised film on square pixels of `coarse_mm` (bone bright).
+    coarse_mm : float
+    column : Column
+        The leg's column (:func:`column_legs`).
+
+    Returns
+    -------
+    ColumnLeg
+
+    Notes
+    -----
+    The knee's joint gap is the deepest dark valley (:func:`joint_gaps`) of a band
+    along the column within :data:`KNEE_SHARES` of the film; the knee centres lie at
+    the middle of the condyles' and of the plateau's outline (:func:`bone_extent`)
+    :data:`EXTENT_OFFSET_MM` above and below it. The ankle's gap is the first deep
+    valley below the tibial diaphysis; its centre is the middle of the malleoli and
+    the talus just below it (the midpoint of the transmalleolar width).
+    """
+    points: dict[str, F64] = {}
+    reasons: dict[str, str] = {}
+    rows = film_rows(coarse)
+    image = equalised(coarse, coarse_mm)
+    y_first = rows[0] * coarse_mm
+    height = (rows[1] - rows[0] + 1) * coarse_mm
+    k0, k1 = (y_first + s * height for s in KNEE_SHARES)
+    knee = _joint(image, coarse_mm, column, (k0, k1), KNEE_WIDTH_MM, (-1.0, 1.0))
+    if knee is None:
+        for name in ("femoral_knee_center", "tibial_knee_center"):
+            reasons[name] = (
+                "no joint gap with condyles above and a plateau below it between the "
+                "femoral and tibial diaphyses"
+            )
+    else:
+        y, (above, below) = knee
+        points["femoral_knee_center"] = np.array([0.5 * (above[0] + above[1]), y - 1.0])
+        points["tibial_knee_center"] = np.array([0.5 * (below[0] + below[1]), y + 1.0])
+    a0 = y_first + SHAFT_SHARES["tibial"][1] * height
+    ankle = _joint(image, coarse_mm, column, (a0, y_first + height), ANKLE_WIDTH_MM, (1.0,))
+    if ankle is None:
+        reasons["ankle_center"] = (
+            "no joint gap with the talus below it under the tibial diaphysis "
+            "(film cut above the ankle?)"
+        )
+    else:
+        y, (below,) = ankle
+        points["ankle_center"] = np.array([0.5 * (below[0] + below[1]), y])
+    return ColumnLeg(points, reasons)
