@@ -21,6 +21,7 @@ a.dcm,2.0
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pandas as pd
@@ -30,16 +31,23 @@ __all__ = ["FORMULA_PREFIXES", "csv_text", "neutralise_formulas"]
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 """First characters that make a spreadsheet read a cell as a formula (OWASP)."""
 
-_RISKY = "[=+\\-@\t\r]"
-_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 def _neutralise_text(values: pd.Series) -> pd.Series:
-    text = values.astype("string")
-    risky = text.str.match(_RISKY, na=False) & ~text.str.fullmatch(_NUMBER, na=False)
-    if not risky.any():
+    """`values` with each text a spreadsheet would run prefixed by ``'``; the same
+    object when there is none. Decided once per distinct value (a column of a study's
+    tables repeats few names many times)."""
+    risky = {
+        value: "'" + value
+        for value in pd.unique(values.dropna())
+        if isinstance(value, str)
+        and value[:1] in FORMULA_PREFIXES
+        and _NUMBER.fullmatch(value) is None
+    }
+    if not risky:
         return values
-    return values.astype(object).mask(risky.to_numpy(), "'" + text.astype(object))
+    return values.astype(object).map(lambda value: risky.get(value, value))
 
 
 def neutralise_formulas(table: pd.DataFrame) -> pd.DataFrame:

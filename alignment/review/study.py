@@ -707,6 +707,7 @@ class ReviewStudy:
             points = points[points["side"].isin(measurable)].reset_index(drop=True)
             legs = self._leg_states(film, points, {(s, film.view): v for s, v in states.items()})
             by_side = {leg["side"]: leg for leg in legs}
+            points = validate_landmarks(points)
             points["review_state"] = points["side"].map(lambda s: by_side[s]["state"])
             points["review_reason"] = points["side"].map(lambda s: by_side[s]["reason"])
             results = self._measure(points) if len(points) else None
@@ -721,7 +722,9 @@ class ReviewStudy:
             leg_table = pd.concat(
                 [self._legs[self._legs["image"] != film.key], leg_rows], ignore_index=True
             )
-            write_landmarks(table, self.landmarks_path)
+            # the saved films' rows were validated when saved, and this film's just now:
+            # the whole table is written without validating every film again
+            write_text_atomic(self.landmarks_path, csv_text(table))
             write_text_atomic(self.legs_path, csv_text(leg_table))
             self._points, self._legs = table, leg_table
             self._saved_legs[film.key] = legs
