@@ -529,20 +529,12 @@ def ap_component_points(
         points["distal_femur_unicondylar"] = frame.back(low)[0]
         conf["distal_femur_unicondylar"] = 0.8
     if implant.tray is not None:
-        frame = _Frame(implant.tray.centroid, down)
-        plate = _plate(frame, implant.tray)
-        if plate is None:
+        centre = _tray_corners(implant.tray, down, points, conf)
+        if centre is None:
             notes.append("tibial_plateau_a: the tray's plate was not resolved")
-        else:
-            a, b, centre, c = plate
-            points["tibial_plateau_a"], points["tibial_plateau_b"] = (
-                frame.back(a)[0],
-                frame.back(b)[0],
-            )
-            conf["tibial_plateau_a"] = conf["tibial_plateau_b"] = c
-            if not implant.unicondylar:
-                points["tibial_knee_center"] = frame.back(centre)[0]
-                conf["tibial_knee_center"] = c
+        elif not implant.unicondylar:
+            points["tibial_knee_center"] = centre
+            conf["tibial_knee_center"] = conf["tibial_plateau_a"]
     return points, conf, notes
 
 
@@ -570,6 +562,22 @@ def _condyles(frame: _Frame, fem: MetalRegion) -> tuple[F64, F64, F64] | None:
         return None
     top = np.array([(a[0] + b[0]) / 2, float(v[between].min())])
     return a, b, top
+
+
+def _tray_corners(
+    tray: MetalRegion, down: F64, points: dict[str, F64], conf: dict[str, float]
+) -> F64 | None:
+    """Put the tray's two inferior corners (:func:`_plate`, in the frame whose ``down``
+    is given) into `points` and `conf` as ``tibial_plateau_a`` and ``_b``; return the
+    plate's centre (mm on the film), or None when the plate is not resolved."""
+    frame = _Frame(tray.centroid, down)
+    plate = _plate(frame, tray)
+    if plate is None:
+        return None
+    a, b, centre, c = plate
+    points["tibial_plateau_a"], points["tibial_plateau_b"] = frame.back(a)[0], frame.back(b)[0]
+    conf["tibial_plateau_a"] = conf["tibial_plateau_b"] = c
+    return frame.back(centre)[0]
 
 
 def _plate(frame: _Frame, tray: MetalRegion) -> tuple[F64, F64, F64, float] | None:
@@ -644,19 +652,9 @@ def lat_component_points(
             a, b, c = got
             points["femoral_component_a"], points["femoral_component_b"] = a, b
             conf["femoral_component_a"] = conf["femoral_component_b"] = c
-    if implant.tray is not None:
-        down = _tray_down(implant.tray)
-        frame = _Frame(implant.tray.centroid, down)
-        plate = _plate(frame, implant.tray)
-        if plate is None:
-            notes.append("tibial_plateau_anterior: the tray's plate was not resolved")
-        else:
-            a, b, _, c = plate
-            points["tibial_plateau_a"], points["tibial_plateau_b"] = (
-                frame.back(a)[0],
-                frame.back(b)[0],
-            )
-            conf["tibial_plateau_a"] = conf["tibial_plateau_b"] = c
+    tray = implant.tray
+    if tray is not None and _tray_corners(tray, _tray_down(tray), points, conf) is None:
+        notes.append("tibial_plateau_anterior: the tray's plate was not resolved")
     return points, conf, notes
 
 
