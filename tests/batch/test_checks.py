@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
 import time
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -12,16 +10,6 @@ import pytest
 from alignment.batch import pipeline, run_batch
 from alignment.cli import exitcodes, main
 from alignment.errors import ImageReadError, LandmarkFileError
-
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT / "sample_images"
-
-
-@pytest.fixture
-def study(tmp_path) -> Path:
-    folder = tmp_path / "study"
-    shutil.copytree(SAMPLES, folder)
-    return folder
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ batch as a hostile or careless user would."""
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from pathlib import Path
 
@@ -12,59 +11,44 @@ import pandas as pd
 import pytest
 
 from alignment.cli import exitcodes, main
+from tests.batch.samples import SAMPLES, digests
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT / "sample_images"
 FAST = ["--no-overlays", "--no-report", "--jobs", "0", "--quiet"]
-
-
-def _digests(folder: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
-
-
-@pytest.fixture
-def study(tmp_path) -> Path:
-    folder = tmp_path / "study"
-    shutil.copytree(SAMPLES, folder)
-    return folder
 
 
 # --- 1: an output folder that could touch an input is refused ---------------------
 
 
 def test_output_folder_that_is_the_input_is_refused(study, tmp_path, capsys):
-    before = _digests(study)
+    before = digests(study)
     code = main(["batch", str(study), "--out", str(study), *FAST])
     assert code == exitcodes.INPUT_ERROR
     assert "the output folder is the input folder" in capsys.readouterr().err
-    assert _digests(study) == before and not (study / ".alignment").exists()
+    assert digests(study) == before and not (study / ".alignment").exists()
     assert main(["batch", str(study), "--out", str(tmp_path), *FAST]) == exitcodes.INPUT_ERROR
-    assert _digests(study) == before  # an output folder holding the input: refused too
+    assert digests(study) == before  # an output folder holding the input: refused too
 
 
 def test_landmark_file_inside_the_output_folder_is_refused(study, tmp_path, capsys):
     out = tmp_path / "out"
     out.mkdir()
     shutil.move(study / "landmarks.csv", out / "landmarks.csv")
-    before = _digests(out)
+    before = digests(out)
     code = main(["batch", str(study), "--landmarks", str(out / "landmarks.csv"),
                  "--out", str(out), *FAST])  # fmt: skip
     assert code == exitcodes.INPUT_ERROR
     assert "lies inside the output folder" in capsys.readouterr().err
-    assert _digests(out) == before  # 80 rows stay 80 rows
+    assert digests(out) == before  # 80 rows stay 80 rows
 
 
 def test_output_inside_the_input_holding_files_is_refused(study, capsys):
-    before = _digests(study)
+    before = digests(study)
     shutil.copytree(SAMPLES, study / "more")  # films of its own, not an earlier output
     code = main(["batch", str(study), "--out", str(study / "more"), *FAST])
     assert code == exitcodes.INPUT_ERROR
     assert "not outputs of an earlier run" in capsys.readouterr().err
-    assert {k: v for k, v in _digests(study).items() if not k.startswith("more/")} == before
+    assert {k: v for k, v in digests(study).items() if not k.startswith("more/")} == before
 
 
 def test_landmark_folder_holding_the_output_is_walked_without_it(study, tmp_path):

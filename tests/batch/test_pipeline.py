@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import shutil
@@ -23,32 +22,16 @@ from alignment import RESULT_COLUMNS, BatchError
 from alignment.batch import run_batch
 from alignment.batch.store import lock_output
 from alignment.cli import exitcodes, main
+from tests.batch.samples import SAMPLES, digests
 
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT / "sample_images"
 OUTPUT_TABLES = ("results.csv", "results_wide.csv", "landmarks.csv", "errors.csv")
 
 
-def _digests(folder: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
-
-
-@pytest.fixture
-def study(tmp_path) -> Path:
-    folder = tmp_path / "study"
-    shutil.copytree(SAMPLES, folder)
-    return folder
-
-
 def test_sample_cohort_end_to_end(study, tmp_path):
-    before = _digests(study)
+    before = digests(study)
     out = tmp_path / "out"
     result = run_batch(study, out, groups=study / "groups.csv", report=False, jobs=0)
-    assert _digests(study) == before  # inputs never modified
+    assert digests(study) == before  # inputs never modified
     assert not result.completed_with_errors and result.images == 12 == result.processed
     for name in (*OUTPUT_TABLES, "results.parquet", "comparison.csv", "manifest.json"):
         assert (out / name).is_file(), name

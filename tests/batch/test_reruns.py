@@ -11,16 +11,7 @@ import pytest
 from alignment.batch import run_batch
 from alignment.cli import exitcodes, main
 from alignment.errors import OutputExistsError
-
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT / "sample_images"
-
-
-@pytest.fixture
-def study(tmp_path) -> Path:
-    folder = tmp_path / "study"
-    shutil.copytree(SAMPLES, folder)
-    return folder
+from tests.batch.samples import SAMPLES
 
 
 def test_failed_images_are_retried_unchanged_successes_skipped(study, tmp_path, monkeypatch):

@@ -22,16 +22,10 @@ from alignment.batch import run_batch
 from alignment.batch.store import StateStore
 from alignment.cli import exitcodes, main
 from alignment.io import read_radiograph
-from tests.batch.test_pipeline import SAMPLES, _descendants, _live, _run_until
+from tests.batch.samples import SAMPLES
+from tests.batch.test_pipeline import _descendants, _live, _run_until
 
 OUTPUT_TABLES = ("results.csv", "results_wide.csv", "landmarks.csv", "errors.csv")
-
-
-@pytest.fixture
-def study(tmp_path) -> Path:
-    folder = tmp_path / "study"
-    shutil.copytree(SAMPLES, folder)
-    return folder
 
 
 def _batch(study: Path, out: Path, *options: str) -> int:
