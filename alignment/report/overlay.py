@@ -58,7 +58,6 @@ from __future__ import annotations
 
 import math
 import os
-import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -558,6 +557,19 @@ def _shorten(text: str, width: int) -> str:
     return text[:4]
 
 
+def _wrap(text: str, width: int) -> list[str]:
+    """`text` broken between words into lines of at most `width` pixels (a word wider
+    than that is cut in the middle)."""
+    lines: list[str] = []
+    for word in text.split():
+        joined = f"{lines[-1]} {word}" if lines else word
+        if lines and _text_width(joined) <= width:
+            lines[-1] = joined
+        else:
+            lines.append(_shorten(word, width))
+    return lines
+
+
 def _long_leg(shape: tuple[int, int], sets: Sequence[_Set]) -> bool:
     """Whether the film is a long-leg film: a hip or ankle landmark, or its proportions."""
     if any(name in s.named for s in sets for name in _LONG_LEG_LANDMARKS):
@@ -867,9 +879,8 @@ def _key_lines(title: str, sets: Sequence[_Set], notes: Sequence[str]) -> list[_
     """The key panel's lines: image name, notes, each set's values, the legend."""
     inner = _PANEL_WIDTH - 16
     lines: list[_KeyLine] = [(_shorten(title, inner), COLOURS["panel_text"], "plain")]
-    chars = max(8, inner // max(1, _text_width("m")))
-    for note in notes:
-        lines += [(part, COLOURS["warning"], "plain") for part in textwrap.wrap(note, chars)]
+    for note in dict.fromkeys(notes):  # each note once
+        lines += [(part, COLOURS["warning"], "plain") for part in _wrap(note, inner)]
     for s in sets:
         header = f"{s.side} {s.view}" + (f" - {s.reader}" if s.reader else "")
         lines.append(("", COLOURS["panel_text"], "space"))
