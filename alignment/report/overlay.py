@@ -908,9 +908,9 @@ def _key_lines(title: str, sets: Sequence[_Set], notes: Sequence[str]) -> list[_
 
 
 def _draw_key(lines: Sequence[_KeyLine], height: int) -> NDArray[np.uint8]:
-    """The key panel as a BGR array ``(height, width, 3)``."""
+    """The key panel as an RGB array ``(height, width, 3)``."""
     canvas = np.empty((height, _PANEL_WIDTH, 3), np.uint8)
-    canvas[:] = _bgr(COLOURS["panel"])
+    canvas[:] = COLOURS["panel"]
     values = [text.split("\t")[0] for text, _, kind in lines if kind == "value"]
     name_width = max([_text_width(t) for t in values] or [0])
     y = 6.0
@@ -972,10 +972,6 @@ def _fixed(point: tuple[float, float]) -> tuple[int, int]:
     return (round((point[0] - 0.5) * _ONE), round((point[1] - 0.5) * _ONE))
 
 
-def _bgr(colour: RGB) -> tuple[int, int, int]:
-    return (colour[2], colour[1], colour[0])
-
-
 def _line(
     canvas: NDArray[np.uint8],
     start: tuple[float, float],
@@ -1011,25 +1007,25 @@ def _line(
             canvas,
             _fixed(a),
             _fixed(b),
-            _bgr(COLOURS["outline"]),
+            COLOURS["outline"],
             thickness + 2,
             cv2.LINE_AA,
             _SHIFT,
         )
     for a, b in segments:
-        cv2.line(canvas, _fixed(a), _fixed(b), _bgr(colour), thickness, cv2.LINE_AA, _SHIFT)
+        cv2.line(canvas, _fixed(a), _fixed(b), colour, thickness, cv2.LINE_AA, _SHIFT)
 
 
 def _text(canvas: NDArray[np.uint8], text: str, origin: Point, colour: RGB) -> None:
     """Draw `text` opaque, its baseline-left at `origin` rounded to whole pixels."""
     at = (round(origin[0]), round(origin[1]))
-    cv2.putText(canvas, text, at, _FONT, _FONT_SCALE, _bgr(colour), 1, cv2.LINE_AA)
+    cv2.putText(canvas, text, at, _FONT, _FONT_SCALE, colour, 1, cv2.LINE_AA)
 
 
 def _dot(canvas: NDArray[np.uint8], point: Point, colour: RGB) -> None:
     """A landmark's dot: `colour` ringed in black."""
     for radius, ring in ((_RADIUS * _ONE + _ONE, COLOURS["outline"]), (_RADIUS * _ONE, colour)):
-        cv2.circle(canvas, _fixed(point), radius, _bgr(ring), -1, cv2.LINE_AA, _SHIFT)
+        cv2.circle(canvas, _fixed(point), radius, ring, -1, cv2.LINE_AA, _SHIFT)
 
 
 def _draw_axes(image: NDArray[np.uint8], panel: Panel, legs: Sequence[_Set]) -> None:
@@ -1055,7 +1051,7 @@ def _panel_image(
     pixels: NDArray[Any], reduced: NDArray[Any], layout: OverlayLayout, index: int,
     limits: tuple[float, float],
 ) -> NDArray[np.uint8]:  # fmt: skip
-    """Panel `index` of `layout` as a BGR array: its pixels, windowed, with the axes."""
+    """Panel `index` of `layout` as an RGB array: its pixels, windowed, with the axes."""
     panel = layout.panels[index]
     width, height = panel.box[2], panel.box[3]
     if index == 0:
@@ -1116,7 +1112,7 @@ def draw_overlay(
     reduced = _resize(array, (film.box[2], film.box[3]))
     limits = _limits(reduced, window)
     canvas = np.empty((layout.height, layout.width, 3), np.uint8)
-    canvas[:] = _bgr(COLOURS["panel"])
+    canvas[:] = COLOURS["panel"]
     for index, panel in enumerate(layout.panels):
         left, top, width, height = panel.box
         canvas[top : top + height, left : left + width] = _panel_image(
@@ -1142,7 +1138,7 @@ def draw_overlay(
         left, top, width, height = layout.legend
         key = _draw_key(_key_lines(layout.title, layout.legs, layout.notes), height)
         canvas[top : top + height, left : left + width] = key
-    return np.ascontiguousarray(canvas[..., ::-1])
+    return canvas
 
 
 # --- public ------------------------------------------------------------------------
