@@ -1,4 +1,4 @@
-"""Overlays: sizes, windowing, the spec's coordinates, colours, flags, PNG metadata, speed."""
+"""Overlays: sizes, windowing, the spec's coordinates, colours, flags, PNG metadata."""
 
 from __future__ import annotations
 
