@@ -50,11 +50,12 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from alignment.atomic import write_text_atomic
+from alignment.atomic import atomic_path, write_text_atomic
 from alignment.detect import detect_landmarks
 from alignment.io import ImageWarning, read_radiograph
 from alignment.landmarks import validate_landmarks
 from alignment.measures import measure_landmarks
+from alignment.report import draw_overlay, encode_png, overlay_layout
 
 WRONG_SIGMA = 3.0
 """A landmark farther than this many reference sigmas from the reference is wrong ..."""
@@ -472,72 +473,58 @@ def print_summary(summary: Mapping[str, Any], out: Any) -> None:
 
 # --- overlays ------------------------------------------------------------------------
 
-_REF_BGR = (80, 220, 80)
-_DET_BGR = (60, 60, 255)
-_LINK_BGR = (0, 220, 255)
+_REF_RGB = (80, 220, 80)
+_LINK_RGB = (255, 220, 0)
 
 
 def write_overlay(film: Film, record: Mapping[str, Any], folder: Path) -> Path:
-    """A PNG of the film with the reference points (green circles of 3 sigma) and the
-    detected points (red crosses, joined to their reference by a yellow line)."""
+    """The toolkit's overlay of the detected landmarks (:func:`alignment.report.overlay_layout`,
+    each named in a margin, knees cropped at full resolution) with the references added:
+    a green ring of 3 sigma around each reference point, joined to its detected point by a
+    yellow line; what was found and the truth are noted in the key."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ImageWarning)
         radiograph = read_radiograph(film.path)
-    pixels = np.asarray(radiograph.display())
-    grey = (np.clip(pixels, 0, 1) * 255).astype(np.uint8)
-    scale = max(1.0, 900.0 / max(grey.shape))
-    canvas = cv2.cvtColor(
-        cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR),
-        cv2.COLOR_GRAY2BGR,
-    )
-
-    def at(x: float, y: float) -> tuple[int, int]:
-        return (round(x * scale), round(y * scale))
-
-    refs = {(r["side"], r["landmark"]): r for r in _rows(film.reference)}
-    for r in refs.values():
-        radius = max(2, round(WRONG_SIGMA * float(r["uncertainty_px"]) * scale))
-        cv2.circle(canvas, at(r["x"], r["y"]), radius, _REF_BGR, 1, cv2.LINE_AA)
-    for d in record["detected"]:
-        p = at(d["x"], d["y"])
-        ref = refs.get((d["side"], d["landmark"]))
-        if ref is not None:
-            cv2.line(canvas, p, at(ref["x"], ref["y"]), _LINK_BGR, 1, cv2.LINE_AA)
-        cv2.drawMarker(canvas, p, _DET_BGR, cv2.MARKER_CROSS, 9, 1, cv2.LINE_AA)
-        cv2.putText(
-            canvas,
-            _short(d["landmark"]),
-            (p[0] + 4, p[1] - 3),
-            cv2.FONT_HERSHEY_PLAIN,
-            0.8,
-            _DET_BGR,
-            1,
-            cv2.LINE_AA,
-        )
-    found = record["kind_found"] or "none"
-    lines = [
-        f"view {found} ({record['view_source']}) truth {record['kind_truth']}",
-        f"sides {','.join(record['sides_found']) or 'none'} ({record['side_source']})",
-        *(f"{s}: {leg['status']}" for s, leg in sorted(record["legs"].items())),
+    view = "LAT" if record["kind_found"] == "LAT knee" else "AP"
+    detected = pd.DataFrame(record["detected"], columns=["side", "landmark", "x", "y"])
+    detected = detected.assign(image=film.key, view=view)
+    notes = [
+        f"view {record['kind_found'] or 'none'} ({record['view_source']}), "
+        f"truth {record['kind_truth']}",
+        f"sides {', '.join(record['sides_found']) or 'none'} ({record['side_source']})",
+        *(f"{side}: {leg['status']}" for side, leg in sorted(record["legs"].items())),
+        *record["why_nothing"],
+        "green rings: reference, 3 sigma",
     ]
-    width = max(cv2.getTextSize(t, cv2.FONT_HERSHEY_SIMPLEX, 0.45, 1)[0][0] for t in lines)
-    cv2.rectangle(canvas, (0, 0), (width + 12, 8 + 16 * len(lines)), (0, 0, 0), -1)
-    for i, text in enumerate(lines):
-        org = (6, 16 + 16 * i)
-        cv2.putText(
-            canvas, text, org, cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1, cv2.LINE_AA
-        )
+    spacing = float(record["spacing_used_mm"])
+    layout = overlay_layout(
+        (radiograph.rows, radiograph.columns),
+        detected,
+        image=film.key,
+        spacing_mm=(spacing, spacing),
+        notes=notes,
+    )
+    rgb = draw_overlay(np.asarray(radiograph.pixels), layout, window=radiograph.window)
+    found = {(d["side"], d["landmark"]): (d["x"], d["y"]) for d in record["detected"]}
+    for panel in layout.panels:
+        for r in _rows(film.reference):
+            point = (float(r["x"]), float(r["y"]))
+            if not panel.shows(point):
+                continue
+            at = panel.to_canvas(point)
+            centre = (round(at[0] - 0.5), round(at[1] - 0.5))
+            radius = max(3, round(WRONG_SIGMA * float(r["uncertainty_px"]) * panel.scale[0]))
+            cv2.circle(rgb, centre, radius, _REF_RGB, 1, cv2.LINE_AA)
+            hit = found.get((r["side"], r["landmark"]))
+            if hit is not None and panel.shows(hit):
+                end = panel.to_canvas(hit)
+                cv2.line(rgb, centre, (round(end[0] - 0.5), round(end[1] - 0.5)), _LINK_RGB, 1,
+                         cv2.LINE_AA)  # fmt: skip
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / (film.key.replace("/", "__").rsplit(".", 1)[0] + ".png")
-    ok, data = cv2.imencode(".png", canvas)
-    if not ok:  # pragma: no cover - cv2 encodes any uint8 BGR image
-        raise OSError(f"could not encode {path}")
-    path.write_bytes(data.tobytes())
+    with atomic_path(path) as temporary:
+        temporary.write_bytes(encode_png(rgb))
     return path
-
-
-def _short(name: str) -> str:
-    return "".join(part[0] for part in name.split("_"))
 
 
 def _run_one(film: Film, overlays: Path | None) -> dict[str, Any]:

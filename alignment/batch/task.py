@@ -14,7 +14,7 @@ import errno
 import math
 import signal
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -273,8 +273,13 @@ def with_image_geometry(
 
 
 def _overlay(
-    task: ImageTask, radiograph: Radiograph, landmarks: pd.DataFrame, results: pd.DataFrame
+    task: ImageTask,
+    radiograph: Radiograph,
+    landmarks: pd.DataFrame | None,
+    results: pd.DataFrame | None,
+    notes: Sequence[str] = (),
 ) -> str:
+    """Draw the image's overlay; `notes` say why nothing was found, if so."""
     from alignment.report.overlay import write_overlay
 
     if radiograph.pixels is None:
@@ -290,6 +295,7 @@ def _overlay(
         image=task.key,
         title=task.title,
         window=radiograph.window,
+        notes=notes,
     )
     return relative
 
@@ -337,7 +343,11 @@ def process_image(task: ImageTask) -> ImageOutcome:
             landmarks = detected if detected is not None else task.landmarks
             stage = "landmarks"
             if landmarks is None and detect:  # detection found nothing; its rows say why
-                return ImageOutcome(task.key, facts, tuple(errors))
+                if settings.overlay_dir is not None:  # the overlay says so, with the reasons
+                    stage = "overlay"
+                    notes = [message for _, message in errors]
+                    files.append(_overlay(task, radiograph, None, None, notes))
+                return ImageOutcome(task.key, facts, tuple(errors), tuple(files))
             if landmarks is None:
                 raise _NoLandmarksError("no landmarks for this image, and no detection asked for")
             check_on_film(landmarks, radiograph.rows, radiograph.columns, task.key)
@@ -408,8 +418,9 @@ def _detect(
 
     result = detect_landmarks(radiograph, image=task.key, case=case_of(task.key))
     problems = [
-        ("detect", f"{m.side} {m.view}: {m.landmark}: {m.reason}" if m.landmark != "*"
-         else f"{m.side} {m.view}: {m.reason}")
+        ("detect", ": ".join(part for part in (f"{m.side} {m.view}".strip(),
+                                                "" if m.landmark == "*" else m.landmark,
+                                                m.reason) if part))
         for m in result.missing
     ]  # fmt: skip
     if result.landmarks.empty:

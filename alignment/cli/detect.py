@@ -98,12 +98,13 @@ def run(args: argparse.Namespace) -> int:
             radiograph, view=args.view, side=args.side, review_threshold=args.review_threshold
         )
         tables.append(result.landmarks)
+        notes = [*result.notes]  # for the overlay: the film's notes, and each leg not found
         for miss in result.missing:
             what = "leg" if miss.landmark == "*" else miss.landmark
-            print(
-                f"{path}: {miss.side} {miss.view} {what}: {miss.reason}".replace("  ", " "),
-                file=sys.stderr,
-            )
+            note = f"{miss.side} {miss.view} {what}: {miss.reason}".replace("  ", " ").strip()
+            if miss.landmark == "*":
+                notes.append(note)
+            print(f"{path}: {note}", file=sys.stderr)
         for leg in result.legs:
             if leg.review:
                 print(f"{path}: {leg.side} {leg.view}: REVIEW ({leg.reason})", file=sys.stderr)
@@ -117,7 +118,9 @@ def run(args: argparse.Namespace) -> int:
                 np.asarray(radiograph.pixels),
                 result.landmarks if len(result.landmarks) else None,
                 image=str(path),
+                title=path.name,
                 window=radiograph.window,
+                notes=notes,
             )
     progress(len(images), len(images))
     progress.close()
