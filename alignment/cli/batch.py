@@ -16,7 +16,6 @@ import logging
 import sys
 from typing import TYPE_CHECKING, Literal
 
-from alignment.batch.executors import DEFAULT_TIME_LIMIT_S, default_jobs, default_memory_limit
 from alignment.cli import exitcodes
 from alignment.cli._options import (
     add_implant_argument,
@@ -27,6 +26,7 @@ from alignment.cli._options import (
     overrides,
 )
 from alignment.cli._progress import Progress
+from alignment.options import DEFAULT_TIME_LIMIT_S, default_jobs, default_memory_limit
 
 if TYPE_CHECKING:
     from alignment.batch import BatchResult

@@ -19,9 +19,6 @@ from alignment.errors import StatsError
 
 T = TypeVar("T")
 
-METRICS: tuple[str, ...] = ("abs_deviation", "deviation", "value")
-"""Columns of the results table that :func:`compare_groups` can compare."""
-
 CATEGORICAL_MEASURES: frozenset[str] = frozenset({"cpak"})
 """Measures whose value is a category code, never averaged or compared as numbers."""
 
