@@ -3,8 +3,9 @@
 Walks INPUT_DIR (DICOM with or without extension, PNG, JPEG, TIFF), pairs each image
 with its landmarks (a combined file, per-image files matched by name, or the landmark
 files found in INPUT_DIR), measures them with the film's own pixel spacing, and writes
-results.csv, results_wide.csv, results.parquet, landmarks.csv, errors.csv,
-comparison.csv (with --groups), manifest.json, overlays/ and report.html to OUT_DIR.
+results.csv, results_wide.csv, results.parquet (with the parquet extra), landmarks.csv,
+errors.csv, comparison.csv (with --groups), manifest.json, overlays/ and report.html to
+OUT_DIR.
 A rerun skips images already done with the same input and settings, so an interrupted
 run resumes. Inputs are never modified.
 """
