@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 
 from alignment.errors import RUNTIME_LIMITS, ImageReadError, ImageTooLargeError
 from alignment.io.radiograph import ImageGeometry, Radiograph
+from alignment.notes import plain_note
 
 __all__ = [
     "CODECS_SYNTAXES",
@@ -173,7 +174,7 @@ def _quiet_pydicom(path: str) -> Iterator[None]:
             ours = [item for item in caught if issubclass(item.category, ImageWarning)]
             for item in caught:
                 if not issubclass(item.category, ImageWarning):
-                    logger.warning("%s: %s", path, item.message)
+                    logger.warning("%s: %s", path, plain_note(item.message, item.category))
     for item in ours:
         warnings.warn(item.message, item.category, stacklevel=4)
 
