@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 from alignment.errors import BatchError, Interrupted
 from alignment.notes import show_warnings_as_notes
+from alignment.options import DEFAULT_TIME_LIMIT_S, default_jobs, default_memory_limit
 
 __all__ = [
     "DEFAULT_TIME_LIMIT_S",
@@ -32,28 +33,10 @@ __all__ = [
     "run_tasks",
 ]
 
-DEFAULT_TIME_LIMIT_S = 300.0
-"""Default longest time one image may take in a batch (seconds)."""
-
 T = TypeVar("T")
 R = TypeVar("R")
 OnCrash = Callable[[T, BaseException], R]
 """What to return for a task whose process died while running it."""
-
-
-def default_memory_limit(jobs: int) -> int:
-    """A task's default memory cap (bytes): the machine's memory shared by `jobs`
-    workers, and never below 2 GiB (about what a film at the pixel limit needs)."""
-    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    return max(total // max(jobs, 1), 2**31)
-
-
-def default_jobs() -> int:
-    """All the cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
 
 
 def _is_main_test(test: ast.expr) -> bool:

@@ -598,13 +598,14 @@ def _write_outputs(
     readable = round_results(results)  # CSV to 0.01 deg / 0.1 mm; Parquet keeps all digits
     _write_csv(out_dir / "results.csv", readable)
     _write_csv(out_dir / "results_wide.csv", to_wide(readable))
-    with atomic_path(out_dir / "results.parquet") as temporary:
-        results.to_parquet(temporary, index=False)
+    parquet = _write_parquet(out_dir / "results.parquet", results)
     _write_csv(out_dir / "landmarks.csv", landmarks)
     _write_csv(out_dir / "errors.csv", errors)
     if comparison is not None:
         _write_csv(out_dir / "comparison.csv", comparison)
-    _remove_stale(out_dir, outcomes, comparison=comparison is not None, report=report)
+    _remove_stale(
+        out_dir, outcomes, comparison=comparison is not None, report=report, parquet=parquet
+    )
     if report:
         from alignment.report import write_report
 
@@ -638,13 +639,36 @@ def _review_links(
     return {key: film_url(server, key) for key in keys}
 
 
+def _write_parquet(path: Path, results: pd.DataFrame) -> bool:
+    """Write `results` at full precision as Parquet; where pyarrow (the ``parquet``
+    extra) is not installed, say so in one warning and return False."""
+    try:
+        import pyarrow  # noqa: F401 - only whether it is installed
+    except ImportError:
+        log.warning("Parquet not written: install radiographic-alignment[parquet]")
+        return False
+    with atomic_path(path) as temporary:
+        results.to_parquet(temporary, index=False, engine="pyarrow")
+    return True
+
+
 def _remove_stale(
-    out_dir: Path, outcomes: Sequence[ImageOutcome], *, comparison: bool, report: bool
+    out_dir: Path,
+    outcomes: Sequence[ImageOutcome],
+    *,
+    comparison: bool,
+    report: bool,
+    parquet: bool,
 ) -> None:
     """Remove what an earlier run into `out_dir` wrote and this run does not: a
-    ``comparison.csv`` of a run with groups, a ``report.html``, the overlays and DICOM
-    files of images gone or now drawn under another name."""
-    optional = (("comparison.csv", comparison), ("report.html", report))
+    ``comparison.csv`` of a run with groups, a ``report.html``, a ``results.parquet``
+    (now that pyarrow is missing), the overlays and DICOM files of images gone or now
+    drawn under another name."""
+    optional = (
+        ("comparison.csv", comparison),
+        ("report.html", report),
+        ("results.parquet", parquet),
+    )
     stale = [name for name, kept in optional if not kept]
     produced = {f for o in outcomes for f in o.files}
     for folder, suffix in (("overlays", ".png"), ("dicom", ".dcm")):

@@ -3,8 +3,9 @@
 Walks INPUT_DIR (DICOM with or without extension, PNG, JPEG, TIFF), pairs each image
 with its landmarks (a combined file, per-image files matched by name, or the landmark
 files found in INPUT_DIR), measures them with the film's own pixel spacing, and writes
-results.csv, results_wide.csv, results.parquet, landmarks.csv, errors.csv,
-comparison.csv (with --groups), manifest.json, overlays/ and report.html to OUT_DIR.
+results.csv, results_wide.csv, results.parquet (with the parquet extra), landmarks.csv,
+errors.csv, comparison.csv (with --groups), manifest.json, overlays/ and report.html to
+OUT_DIR.
 A rerun skips images already done with the same input and settings, so an interrupted
 run resumes. Inputs are never modified.
 """
@@ -16,7 +17,6 @@ import logging
 import sys
 from typing import TYPE_CHECKING, Literal
 
-from alignment.batch.executors import DEFAULT_TIME_LIMIT_S, default_jobs, default_memory_limit
 from alignment.cli import exitcodes
 from alignment.cli._options import (
     add_implant_argument,
@@ -27,6 +27,7 @@ from alignment.cli._options import (
     overrides,
 )
 from alignment.cli._progress import Progress
+from alignment.options import DEFAULT_TIME_LIMIT_S, default_jobs, default_memory_limit
 
 if TYPE_CHECKING:
     from alignment.batch import BatchResult

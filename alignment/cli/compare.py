@@ -28,12 +28,7 @@ import argparse
 from pathlib import Path
 
 from alignment.cli import exitcodes
-from alignment.report.forest import write_forest_plot
-from alignment.stats import compare_groups, publication_table, read_table, write_table
-from alignment.stats._common import METRICS
-from alignment.stats._models import CLUSTERS
-from alignment.stats._twosample import TESTS
-from alignment.stats.tables import FORMATS, table_format
+from alignment.options import CLUSTERS, METRICS, TABLE_FORMATS, TESTS
 
 HELP = "compare two groups per measure: test, CI, effect size, outliers (the paper's table)"
 
@@ -106,7 +101,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--confidence", type=float, default=0.95, help="default: %(default)s")
     parser.add_argument("--out", required=True, metavar="TABLE.csv", help="output file")
     parser.add_argument(
-        "--format", choices=FORMATS, help="output format (default: from --out's suffix, else csv)"
+        "--format",
+        choices=TABLE_FORMATS,
+        help="output format (default: from --out's suffix, else csv)",
     )
     parser.add_argument("--decimals", type=int, default=1, help="decimals of means in md/tex/html")
     parser.add_argument("--p-decimals", type=int, default=3, help="decimals of P values")
@@ -123,6 +120,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``alignment compare``."""
+    from alignment.report.forest import write_forest_plot
+    from alignment.stats import compare_groups, publication_table, read_table, write_table
+    from alignment.stats.tables import table_format
+
     table = compare_groups(
         read_table(args.results),
         read_table(args.groups),

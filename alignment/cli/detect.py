@@ -12,18 +12,16 @@ import argparse
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
-
-from alignment.atomic import write_text_atomic
 from alignment.cli import exitcodes
 from alignment.cli._options import number
 from alignment.cli._progress import Progress
-from alignment.csvtext import csv_text
-from alignment.detect import DETECTION_COLUMNS, REVIEW_THRESHOLD, detect_landmarks
 from alignment.errors import ImageReadError
-from alignment.io import read_radiograph
+from alignment.options import REVIEW_THRESHOLD
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 HELP = "find the landmarks on AP long-leg and lateral knee films automatically"
 
@@ -76,6 +74,14 @@ def _images(paths: list[str]) -> list[tuple[Path, bool]]:
 
 
 def run(args: argparse.Namespace) -> int:
+    import numpy as np
+    import pandas as pd
+
+    from alignment.atomic import write_text_atomic
+    from alignment.csvtext import csv_text
+    from alignment.detect import DETECTION_COLUMNS, detect_landmarks
+    from alignment.io import read_radiograph
+
     tables: list[pd.DataFrame] = []
     failures = 0
     if args.overlay:

@@ -13,9 +13,7 @@ from __future__ import annotations
 import argparse
 
 from alignment.cli import exitcodes
-from alignment.stats import followup_analysis, read_table, write_table
-from alignment.stats._twosample import TESTS
-from alignment.stats.tables import FORMATS
+from alignment.options import TABLE_FORMATS, TESTS
 
 HELP = "follow-up scores: mixed model group x time, per-visit and change-from-baseline tests"
 
@@ -41,12 +39,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--time-order", metavar="T0,T1,...", help="time points, baseline first")
     parser.add_argument("--test", choices=TESTS, default="welch", help="between-group test")
     parser.add_argument("--confidence", type=float, default=0.95, help="default: %(default)s")
-    parser.add_argument("--format", choices=FORMATS, help="default: from --out's suffix")
+    parser.add_argument("--format", choices=TABLE_FORMATS, help="default: from --out's suffix")
     parser.add_argument("--decimals", type=int, default=3, help="decimals in md/tex/html")
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``alignment followup``."""
+    from alignment.stats import followup_analysis, read_table, write_table
+
     scores = read_table(args.scores)
     instrument = args.instrument
     if instrument is None and "instrument" in scores.columns:

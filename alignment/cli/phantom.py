@@ -11,11 +11,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from alignment.batch.checks import check_output_folder
 from alignment.cli import exitcodes
 from alignment.cli._options import integer, number
 from alignment.cli._progress import Progress
-from alignment.phantom import COHORTS, generate_phantoms
+from alignment.options import COHORTS, IMAGE_FORMATS
 
 HELP = "write synthetic radiographs with true landmarks and measures"
 
@@ -39,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--format",
-        choices=("dicom", "png", "tiff"),
+        choices=IMAGE_FORMATS,
         default="dicom",
         help="image format (default: %(default)s)",
     )
@@ -59,6 +58,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from alignment.batch.checks import check_output_folder
+    from alignment.phantom import generate_phantoms
+
     check_output_folder(args.out, overwrite=args.overwrite)
     n = args.n if args.n is not None else (100 if args.cohort == "psi-vs-ci" else 10)
     progress = Progress(unit="case")

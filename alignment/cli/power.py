@@ -16,14 +16,9 @@ from __future__ import annotations
 
 import argparse
 
-import pandas as pd
-
 from alignment.cli import exitcodes
 from alignment.errors import StatsError
-from alignment.stats import read_table, render_table, write_table
-from alignment.stats._common import METRICS
-from alignment.stats.power import POWER_COLUMNS, POWER_TESTS, pilot_power, power_analysis
-from alignment.stats.tables import FORMATS, table_format
+from alignment.options import METRICS, POWER_TESTS, TABLE_FORMATS
 
 HELP = "power and sample size: Welch, TOST equivalence, outlier rates (z-test, Fisher)"
 
@@ -63,12 +58,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     pilot.add_argument("--tolerance", type=float, metavar="DEG", help="outlier threshold")
     pilot.add_argument("--reader", help="use only this reader's rows (default: average)")
     parser.add_argument("--out", metavar="POWER.csv", help="output file (default: print)")
-    parser.add_argument("--format", choices=FORMATS, help="default: from --out's suffix")
+    parser.add_argument("--format", choices=TABLE_FORMATS, help="default: from --out's suffix")
     parser.add_argument("--decimals", type=int, default=3, help="decimals in md/tex/html")
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``alignment power``."""
+    import pandas as pd
+
+    from alignment.stats import read_table, render_table, write_table
+    from alignment.stats.power import POWER_COLUMNS, pilot_power, power_analysis
+    from alignment.stats.tables import table_format
+
     tests = _names(args.test) or []
     if args.pilot is not None:
         if args.groups is None:

@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from alignment.cli import exitcodes
 from alignment.errors import StatsError
-from alignment.report.bland_altman import PLOT_FORMATS, write_bland_altman_plots
-from alignment.stats import KAPPA_WEIGHTS, read_table, reliability, write_table
-from alignment.stats.tables import FORMATS
+from alignment.options import KAPPA_WEIGHTS, PLOT_FORMATS, TABLE_FORMATS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 HELP = "inter- and intra-observer reliability: ICC, SEM, MDC95, Bland-Altman"
 
@@ -60,12 +60,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--measures", metavar="M1,M2", help="measures (default: all)")
     parser.add_argument("--preset", default="default", help="target preset for a landmark file")
     parser.add_argument("--confidence", type=float, default=0.95, help="default: %(default)s")
-    parser.add_argument("--format", choices=FORMATS, help="default: from --out's suffix")
+    parser.add_argument("--format", choices=TABLE_FORMATS, help="default: from --out's suffix")
     parser.add_argument("--decimals", type=int, default=3, help="decimals in md/tex/html")
 
 
 def _results(path: str, preset: str, session: str | None) -> pd.DataFrame:
     """The results table in `path`, measuring it first if it holds landmarks."""
+    import pandas as pd
+
+    from alignment.stats import read_table
+
     table = read_table(path)
     columns = set(map(str, table.columns))
     if columns >= _LANDMARK_COLUMNS:
@@ -90,6 +94,9 @@ def _results(path: str, preset: str, session: str | None) -> pd.DataFrame:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``alignment reliability``."""
+    from alignment.report.bland_altman import write_bland_altman_plots
+    from alignment.stats import reliability, write_table
+
     measures = None if args.measures is None else [m.strip() for m in args.measures.split(",")]
     selection = {
         "measures": measures,

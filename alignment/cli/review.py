@@ -14,7 +14,6 @@ import sys
 
 from alignment.cli import exitcodes
 from alignment.cli._options import add_preset_arguments, overrides
-from alignment.measures import load_preset
 
 HELP = "review and place landmarks in the browser (a local server)"
 
@@ -62,6 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``alignment review``."""
+    from alignment.measures import load_preset
     from alignment.review import review
 
     def ready(url: str) -> None:

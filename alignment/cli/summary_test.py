@@ -13,8 +13,7 @@ from __future__ import annotations
 import argparse
 
 from alignment.cli import exitcodes
-from alignment.stats import read_table, summary_ttests, write_table
-from alignment.stats.tables import FORMATS
+from alignment.options import TABLE_FORMATS
 
 HELP = "recompute t-tests from a published mean/SD/n table and flag impossible entries"
 
@@ -23,12 +22,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Attach the options of ``alignment summary-test`` to `parser`."""
     parser.add_argument("table", metavar="TABLE.csv", help="published summary statistics")
     parser.add_argument("--out", required=True, metavar="RETEST.csv", help="output file")
-    parser.add_argument("--format", choices=FORMATS, help="default: from --out's suffix")
+    parser.add_argument("--format", choices=TABLE_FORMATS, help="default: from --out's suffix")
     parser.add_argument("--decimals", type=int, default=4, help="decimals in md/tex/html")
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``alignment summary-test``."""
+    from alignment.stats import read_table, summary_ttests, write_table
+
     table = summary_ttests(read_table(args.table, text=True))
     chosen = write_table(table, args.out, format=args.format, decimals=args.decimals)
     flagged = int((table["flags"] != "").sum())

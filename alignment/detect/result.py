@@ -14,12 +14,10 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from alignment.landmarks import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+from alignment.options import REVIEW_THRESHOLD
 from alignment.vocabulary import Side, View
 
 __all__ = ["DETECTION_COLUMNS", "REVIEW_THRESHOLD", "DetectionResult", "LegStatus", "Missing"]
-
-REVIEW_THRESHOLD = 0.5
-"""A leg with any required landmark below this confidence is flagged ``review``."""
 
 DETECTION_COLUMNS: tuple[str, ...] = (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS, "review")
 """Columns of :attr:`DetectionResult.landmarks`: the canonical landmark table, then

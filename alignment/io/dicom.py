@@ -30,8 +30,10 @@ from numpy.typing import NDArray
 
 from alignment.errors import RUNTIME_LIMITS, ImageReadError, ImageTooLargeError
 from alignment.io.radiograph import ImageGeometry, Radiograph
+from alignment.notes import plain_note
 
 __all__ = [
+    "CODECS_SYNTAXES",
     "DEFAULT_MAX_INFLATED_BYTES",
     "DEFAULT_MAX_INFLATE_RATIO",
     "IDENTIFYING_KEYWORDS",
@@ -172,7 +174,7 @@ def _quiet_pydicom(path: str) -> Iterator[None]:
             ours = [item for item in caught if issubclass(item.category, ImageWarning)]
             for item in caught:
                 if not issubclass(item.category, ImageWarning):
-                    logger.warning("%s: %s", path, item.message)
+                    logger.warning("%s: %s", path, plain_note(item.message, item.category))
     for item in ours:
         warnings.warn(item.message, item.category, stacklevel=4)
 
@@ -433,6 +435,44 @@ def _decoding_plugin(syntax: str | None) -> str:
     return next((p for p in _PLUGIN_PREFERENCE if p in available), "")
 
 
+CODECS_SYNTAXES: frozenset[str] = frozenset(
+    {
+        "1.2.840.10008.1.2.4.57",  # JPEG Lossless: pylibjpeg-libjpeg (GPL) or GDCM
+        "1.2.840.10008.1.2.4.70",  # JPEG Lossless SV1: likewise
+        "1.2.840.10008.1.2.4.90",  # JPEG 2000 Lossless: pylibjpeg-openjpeg, else Pillow
+        "1.2.840.10008.1.2.4.91",  # JPEG 2000: likewise
+        "1.2.840.10008.1.2.4.201",  # HTJ2K Lossless: pylibjpeg-openjpeg only
+        "1.2.840.10008.1.2.4.202",  # HTJ2K Lossless RPCL
+        "1.2.840.10008.1.2.4.203",  # HTJ2K
+    }
+)
+"""Transfer syntaxes whose decoders come with the ``codecs`` extra (pylibjpeg,
+pylibjpeg-openjpeg, pylibjpeg-rle, python-gdcm). The core install decodes the others:
+uncompressed, deflated, RLE (pydicom itself), JPEG baseline (Pillow) and JPEG-LS
+(pyjpegls)."""
+
+
+def _decoder_hint(syntax: str | None) -> str:
+    """What to install so that `syntax` decodes, as the tail of an error message, where
+    a missing optional decoder explains the failure; else ``""``."""
+    if syntax == "1.2.840.10008.1.2.4.51":
+        return (
+            "; 12-bit JPEG needs the optional GPL decoder: "
+            "pip install 'radiographic-alignment[gpl-jpeg]'"
+        )
+    if syntax not in CODECS_SYNTAXES:
+        return ""
+    from pydicom.pixels import get_decoder
+    from pydicom.uid import UID
+
+    if get_decoder(UID(syntax)).is_available:
+        return ""
+    return (
+        f"; no decoder for {UID(syntax).name} is installed: "
+        "pip install 'radiographic-alignment[codecs]'"
+    )
+
+
 def inflate_limit(deflated_bytes: int, max_bytes: int, max_ratio: float) -> int:
     """Most bytes a deflated dataset of `deflated_bytes` may inflate to.
 
@@ -589,12 +629,7 @@ def _read_dicom(
         except RUNTIME_LIMITS:
             raise
         except Exception as exc:  # third-party decoders raise anything
-            hint = (
-                "; 12-bit JPEG needs the optional GPL decoder: "
-                "pip install 'radiographic-alignment[gpl-jpeg]'"
-                if syntax == "1.2.840.10008.1.2.4.51"
-                else ""
-            )
+            hint = _decoder_hint(syntax)
             raise ImageReadError(
                 f"{name}: cannot decode the pixel data (transfer syntax {syntax or 'unknown'}):"
                 f" {type(exc).__name__}: {exc}{hint}"

@@ -51,6 +51,7 @@ from alignment.atomic import write_text_atomic
 from alignment.csvtext import csv_text
 from alignment.errors import PhantomError
 from alignment.landmarks import LandmarkSet, landmark_table, write_landmarks
+from alignment.options import COHORTS
 from alignment.phantom.parameters import FilmParameters, LimbParameters
 from alignment.phantom.render import render_film
 from alignment.phantom.writers import SUFFIX, FakePatient, fake_patient, write_film
@@ -68,9 +69,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-COHORTS: tuple[str, ...] = ("mixed", "psi-vs-ci")
-"""Names of the cohorts :func:`plan_cohort` knows."""
 
 TARGETS: dict[str, float] = {"fta": 174.0, "ffc": 90.0, "ftc": 90.0, "lfc": 90.0, "ltc": 87.0}
 """Default targets of the spec, degrees; deviations are measured from them."""

@@ -40,14 +40,12 @@ import numpy as np
 
 from alignment.atomic import atomic_path, write_text_atomic
 from alignment.errors import PhantomError
+from alignment.options import IMAGE_FORMATS as FORMATS
 from alignment.phantom.render import Film
 
 __all__ = ["FORMATS", "FakePatient", "fake_patient", "write_film"]
 
 Format = Literal["dicom", "png", "tiff"]
-FORMATS: tuple[str, ...] = ("dicom", "png", "tiff")
-"""Output formats of :func:`write_film`."""
-
 SUFFIX = {"dicom": ".dcm", "png": ".png", "tiff": ".tif"}
 
 _DX_PRESENTATION = "1.2.840.10008.5.1.4.1.1.1.1"

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from alignment.atomic import atomic_path, write_text_atomic
+from alignment.options import PLOT_FORMATS
 from alignment.report.html import _nice_ticks
 from alignment.stats._common import CATEGORICAL_MEASURES
 from alignment.stats.agreement import proportional_bias
@@ -46,9 +47,6 @@ __all__ = [
     "write_bland_altman_plot",
     "write_bland_altman_plots",
 ]
-
-PLOT_FORMATS: tuple[str, ...] = ("svg", "png")
-"""File formats of :func:`write_bland_altman_plot`, by suffix."""
 
 _INK, _GREY, _POINT, _LIMIT, _SLOPE = "#222222", "#BBBBBB", "#0072B2", "#D55E00", "#009E73"
 """Colours (Okabe-Ito): text and axes, zero line, dots, bias and limits, regression."""

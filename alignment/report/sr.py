@@ -68,6 +68,7 @@ from alignment import __version__
 from alignment.atomic import atomic_path
 from alignment.errors import AlignmentError, ImageReadError
 from alignment.measures.registry import AXES, FALLBACKS, MEASURES
+from alignment.notes import plain_note
 from alignment.report._common import display_name, format_value, text_column
 
 __all__ = [
@@ -954,7 +955,7 @@ def _read_header(path: Path) -> Dataset:
         except (OSError, InvalidDicomError, ValueError, EOFError) as error:
             raise ImageReadError(f"{path}: cannot read the DICOM header: {error}") from error
     for item in caught:
-        logger.warning("%s: %s", path, item.message)
+        logger.warning("%s: %s", path, plain_note(item.message, item.category))
     return header
 
 

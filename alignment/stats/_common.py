@@ -16,14 +16,17 @@ import numpy as np
 import pandas as pd
 
 from alignment.errors import StatsError
+from alignment.notes import plain_note
 
 T = TypeVar("T")
 
-METRICS: tuple[str, ...] = ("abs_deviation", "deviation", "value")
-"""Columns of the results table that :func:`compare_groups` can compare."""
-
 CATEGORICAL_MEASURES: frozenset[str] = frozenset({"cpak"})
 """Measures whose value is a category code, never averaged or compared as numbers."""
+
+MAX_MAGNITUDE = 1e50
+"""Largest magnitude a value may have: its fourth power (the moments behind skewness and
+kurtosis), and sums of squares over any table, then stay finite in float64 (whose
+largest number is about 1.8e308). Angles, lengths and scores lie far below it."""
 
 DEFAULT_TOLERANCE_DEG = 3.0
 """Outlier tolerance used where neither the caller nor the preset gives one."""
@@ -60,14 +63,15 @@ def check_confidence(confidence: float) -> float:
 
 
 def recorded(func: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, list[str]]:
-    """Call `func`; return its result and the text of every warning it raised.
+    """Call `func`; return its result and every warning it raised as a plain note.
 
-    Warnings are recorded, not ignored: callers put them into a ``notes`` column.
+    Warnings are recorded, not ignored: callers put them into a ``notes`` column, in
+    the words of :data:`alignment.notes.PLAIN_NOTES`, and each note once.
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = func(*args, **kwargs)
-    return result, [f"{w.category.__name__}: {w.message}" for w in caught]
+    return result, list(dict.fromkeys(plain_note(w.message, w.category) for w in caught))
 
 
 def join_notes(notes: Iterable[str]) -> str:
@@ -88,11 +92,26 @@ def text_column(series: pd.Series) -> pd.Series:
 
 
 def as_float(series: pd.Series, what: str) -> pd.Series:
-    """Return `series` as float64, raising :class:`StatsError` naming `what` if it is not."""
+    """Return `series` as float64, raising :class:`StatsError` naming `what` if it is not
+    numeric or holds a finite value beyond :data:`MAX_MAGNITUDE`."""
     try:
-        return pd.to_numeric(series, errors="raise").astype("float64")
+        values = pd.to_numeric(series, errors="raise").astype("float64")
     except (TypeError, ValueError) as exc:
         raise StatsError(f"column {what!r} must be numeric: {exc}") from None
+    check_magnitude(values, f"column {what!r}")
+    return values
+
+
+def check_magnitude(values: Any, what: str) -> None:
+    """Raise :class:`StatsError` naming `what` if a finite value of `values` lies beyond
+    :data:`MAX_MAGNITUDE` (NaN and infinite values are missing values, checked elsewhere)."""
+    array = np.abs(np.asarray(values, dtype="float64"))
+    largest = float(array[np.isfinite(array)].max(initial=0.0))
+    if largest > MAX_MAGNITUDE:
+        raise StatsError(
+            f"{what} holds values up to {largest:.3g} in magnitude; the statistics take "
+            f"values within +-{MAX_MAGNITUDE:g}: check its unit"
+        )
 
 
 def finite(values: Any) -> np.ndarray:

@@ -17,9 +17,6 @@ from statsmodels.genmod.cov_struct import Exchangeable
 
 from alignment.stats._common import recorded
 
-CLUSTERS: tuple[str, ...] = ("mixed", "gee")
-"""Values of the ``cluster`` option: how the legs of one patient are modelled."""
-
 LEGS_COUNTED: dict[str | None, str] = {
     None: "each leg an independent observation",
     "mixed": "legs clustered by patient: linear mixed model, random intercept per patient (REML)",

@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 
 from alignment.errors import StatsError
+from alignment.options import METRICS
 from alignment.stats._common import (
     CATEGORICAL_MEASURES,
     DEFAULT_TOLERANCE_DEG,
-    METRICS,
     as_float,
     attach_groups,
     check_choice,

@@ -16,9 +16,6 @@ from scipy import optimize, special, stats
 
 from alignment.stats._common import recorded
 
-TESTS: tuple[str, ...] = ("welch", "student", "mannwhitney", "auto")
-"""Values of the ``test`` option."""
-
 NORMALITY_ALPHA = 0.05
 """Level of the Shapiro-Wilk and Levene checks behind ``test="auto"``."""
 

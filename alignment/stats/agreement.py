@@ -15,12 +15,10 @@ import numpy as np
 from scipy import stats
 
 from alignment.errors import StatsError
+from alignment.options import KAPPA_WEIGHTS
 from alignment.stats._common import check_choice, check_confidence
 
 __all__ = ["KAPPA_WEIGHTS", "cohen_kappa", "concordance_correlation", "proportional_bias"]
-
-KAPPA_WEIGHTS: tuple[str, ...] = ("none", "linear", "quadratic")
-"""Disagreement weights of :func:`cohen_kappa`."""
 
 
 def _paired(x: Any, y: Any, what: str) -> tuple[np.ndarray, np.ndarray]:

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from alignment.errors import StatsError
+from alignment.options import CLUSTERS, METRICS
 from alignment.stats._common import (
-    METRICS,
     as_float,
     check_choice,
     check_confidence,
@@ -25,7 +25,7 @@ from alignment.stats._common import (
     require_columns,
     text_column,
 )
-from alignment.stats._models import CLUSTERS, LEGS_COUNTED, group_effect
+from alignment.stats._models import LEGS_COUNTED, group_effect
 from alignment.stats._observations import leg_keys, prepare
 
 __all__ = ["ANCOVA_COLUMNS", "ancova"]

@@ -10,10 +10,11 @@ import pandas as pd
 from statsmodels.stats.multitest import multipletests
 
 from alignment.errors import StatsError
+from alignment.options import CLUSTERS, TESTS
 from alignment.stats._common import check_choice, check_confidence, join_notes
-from alignment.stats._models import CLUSTERS, LEGS_COUNTED, group_effect
+from alignment.stats._models import LEGS_COUNTED, group_effect
 from alignment.stats._observations import prepare
-from alignment.stats._twosample import TESTS, describe, two_sample
+from alignment.stats._twosample import describe, two_sample
 from alignment.stats.ancova import ancova
 from alignment.stats.equivalence import margin_bounds, tost
 from alignment.stats.noninferiority import noninferiority_mean, noninferiority_rate

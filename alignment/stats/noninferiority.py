@@ -150,8 +150,10 @@ def noninferiority_mean(
     (t, p, _), caught = recorded(
         ttest_ind, a, b, alternative=alternative, usevar="unequal", value=value
     )
-    notes.extend(f"t-test: {w}" for w in caught)
-    interval = stats.ttest_ind(a, b, equal_var=False).confidence_interval(1.0 - 2.0 * alpha)
+    interval, caught_ci = recorded(
+        lambda: stats.ttest_ind(a, b, equal_var=False).confidence_interval(1.0 - 2.0 * alpha)
+    )
+    notes.extend(f"t-test: {w}" for w in dict.fromkeys([*caught, *caught_ci]))
     out.update(
         ci_low=float(interval.low),
         ci_high=float(interval.high),

@@ -22,6 +22,7 @@ from scipy import integrate, special, stats
 from statsmodels.stats.proportion import power_proportions_2indep
 
 from alignment.errors import StatsError
+from alignment.options import POWER_TESTS
 from alignment.stats._common import check_choice, join_notes, recorded
 from alignment.stats._observations import prepare
 from alignment.stats.equivalence import margin_bounds
@@ -36,9 +37,6 @@ __all__ = [
     "power_tost",
     "power_welch",
 ]
-
-POWER_TESTS: tuple[str, ...] = ("welch", "tost", "proportions", "fisher")
-"""Values of the ``test`` option."""
 
 POWER_COLUMNS: tuple[str, ...] = (
     "measure",

@@ -17,7 +17,13 @@ import pandas as pd
 from scipy import stats
 
 from alignment.errors import StatsError
-from alignment.stats._common import join_notes, recorded, require_columns, text_column
+from alignment.stats._common import (
+    check_magnitude,
+    join_notes,
+    recorded,
+    require_columns,
+    text_column,
+)
 
 __all__ = ["SUMMARY_COLUMNS", "grim_consistent", "parse_reported_p", "summary_ttests"]
 
@@ -212,6 +218,7 @@ def summary_ttests(table: pd.DataFrame, *, decimals: int | None = None) -> pd.Da
                 raise StatsError(
                     f"{where}: {column} must be a number, got {texts[column]!r}"
                 ) from None
+        check_magnitude(list(numbers.values()), where)
         flags: list[str] = []
         notes: list[str] = []
         for g in ("1", "2"):
@@ -271,7 +278,11 @@ def summary_ttests(table: pd.DataFrame, *, decimals: int | None = None) -> pd.Da
             n1, n2 = row["n1"], row["n2"]
             v1, v2 = numbers["sd1"] ** 2 / n1, numbers["sd2"] ** 2 / n2
             row["student_df"] = float(n1 + n2 - 2)
-            row["welch_df"] = (v1 + v2) ** 2 / (v1**2 / (n1 - 1) + v2**2 / (n2 - 1))
+            spread = v1**2 / (n1 - 1) + v2**2 / (n2 - 1)
+            if spread > 0:
+                row["welch_df"] = (v1 + v2) ** 2 / spread
+            else:  # squares of SDs below about 1e-154 round to zero
+                notes.append("SDs too small to compute with: no Welch degrees of freedom")
         elif both_zero:
             notes.append("both SDs are 0: no test")
         reported = entry.get("p_reported", None)

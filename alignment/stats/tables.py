@@ -17,6 +17,7 @@ import pandas as pd
 from alignment.atomic import write_text_atomic
 from alignment.csvtext import csv_text
 from alignment.errors import StatsError
+from alignment.options import TABLE_FORMATS as FORMATS
 from alignment.stats._common import check_choice, require_columns
 
 __all__ = [
@@ -30,9 +31,6 @@ __all__ = [
     "table_format",
     "write_table",
 ]
-
-FORMATS: tuple[str, ...] = ("csv", "md", "tex", "html")
-"""Output formats of :func:`render_table`."""
 
 TEXT_COLUMNS: tuple[str, ...] = (
     "image",
