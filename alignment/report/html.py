@@ -80,6 +80,9 @@ _METRIC_LABELS = {
     "deviation": "deviation from target",
     "abs_deviation": "absolute deviation from target",
 }
+_CASE_FIELDS = ("image", "case", "group", "legs", "status", "n_ok", "n_all", "source", "values",
+                "errors")  # fmt: skip
+"""What the case table shows of each row of the cases frame as it is."""
 _SECTIONS = (
     ("summary", "Cohort"),
     ("review", "To look at"),
@@ -97,6 +100,7 @@ _CSP = (
     "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
     "script-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 )
+
 
 def _e(value: Any) -> str:
     """Escape anything as HTML text (and attribute value)."""
@@ -909,8 +913,7 @@ def _case_rows(
         items = [text for text, _ in row["items"]]
         rows.append(
             {
-                **{k: row[k] for k in ("image", "case", "group", "legs", "status", "n_ok",
-                                       "n_all", "source", "values", "errors")},  # fmt: skip
+                **{k: row[k] for k in _CASE_FIELDS},
                 "anchor": _anchor(image),
                 "name_parts": image.split("/"),
                 "overlay": _href(overlay) if overlay is not None else None,
@@ -977,15 +980,9 @@ def _run(manifest: Mapping[str, Any] | None) -> dict[str, str] | None:
     return run if any(run.values()) else None
 
 
-def _run_files(
-    files: Sequence[str | os.PathLike[str]] | None, base_dir: Path | None
-) -> list[dict[str, str]]:
-    """Links to the run's files (relative to the report) that exist beside it."""
-    return [
-        {"name": PurePath(f).as_posix(), "href": _href(f)}
-        for f in files or ()
-        if base_dir is None or (base_dir / Path(f)).exists()
-    ]
+def _run_files(files: Sequence[str | os.PathLike[str]] | None) -> list[dict[str, str]]:
+    """Links to the run's files, relative to the report."""
+    return [{"name": PurePath(f).as_posix(), "href": _href(f)} for f in files or ()]
 
 
 # --- public ------------------------------------------------------------------------
@@ -1057,7 +1054,7 @@ thumbnail_height, review_links, files, progress
         "style": Markup(_asset("look.css") + _asset("report.css")),  # ours, not data
         "script": Markup(_asset("report.js")),
         "run": _run(manifest),
-        "files": _run_files(files, base),
+        "files": _run_files(files),
         "summary": _summary(results, errors, cases, group, manifest),
         "review": _review(cases),
         "far": f"{FAR_FROM_TARGET:g}",
@@ -1071,11 +1068,7 @@ thumbnail_height, review_links, files, progress
             cases, overlays or {}, base, thumbnail_height, review_links or {}, progress
         ),
         "errors": _error_rows(errors),
-        "nav": [
-            (key, name)
-            for key, name in _SECTIONS
-            if key != "agreement" or agreement
-        ],
+        "nav": [(key, name) for key, name in _SECTIONS if key != "agreement" or agreement],
     }
     return _environment().get_template("report.html.j2").render(context)
 
@@ -1152,7 +1145,7 @@ def write_report(
         table links each such image's name there.
     files : sequence of path-like, optional
         The run's other files (``results.csv``, ``errors.csv`` ...), relative to the
-        report; those that exist are linked at the top of the page.
+        report, linked in the summary.
     progress : callable, optional
         Called as ``progress(done, total)`` after each film's thumbnail is embedded.
 

@@ -251,3 +251,10 @@ def test_results_read_back_from_csv_give_the_same_report(tmp_path: Path, cohort:
     assert _rows(page) == _rows(expected)
     rates = page[page.index('id="outliers"') : page.index('id="cases"')]
     assert rates == expected[expected.index('id="outliers"') : expected.index('id="cases"')]
+
+
+def test_template_escapes_a_file_name(cohort: Cohort):
+    results = cohort.results.copy()
+    results["image"] = results["image"].astype(str).replace("films/case01.dcm", "<script>x.dcm")
+    page = render_report(results=results)
+    assert "&lt;script&gt;x.dcm" in page and "<script>x" not in page
