@@ -2,20 +2,25 @@
 
 :func:`render_report` builds the page from the tables a batch produces (results,
 group comparison, landmarks, errors) and :func:`write_report` writes it atomically.
-Everything the page needs is inside it: CSS and JavaScript inline, plots as inline
-SVG drawn here (no plotting library, no CDN), case thumbnails as base64 ``data:``
-URIs; only the links to the full-size overlays point outside, relative to the report.
-A Content-Security-Policy in the page forbids every network load, so a page that
-renders has, provably, fetched nothing.
+The page is the Jinja2 template ``templates/report.html.j2`` (autoescape on); this
+module turns the tables into the plain values it shows. Everything the page needs is
+inside it: CSS (``look.css``, shared with the review app, and ``report.css``) and
+JavaScript inlined from the templates folder, plots as inline SVG drawn here (no
+plotting library, no CDN), case thumbnails as base64 ``data:`` URIs; only the links to
+the overlays and the run's files point outside, relative to the report. A
+Content-Security-Policy in the page forbids every network load, so a page that renders
+has, provably, fetched nothing.
 
-Sections: cohort summary; group comparison (mean ± SD per group, difference and its
-CI, test, P, Holm-adjusted P, effect size, outliers); per-measure box and strip plots
+Sections: cohort summary with the run's files; the films to look at (failed, or flagged
+by :func:`alignment.report.triage.review_reasons`) and why; group comparison (mean ± SD
+per group, difference and its CI, test, P, Holm-adjusted P, effect size, outliers);
+signed deviations from target per measure and group; per-measure box and strip plots
 by group; outlier rates; every case (image) with its thumbnail, linked to its overlay,
 failed and flagged cases first; the errors.
 
-Every piece of text is escaped with :func:`html.escape`. The page shows only what the
-tables given hold (image keys, case keys, groups, values): it adds no identifier and no
-time stamp, so the same tables give the same bytes.
+The template escapes every value; the SVG plots escape their own text. The page shows
+only what the tables given hold (image keys, case keys, groups, values): it adds no
+identifier and no time stamp, so the same tables give the same bytes.
 
 Examples
 --------
