@@ -54,7 +54,7 @@ def deviation_strip_svg(
     tolerance: float | None,
     sides: tuple[str, str],
     label: str = "",
-    width: int = 300,
+    width: int = 420,
     height: int = 64,
 ) -> str:
     """One group's signed deviations of one measure, as a horizontal strip (inline SVG).

@@ -85,6 +85,8 @@ _METRIC_LABELS = {
     "deviation": "deviation from target",
     "abs_deviation": "absolute deviation from target",
 }
+_STRIP_WIDTH = 420
+"""Width of a deviation panel's drawing, in CSS pixels: its column's widest."""
 _CASE_FIELDS = ("image", "case", "group", "legs", "status", "n_ok", "n_all", "source", "values",
                 "errors")  # fmt: skip
 """What the case table shows of each row of the cases frame as it is."""
@@ -622,12 +624,13 @@ def _deviations(results: pd.DataFrame, group: pd.Series, order: list[str]) -> di
                 for (image, side, view), value in here["deviation"].items()
             ]  # fmt: skip
             svg = deviation_strip_svg(
-                values, tips, limit=limit, tolerance=tolerance,
+                values, tips, limit=limit, tolerance=tolerance, width=_STRIP_WIDTH,
                 sides=deviation_sides(measure), label=f"{display_name(measure)} {name}",
             )  # fmt: skip
             panels.append(Markup(svg))  # drawn and escaped by deviation_strip_svg
-        rows.append({"measure": measure, "name": display_name(measure), "panels": panels})
-    return {"groups": order, "rows": rows} if rows else {}
+        heading = display_name(measure) + (f" ({unit.strip()})" if unit else "")
+        rows.append({"measure": measure, "name": heading, "panels": panels})
+    return {"groups": order, "rows": rows, "width": _STRIP_WIDTH} if rows else {}
 
 
 def _reader_agreement(results: pd.DataFrame) -> list[dict[str, Any]]:
@@ -906,7 +909,7 @@ def _case_rows(
     head += [("Group", "")] if has_group else []
     head += [("Legs", ""), ("Status", ""), ("Measures ok", "num")]
     head += [("Landmarks", "")] if has_source else []
-    head += [("Key values", ""), ("Flagged items and errors", "")]
+    head += [("Key values", ""), ("Missing, outliers, flags and errors", "")]
     rows = []
     records = cases.to_dict("records")
     for done, row in enumerate(records, start=1):
