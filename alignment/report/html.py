@@ -767,7 +767,7 @@ def _cases(
                 names = sorted({m or "file" for m in part["method"]})
                 sources[str(image)] = ", ".join(names)
     keys = list(dict.fromkeys([*images, *landmark_images, *error_text]))
-    why = reasons.groupby("image", sort=False)["reason"].agg(list).to_dict()
+    why = _grouped_reasons(reasons)
     rows = []
     for image, part in table.groupby("image", sort=False):
         rows.append((str(image), part))
@@ -819,6 +819,18 @@ def _cases(
     )  # fmt: skip
     frame["order"] = frame["status"].map(_STATUS_ORDER)
     return frame.sort_values(["order", "image"], kind="stable").drop(columns="order")
+
+
+def _grouped_reasons(reasons: pd.DataFrame) -> dict[str, list[str]]:
+    """Per film, its reasons to look at, the measures of one leg with the same finding
+    named together: ``"R AP HKA, FTC not computed: missing landmark(s): ankle_center"``."""
+    grouped = reasons.groupby(["image", "leg", "finding"], sort=False)["measure"].agg(
+        lambda names: ", ".join(n for n in names if n)
+    )
+    out: dict[str, list[str]] = {}
+    for (image, leg, finding), names in zip(grouped.index.tolist(), grouped.tolist(), strict=True):
+        out.setdefault(image, []).append(" ".join(p for p in (leg, names, finding) if p))
+    return out
 
 
 def _short_side(side: str) -> str:

@@ -41,9 +41,11 @@ def review_reasons(results: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``image`` (str), ``reason`` (str, one sentence), in the order of the
-        rows of `results`; duplicates dropped. A film is flagged when it has a row. The
-        rules, per results row:
+        Columns ``image``; ``leg`` (``"R AP"``, with the reader in brackets if any);
+        ``measure`` (its printed name, ``""`` for a flag of the whole leg); ``finding``
+        (what is wrong with it); ``reason`` (the three in one sentence); all str, in
+        the order of the rows of `results`, duplicates dropped. A film is flagged when
+        it has a row. The rules, per results row:
 
         - an *applicable* measure (one with a target for this knee) is not ``ok``:
           ``"R AP HKA not computed: <its reason>"``;
@@ -70,7 +72,7 @@ def review_reasons(results: pd.DataFrame) -> pd.DataFrame:
     ...     "status": ["ok", "missing", "ok"], "reason": ["", "missing ankle_center", ""],
     ...     "target": [180.0, 87.0, 180.0], "tolerance": [3.0, 3.0, 3.0],
     ...     "deviation": [4.0, float("nan"), -7.5], "flags": ["", "", ""]})
-    >>> for image, reason in review_reasons(results).itertuples(index=False):
+    >>> for image, reason in review_reasons(results)[["image", "reason"]].itertuples(index=False):
     ...     print(image, "|", reason)
     a | L AP MPTA not computed: missing ankle_center
     b | L AP HKA -7.5 deg from target (tolerance 3)
@@ -83,22 +85,26 @@ def review_reasons(results: pd.DataFrame) -> pd.DataFrame:
     number = {c: _numeric(results, c) for c in ("target", "tolerance", "deviation")}
     not_computed = (status != "ok") & number["target"].notna()
     far = (status == "ok") & (number["deviation"].abs() > FAR_FROM_TARGET * number["tolerance"])
-    out: list[tuple[str, str]] = []
+    out: list[tuple[str, str, str, str]] = []
     for i in range(len(results)):
         image = text["image"].iloc[i]
         leg = _leg(text["side"].iloc[i], text["view"].iloc[i], text["reader"].iloc[i])
         name = display_name(text["measure"].iloc[i])
         if not_computed.iloc[i]:
             why = text["reason"].iloc[i] or status.iloc[i]
-            out.append((image, f"{leg} {name} not computed: {why}"))
+            out.append((image, leg, name, f"not computed: {why}"))
         if far.iloc[i]:
             unit = text["unit"].iloc[i] or "deg"
-            out.append((image, f"{leg} {name} {number['deviation'].iloc[i]:+.1f} {unit} from "
-                               f"target (tolerance {number['tolerance'].iloc[i]:g})"))  # fmt: skip
+            deviation, tolerance = number["deviation"].iloc[i], number["tolerance"].iloc[i]
+            out.append((image, leg, name, f"{deviation:+.1f} {unit} from target "
+                                          f"(tolerance {tolerance:g})"))  # fmt: skip
         flags = {f.strip() for f in text["flags"].iloc[i].split(";")}
-        out += [(image, f"{leg} flagged {f.replace('_', ' ')}") for f in REVIEW_FLAGS
+        out += [(image, leg, "", f"flagged {f.replace('_', ' ')}") for f in REVIEW_FLAGS
                 if f in flags]  # fmt: skip
-    return pd.DataFrame(out, columns=["image", "reason"]).drop_duplicates(ignore_index=True)
+    table = pd.DataFrame(out, columns=["image", "leg", "measure", "finding"], dtype=str)
+    parts = zip(table["leg"], table["measure"], table["finding"], strict=True)
+    table["reason"] = [" ".join(p for p in row if p) for row in parts]
+    return table.drop_duplicates(ignore_index=True)
 
 
 def _numeric(table: pd.DataFrame, column: str) -> pd.Series:

@@ -80,6 +80,8 @@ def test_failed_films_are_not_flagged_and_the_look_list_says_why(cohort: Cohort)
     assert rows["films/case00.dcm"] == "flagged"  # its right ankle is missing
     assert "films/case03.dcm" not in rows  # nothing to look at
     assert "HKA +9.0 deg from target (tolerance 3)" in look
+    # the measures of one leg missing for one reason are named together
+    assert "R AP HKA, MPTA, FTC not computed: missing landmark(s): ankle_center" in look
     assert "overlay: disk full" in look
     cases = page[page.index('id="cases"') :]
     assert 'data-status="ok" data-image="films/case03.dcm"' in cases
