@@ -953,18 +953,21 @@ def _anchor(image: str) -> str:
     return urllib.parse.quote(image, safe="")
 
 
-def _review(cases: pd.DataFrame) -> list[dict[str, Any]]:
-    """The films to look at: failed ones with their errors, flagged ones with their reasons."""
-    films = cases[cases["status"] != "ok"]
-    return [
-        {
-            "image": row["image"],
-            "anchor": _anchor(row["image"]),
-            "status": row["status"],
-            "reasons": row["errors"] if row["status"] == "failed" else row["reasons"],
-        }
-        for row in films.to_dict("records")
-    ]
+def _review(cases: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
+    """The films to look at: flagged ones with their reasons, failed ones with their
+    errors."""
+    return {
+        status: [
+            {
+                "image": row["image"],
+                "anchor": _anchor(row["image"]),
+                "status": status,
+                "reasons": row["errors"] if status == "failed" else row["reasons"],
+            }
+            for row in cases[cases["status"] == status].to_dict("records")
+        ]
+        for status in ("flagged", "failed")
+    }
 
 
 def _error_rows(errors: pd.DataFrame | None) -> dict[str, Any]:
