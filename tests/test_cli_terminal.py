@@ -42,6 +42,7 @@ def test_errors_are_counted_by_stage_with_reasons_and_paths(study, tmp_path, cap
     assert "read: broken.dcm" in err and "read: case004_LAT.dcm" in err
     assert f"all in {out / 'errors.csv'}" in err
     assert f"report: {out / 'report.html'}" in err
+    assert "writing report: 13/13, " in err  # its own bar, one step per film
     assert "12 images" not in err and "13 images (13 processed" in err
 
 

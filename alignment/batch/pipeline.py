@@ -22,6 +22,7 @@ import secrets
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path, PurePath
 from typing import Any, Literal
 
@@ -82,6 +83,9 @@ _OUTPUTS = (
     "dicom",
 )
 """What a run may write in OUT_DIR (beside its private ``.alignment/``)."""
+
+_RUN_FILES = tuple(f for f in _OUTPUTS if f.endswith((".csv", ".parquet", ".json")))
+"""The tables and the manifest of a run, linked from its report where written."""
 
 _LIBRARIES = (
     "numpy",
@@ -499,6 +503,7 @@ def run_batch(
             report=report,
             review_links=None if names else _review_links(landmarks, input_dir, image_keys),
             implant=implant,
+            progress=progress,
             run={
                 "started": started,
                 # an input path may name a patient: not in a pseudonymised report
@@ -565,6 +570,7 @@ def _write_outputs(
     review_links: Mapping[str, str] | None = None,
     implant: bool | None,
     run: Mapping[str, Any],
+    progress: Progress | None = None,
 ) -> _Written:
     """Measure every landmark set at once and write the tables, comparison and report."""
     facts = {o.key: o.image for o in outcomes if o.measurable}
@@ -619,6 +625,9 @@ def _write_outputs(
             groups=group_table,
             review_links=review_links,
             manifest=run,
+            # the manifest is written last, once the report is
+            files=[f for f in _RUN_FILES if (out_dir / f).exists() or f == "manifest.json"],
+            progress=None if progress is None else partial(progress, stage="writing report"),
         )
     return _Written(results, errors)
 

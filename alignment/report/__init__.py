@@ -6,8 +6,9 @@
   axes, every landmark and value labelled in a margin with a leader line; flagged items
   in a warning colour; a PNG with no text metadata.
 - :func:`render_report` / :func:`write_report`: one self-contained HTML page (cohort
-  summary, group comparison, box and strip plots, outlier rates, every case with its
-  thumbnail and overlay link, errors) that opens offline.
+  summary, films to look at, group comparison, signed deviations, box and strip plots,
+  outlier rates, every case with its thumbnail and overlay link, errors) that opens
+  offline, rendered from the Jinja2 templates of ``alignment/report/templates``.
 
 The choices behind both are written down in ``docs/report.md``.
 """

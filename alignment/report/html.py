@@ -2,20 +2,25 @@
 
 :func:`render_report` builds the page from the tables a batch produces (results,
 group comparison, landmarks, errors) and :func:`write_report` writes it atomically.
-Everything the page needs is inside it: CSS and JavaScript inline, plots as inline
-SVG drawn here (no plotting library, no CDN), case thumbnails as base64 ``data:``
-URIs; only the links to the full-size overlays point outside, relative to the report.
-A Content-Security-Policy in the page forbids every network load, so a page that
-renders has, provably, fetched nothing.
+The page is the Jinja2 template ``templates/report.html.j2`` (autoescape on); this
+module turns the tables into the plain values it shows. Everything the page needs is
+inside it: CSS (``look.css``, shared with the review app, and ``report.css``) and
+JavaScript inlined from the templates folder, plots as inline SVG drawn here (no
+plotting library, no CDN), case thumbnails as base64 ``data:`` URIs; only the links to
+the overlays and the run's files point outside, relative to the report. A
+Content-Security-Policy in the page forbids every network load, so a page that renders
+has, provably, fetched nothing.
 
-Sections: cohort summary; group comparison (mean ± SD per group, difference and its
-CI, test, P, Holm-adjusted P, effect size, outliers); per-measure box and strip plots
+Sections: cohort summary with the run's files; the films to look at (failed, or flagged
+by :func:`alignment.report.triage.review_reasons`) and why; group comparison (mean ± SD
+per group, difference and its CI, test, P, Holm-adjusted P, effect size, outliers);
+signed deviations from target per measure and group; per-measure box and strip plots
 by group; outlier rates; every case (image) with its thumbnail, linked to its overlay,
 failed and flagged cases first; the errors.
 
-Every piece of text is escaped with :func:`html.escape`. The page shows only what the
-tables given hold (image keys, case keys, groups, values): it adds no identifier and no
-time stamp, so the same tables give the same bytes.
+The template escapes every value; the SVG plots escape their own text. The page shows
+only what the tables given hold (image keys, case keys, groups, values): it adds no
+identifier and no time stamp, so the same tables give the same bytes.
 
 Examples
 --------
@@ -32,20 +37,23 @@ Examples
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import json
 import math
 import os
 import shlex
 import urllib.parse
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from importlib import resources
 from pathlib import Path, PurePath
 from typing import Any
 
 import cv2
+import jinja2
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
 
 from alignment import __version__
 from alignment.atomic import write_text_atomic
@@ -58,6 +66,8 @@ from alignment.report._common import (
     registry_order,
     text_column,
 )
+from alignment.report.deviation import deviation_sides, deviation_strip_svg
+from alignment.report.triage import FAR_FROM_TARGET, review_reasons
 from alignment.stats.tables import format_mean_sd, format_p
 
 __all__ = ["KEY_MEASURES", "box_plot_svg", "render_report", "write_report"]
@@ -75,92 +85,28 @@ _METRIC_LABELS = {
     "deviation": "deviation from target",
     "abs_deviation": "absolute deviation from target",
 }
+_STRIP_WIDTH = 420
+"""Width of a deviation panel's drawing, in CSS pixels: its column's widest."""
+_CASE_FIELDS = ("image", "case", "group", "legs", "status", "n_ok", "n_all", "source", "values",
+                "errors")  # fmt: skip
+"""What the case table shows of each row of the cases frame as it is."""
+_SECTIONS = (
+    ("summary", "Cohort"),
+    ("review", "To look at"),
+    ("comparison", "Group comparison"),
+    ("forest", "Differences"),
+    ("deviations", "Deviations"),
+    ("plots", "Measures by group"),
+    ("outliers", "Outlier rates"),
+    ("agreement", "Reader agreement"),
+    ("cases", "Cases"),
+    ("errors", "Errors"),
+)
+"""The page's sections, as the navigation bar lists them (id, name)."""
 _CSP = (
     "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
     "script-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 )
-
-_CSS = """
-:root { --warn: #D55E00; --fail: #B00020; --ok: #1b7f3b; --line: #d8dde3; --muted: #5b6670; }
-* { box-sizing: border-box; }
-body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
-  margin: 0; color: #1d2329; background: #f6f7f9; }
-header { background: #1f2a36; color: #fff; padding: 14px 24px; }
-header h1 { margin: 0; font-size: 20px; font-weight: 600; }
-header p { margin: 2px 0 0; color: #c5ced8; font-size: 12px; }
-nav { display: flex; gap: 16px; padding: 8px 24px; background: #fff;
-  border-bottom: 1px solid var(--line); position: sticky; top: 0; z-index: 2; }
-nav a { color: #1f4e79; text-decoration: none; }
-main { padding: 8px 24px 40px; max-width: 1400px; }
-section { background: #fff; border: 1px solid var(--line); border-radius: 6px;
-  padding: 12px 16px; margin: 16px 0; }
-h2 { font-size: 16px; margin: 0 0 10px; }
-.note { color: var(--muted); font-size: 12px; margin: 6px 0 0; }
-table { border-collapse: collapse; width: 100%; }
-th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid var(--line);
-  vertical-align: top; }
-th { background: #eef1f4; font-weight: 600; position: sticky; top: 37px; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-td.num { white-space: nowrap; }
-.cards { display: flex; flex-wrap: wrap; gap: 10px; margin-bottom: 10px; }
-.card { border: 1px solid var(--line); border-radius: 6px; padding: 8px 12px; min-width: 150px; }
-.card .big { font-size: 24px; font-weight: 600; font-variant-numeric: tabular-nums; }
-.card.warn .big { color: var(--warn); } .card.fail .big { color: var(--fail); }
-.card .note { margin: 0; }
-.kv { width: auto; } .kv th { position: static; background: none; width: 14em; }
-.badge { display: inline-block; padding: 1px 7px; border-radius: 9px; font-size: 12px;
-  color: #fff; }
-.badge.failed { background: var(--fail); } .badge.flagged { background: var(--warn); }
-.badge.ok { background: var(--ok); }
-tr.case.failed { background: #fdecee; } tr.case.flagged { background: #fff4ec; }
-.warn { color: var(--warn); font-weight: 600; }
-.thumb img { display: block; height: 120px; width: auto; border: 1px solid var(--line);
-  background: #222; }
-.thumb .none { display: inline-block; color: var(--muted); font-size: 12px; }
-ul.items { margin: 0; padding-left: 16px; } ul.items li { margin: 0; }
-.plots { display: flex; flex-wrap: wrap; gap: 12px; }
-.plots figure { margin: 0; border: 1px solid var(--line); border-radius: 4px; }
-.plots figcaption { font-size: 12px; padding: 2px 6px; color: var(--muted); }
-svg.plot text { font: 11px system-ui, sans-serif; fill: #1d2329; }
-svg.plot .axis { stroke: #8a949e; stroke-width: 1; }
-svg.plot .grid { stroke: #e6e9ed; stroke-width: 1; }
-svg.plot .ref { stroke: #444; stroke-width: 1; stroke-dasharray: 4 3; }
-svg.plot .band { fill: #e8f3ea; }
-.bar { display: inline-block; height: 8px; background: var(--warn); vertical-align: middle;
-  margin-right: 6px; }
-.controls { display: flex; gap: 12px; align-items: center; margin-bottom: 8px; }
-.controls input[type=search] { padding: 4px 8px; width: 18em; }
-.mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12px;
-  overflow-wrap: break-word; }
-@media print { nav { display: none; } th { position: static; } }
-"""
-
-_JS = """
-(function () {
-  "use strict";
-  var text = document.getElementById("case-filter");
-  var status = document.getElementById("case-status");
-  var count = document.getElementById("case-count");
-  var rows = Array.prototype.slice.call(document.querySelectorAll("tr.case"));
-  function apply() {
-    var needle = text.value.trim().toLowerCase();
-    var wanted = status.value;
-    var shown = 0;
-    rows.forEach(function (row) {
-      var ok = (!needle || row.textContent.toLowerCase().indexOf(needle) >= 0) &&
-        (wanted === "all" || row.getAttribute("data-status") === wanted);
-      row.hidden = !ok;
-      if (ok) { shown += 1; }
-    });
-    count.textContent = shown + " of " + rows.length + " shown";
-  }
-  if (text && status && count) {
-    text.addEventListener("input", apply);
-    status.addEventListener("change", apply);
-    apply();
-  }
-})();
-"""
 
 
 def _e(value: Any) -> str:
@@ -179,7 +125,7 @@ def _int(value: Any) -> str:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        return _e(value)
+        return str(value)
     return f"{number:.0f}" if math.isfinite(number) else ""
 
 
@@ -193,13 +139,6 @@ def _numeric(table: pd.DataFrame, column: str) -> pd.Series:
     if column not in table.columns:
         return pd.Series(np.nan, index=table.index, dtype=float)
     return pd.to_numeric(table[column], errors="coerce").astype(float)
-
-
-def _table(head: Sequence[tuple[str, str]], body: Sequence[str], *, cls: str = "") -> str:
-    """A table from header cells ``(text, class)`` and ready-made ``<tr>`` rows."""
-    cells = "".join(f'<th class="{c}">{_e(t)}</th>' if c else f"<th>{_e(t)}</th>" for t, c in head)
-    attr = f' class="{cls}"' if cls else ""
-    return f"<table{attr}><thead><tr>{cells}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
 # --- groups ------------------------------------------------------------------------
@@ -248,7 +187,8 @@ def _summary(
     cases: pd.DataFrame,
     group: pd.Series,
     manifest: Mapping[str, Any] | None,
-) -> str:
+) -> dict[str, Any]:
+    """The summary's cards, its facts ``(name, text)`` and the manifest's entries."""
     status = text_column(results, "status")
     outlier = bool_column(results, "outlier")
     sets = results.drop_duplicates([c for c in ("image", "side", "view", "reader")
@@ -268,38 +208,31 @@ def _summary(
         ("Flagged measures", int(flagged(results).sum()), "missing, outlier or flag", ""),
         ("Errors", n_errors, "images that failed", "fail" if n_errors else ""),
     ]  # fmt: skip
-    rows = []
+    facts = []
     presets = results.drop_duplicates(["preset", "preset_hash"]) if {
         "preset", "preset_hash"} <= set(results.columns) else results.iloc[:0]  # fmt: skip
     for name, digest in zip(
         text_column(presets, "preset"), text_column(presets, "preset_hash"), strict=True
     ):
-        rows.append(("Preset", f"{name} (hash {digest})"))
+        facts.append(("Preset", f"{name} (hash {digest})"))
     if "knee" in results.columns:
-        rows.append(("Knees", _knee_summary(results)))
+        facts.append(("Knees", _knee_summary(results)))
     if set(group) != {_ALL}:
         legs = pd.DataFrame({"group": group, "case": text_column(results, "case")})
         per = legs.drop_duplicates().groupby("group", sort=True)["case"].size()
-        rows.append(("Groups", ", ".join(f"{g}: {n} cases" for g, n in per.items())))
-    tiles = "".join(
-        f'<div class="card {cls}"><div class="big">{_e(value)}</div><div>{_e(label)}</div>'
-        f'<div class="note">{_e(detail)}</div></div>'
-        for label, value, detail, cls in cards
-    )
-    body = [f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows]
-    out = (
-        f'<div class="cards">{tiles}</div><table class="kv"><tbody>{"".join(body)}</tbody></table>'
-    )
-    if manifest:
-        items = []
-        for key, value in manifest.items():
-            text = value if isinstance(value, str) else json.dumps(value, default=str, indent=1)
-            items.append(f'<tr><th>{_e(key)}</th><td class="mono">{_e(text)}</td></tr>')
-        out += (
-            "<details><summary>Run manifest</summary>"
-            f'<table class="kv"><tbody>{"".join(items)}</tbody></table></details>'
-        )
-    return out
+        facts.append(("Groups", ", ".join(f"{g}: {n} cases" for g, n in per.items())))
+    entries = [
+        (key, value if isinstance(value, str) else json.dumps(value, default=str, indent=1))
+        for key, value in (manifest or {}).items()
+    ]
+    return {
+        "cards": [
+            {"label": label, "value": value, "detail": detail, "cls": cls}
+            for label, value, detail, cls in cards
+        ],
+        "facts": facts,
+        "manifest": entries,
+    }
 
 
 def _knee_summary(results: pd.DataFrame) -> str:
@@ -319,9 +252,10 @@ def _knee_summary(results: pd.DataFrame) -> str:
 # --- comparison --------------------------------------------------------------------
 
 
-def _comparison(comparison: pd.DataFrame | None) -> str:
+def _comparison(comparison: pd.DataFrame | None) -> dict[str, Any] | None:
+    """The comparison table's header and cells (None without a comparison)."""
     if comparison is None or not len(comparison):
-        return '<p class="note">No group comparison (no groups were given).</p>'
+        return None
     records = comparison.to_dict("records")
     first = records[0]
     g1, g2 = str(_get(first, "group1") or "group 1"), str(_get(first, "group2") or "group 2")
@@ -336,10 +270,9 @@ def _comparison(comparison: pd.DataFrame | None) -> str:
     ]  # fmt: skip
     if not show_metric:
         del head[1]
-    body = []
+    rows = []
     for row in records:
         measure = str(_get(row, "measure") or "")
-        unit = str(_get(row, "unit") or "")
         ci = ""
         if _number(_get(row, "ci_low")) and _number(_get(row, "ci_high")):
             ci = f" [{_number(row['ci_low'])}, {_number(row['ci_high'])}]"
@@ -349,51 +282,41 @@ def _comparison(comparison: pd.DataFrame | None) -> str:
             effect += {"hedges_g": " (g)", "rank_biserial": " (r)"}.get(kind, f" ({kind})")
         p = _get(row, "p_value")
         significant = p is not None and float(p) < 0.05
-        unit_text = {"deg": "°"}.get(unit, unit)
+        unit = str(_get(row, "unit") or "")
         metric = str(_get(row, "metric") or "")
         cells = [
-            f"<td>{_e(display_name(measure))}"
-            + (f' <span class="note">({_e(unit_text)})</span>' if unit_text else "") + "</td>",
-            f"<td>{_e(_METRIC_LABELS.get(metric, metric))}</td>",
-            f'<td class="num">{_int(_get(row, "n1"))}</td>',
-            f'<td class="num">{_int(_get(row, "n2"))}</td>',
-            f'<td class="num">{_e(_mean_sd(row, "1"))}</td>',
-            f'<td class="num">{_e(_mean_sd(row, "2"))}</td>',
-            f'<td class="num">{_e(_number(_get(row, "mean_diff")) + ci)}</td>',
-            f"<td>{_e(_get(row, 'test') or '')}</td>",
-            f'<td class="num{" warn" if significant else ""}">{_e(_p(p))}</td>',
-            f'<td class="num">{_e(_p(_get(row, "p_holm")))}</td>',
-            f'<td class="num">{_e(effect)}</td>',
-            f'<td class="num">{_e(_outliers(row, "1"))}</td>',
-            f'<td class="num">{_e(_outliers(row, "2"))}</td>',
-            f'<td class="num">{_e(_p(_get(row, "outlier_p_value")))}</td>',
-        ]  # fmt: skip
+            {"text": display_name(measure), "unit": {"deg": "°"}.get(unit, unit)},
+            {"text": _METRIC_LABELS.get(metric, metric)},
+            {"text": _int(_get(row, "n1")), "cls": "num"},
+            {"text": _int(_get(row, "n2")), "cls": "num"},
+            {"text": _mean_sd(row, "1"), "cls": "num"},
+            {"text": _mean_sd(row, "2"), "cls": "num"},
+            {"text": _number(_get(row, "mean_diff")) + ci, "cls": "num"},
+            {"text": _get(row, "test") or ""},
+            {"text": _p(p), "cls": "num warn" if significant else "num"},
+            {"text": _p(_get(row, "p_holm")), "cls": "num"},
+            {"text": effect, "cls": "num"},
+            {"text": _outliers(row, "1"), "cls": "num"},
+            {"text": _outliers(row, "2"), "cls": "num"},
+            {"text": _p(_get(row, "outlier_p_value")), "cls": "num"},
+        ]
         if not show_metric:
             del cells[1]
-        body.append(f'<tr class="comparison" data-measure="{_e(measure)}">{"".join(cells)}</tr>')
-    compared = ""
-    if not show_metric:
-        metric = metrics.pop()
-        compared = f'<p class="note">Compared: {_e(_METRIC_LABELS.get(metric, metric))}.</p>'
-    note = (
-        '<p class="note">Mean ± SD per group; difference is group 1 - group 2 with its 95% '
-        "confidence interval; P two-sided, Holm-adjusted across the measures of the table; "
-        "effect size Hedges' g (g) or rank-biserial correlation (r). P values below 0.001 "
-        "print as &lt; 0.001.</p>"
-    )
-    return compared + _table(head, body) + note
+        rows.append({"measure": measure, "cells": [{"cls": "", "unit": "", **c} for c in cells]})
+    compared = "" if show_metric else _METRIC_LABELS.get(next(iter(metrics)), next(iter(metrics)))
+    return {"head": head, "rows": rows, "compared": compared}
 
 
-def _forest(comparison: pd.DataFrame | None) -> str:
-    """The forest plot of the comparison's differences (and the adjusted ones, if any)."""
+def _forest(comparison: pd.DataFrame | None) -> list[Markup]:
+    """The forest plots of the comparison's differences (and the adjusted ones, if any)."""
     from alignment.report.forest import forest_plot_svg  # forest draws with this module
 
     if comparison is None or not len(comparison) or "ci_low" not in comparison.columns:
-        return '<p class="note">No group comparison (no groups were given).</p>'
+        return []
     plots = [forest_plot_svg(comparison)]
     if "adjusted_diff" in comparison.columns:
         plots.append(forest_plot_svg(comparison, adjusted=True))
-    return "".join(f"<figure>{svg}</figure>" for svg in plots)
+    return [Markup(svg) for svg in plots]  # drawn and escaped by forest_plot_svg
 
 
 def _mean_sd(row: Mapping[Any, Any], suffix: str) -> str:
@@ -425,13 +348,6 @@ def _outliers(row: Mapping[Any, Any], suffix: str) -> str:
 
 
 # --- plots -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Reference:
-    line: float | None
-    band: tuple[float, float] | None
-    text: str
 
 
 _LIMIT = 1e300  # a plot's axis spans at most this far each way (no overflow)
@@ -591,9 +507,15 @@ def box_plot_svg(
     return "".join(parts)
 
 
+def _figure(measure: str, svg: str, caption: str) -> dict[str, Any]:
+    """A plot panel of the page: the SVG (drawn and escaped here) and its caption."""
+    return {"measure": measure, "svg": Markup(svg), "caption": caption}
+
+
 def _plots(
     results: pd.DataFrame, group: pd.Series, comparison: pd.DataFrame | None, order: list[str]
-) -> str:
+) -> list[dict[str, Any]]:
+    """A box-and-strip plot per measure, its groups side by side."""
     metrics: dict[str, str] = {}
     if comparison is not None and {"measure", "metric"} <= set(comparison.columns):
         metrics = dict(
@@ -659,22 +581,60 @@ def _plots(
             reference=reference,
         )
         caption = _METRIC_LABELS[metric] + (f"; {reference[2]}" if reference else "")
-        figures.append(
-            f'<figure data-measure="{_e(measure)}">{svg}<figcaption>{_e(caption)}'
-            "</figcaption></figure>"
-        )
-    if not figures:
-        return '<p class="note">No measured values to plot.</p>'
-    note = (
-        '<p class="note">One point per leg (image x side x view; readers averaged). Boxes: '
-        "quartiles and median; whiskers: 1.5 IQR; "
-        '<span class="warn">orange-red points</span>: outliers. Shaded: within tolerance.</p>'
+        figures.append(_figure(measure, svg, caption))
+    return figures
+
+
+def _deviations(results: pd.DataFrame, group: pd.Series, order: list[str]) -> dict[str, Any]:
+    """Signed deviation panels: a row per measure with a target, a column per group.
+
+    Each row shares one symmetric axis (the largest deviation of the measure, at least
+    twice its tolerance) so its groups compare; each end of it names the side (varus,
+    valgus ...) per :data:`alignment.report.deviation.DEVIATION_SIDES`.
+    """
+    table = pd.DataFrame(
+        {
+            "image": text_column(results, "image"),
+            "side": text_column(results, "side"),
+            "view": text_column(results, "view"),
+            "measure": text_column(results, "measure"),
+            "unit": text_column(results, "unit"),
+            "group": group,
+            "status": text_column(results, "status", "ok"),
+            "deviation": _numeric(results, "deviation"),
+            "tolerance": _numeric(results, "tolerance"),
+        }
     )
-    return f'<div class="plots">{"".join(figures)}</div>{note}'
+    table = table[(table["status"] == "ok") & np.isfinite(table["deviation"])]
+    rows = []
+    for measure in registry_order(table["measure"].unique()):
+        part = table[table["measure"] == measure]
+        legs = part.groupby(["group", "image", "side", "view"], sort=False, observed=True).agg(
+            deviation=("deviation", "mean"), tolerance=("tolerance", "first")
+        )
+        tolerance = finite_number(legs["tolerance"].max())
+        limit = max(float(legs["deviation"].abs().max()), 2.0 * (tolerance or 0.0), 1.0) * 1.08
+        unit = {"deg": "°", "mm": " mm"}.get(str(part["unit"].iloc[0]), "")
+        panels = []
+        for name in order:
+            here = legs.xs(name, level="group") if name in legs.index.get_level_values(0) else None
+            values = [] if here is None else here["deviation"].tolist()
+            tips = [] if here is None else [
+                f"{image} {side} {view}: {value:+.1f}{unit}"
+                for (image, side, view), value in here["deviation"].items()
+            ]  # fmt: skip
+            svg = deviation_strip_svg(
+                values, tips, limit=limit, tolerance=tolerance, width=_STRIP_WIDTH,
+                sides=deviation_sides(measure), label=f"{display_name(measure)} {name}",
+            )  # fmt: skip
+            panels.append(Markup(svg))  # drawn and escaped by deviation_strip_svg
+        heading = display_name(measure) + (f" ({unit.strip()})" if unit else "")
+        rows.append({"measure": measure, "name": heading, "panels": panels})
+    return {"groups": order, "rows": rows, "width": _STRIP_WIDTH} if rows else {}
 
 
-def _reader_agreement(results: pd.DataFrame) -> str:
-    """Bland-Altman plots of every pair of readers, or "" with fewer than two readers."""
+def _reader_agreement(results: pd.DataFrame) -> list[dict[str, Any]]:
+    """Bland-Altman plots of every pair of readers; none with fewer than two readers."""
     from alignment.errors import StatsError
     from alignment.report.bland_altman import bland_altman_svg
     from alignment.stats import paired_ratings
@@ -682,11 +642,11 @@ def _reader_agreement(results: pd.DataFrame) -> str:
 
     readers = text_column(results, "reader") if "reader" in results.columns else None
     if readers is None or readers[readers != ""].nunique() < 2:
-        return ""
+        return []
     try:
         pairs = paired_ratings(results)
     except StatsError:
-        return ""
+        return []
     pairs = pairs[~pairs["measure"].isin(CATEGORICAL_MEASURES)]
     figures = []
     keys = ["measure", "unit", "rater1", "rater2"]
@@ -699,19 +659,19 @@ def _reader_agreement(results: pd.DataFrame) -> str:
             title=display_name(str(measure)),
         )
         caption = f"{first} vs {second}: difference against mean; bias and 95% limits"
-        figures.append(
-            f'<figure data-measure="{_e(measure)}">{svg}<figcaption>{_e(caption)}'
-            "</figcaption></figure>"
-        )
-    return f'<div class="plots">{"".join(figures)}</div>' if figures else ""
+        figures.append(_figure(str(measure), svg, caption))
+    return figures
 
 
 # --- outlier rates -----------------------------------------------------------------
 
 
-def _outlier_rates(results: pd.DataFrame, group: pd.Series, order: list[str]) -> str:
+def _outlier_rates(
+    results: pd.DataFrame, group: pd.Series, order: list[str]
+) -> dict[str, Any] | None:
+    """Per measure and group, how many legs are outliers (None without the column)."""
     if "outlier" not in results.columns:
-        return '<p class="note">No outlier column in the results.</p>'
+        return None
     table = pd.DataFrame(
         {
             "image": text_column(results, "image"),
@@ -725,34 +685,29 @@ def _outlier_rates(results: pd.DataFrame, group: pd.Series, order: list[str]) ->
         }
     )
     table = table[table["outlier"].notna()]
+    head = [("Measure", ""), ("Target", "num")] + [(g, "") for g in order]
     if not len(table):
-        return '<p class="note">No measure with a target was measured.</p>'
+        return {"head": head, "rows": []}
     legs = table.groupby(["measure", "group", "image", "side", "view"], observed=True).agg(
         outlier=("outlier", "any"), target=("target", "first"), tolerance=("tolerance", "first")
     )
-    head = [("Measure", ""), ("Target", "num")] + [(g, "") for g in order]
-    body = []
+    rows = []
     for measure in registry_order(table["measure"].unique()):
         part = legs.xs(measure, level="measure")
-        target = f"{part['target'].iloc[0]:g} ± {part['tolerance'].iloc[0]:g}"
-        cells = [f"<td>{_e(display_name(measure))}</td>", f'<td class="num">{_e(target)}</td>']
+        cells: list[dict[str, Any] | None] = []
         for name in order:
             if name not in part.index.get_level_values("group"):
-                cells.append("<td></td>")
+                cells.append(None)
                 continue
             flags = part.xs(name, level="group")["outlier"]
             k, n = int(flags.sum()), len(flags)
             pct = 100.0 * k / n
-            cells.append(
-                f'<td><span class="bar" style="width:{pct * 0.6:.1f}px"></span>'
-                f"{k} / {n} ({pct:.0f}%)</td>"
-            )
-        body.append(f'<tr class="rate" data-measure="{_e(measure)}">{"".join(cells)}</tr>')
-    note = (
-        '<p class="note">Outliers: |value - target| &gt; tolerance (from the preset), '
-        "counted per leg.</p>"
-    )
-    return _table(head, body) + note
+            cells.append({"k": k, "n": n, "pct": f"{pct:.0f}", "width": f"{pct * 0.6:.1f}"})
+        target = f"{part['target'].iloc[0]:g} ± {part['tolerance'].iloc[0]:g}"
+        rows.append(
+            {"measure": measure, "name": display_name(measure), "target": target, "cells": cells}
+        )
+    return {"head": head, "rows": rows}
 
 
 # --- cases -------------------------------------------------------------------------
@@ -763,8 +718,14 @@ def _cases(
     errors: pd.DataFrame | None,
     landmarks: pd.DataFrame | None,
     group: pd.Series,
+    reasons: pd.DataFrame,
 ) -> pd.DataFrame:
-    """One row per image: its case, group, status, flagged items, key values, errors."""
+    """One row per image: its case, group, status, flagged items, key values, errors.
+
+    Its status is ``failed`` with an error, ``flagged`` with a reason of `reasons` (the
+    table of :func:`alignment.report.triage.review_reasons`), else ``ok``; its
+    ``reasons`` are those reasons.
+    """
     images = text_column(results, "image")
     table = pd.DataFrame(
         {
@@ -806,6 +767,7 @@ def _cases(
                 names = sorted({m or "file" for m in part["method"]})
                 sources[str(image)] = ", ".join(names)
     keys = list(dict.fromkeys([*images, *landmark_images, *error_text]))
+    why = _grouped_reasons(reasons)
     rows = []
     for image, part in table.groupby("image", sort=False):
         rows.append((str(image), part))
@@ -818,11 +780,11 @@ def _cases(
             status = "failed"
             case, group_name, legs, n_ok, n_all = "", "", "", 0, 0
             items: list[tuple[str, bool]] = []
-            values: list[tuple[str, bool]] = []
+            values: list[dict[str, Any]] = []
             if not errors_here:
                 errors_here = ["no results for this image"]
         else:
-            status = "failed" if errors_here else ("flagged" if here["flagged"].any() else "ok")
+            status = "failed" if errors_here else ("flagged" if image in why else "ok")
             case = ", ".join(dict.fromkeys(here["case"]))
             group_name = ", ".join(g for g in dict.fromkeys(here["group"]) if g != _ALL)
             keys_here = list(dict.fromkeys(zip(here["side"], here["view"], here["reader"],
@@ -847,15 +809,28 @@ def _cases(
                 "values": values,
                 "errors": errors_here,
                 "source": sources.get(image, ""),
+                "reasons": why.get(image, []),
             }
         )
     frame = pd.DataFrame(
         out,
         columns=["image", "case", "group", "legs", "status", "n_ok", "n_all", "items", "values",
-                 "errors", "source"],
+                 "errors", "source", "reasons"],
     )  # fmt: skip
     frame["order"] = frame["status"].map(_STATUS_ORDER)
     return frame.sort_values(["order", "image"], kind="stable").drop(columns="order")
+
+
+def _grouped_reasons(reasons: pd.DataFrame) -> dict[str, list[str]]:
+    """Per film, its reasons to look at, the measures of one leg with the same finding
+    named together: ``"R AP HKA, FTC not computed: missing landmark(s): ankle_center"``."""
+    grouped = reasons.groupby(["image", "leg", "finding"], sort=False)["measure"].agg(
+        lambda names: ", ".join(n for n in names if n)
+    )
+    out: dict[str, list[str]] = {}
+    for (image, leg, finding), names in zip(grouped.index.tolist(), grouped.tolist(), strict=True):
+        out.setdefault(image, []).append(" ".join(p for p in (leg, names, finding) if p))
+    return out
 
 
 def _short_side(side: str) -> str:
@@ -886,7 +861,8 @@ def _flagged_items(part: pd.DataFrame) -> list[tuple[str, bool]]:
     return lines + items
 
 
-def _key_values(part: pd.DataFrame) -> list[tuple[str, bool]]:
+def _key_values(part: pd.DataFrame) -> list[dict[str, Any]]:
+    """Per leg, its key measures' printed values, each with whether it is flagged."""
     values = []
     for (side, view, reader), leg in part.groupby(["side", "view", "reader"], sort=False):
         by_measure = {r["measure"]: r for r in leg.to_dict("records")}
@@ -898,10 +874,7 @@ def _key_values(part: pd.DataFrame) -> list[tuple[str, bool]]:
                 bits.append((text, bool(r["flagged"])))
         if bits:
             prefix = f"{_short_side(str(side))} {view}" + (f" ({reader})" if reader else "")
-            html_bits = " · ".join(
-                f'<span class="warn">{_e(t)}</span>' if w else _e(t) for t, w in bits
-            )
-            values.append((f"<b>{_e(prefix)}</b> {html_bits}", False))
+            values.append({"prefix": prefix, "bits": bits})
     return values
 
 
@@ -930,85 +903,80 @@ def _href(relative: str | os.PathLike[str]) -> str:
     return urllib.parse.quote(text, safe="/._-~")
 
 
-def _cases_html(
+def _case_rows(
     cases: pd.DataFrame,
-    overlays: Mapping[str, str | os.PathLike[str]] | None,
+    overlays: Mapping[str, str | os.PathLike[str]],
     base_dir: Path | None,
     thumbnail_height: int,
-    review_links: Mapping[str, str] | None = None,
-) -> str:
-    overlays = overlays or {}
-    review_links = review_links or {}
+    review_links: Mapping[str, str],
+    progress: Callable[[int, int], None] | None,
+) -> dict[str, Any]:
+    """The case table: its header, and per image its overlay link, thumbnail and texts.
+
+    `progress` is called as ``progress(done, total)`` after each image's thumbnail.
+    """
     has_group = bool(cases["group"].astype(bool).any())
     has_source = bool(cases["source"].astype(bool).any())
     head = [("Overlay", ""), ("Image", ""), ("Case", "")]
     head += [("Group", "")] if has_group else []
     head += [("Legs", ""), ("Status", ""), ("Measures ok", "num")]
     head += [("Landmarks", "")] if has_source else []
-    head += [("Key values", ""), ("Flagged items and errors", "")]
-    body = []
-    for row in cases.to_dict("records"):
+    head += [("Key values", ""), ("Missing, outliers, flags and errors", "")]
+    rows = []
+    records = cases.to_dict("records")
+    for done, row in enumerate(records, start=1):
         image = row["image"]
         overlay = overlays.get(image)
-        thumb = '<span class="none">no overlay</span>'
-        if overlay is not None:
-            href = _href(overlay)
-            source = None
-            if base_dir is not None:
-                source = _thumbnail(base_dir / Path(overlay), thumbnail_height)
-            inner = (
-                f'<img src="{source}" alt="overlay of {_e(image)}">'
-                if source
-                else '<span class="none">overlay</span>'
-            )
-            thumb = f'<a href="{_e(href)}">{inner}</a>'
-        items = [f'<li class="warn">{_e(t)}</li>' for t, _ in row["items"][:8]]
-        if len(row["items"]) > 8:
-            items.append(f"<li>... and {len(row['items']) - 8} more</li>")
-        items += [f'<li class="error">{_e(e)}</li>' for e in row["errors"]]
-        values = "<br>".join(v for v, _ in row["values"])
-        name = _e(image).replace("/", "/<wbr>")
-        if image in review_links:  # its page in the review app that was running
-            name = f'<a href="{_e(review_links[image])}" title="review this film">{name}</a>'
-        cells = [
-            f'<td class="thumb">{thumb}</td>',
-            f'<td class="mono">{name}</td>',
-            f"<td>{_e(row['case'])}</td>",
-        ]
-        if has_group:
-            cells.append(f"<td>{_e(row['group'])}</td>")
-        cells += [
-            f"<td>{_e(row['legs'])}</td>",
-            f'<td><span class="badge {row["status"]}">{_e(row["status"])}</span></td>',
-            f'<td class="num">{row["n_ok"]} / {row["n_all"]}</td>',
-        ]
-        if has_source:
-            cells.append(f"<td>{_e(row['source'])}</td>")
-        cells += [f"<td>{values}</td>", f'<td><ul class="items">{"".join(items)}</ul></td>']
-        body.append(
-            f'<tr class="case {row["status"]}" data-status="{row["status"]}" '
-            f'data-image="{_e(image)}">{"".join(cells)}</tr>'
+        thumb = None
+        if overlay is not None and base_dir is not None:
+            thumb = _thumbnail(base_dir / Path(overlay), thumbnail_height)
+        items = [text for text, _ in row["items"]]
+        rows.append(
+            {
+                **{k: row[k] for k in _CASE_FIELDS},
+                "anchor": _anchor(image),
+                "name_parts": image.split("/"),
+                "overlay": _href(overlay) if overlay is not None else None,
+                "thumb": thumb,
+                "review_link": review_links.get(image),
+                "items": items[:8],
+                "more": max(len(items) - 8, 0),
+            }
         )
-    controls = (
-        '<div class="controls"><input type="search" id="case-filter" '
-        'placeholder="Filter cases" aria-label="Filter cases">'
-        '<select id="case-status" aria-label="Status"><option value="all">all</option>'
-        '<option value="failed">failed</option><option value="flagged">flagged</option>'
-        '<option value="ok">ok</option></select><span id="case-count" class="note"></span></div>'
-    )
-    return controls + _table(head, body, cls="cases")
+        if progress is not None:
+            progress(done, len(records))
+    return {"head": head, "rows": rows, "has_group": has_group, "has_source": has_source}
 
 
-def _errors_html(errors: pd.DataFrame | None) -> str:
+def _anchor(image: str) -> str:
+    """A fragment id for `image`'s row: its key, percent-encoded."""
+    return urllib.parse.quote(image, safe="")
+
+
+def _review(cases: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
+    """The films to look at: flagged ones with their reasons, failed ones with their
+    errors."""
+    return {
+        status: [
+            {
+                "image": row["image"],
+                "anchor": _anchor(row["image"]),
+                "status": status,
+                "reasons": row["errors"] if status == "failed" else row["reasons"],
+            }
+            for row in cases[cases["status"] == status].to_dict("records")
+        ]
+        for status in ("flagged", "failed")
+    }
+
+
+def _error_rows(errors: pd.DataFrame | None) -> dict[str, Any]:
+    """The errors table: its columns and cells as text."""
     if errors is None or not len(errors):
-        return '<p class="note">No errors.</p>'
-    columns = [str(c) for c in errors.columns]
-    body = []
-    for i in range(len(errors)):
-        row = errors.iloc[i]
-        cells = "".join(f"<td>{_e(_cell(row[c]))}</td>" for c in errors.columns)
-        body.append(f'<tr class="error-row">{cells}</tr>')
-    return _table([(c, "") for c in columns], body)
+        return {"head": [], "rows": []}
+    head = [(str(c), "") for c in errors.columns]
+    rows = [[_cell(errors.iloc[i][c]) for c in errors.columns] for i in range(len(errors))]
+    return {"head": head, "rows": rows}
 
 
 def _cell(value: Any) -> str:
@@ -1020,20 +988,24 @@ def _cell(value: Any) -> str:
 # --- header ------------------------------------------------------------------------
 
 
-def _run_line(manifest: Mapping[str, Any] | None) -> str:
+def _run(manifest: Mapping[str, Any] | None) -> dict[str, str] | None:
     """The run at the top of the page: when, on which folder, by which command."""
     if not manifest:
-        return ""
-    parts = []
-    if manifest.get("started"):
-        parts.append(f"Run of {_e(manifest['started'])}")
-    if manifest.get("input"):
-        parts.append(f'input <span class="mono">{_e(manifest["input"])}</span>')
-    command = manifest.get("command_line")
-    if command:
-        text = command if isinstance(command, str) else shlex.join(map(str, command))
-        parts.append(f"command <code>{_e(text)}</code>")
-    return f'<p class="run">{"; ".join(parts)}</p>' if parts else ""
+        return None
+    command = manifest.get("command_line") or ""
+    if not isinstance(command, str):
+        command = shlex.join(map(str, command))
+    run = {
+        "started": str(manifest.get("started") or ""),
+        "input": str(manifest.get("input") or ""),
+        "command": command,
+    }
+    return run if any(run.values()) else None
+
+
+def _run_files(files: Sequence[str | os.PathLike[str]] | None) -> list[dict[str, str]]:
+    """Links to the run's files, relative to the report."""
+    return [{"name": PurePath(f).as_posix(), "href": _href(f)} for f in files or ()]
 
 
 # --- public ------------------------------------------------------------------------
@@ -1052,6 +1024,8 @@ def render_report(
     base_dir: str | os.PathLike[str] | None = None,
     thumbnail_height: int = 160,
     review_links: Mapping[str, str] | None = None,
+    files: Sequence[str | os.PathLike[str]] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> str:
     """Build the report page as a string. See :func:`write_report` for the parameters.
 
@@ -1061,7 +1035,7 @@ def render_report(
         The folder the overlay paths are relative to (the report's folder), to read
         their thumbnails from. None embeds no thumbnail (the links stay).
     results, comparison, landmarks, errors, overlays, groups, title, manifest, \
-thumbnail_height, review_links
+thumbnail_height, review_links, files, progress
         As for :func:`write_report`.
 
     Returns
@@ -1093,40 +1067,49 @@ thumbnail_height, review_links
     results = results.reset_index(drop=True)
     group = _group_of(results, groups)
     order = _group_order(list(dict.fromkeys(group)), comparison)
-    cases = _cases(results, errors, landmarks, group)
+    cases = _cases(results, errors, landmarks, group, review_reasons(results))
     base = Path(base_dir) if base_dir is not None else None
     agreement = _reader_agreement(results)
-    sections = [
-        ("summary", "Cohort", _summary(results, errors, cases, group, manifest)),
-        ("comparison", "Group comparison", _comparison(comparison)),
-        ("forest", "Differences", _forest(comparison)),
-        ("plots", "Measures by group", _plots(results, group, comparison, order)),
-        ("outliers", "Outlier rates", _outlier_rates(results, group, order)),
-        *([("agreement", "Reader agreement", agreement)] if agreement else []),
-        (
-            "cases",
-            f"Cases ({len(cases)})",
-            _cases_html(cases, overlays, base, thumbnail_height, review_links),
+    context = {
+        "title": title,
+        "version": __version__,
+        "csp": _CSP,
+        "style": Markup(_asset("look.css") + _asset("report.css")),  # ours, not data
+        "script": Markup(_asset("report.js")),
+        "run": _run(manifest),
+        "files": _run_files(files),
+        "summary": _summary(results, errors, cases, group, manifest),
+        "review": _review(cases),
+        "far": f"{FAR_FROM_TARGET:g}",
+        "comparison": _comparison(comparison),
+        "forest": _forest(comparison),
+        "deviations": _deviations(results, group, order),
+        "plots": _plots(results, group, comparison, order),
+        "rates": _outlier_rates(results, group, order),
+        "agreement": agreement,
+        "cases": _case_rows(
+            cases, overlays or {}, base, thumbnail_height, review_links or {}, progress
         ),
-        ("errors", f"Errors ({0 if errors is None else len(errors)})", _errors_html(errors)),
-    ]
-    nav = "".join(f'<a href="#{key}">{_e(name.split(" (")[0])}</a>' for key, name, _ in sections)
-    body = "".join(
-        f'<section id="{key}"><h2>{_e(name)}</h2>{content}</section>'
-        for key, name, content in sections
+        "errors": _error_rows(errors),
+        "nav": [(key, name) for key, name in _SECTIONS if key != "agreement" or agreement],
+    }
+    return _environment().get_template("report.html.j2").render(context)
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    """The templates of ``alignment/report/templates``, every value escaped."""
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("alignment.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
     )
-    return (
-        "<!DOCTYPE html>\n"
-        '<html lang="en"><head><meta charset="utf-8">'
-        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<link rel="icon" href="data:,">'
-        f"<title>{_e(title)}</title><style>{_CSS}</style></head>\n<body>"
-        f"<header><h1>{_e(title)}</h1>{_run_line(manifest)}<p>alignment {_e(__version__)}: "
-        "measures per the project's measurement spec; overlays and values in degrees "
-        f"unless marked mm.</p></header><nav>{nav}</nav><main>{body}</main>"
-        f"<script>{_JS}</script></body></html>\n"
-    )
+
+
+def _asset(name: str) -> str:
+    """A CSS or JavaScript file of the templates folder, to inline in the page."""
+    return resources.files("alignment.report").joinpath("templates", name).read_text("utf-8")
 
 
 def write_report(
@@ -1142,6 +1125,8 @@ def write_report(
     manifest: Mapping[str, Any] | None = None,
     thumbnail_height: int = 160,
     review_links: Mapping[str, str] | None = None,
+    files: Sequence[str | os.PathLike[str]] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Path:
     """Write the study report: one self-contained HTML file that opens offline.
 
@@ -1181,6 +1166,11 @@ def write_report(
     review_links : mapping of str to str, optional
         Image key -> URL of its page in a running ``alignment review`` app; the case
         table links each such image's name there.
+    files : sequence of path-like, optional
+        The run's other files (``results.csv``, ``errors.csv`` ...), relative to the
+        report, linked in the summary.
+    progress : callable, optional
+        Called as ``progress(done, total)`` after each film's thumbnail is embedded.
 
     Returns
     -------
@@ -1229,6 +1219,8 @@ def write_report(
         base_dir=path.parent,
         thumbnail_height=thumbnail_height,
         review_links=review_links,
+        files=files,
+        progress=progress,
     )
     write_text_atomic(path, page)
     return path

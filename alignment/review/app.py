@@ -43,17 +43,20 @@ TOKEN_HEADER = "X-Alignment-Token"
 _MAX_BODY_BYTES = 2**20
 _CACHED_FILMS = 3  # decoded pyramids kept in memory: the last two shown and the next
 _STATIC = {
-    "app.js": "text/javascript; charset=utf-8",
-    "app.css": "text/css; charset=utf-8",
+    "app.js": ("alignment.review", "static", "text/javascript; charset=utf-8"),
+    "app.css": ("alignment.review", "static", "text/css; charset=utf-8"),
+    # the look the page shares with the study report
+    "look.css": ("alignment.report", "templates", "text/css; charset=utf-8"),
 }
+"""The files served under ``/static/``: name -> (package, folder, media type)."""
 _CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 
 
-def _static(name: str) -> str:
-    return resources.files("alignment.review").joinpath("static", name).read_text("utf-8")
+def _static(name: str, package: str = "alignment.review", folder: str = "static") -> str:
+    return resources.files(package).joinpath(folder, name).read_text("utf-8")
 
 
 class _TokenGate:
@@ -168,7 +171,8 @@ def create_app(study: ReviewStudy, token: str) -> ASGIApp:
         name = request.path_params["name"]
         if name not in _STATIC:
             return _error(404, "no such file")
-        return Response(_static(name), media_type=_STATIC[name])
+        package, folder, media_type = _STATIC[name]
+        return Response(_static(name, package, folder), media_type=media_type)
 
     def session(request: Request) -> Response:
         return JSONResponse(

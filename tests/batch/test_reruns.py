@@ -124,5 +124,9 @@ def test_report_links_survive_moving_its_folder(study, tmp_path):
     shutil.move(out, moved)
     page = (moved / "report.html").read_text()
     links = [h for h in re.findall(r'href="([^"#]+)"', page) if not h.startswith("data:")]
-    assert len(links) == 12 and all(not Path(h).is_absolute() for h in links)
+    tables = ["results.csv", "results_wide.csv", "results.parquet", "landmarks.csv", "errors.csv"]
+    run_files = [f for f in tables if (moved / f).is_file()] + ["manifest.json"]
+    assert "results.csv" in run_files and "comparison.csv" not in links  # no groups
+    assert links[: len(run_files)] == run_files
+    assert len(links) == 12 + len(run_files) and all(not Path(h).is_absolute() for h in links)
     assert all((moved / h).is_file() for h in links)

@@ -125,7 +125,9 @@ def test_report_in_a_real_browser(browser: Any, tmp_path: Path, cohort: Cohort):
         assert all(href.startswith("file://") and href.endswith(".png") for href in hrefs)
         assert all(Path(href.removeprefix("file://")).is_file() for href in hrefs)
 
-        assert page.locator("svg.plot").count() == 6
+        assert page.locator("#plots svg.plot").count() == 6
+        n_rows = page.locator("#deviations .row-head").count()
+        assert n_rows > 0 and page.locator("#deviations svg.plot").count() == 2 * n_rows
         assert page.locator("tr.comparison").count() == 6
 
         page.select_option("#case-status", "ok")

@@ -53,7 +53,8 @@ def test_one_row_per_image_failed_then_flagged_then_ok(page: str, cohort: Cohort
 
 
 def test_flagged_items_name_the_missing_landmark(page: str):
-    row = page[page.index('data-image="films/case00.dcm"') :]
+    cases = page[page.index('id="cases"') :]
+    row = cases[cases.index('data-image="films/case00.dcm"') :]
     row = row[: row.index("</tr>")]
     assert "R AP HKA, MPTA, FTC" in row
     assert "missing landmark(s): ankle_center" in row
@@ -131,9 +132,9 @@ def test_text_is_escaped(cohort: Cohort):
                          title="<i>Study</i>", manifest={"<k>": "<v>"})  # fmt: skip
     assert "<script>alert" not in page and "<img src=x" not in page
     assert "<b>&</b>" not in page and "<i>Study</i>" not in page and "<k>" not in page
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;&amp;&quot;&#x27;.dcm" in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;&amp;&#34;&#39;.dcm" in page  # markupsafe's
     assert "CI &lt;b&gt;&amp;&lt;/b&gt;" in page
-    assert "bad &lt;tag&gt; &amp; &quot;quote&quot;" in page
+    assert "bad &lt;tag&gt; &amp; &#34;quote&#34;" in page
     assert page.count("<script>") == 1  # the page's own
 
 
@@ -250,3 +251,10 @@ def test_results_read_back_from_csv_give_the_same_report(tmp_path: Path, cohort:
     assert _rows(page) == _rows(expected)
     rates = page[page.index('id="outliers"') : page.index('id="cases"')]
     assert rates == expected[expected.index('id="outliers"') : expected.index('id="cases"')]
+
+
+def test_template_escapes_a_file_name(cohort: Cohort):
+    results = cohort.results.copy()
+    results["image"] = results["image"].astype(str).replace("films/case01.dcm", "<script>x.dcm")
+    page = render_report(results=results)
+    assert "&lt;script&gt;x.dcm" in page and "<script>x" not in page
