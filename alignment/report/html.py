@@ -930,6 +930,18 @@ def _href(relative: str | os.PathLike[str]) -> str:
     return urllib.parse.quote(text, safe="/._-~")
 
 
+_REVIEW_LINK_TITLE = "review this film (works while the review server that made this link runs)"
+"""Title of a film's link to its review page: the link carries that server's token."""
+
+_REVIEW_LINKS_NOTE = (
+    '<p class="note review-links">The film names link to their pages in the review app '
+    "that was running when this report was made. Each link carries that server's token, "
+    "so it works while that review server runs; rerun the batch with the review running "
+    "to refresh them.</p>"
+)
+"""Note under the case table when some film links to its review page."""
+
+
 def _cases_html(
     cases: pd.DataFrame,
     overlays: Mapping[str, str | os.PathLike[str]] | None,
@@ -969,7 +981,7 @@ def _cases_html(
         values = "<br>".join(v for v, _ in row["values"])
         name = _e(image).replace("/", "/<wbr>")
         if image in review_links:  # its page in the review app that was running
-            name = f'<a href="{_e(review_links[image])}" title="review this film">{name}</a>'
+            name = f'<a href="{_e(review_links[image])}" title="{_REVIEW_LINK_TITLE}">{name}</a>'
         cells = [
             f'<td class="thumb">{thumb}</td>',
             f'<td class="mono">{name}</td>',
@@ -996,7 +1008,8 @@ def _cases_html(
         '<option value="failed">failed</option><option value="flagged">flagged</option>'
         '<option value="ok">ok</option></select><span id="case-count" class="note"></span></div>'
     )
-    return controls + _table(head, body, cls="cases")
+    linked = any(image in review_links for image in cases["image"])
+    return controls + _table(head, body, cls="cases") + (_REVIEW_LINKS_NOTE if linked else "")
 
 
 def _errors_html(errors: pd.DataFrame | None) -> str:
