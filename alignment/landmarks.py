@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from alignment.atomic import write_text_atomic
-from alignment.csvtext import csv_text
+from alignment.csvtext import csv_text, restore_formulas
 from alignment.errors import LandmarkError, LandmarkFileError, typed_errors
 from alignment.vocabulary import (
     LANDMARKS,
@@ -424,7 +424,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
         table = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise LandmarkFileError(f"{path}: cannot read as a landmark CSV: {exc}") from None
-    return validate_landmarks(table, source=str(path), csv_lines=True)
+    return validate_landmarks(restore_formulas(table), source=str(path), csv_lines=True)
 
 
 def _read_json(path: Path) -> pd.DataFrame:
