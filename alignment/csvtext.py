@@ -50,8 +50,12 @@ def _remap_text(values: pd.Series, change: Callable[[str], str | None]) -> pd.Se
     """`values` with each text that `change` maps to a new text replaced; the same
     object when there is none. Decided once per distinct value (a column of a study's
     tables repeats few names many times)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        distinct = values.cat.categories
+    else:
+        distinct = pd.unique(values.to_numpy())
     changed = {}
-    for value in pd.unique(values.dropna()):
+    for value in distinct:
         if isinstance(value, str):
             new = change(value)
             if new is not None:
@@ -72,8 +76,7 @@ def _unquoted(text: str) -> str | None:
 def _remap_table(table: pd.DataFrame, change: Callable[[str], str | None]) -> pd.DataFrame:
     """`table` with :func:`_remap_text` applied to every text column and the header."""
     out = table
-    for position in range(table.shape[1]):
-        values = table.iloc[:, position]
+    for position, (_, values) in enumerate(table.items()):
         if values.dtype.kind not in "OSU" and not isinstance(
             values.dtype, (pd.CategoricalDtype, pd.StringDtype)
         ):

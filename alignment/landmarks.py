@@ -294,9 +294,9 @@ def _recode(
             label = labels[np.flatnonzero(codes == position)[0]]
             detail = f"empty {name!r}" if str(exc) == "empty" else str(exc)
             raise LandmarkFileError(f"{_where(source, label, csv_lines)}: {detail}") from None
-    final_codes, categories = pd.factorize(pd.Index(normalised, dtype=object))
-    recoded = pd.Categorical.from_codes(final_codes[codes], categories=categories)
-    return recoded.reorder_categories(sorted(categories))
+    # categories sorted, so that tables concatenated later share them cheaply
+    final_codes, categories = pd.factorize(pd.Index(normalised, dtype=object), sort=True)
+    return pd.Categorical.from_codes(final_codes[codes], categories=categories, validate=False)
 
 
 def _where(source: str, label: Any, csv_lines: bool) -> str:

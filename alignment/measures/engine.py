@@ -566,10 +566,8 @@ def knee_types(table: pd.DataFrame, leg: NDArray[Any], implant: bool | None) -> 
 
 def _categorical(values: NDArray[Any]) -> pd.Categorical:
     """A categorical of `values`, categories in sorted order (factorised once, fast)."""
-    codes, uniques = pd.factorize(values)
-    return pd.Categorical.from_codes(codes, categories=pd.Index(uniques)).reorder_categories(
-        sorted(uniques)
-    )
+    codes, uniques = pd.factorize(values, sort=True)
+    return pd.Categorical.from_codes(codes, categories=pd.Index(uniques), validate=False)
 
 
 def _coded(codes: NDArray[Any], names: list[str]) -> pd.Categorical:

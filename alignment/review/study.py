@@ -221,6 +221,7 @@ class _FilmRows:
     def __init__(self, path: Path, table: pd.DataFrame) -> None:
         self.path = path
         self.columns: list[str] = [str(c) for c in table.columns]
+        self._header = csv_text(pd.DataFrame(columns=self.columns))
         self.tables: dict[str, pd.DataFrame] = {
             str(k): rows.reset_index(drop=True)
             for k, rows in table.groupby("image", sort=False, observed=True)
@@ -238,6 +239,7 @@ class _FilmRows:
         new = [] if rows is None else [str(c) for c in rows.columns if c not in self.columns]
         if new:  # a column no film had: every film's rows gain its empty cells
             self.columns += new
+            self._header = csv_text(pd.DataFrame(columns=self.columns))
             self._lines = {k: self._render(t) for k, t in self.tables.items()}
         if rows is not None and len(rows):
             self.tables[key] = rows
@@ -245,8 +247,7 @@ class _FilmRows:
 
     def write(self) -> None:
         """Write the file atomically."""
-        header = csv_text(pd.DataFrame(columns=self.columns))
-        write_text_atomic(self.path, header + "".join(self._lines.values()))
+        write_text_atomic(self.path, self._header + "".join(self._lines.values()))
 
 
 class ReviewStudy:
