@@ -51,7 +51,7 @@ def _remap_text(values: pd.Series, change: Callable[[str], str | None]) -> pd.Se
     object when there is none. Decided once per distinct value (a column of a study's
     tables repeats few names many times)."""
     if isinstance(values.dtype, pd.CategoricalDtype):
-        distinct = values.cat.categories
+        distinct = values.cat.categories.to_numpy()
     else:
         distinct = pd.unique(values.to_numpy())
     changed = {}
