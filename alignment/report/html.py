@@ -934,10 +934,10 @@ _REVIEW_LINK_TITLE = "review this film (works while the review server that made 
 """Title of a film's link to its review page: the link carries that server's token."""
 
 _REVIEW_LINKS_NOTE = (
-    '<p class="note review-links">The film names link to their pages in the review app '
-    "that was running when this report was made. Each link carries that server's token, "
+    '<p class="note review-links">A linked film name opens the film in the review app '
+    "that was running when this report was made. The link carries that server's token, "
     "so it works while that review server runs; rerun the batch with the review running "
-    "to refresh them.</p>"
+    "to refresh the links.</p>"
 )
 """Note under the case table when some film links to its review page."""
 
