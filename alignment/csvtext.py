@@ -9,6 +9,10 @@ which spreadsheets show as text. Numbers are left alone: a numeric column is wri
 as numbers, and a text cell that is a plain number (``-1.5``) stays one. Parquet and
 the other typed outputs keep the raw values.
 
+A text that already starts with quotes before such a character (``'=x``) gets one more
+quote too, so that :func:`restore_formulas`, which the toolkit's CSV readers apply,
+takes off exactly the quote that was added and gives back every text as it was.
+
 Examples
 --------
 >>> import pandas as pd
@@ -22,11 +26,12 @@ a.dcm,2.0
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 
-__all__ = ["FORMULA_PREFIXES", "csv_text", "neutralise_formulas"]
+__all__ = ["FORMULA_PREFIXES", "csv_text", "neutralise_formulas", "restore_formulas"]
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 """First characters that make a spreadsheet read a cell as a formula (OWASP)."""
@@ -34,20 +39,58 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
-def _neutralise_text(values: pd.Series) -> pd.Series:
-    """`values` with each text a spreadsheet would run prefixed by ``'``; the same
+def _is_risky(text: str) -> bool:
+    """Whether :func:`neutralise_formulas` prefixes `text`: a spreadsheet would run it,
+    or it is quotes before such a text (so that the prefix can be taken off again)."""
+    unquoted = text.lstrip("'")
+    return unquoted[:1] in FORMULA_PREFIXES and _NUMBER.fullmatch(unquoted) is None
+
+
+def _remap_text(values: pd.Series, change: Callable[[str], str | None]) -> pd.Series:
+    """`values` with each text that `change` maps to a new text replaced; the same
     object when there is none. Decided once per distinct value (a column of a study's
     tables repeats few names many times)."""
-    risky = {
-        value: "'" + value
-        for value in pd.unique(values.dropna())
-        if isinstance(value, str)
-        and value[:1] in FORMULA_PREFIXES
-        and _NUMBER.fullmatch(value) is None
-    }
-    if not risky:
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        distinct = values.cat.categories.to_numpy()
+    else:
+        distinct = pd.unique(values.to_numpy())
+    changed = {}
+    for value in distinct:
+        if isinstance(value, str):
+            new = change(value)
+            if new is not None:
+                changed[value] = new
+    if not changed:
         return values
-    return values.astype(object).map(lambda value: risky.get(value, value))
+    return values.astype(object).map(lambda value: changed.get(value, value))
+
+
+def _quoted(text: str) -> str | None:
+    return "'" + text if _is_risky(text) else None
+
+
+def _unquoted(text: str) -> str | None:
+    return text[1:] if text[:1] == "'" and _is_risky(text[1:]) else None
+
+
+def _remap_table(table: pd.DataFrame, change: Callable[[str], str | None]) -> pd.DataFrame:
+    """`table` with :func:`_remap_text` applied to every text column and the header."""
+    out = table
+    for position, (_, values) in enumerate(table.items()):
+        if values.dtype.kind not in "OSU" and not isinstance(
+            values.dtype, (pd.CategoricalDtype, pd.StringDtype)
+        ):
+            continue
+        cleaned = _remap_text(values, change)
+        if cleaned is not values:
+            if out is table:
+                out = table.copy()
+            out.isetitem(position, cleaned.to_numpy())
+    names = pd.Series([str(c) for c in table.columns], dtype=object)
+    header = _remap_text(names, change)
+    if header is not names:
+        out = out.set_axis(header.tolist(), axis=1)
+    return out
 
 
 def neutralise_formulas(table: pd.DataFrame) -> pd.DataFrame:
@@ -70,22 +113,35 @@ def neutralise_formulas(table: pd.DataFrame) -> pd.DataFrame:
     >>> neutralise_formulas(table)["case"].tolist()
     ["'@SUM(A1)", '-2', "'\\tcmd"]
     """
-    out = table
-    for position in range(table.shape[1]):
-        values = table.iloc[:, position]
-        if values.dtype.kind not in "OSU" and not isinstance(
-            values.dtype, (pd.CategoricalDtype, pd.StringDtype)
-        ):
-            continue
-        cleaned = _neutralise_text(values)
-        if cleaned is not values:
-            if out is table:
-                out = table.copy()
-            out.isetitem(position, cleaned.to_numpy())
-    header = _neutralise_text(pd.Series([str(c) for c in table.columns], dtype=object))
-    if not header.equals(pd.Series([str(c) for c in table.columns], dtype=object)):
-        out = out.set_axis(header.tolist(), axis=1)
-    return out
+    return _remap_table(table, _quoted)
+
+
+def restore_formulas(table: pd.DataFrame) -> pd.DataFrame:
+    """Undo :func:`neutralise_formulas` on a table read from a CSV the toolkit wrote.
+
+    Takes off the single quote :func:`neutralise_formulas` put before a text cell or
+    header, and nothing else: a text that starts with a quote the neutraliser did not
+    add (``'note``, ``'-2``) is kept as it is. ``restore_formulas(neutralise_formulas(t))``
+    equals ``t`` for every table of texts.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Typically read with ``dtype=str``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy where needed (the input is never changed).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"image": ["'=knee.dcm", "'-01.dcm", "'note", "''@a"]})
+    >>> restore_formulas(table)["image"].tolist()
+    ['=knee.dcm', '-01.dcm', "'note", "'@a"]
+    """
+    return _remap_table(table, _unquoted)
 
 
 def csv_text(table: pd.DataFrame, **options: Any) -> str:

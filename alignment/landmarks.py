@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from alignment.atomic import write_text_atomic
-from alignment.csvtext import csv_text
+from alignment.csvtext import csv_text, restore_formulas
 from alignment.errors import LandmarkError, LandmarkFileError, typed_errors
 from alignment.vocabulary import (
     LANDMARKS,
@@ -294,9 +294,9 @@ def _recode(
             label = labels[np.flatnonzero(codes == position)[0]]
             detail = f"empty {name!r}" if str(exc) == "empty" else str(exc)
             raise LandmarkFileError(f"{_where(source, label, csv_lines)}: {detail}") from None
-    final_codes, categories = pd.factorize(pd.Index(normalised, dtype=object))
-    recoded = pd.Categorical.from_codes(final_codes[codes], categories=categories)
-    return recoded.reorder_categories(sorted(categories))
+    # categories sorted, so that tables concatenated later share them cheaply
+    final_codes, categories = pd.factorize(pd.Index(normalised, dtype=object), sort=True)
+    return pd.Categorical.from_codes(final_codes[codes], categories=categories, validate=False)
 
 
 def _where(source: str, label: Any, csv_lines: bool) -> str:
@@ -424,7 +424,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
         table = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise LandmarkFileError(f"{path}: cannot read as a landmark CSV: {exc}") from None
-    return validate_landmarks(table, source=str(path), csv_lines=True)
+    return validate_landmarks(restore_formulas(table), source=str(path), csv_lines=True)
 
 
 def _read_json(path: Path) -> pd.DataFrame:

@@ -36,6 +36,7 @@ __all__ = [
     "flag_review",
     "knee_types",
     "measure_landmarks",
+    "measure_validated",
     "to_wide",
 ]
 
@@ -447,10 +448,41 @@ def measure_landmarks(
         table = validate_landmarks(table_or_path)
     else:
         table = read_landmarks(table_or_path)
+    return measure_validated(
+        table, preset=preset, overrides=overrides, orientation=orientation, implant=implant
+    )
+
+
+def measure_validated(
+    table: pd.DataFrame,
+    *,
+    preset: str | os.PathLike[str] | Preset = "default",
+    overrides: Mapping[str, Mapping[str, float]] | None = None,
+    orientation: str | None = None,
+    implant: bool | None = None,
+) -> pd.DataFrame:
+    """:func:`measure_landmarks` of a table already checked, without checking it again.
+
+    For a caller that validates each part of a growing table once (the review checks
+    a film's points when they are saved) instead of the whole table on every call.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A table :func:`alignment.landmarks.validate_landmarks` returned (columns may
+        be added or dropped after, rows selected); it is not changed.
+    preset, overrides, orientation, implant : optional
+        As for :func:`measure_landmarks`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`measure_landmarks` returns.
+    """
     targets = load_preset(preset, overrides=overrides)
     if orientation is not None:
         given = table["patient_orientation"].astype(object)
-        table["patient_orientation"] = given.where(given != "", orientation)
+        table = table.assign(patient_orientation=given.where(given != "", orientation))
     leg = table.groupby(list(KEY_COLUMNS), sort=False).ngroup().to_numpy()
     parts = []
     for view in VIEWS:
@@ -534,10 +566,8 @@ def knee_types(table: pd.DataFrame, leg: NDArray[Any], implant: bool | None) -> 
 
 def _categorical(values: NDArray[Any]) -> pd.Categorical:
     """A categorical of `values`, categories in sorted order (factorised once, fast)."""
-    codes, uniques = pd.factorize(values)
-    return pd.Categorical.from_codes(codes, categories=pd.Index(uniques)).reorder_categories(
-        sorted(uniques)
-    )
+    codes, uniques = pd.factorize(values, sort=True)
+    return pd.Categorical.from_codes(codes, categories=pd.Index(uniques), validate=False)
 
 
 def _coded(codes: NDArray[Any], names: list[str]) -> pd.Categorical:

@@ -4,7 +4,8 @@
 files exactly as :func:`alignment.run_batch` does (:mod:`alignment.batch.discover`,
 :mod:`alignment.batch.pairing`, the film's own spacing through
 :func:`alignment.batch.task.with_image_geometry`). A reader's work lives in three files
-of the review folder, each rewritten atomically on every save:
+of the review folder, each rewritten atomically on every save (from each film's rows
+rendered when that film was saved, so a save renders only its own film's rows):
 
 - ``landmarks_<reader>.csv``: the canonical long landmark table
   (:func:`alignment.write_landmarks`) with ``method`` (``file``, ``detected``,
@@ -52,7 +53,7 @@ from alignment.atomic import write_text_atomic
 from alignment.batch.discover import discover_inputs
 from alignment.batch.pairing import case_of, pair_landmarks, read_landmark_sources
 from alignment.batch.task import image_facts, with_image_geometry
-from alignment.csvtext import csv_text
+from alignment.csvtext import csv_text, restore_formulas
 from alignment.errors import AlignmentError, LandmarkError, ReviewError
 from alignment.io import read_radiograph
 from alignment.landmarks import (
@@ -61,7 +62,7 @@ from alignment.landmarks import (
     validate_landmarks,
     write_landmarks,
 )
-from alignment.measures import Preset, load_preset, measure_landmarks
+from alignment.measures import Preset, load_preset, measure_landmarks, measure_validated
 from alignment.vocabulary import (
     SIDES,
     Side,
@@ -201,6 +202,54 @@ def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
+class _FilmRows:
+    """One CSV file of the review kept as each film's rows, rendered when it was saved.
+
+    A save renders only its own film's rows (:func:`alignment.csvtext.csv_text`) and
+    the file is written by joining the kept text: the same file as rendering the
+    concatenation of every film's table, films in the order they were last saved,
+    columns the union of theirs in order of appearance.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file.
+    table : pandas.DataFrame
+        Its rows as read (or an empty table whose columns start the header).
+    """
+
+    def __init__(self, path: Path, table: pd.DataFrame) -> None:
+        self.path = path
+        self.columns: list[str] = [str(c) for c in table.columns]
+        self._header = csv_text(pd.DataFrame(columns=self.columns))
+        self.tables: dict[str, pd.DataFrame] = {
+            str(k): rows.reset_index(drop=True)
+            for k, rows in table.groupby("image", sort=False, observed=True)
+        }
+        self._lines = {key: self._render(rows) for key, rows in self.tables.items()}
+
+    def _render(self, rows: pd.DataFrame) -> str:
+        """`rows` as CSV lines under the file's header (the header left off)."""
+        return csv_text(rows.reindex(columns=self.columns)).partition("\n")[2]
+
+    def put(self, key: str, rows: pd.DataFrame | None) -> None:
+        """Make `rows` the rows of film `key`, last in the file; None or none: no row."""
+        self.tables.pop(key, None)
+        self._lines.pop(key, None)
+        new = [] if rows is None else [str(c) for c in rows.columns if c not in self.columns]
+        if new:  # a column no film had: every film's rows gain its empty cells
+            self.columns += new
+            self._header = csv_text(pd.DataFrame(columns=self.columns))
+            self._lines = {k: self._render(t) for k, t in self.tables.items()}
+        if rows is not None and len(rows):
+            self.tables[key] = rows
+            self._lines[key] = self._render(rows)
+
+    def write(self) -> None:
+        """Write the file atomically."""
+        write_text_atomic(self.path, self._header + "".join(self._lines.values()))
+
+
 class ReviewStudy:
     """The films of a study, their proposals, and one reader's saved review.
 
@@ -313,18 +362,15 @@ class ReviewStudy:
         self._nothing_detected: set[str] = set()
         self.review_dir.mkdir(parents=True, exist_ok=True)
         self._detected = self._read_detected()
-        self._points, self._legs = self._read_saved()
-        self._index_legs()
+        points, legs = self._read_saved()
+        self._index_legs(legs)
         self._proposed_sides = {
             id: set(rows["side"].astype(str)) for id, rows in self._proposals.items()
         }
-        self._results: dict[str, pd.DataFrame] = {}
-        if len(self._points):  # one engine call for every saved film
-            measured = self._measure(self._points)
-            self._results = {
-                str(k): rows.reset_index(drop=True)
-                for k, rows in measured.groupby("image", sort=False, observed=True)
-            }
+        self._points = _FilmRows(self.landmarks_path, points)
+        self._legs = _FilmRows(self.legs_path, legs)
+        # one engine call for every saved film; the file follows the landmarks' order
+        self._results = _FilmRows(self.measures_path, self._measure(points))
         self._write_measures()
 
     # ------------------------------------------------------------------ files
@@ -356,7 +402,7 @@ class ReviewStudy:
             points = read_landmarks(self.landmarks_path)
         legs = pd.DataFrame({c: pd.Series(dtype=object) for c in LEG_COLUMNS})
         if self.legs_path.is_file():
-            legs = pd.read_csv(self.legs_path, dtype=str, keep_default_na=False)
+            legs = restore_formulas(pd.read_csv(self.legs_path, dtype=str, keep_default_na=False))
             missing = [c for c in LEG_COLUMNS if c not in legs.columns]
             if missing:
                 raise ReviewError(f"{self.legs_path}: missing column(s) {', '.join(missing)}")
@@ -368,16 +414,14 @@ class ReviewStudy:
         return points, legs
 
     def _write_measures(self) -> None:
-        """Write every saved film's result rows (measured once, when saved)."""
-        if not self._results and not self.measures_path.exists():
-            return
-        parts = list(self._results.values())
-        table = pd.concat(parts, ignore_index=True) if parts else self._measure(self._points[:0])
-        write_text_atomic(self.measures_path, csv_text(table))
+        """Write every saved film's result rows, once there are any."""
+        if self._results.tables or self.measures_path.exists():
+            self._results.write()
 
     def _measure(self, points: pd.DataFrame) -> pd.DataFrame:
+        """The engine's rows of the reader's `points`, validated when they were saved."""
         columns = [c for c in points.columns if c not in ("review_state", "review_reason")]
-        return measure_landmarks(points[columns], preset=self.preset)
+        return measure_validated(points[columns], preset=self.preset)
 
     # ------------------------------------------------------------------ reading
 
@@ -390,11 +434,11 @@ class ReviewStudy:
     def _saved(self, film: Film) -> bool:
         return film.key in self._saved_legs
 
-    def _index_legs(self) -> None:
+    def _index_legs(self, legs: pd.DataFrame) -> None:
         """``_saved_legs``: each saved film's legs as the API shows them."""
         self._saved_legs: dict[str, list[dict[str, str]]] = {}
         for image, side, view, state, reason in zip(
-            *(self._legs[c].astype(str) for c in ("image", "side", "view", "state", "reason")),
+            *(legs[c].astype(str) for c in ("image", "side", "view", "state", "reason")),
             strict=True,
         ):
             leg = {"side": side, "view": view, "state": state, "reason": reason}
@@ -439,7 +483,9 @@ class ReviewStudy:
     def _current(self, film: Film) -> tuple[pd.DataFrame, dict[tuple[str, str], tuple[str, str]]]:
         """The reader's points of `film` and each leg's stored ``(state, reason)``."""
         if self._saved(film):
-            points = self._points[self._points["image"] == film.key]
+            points = self._points.tables.get(film.key)
+            if points is None:  # every leg marked not measurable
+                points = _no_points()
             stored = {
                 (leg["side"], leg["view"]): (leg["state"], leg["reason"])
                 for leg in self._saved_legs[film.key]
@@ -560,12 +606,12 @@ class ReviewStudy:
         film = self.film(id)
         with self._lock:
             if self._saved(film):
-                saved = self._results.get(film.key)
+                saved = self._results.tables.get(film.key)
                 return [] if saved is None else _records(saved)
             points, _ = self._current(film)
         if not len(points):
             return []
-        return _records(self._measure(points))
+        return _records(measure_landmarks(points, preset=self.preset))
 
     # ------------------------------------------------------------------ saving
 
@@ -711,28 +757,21 @@ class ReviewStudy:
             points["review_state"] = points["side"].map(lambda s: by_side[s]["state"])
             points["review_reason"] = points["side"].map(lambda s: by_side[s]["reason"])
             results = self._measure(points) if len(points) else None
-            others = self._points[self._points["image"] != film.key]
-            table = pd.concat([others, points], ignore_index=True)
             now = _now()
             leg_rows = pd.DataFrame(
                 [(film.key, leg["side"], film.view, self.reader, leg["state"], leg["reason"], now)
                  for leg in legs],
                 columns=list(LEG_COLUMNS),
             )  # fmt: skip
-            leg_table = pd.concat(
-                [self._legs[self._legs["image"] != film.key], leg_rows], ignore_index=True
-            )
-            # the saved films' rows were validated when saved, and this film's just now:
-            # the whole table is written without validating every film again
-            write_text_atomic(self.landmarks_path, csv_text(table))
-            write_text_atomic(self.legs_path, csv_text(leg_table))
-            self._points, self._legs = table, leg_table
-            self._saved_legs[film.key] = legs
-            if results is None:
-                self._results.pop(film.key, None)
-            else:
-                self._results[film.key] = results
+            # only this film's rows are validated, measured and rendered; the other
+            # films' were when they were saved
+            self._points.put(film.key, points)
+            self._points.write()
+            self._legs.put(film.key, leg_rows)
+            self._legs.write()
+            self._results.put(film.key, results)
             self._write_measures()
+            self._saved_legs[film.key] = legs
             return {
                 "id": film.id,
                 "version": self._version(points, legs),

@@ -258,3 +258,18 @@ def test_template_escapes_a_file_name(cohort: Cohort):
     results["image"] = results["image"].astype(str).replace("films/case01.dcm", "<script>x.dcm")
     page = render_report(results=results)
     assert "&lt;script&gt;x.dcm" in page and "<script>x" not in page
+
+
+def test_review_links_say_they_live_with_their_server(cohort: Cohort):
+    link = "http://127.0.0.1:8765/?token=abc#film=0123"
+    linked = render_report(results=cohort.results, review_links={"films/case00.dcm": link})
+    anchor = re.search(rf'<a href="{re.escape(link)}" title="([^"]*)">', linked)
+    assert anchor is not None
+    assert "works while the review server" in anchor.group(1)
+    cases = linked[linked.index('<section id="cases">') :]
+    cases = cases[: cases.index("</section>")]
+    note = cases[cases.index("</table>") :]
+    assert "works while that review server runs" in note
+    assert "rerun the batch with the review running" in note
+    plain = render_report(results=cohort.results)
+    assert "review server" not in plain
