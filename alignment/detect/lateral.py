@@ -58,6 +58,7 @@ tibia runs too obliquely for row-by-row following.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -199,21 +200,26 @@ def detect_lateral(ctx: Any, work: Work, wanted: tuple[Side, ...] | None) -> str
     ta = _follow_shaft(work, edges, bottom, joint[1] + CLEAR_OF_JOINT_MM["tibia"])
     r = ctx.radiograph
     anterior, a_source = anterior_direction(r.patient_orientation)
-    implant, _ = find_implant(work, max(OUTLINE_MM, *work.spacing_mm))
+
+    @cache
+    def implant() -> Implant | None:
+        # read only when needed: without orientation, or for the outlines
+        return find_implant(work, max(OUTLINE_MM, *work.spacing_mm))[0]
+
     if fa is None or ta is None:
         bone = "femoral" if fa is None else "tibial"
         note = f"lateral film: the {bone} cortices could not be followed"
         # the implant's outlines still give the component lines (a flexed knee, a
         # tight crop): the leg is recorded without its shafts
         if anterior is None:
-            anterior = _patella_side(work, implant, None, joint[1])
-        if not _implant_only(ctx, work, implant, wanted, anterior, fa, note):
+            anterior = _patella_side(work, implant(), None, joint[1])
+        if not _implant_only(ctx, work, implant(), wanted, anterior, fa, note):
             ctx.notes.append(note)
             return "none"
         return _lat_side(r.laterality, r.view, anterior)[1]
     joint = (float(fa.at_y(joint[1])[0] + ta.at_y(joint[1])[0]) / 2, joint[1])
     if anterior is None:
-        anterior = _patella_side(work, implant, fa, joint[1])
+        anterior = _patella_side(work, implant(), fa, joint[1])
     side, side_source = _lat_side(r.laterality, r.view, anterior)
     if side is None:
         ctx.notes.append("lateral film: the side of the knee could not be told")
@@ -261,7 +267,7 @@ def detect_lateral(ctx: Any, work: Work, wanted: tuple[Side, ...] | None) -> str
     wanted_names = _PLATEAU + (_COMPONENT if metal.component else ())
     if anterior is not None and any(n not in points for n in wanted_names):
         # what the profiles along the shafts missed, from the metal's outlines
-        _from_outlines(implant, anterior, fa, points, conf, method, reasons, required)
+        _from_outlines(implant(), anterior, fa, points, conf, method, reasons, required)
     ref = centre if centre is not None else np.array(joint)
     _lat_shaft(points, conf, method, fa, ref, "femoral", SHAFT_OFFSETS_MM["femur"], up=True)
     _lat_shaft(points, conf, method, ta, ref, "tibial", SHAFT_OFFSETS_MM["tibia"], up=False)
