@@ -45,11 +45,11 @@ from alignment.detect.infer import (
     view_from_dicom,
 )
 from alignment.detect.knee import find_knee
-from alignment.detect.knee_film import detect_knee_film
+from alignment.detect.knee_film import detect_knee_film, fibula_side, find_joint
 from alignment.detect.lateral import LAT_REQUIRED as _LAT_REQUIRED
 from alignment.detect.lateral import detect_lateral
 from alignment.detect.legs import LegGuess, Segment, pair_legs, shaft_candidates, shaft_segments
-from alignment.detect.marker import find_marker
+from alignment.detect.marker import Marker, find_marker
 from alignment.detect.result import (
     DETECTION_COLUMNS,
     REVIEW_THRESHOLD,
@@ -270,6 +270,7 @@ def detect_landmarks(
     if known_side is None and film_view.kind in MARKER_VIEWS:
         if (radiograph.laterality or "").upper() not in ("L", "R"):
             marker = find_marker(pixels, spacing_mm=spacing[0])
+        ctx.marker = marker
         if marker is not None:
             # the lead marker is read as the film's laterality
             ctx.radiograph = dataclasses.replace(radiograph, laterality=marker.letter)
@@ -344,6 +345,7 @@ class _Context:
         self.sphere_magnification: float | None = None
         self.doubts: list[str] = []
         self.film_view: FilmView | None = None
+        self.marker: Marker | None = None
         self.spacing: tuple[float, float] | None = radiograph.spacing_mm
         self.spacing_source = radiograph.spacing_source if radiograph.spacing_mm else "none"
 
@@ -718,21 +720,21 @@ def _detect_ap(ctx: _Context, work: Work, wanted: tuple[Side, ...] | None) -> st
 
 def _detect_ap_knee(ctx: _Context, work: Work, wanted: tuple[Side, ...] | None) -> str:
     """One knee on an AP knee film (:mod:`.knee_film`); the side from DICOM
-    laterality, else from `wanted` when it names one side (the user knows it)."""
+    laterality, else from `wanted` when it names one side (the user knows it), else
+    from the lead marker and the fibula (:func:`.knee_film.fibula_side`: the fibula is
+    lateral), which must agree."""
     r = ctx.radiograph
     row_direction, _ = display_row_direction(r.patient_orientation)
     lat = (r.laterality or "").upper()
     side: Side | None = None
     source = "none"
-    if lat in ("L", "R"):
+    if lat in ("L", "R") and ctx.marker is None:
         side, source = ("left" if lat == "L" else "right"), "dicom"
     elif wanted is not None and len(wanted) == 1:
         side, source = wanted[0], "option"
-    medial_x = None
-    if side is not None:
-        # a right knee's medial side points to the patient's left
-        medial_x = 1.0 if (side == "right") == (row_direction == "L") else -1.0
-    found = detect_knee_film(work, medial_x)
+    else:
+        side, source = _knee_side_from_film(ctx, work, row_direction)
+    found = detect_knee_film(work, None if side is None else _medial_x(side, row_direction))
     if side is None:
         ctx.notes.append("AP knee film: the side of the knee could not be told")
         return "none"
@@ -748,6 +750,52 @@ def _detect_ap_knee(ctx: _Context, work: Work, wanted: tuple[Side, ...] | None) 
         work,
     )
     return source
+
+
+def _knee_side_from_film(ctx: _Context, work: Work, row_direction: str) -> tuple[Side | None, str]:
+    """The side of an AP knee from its lead marker and its fibula, and its source
+    (``dicom`` for the marker, which the caller records as ``marker``; ``anatomy``;
+    ``unknown`` when the two disagree, the marker's side kept as the guess)."""
+    marked: Side | None = None
+    if ctx.marker is not None:
+        marked = "left" if ctx.marker.letter == "L" else "right"
+    joint = find_joint(work)
+    fibula = fibula_side(work, joint) if joint is not None else None
+    if fibula is None:
+        return marked, "dicom" if marked else "none"
+    # the fibula is lateral: the medial side is away from it
+    anatomy = _side_of(-fibula.direction, row_direction)
+    if marked is not None and anatomy != marked:
+        ctx.notes.append(
+            f"the lead marker says {marked}, the fibula (lateral, toward "
+            f"{'+x' if fibula.direction > 0 else '-x'}) says {anatomy}: side unknown"
+        )
+        return marked, "unknown"
+    if marked is not None:
+        return marked, "dicom"
+    ctx.notes.append(
+        f"side from the anatomy: the fibula lies toward {'+x' if fibula.direction > 0 else '-x'}"
+        f" ({fibula.bands} of {fibula.looked} bands below the joint)"
+    )
+    if not fibula.sure:
+        ctx.doubts.append(
+            f"the fibula was seen in only {fibula.bands} of {fibula.looked} bands below the "
+            f"joint ({fibula.against} on the other side): the side is a guess"
+        )
+    return anatomy, "anatomy"
+
+
+def _medial_x(side: Side, row_direction: str) -> float:
+    """``+1`` if the medial side of a `side` knee is toward ``+x``, else ``-1``; +x
+    points to the patient's `row_direction` (``'L'`` or ``'R'``)."""
+    # a right knee's medial side points to the patient's left
+    return 1.0 if (side == "right") == (row_direction == "L") else -1.0
+
+
+def _side_of(medial_x: float, row_direction: str) -> Side:
+    """The knee whose medial side is toward ``sign(medial_x)`` (inverse of
+    :func:`_medial_x`)."""
+    return "right" if (medial_x > 0) == (row_direction == "L") else "left"
 
 
 def _take_from_column(read: ColumnLeg, names: Sequence[str], out: dict[str, Any]) -> None:

@@ -300,16 +300,85 @@ def _bands(field: NDArray[np.float32], start: float, stop: float) -> float:
     return float(np.mean(counts)) if counts else 0.0
 
 
-def patella_side(work: Work, femur_x: float, joint_y: float) -> float | None:
-    """``+1`` or ``-1``: the side of the femoral axis (in ``x``) where the patella (a
-    bright bone in front of the distal femur) shows on a lateral film; None if unclear."""
-    ys = np.arange(joint_y - 70.0, joint_y - 5.0, 2.0)
-    sides = []
-    for sign in (1.0, -1.0):
-        xs = femur_x + sign * np.arange(30.0, 60.0, 2.0)
-        grid = np.stack(np.meshgrid(xs, ys), axis=-1)
-        values = work.sample(grid)
-        sides.append(float(np.nanmean(values)) if np.isfinite(values).any() else np.nan)
-    if not all(np.isfinite(sides)) or abs(sides[0] - sides[1]) < 0.02:
+PATELLA_MM = 30.0
+"""Width of the opening's square on a lateral film: wider than a patella seen
+side-on (about 20-25 mm thick), narrower than the soft tissue's slow slopes, mm."""
+
+PATELLA_WINDOW_MM = 40.0
+"""Width of the window beyond the distal femur in which the patella is looked for, mm."""
+
+PATELLA_BESIDE_MM = 28.0
+"""Half the depth of a native distal femur seen side-on, mm (the window starts
+beyond it)."""
+
+PATELLA_RATIO = 2.0
+"""How many times the other side's top-hat the patella's side must show."""
+
+PATELLA_MIN_MM2 = 10.0
+"""Smallest top-hat integral (mm^2 times the film's normalised grey) of a patella:
+a bone of 200 mm^2 standing 0.05 above its surroundings; less is an edge's blur."""
+
+
+def patella_side(
+    work: Work,
+    femur_x: float,
+    joint_y: float,
+    *,
+    half_width_mm: float = PATELLA_BESIDE_MM,
+    exclude: NDArray[np.bool_] | None = None,
+) -> float | None:
+    """``+1`` or ``-1``: the side (in ``x``) of the distal femur where the patella
+    shows on a lateral film, i.e. anterior; None if unclear.
+
+    Parameters
+    ----------
+    work : Work
+        The film (its coarse copy is read, bone bright).
+    femur_x : float
+        ``x`` of the distal femur's middle (its axis, or the femoral component's
+        middle), mm.
+    joint_y : float
+        ``y`` of the joint (or the component's lowest point), mm.
+    half_width_mm : float, optional
+        Half the distal femur's (or the component's) depth: the patella is looked for
+        beyond it, mm.
+    exclude : numpy.ndarray of bool, optional
+        Pixels of the coarse copy to leave out (the implant's metal, whose edges
+        would outshine any bone).
+
+    Notes
+    -----
+    The patella is a compact bone standing out of the soft tissue around it: its
+    white top-hat (the grey level above the film's opening by a square
+    :data:`PATELLA_MM` wide) is summed over a window :data:`PATELLA_WINDOW_MM` wide
+    beyond the femur on each side, from 70 mm above the joint to 5 mm below it. The
+    thicker posterior soft tissue is brighter than the anterior, but smooth, and adds
+    nothing (a mean brightness took it for the patella). A side is told when its sum
+    is at least :data:`PATELLA_MIN_MM2` and :data:`PATELLA_RATIO` times the other's.
+    """
+    mm = work.coarse_mm
+    coarse = np.clip(work.coarse, 0.0, 1.0).astype(np.float32)
+    reach = half_width_mm + PATELLA_WINDOW_MM + PATELLA_MM
+    r0 = max(0, int((joint_y - 70.0 - PATELLA_MM) / mm))
+    r1 = min(coarse.shape[0], int((joint_y + 5.0 + PATELLA_MM) / mm) + 1)
+    c0 = max(0, int((femur_x - reach) / mm))
+    c1 = min(coarse.shape[1], int((femur_x + reach) / mm) + 1)
+    if r1 - r0 < 3 or c1 - c0 < 3:
         return None
-    return 1.0 if sides[0] > sides[1] else -1.0
+    crop = cv2.GaussianBlur(coarse[r0:r1, c0:c1], (0, 0), 1.0 / mm)
+    size = 2 * max(1, round(PATELLA_MM / mm / 2)) + 1  # odd: centred on the pixel
+    tophat = cv2.morphologyEx(crop, cv2.MORPH_TOPHAT, np.ones((size, size), np.uint8))
+    if exclude is not None:
+        tophat[exclude[r0:r1, c0:c1]] = 0.0
+    ys = (np.arange(r0, r1) + 0.5) * mm
+    xs = (np.arange(c0, c1) + 0.5) * mm
+    rows = (ys >= joint_y - 70.0) & (ys <= joint_y + 5.0)
+    sums = []
+    for sign in (1.0, -1.0):
+        off = sign * (xs - femur_x)
+        cols = (off >= half_width_mm + 2.0) & (off <= half_width_mm + PATELLA_WINDOW_MM)
+        sums.append(float(tophat[np.ix_(rows, cols)].sum()) * mm * mm)
+    big, small = max(sums), min(sums)
+    if big < PATELLA_MIN_MM2 or big < PATELLA_RATIO * small:
+        return None
+    return 1.0 if sums[0] > sums[1] else -1.0

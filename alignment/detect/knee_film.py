@@ -19,10 +19,12 @@ and the shaft axes as far as the film shows them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import ndimage, signal
 
 from alignment.detect._image import Work
 from alignment.detect.implant import ap_component_points, find_implant
@@ -31,7 +33,16 @@ from alignment.detect.lateral import _field, _joint
 from alignment.detect.legs import Segment, shaft_candidates, shaft_segments
 from alignment.detect.shaft import ShaftAxis, refine_shaft
 
-__all__ = ["MIN_SHAFT_MM", "SHAFT_REACH_MM", "detect_knee_film"]
+__all__ = [
+    "FIBULA_BANDS_MM",
+    "FIBULA_MIN_BANDS",
+    "MIN_SHAFT_MM",
+    "SHAFT_REACH_MM",
+    "FibulaSide",
+    "detect_knee_film",
+    "fibula_side",
+    "find_joint",
+]
 
 F64 = NDArray[np.float64]
 
@@ -53,6 +64,151 @@ SHAFT_CONFIDENCE = 0.45
 the point's level along it (near the ends of the run read) is a convention the film
 does not fix, as for the long-leg film's shaft points without a head or ankle, so
 the leg asks for review."""
+
+FIBULA_BANDS_MM = (20.0, 90.0, 10.0)
+"""Where the fibula is looked for: bands from 20 to 90 mm below the joint line, each
+10 mm tall (the fibular head lies about 10-25 mm below the plateau, its neck and
+shaft below it)."""
+
+FIBULA_OUTER = 0.3
+"""The tibia-fibula gap lies in the outer part of the bone seen across a band: at
+most this fraction of the bone's width from its edge."""
+
+FIBULA_GAP = 0.25
+"""A fibula standing clear of the tibia is part of the bone seen across a band when
+the gap between them is at most this fraction of the tibia's width."""
+
+FIBULA_AIR_STEP = 0.03
+"""Columns brighter than the air (a band's 10th percentile) by this much, in the
+film's normalised range, are the limb; the soft tissue is their lower quartile."""
+
+FIBULA_DEPTH = 0.2
+"""The gap between tibia and fibula is a dark valley at least this deep, as a
+fraction of the fibula's brightness above the soft tissue (and 0.02 of the film's
+range): two bones, not texture within one."""
+
+FIBULA_MIN_BANDS = 3
+"""Bands that must show the fibula on one side (and at most one on the other) for
+the side to be told; fewer, and the side is a guess."""
+
+
+@dataclass(frozen=True)
+class FibulaSide:
+    """The side of an AP knee film on which the fibula lies.
+
+    ``direction`` is ``+1`` if the fibula (the knee's lateral side) is toward ``+x``,
+    ``-1`` if toward ``-x``; ``bands`` how many bands showed it there, ``against``
+    how many on the other side, of ``looked`` bands looked at. ``sure`` when at least
+    :data:`FIBULA_MIN_BANDS` agree and at most one disagrees.
+    """
+
+    direction: float
+    bands: int
+    against: int
+    looked: int
+
+    @property
+    def sure(self) -> bool:
+        return self.bands >= FIBULA_MIN_BANDS and self.against <= 1
+
+
+def fibula_side(work: Work, joint_mm: tuple[float, float]) -> FibulaSide | None:
+    """Which side of an AP knee film the fibula is on, i.e. the knee's lateral side.
+
+    Parameters
+    ----------
+    work : Work
+        The film (its 1 mm coarse copy is read, bone bright).
+    joint_mm : tuple of float
+        ``(x, y)`` of the knee joint, mm; the film is taken as upright (the leg
+        along its rows).
+
+    Returns
+    -------
+    FibulaSide or None
+        None where no band shows a fibula, or the bands split evenly.
+
+    Notes
+    -----
+    The fibula lies lateral to the tibia and below the tibial plateau. In each band
+    of :data:`FIBULA_BANDS_MM` below the joint, the bone across the band is the run of
+    columns brighter than the soft tissue (the lower quartile of the limb's columns,
+    the air left out) by a third of the band's contrast that holds the joint's
+    column, with a run beyond a gap of at most :data:`FIBULA_GAP` of its width (a
+    fibula clear of the tibia). A fibula shows as a dark valley (the gap between the
+    two bones, or the thinner overlap of the two) in the outer :data:`FIBULA_OUTER`
+    of that run, with bone beyond it, at least
+    :data:`FIBULA_DEPTH` deep. The outermost such valley votes for its side.
+    """
+    image = np.clip(work.coarse, 0.0, 1.0)
+    mm = work.coarse_mm
+    x0, y0 = joint_mm
+    start, stop, step = FIBULA_BANDS_MM
+    votes: list[float] = []
+    looked = 0
+    for top in np.arange(start, stop, step):
+        r0, r1 = round((y0 + top) / mm), round((y0 + top + step) / mm)
+        if r1 > image.shape[0]:
+            break
+        looked += 1
+        profile = ndimage.gaussian_filter1d(image[r0:r1].mean(axis=0).astype(float), 1.5 / mm)
+        side = _fibula_in_band(profile, min(int(x0 / mm), profile.size - 1))
+        if side is not None:
+            votes.append(side)
+    if not votes:
+        return None
+    plus = sum(1 for v in votes if v > 0)
+    minus = len(votes) - plus
+    if plus == minus:
+        return None
+    direction = 1.0 if plus > minus else -1.0
+    return FibulaSide(direction, max(plus, minus), min(plus, minus), looked)
+
+
+def find_joint(work: Work) -> tuple[float, float] | None:
+    """``(x, y)`` (mm) of the knee joint of a knee film: the deepest dark band between
+    bright bone on the film's brightest columns (:func:`.lateral._joint`), or None."""
+    return _joint(work.coarse, work.coarse_mm, _field(work.coarse, work.coarse_mm))
+
+
+def _fibula_in_band(profile: F64, column: int) -> float | None:
+    """``+1`` / ``-1`` for a fibula toward ``+x`` / ``-x`` in one band's profile
+    across the film (see :func:`fibula_side`), None if neither or both sides show one."""
+    air = float(np.percentile(profile, 10))
+    body = profile[profile > air + FIBULA_AIR_STEP]
+    soft = float(np.percentile(body, 25)) if body.size else air  # the limb, not the air
+    contrast = float(profile.max()) - soft
+    if contrast <= 0.05:
+        return None
+    bone = profile > soft + contrast / 3.0
+    labels, _ = ndimage.label(bone)
+    if labels[column] == 0:
+        return None
+    xs = np.nonzero(labels == labels[column])[0]
+    # a fibula clear of the tibia (a gap down to the soft tissue) joins its run
+    gap = max(1, round(FIBULA_GAP * (int(xs.max()) - int(xs.min()))))
+    labels, _ = ndimage.label(ndimage.binary_closing(bone, np.ones(gap, bool)))
+    xs = np.nonzero(labels == labels[column])[0]
+    a, b = int(xs.min()), int(xs.max())
+    outer = FIBULA_OUTER * (b - a)
+    found = []
+    for sign, valleys in (
+        (-1.0, [m for m in _valleys(profile, a, b) if m - a <= outer]),
+        (1.0, [m for m in _valleys(profile, a, b) if b - m <= outer]),
+    ):
+        for m in sorted(valleys, key=lambda m: (m - a) if sign < 0 else (b - m)):
+            beyond = profile[a:m] if sign < 0 else profile[m + 1 : b + 1]
+            depth = float(beyond.max()) - profile[m]
+            if depth >= max(0.02, FIBULA_DEPTH * (float(beyond.max()) - soft)):
+                found.append(sign)
+                break
+    return found[0] if len(found) == 1 else None
+
+
+def _valleys(profile: F64, a: int, b: int) -> list[int]:
+    """Indices of the local minima of `profile` strictly inside ``[a, b]``."""
+    return [int(m) + a for m in signal.argrelmin(profile[a : b + 1])[0]]
+
 
 _KNEE = (
     "femoral_knee_center",
@@ -134,7 +290,7 @@ def _native(work: Work, medial_x: float | None, out: dict[str, Any]) -> dict[str
     on the film's brightest columns (:func:`.lateral._joint`), the landmarks those of
     the long-leg film's knee (:func:`.knee.find_knee`)."""
     reasons = out["reasons"]
-    joint = _joint(work.coarse, work.coarse_mm, _field(work.coarse, work.coarse_mm))
+    joint = find_joint(work)
     if joint is None:
         reasons.update(dict.fromkeys(_KNEE, "no knee joint (a dark band between two bones)"))
         return out

@@ -9,9 +9,13 @@ On the 0.5 mm working copy:
 - **Shafts** (:func:`_follow_shaft`). The outer anterior and posterior cortices are
   followed row by row from the field's top edge down to 55 mm above the joint (femur)
   and from its bottom edge up to 50 mm below it (tibia), each edge searched within
-  3 mm of where it was a row before. The first row offers several edge pairs (the
-  fibula beside the tibia makes one); each is followed, and the straightest, longest
-  track wins. The axis through its midpoints is refined across the bone at full
+  3 mm of where it was a row before; a cortex lies at least 3 mm inside the field.
+  The first row, and every row 15 mm further on while 40 mm remain (a shaft leaving
+  the film's side, or hidden under a bar at its edge, starts lower), offers several
+  edge pairs (the fibula beside the tibia makes one); each is followed. A shaft is
+  continuous with the knee: a track that stops more than 25 mm short of where it was
+  followed to (a metal bar, a marker plate) is dropped; of the others the
+  straightest, longest wins. The axis through its midpoints is refined across the bone at full
   resolution, so a tilted tibia (a flexed knee) is read square to its axis; the
   midpoints of a flaring metaphysis still lie on the axis.
 - **Metal** (:class:`_Metal`): connected regions above the metal level near the
@@ -29,16 +33,21 @@ On the 0.5 mm working copy:
   than 15 mm is the flange or a posterior condyle), the run's upper edge the distal
   fixation surface. A line through its flat part (the chamfers drop out), centred
   where the femoral axis crosses it, gives ``femoral_component_anterior`` /
-  ``_posterior`` 16 mm either side.
+  ``_posterior`` 16 mm either side. A flat part shorter than 12 mm is a peg's base
+  or a chamfer's corner; the metal's outlines are read instead.
 - **Shaft points** go on the axes at fixed distances from the middle of the tibial
   line (the joint centre without one): femur 125 and 70 mm above it, tibia 69 and 116
   mm below (film mm); a level outside the rows where the cortices were read moves to
-  the nearest of them, so no point lies where no cortex was seen.
+  the nearest of them, so no point lies where no cortex was seen (where that brings
+  the two within 30 mm, they go to the two ends of those rows).
 - **Confidence** of the two lines follows the standard error of their fitted angle and
   the share of profiles on them (:func:`_line_confidence`); of the shafts, the share
   of levels used, the fit and the edges (:meth:`ShaftAxis.confidence`).
 - **Anterior** is read from DICOM Patient Orientation, else it is the side of the
-  femur where the patella shows. The side comes from DICOM laterality or View
+  femur (or of the femoral component, its metal left out) where the patella shows
+  as a compact bone standing out of the soft tissue (:func:`.infer.patella_side`:
+  a white top-hat; the thicker, brighter soft tissue behind the knee is smooth and
+  does not count). The side comes from DICOM laterality or View
   Position (``RL``/``LL``), else from the display convention of the toolkit's films
   (a right knee has anterior on the viewer's left), recorded as inferred.
 
@@ -49,6 +58,7 @@ tibia runs too obliquely for row-by-row following.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -56,7 +66,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import ndimage
 
 from alignment.detect._image import Work, mad_sd, robust_line, subpixel_offset
-from alignment.detect.implant import find_implant, lat_component_points
+from alignment.detect.implant import Implant, find_implant, lat_component_points
 from alignment.detect.infer import anterior_direction, patella_side
 from alignment.detect.shaft import ShaftAxis, refine_shaft
 from alignment.vocabulary import Side
@@ -94,6 +104,23 @@ REFINE_SLACK_MM = 2.5
 """How far from the followed edges the refinement looks for them, mm (the fibula's
 cortex lies a few millimetres behind the tibia's)."""
 
+START_STEP_MM = 15.0
+"""Step between the rows from which a shaft's cortices are followed, mm."""
+
+MIN_TRACK_MM = 40.0
+"""Shortest run of rows a shaft is followed over, mm."""
+
+SHAFT_REACH_END_MM = 25.0
+"""A followed shaft ends at most this far from where it was followed to, mm."""
+
+FIELD_EDGE_CLEAR_MM = 3.0
+"""A cortex lies at least this far inside the exposed field's side edges, mm."""
+
+MIN_SURFACE_MM = 12.0
+"""Shortest distal fixation surface of a femoral component, mm (they are about
+15-30 mm long between the chamfers): a shorter one read along the femoral axis is a
+peg's base or a chamfer's corner, and the metal's outlines are read instead."""
+
 EDGE_WINDOW_MM = 3.0
 """How far a cortical edge may move from one row of the working copy to the next, mm."""
 
@@ -114,6 +141,10 @@ MIN_IMPLANT_MM2 = 100.0
 PLATE_MAX_MM = 15.0
 """Longest metal run (along a column) taken for a tray's plate or the component's
 distal part; longer runs are the keel, the flange or a posterior condyle."""
+
+METAL_MARGIN_MM = 4.0
+"""Margin around the implant's metal left out where the patella is looked for, mm
+(the metal's blurred edge would outshine any bone)."""
 
 OUTLINE_MM = 0.3
 """Pixel size of the working copy on which the implant's outlines are read, mm
@@ -169,18 +200,26 @@ def detect_lateral(ctx: Any, work: Work, wanted: tuple[Side, ...] | None) -> str
     ta = _follow_shaft(work, edges, bottom, joint[1] + CLEAR_OF_JOINT_MM["tibia"])
     r = ctx.radiograph
     anterior, a_source = anterior_direction(r.patient_orientation)
+
+    @cache
+    def implant() -> Implant | None:
+        # read only when needed: without orientation, or for the outlines
+        return find_implant(work, max(OUTLINE_MM, *work.spacing_mm))[0]
+
     if fa is None or ta is None:
         bone = "femoral" if fa is None else "tibial"
         note = f"lateral film: the {bone} cortices could not be followed"
         # the implant's outlines still give the component lines (a flexed knee, a
         # tight crop): the leg is recorded without its shafts
-        if not _implant_only(ctx, work, wanted, anterior, fa, note):
+        if anterior is None:
+            anterior = _patella_side(work, implant(), None, joint[1])
+        if not _implant_only(ctx, work, implant(), wanted, anterior, fa, note):
             ctx.notes.append(note)
             return "none"
         return _lat_side(r.laterality, r.view, anterior)[1]
     joint = (float(fa.at_y(joint[1])[0] + ta.at_y(joint[1])[0]) / 2, joint[1])
     if anterior is None:
-        anterior = patella_side(work, float(fa.at_y(joint[1])[0]), joint[1])
+        anterior = _patella_side(work, implant(), fa, joint[1])
     side, side_source = _lat_side(r.laterality, r.view, anterior)
     if side is None:
         ctx.notes.append("lateral film: the side of the knee could not be told")
@@ -214,6 +253,11 @@ def detect_lateral(ctx: Any, work: Work, wanted: tuple[Side, ...] | None) -> str
     if metal.component:
         required += list(_COMPONENT)
         found = _fixation_surface(work, fa, joint, anterior, metal)
+        if not isinstance(found, str) and np.linalg.norm(found[0] - found[1]) < MIN_SURFACE_MM:
+            found = (
+                f"the fixation surface read along the femoral axis is "
+                f"{np.linalg.norm(found[0] - found[1]):.1f} mm long (< {MIN_SURFACE_MM:.0f} mm)"
+            )
         if isinstance(found, str):
             reasons.update(dict.fromkeys(_COMPONENT, found))
         else:
@@ -223,7 +267,7 @@ def detect_lateral(ctx: Any, work: Work, wanted: tuple[Side, ...] | None) -> str
     wanted_names = _PLATEAU + (_COMPONENT if metal.component else ())
     if anterior is not None and any(n not in points for n in wanted_names):
         # what the profiles along the shafts missed, from the metal's outlines
-        _from_outlines(work, anterior, fa, points, conf, method, reasons, required)
+        _from_outlines(implant(), anterior, fa, points, conf, method, reasons, required)
     ref = centre if centre is not None else np.array(joint)
     _lat_shaft(points, conf, method, fa, ref, "femoral", SHAFT_OFFSETS_MM["femur"], up=True)
     _lat_shaft(points, conf, method, ta, ref, "tibial", SHAFT_OFFSETS_MM["tibia"], up=False)
@@ -312,11 +356,13 @@ class _Edges:
     def starts(self, y: int) -> list[tuple[int, int]]:
         """Edge pairs ``(left, right)`` on row `y` that may be a bone's outer cortices,
         strongest first: a rising and a falling edge over 4 x the noise, 10-70 mm
-        apart, brighter between them than 4 mm outside, with no air there."""
+        apart and at least :data:`FIELD_EDGE_CLEAR_MM` inside the field, brighter
+        between them than 4 mm outside, with no air there."""
         row, grey = self.gx[y], self.smooth[y]
         _, _, c0, c1 = self.box
         cols = np.arange(row.size)
-        inside = (cols > c0 + 1) & (cols < c1 - 2)
+        clear = max(2, round(FIELD_EDGE_CLEAR_MM / self.mm))
+        inside = (cols > c0 + clear) & (cols < c1 - 1 - clear)  # the field's edge is no cortex
         peaks = (row >= np.roll(row, 1)) & (row >= np.roll(row, -1))
         troughs = (row <= np.roll(row, 1)) & (row <= np.roll(row, -1))
         up = cols[inside & peaks & (row > 4 * self.noise)]
@@ -340,10 +386,14 @@ def _follow_shaft(
     """Follow a bone's outer cortices from row `y_from` toward `y_to` (mm) and fit its
     axis.
 
-    The `starts` strongest edge pairs of the first row (:meth:`_Edges.starts`) are
-    each followed (:func:`_track`); the track with the smallest RMS residual per
-    square root of its length wins (a track along the tibia and the fibula together
-    bends; one along a calibration sphere or a marker is short). The axis through its
+    The `starts` strongest edge pairs of the first row (:meth:`_Edges.starts`), and
+    of every row :data:`START_STEP_MM` further on while :data:`MIN_TRACK_MM` remain
+    (a shaft leaving the film's side near the field's edge, or hidden there by a bar,
+    starts lower), are each followed (:func:`_track`). A shaft is continuous with
+    the knee: a track that stops more than :data:`SHAFT_REACH_END_MM` short of
+    `y_to` (a metal bar, a marker plate) is dropped. Of the others, the one with the
+    smallest RMS residual per square root of its length wins (a track along the
+    tibia and the fibula together bends). The axis through its
     midpoints is then refined at full resolution across the bone
     (:func:`~alignment.detect.shaft.refine_shaft` at :data:`REFINE_LEVELS` levels,
     each expecting the track's width there): a row cuts a tilted, tapering bone
@@ -357,16 +407,22 @@ def _follow_shaft(
     if span < round(20.0 / mm):
         return None
     best: tuple[float, ShaftAxis, F64] | None = None
-    for left, right in edges.starts(y0)[:starts]:
-        track = _track(edges, y0, y1, left, right)
-        if len(track) < max(20, 0.3 * span):
-            continue
-        axis = _axis_of(track, mm, span)
-        if axis is None:
-            continue
-        score = axis.rms_mm / np.sqrt(len(track))
-        if best is None or score < best[0]:
-            best = (score, axis, track)
+    step = (1 if y1 > y0 else -1) * round(START_STEP_MM / mm)
+    reach = round(SHAFT_REACH_END_MM / mm)
+    for y_start in range(y0, y1 - (step // abs(step)) * round(MIN_TRACK_MM / mm), step):
+        left_rows = abs(y1 - y_start)
+        for left, right in edges.starts(y_start)[:starts]:
+            track = _track(edges, y_start, y1, left, right)
+            if len(track) < max(20, 0.3 * left_rows):
+                continue
+            if abs(track[-1, 0] - y1) > reach:
+                continue  # it stops short of the knee: a bar, a marker, not the shaft
+            axis = _axis_of(track, mm, span)
+            if axis is None:
+                continue
+            score = axis.rms_mm / np.sqrt(len(track))
+            if best is None or score < best[0]:
+                best = (score, axis, track)
     if best is None:
         return None
     _, axis, track = best
@@ -770,7 +826,7 @@ def _line_confidence(along: F64, rms: float, share: float) -> float:
 
 
 def _from_outlines(
-    work: Work,
+    implant: Implant | None,
     anterior: float,
     fa: ShaftAxis | None,
     points: dict[str, F64],
@@ -782,7 +838,6 @@ def _from_outlines(
     """Fill the component and tray landmarks not yet placed from the implant's metal
     outlines (:func:`.implant.lat_component_points`); the ends are named anterior or
     posterior by their ``x`` along `anterior`. Returns whether any was placed."""
-    implant, _ = find_implant(work, max(OUTLINE_MM, *work.spacing_mm))
     if implant is None:
         return False
     up = None if fa is None else -fa.direction / np.linalg.norm(fa.direction)
@@ -813,6 +868,7 @@ def _from_outlines(
 def _implant_only(
     ctx: Any,
     work: Work,
+    implant: Implant | None,
     wanted: tuple[Side, ...] | None,
     anterior: float | None,
     fa: ShaftAxis | None,
@@ -821,13 +877,8 @@ def _implant_only(
     """Record a leg whose shafts were not followed from its implant's outlines alone
     (its shaft landmarks missing with `note`); False if there is no implant or its
     side or anterior direction cannot be told."""
-    implant, _ = find_implant(work, max(OUTLINE_MM, *work.spacing_mm))
     if implant is None or implant.femoral is None:
         return False
-    if anterior is None:
-        fem = implant.femoral
-        bottom = fem.extent(np.array([0.0, 1.0]))[1]
-        anterior = patella_side(work, float(fem.centroid[0]), bottom)
     r = ctx.radiograph
     side, _ = _lat_side(r.laterality, r.view, anterior)
     if side is None or anterior is None or (wanted is not None and side not in wanted):
@@ -837,11 +888,39 @@ def _implant_only(
     method: dict[str, str] = {}
     required = list(LAT_REQUIRED)
     reasons = dict.fromkeys(required, note)
-    if not _from_outlines(work, anterior, fa, points, conf, method, reasons, required):
+    if not _from_outlines(implant, anterior, fa, points, conf, method, reasons, required):
         return False
     ctx.notes.append(note + "; the implant's lines were read from its outlines")
     ctx.add_leg(side, "LAT", points, conf, method, reasons, required, work)
     return True
+
+
+def _patella_side(
+    work: Work, implant: Implant | None, fa: ShaftAxis | None, joint_y: float
+) -> float | None:
+    """Anterior (``+1`` / ``-1`` in ``x``) from the patella (:func:`.infer.patella_side`):
+    beyond the femoral component's anterior and posterior faces, its metal left out,
+    where there is one (the patella, or the patellar button, lies in front of the
+    component's anterior flange); else beyond the distal femur around its axis."""
+    if implant is not None and implant.femoral is not None:
+        fem = implant.femoral
+        x0, x1 = fem.extent(np.array([1.0, 0.0]))
+        metal = np.zeros_like(work.coarse, dtype=bool)
+        for part in (fem, implant.tray, *implant.others):
+            if part is not None:
+                idx = (part.points / work.coarse_mm).astype(int)
+                inside = (idx[:, 1] < len(metal)) & (idx[:, 0] < metal.shape[-1])
+                metal[idx[inside, 1], idx[inside, 0]] = True
+        grown = ndimage.binary_dilation(
+            metal, iterations=max(1, round(METAL_MARGIN_MM / work.coarse_mm))
+        )
+        bottom = fem.extent(np.array([0.0, 1.0]))[1]
+        return patella_side(
+            work, (x0 + x1) / 2, bottom, half_width_mm=(x1 - x0) / 2, exclude=grown
+        )
+    if fa is None:
+        return None
+    return patella_side(work, float(fa.at_y(joint_y)[0]), joint_y)
 
 
 def _lat_side(
@@ -872,7 +951,9 @@ def _lat_shaft(
     """Place the two LAT shaft points of `bone` on `axis`, `offsets` (film mm, proximal
     first) above (`up`) or below the foot of `ref` on it. A level outside the rows
     where the cortices were read moves to the nearest of them (the spec leaves the
-    level open and no angle depends on it); two points closer than
+    level open and no angle depends on it); where that brings them closer than
+    :data:`MIN_SHAFT_SPAN_MM`, they go to the two ends of those rows; two points
+    still closer than
     :data:`MIN_SHAFT_SPAN_MM` get :data:`SHORT_SPAN_CONFIDENCE` times the axis'
     confidence."""
     d = axis.direction / np.linalg.norm(axis.direction)
@@ -882,6 +963,9 @@ def _lat_shaft(
         axis.at_y(float(np.clip((foot + sign * dist * d)[1], axis.top, axis.bottom)))
         for dist in offsets
     ]
+    if float(np.linalg.norm(ends[0] - ends[1])) < MIN_SHAFT_SPAN_MM:
+        # the levels fell outside the rows read: the ends of what was read instead
+        ends = [axis.at_y(axis.top), axis.at_y(axis.bottom)]  # proximal above
     short = float(np.linalg.norm(ends[0] - ends[1])) < MIN_SHAFT_SPAN_MM
     c = axis.confidence() * (SHORT_SPAN_CONFIDENCE if short else 1.0)
     for name, p in zip((f"{bone}_shaft_proximal", f"{bone}_shaft_distal"), ends, strict=True):

@@ -29,9 +29,20 @@ from functools import cache
 import cv2
 import numpy as np
 from numpy.typing import NDArray
+from skimage.filters import threshold_otsu
 from skimage.measure import label, regionprops
 
-__all__ = ["ISOLATION", "LETTER_MM", "MIN_MARGIN", "MIN_SCORE", "Marker", "find_marker"]
+__all__ = [
+    "ISOLATION",
+    "LETTER_MM",
+    "MIN_MARGIN",
+    "MIN_SCORE",
+    "POLARITIES",
+    "RECUT_PAD",
+    "SEED_LEVELS",
+    "Marker",
+    "find_marker",
+]
 
 LETTER_MM = (6.0, 30.0)
 """Height of a marker letter on the film, mm."""
@@ -45,7 +56,18 @@ MIN_MARGIN = 0.2
 ISOLATION = 0.3
 """A marker stands out of its surroundings: the median of a band around its box, half
 the letter's height wide, lies at least this far (in the film's 1st-99.9th percentile
-range) below the level the letter was cut at."""
+range) below the letter's median grey, and below the threshold it was cut at."""
+
+SEED_LEVELS = (0.9, 0.75, 0.6, 0.45)
+"""Levels, in the film's 1st-99.9th percentile range, at which letters are seeded,
+brightest first (a lead letter outshines bone; a printed one may be dimmer)."""
+
+POLARITIES = ("bright", "dark")
+"""A letter bright on a dark film (lead) or dark on a bright one (a printed or
+inverted marker)."""
+
+RECUT_PAD = 0.4
+"""Margin of the window in which a seed is cut again, as a fraction of its height."""
 
 _BOX = 32
 _FONTS = (
@@ -76,6 +98,14 @@ def find_marker(pixels: NDArray[np.generic], *, spacing_mm: float) -> Marker | N
         The film, bone (and lead) bright.
     spacing_mm : float
         Pixel spacing, mm (known or assumed: it sets the letter sizes looked for).
+
+    Notes
+    -----
+    A letter is seeded at each of :data:`SEED_LEVELS` of the film's range, bright on
+    dark and dark on bright (:data:`POLARITIES`), then cut again by Otsu's threshold
+    in a window around it: a printed letter, a letter dimmer than bone or one whose
+    brightness runs across it is not whole at any film-wide level. The brightest
+    level that gives a letter decides.
     """
     image = np.asarray(pixels, dtype=np.float32)
     if image.ndim != 2 or not spacing_mm > 0:
@@ -83,37 +113,86 @@ def find_marker(pixels: NDArray[np.generic], *, spacing_mm: float) -> Marker | N
     lo, hi = np.percentile(image, [1.0, 99.9])
     if not hi > lo:
         return None
-    norm = (image - lo) / (hi - lo)
-    rows, cols = norm.shape
+    bright = np.clip((image - lo) / (hi - lo), 0.0, 1.0)
     found: list[Marker] = []
-    for level in (0.9, 0.75):
-        labels = label(norm >= level)
-        for region in regionprops(labels):
-            r0, c0, r1, c1 = region.bbox
-            height_mm = (r1 - r0) * spacing_mm
-            if not LETTER_MM[0] <= height_mm <= LETTER_MM[1]:
-                continue
-            if min(r0, c0) == 0 or r1 == rows or c1 == cols:
-                continue
-            if not 0.2 <= region.extent <= 0.85 or region.solidity > 0.9:
-                continue  # a letter is neither a thin line nor a solid (convex) blob
-            if not 0.4 <= (c1 - c0) / (r1 - r0) <= 1.2:
-                continue
-            if _surround(norm, region.bbox) > level - ISOLATION:
-                continue  # part of something bright (a bone's cortex), not a lone letter
-            shape = _boxed(labels[r0:r1, c0:c1] == region.label)
-            scores = {letter: _best(shape, letter) for letter in ("R", "L")}
-            letter = max(scores, key=lambda k: scores[k])
-            other = scores["L" if letter == "R" else "R"]
-            if scores[letter] >= MIN_SCORE and scores[letter] - other >= MIN_MARGIN:
-                centre = ((c0 + c1) / 2.0, (r0 + r1) / 2.0)
-                found.append(Marker(letter, centre, scores[letter], other))
+    for level in SEED_LEVELS:
+        for polarity in POLARITIES:
+            norm = bright if polarity == "bright" else 1.0 - bright
+            found.extend(_letters_at(norm, level, spacing_mm))
         if found:
             break
     letters = {m.letter for m in found}
     if len(letters) != 1:
         return None  # none, or markers that disagree
     return max(found, key=lambda m: m.score)
+
+
+def _letters_at(norm: NDArray[np.float32], level: float, spacing_mm: float) -> list[Marker]:
+    """The letters seeded by the regions of `norm` at or above `level`, each cut
+    again in its own window (:func:`_recut`)."""
+    rows, cols = norm.shape
+    out: list[Marker] = []
+    seen: set[tuple[int, int, int, int]] = set()
+    for seed in regionprops(label(norm >= level)):
+        r0, c0, r1, c1 = seed.bbox
+        if not LETTER_MM[0] <= (r1 - r0) * spacing_mm <= LETTER_MM[1]:
+            continue
+        cut = _recut(norm, seed.bbox)
+        if cut is None:
+            continue
+        mask, bbox, threshold = cut
+        r0, c0, r1, c1 = bbox
+        if bbox in seen or min(r0, c0) == 0 or r1 == rows or c1 == cols:
+            continue
+        seen.add(bbox)
+        if not LETTER_MM[0] <= (r1 - r0) * spacing_mm <= LETTER_MM[1]:
+            continue
+        if not 0.4 <= (c1 - c0) / (r1 - r0) <= 1.2:
+            continue
+        region = regionprops(mask.astype(np.uint8))[0]
+        if not 0.2 <= region.extent <= 0.85 or region.solidity > 0.9:
+            continue  # a letter is neither a thin line nor a solid (convex) blob
+        ink = float(np.median(norm[r0:r1, c0:c1][mask]))
+        if _surround(norm, bbox) > ink - ISOLATION or _surround(norm, bbox) > threshold:
+            continue  # part of something bright (a bone's cortex), not a lone letter
+        shape = _boxed(mask)
+        scores = {letter: _best(shape, letter) for letter in ("R", "L")}
+        letter = max(scores, key=lambda k: scores[k])
+        other = scores["L" if letter == "R" else "R"]
+        if scores[letter] >= MIN_SCORE and scores[letter] - other >= MIN_MARGIN:
+            centre = ((c0 + c1) / 2.0, (r0 + r1) / 2.0)
+            out.append(Marker(letter, centre, scores[letter], other))
+    return out
+
+
+def _recut(
+    norm: NDArray[np.float32], bbox: tuple[int, ...]
+) -> tuple[NDArray[np.bool_], tuple[int, int, int, int], float] | None:
+    """The seed's letter cut again at Otsu's threshold of a window around `bbox`
+    (:data:`RECUT_PAD` of its height on each side): the component of the cut that
+    holds the seed's middle rows' brightest pixel, its mask, its box in the film and
+    the threshold; None if it reaches the window's edge (part of something larger)."""
+    r0, c0, r1, c1 = bbox
+    pad = max(2, round(RECUT_PAD * (r1 - r0)))
+    w0, v0 = max(0, r0 - pad), max(0, c0 - pad)
+    window = norm[w0 : r1 + pad, v0 : c1 + pad]
+    if window.max() - window.min() <= 0:
+        return None
+    threshold = float(threshold_otsu(window))
+    labels = label(window > threshold)
+    seed = window[r0 - w0 : r1 - w0, c0 - v0 : c1 - v0]
+    at = np.unravel_index(int(np.argmax(seed)), seed.shape)
+    which = labels[at[0] + r0 - w0, at[1] + c0 - v0]
+    if which == 0:
+        return None
+    ys, xs = np.nonzero(labels == which)
+    if ys.min() == 0 or xs.min() == 0:
+        return None
+    if ys.max() == window.shape[0] - 1 or xs.max() == window.shape[1] - 1:
+        return None
+    box = (int(ys.min()), int(xs.min()), int(ys.max()) + 1, int(xs.max()) + 1)
+    mask = labels[box[0] : box[2], box[1] : box[3]] == which
+    return mask, (box[0] + w0, box[1] + v0, box[2] + w0, box[3] + v0), threshold
 
 
 def _surround(norm: NDArray[np.float32], bbox: tuple[int, ...]) -> float:
@@ -154,7 +233,7 @@ def _templates(letter: str) -> tuple[NDArray[np.float32], ...]:
     by -30 to 30 degrees, each boxed like a candidate."""
     out = []
     for font in _FONTS:
-        for thickness in (2, 4, 7):
+        for thickness in (2, 4, 7, 10):
             canvas = np.zeros((120, 120), np.uint8)
             cv2.putText(canvas, letter, (25, 95), font, 2.6, 255, thickness, cv2.LINE_AA)
             for mirror in (False, True):

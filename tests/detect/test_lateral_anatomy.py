@@ -1,0 +1,79 @@
+"""Lateral knee films: what is bone and what is anterior, on films with the failures
+of real ones drawn in (a metal bar across the top of the film, soft tissue thicker
+behind the knee than in front of it)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from alignment.detect import detect_landmarks
+from alignment.detect._image import Work
+from alignment.detect.infer import patella_side
+from alignment.phantom import FilmParameters, LimbParameters, render_film
+
+from .conftest import DOWNSCALE, as_radiograph
+
+
+def _direction(points: dict, a: str, b: str) -> float:
+    d = np.subtract(points[b], points[a])
+    return float(np.degrees(np.arctan2(d[1], d[0])))
+
+
+@pytest.mark.parametrize("replaced", [False, True], ids=["native", "tka"])
+def test_a_metal_bar_over_the_top_of_the_femur_is_not_the_femur(replaced: bool) -> None:
+    # a saturated bar (a positioning aid) from the film's top edge, tilted 25 degrees,
+    # lying over the femoral shaft's first 25 mm: the top rows show only its edges
+    limb = (
+        LimbParameters.postop(fta_deg=176.0, ffc_deg=91.0, ftc_deg=89.0, lfc_deg=93.5)
+        if replaced
+        else LimbParameters(tibial_slope_deg=7.0)
+    )
+    film = FilmParameters.lateral_knee("right").downscaled(DOWNSCALE)
+    rendered = render_film(film, {"right": limb}, seed=7003)
+    radiograph = as_radiograph(rendered)
+    pixels = radiograph.pixels.copy()
+    truth = rendered.landmarks["right"]
+    x = float(truth["femoral_shaft_proximal"][0])
+    mm = rendered.spacing_mm[1]
+    rows, cols = np.mgrid[: round(40.0 / mm), : pixels.shape[1]]
+    middle = x - np.tan(np.radians(25.0)) * (rows - 20.0 / mm)
+    bar = np.abs(cols - middle) < 24.0 / mm  # wider than the femur: its cortices hidden
+    pixels[: rows.shape[0]][bar] = pixels.max()
+    result = detect_landmarks(dataclasses.replace(radiograph, pixels=pixels))
+    got = {r.landmark: (r.x, r.y) for r in result.landmarks.itertuples()}
+    a, b = "femoral_shaft_proximal", "femoral_shaft_distal"
+    assert a in got and b in got
+    error = (_direction(got, a, b) - _direction(truth, a, b) + 180) % 360 - 180
+    assert abs(error) <= 0.5
+
+
+def _lateral(anterior: float, *, patella: bool = True, behind: float = 0.25) -> np.ndarray:
+    """A drawn lateral knee at 1 mm a pixel, 260 x 200 mm: soft tissue brighter by
+    `behind` at the back of the knee than in front (thicker), the distal femur 60 mm
+    deep down to the joint at y = 160 mm, and the patella, 35 x 22 mm, in front of it
+    toward `anterior` (+1: +x)."""
+    y, x = np.mgrid[:260, :200].astype(float)
+    front = (x - 100.0) * anterior  # > 0 in front of the femur's middle
+    soft = 0.25 + behind * np.clip(-front / 85, 0, 1)
+    film = np.where(np.abs(x - 100.0) < 85, soft, 0.02)
+    film = film + np.where((np.abs(x - 100.0) < 30) & (y < 160), 0.4, 0.0)
+    if patella:
+        bone = ((front - 45.0) / 11.0) ** 2 + ((y - 135.0) / 17.5) ** 2 <= 1.0
+        film = film + np.where(bone, 0.35, 0.0)
+    rng = np.random.default_rng(11)
+    return np.asarray(film + rng.normal(0.0, 0.01, film.shape), np.float32)
+
+
+@pytest.mark.parametrize("anterior", [1.0, -1.0])
+def test_patella_is_told_from_thicker_soft_tissue_behind_the_knee(anterior: float) -> None:
+    # the back of the knee is brighter (thicker), the patella is a compact bone in front
+    work = Work.of(_lateral(anterior), (1.0, 1.0), coarse_mm=1.0)
+    assert patella_side(work, 100.0, 160.0) == anterior
+
+
+def test_no_patella_tells_no_side() -> None:
+    film = _lateral(1.0, patella=False, behind=0.0)
+    assert patella_side(Work.of(film, (1.0, 1.0), coarse_mm=1.0), 100.0, 160.0) is None
