@@ -35,7 +35,7 @@ from alignment.detect.column import (
 from alignment.detect.column import (
     LEG_SEPARATION_MM as COLUMN_SEPARATION_MM,
 )
-from alignment.detect.hip import HeadFit, find_head_coarse, refine_head
+from alignment.detect.hip import find_head_coarse, refine_head
 from alignment.detect.infer import (
     LONG_LEG_ASPECT,
     FilmView,
@@ -821,11 +821,15 @@ def _find_head(
     Circles are looked for in the anatomical window above the shaft and, where the
     knee's centre is known (`centres`, :func:`_head_axis_centres`), in the stretch of
     the expected mechanical axis where the femur's length puts the head
-    (:func:`_head_region`), all then ranked by their distance from that axis
+    (:func:`_head_region`), all then weighted by their distance from that axis
     (:func:`_on_mechanical_axis`): the shaft's top, read on a real film, may stop
-    short of the trochanters or run into the pelvis. The best refined fit wins, else
-    the best circle as seen coarse (a faint real head), below the review threshold
-    (:data:`COARSE_HEAD_CONFIDENCE`).
+    short of the trochanters or run into the pelvis. Each circle's weight is then
+    multiplied by its refined fit's confidence (:func:`~alignment.detect.hip.refine_head`),
+    or by :data:`HEAD_FIT_FLOOR` where no plausible ring refines (a faint real head,
+    kept as seen coarse, below the review threshold: :data:`COARSE_HEAD_CONFIDENCE`);
+    the heaviest wins. Anatomy and the film's evidence are weighed together: a crisp
+    circle far off the axis does not beat a faint one where the femur's length puts
+    the head, whatever the spacing makes of either.
     """
     top = fa.at_y(fa.top)
     circles = find_head_coarse(
@@ -847,23 +851,26 @@ def _find_head(
     circles = [c for c in circles if _head_plausible(c[0], c[1], fa, medial_x, film_mm)]
     if not circles:
         return None
-    best: HeadFit | None = None
+    best: tuple[F64, float, str] | None = None
     best_rank = 0.0
     for centre, radius, score in circles:
         fit = refine_head(work, centre, radius)
-        if fit is None or not HEAD_RADIUS_MM[0] <= fit.radius_mm <= HEAD_RADIUS_MM[1]:
-            continue
-        if fit.radius_mm < HEAD_TO_SHAFT * fa.width_mm:
-            continue
-        if not _head_plausible(fit.centre, fit.radius_mm, fa, medial_x, film_mm):
-            continue
-        rank = fit.confidence() * float(np.sqrt(score / circles[0][2]))
+        refined = (
+            fit is not None
+            and HEAD_RADIUS_MM[0] <= fit.radius_mm <= HEAD_RADIUS_MM[1]
+            and fit.radius_mm >= HEAD_TO_SHAFT * fa.width_mm
+            and fit.confidence() > HEAD_FIT_FLOOR
+            and _head_plausible(fit.centre, fit.radius_mm, fa, medial_x, film_mm)
+        )
+        if fit is not None and refined:
+            rank = score * fit.confidence()
+            found = (fit.centre, fit.confidence(), "hough+circle-fit")
+        else:
+            rank = score * HEAD_FIT_FLOOR
+            found = (centre, COARSE_HEAD_CONFIDENCE * min(1.0, score), "hough(coarse)")
         if rank > best_rank:
-            best, best_rank = fit, rank
-    if best is not None and best.confidence() > 0.15:
-        return best.centre, best.confidence(), "hough+circle-fit"
-    centre, _, score = circles[0]
-    return centre, COARSE_HEAD_CONFIDENCE * min(1.0, score), "hough(coarse)"
+            best, best_rank = found, rank
+    return best
 
 
 def _detect_ap_leg(
@@ -1185,6 +1192,11 @@ HEAD_TO_SHAFT = 0.65
 """Smallest femoral head radius as a share of the femoral diaphysis' width (an adult
 head's diameter is about 1.6-1.9 times the mid-shaft's; the trochanters and the
 pelvis' rounded outlines give smaller circles)."""
+
+HEAD_FIT_FLOOR = 0.15
+"""Least confidence of a refined head fit (:meth:`~alignment.detect.hip.HeadFit.confidence`)
+that counts as one; a circle with no such fit is weighed as if its fit had this
+confidence."""
 
 COARSE_HEAD_CONFIDENCE = 0.4
 """Largest confidence of a femoral head read only as a coarse circle (no edge ring
