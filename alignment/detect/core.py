@@ -818,10 +818,10 @@ def _find_head(
     """The femoral head of the femur on axis `fa`: ``(centre_mm, confidence, method)``
     or None.
 
-    Circles are looked for in the anatomical window above the shaft and, where the
-    knee's centre is known (`centres`, :func:`_head_axis_centres`), in the stretch of
-    the expected mechanical axis where the femur's length puts the head
-    (:func:`_head_region`), all then weighted by their distance from that axis
+    Circles are looked for in the anatomical window above the shaft or, where the
+    knee's centre is known (`centres`, :func:`_head_axis_centres`), around the stretch
+    of the expected mechanical axis where the femur's length puts the head
+    (:func:`_head_region`), then weighted by their distance from that axis
     (:func:`_on_mechanical_axis`): the shaft's top, read on a real film, may stop
     short of the trochanters or run into the pelvis. Each circle's weight is then
     multiplied by its refined fit's confidence (:func:`~alignment.detect.hip.refine_head`),
@@ -831,22 +831,20 @@ def _find_head(
     circle far off the axis does not beat a faint one where the femur's length puts
     the head, whatever the spacing makes of either.
     """
-    top = fa.at_y(fa.top)
+    # with a knee centre, the box around the axis holds every circle the axis prior
+    # keeps (those of the window over the shaft's top outside it it drops): one
+    # search, there
+    within = _head_region(centres, fa, medial_x) if centres else None
     circles = find_head_coarse(
-        work.coarse, work.coarse_mm, top, medial_x=medial_x, direction=fa.direction
+        work.coarse,
+        work.coarse_mm,
+        fa.at_y(fa.top),
+        medial_x=medial_x,
+        direction=fa.direction,
+        within=within,
     )
     if centres:
-        circles += find_head_coarse(
-            work.coarse,
-            work.coarse_mm,
-            top,
-            medial_x=medial_x,
-            direction=fa.direction,
-            within=_head_region(centres, fa, medial_x),
-        )
         circles = _on_mechanical_axis(circles, centres, fa, medial_x)
-    else:
-        circles.sort(key=lambda c: -c[2])
     film_mm = (work.shape[0] * work.spacing_mm[0], work.shape[1] * work.spacing_mm[1])
     circles = [c for c in circles if _head_plausible(c[0], c[1], fa, medial_x, film_mm)]
     if not circles:
@@ -854,6 +852,8 @@ def _find_head(
     best: tuple[F64, float, str] | None = None
     best_rank = 0.0
     for centre, radius, score in circles:
+        if score <= best_rank:
+            break  # sorted by score, and a fit's confidence is at most 1: none can win
         fit = refine_head(work, centre, radius)
         refined = (
             fit is not None
