@@ -473,6 +473,13 @@ off a joint gap's depth (beyond a knee's or an ankle's half-width)."""
 ANKLE_WIDTH_MM = (40.0, 95.0)
 """Plausible width (mm) of the ankle's bones (malleoli and talus) on the film."""
 
+FIRST_GAP_SHARE = 0.5
+"""Below the tibia, the ankle is the first joint gap, not the deepest: a film that
+shows the whole foot has gaps as deep or deeper below the talus (subtalar, midtarsal,
+the sole against the floor). The ankle's gap is the highest of those at least this
+share as deep as the deepest; the malleoli overlapping the talar dome make it the
+shallower of them on many films."""
+
 
 def _joint(
     image: F32,
@@ -481,12 +488,16 @@ def _joint(
     span: tuple[float, float],
     width_mm: tuple[float, float],
     sides: tuple[float, ...],
+    *,
+    first: bool = False,
 ) -> tuple[float, list[tuple[float, float]]] | None:
     """The deepest joint gap along `column` within `span` (mm) whose bones, read
     :data:`EXTENT_OFFSET_MM` above (side -1) and/or below (side +1) it, are each
-    `width_mm` wide: ``(y_mm, [extent per side])``, or None. A gap's depth is
-    taken less that of the same rows in the soft tissue :data:`FLANK_OFFSET_MM` to
-    either side (a line across the whole film is no joint)."""
+    `width_mm` wide: ``(y_mm, [extent per side])``, or None; with `first`, the
+    highest of the gaps at least :data:`FIRST_GAP_SHARE` as deep as the deepest. A
+    gap's depth is taken less that of the same rows in the soft tissue
+    :data:`FLANK_OFFSET_MM` to either side (a line across the whole film is no
+    joint)."""
     profile = _band_profile(image, coarse_mm, column, *span)
     depth = joint_gaps(profile, coarse_mm)
     # a seam or a grid line crosses the soft tissue beside the bone too; a joint
@@ -504,7 +515,10 @@ def _joint(
         for k in range(1, depth.size - 1)
         if depth[k] > 0 and depth[k] >= depth[k - 1] and depth[k] >= depth[k + 1]
     ]
-    for k in sorted(valleys, key=lambda k: -depth[k]):
+    order = sorted(valleys, key=lambda k: -depth[k])
+    if first and order:
+        order = sorted(k for k in order if depth[k] >= FIRST_GAP_SHARE * depth[order[0]])
+    for k in order:
         y = span[0] + (k + 0.5) * coarse_mm
         extents = []
         for side in sides:
@@ -556,7 +570,8 @@ def read_column_leg(coarse: F32, coarse_mm: float, column: Column) -> ColumnLeg:
     the middle of the condyles' and of the plateau's outline (:func:`bone_extent`)
     :data:`EXTENT_OFFSET_MM` above and below it. The ankle's gap is the first deep
     valley below the tibial diaphysis; its centre is the middle of the malleoli and
-    the talus just below it (the midpoint of the transmalleolar width).
+    the talus just below it (the midpoint of the transmalleolar width), the highest
+    gap of the deep ones (:data:`FIRST_GAP_SHARE`), not the deepest.
     """
     points: dict[str, F64] = {}
     reasons: dict[str, str] = {}
@@ -577,7 +592,9 @@ def read_column_leg(coarse: F32, coarse_mm: float, column: Column) -> ColumnLeg:
         points["femoral_knee_center"] = np.array([0.5 * (above[0] + above[1]), y - 1.0])
         points["tibial_knee_center"] = np.array([0.5 * (below[0] + below[1]), y + 1.0])
     a0 = y_first + SHAFT_SHARES["tibial"][1] * height
-    ankle = _joint(image, coarse_mm, column, (a0, y_first + height), ANKLE_WIDTH_MM, (1.0,))
+    ankle = _joint(
+        image, coarse_mm, column, (a0, y_first + height), ANKLE_WIDTH_MM, (1.0,), first=True
+    )
     if ankle is None:
         reasons["ankle_center"] = (
             "no joint gap with the talus below it under the tibial diaphysis "

@@ -35,7 +35,7 @@ from alignment.detect.column import (
 from alignment.detect.column import (
     LEG_SEPARATION_MM as COLUMN_SEPARATION_MM,
 )
-from alignment.detect.hip import HeadFit, find_head_coarse, refine_head
+from alignment.detect.hip import find_head_coarse, refine_head
 from alignment.detect.infer import (
     LONG_LEG_ASPECT,
     FilmView,
@@ -44,7 +44,7 @@ from alignment.detect.infer import (
     infer_film_view,
     view_from_dicom,
 )
-from alignment.detect.knee import find_knee
+from alignment.detect.knee import KneeFinding, find_knee
 from alignment.detect.knee_film import detect_knee_film, fibula_side, find_joint
 from alignment.detect.lateral import LAT_REQUIRED as _LAT_REQUIRED
 from alignment.detect.lateral import detect_lateral
@@ -844,6 +844,83 @@ def _with_column(guess: LegGuess, columns: Sequence[LegGuess]) -> LegGuess:
     return dataclasses.replace(guess, column=best.column)
 
 
+def _head_axis_centres(knee: KneeFinding | None, column: ColumnLeg | None) -> dict[str, F64]:
+    """The knee's and the ankle's centres (mm) that set the femoral head's expected
+    place on the mechanical axis: the fine knee's where it has them, else the bone
+    column's; the ankle from the column. Empty without a femoral knee centre."""
+    centres = dict(column.points) if column is not None else {}
+    if knee is not None:
+        centres.update(
+            {
+                n: p
+                for n, p in knee.points.items()
+                if n in ("femoral_knee_center", "tibial_knee_center")
+            }
+        )
+    return centres if "femoral_knee_center" in centres else {}
+
+
+def _find_head(
+    work: Work, fa: ShaftAxis, medial_x: float | None, centres: dict[str, F64]
+) -> tuple[F64, float, str] | None:
+    """The femoral head of the femur on axis `fa`: ``(centre_mm, confidence, method)``
+    or None.
+
+    Circles are looked for in the anatomical window above the shaft or, where the
+    knee's centre is known (`centres`, :func:`_head_axis_centres`), around the stretch
+    of the expected mechanical axis where the femur's length puts the head
+    (:func:`_head_region`), then weighted by their distance from that axis
+    (:func:`_on_mechanical_axis`): the shaft's top, read on a real film, may stop
+    short of the trochanters or run into the pelvis. Each circle's weight is then
+    multiplied by its refined fit's confidence (:func:`~alignment.detect.hip.refine_head`),
+    or by :data:`HEAD_FIT_FLOOR` where no plausible ring refines (a faint real head,
+    kept as seen coarse, below the review threshold: :data:`COARSE_HEAD_CONFIDENCE`);
+    the heaviest wins. Anatomy and the film's evidence are weighed together: a crisp
+    circle far off the axis does not beat a faint one where the femur's length puts
+    the head, whatever the spacing makes of either.
+    """
+    # with a knee centre, the box around the axis holds every circle the axis prior
+    # keeps (those of the window over the shaft's top outside it it drops): one
+    # search, there
+    within = _head_region(centres, fa, medial_x) if centres else None
+    circles = find_head_coarse(
+        work.coarse,
+        work.coarse_mm,
+        fa.at_y(fa.top),
+        medial_x=medial_x,
+        direction=fa.direction,
+        within=within,
+    )
+    if centres:
+        circles = _on_mechanical_axis(circles, centres, fa, medial_x)
+    film_mm = (work.shape[0] * work.spacing_mm[0], work.shape[1] * work.spacing_mm[1])
+    circles = [c for c in circles if _head_plausible(c[0], c[1], fa, medial_x, film_mm)]
+    if not circles:
+        return None
+    best: tuple[F64, float, str] | None = None
+    best_rank = 0.0
+    for centre, radius, score in circles:
+        if score <= best_rank:
+            break  # sorted by score, and a fit's confidence is at most 1: none can win
+        fit = refine_head(work, centre, radius)
+        refined = (
+            fit is not None
+            and HEAD_RADIUS_MM[0] <= fit.radius_mm <= HEAD_RADIUS_MM[1]
+            and fit.radius_mm >= HEAD_TO_SHAFT * fa.width_mm
+            and fit.confidence() > HEAD_FIT_FLOOR
+            and _head_plausible(fit.centre, fit.radius_mm, fa, medial_x, film_mm)
+        )
+        if fit is not None and refined:
+            rank = score * fit.confidence()
+            found = (fit.centre, fit.confidence(), "hough+circle-fit")
+        else:
+            rank = score * HEAD_FIT_FLOOR
+            found = (centre, COARSE_HEAD_CONFIDENCE * min(1.0, score), "hough(coarse)")
+        if rank > best_rank:
+            best, best_rank = found, rank
+    return best
+
+
 def _detect_ap_leg(
     work: Work, guess: LegGuess, medial_hint: float | None, *, on_column: bool = False
 ) -> dict[str, Any]:
@@ -869,60 +946,36 @@ def _detect_ap_leg(
         for n in AP_REQUIRED:
             reasons.setdefault(n, "the femoral diaphysis was not found")
         return out
-    # femoral head: circles in the anatomical window above the shaft, ranked by their
-    # edge votes times the offset prior; the best refined fit wins, else the best
-    # circle as seen coarse (a faint real head), below the review threshold
-    head: HeadFit | None = None
-    head_rank = 0.0
-    film_mm = (work.shape[0] * work.spacing_mm[0], work.shape[1] * work.spacing_mm[1])
     column = (
         read_column_leg(work.coarse, work.coarse_mm, guess.column)
         if guess.column is not None
         else None
     )
-    circles = find_head_coarse(
-        work.coarse, work.coarse_mm, fa.at_y(fa.top), medial_x=medial_hint, direction=fa.direction
-    )
-    if column is not None and "femoral_knee_center" in column.points:
-        circles = _on_mechanical_axis(circles, column.points, fa, medial_hint)
-    best_score = circles[0][2] if circles else 0.0
-    for centre, radius, score in circles:
-        fit = refine_head(work, centre, radius)
-        if fit is None or not HEAD_RADIUS_MM[0] <= fit.radius_mm <= HEAD_RADIUS_MM[1]:
-            continue
-        if fit.radius_mm < HEAD_TO_SHAFT * fa.width_mm:
-            continue
-        if not _head_plausible(fit, fa, medial_hint, film_mm):
-            continue
-        rank = fit.confidence() * float(np.sqrt(score / best_score))
-        if rank > head_rank:
-            head, head_rank = fit, rank
-    if head is not None and head.confidence() > 0.15:
-        points["femoral_head_center"] = head.centre
-        conf["femoral_head_center"] = head.confidence()
-        method["femoral_head_center"] = "hough+circle-fit"
-    elif circles:
-        centre, radius, score = circles[0]
-        points["femoral_head_center"] = centre
-        conf["femoral_head_center"] = COARSE_HEAD_CONFIDENCE * min(1.0, score)
-        method["femoral_head_center"] = "hough(coarse)"
-    else:
-        reasons["femoral_head_center"] = (
-            "no round femoral head in the window above the femoral shaft "
-            "(film cut off at the hip?)"
-        )
-    if medial_hint is None and "femoral_head_center" in points:
-        found_head = points["femoral_head_center"]
-        out["medial_x"] = 1.0 if found_head[0] > fa.at_y(found_head[1])[0] else -1.0
-    medial_x = out["medial_x"]
-    if on_column and column is not None:
-        return _detect_on_column(column, fa, ta, out)
-    # knee
     knee = None
-    if ta is not None:
+    if ta is not None and not on_column:
         joint = _joint_level(work, fa, ta)
         if joint is not None:
             knee = find_knee(work, None, None, joint[1], joint[0])
+    # the medial side, where no other leg tells it, from the femoral shaft's lean
+    medial = medial_hint if medial_hint is not None else _medial_from_lean(fa)
+    head = _find_head(work, fa, medial, _head_axis_centres(knee, column))
+    if head is None:
+        reasons["femoral_head_center"] = (
+            "no round femoral head above the femoral shaft or on its mechanical axis "
+            "(film cut off at the hip?)"
+        )
+    else:
+        points["femoral_head_center"] = head[0]
+        conf["femoral_head_center"] = head[1]
+        method["femoral_head_center"] = head[2]
+    if medial_hint is None and "femoral_head_center" in points:
+        found_head = points["femoral_head_center"]
+        out["medial_x"] = 1.0 if found_head[0] > fa.at_y(found_head[1])[0] else -1.0
+    elif medial_hint is None:
+        out["medial_x"] = medial
+    medial_x = out["medial_x"]
+    if on_column and column is not None:
+        return _detect_on_column(column, fa, ta, out)
     column_knee = column is not None and "femoral_knee_center" in column.points
     if head is None and (knee is None or not knee.points) and not column_knee:
         # diaphyses with neither a femoral head above nor a knee between them could be
@@ -1069,13 +1122,77 @@ HEAD_ALONG_MM = (300.0, 700.0)
 """Range of the femur's mechanical length on a film (mm, magnified), knee centre to
 head centre."""
 
-FEMUR_FROM_TIBIA = (1.05, 1.4)
-"""Range of the femur's mechanical length as a multiple of the tibia's (adults: about
-1.2, from 1.1 to 1.3)."""
+FEMUR_TO_TIBIA = (1.2, 0.06)
+"""The femur's mechanical length as a multiple of the tibia's: mean and SD (adults:
+about 1.2; the head's candidates are weighted by this Gaussian, not cut by a window,
+so an unusual leg only costs its head some weight)."""
 
 HEAD_CORRIDOR_MM = 15.0
 """Spread (mm) of the head's centre about the line from the knee centre along the
 expected mechanical axis; candidates beyond twice this are dropped."""
+
+FEMORAL_LEAN_DEG = 3.0
+"""Least lean (degrees from the film's vertical) of the femoral diaphysis that tells
+the leg's medial side. Standing, the femoral shaft runs down and medially, from the
+greater trochanter to the knee: its anatomical axis lies 5-7 degrees from the
+mechanical axis, which itself leans a few degrees in from the hip's width to the
+knees', so the shaft leans 6-10 degrees on a long-leg film, whether the knee is in
+varus or valgus."""
+
+
+def _medial_from_lean(fa: ShaftAxis) -> float | None:
+    """The medial side of the leg whose femoral diaphysis is `fa`, from its lean
+    (:data:`FEMORAL_LEAN_DEG`): +1 toward larger ``x``, -1 toward smaller, None when
+    the shaft stands too near the vertical to tell."""
+    d = fa.direction if fa.direction[1] >= 0 else -fa.direction
+    lean = math.degrees(math.atan2(float(d[0]), float(d[1])))
+    return None if abs(lean) < FEMORAL_LEAN_DEG else math.copysign(1.0, lean)
+
+
+def _mechanical_directions(fa: ShaftAxis, medial_x: float | None) -> list[F64]:
+    """Unit directions (up the film) of the femur's expected mechanical axis: the
+    anatomical axis `fa` turned by :data:`MECHANICAL_TO_ANATOMICAL_DEG` toward the
+    medial side, or toward either side when `medial_x` is None."""
+    up = -fa.direction / np.linalg.norm(fa.direction)
+    if up[1] > 0:
+        up = -up
+    across = np.array([-up[1], up[0]])
+    theta = math.radians(MECHANICAL_TO_ANATOMICAL_DEG)
+    sides = (-1.0, 1.0) if medial_x is None else (float(np.sign(medial_x)),)
+    return [
+        math.cos(theta) * up + math.sin(theta) * (across if across[0] * s > 0 else -across)
+        for s in sides
+    ]
+
+
+def _femur_length_range(centres: dict[str, F64]) -> tuple[float, float]:
+    """Range (mm) of the femur's mechanical length: three SDs of
+    :data:`FEMUR_TO_TIBIA` about the tibia's length where ``tibial_knee_center`` and
+    ``ankle_center`` are in `centres`, else :data:`HEAD_ALONG_MM`."""
+    if "tibial_knee_center" not in centres or "ankle_center" not in centres:
+        return HEAD_ALONG_MM
+    tibia = float(np.linalg.norm(centres["ankle_center"] - centres["tibial_knee_center"]))
+    mean, sd = FEMUR_TO_TIBIA
+    return (mean - 3 * sd) * tibia, (mean + 3 * sd) * tibia
+
+
+def _head_region(
+    centres: dict[str, F64], fa: ShaftAxis, medial_x: float | None
+) -> tuple[F64, F64]:
+    """Box ``(x_min, y_min), (x_max, y_max)`` (mm) around the stretch of the expected
+    mechanical axis (:func:`_mechanical_directions`) from the femoral knee centre in
+    `centres` where the head's centre can lie (:func:`_femur_length_range`), widened
+    by twice :data:`HEAD_CORRIDOR_MM`."""
+    knee = centres["femoral_knee_center"]
+    ends = np.array(
+        [
+            knee + along * u
+            for u in _mechanical_directions(fa, medial_x)
+            for along in _femur_length_range(centres)
+        ]
+    )
+    pad = 2.0 * HEAD_CORRIDOR_MM
+    return ends.min(axis=0) - pad, ends.max(axis=0) + pad
 
 
 def _on_mechanical_axis(
@@ -1085,37 +1202,33 @@ def _on_mechanical_axis(
     medial_x: float | None,
 ) -> list[tuple[F64, float, float]]:
     """Head candidates re-ranked by how near they lie to the expected mechanical axis
-    from the femoral knee centre (in `centres`, mm): the anatomical axis `fa` turned
-    by :data:`MECHANICAL_TO_ANATOMICAL_DEG` toward the medial side (either side when
-    `medial_x` is None), at the femur's length from the knee: :data:`HEAD_ALONG_MM`,
-    or :data:`FEMUR_FROM_TIBIA` times the tibia's when ``tibial_knee_center`` and
-    ``ankle_center`` are in `centres`. A circle of the pelvis or the trochanter lies
-    off that stretch of line."""
+    from the femoral knee centre (in `centres`, mm; :func:`_mechanical_directions`),
+    at the femur's expected length from the knee: a Gaussian of
+    :data:`FEMUR_TO_TIBIA` times the tibia's length when ``tibial_knee_center`` and
+    ``ankle_center`` are in `centres`, else anywhere in :data:`HEAD_ALONG_MM`. A
+    circle of the pelvis (the iliac crest, the acetabular rim) or of the trochanter
+    lies off that stretch of line, or too far from the knee or too near it."""
     knee = centres["femoral_knee_center"]
-    along_range = HEAD_ALONG_MM
+    lo, hi = _femur_length_range(centres)
+    tibia = None
     if "tibial_knee_center" in centres and "ankle_center" in centres:
         tibia = float(np.linalg.norm(centres["ankle_center"] - centres["tibial_knee_center"]))
-        along_range = (FEMUR_FROM_TIBIA[0] * tibia, FEMUR_FROM_TIBIA[1] * tibia)
-    up = -fa.direction / np.linalg.norm(fa.direction)
-    if up[1] > 0:
-        up = -up
-    theta = math.radians(MECHANICAL_TO_ANATOMICAL_DEG)
     ranked: list[tuple[F64, float, float]] = []
-    sides = (-1.0, 1.0) if medial_x is None else (float(np.sign(medial_x)),)
     for centre, radius, score in circles:
-        best = math.inf
-        for side in sides:
-            across = np.array([-up[1], up[0]])
-            across = across if across[0] * side > 0 else -across
-            u = math.cos(theta) * up + math.sin(theta) * across
+        best = 0.0
+        for u in _mechanical_directions(fa, medial_x):
             rel = centre - knee
             along = float(rel @ u)
-            if along_range[0] <= along <= along_range[1]:
-                best = min(best, float(np.linalg.norm(rel - along * u)))
-        if best <= 2.0 * HEAD_CORRIDOR_MM:
-            ranked.append(
-                (centre, radius, score * math.exp(-0.5 * (best / HEAD_CORRIDOR_MM) ** 2))
-            )
+            across = float(np.linalg.norm(rel - along * u))
+            if not lo <= along <= hi or across > 2.0 * HEAD_CORRIDOR_MM:
+                continue
+            weight = math.exp(-0.5 * (across / HEAD_CORRIDOR_MM) ** 2)
+            if tibia is not None:
+                mean, sd = FEMUR_TO_TIBIA
+                weight *= math.exp(-0.5 * ((along / tibia - mean) / sd) ** 2)
+            best = max(best, weight)
+        if best > 0.0:
+            ranked.append((centre, radius, score * best))
     ranked.sort(key=lambda c: -c[2])
     return ranked
 
@@ -1128,6 +1241,11 @@ HEAD_TO_SHAFT = 0.65
 head's diameter is about 1.6-1.9 times the mid-shaft's; the trochanters and the
 pelvis' rounded outlines give smaller circles)."""
 
+HEAD_FIT_FLOOR = 0.15
+"""Least confidence of a refined head fit (:meth:`~alignment.detect.hip.HeadFit.confidence`)
+that counts as one; a circle with no such fit is weighed as if its fit had this
+confidence."""
+
 COARSE_HEAD_CONFIDENCE = 0.4
 """Largest confidence of a femoral head read only as a coarse circle (no edge ring
 refined at full resolution): placed where anatomy and the film agree, but always
@@ -1139,13 +1257,13 @@ HEAD_ABOVE_SHAFT_MM = 40.0
 
 
 def _head_plausible(
-    fit: HeadFit, fa: ShaftAxis, medial_x: float | None, film_mm: tuple[float, float]
+    centre: F64, r: float, fa: ShaftAxis, medial_x: float | None, film_mm: tuple[float, float]
 ) -> bool:
-    """Whether a circle can be the femoral head of the femur on axis `fa`: whole on
-    the film of size `film_mm` ``(height, width)`` (a circle cut by the film's edge is
-    not a head seen), above the diaphysis (not a trochanter), medial of the axis
-    extended (when the medial side is known), and no more than 110 mm from it."""
-    centre, r = fit.centre, fit.radius_mm
+    """Whether a circle (`centre` and radius `r`, mm) can be the femoral head of the
+    femur on axis `fa`: whole on the film of size `film_mm` ``(height, width)`` (a
+    circle cut by the film's edge is not a head seen), above the diaphysis (not a
+    trochanter, nor a round outline of the shaft), medial of the axis extended (when
+    the medial side is known), and no more than 110 mm from it."""
     if not (r <= centre[0] <= film_mm[1] - r and r <= centre[1] <= film_mm[0] - r):
         return False
     if centre[1] > fa.top - HEAD_ABOVE_SHAFT_MM:

@@ -34,7 +34,7 @@ from skimage.transform import hough_circle, hough_circle_peaks
 
 from alignment.detect._image import Work, circle_fit, mad_sd, subpixel_offset
 
-__all__ = ["HeadFit", "find_head_coarse", "refine_head"]
+__all__ = ["HeadFit", "find_head_coarse", "refine_head", "rim_polarity"]
 
 F64 = NDArray[np.float64]
 
@@ -95,6 +95,64 @@ levels against the acetabulum), so fixed thresholds miss it on one film and drow
 texture on the next."""
 
 
+RIM_BAND = (0.8, 1.2)
+"""Radii, as shares of a circle's radius, at which the film inside and outside its rim
+is compared by :func:`rim_polarity`."""
+
+
+def rim_polarity(
+    coarse: NDArray[np.float32], coarse_mm: float, centre: F64, radius_mm: float
+) -> float:
+    """Share of a circle's rim where the film is brighter inside than outside.
+
+    A femoral head is a ball of bone: along most of its rim the film is brighter just
+    inside (bone, or bone under the acetabulum's overlap) than just outside (the joint
+    space, the soft tissue, the acetabular roof alone). Circles that an edge detector
+    also finds have the other polarity over much of their rim: the obturator
+    foramen (a dark hole in bright bone), an arc of the acetabular rim or of the
+    iliac crest whose circle lies in darker tissue below or beside the bone.
+
+    Parameters
+    ----------
+    coarse : numpy.ndarray, shape (m, n)
+        Normalised film on square pixels of `coarse_mm` (bone bright).
+    coarse_mm : float
+    centre : numpy.ndarray, shape (2,)
+        Circle centre, mm.
+    radius_mm : float
+
+    Returns
+    -------
+    float
+        In [0, 1]: the share of 48 rays along which the film at
+        :data:`RIM_BAND` ``[0]`` of the radius is brighter than at ``[1]``; rays
+        leaving the film do not count.
+
+    Examples
+    --------
+    >>> yy, xx = np.mgrid[0:100, 0:100]
+    >>> ball = np.where((xx - 50) ** 2 + (yy - 50) ** 2 < 20**2, 0.8, 0.2).astype(np.float32)
+    >>> rim_polarity(ball, 1.0, np.array([50.0, 50.0]), 20.0)
+    1.0
+    >>> rim_polarity(1 - ball, 1.0, np.array([50.0, 50.0]), 20.0)
+    0.0
+    """
+    angles = np.linspace(0.0, 2.0 * np.pi, 48, endpoint=False)
+    u = np.column_stack([np.cos(angles), np.sin(angles)])
+    inner, outer = (np.asarray(centre) + f * radius_mm * u for f in RIM_BAND)
+    shape = np.array(coarse.shape[::-1], float) * coarse_mm
+    seen = np.all((outer >= 0) & (outer < shape) & (inner >= 0) & (inner < shape), axis=1)
+    if not seen.any():
+        return 0.0
+    values = [
+        ndimage.map_coordinates(
+            coarse, [p[seen, 1] / coarse_mm - 0.5, p[seen, 0] / coarse_mm - 0.5], order=1
+        )
+        for p in (inner, outer)
+    ]
+    return float(np.mean(values[0] > values[1]))
+
+
 def find_head_coarse(
     coarse: NDArray[np.float32],
     coarse_mm: float,
@@ -103,6 +161,7 @@ def find_head_coarse(
     medial_x: float | None,
     direction: F64 | None = None,
     radii_mm: tuple[float, float] = (16.0, 34.0),
+    within: tuple[F64, F64] | None = None,
 ) -> list[tuple[F64, float, float]]:
     """Circles in the femoral head's window above the shaft, best first:
     ``(centre_mm, r_mm, score)`` each.
@@ -119,25 +178,34 @@ def find_head_coarse(
     direction : numpy.ndarray, shape (2,), optional
         The shaft axis' direction; default vertical. The window
         (:data:`HEAD_WINDOW_MM`) follows it.
+    within : (numpy.ndarray, numpy.ndarray), optional
+        Corners ``(x_min, y_min)`` and ``(x_max, y_max)`` (mm) of a box where the
+        head's centre is looked for instead of that window (the caller then ranks the
+        circles by its own prior: no offset prior is applied).
 
     Returns
     -------
     list of (numpy.ndarray, float, float)
         Centre (mm), radius (mm) and score: the share of the circle's perimeter on an
-        edge times the offset prior (:data:`HEAD_OFFSET_MM`).
+        edge times its rim polarity (:func:`rim_polarity`) times the offset prior
+        (:data:`HEAD_OFFSET_MM`; 1 with `within`).
     """
     d = np.array([0.0, 1.0]) if direction is None else np.asarray(direction, float)
     d = d / np.linalg.norm(d) * (1.0 if d[1] >= 0 else -1.0)  # down the film
     up = -d
     (a0, a1), (m0, m1) = HEAD_WINDOW_MM["above"], HEAD_WINDOW_MM["medial"]
     sides = (-1.0, 1.0) if medial_x is None else (float(np.sign(medial_x)),)
-    corners = np.array(
-        [
-            shaft_top + a * up + np.array([s * m, 0.0])
-            for a in (a0, a1)
-            for m in (m0, m1)
-            for s in sides
-        ]
+    corners = (
+        np.array(within)
+        if within is not None
+        else np.array(
+            [
+                shaft_top + a * up + np.array([s * m, 0.0])
+                for a in (a0, a1)
+                for m in (m0, m1)
+                for s in sides
+            ]
+        )
     )
     pad = radii_mm[1]
     x_lo, y_lo = corners.min(axis=0) - pad
@@ -164,17 +232,22 @@ def find_head_coarse(
     expected, spread = HEAD_OFFSET_MM
     for x, y, r in zip(cx, cy, rr, strict=True):
         centre = np.array([(x + c0 + 0.5) * coarse_mm, (y + r0 + 0.5) * coarse_mm])
-        rel = centre - shaft_top
-        above = float(rel @ up)
-        offset = float(rel[0] - (rel @ d) * d[0]) if abs(d[1]) > 0 else float(rel[0])
-        if not a0 <= above <= a1:
-            continue
-        medial = max(s * offset for s in sides)
-        if not m0 <= medial <= m1:
+        prior = 1.0
+        if within is None:
+            rel = centre - shaft_top
+            above = float(rel @ up)
+            offset = float(rel[0] - (rel @ d) * d[0]) if abs(d[1]) > 0 else float(rel[0])
+            if not a0 <= above <= a1:
+                continue
+            medial = max(s * offset for s in sides)
+            if not m0 <= medial <= m1:
+                continue
+            prior = float(np.exp(-0.5 * ((medial - expected) / spread) ** 2))
+        elif not np.all((corners[0] <= centre) & (centre <= corners[1])):
             continue
         votes = float(acc[list(radii).index(r), y, x])
-        prior = float(np.exp(-0.5 * ((medial - expected) / spread) ** 2))
-        found.append((centre, float(r * coarse_mm), votes * prior))
+        polarity = rim_polarity(coarse, coarse_mm, centre, float(r * coarse_mm))
+        found.append((centre, float(r * coarse_mm), votes * polarity * prior))
     found.sort(key=lambda f: -f[2])
     return found
 

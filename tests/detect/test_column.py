@@ -97,6 +97,21 @@ def test_knee_and_ankle_read_on_the_column(seams):
         assert ankle == pytest.approx([x_knee, ANKLE_Y], abs=4.0)
 
 
+def test_the_ankle_is_the_first_gap_above_a_whole_foot():
+    # a film that shows the whole foot: below the talus, a gap as deep as the
+    # ankle's (the malleoli overlap the ankle's gap, the foot's bones are dense)
+    film = np.full((1150, 400), 0.05, np.float32)
+    film[:1100] = _film(legs=((110.0, 4.0),), seams=False, ruler=False)
+    yy, xx = np.mgrid[0:1150, 0:400] + 0.5
+    film[(yy > 1100) & (np.abs(xx - 110) < 75)] += 0.15  # soft tissue of the foot
+    film[(yy > ANKLE_Y - 3) & (yy < ANKLE_Y + 2) & (np.abs(xx - 110) < 26)] += 0.05
+    film[(yy > ANKLE_Y + 38) & (yy < ANKLE_Y + 80) & (np.abs(xx - 120) < 40)] += 0.5
+    legs = column_legs(film, 1.0)
+    assert len(legs) == 1
+    ankle = read_column_leg(film, 1.0, legs[0].column).points["ankle_center"]
+    assert ankle == pytest.approx([110.0, ANKLE_Y], abs=4.0)
+
+
 def test_one_leg_crop_padded_with_black_rows():
     film = _film(legs=((70.0, 3.0),), ruler=False)[:, :180]
     padded = np.zeros((1300, 180), np.float32)

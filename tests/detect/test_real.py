@@ -125,3 +125,43 @@ def test_real_films_view_right_or_flagged(realfilms):
         if record["view_right"] is False:
             assert all(leg["status"] != "ok" for leg in record["legs"].values()), film.key
         assert not record["wrong_ok"], (film.key, record["wrong_ok"])
+
+
+@pytest.mark.parametrize("factor", [0.9, 1.1])
+def test_real_longleg_knees_and_ankles_stay_put_when_resampled(realfilms, factor):
+    # the OAI film on pixels 10 % smaller or larger: its knee and ankle centres, in
+    # mm, move by no more than 3 mm (the bone column's widths and windows are in mm)
+    import dataclasses
+    import warnings
+
+    import numpy as np
+    from scipy import ndimage
+
+    from alignment.detect import detect_landmarks
+    from alignment.io import ImageWarning, read_radiograph
+
+    path = realfilms / "longleg" / "01924704_1x1.jpg"
+    if not path.is_file():
+        pytest.skip(f"{path} is absent")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ImageWarning)
+        film = read_radiograph(path, spacing_mm=0.763)
+    pixels = ndimage.zoom(film.pixels.astype(np.float32), 1 / factor, order=1)
+    other = dataclasses.replace(
+        film,
+        pixels=pixels.astype(film.pixels.dtype),
+        rows=pixels.shape[0],
+        columns=pixels.shape[1],
+        spacing_mm=(0.763 * factor, 0.763 * factor),
+    )
+    names = ("femoral_knee_center", "tibial_knee_center", "ankle_center")
+    found = [
+        {
+            (r.side, r.landmark): np.array([r.x, r.y]) * spacing
+            for r in detect_landmarks(f).landmarks.itertuples()
+            if r.landmark in names
+        }
+        for f, spacing in ((film, 0.763), (other, 0.763 * factor))
+    ]
+    assert len(found[0]) == 6 and set(found[0]) == set(found[1])
+    assert max(float(np.hypot(*(found[0][k] - found[1][k]))) for k in found[0]) <= 3.0
