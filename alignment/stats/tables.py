@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from alignment.atomic import write_text_atomic
-from alignment.csvtext import csv_text
+from alignment.csvtext import csv_text, restore_formulas
 from alignment.errors import StatsError
 from alignment.options import TABLE_FORMATS as FORMATS
 from alignment.stats._common import check_choice, require_columns
@@ -62,7 +62,10 @@ def read_table(path: str | os.PathLike[str], *, text: bool = False) -> pd.DataFr
 
     Identifier columns (:data:`TEXT_COLUMNS`) are read as text so that ``007``
     stays ``007``; with ``text=True`` every column is (to keep the decimals a
-    published table printed).
+    published table printed). The quote the toolkit's CSV writer puts before a
+    formula-like text (``'=case01``) is taken off again
+    (:func:`alignment.csvtext.restore_formulas`), so a results file joins with the
+    groups file it was made from.
 
     Raises
     ------
@@ -73,12 +76,14 @@ def read_table(path: str | os.PathLike[str], *, text: bool = False) -> pd.DataFr
     """
     try:
         if text:
-            return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-        header = pd.read_csv(path, nrows=0)
-        dtypes = {c: str for c in header.columns if c in TEXT_COLUMNS}
-        return pd.read_csv(path, dtype=dtypes)
+            table = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+        else:
+            header = pd.read_csv(path, nrows=0)
+            dtypes = {c: str for c in header.columns if c in TEXT_COLUMNS}
+            table = pd.read_csv(path, dtype=dtypes)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise StatsError(f"{os.fspath(path)}: not a readable CSV table: {exc}") from None
+    return restore_formulas(table)
 
 
 def format_p(p: float, *, decimals: int = 3, threshold: float = 0.001) -> str:

@@ -284,3 +284,22 @@ def test_compare_clusters_adjusts_gives_power_and_draws_the_forest(study):
     text = md.read_text(encoding="utf-8")
     assert text.startswith("n = legs; legs clustered by patient: GEE")
     assert "| Adjusted difference | P (adjusted) | Power (1) |" in text
+
+
+def test_compare_joins_formula_like_cases_written_by_the_toolkit(tmp_path, capsys):
+    """results.csv from a batch quotes ``=c01`` as ``'=c01``; the groups file does not."""
+    from alignment.csvtext import csv_text
+
+    results, groups = make_results(seed=4)
+    formula = {case: f"={case}" for case in groups["case"]}
+    results["case"] = results["case"].map(formula)
+    groups["case"] = groups["case"].map(formula)
+    (tmp_path / "results.csv").write_text(csv_text(results))  # the toolkit's writer
+    groups.to_csv(tmp_path / "groups.csv", index=False)  # as a user writes it
+    assert "'=" in (tmp_path / "results.csv").read_text()
+    out = tmp_path / "table.csv"
+    args = ["compare", str(tmp_path / "results.csv"), "--groups", str(tmp_path / "groups.csv")]
+    assert main([*args, "--out", str(out)]) == exitcodes.OK
+    expected = compare_groups(results, groups)
+    table = read_table(out)
+    assert np.array_equal(table["n1"], expected["n1"]) and table["n1"].gt(0).all()
