@@ -34,6 +34,7 @@ def test_a_metal_bar_over_the_top_of_the_femur_is_not_the_femur(replaced: bool) 
     film = FilmParameters.lateral_knee("right").downscaled(DOWNSCALE)
     rendered = render_film(film, {"right": limb}, seed=7003)
     radiograph = as_radiograph(rendered)
+    assert radiograph.pixels is not None
     pixels = radiograph.pixels.copy()
     truth = rendered.landmarks["right"]
     x = float(truth["femoral_shaft_proximal"][0])

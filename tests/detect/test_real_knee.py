@@ -28,8 +28,13 @@ def knees() -> Path:
 
 def _reference(knees: Path, film: str) -> dict[str, np.ndarray]:
     table = pd.read_csv(knees.parent / "reference_landmarks.csv")
-    rows = table[table["image"] == f"knee/{film}"]
-    return {r.landmark: np.array([r.x, r.y]) for r in rows.itertuples()}
+    return _points(table[table["image"] == f"knee/{film}"])
+
+
+def _points(table: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Each landmark's (x, y) in pixels."""
+    xy = table[["x", "y"]].to_numpy(float)
+    return dict(zip(table["landmark"].astype(str), xy, strict=True))
 
 
 @pytest.mark.parametrize(
@@ -45,6 +50,7 @@ def test_real_ap_knee_side(knees: Path, film: str, side: str) -> None:
 @pytest.mark.parametrize("film", ["journey_4223_ap.jpg", "native_knee_ap_truhnlab.png"])
 def test_real_fibula_of_a_right_knee_on_the_viewers_left(knees: Path, film: str) -> None:
     pixels = read_radiograph(knees / film).pixels
+    assert pixels is not None
     work = Work.of(pixels, (0.35, 0.35), coarse_mm=1.0)  # about the films' own
     joint = find_joint(work)
     assert joint is not None
@@ -57,7 +63,7 @@ def test_real_lateral_tka_past_a_metal_bar(knees: Path) -> None:
     # the flange on the viewer's right, soft tissue brighter behind the knee
     film = "pfc_sigma_4234_lat.jpg"
     result = detect_landmarks(read_radiograph(knees / film), view="LAT")
-    got = {r.landmark: np.array([r.x, r.y]) for r in result.landmarks.itertuples()}
+    got = _points(result.landmarks)
     ref = _reference(knees, film)
     for name in ("tibial_plateau_anterior", "tibial_plateau_posterior"):
         assert np.linalg.norm(got[name] - ref[name]) < 12.0, name  # px, about 3 mm

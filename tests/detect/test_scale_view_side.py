@@ -110,7 +110,7 @@ def _resampled(radiograph: Radiograph, factor: float) -> Radiograph:
     """The same film sampled on pixels `factor` times as large (linear interpolation)."""
     from scipy import ndimage
 
-    assert radiograph.spacing_mm is not None
+    assert radiograph.spacing_mm is not None and radiograph.pixels is not None
     pixels = ndimage.zoom(radiograph.pixels.astype(np.float32), 1 / factor, order=1)
     spacing = (radiograph.spacing_mm[0] * factor, radiograph.spacing_mm[1] * factor)
     return dataclasses.replace(
@@ -126,9 +126,8 @@ def _landmarks_mm(radiograph: Radiograph) -> dict[tuple[str, str], np.ndarray]:
     assert radiograph.spacing_mm is not None
     row_mm, col_mm = radiograph.spacing_mm
     table = detect_landmarks(radiograph).landmarks
-    return {
-        (r.side, r.landmark): np.array([r.x * col_mm, r.y * row_mm]) for r in table.itertuples()
-    }
+    keys = zip(table["side"].astype(str), table["landmark"].astype(str), strict=True)
+    return dict(zip(keys, table[["x", "y"]].to_numpy(float) * [col_mm, row_mm], strict=True))
 
 
 @pytest.mark.parametrize("factor", [0.9, 1.1])

@@ -15,6 +15,7 @@ import pytest
 
 from alignment import LandmarkSet, landmark_table, measure_landmarks
 from alignment.report import OVERLAY_SIZES, OverlayLayout, overlay_layout, render_overlay
+from alignment.vocabulary import Side
 from tests.report.cohort import REPORT_LEG, film_shape, leg_points_px
 
 Box = tuple[int, int, int, int]
@@ -53,7 +54,7 @@ def _check(layout: OverlayLayout) -> None:
 def _legs(
     spacing_mm: float,
     *,
-    sides: tuple[str, ...] = ("right", "left"),
+    sides: tuple[Side, ...] = ("right", "left"),
     flip: bool = False,
     image: str = "film.dcm",
 ) -> tuple[tuple[int, int], pd.DataFrame]:
