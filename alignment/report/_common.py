@@ -167,15 +167,15 @@ def format_value(value: Any, unit: str, label: str = "") -> str:
     --------
     >>> format_value(182.54, "deg"), format_value(-8.99, "mm"), format_value(5.0, "", "V")
     ('182.5', '-9.0 mm', 'V')
-    >>> format_value(float("nan"), "deg")
-    '--'
+    >>> format_value(float("nan"), "deg"), format_value(-0.04, "deg")  # never "-0.0"
+    ('--', '0.0')
     """
     if label:
         return label
     number = finite_number(value)
     if number is None:
         return "--"
-    text = f"{number:.1f}"
+    text = f"{round(number, 1) + 0.0:.1f}"  # + 0.0: a rounded -0.0 prints as 0.0
     return f"{text} mm" if unit == "mm" else text
 
 
