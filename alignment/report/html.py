@@ -512,6 +512,24 @@ def _figure(measure: str, svg: str, caption: str) -> dict[str, Any]:
     return {"measure": measure, "svg": Markup(svg), "caption": caption}
 
 
+def _leg_rows(
+    results: pd.DataFrame, group: pd.Series, numeric: Sequence[str], **columns: pd.Series
+) -> pd.DataFrame:
+    """Each result's leg (image, side, view), measure, unit, group and status, its
+    `numeric` columns as floats (NaN where not a number) and any further `columns`."""
+    keys = {name: text_column(results, name) for name in ("image", "side", "view", "measure")}
+    return pd.DataFrame(
+        {
+            **keys,
+            "unit": text_column(results, "unit"),
+            "group": group,
+            "status": text_column(results, "status", "ok"),
+            **{name: _numeric(results, name) for name in numeric},
+            **columns,
+        }
+    )
+
+
 def _plots(
     results: pd.DataFrame, group: pd.Series, comparison: pd.DataFrame | None, order: list[str]
 ) -> list[dict[str, Any]]:
@@ -521,20 +539,12 @@ def _plots(
         metrics = dict(
             zip(text_column(comparison, "measure"), text_column(comparison, "metric"), strict=True)
         )
-    table = pd.DataFrame(
-        {
-            "image": text_column(results, "image"),
-            "side": text_column(results, "side"),
-            "view": text_column(results, "view"),
-            "measure": text_column(results, "measure"),
-            "unit": text_column(results, "unit"),
-            "group": group,
-            "status": text_column(results, "status", "ok"),
-            "outlier": bool_column(results, "outlier").fillna(False).astype(bool),
-        }
+    table = _leg_rows(
+        results,
+        group,
+        ("value", "deviation", "abs_deviation", "target", "tolerance"),
+        outlier=bool_column(results, "outlier").fillna(False).astype(bool),
     )
-    for column in ("value", "deviation", "abs_deviation", "target", "tolerance"):
-        table[column] = _numeric(results, column)
     table = table[(table["status"] == "ok") & (table["unit"] != "")]
     if comparison is not None and metrics:
         table = table[table["measure"].isin(metrics)]
@@ -592,19 +602,7 @@ def _deviations(results: pd.DataFrame, group: pd.Series, order: list[str]) -> di
     twice its tolerance) so its groups compare; each end of it names the side (varus,
     valgus ...) per :data:`alignment.report.deviation.DEVIATION_SIDES`.
     """
-    table = pd.DataFrame(
-        {
-            "image": text_column(results, "image"),
-            "side": text_column(results, "side"),
-            "view": text_column(results, "view"),
-            "measure": text_column(results, "measure"),
-            "unit": text_column(results, "unit"),
-            "group": group,
-            "status": text_column(results, "status", "ok"),
-            "deviation": _numeric(results, "deviation"),
-            "tolerance": _numeric(results, "tolerance"),
-        }
-    )
+    table = _leg_rows(results, group, ("deviation", "tolerance"))
     table = table[(table["status"] == "ok") & np.isfinite(table["deviation"])]
     rows = []
     for measure in registry_order(table["measure"].unique()):
