@@ -241,7 +241,9 @@ FEMORAL_LAT_INNER = [(-23, -80), (23, -80), (23, -9), (14, 0), (-14, 0), (-23, -
 PEGS = [[(u - 2, -10), (u + 2, -10), (u + 2, 0.5), (u - 2, 0.5)] for u in (-7.0, 7.0)]
 
 
-def _lat_knee(flexion: float) -> tuple[NDArray[np.float32], list[F64], F64]:
+def _lat_knee(
+    flexion: float, pegs: Sequence[Sequence[tuple[float, float]]] = PEGS
+) -> tuple[NDArray[np.float32], list[F64], F64]:
     """A lateral TKA film flexed `flexion` degrees, anterior toward -x; the fixation
     surface's two ends and the tray's origin."""
     shape = (int(240 / MM), int(240 / MM))
@@ -254,7 +256,7 @@ def _lat_knee(flexion: float) -> tuple[NDArray[np.float32], list[F64], F64]:
     metal = _inside(FEMORAL_LAT_OUTER, fem_o, angle, xy) & ~_inside(
         FEMORAL_LAT_INNER, fem_o, angle, xy
     )
-    for peg in PEGS:
+    for peg in pegs:
         metal |= _inside(peg, fem_o, angle, xy)
     metal |= _inside(TRAY, tray_o, 0.0, xy)
     femur = _inside([(-20, -200), (20, -200), (23, -9), (-23, -9)], fem_o, angle, xy)
@@ -280,6 +282,28 @@ def test_lateral_fixation_surface_and_tray_in_flexion(flexion: float) -> None:
     tray = sorted([points["tibial_plateau_a"], points["tibial_plateau_b"]], key=lambda p: p[0])
     assert np.linalg.norm(tray[0] - (tray_o + np.array([-36.0, 5.0]))) < 1.0
     assert np.linalg.norm(tray[1] - (tray_o + np.array([36.0, 5.0]))) < 1.0
+
+
+# wide pegs, the second against the chamfer's foot: 10 mm of the surface stay visible
+# behind them and 2 mm between them, as on a real PFC Sigma film
+CROWDED_PEGS = [[(u - 4, -10), (u + 4, -10), (u + 4, 0.5), (u - 4, 0.5)] for u in (0.0, 10.0)]
+
+
+@pytest.mark.parametrize("flexion", [0.0, 35.0, 60.0])
+def test_lateral_fixation_surface_hidden_under_pegs(flexion: float) -> None:
+    """Pegs standing on the fixation surface up to the chamfer cut its outline: its
+    ends are still the chamfers' feet (the buried one where the chamfer's wall meets
+    the surface), not the pegs' bases."""
+    img, ends, _ = _lat_knee(flexion, CROWDED_PEGS)
+    implant, _ = find_implant(Work.of(img, (MM, MM), coarse_mm=1.0), MM)
+    assert implant is not None and implant.femoral is not None
+    points, _, notes = lat_component_points(implant)
+    assert notes == []
+    got = sorted(
+        [points["femoral_component_a"], points["femoral_component_b"]], key=lambda p: p[0]
+    )
+    for g, e in zip(got, sorted(ends, key=lambda p: p[0]), strict=True):
+        assert np.linalg.norm(g - e) < 1.0, (g, e)
 
 
 def _radiograph(img: NDArray[np.float32], spacing: float | None) -> Radiograph:
