@@ -316,6 +316,38 @@ def _radiograph(img: NDArray[np.float32], spacing: float | None) -> Radiograph:
     )  # fmt: skip
 
 
+def _standing_lat_film(flexion: float, *, patella: bool) -> NDArray[np.float32]:
+    """A lateral TKA knee film whose C-shaped component is mirror-symmetric (it reads
+    as AP from its metal, as a real standing bicruciate film did): the leg's soft
+    tissue 160 mm deep, 160 mm of it shown, and a patella (20 x 40 mm, a bone's
+    blurred edge) in front of the component where `patella`."""
+    img, _, _ = _lat_knee(flexion)
+    xy = _grid(img.shape)
+    img = np.where(np.abs(xy[..., 0] - 120.0) < 80.0, img, 0.02).astype(np.float32)
+    if patella:
+        bone = ((xy[..., 0] - 76.0) / 10.0) ** 2 + ((xy[..., 1] - 75.0) / 20.0) ** 2 < 1
+        img += 0.3 * cv2.GaussianBlur(bone.astype(np.float32), (0, 0), 2.0 / MM)
+    return img[int(40 / MM) : int(200 / MM)]
+
+
+@pytest.mark.parametrize("flexion", [0.0, 20.0])
+@pytest.mark.parametrize("spacing", [None, MM])
+def test_symmetric_lateral_component_with_a_patella_is_read_as_lateral(
+    flexion: float, spacing: float | None
+) -> None:
+    """The metal's mirror symmetry says AP; the patella beside the femoral component
+    says lateral, and wins, the view staying unsure (review). Without the patella the
+    film stays AP: the cue is the patella, not the drawing."""
+    for patella, want in ((False, "AP"), (True, "LAT")):
+        result = detect_landmarks(
+            _radiograph(_standing_lat_film(flexion, patella=patella), spacing)
+        )
+        assert result.view == want, (patella, result.film_view)
+        assert result.view_confidence < 0.8 and result.review
+    assert any("a patella stands beside the femoral component" in n for n in result.notes)
+    assert len(result.landmarks) >= 4
+
+
 def test_lateral_flexed_knee_gets_its_implant_lines_flagged_for_review() -> None:
     """At 60 degrees of flexion the femoral cortices are not followed row by row: the
     component and tray lines come from the metal's outlines, the leg asks for review."""
