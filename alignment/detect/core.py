@@ -47,7 +47,7 @@ from alignment.detect.infer import (
 from alignment.detect.knee import KneeFinding, find_knee
 from alignment.detect.knee_film import detect_knee_film, fibula_side, find_joint
 from alignment.detect.lateral import LAT_REQUIRED as _LAT_REQUIRED
-from alignment.detect.lateral import detect_lateral
+from alignment.detect.lateral import detect_lateral, patella_beside_implant
 from alignment.detect.legs import LegGuess, Segment, pair_legs, shaft_candidates, shaft_segments
 from alignment.detect.marker import Marker, find_marker
 from alignment.detect.result import (
@@ -117,6 +117,9 @@ MIN_AXIS_MM: dict[tuple[str, str], float] = {
 """Shortest distance (mm on the film) between the two points of an axis or line for
 them to be emitted: a shorter pair (or two equal points) gives no direction worth
 measuring, so neither point is placed and both are listed missing."""
+
+LAT_COARSE_MM = 0.5
+"""Pixel size of the coarse copy on which lateral knee films are read, mm."""
 
 MARKER_VIEWS = frozenset({"AP knee", "LAT knee"})
 """Films on which the R/L lead marker is read (when neither DICOM nor the user gives the
@@ -246,6 +249,14 @@ def detect_landmarks(
     if spread < 0.05 or work.high - work.low <= 0:
         ctx.notes.append("the image is blank (no contrast)")
         return ctx.finish(view_used, view_source, "none", started, wanted)
+    if film_view.kind == "AP knee" and film_view.source == "inferred":
+        film_view = _knee_view(film_view, pixels, spacing)
+        ctx.film_view, view_used = film_view, film_view.view
+        if film_view.kind == "LAT knee":
+            ctx.notes.append(
+                "the metal looks mirror-symmetric (AP) but a patella stands beside the "
+                "femoral component: read as a lateral film"
+            )
     if view_used is None:
         ctx.notes.append(
             f"the film is neither a long-leg AP nor a knee film ({film_view.evidence}); "
@@ -281,7 +292,7 @@ def detect_landmarks(
     if view_used == "AP":
         side_source = _detect_ap(ctx, work, wanted)
     else:
-        lat_work = Work.of(pixels, spacing, coarse_mm=0.5)
+        lat_work = Work.of(pixels, spacing, coarse_mm=LAT_COARSE_MM)
         side_source = detect_lateral(ctx, lat_work, wanted)
     side_source = _side_source(side_source, view_used, known_side is not None)
     if marker is not None and side_source == "dicom":
@@ -632,6 +643,22 @@ def _joint_level(work: Work, fa: ShaftAxis, ta: ShaftAxis) -> tuple[float, float
 KNEE_FILM_MM = 600.0
 """An AP film shorter than this (mm) is a knee film (:mod:`.knee_film`) whatever its
 field's shape: a standing long-leg film is over a metre tall."""
+
+
+def _knee_view(
+    film_view: FilmView, pixels: NDArray[Any], spacing: tuple[float, float]
+) -> FilmView:
+    """A knee film inferred AP from its metal's mirror symmetry is read as lateral when
+    a patella stands beside the femoral component on one side
+    (:func:`.lateral.patella_beside_implant`; on an AP film the patella lies over the
+    femur): a component seen from the side can look symmetric (a bicruciate one, a
+    standing film). The two cues disagree, so the view stays unsure (the legs go to
+    review)."""
+    anterior = patella_beside_implant(Work.of(pixels, spacing, coarse_mm=LAT_COARSE_MM))
+    if anterior is None:
+        return film_view
+    evidence = film_view.evidence + "; a patella beside the femoral component"
+    return dataclasses.replace(film_view, kind="LAT knee", evidence=evidence)
 
 
 def _detect_ap(ctx: _Context, work: Work, wanted: tuple[Side, ...] | None) -> str:

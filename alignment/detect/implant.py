@@ -77,6 +77,44 @@ SURFACE_BAND_MM = 8.0
 """How far above the most distal inner outline facing the femur the fixation surface
 is looked for, mm."""
 
+WALL_BAND_MM = (-3.0, 15.0)
+"""Heights above the fixation surface (mm) at which the chamfer or flange that ends
+it is read (:func:`_buried_end`)."""
+
+WALL_STEP_MM = 0.6
+"""Height step at which that wall is read, mm."""
+
+WALL_FACING_DEG = 60.0
+"""Largest angle between an inner wall's outward normal and the direction back along
+the fixation surface toward its middle."""
+
+WALL_MIN_DEG = 15.0
+"""Smallest angle between that wall and the fixation surface (a chamfer is about 45
+degrees to it, a flange about 90, both seen foreshortened on a flexed film)."""
+
+WALL_JUMP_MM = 2.0
+"""Largest step along the surface between the wall's points at successive heights;
+a larger one ends the wall (a peg's top, the flange above a chamfer), mm."""
+
+WALL_LEVELS = 5
+"""Fewest heights a stretch of wall must span to be read."""
+
+WALL_FOOT_MM = 5.0
+"""Height of the wall's foot through which its line is fitted (a chamfer turns into
+the flange higher up), mm."""
+
+WALL_CLEAR_MM = 2.0
+"""How far beyond the surface's visible run a wall must meet it to be a buried
+corner; nearer, the visible run's end is the corner, mm."""
+
+WALL_REACH_MM = 20.0
+"""Farthest a buried corner is taken beyond the visible run of the surface, mm."""
+
+COVERED_SHARE = 0.75
+"""Smallest share of the surface line, 1 mm above it, between its visible end and a
+buried corner that must lie under metal (pegs standing on it; slits between the pegs
+are the rest)."""
+
 MAX_ROUGHNESS = 1.3
 """Largest :func:`roughness` of an implant part's outline."""
 
@@ -634,7 +672,9 @@ def lat_component_points(
       femur (`femur_up` when given). Outline points facing that way within 30 degrees
       (the chamfers face 45 degrees away) are the surface and the pegs' tops; the
       line with the most of them within 0.7 mm (the surface is longer than a peg's
-      top) is the surface, its ends the extreme points on it.
+      top) is the surface, its ends the extreme points on it - or, where pegs stand
+      on it up to a chamfer or the flange, the foot of that wall
+      (:func:`_buried_end`).
     - The tray's **inferior surface**: the two inferior corners of its plate, in the
       frame of the plate's long straight top.
 
@@ -732,7 +772,16 @@ def _fixation_surface(fem: MetalRegion, femur_up: F64 | None) -> tuple[F64, F64,
         cuts = np.flatnonzero(np.diff(s) > SURFACE_GAP_MM)
         lo = s[cuts[cuts < mid][-1] + 1] if (cuts < mid).any() else s[0]
         hi = s[cuts[cuts >= mid][0]] if (cuts >= mid).any() else s[-1]
-        found = (frame.back(np.vstack([centre + lo * direction, centre + hi * direction])), on)
+        outline = (frame.to(pts) - centre, normals @ np.column_stack([frame.u, frame.v]))
+        rise = normal if normal[1] < 0 else -normal  # toward the femur
+        corners = []
+        for end, sign in ((lo, -1.0), (hi, 1.0)):
+            corner = _buried_end(*outline, direction, rise, end, sign)
+            # the surface between its visible end and the corner, 1 mm above it
+            above = centre + np.outer(np.linspace(end, corner[0], 16), direction) + rise
+            corners.append(corner if _covered(fem, frame.back(above)) else (end, 0.0))
+        at = np.vstack([centre + a * direction + b * rise for a, b in corners])
+        found = (frame.back(at), on)
         film_normal = frame.back(np.vstack([normal, np.zeros(2)]))
         n = film_normal[0] - film_normal[1]
         up = n if n @ up > 0 else -n
@@ -740,6 +789,76 @@ def _fixation_surface(fem: MetalRegion, femur_up: F64 | None) -> tuple[F64, F64,
     assert found is not None
     ends, on = found
     return ends[0], ends[1], float(np.clip(0.4 + on.mean(), 0.0, 0.9))
+
+
+def _covered(region: MetalRegion, points: F64) -> bool:
+    """Whether at least :data:`COVERED_SHARE` of film `points` (mm, shape (n, 2)) lie
+    on the region's metal: a stretch of fixation surface under pegs, 1 mm above it,
+    is; a surface curving away past its end is not."""
+    rows = np.clip((points[:, 1] / region.mm).astype(int), 0, region.mask.shape[0] - 1)
+    cols = np.clip((points[:, 0] / region.mm).astype(int), 0, region.mask.shape[1] - 1)
+    return bool(region.mask[rows, cols].mean() >= COVERED_SHARE)
+
+
+def _buried_end(
+    q: F64, normals: F64, direction: F64, rise: F64, end: float, sign: float
+) -> tuple[float, float]:
+    """Where the fixation surface ends beyond its visible run: at the foot of the
+    chamfer or flange that buries it (with the pegs standing on it in front, its
+    visible run can stop well short of that corner).
+
+    `q` and `normals` are the component's outline points (mm) and outward normals in
+    the surface's frame (origin on the surface line, unit `direction` along it, unit
+    `rise` square to it toward the femur); `end` is the visible run's end along
+    `direction` and `sign` the side (+1 or -1) looked at.
+
+    The wall is, at each height in :data:`WALL_BAND_MM`, the farthest inner outline
+    point (within :data:`WALL_REACH_MM`) facing back toward the surface's middle
+    (within :data:`WALL_FACING_DEG`). Of its stretches between jumps (a peg's side in
+    front of the wall, a peg's top), the lowest spanning :data:`WALL_LEVELS` heights
+    is taken, and a robust line fitted through its lowest :data:`WALL_FOOT_MM`. Where
+    that line meets the surface more than :data:`WALL_CLEAR_MM` and at most
+    :data:`WALL_REACH_MM` beyond `end`, the corner is buried: returns the line's point
+    at the wall's lowest height or on the surface, whichever is lower (the notch
+    between the pegs and the wall), as ``(along, height)`` in mm; else ``(end, 0)``
+    (a visible corner: the wall meets the surface where its run stops).
+
+    >>> h = np.arange(-0.5, 12.0, 0.3)
+    >>> q = np.column_stack([10.0 + 0.2 * h, h])  # a wall standing at s = 10 mm
+    >>> n = np.tile([-1.0, 0.0], (len(h), 1))
+    >>> d, r = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    >>> [round(v, 1) for v in _buried_end(q, n, d, r, 4.0, 1.0)]
+    [9.9, -0.6]
+    """
+    s, h = q @ direction, q @ rise
+    facing = (normals @ direction) * -sign > math.cos(math.radians(WALL_FACING_DEG))
+    past = sign * (s - end)
+    band = facing & (past > 0) & (past <= WALL_REACH_MM)
+    band &= (h >= WALL_BAND_MM[0]) & (h <= WALL_BAND_MM[1])
+    if band.sum() < 5:
+        return end, 0.0
+    sb, hb = s[band], h[band]
+    level = np.round(hb / WALL_STEP_MM)
+    levels = np.unique(level)
+    at = [np.flatnonzero(level == k)[np.argmax(sign * sb[level == k])] for k in levels]
+    wall = np.column_stack([hb[at], sb[at]])  # (height, along) of the farthest points
+    # stretches of wall between jumps of the outline (a peg's side below the chamfer
+    # behind it, a peg's top, the flange above a chamfer); the lowest stretch of
+    # WALL_LEVELS heights or more rises from the corner
+    jumps = np.flatnonzero((np.abs(np.diff(wall[:, 1])) > WALL_JUMP_MM) | (np.diff(levels) > 1))
+    stretches = [w for w in np.split(wall, jumps + 1) if len(w) >= WALL_LEVELS]
+    if not stretches:
+        return end, 0.0
+    wall = stretches[0]
+    wall = wall[wall[:, 0] <= wall[0, 0] + WALL_FOOT_MM]  # a chamfer, not the flange above
+    fit = robust_line(wall)
+    if fit is None or abs(fit[1][0]) < math.sin(math.radians(WALL_MIN_DEG)):
+        return end, 0.0
+    c, d = fit[0], fit[1]
+    if not WALL_CLEAR_MM < sign * (c[1] - c[0] * d[1] / d[0] - end) <= WALL_REACH_MM:
+        return end, 0.0  # the wall meets the surface where its visible run stops
+    foot = min(float(wall[0, 0]), 0.0)  # the surface runs on under a peg to the wall
+    return float(c[1] + (foot - c[0]) * d[1] / d[0]), foot
 
 
 def _tray_down(tray: MetalRegion) -> F64:

@@ -895,6 +895,17 @@ def _implant_only(
     return True
 
 
+def patella_beside_implant(work: Work) -> float | None:
+    """The side (``+1`` / ``-1`` in ``x``) where a patella stands beside the film's
+    femoral component (:func:`.infer.patella_side`, the metal left out): the film is
+    a lateral one, that side anterior. None without a femoral component or where no
+    side shows a patella (an AP film: there the patella lies over the femur)."""
+    implant = find_implant(work, max(OUTLINE_MM, *work.spacing_mm))[0]
+    if implant is None or implant.femoral is None:
+        return None
+    return _patella_side(work, implant, None, 0.0)
+
+
 def _patella_side(
     work: Work, implant: Implant | None, fa: ShaftAxis | None, joint_y: float
 ) -> float | None:

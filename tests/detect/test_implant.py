@@ -241,7 +241,9 @@ FEMORAL_LAT_INNER = [(-23, -80), (23, -80), (23, -9), (14, 0), (-14, 0), (-23, -
 PEGS = [[(u - 2, -10), (u + 2, -10), (u + 2, 0.5), (u - 2, 0.5)] for u in (-7.0, 7.0)]
 
 
-def _lat_knee(flexion: float) -> tuple[NDArray[np.float32], list[F64], F64]:
+def _lat_knee(
+    flexion: float, pegs: Sequence[Sequence[tuple[float, float]]] = PEGS
+) -> tuple[NDArray[np.float32], list[F64], F64]:
     """A lateral TKA film flexed `flexion` degrees, anterior toward -x; the fixation
     surface's two ends and the tray's origin."""
     shape = (int(240 / MM), int(240 / MM))
@@ -254,7 +256,7 @@ def _lat_knee(flexion: float) -> tuple[NDArray[np.float32], list[F64], F64]:
     metal = _inside(FEMORAL_LAT_OUTER, fem_o, angle, xy) & ~_inside(
         FEMORAL_LAT_INNER, fem_o, angle, xy
     )
-    for peg in PEGS:
+    for peg in pegs:
         metal |= _inside(peg, fem_o, angle, xy)
     metal |= _inside(TRAY, tray_o, 0.0, xy)
     femur = _inside([(-20, -200), (20, -200), (23, -9), (-23, -9)], fem_o, angle, xy)
@@ -282,6 +284,28 @@ def test_lateral_fixation_surface_and_tray_in_flexion(flexion: float) -> None:
     assert np.linalg.norm(tray[1] - (tray_o + np.array([36.0, 5.0]))) < 1.0
 
 
+# wide pegs, the second against the chamfer's foot: 10 mm of the surface stay visible
+# behind them and 2 mm between them, as on a real PFC Sigma film
+CROWDED_PEGS = [[(u - 4, -10), (u + 4, -10), (u + 4, 0.5), (u - 4, 0.5)] for u in (0.0, 10.0)]
+
+
+@pytest.mark.parametrize("flexion", [0.0, 35.0, 60.0])
+def test_lateral_fixation_surface_hidden_under_pegs(flexion: float) -> None:
+    """Pegs standing on the fixation surface up to the chamfer cut its outline: its
+    ends are still the chamfers' feet (the buried one where the chamfer's wall meets
+    the surface), not the pegs' bases."""
+    img, ends, _ = _lat_knee(flexion, CROWDED_PEGS)
+    implant, _ = find_implant(Work.of(img, (MM, MM), coarse_mm=1.0), MM)
+    assert implant is not None and implant.femoral is not None
+    points, _, notes = lat_component_points(implant)
+    assert notes == []
+    got = sorted(
+        [points["femoral_component_a"], points["femoral_component_b"]], key=lambda p: p[0]
+    )
+    for g, e in zip(got, sorted(ends, key=lambda p: p[0]), strict=True):
+        assert np.linalg.norm(g - e) < 1.0, (g, e)
+
+
 def _radiograph(img: NDArray[np.float32], spacing: float | None) -> Radiograph:
     pixels = (np.clip(img, 0, 1.2) * 50000).astype(np.uint16)
     return Radiograph(
@@ -290,6 +314,38 @@ def _radiograph(img: NDArray[np.float32], spacing: float | None) -> Radiograph:
         None, None, None, "", "MONOCHROME2", None, 0, 1, 16, None,
         ImageGeometry.planar(), {},
     )  # fmt: skip
+
+
+def _standing_lat_film(flexion: float, *, patella: bool) -> NDArray[np.float32]:
+    """A lateral TKA knee film whose C-shaped component is mirror-symmetric (it reads
+    as AP from its metal, as a real standing bicruciate film did): the leg's soft
+    tissue 160 mm deep, 160 mm of it shown, and a patella (20 x 40 mm, a bone's
+    blurred edge) in front of the component where `patella`."""
+    img, _, _ = _lat_knee(flexion)
+    xy = _grid(img.shape)
+    img = np.where(np.abs(xy[..., 0] - 120.0) < 80.0, img, 0.02).astype(np.float32)
+    if patella:
+        bone = ((xy[..., 0] - 76.0) / 10.0) ** 2 + ((xy[..., 1] - 75.0) / 20.0) ** 2 < 1
+        img += 0.3 * cv2.GaussianBlur(bone.astype(np.float32), (0, 0), 2.0 / MM)
+    return img[int(40 / MM) : int(200 / MM)]
+
+
+@pytest.mark.parametrize("flexion", [0.0, 20.0])
+@pytest.mark.parametrize("spacing", [None, MM])
+def test_symmetric_lateral_component_with_a_patella_is_read_as_lateral(
+    flexion: float, spacing: float | None
+) -> None:
+    """The metal's mirror symmetry says AP; the patella beside the femoral component
+    says lateral, and wins, the view staying unsure (review). Without the patella the
+    film stays AP: the cue is the patella, not the drawing."""
+    for patella, want in ((False, "AP"), (True, "LAT")):
+        result = detect_landmarks(
+            _radiograph(_standing_lat_film(flexion, patella=patella), spacing)
+        )
+        assert result.view == want, (patella, result.film_view)
+        assert result.view_confidence < 0.8 and result.review
+    assert any("a patella stands beside the femoral component" in n for n in result.notes)
+    assert len(result.landmarks) >= 4
 
 
 def test_lateral_flexed_knee_gets_its_implant_lines_flagged_for_review() -> None:
