@@ -814,6 +814,34 @@ def _take_from_column(read: ColumnLeg, names: Sequence[str], out: dict[str, Any]
             out["reasons"][name] = read.reasons[name]
 
 
+def _column_ankle(read: ColumnLeg, out: dict[str, Any], *, unchecked: bool) -> None:
+    """Put the first of the ankles read on a bone column (``read.ankles``, highest
+    deep gap first) whose tibia fits its femur (:data:`TIBIA_FEMUR_RATIO`) into the
+    leg's `out`, at :data:`~alignment.detect.column.COLUMN_CONFIDENCE`: a higher gap
+    that makes the tibia too short is a seam or a line of the film across the shaft,
+    a lower one too long a joint of the foot. Without the four centres to check it
+    against, the first is taken only when `unchecked`; else the leg gets the reason."""
+    points, reasons = out["points"], out["reasons"]
+    if not read.ankles:
+        _take_from_column(read, ("ankle_center",), out)
+        return
+    ratios = [_tibia_to_femur({**points, "ankle_center": a}) for a in read.ankles]
+    for ankle, ratio in zip(read.ankles, ratios, strict=True):
+        if (ratio is None and unchecked) or (
+            ratio is not None and TIBIA_FEMUR_RATIO[0] <= ratio <= TIBIA_FEMUR_RATIO[1]
+        ):
+            points["ankle_center"] = ankle
+            out["confidence"]["ankle_center"] = COLUMN_CONFIDENCE
+            out["method"]["ankle_center"] = "bone-column"
+            reasons.pop("ankle_center", None)
+            return
+    reasons["ankle_center"] = (
+        _ratio_rejection(ratios[0])
+        if ratios[0] is not None
+        else "a joint gap low on the tibia, unchecked without the femur's length"
+    )
+
+
 def _tibia_to_femur(points: dict[str, F64]) -> float | None:
     """Tibial over femoral mechanical length, where the four centres are placed."""
     names = ("femoral_head_center", "femoral_knee_center", "tibial_knee_center", "ankle_center")
@@ -1061,18 +1089,7 @@ def _detect_ap_leg(
             if retry is not None and retry.confidence() > ta.confidence():
                 ta = retry
     if column is not None and "ankle_center" not in points:
-        # the column's ankle only where the tibia it makes fits its femur
-        _take_from_column(column, ("ankle_center",), out)
-        ratio = _tibia_to_femur(points)
-        if "ankle_center" in points and (
-            ratio is None or not TIBIA_FEMUR_RATIO[0] <= ratio <= TIBIA_FEMUR_RATIO[1]
-        ):
-            del points["ankle_center"]
-            reasons["ankle_center"] = (
-                _ratio_rejection(ratio)
-                if ratio is not None
-                else "a joint gap low on the tibia, unchecked without the femur's length"
-            )
+        _column_ankle(column, out, unchecked=False)
     # shaft points along the anatomical axes, at shares of the mechanical lengths
     _shaft_points(points, conf, method, fa, "femoral")
     if ta is not None:
@@ -1090,11 +1107,8 @@ def _detect_on_column(
     (:func:`~alignment.detect.column.read_column_leg`), then its shaft points; all
     below the review threshold (:data:`~alignment.detect.column.COLUMN_CONFIDENCE`)."""
     points, conf, method, reasons = (out[k] for k in ("points", "confidence", "method", "reasons"))
-    _take_from_column(read, tuple(read.points) + tuple(read.reasons), out)
-    ratio = _tibia_to_femur(points)
-    if ratio is not None and not TIBIA_FEMUR_RATIO[0] <= ratio <= TIBIA_FEMUR_RATIO[1]:
-        del points["ankle_center"]
-        reasons["ankle_center"] = _ratio_rejection(ratio)
+    _take_from_column(read, ("femoral_knee_center", "tibial_knee_center"), out)
+    _column_ankle(read, out, unchecked=True)
     for name in AP_REQUIRED:
         if name not in points and ("distal_femur" in name or "plateau" in name):
             reasons[name] = "not read on a bone column (the condyles' outline is not resolved)"
