@@ -1265,9 +1265,19 @@ COARSE_HEAD_CONFIDENCE = 0.4
 refined at full resolution): placed where anatomy and the film agree, but always
 below the review threshold."""
 
-HEAD_ABOVE_SHAFT_MM = 40.0
-"""The femoral head's centre lies at least this far above the top of the diaphysis run
-(the trochanters, round on the film, lie lower)."""
+HEAD_ABOVE_RUN_TOP_MM = 0.0
+"""The femoral head's centre lies at least this far above the top of the diaphysis
+run. The diaphysis proper begins 60-90 mm below the head's centre, but a run read on a
+real film may reach up through the trochanters to the neck's base, and the greater
+trochanter's tip is about level with the head's centre: no run reaches above it. A
+circle below that level is the neck, a trochanter or a round outline of the shaft."""
+
+HEAD_OFFSET_MM = (20.0, 75.0)
+"""Range (mm) of the femoral head centre's distance medial of the femoral diaphysis'
+axis extended: the femoral offset, about 35-55 mm in adults, 10-20 % more on a
+standing film, with room for an axis read a few degrees off. The greater trochanter
+lies lateral of the axis and round outlines of the shaft on it; the ischium, the
+obturator foramen and the pubis lie further medial."""
 
 
 def _head_plausible(
@@ -1275,17 +1285,17 @@ def _head_plausible(
 ) -> bool:
     """Whether a circle (`centre` and radius `r`, mm) can be the femoral head of the
     femur on axis `fa`: whole on the film of size `film_mm` ``(height, width)`` (a
-    circle cut by the film's edge is not a head seen), above the diaphysis (not a
-    trochanter, nor a round outline of the shaft), medial of the axis extended (when
-    the medial side is known), and no more than 110 mm from it."""
+    circle cut by the film's edge is not a head seen), above the diaphysis run's top
+    (:data:`HEAD_ABOVE_RUN_TOP_MM`), and medial of the axis extended by the
+    femoral offset (:data:`HEAD_OFFSET_MM`; on either side when the medial side is
+    not known)."""
     if not (r <= centre[0] <= film_mm[1] - r and r <= centre[1] <= film_mm[0] - r):
         return False
-    if centre[1] > fa.top - HEAD_ABOVE_SHAFT_MM:
+    if centre[1] > fa.top - HEAD_ABOVE_RUN_TOP_MM:
         return False
     offset = float(centre[0] - fa.at_y(float(centre[1]))[0])
-    if abs(offset) > 110.0:
-        return False
-    return medial_x is None or offset * medial_x >= 5.0
+    medial = abs(offset) if medial_x is None else offset * float(np.sign(medial_x))
+    return HEAD_OFFSET_MM[0] <= medial <= HEAD_OFFSET_MM[1]
 
 
 def _refine_between(work: Work, top: F64, bottom: F64, width_mm: float) -> ShaftAxis | None:
