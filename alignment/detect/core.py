@@ -1272,6 +1272,12 @@ real film may reach up through the trochanters to the neck's base, and the great
 trochanter's tip is about level with the head's centre: no run reaches above it. A
 circle below that level is the neck, a trochanter or a round outline of the shaft."""
 
+HEAD_ABOVE_RUN_TOP_UNSIDED_MM = 40.0
+"""The same where the leg's medial side is not known: the greater trochanter, on the
+lateral side and round on the film, then cannot be told from the head by its side,
+but its centre lies well below the head's, so the head is looked for this far above
+the run's top."""
+
 HEAD_OFFSET_MM = (20.0, 75.0)
 """Range (mm) of the femoral head centre's distance medial of the femoral diaphysis'
 axis extended: the femoral offset, about 35-55 mm in adults, 10-20 % more on a
@@ -1286,12 +1292,14 @@ def _head_plausible(
     """Whether a circle (`centre` and radius `r`, mm) can be the femoral head of the
     femur on axis `fa`: whole on the film of size `film_mm` ``(height, width)`` (a
     circle cut by the film's edge is not a head seen), above the diaphysis run's top
-    (:data:`HEAD_ABOVE_RUN_TOP_MM`), and medial of the axis extended by the
+    (:data:`HEAD_ABOVE_RUN_TOP_MM`, or :data:`HEAD_ABOVE_RUN_TOP_UNSIDED_MM` when
+    `medial_x` is None), and medial of the axis extended by the
     femoral offset (:data:`HEAD_OFFSET_MM`; on either side when the medial side is
     not known)."""
     if not (r <= centre[0] <= film_mm[1] - r and r <= centre[1] <= film_mm[0] - r):
         return False
-    if centre[1] > fa.top - HEAD_ABOVE_RUN_TOP_MM:
+    above = HEAD_ABOVE_RUN_TOP_MM if medial_x is not None else HEAD_ABOVE_RUN_TOP_UNSIDED_MM
+    if centre[1] > fa.top - above:
         return False
     offset = float(centre[0] - fa.at_y(float(centre[1]))[0])
     medial = abs(offset) if medial_x is None else offset * float(np.sign(medial_x))
