@@ -481,7 +481,7 @@ share as deep as the deepest; the malleoli overlapping the talar dome make it th
 shallower of them on many films."""
 
 
-def _joint(
+def _joints(
     image: F32,
     coarse_mm: float,
     column: Column,
@@ -490,12 +490,14 @@ def _joint(
     sides: tuple[float, ...],
     *,
     first: bool = False,
-) -> tuple[float, list[tuple[float, float]]] | None:
-    """The deepest joint gap along `column` within `span` (mm) whose bones, read
-    :data:`EXTENT_OFFSET_MM` above (side -1) and/or below (side +1) it, are each
-    `width_mm` wide: ``(y_mm, [extent per side])``, or None; with `first`, the
-    highest of the gaps at least :data:`FIRST_GAP_SHARE` as deep as the deepest. A
-    gap's depth is taken less that of the same rows in the soft tissue
+) -> list[tuple[float, list[tuple[float, float]]]]:
+    """The joint gaps along `column` within `span` (mm) whose bones, read
+    :data:`EXTENT_OFFSET_MM` above (side -1) and/or below (side +1) them, are each
+    `width_mm` wide: ``(y_mm, [extent per side])`` each, deepest first; with `first`,
+    those at least :data:`FIRST_GAP_SHARE` as deep as the deepest of them, highest
+    first (a seam, a line of the film or the sole deeper than any joint, with no bone
+    of a joint's width beside it, does not set the depth a joint must reach).
+    A gap's depth is taken less that of the same rows in the soft tissue
     :data:`FLANK_OFFSET_MM` to either side (a line across the whole film is no
     joint)."""
     profile = _band_profile(image, coarse_mm, column, *span)
@@ -515,10 +517,11 @@ def _joint(
         for k in range(1, depth.size - 1)
         if depth[k] > 0 and depth[k] >= depth[k - 1] and depth[k] >= depth[k + 1]
     ]
-    order = sorted(valleys, key=lambda k: -depth[k])
-    if first and order:
-        order = sorted(k for k in order if depth[k] >= FIRST_GAP_SHARE * depth[order[0]])
-    for k in order:
+    found: list[tuple[float, list[tuple[float, float]]]] = []
+    deepest = 0.0
+    for k in sorted(valleys, key=lambda k: -depth[k]):
+        if first and depth[k] < FIRST_GAP_SHARE * deepest:
+            break
         y = span[0] + (k + 0.5) * coarse_mm
         extents = []
         for side in sides:
@@ -528,8 +531,9 @@ def _joint(
                 break
             extents.append(extent)
         else:
-            return y, extents
-    return None
+            found.append((y, extents))
+            deepest = max(deepest, float(depth[k]))
+    return sorted(found, key=lambda f: f[0]) if first else found
 
 
 @dataclass(frozen=True)
@@ -542,10 +546,15 @@ class ColumnLeg:
         ``femoral_knee_center``, ``tibial_knee_center`` and ``ankle_center`` where found.
     reasons : dict of str to str
         Why a landmark was not read.
+    ankles : tuple of numpy.ndarray
+        Every ankle centre read on a deep joint gap below the tibia, in the order they
+        are taken (:data:`FIRST_GAP_SHARE`): the first is ``points["ankle_center"]``,
+        the others stand in where it makes a tibia that does not fit its femur.
     """
 
     points: dict[str, F64]
     reasons: dict[str, str]
+    ankles: tuple[F64, ...] = ()
 
 
 def read_column_leg(coarse: F32, coarse_mm: float, column: Column) -> ColumnLeg:
@@ -580,27 +589,29 @@ def read_column_leg(coarse: F32, coarse_mm: float, column: Column) -> ColumnLeg:
     y_first = rows[0] * coarse_mm
     height = (rows[1] - rows[0] + 1) * coarse_mm
     k0, k1 = (y_first + s * height for s in KNEE_SHARES)
-    knee = _joint(image, coarse_mm, column, (k0, k1), KNEE_WIDTH_MM, (-1.0, 1.0))
-    if knee is None:
+    knees = _joints(image, coarse_mm, column, (k0, k1), KNEE_WIDTH_MM, (-1.0, 1.0))
+    if not knees:
         for name in ("femoral_knee_center", "tibial_knee_center"):
             reasons[name] = (
                 "no joint gap with condyles above and a plateau below it between the "
                 "femoral and tibial diaphyses"
             )
     else:
-        y, (above, below) = knee
+        y, (above, below) = knees[0]
         points["femoral_knee_center"] = np.array([0.5 * (above[0] + above[1]), y - 1.0])
         points["tibial_knee_center"] = np.array([0.5 * (below[0] + below[1]), y + 1.0])
     a0 = y_first + SHAFT_SHARES["tibial"][1] * height
-    ankle = _joint(
-        image, coarse_mm, column, (a0, y_first + height), ANKLE_WIDTH_MM, (1.0,), first=True
+    ankles = tuple(
+        np.array([0.5 * (below[0] + below[1]), y])
+        for y, (below,) in _joints(
+            image, coarse_mm, column, (a0, y_first + height), ANKLE_WIDTH_MM, (1.0,), first=True
+        )
     )
-    if ankle is None:
+    if ankles:
+        points["ankle_center"] = ankles[0]
+    else:
         reasons["ankle_center"] = (
             "no joint gap with the talus below it under the tibial diaphysis "
             "(film cut above the ankle?)"
         )
-    else:
-        y, (below,) = ankle
-        points["ankle_center"] = np.array([0.5 * (below[0] + below[1]), y])
-    return ColumnLeg(points, reasons)
+    return ColumnLeg(points, reasons, ankles)

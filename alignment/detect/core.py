@@ -841,6 +841,34 @@ def _take_from_column(read: ColumnLeg, names: Sequence[str], out: dict[str, Any]
             out["reasons"][name] = read.reasons[name]
 
 
+def _column_ankle(read: ColumnLeg, out: dict[str, Any], *, unchecked: bool) -> None:
+    """Put the first of the ankles read on a bone column (``read.ankles``, highest
+    deep gap first) whose tibia fits its femur (:data:`TIBIA_FEMUR_RATIO`) into the
+    leg's `out`, at :data:`~alignment.detect.column.COLUMN_CONFIDENCE`: a higher gap
+    that makes the tibia too short is a seam or a line of the film across the shaft,
+    a lower one too long a joint of the foot. Without the four centres to check it
+    against, the first is taken only when `unchecked`; else the leg gets the reason."""
+    points, reasons = out["points"], out["reasons"]
+    if not read.ankles:
+        _take_from_column(read, ("ankle_center",), out)
+        return
+    ratios = [_tibia_to_femur({**points, "ankle_center": a}) for a in read.ankles]
+    for ankle, ratio in zip(read.ankles, ratios, strict=True):
+        if (ratio is None and unchecked) or (
+            ratio is not None and TIBIA_FEMUR_RATIO[0] <= ratio <= TIBIA_FEMUR_RATIO[1]
+        ):
+            points["ankle_center"] = ankle
+            out["confidence"]["ankle_center"] = COLUMN_CONFIDENCE
+            out["method"]["ankle_center"] = "bone-column"
+            reasons.pop("ankle_center", None)
+            return
+    reasons["ankle_center"] = (
+        _ratio_rejection(ratios[0])
+        if ratios[0] is not None
+        else "a joint gap low on the tibia, unchecked without the femur's length"
+    )
+
+
 def _tibia_to_femur(points: dict[str, F64]) -> float | None:
     """Tibial over femoral mechanical length, where the four centres are placed."""
     names = ("femoral_head_center", "femoral_knee_center", "tibial_knee_center", "ankle_center")
@@ -1088,18 +1116,7 @@ def _detect_ap_leg(
             if retry is not None and retry.confidence() > ta.confidence():
                 ta = retry
     if column is not None and "ankle_center" not in points:
-        # the column's ankle only where the tibia it makes fits its femur
-        _take_from_column(column, ("ankle_center",), out)
-        ratio = _tibia_to_femur(points)
-        if "ankle_center" in points and (
-            ratio is None or not TIBIA_FEMUR_RATIO[0] <= ratio <= TIBIA_FEMUR_RATIO[1]
-        ):
-            del points["ankle_center"]
-            reasons["ankle_center"] = (
-                _ratio_rejection(ratio)
-                if ratio is not None
-                else "a joint gap low on the tibia, unchecked without the femur's length"
-            )
+        _column_ankle(column, out, unchecked=False)
     # shaft points along the anatomical axes, at shares of the mechanical lengths
     _shaft_points(points, conf, method, fa, "femoral")
     if ta is not None:
@@ -1117,11 +1134,8 @@ def _detect_on_column(
     (:func:`~alignment.detect.column.read_column_leg`), then its shaft points; all
     below the review threshold (:data:`~alignment.detect.column.COLUMN_CONFIDENCE`)."""
     points, conf, method, reasons = (out[k] for k in ("points", "confidence", "method", "reasons"))
-    _take_from_column(read, tuple(read.points) + tuple(read.reasons), out)
-    ratio = _tibia_to_femur(points)
-    if ratio is not None and not TIBIA_FEMUR_RATIO[0] <= ratio <= TIBIA_FEMUR_RATIO[1]:
-        del points["ankle_center"]
-        reasons["ankle_center"] = _ratio_rejection(ratio)
+    _take_from_column(read, ("femoral_knee_center", "tibial_knee_center"), out)
+    _column_ankle(read, out, unchecked=True)
     for name in AP_REQUIRED:
         if name not in points and ("distal_femur" in name or "plateau" in name):
             reasons[name] = "not read on a bone column (the condyles' outline is not resolved)"
@@ -1278,9 +1292,25 @@ COARSE_HEAD_CONFIDENCE = 0.4
 refined at full resolution): placed where anatomy and the film agree, but always
 below the review threshold."""
 
-HEAD_ABOVE_SHAFT_MM = 40.0
-"""The femoral head's centre lies at least this far above the top of the diaphysis run
-(the trochanters, round on the film, lie lower)."""
+HEAD_ABOVE_RUN_TOP_MM = 0.0
+"""The femoral head's centre lies at least this far above the top of the diaphysis
+run. The diaphysis proper begins 60-90 mm below the head's centre, but a run read on a
+real film may reach up through the trochanters to the neck's base, and the greater
+trochanter's tip is about level with the head's centre: no run reaches above it. A
+circle below that level is the neck, a trochanter or a round outline of the shaft."""
+
+HEAD_ABOVE_RUN_TOP_UNSIDED_MM = 40.0
+"""The same where the leg's medial side is not known: the greater trochanter, on the
+lateral side and round on the film, then cannot be told from the head by its side,
+but its centre lies well below the head's, so the head is looked for this far above
+the run's top."""
+
+HEAD_OFFSET_MM = (20.0, 75.0)
+"""Range (mm) of the femoral head centre's distance medial of the femoral diaphysis'
+axis extended: the femoral offset, about 35-55 mm in adults, 10-20 % more on a
+standing film, with room for an axis read a few degrees off. The greater trochanter
+lies lateral of the axis and round outlines of the shaft on it; the ischium, the
+obturator foramen and the pubis lie further medial."""
 
 
 def _head_plausible(
@@ -1288,17 +1318,19 @@ def _head_plausible(
 ) -> bool:
     """Whether a circle (`centre` and radius `r`, mm) can be the femoral head of the
     femur on axis `fa`: whole on the film of size `film_mm` ``(height, width)`` (a
-    circle cut by the film's edge is not a head seen), above the diaphysis (not a
-    trochanter, nor a round outline of the shaft), medial of the axis extended (when
-    the medial side is known), and no more than 110 mm from it."""
+    circle cut by the film's edge is not a head seen), above the diaphysis run's top
+    (:data:`HEAD_ABOVE_RUN_TOP_MM`, or :data:`HEAD_ABOVE_RUN_TOP_UNSIDED_MM` when
+    `medial_x` is None), and medial of the axis extended by the
+    femoral offset (:data:`HEAD_OFFSET_MM`; on either side when the medial side is
+    not known)."""
     if not (r <= centre[0] <= film_mm[1] - r and r <= centre[1] <= film_mm[0] - r):
         return False
-    if centre[1] > fa.top - HEAD_ABOVE_SHAFT_MM:
+    above = HEAD_ABOVE_RUN_TOP_MM if medial_x is not None else HEAD_ABOVE_RUN_TOP_UNSIDED_MM
+    if centre[1] > fa.top - above:
         return False
     offset = float(centre[0] - fa.at_y(float(centre[1]))[0])
-    if abs(offset) > 110.0:
-        return False
-    return medial_x is None or offset * medial_x >= 5.0
+    medial = abs(offset) if medial_x is None else offset * float(np.sign(medial_x))
+    return HEAD_OFFSET_MM[0] <= medial <= HEAD_OFFSET_MM[1]
 
 
 def _refine_between(work: Work, top: F64, bottom: F64, width_mm: float) -> ShaftAxis | None:

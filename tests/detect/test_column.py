@@ -112,6 +112,28 @@ def test_the_ankle_is_the_first_gap_above_a_whole_foot():
     assert ankle == pytest.approx([110.0, ANKLE_Y], abs=4.0)
 
 
+def test_a_line_with_no_joint_beside_it_does_not_hide_the_ankle():
+    # the whole foot on a bright positioning plate: the dark line between the sole and
+    # the plate is far deeper than any joint, but the plate below it is wider than an
+    # ankle, so it is no joint and must not set how deep the ankle's gap has to be
+    # (it did: the subtalar gap was taken for the ankle)
+    film = np.full((1150, 400), 0.05, np.float32)
+    film[:1100] = _film(legs=((110.0, 4.0),), seams=False, ruler=False)
+    yy, xx = np.mgrid[0:1150, 0:400] + 0.5
+    foot = np.abs(xx - 110) < 70
+    film[(yy > 1100) & (np.abs(xx - 110) < 75)] += 0.15  # soft tissue of the foot
+    film[(yy > ANKLE_Y - 3) & (yy < ANKLE_Y + 2) & (np.abs(xx - 110) < 26)] += 0.05
+    film[(yy > ANKLE_Y + 38) & (yy < ANKLE_Y + 80) & (np.abs(xx - 120) < 40)] += 0.5
+    film[(yy > 1100) & foot] += 0.8  # the plate
+    film[(yy > 1092) & (yy < 1100) & foot] = 0.0  # air under the sole
+    legs = column_legs(np.clip(film, 0, 1), 1.0)
+    assert len(legs) == 1
+    read = read_column_leg(np.clip(film, 0, 1), 1.0, legs[0].column)
+    assert read.points["ankle_center"] == pytest.approx([110.0, ANKLE_Y], abs=4.0)
+    # the subtalar gap is kept as the next candidate, below the ankle
+    assert [a[1] for a in read.ankles] == pytest.approx([ANKLE_Y, ANKLE_Y + 34], abs=4.0)
+
+
 def test_one_leg_crop_padded_with_black_rows():
     film = _film(legs=((70.0, 3.0),), ruler=False)[:, :180]
     padded = np.zeros((1300, 180), np.float32)

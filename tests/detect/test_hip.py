@@ -105,3 +105,32 @@ def test_the_femur_length_prior_prefers_the_head_to_the_iliac_crest():
     assert [tuple(c) for c, _, _ in ranked] == [tuple(head), tuple(pelvis)]
     low, high = core._head_region(centres, fa, 1.0)
     assert np.all((low <= head) & (head <= high))
+
+
+@pytest.mark.parametrize("below_run_top", [-60.0, -20.0, 0.0])
+def test_a_head_beside_a_run_that_reaches_the_neck_is_plausible(below_run_top):
+    # a diaphysis run read on a real film may reach up through the trochanters to the
+    # head's level: the head, 45 mm medial of the axis, stays a candidate (it was
+    # dropped unless 40 mm above the run); the ischium further medial, the greater
+    # trochanter lateral, a round outline on the shaft and a circle on the neck below
+    # the run's top never are
+    head = np.array([155.0, 150.0])
+    fa = _axis(np.array([110.0, 150.0 - below_run_top]), 0.0)
+    film = (400.0, 260.0)
+    assert core._head_plausible(head, 24.0, fa, 1.0, film)
+    for other in ([200.0, 150.0], [85.0, 150.0], [112.0, 150.0]):
+        assert not core._head_plausible(np.array(other), 20.0, fa, 1.0, film)
+    low = head + [0.0, 45.0 - below_run_top]
+    assert not core._head_plausible(low, 24.0, fa, 1.0, film)
+
+
+def test_without_the_medial_side_a_circle_level_with_the_run_is_refused():
+    # the greater trochanter, lateral and level with the run's top, cannot be told
+    # from the head by its side when the side is not known: only a circle well above
+    # the run is taken then (a trochanter taken for the head gave the wrong side)
+    fa = _axis(np.array([110.0, 150.0]), 0.0)
+    film = (400.0, 260.0)
+    trochanter = np.array([75.0, 150.0])
+    assert not core._head_plausible(trochanter, 20.0, fa, None, film)
+    assert core._head_plausible(trochanter - [0.0, 45.0], 20.0, fa, None, film)
+    assert core._head_plausible(np.array([155.0, 150.0]), 24.0, fa, 1.0, film)
