@@ -7,7 +7,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
+from alignment.detect import detect_landmarks
 from alignment.io import ImageGeometry, Radiograph
 from alignment.phantom import FilmParameters, LimbParameters, render_film
 from alignment.phantom.render import Film
@@ -73,3 +75,26 @@ def errors_mm(film: Film, table) -> dict[tuple[str, str], float]:
             np.hypot((row.x - truth[0]) * col_mm, (row.y - truth[1]) * row_mm)
         )
     return out
+
+
+def resampled(radiograph: Radiograph, factor: float) -> Radiograph:
+    """The same film sampled on pixels `factor` times as large (linear interpolation)."""
+    assert radiograph.spacing_mm is not None and radiograph.pixels is not None
+    pixels = ndimage.zoom(radiograph.pixels.astype(np.float32), 1 / factor, order=1)
+    spacing = (radiograph.spacing_mm[0] * factor, radiograph.spacing_mm[1] * factor)
+    return dataclasses.replace(
+        radiograph,
+        pixels=pixels.astype(radiograph.pixels.dtype),
+        rows=pixels.shape[0],
+        columns=pixels.shape[1],
+        spacing_mm=spacing,
+    )
+
+
+def landmarks_mm(radiograph: Radiograph) -> dict[tuple[str, str], np.ndarray]:
+    """Every detected landmark's (x, y) in mm, keyed by (side, landmark)."""
+    assert radiograph.spacing_mm is not None
+    row_mm, col_mm = radiograph.spacing_mm
+    table = detect_landmarks(radiograph).landmarks
+    keys = zip(table["side"].astype(str), table["landmark"].astype(str), strict=True)
+    return dict(zip(keys, table[["x", "y"]].to_numpy(float) * [col_mm, row_mm], strict=True))

@@ -3,15 +3,24 @@ where the folder is absent) and ``scripts/eval_real.py``."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import sys
+import warnings
 from pathlib import Path
 from types import ModuleType
 
+import numpy as np
 import pytest
 
+from alignment.detect import detect_landmarks
+from alignment.io import ImageWarning, Radiograph, read_radiograph
+
+from .conftest import landmarks_mm, resampled
+
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "eval_real.py"
+OAI_SPACING_MM = 0.763  # the digital OAI film's cm ruler
 
 
 def _load_script() -> ModuleType:
@@ -32,6 +41,16 @@ def realfilms() -> Path:
     if not root.is_dir():
         pytest.skip(f"no real films at {root}")
     return root
+
+
+def _oai_film(realfilms: Path) -> Radiograph:
+    """The digital OAI long-leg film at its ruler spacing (skips when absent)."""
+    path = realfilms / "longleg" / "01924704_1x1.jpg"
+    if not path.is_file():
+        pytest.skip(f"{path} is absent")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ImageWarning)
+        return read_radiograph(path, spacing_mm=OAI_SPACING_MM)
 
 
 def test_eval_real_skips_cleanly_without_films(tmp_path, capsys):
@@ -57,7 +76,9 @@ def test_eval_real_on_knee_films(realfilms, tmp_path, capsys):
 
 def test_reference_spacing(realfilms):
     films = {f.key: f for f in eval_real.find_films(realfilms)}
-    assert eval_real.film_spacing_mm(films["longleg/01924704_1x1.jpg"]) == pytest.approx(0.763)
+    assert eval_real.film_spacing_mm(films["longleg/01924704_1x1.jpg"]) == pytest.approx(
+        OAI_SPACING_MM
+    )
     # the knee films' spacing from the tray taken as 75 mm wide: 0.2-0.5 mm per pixel
     knee = eval_real.film_spacing_mm(films["knee/journey_4223_ap.jpg"])
     assert 0.2 < knee < 0.5
@@ -67,20 +88,8 @@ def test_reference_spacing(realfilms):
 def test_real_longleg_angles_do_not_swing_with_the_spacing(realfilms):
     # the OAI film at its ruler spacing and 10 % more: no angle detected on both
     # moves by more than 0.5 degree
-    import dataclasses
-    import warnings
-
-    from alignment.detect import detect_landmarks
-    from alignment.io import ImageWarning, read_radiograph
-
-    path = realfilms / "longleg" / "01924704_1x1.jpg"
-    if not path.is_file():
-        pytest.skip(f"{path} is absent")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ImageWarning)
-        film = read_radiograph(path, spacing_mm=0.763)
-    assert film.spacing_mm is not None
-    other = dataclasses.replace(film, spacing_mm=(0.763 * 1.1, 0.763 * 1.1))
+    film = _oai_film(realfilms)
+    other = dataclasses.replace(film, spacing_mm=(OAI_SPACING_MM * 1.1, OAI_SPACING_MM * 1.1))
     results = [detect_landmarks(f) for f in (film, other)]
     # legs placed whole at both spacings (an incomplete leg is not a result: today the
     # detector's choices on this film change with the spacing, FFC_anat by 4 degrees)
@@ -103,11 +112,6 @@ def test_real_longleg_angles_do_not_swing_with_the_spacing(realfilms):
 
 
 def test_real_rulers_give_the_reference_spacing(realfilms):
-    import warnings
-
-    from alignment.detect import detect_landmarks
-    from alignment.io import ImageWarning, read_radiograph
-
     for key, spacing in eval_real.RULER_SPACING_MM.items():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ImageWarning)
@@ -131,37 +135,11 @@ def test_real_films_view_right_or_flagged(realfilms):
 def test_real_longleg_knees_and_ankles_stay_put_when_resampled(realfilms, factor):
     # the OAI film on pixels 10 % smaller or larger: its knee and ankle centres, in
     # mm, move by no more than 3 mm (the bone column's widths and windows are in mm)
-    import dataclasses
-    import warnings
-
-    import numpy as np
-    from scipy import ndimage
-
-    from alignment.detect import detect_landmarks
-    from alignment.io import ImageWarning, read_radiograph
-
-    path = realfilms / "longleg" / "01924704_1x1.jpg"
-    if not path.is_file():
-        pytest.skip(f"{path} is absent")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ImageWarning)
-        film = read_radiograph(path, spacing_mm=0.763)
-    pixels = ndimage.zoom(film.pixels.astype(np.float32), 1 / factor, order=1)
-    other = dataclasses.replace(
-        film,
-        pixels=pixels.astype(film.pixels.dtype),
-        rows=pixels.shape[0],
-        columns=pixels.shape[1],
-        spacing_mm=(0.763 * factor, 0.763 * factor),
-    )
+    film = _oai_film(realfilms)
     names = ("femoral_knee_center", "tibial_knee_center", "ankle_center")
     found = [
-        {
-            (r.side, r.landmark): np.array([r.x, r.y]) * spacing
-            for r in detect_landmarks(f).landmarks.itertuples()
-            if r.landmark in names
-        }
-        for f, spacing in ((film, 0.763), (other, 0.763 * factor))
+        {key: xy for key, xy in landmarks_mm(f).items() if key[1] in names}
+        for f in (film, resampled(film, factor))
     ]
     assert len(found[0]) == 6 and set(found[0]) == set(found[1])
     assert max(float(np.hypot(*(found[0][k] - found[1][k]))) for k in found[0]) <= 3.0

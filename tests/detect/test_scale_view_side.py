@@ -16,12 +16,11 @@ from alignment.detect.core import MIN_AXIS_MM, _Context
 from alignment.detect.infer import VIEW_SURE, FilmView, infer_film_view
 from alignment.detect.marker import find_marker
 from alignment.detect.ruler import find_ruler
-from alignment.io import Radiograph
 from alignment.measures import measure_landmarks
 from alignment.phantom import FilmParameters, LimbParameters, render_film
 from alignment.phantom.render import Film
 
-from .conftest import DOWNSCALE, as_radiograph
+from .conftest import DOWNSCALE, as_radiograph, landmarks_mm, resampled
 
 ANGLES = ("hka", "fta", "mldfa", "mpta", "ffc", "ftc", "lfc", "ltc")
 
@@ -106,37 +105,13 @@ def test_angles_do_not_swing_with_the_spacing_ap(ap_film):
     assert _spacing_swing(ap_film) <= 0.5
 
 
-def _resampled(radiograph: Radiograph, factor: float) -> Radiograph:
-    """The same film sampled on pixels `factor` times as large (linear interpolation)."""
-    from scipy import ndimage
-
-    assert radiograph.spacing_mm is not None and radiograph.pixels is not None
-    pixels = ndimage.zoom(radiograph.pixels.astype(np.float32), 1 / factor, order=1)
-    spacing = (radiograph.spacing_mm[0] * factor, radiograph.spacing_mm[1] * factor)
-    return dataclasses.replace(
-        radiograph,
-        pixels=pixels.astype(radiograph.pixels.dtype),
-        rows=pixels.shape[0],
-        columns=pixels.shape[1],
-        spacing_mm=spacing,
-    )
-
-
-def _landmarks_mm(radiograph: Radiograph) -> dict[tuple[str, str], np.ndarray]:
-    assert radiograph.spacing_mm is not None
-    row_mm, col_mm = radiograph.spacing_mm
-    table = detect_landmarks(radiograph).landmarks
-    keys = zip(table["side"].astype(str), table["landmark"].astype(str), strict=True)
-    return dict(zip(keys, table[["x", "y"]].to_numpy(float) * [col_mm, row_mm], strict=True))
-
-
 @pytest.mark.parametrize("factor", [0.9, 1.1])
 def test_landmarks_in_mm_do_not_move_with_the_pixel_size(ap_film, factor):
     # the same long-leg film on pixels 10 % smaller or larger: every landmark found on
     # both lands within 1.5 mm (every centre, head included: the search windows and
     # the anatomical priors are in mm, not pixels)
     base = as_radiograph(ap_film)
-    a, b = _landmarks_mm(base), _landmarks_mm(_resampled(base, factor))
+    a, b = landmarks_mm(base), landmarks_mm(resampled(base, factor))
     assert len(a) >= 20 and set(a) == set(b)
     assert max(float(np.hypot(*(a[k] - b[k]))) for k in a) <= 1.5
 
