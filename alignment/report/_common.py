@@ -6,6 +6,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from alignment.measures.registry import MEASURES
@@ -17,6 +18,7 @@ __all__ = [
     "finite_number",
     "flagged",
     "format_value",
+    "numeric_column",
     "registry_order",
     "text_column",
 ]
@@ -73,6 +75,19 @@ def text_column(table: pd.DataFrame, column: str, default: str = "") -> pd.Serie
         return pd.Series([default] * len(table), index=table.index, dtype=object)
     values = table[column].astype(object)
     return values.where(values.notna(), default).astype(str)
+
+
+def numeric_column(table: pd.DataFrame, column: str) -> pd.Series:
+    """Column `column` of `table` as floats (NaN where absent or not a number).
+
+    Examples
+    --------
+    >>> numeric_column(pd.DataFrame({"a": ["1.5", "x"]}), "a").tolist()
+    [1.5, nan]
+    """
+    if column not in table.columns:
+        return pd.Series(np.nan, index=table.index, dtype=float)
+    return pd.to_numeric(table[column], errors="coerce").astype(float)
 
 
 _TRUE = frozenset({"true", "1", "yes"})

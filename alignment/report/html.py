@@ -63,6 +63,7 @@ from alignment.report._common import (
     finite_number,
     flagged,
     format_value,
+    numeric_column,
     registry_order,
     text_column,
 )
@@ -132,13 +133,6 @@ def _int(value: Any) -> str:
 def _get(row: Mapping[Any, Any], key: str) -> Any:
     value = row.get(key)
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
-
-
-def _numeric(table: pd.DataFrame, column: str) -> pd.Series:
-    """Column `column` as floats (NaN where absent or not a number)."""
-    if column not in table.columns:
-        return pd.Series(np.nan, index=table.index, dtype=float)
-    return pd.to_numeric(table[column], errors="coerce").astype(float)
 
 
 # --- groups ------------------------------------------------------------------------
@@ -524,7 +518,7 @@ def _leg_rows(
             "unit": text_column(results, "unit"),
             "group": group,
             "status": text_column(results, "status", "ok"),
-            **{name: _numeric(results, name) for name in numeric},
+            **{name: numeric_column(results, name) for name in numeric},
             **columns,
         }
     )
@@ -678,8 +672,8 @@ def _outlier_rates(
             "measure": text_column(results, "measure"),
             "group": group,
             "outlier": bool_column(results, "outlier"),
-            "target": _numeric(results, "target"),
-            "tolerance": _numeric(results, "tolerance"),
+            "target": numeric_column(results, "target"),
+            "tolerance": numeric_column(results, "tolerance"),
         }
     )
     table = table[table["outlier"].notna()]
@@ -739,8 +733,8 @@ def _cases(
             "reason": text_column(results, "reason"),
             "flags": text_column(results, "flags"),
             "outlier": bool_column(results, "outlier").fillna(False).astype(bool),
-            "value": _numeric(results, "value"),
-            "deviation": _numeric(results, "deviation"),
+            "value": numeric_column(results, "value"),
+            "deviation": numeric_column(results, "deviation"),
             "group": group,
             "flagged": flagged(results),
         }

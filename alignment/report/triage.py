@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from alignment.report._common import display_name, text_column
+from alignment.report._common import display_name, numeric_column, text_column
 
 __all__ = ["FAR_FROM_TARGET", "REVIEW_FLAGS", "review_reasons"]
 
@@ -82,7 +82,7 @@ def review_reasons(results: pd.DataFrame) -> pd.DataFrame:
     text = {c: text_column(results, c) for c in ("image", "side", "view", "reader", "measure",
                                                   "reason", "unit", "flags")}  # fmt: skip
     status = text_column(results, "status", "ok")
-    number = {c: _numeric(results, c) for c in ("target", "tolerance", "deviation")}
+    number = {c: numeric_column(results, c) for c in ("target", "tolerance", "deviation")}
     not_computed = (status != "ok") & number["target"].notna()
     far = (status == "ok") & (number["deviation"].abs() > FAR_FROM_TARGET * number["tolerance"])
     out: list[tuple[str, str, str, str]] = []
@@ -105,10 +105,3 @@ def review_reasons(results: pd.DataFrame) -> pd.DataFrame:
     parts = zip(table["leg"], table["measure"], table["finding"], strict=True)
     table["reason"] = [" ".join(p for p in row if p) for row in parts]
     return table.drop_duplicates(ignore_index=True)
-
-
-def _numeric(table: pd.DataFrame, column: str) -> pd.Series:
-    """Column `column` as floats (NaN where absent or not a number)."""
-    if column not in table.columns:
-        return pd.Series(float("nan"), index=table.index, dtype=float)
-    return pd.to_numeric(table[column], errors="coerce").astype(float)
