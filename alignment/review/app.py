@@ -43,20 +43,26 @@ TOKEN_HEADER = "X-Alignment-Token"
 _MAX_BODY_BYTES = 2**20
 _CACHED_FILMS = 3  # decoded pyramids kept in memory: the last two shown and the next
 _STATIC = {
-    "app.js": ("alignment.review", "static", "text/javascript; charset=utf-8"),
-    "app.css": ("alignment.review", "static", "text/css; charset=utf-8"),
+    "app.js": ("review/static", "text/javascript; charset=utf-8"),
+    "app.css": ("review/static", "text/css; charset=utf-8"),
     # the look the page shares with the study report
-    "look.css": ("alignment.report", "templates", "text/css; charset=utf-8"),
+    "look.css": ("report/templates", "text/css; charset=utf-8"),
 }
-"""The files served under ``/static/``: name -> (package, folder, media type)."""
+"""The files served under ``/static/``: name -> (folder in the package, media type)."""
 _CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 
 
-def _static(name: str, package: str = "alignment.review", folder: str = "static") -> str:
-    return resources.files(package).joinpath(folder, name).read_text("utf-8")
+def _static(name: str, folder: str = "review/static") -> str:
+    """File `name` of `folder` (a path inside the ``alignment`` package) as text.
+
+    Looked up from the top package, so that a file of :mod:`alignment.report` is read
+    without importing that package (its plotting and imaging libraries would cost the
+    page's first request a second or more).
+    """
+    return resources.files("alignment").joinpath(*folder.split("/"), name).read_text("utf-8")
 
 
 class _TokenGate:
@@ -171,8 +177,8 @@ def create_app(study: ReviewStudy, token: str) -> ASGIApp:
         name = request.path_params["name"]
         if name not in _STATIC:
             return _error(404, "no such file")
-        package, folder, media_type = _STATIC[name]
-        return Response(_static(name, package, folder), media_type=media_type)
+        folder, media_type = _STATIC[name]
+        return Response(_static(name, folder), media_type=media_type)
 
     def session(request: Request) -> Response:
         return JSONResponse(

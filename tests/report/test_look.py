@@ -33,3 +33,21 @@ def test_review_page_loads_the_shared_look(tmp_path: Path):
     assert served.status_code == 200 and served.text == LOOK
     assert served.headers["content-type"].startswith("text/css")
     assert "var(--fail)" in app_css and "--bad" not in app_css  # one palette, by its names
+
+
+def test_serving_the_shared_look_does_not_import_the_report():
+    # the report package pulls in pandas, jinja2 and its drawing code: reading its
+    # look.css through it cost the review page's first paint 1.5 s
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from alignment.review.app import _STATIC, _static\n"
+        "folder, _ = _STATIC['look.css']\n"
+        "assert '--font:' in _static('look.css', folder)\n"
+        "print(sorted(m for m in ('alignment.report', 'jinja2') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
