@@ -35,7 +35,7 @@ from alignment.detect.column import (
 from alignment.detect.column import (
     LEG_SEPARATION_MM as COLUMN_SEPARATION_MM,
 )
-from alignment.detect.hip import find_head_coarse, refine_head
+from alignment.detect.hip import HEAD_WINDOW_MM, find_head_coarse, refine_head, trace_shaft_end
 from alignment.detect.infer import (
     LONG_LEG_ASPECT,
     FilmView,
@@ -921,35 +921,33 @@ def _find_head(
     """The femoral head of the femur on axis `fa`: ``(centre_mm, confidence, method)``
     or None.
 
-    Circles are looked for in the anatomical window above the shaft or, where the
-    knee's centre is known (`centres`, :func:`_head_axis_centres`), around the stretch
-    of the expected mechanical axis where the femur's length puts the head
-    (:func:`_head_region`), then weighted by their distance from that axis
-    (:func:`_on_mechanical_axis`): the shaft's top, read on a real film, may stop
-    short of the trochanters or run into the pelvis. Each circle's weight is then
-    multiplied by its refined fit's confidence (:func:`~alignment.detect.hip.refine_head`),
-    or by :data:`HEAD_FIT_FLOOR` where no plausible ring refines (a faint real head,
-    kept as seen coarse, below the review threshold: :data:`COARSE_HEAD_CONFIDENCE`);
-    the heaviest wins. Anatomy and the film's evidence are weighed together: a crisp
-    circle far off the axis does not beat a faint one where the femur's length puts
-    the head, whatever the spacing makes of either.
+    The diaphysis is followed up the film to its proximal end
+    (:func:`~alignment.detect.hip.trace_shaft_end`: the run read on a real film may stop
+    far below the trochanters) and circles are looked for in the anatomical window
+    over that end (:data:`~alignment.detect.hip.HEAD_WINDOW_MM`): the head is where
+    the femur leads, so the iliac crest, the acetabular rim, the pubis and the
+    obturator foramen, above or medial of it, are never searched. Where the knee's
+    centre is known (`centres`, :func:`_head_axis_centres`) the circles are also
+    weighted by their distance from the expected mechanical axis
+    (:func:`_on_mechanical_axis`), a soft weight: a knee or an ankle misread (at a
+    seam, in the foot) must not move the head off its femur. Each circle's weight is
+    then multiplied by its refined fit's confidence
+    (:func:`~alignment.detect.hip.refine_head`), or by :data:`HEAD_FIT_FLOOR` where no
+    plausible ring refines (a faint real head, kept as seen coarse, below the review
+    threshold: :data:`COARSE_HEAD_CONFIDENCE`); the heaviest wins.
     """
-    # with a knee centre, the box around the axis holds every circle the axis prior
-    # keeps (those of the window over the shaft's top outside it it drops): one
-    # search, there
-    within = _head_region(centres, fa, medial_x) if centres else None
+    end = trace_shaft_end(work.coarse, work.coarse_mm, fa.at_y(fa.top), fa.direction, fa.width_mm)
     circles = find_head_coarse(
         work.coarse,
         work.coarse_mm,
-        fa.at_y(fa.top),
+        fa.at_y(end),
         medial_x=medial_x,
         direction=fa.direction,
-        within=within,
     )
     if centres:
         circles = _on_mechanical_axis(circles, centres, fa, medial_x)
     film_mm = (work.shape[0] * work.spacing_mm[0], work.shape[1] * work.spacing_mm[1])
-    circles = [c for c in circles if _head_plausible(c[0], c[1], fa, medial_x, film_mm)]
+    circles = [c for c in circles if _head_plausible(c[0], c[1], fa, end, medial_x, film_mm)]
     if not circles:
         return None
     best: tuple[F64, float, str] | None = None
@@ -963,7 +961,7 @@ def _find_head(
             and HEAD_RADIUS_MM[0] <= fit.radius_mm <= HEAD_RADIUS_MM[1]
             and fit.radius_mm >= HEAD_TO_SHAFT * fa.width_mm
             and fit.confidence() > HEAD_FIT_FLOOR
-            and _head_plausible(fit.centre, fit.radius_mm, fa, medial_x, film_mm)
+            and _head_plausible(fit.centre, fit.radius_mm, fa, end, medial_x, film_mm)
         )
         if fit is not None and refined:
             rank = score * fit.confidence()
@@ -1170,7 +1168,13 @@ so an unusual leg only costs its head some weight)."""
 
 HEAD_CORRIDOR_MM = 15.0
 """Spread (mm) of the head's centre about the line from the knee centre along the
-expected mechanical axis; candidates beyond twice this are dropped."""
+expected mechanical axis; candidates beyond twice this get no weight from the axis."""
+
+AXIS_PRIOR_FLOOR = 0.5
+"""Least weight of the mechanical-axis prior (:func:`_on_mechanical_axis`): a head
+candidate far from the axis a knee and an ankle read on the film put it on keeps half
+its score (a knee read at a cassette seam or an ankle read in the foot moves that axis
+by centimetres; the femur's own proximal end does not move)."""
 
 FEMORAL_LEAN_DEG = 3.0
 """Least lean (degrees from the film's vertical) of the femoral diaphysis that tells
@@ -1217,25 +1221,6 @@ def _femur_length_range(centres: dict[str, F64]) -> tuple[float, float]:
     return (mean - 3 * sd) * tibia, (mean + 3 * sd) * tibia
 
 
-def _head_region(
-    centres: dict[str, F64], fa: ShaftAxis, medial_x: float | None
-) -> tuple[F64, F64]:
-    """Box ``(x_min, y_min), (x_max, y_max)`` (mm) around the stretch of the expected
-    mechanical axis (:func:`_mechanical_directions`) from the femoral knee centre in
-    `centres` where the head's centre can lie (:func:`_femur_length_range`), widened
-    by twice :data:`HEAD_CORRIDOR_MM`."""
-    knee = centres["femoral_knee_center"]
-    ends = np.array(
-        [
-            knee + along * u
-            for u in _mechanical_directions(fa, medial_x)
-            for along in _femur_length_range(centres)
-        ]
-    )
-    pad = 2.0 * HEAD_CORRIDOR_MM
-    return ends.min(axis=0) - pad, ends.max(axis=0) + pad
-
-
 def _on_mechanical_axis(
     circles: list[tuple[F64, float, float]],
     centres: dict[str, F64],
@@ -1246,9 +1231,10 @@ def _on_mechanical_axis(
     from the femoral knee centre (in `centres`, mm; :func:`_mechanical_directions`),
     at the femur's expected length from the knee: a Gaussian of
     :data:`FEMUR_TO_TIBIA` times the tibia's length when ``tibial_knee_center`` and
-    ``ankle_center`` are in `centres`, else anywhere in :data:`HEAD_ALONG_MM`. A
-    circle of the pelvis (the iliac crest, the acetabular rim) or of the trochanter
-    lies off that stretch of line, or too far from the knee or too near it."""
+    ``ankle_center`` are in `centres`, else anywhere in :data:`HEAD_ALONG_MM`. The
+    weight is :data:`AXIS_PRIOR_FLOOR` plus the rest of 1 times that Gaussian: no
+    candidate is dropped, since the knee and the ankle are read less surely than the
+    femur the head sits on."""
     knee = centres["femoral_knee_center"]
     lo, hi = _femur_length_range(centres)
     tibia = None
@@ -1268,8 +1254,7 @@ def _on_mechanical_axis(
                 mean, sd = FEMUR_TO_TIBIA
                 weight *= math.exp(-0.5 * ((along / tibia - mean) / sd) ** 2)
             best = max(best, weight)
-        if best > 0.0:
-            ranked.append((centre, radius, score * best))
+        ranked.append((centre, radius, score * (AXIS_PRIOR_FLOOR + (1 - AXIS_PRIOR_FLOOR) * best)))
     ranked.sort(key=lambda c: -c[2])
     return ranked
 
@@ -1292,18 +1277,12 @@ COARSE_HEAD_CONFIDENCE = 0.4
 refined at full resolution): placed where anatomy and the film agree, but always
 below the review threshold."""
 
-HEAD_ABOVE_RUN_TOP_MM = 0.0
-"""The femoral head's centre lies at least this far above the top of the diaphysis
-run. The diaphysis proper begins 60-90 mm below the head's centre, but a run read on a
-real film may reach up through the trochanters to the neck's base, and the greater
-trochanter's tip is about level with the head's centre: no run reaches above it. A
-circle below that level is the neck, a trochanter or a round outline of the shaft."""
-
-HEAD_ABOVE_RUN_TOP_UNSIDED_MM = 40.0
-"""The same where the leg's medial side is not known: the greater trochanter, on the
-lateral side and round on the film, then cannot be told from the head by its side,
-but its centre lies well below the head's, so the head is looked for this far above
-the run's top."""
+HEAD_ABOVE_UNSIDED_MM = 25.0
+"""Least height (mm) of the head's centre above the diaphysis' traced proximal end
+(:func:`~alignment.detect.hip.trace_shaft_end`) where the leg's medial side is not
+known: the greater trochanter, lateral and round on the film, then cannot be told from
+the head by its side, but its centre lies lower than the head's (the head's other
+bounds are :data:`~alignment.detect.hip.HEAD_WINDOW_MM` ``above``)."""
 
 HEAD_OFFSET_MM = (20.0, 75.0)
 """Range (mm) of the femoral head centre's distance medial of the femoral diaphysis'
@@ -1314,19 +1293,29 @@ obturator foramen and the pubis lie further medial."""
 
 
 def _head_plausible(
-    centre: F64, r: float, fa: ShaftAxis, medial_x: float | None, film_mm: tuple[float, float]
+    centre: F64,
+    r: float,
+    fa: ShaftAxis,
+    end_y: float,
+    medial_x: float | None,
+    film_mm: tuple[float, float],
 ) -> bool:
     """Whether a circle (`centre` and radius `r`, mm) can be the femoral head of the
-    femur on axis `fa`: whole on the film of size `film_mm` ``(height, width)`` (a
-    circle cut by the film's edge is not a head seen), above the diaphysis run's top
-    (:data:`HEAD_ABOVE_RUN_TOP_MM`, or :data:`HEAD_ABOVE_RUN_TOP_UNSIDED_MM` when
-    `medial_x` is None), and medial of the axis extended by the
-    femoral offset (:data:`HEAD_OFFSET_MM`; on either side when the medial side is
-    not known)."""
+    femur on axis `fa`, whose diaphysis ends proximally at height `end_y` (mm,
+    :func:`~alignment.detect.hip.trace_shaft_end`): whole on the film of size
+    `film_mm` ``(height, width)`` (a circle cut by the film's edge is not a head
+    seen), at a height over `end_y` in :data:`~alignment.detect.hip.HEAD_WINDOW_MM`
+    ``above`` (its lower bound raised to :data:`HEAD_ABOVE_UNSIDED_MM` when
+    `medial_x` is None), and medial of the axis extended by the femoral offset
+    (:data:`HEAD_OFFSET_MM`; on either side when the medial side is not known). A
+    circle below that window is the neck, a trochanter or a round outline of the
+    shaft; above it, the acetabular roof, the ilium or its crest."""
     if not (r <= centre[0] <= film_mm[1] - r and r <= centre[1] <= film_mm[0] - r):
         return False
-    above = HEAD_ABOVE_RUN_TOP_MM if medial_x is not None else HEAD_ABOVE_RUN_TOP_UNSIDED_MM
-    if centre[1] > fa.top - above:
+    low, high = HEAD_WINDOW_MM["above"]
+    if medial_x is None:
+        low = max(low, HEAD_ABOVE_UNSIDED_MM)
+    if not low <= end_y - centre[1] <= high:
         return False
     offset = float(centre[0] - fa.at_y(float(centre[1]))[0])
     medial = abs(offset) if medial_x is None else offset * float(np.sign(medial_x))

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from alignment.detect import core
-from alignment.detect.hip import find_head_coarse, rim_polarity
+from alignment.detect._image import Work
+from alignment.detect.hip import find_head_coarse, rim_polarity, trace_shaft_end
 from alignment.detect.shaft import ShaftAxis
 
 HEAD = np.array([150.5, 150.5])
@@ -83,11 +84,12 @@ def test_a_shaft_near_the_vertical_tells_no_side():
     assert core._medial_from_lean(_axis(np.array([100.0, 0.0]), 1.0)) is None
 
 
-def test_the_femur_length_prior_prefers_the_head_to_the_iliac_crest():
+def test_the_femur_length_prior_weighs_but_never_drops_a_candidate():
     # a leg of tibia 360 mm: the head lies about 1.2 x 360 mm above the knee, on the
-    # mechanical axis; a circle of the pelvis on the axis 50 mm above it ranks below
-    # it even with twice the votes, the iliac crest higher still and the trochanter
-    # beside the axis are dropped
+    # mechanical axis, and keeps its whole score; a circle of the pelvis on the axis
+    # 50 mm above it keeps little more than half of its own; circles off that stretch
+    # of axis keep half theirs (a knee or an ankle misread must not take the head off
+    # its femur: the window over the femur's end is what leaves the pelvis out)
     knee = np.array([300.0, 800.0])
     centres = {
         "femoral_knee_center": knee,
@@ -98,39 +100,117 @@ def test_the_femur_length_prior_prefers_the_head_to_the_iliac_crest():
     up = core._mechanical_directions(fa, 1.0)[0]
     head = knee + 432.0 * up
     pelvis = knee + 482.0 * up
-    crest = knee + 560.0 * up
     trochanter = knee + 400.0 * up + np.array([-45.0, 0.0])
-    circles = [(c, 24.0, 1.0) for c in (pelvis, crest, trochanter)] + [(head, 24.0, 0.5)]
+    circles = [(pelvis, 24.0, 1.0), (trochanter, 24.0, 1.0), (head, 24.0, 0.8)]
     ranked = core._on_mechanical_axis(circles, centres, fa, 1.0)
-    assert [tuple(c) for c, _, _ in ranked] == [tuple(head), tuple(pelvis)]
-    low, high = core._head_region(centres, fa, 1.0)
-    assert np.all((low <= head) & (head <= high))
+    assert [tuple(c) for c, _, _ in ranked] == [tuple(head), tuple(pelvis), tuple(trochanter)]
+    assert ranked[0][2] == pytest.approx(0.8, abs=0.01)
+    assert ranked[1][2] < 0.6
+    assert ranked[2][2] == pytest.approx(core.AXIS_PRIOR_FLOOR)
 
 
-@pytest.mark.parametrize("below_run_top", [-60.0, -20.0, 0.0])
-def test_a_head_beside_a_run_that_reaches_the_neck_is_plausible(below_run_top):
-    # a diaphysis run read on a real film may reach up through the trochanters to the
-    # head's level: the head, 45 mm medial of the axis, stays a candidate (it was
-    # dropped unless 40 mm above the run); the ischium further medial, the greater
-    # trochanter lateral, a round outline on the shaft and a circle on the neck below
-    # the run's top never are
+def _femur_film(*, seam: float | None, blob: bool) -> np.ndarray:
+    """The drawn hip over a femoral shaft running on to y = 700 mm, with a cassette
+    seam (a dark line and a brightness step) across the thigh at `seam` mm and, with
+    `blob`, a bright round soft-tissue shadow medial of the shaft at mid-thigh."""
+    hip = _hip()
+    yy, xx = np.mgrid[0:700, 0:260] + 0.5
+    film = np.full(yy.shape, 0.2, dtype=np.float32)
+    film[: hip.shape[0]] = hip
+    film[(yy > 210) & (np.abs(xx - SHAFT_TOP[0]) < 15)] = 0.65
+    # the trochanteric region: the proximal femur widens from the shaft's 30 mm at
+    # y 260 to 60 mm at y 200 (the greater trochanter lateral, the lesser medial)
+    half = 15.0 + 15.0 * np.clip((260.0 - yy) / 60.0, 0.0, 1.0)
+    film[(yy > 185) & (yy < 260) & (np.abs(xx - SHAFT_TOP[0]) < half)] = 0.65
+    if blob:
+        film[np.hypot(xx - 160.0, yy - 420.0) < 22.0] = 0.6
+    if seam is not None:
+        film[yy > seam] += 0.08
+        film[np.abs(yy - seam) < 3.0] = 0.05
+    return film
+
+
+@pytest.mark.parametrize("seam", [None, 300.0, 360.0])
+def test_the_shaft_is_traced_up_to_its_flare_across_a_seam(seam):
+    # a run read on a real film may stop far below the trochanters; followed up its
+    # cortices, the femur ends where the trochanters flare out of it (y 230 here:
+    # 1.5 times the shaft's width),
+    # across a seam between cassettes
+    film = _femur_film(seam=seam, blob=False)
+    end = trace_shaft_end(film, 1.0, np.array([110.0, 420.0]), np.array([0.0, 1.0]), 30.0)
+    assert 225.0 <= end <= 240.0
+
+
+def test_no_cortex_above_the_run_leaves_its_top():
+    film = np.full((500, 200), 0.3, dtype=np.float32)
+    film[300:, 90:120] = 0.7
+    top = np.array([105.0, 300.0])
+    assert trace_shaft_end(film, 1.0, top, np.array([0.0, 1.0]), 30.0) == 300.0
+
+
+@pytest.mark.parametrize("seam", [None, 300.0])
+def test_the_head_is_where_the_femur_leads_not_beside_a_short_run(seam):
+    # a run stopping at mid-thigh (y 420) and a short leg read from the knee and the
+    # ankle let a round shadow level with the run's top, medial of the shaft, be the
+    # head (a real stitched film had its head there, 19 cm off); the femur traced up
+    # leads to the head
+    film = _femur_film(seam=seam, blob=True)
+    work = Work.of(film, (1.0, 1.0), coarse_mm=1.0)
+    fa = ShaftAxis(
+        np.array([110.0, 550.0]), np.array([0.0, 1.0]), 0.5, 20, 20, 30.0, 5.0, 420.0, 690.0
+    )
+    centres = {
+        "femoral_knee_center": np.array([130.0, 800.0]),
+        "tibial_knee_center": np.array([130.0, 805.0]),
+        "ankle_center": np.array([130.0, 1160.0]),
+    }
+    head = core._find_head(work, fa, 1.0, centres)
+    assert head is not None
+    assert np.hypot(*(head[0] - HEAD)) <= 4.0
+
+
+def test_a_misread_knee_does_not_take_the_head_off_its_femur():
+    # a knee read at a seam and an ankle read in the foot put the expected mechanical
+    # axis through the pelvis: the head stays on the femur
+    film = _femur_film(seam=300.0, blob=False)
+    work = Work.of(film, (1.0, 1.0), coarse_mm=1.0)
+    fa = ShaftAxis(
+        np.array([110.0, 550.0]), np.array([0.0, 1.0]), 0.5, 20, 20, 30.0, 5.0, 420.0, 690.0
+    )
+    centres = {
+        "femoral_knee_center": np.array([150.0, 640.0]),
+        "tibial_knee_center": np.array([150.0, 645.0]),
+        "ankle_center": np.array([150.0, 1200.0]),
+    }
+    head = core._find_head(work, fa, 1.0, centres)
+    assert head is not None
+    assert np.hypot(*(head[0] - HEAD)) <= 4.0
+
+
+@pytest.mark.parametrize("end_offset", [30.0, 60.0, 100.0])
+def test_a_head_above_the_shafts_end_is_plausible(end_offset):
+    # the head lies 40-90 mm above the diaphysis' proximal end, 45 mm medial of the
+    # axis; the ischium further medial, the greater trochanter lateral, a round
+    # outline on the shaft, a circle on the neck below the end and the ilium far
+    # above never are
     head = np.array([155.0, 150.0])
-    fa = _axis(np.array([110.0, 150.0 - below_run_top]), 0.0)
+    fa = _axis(np.array([110.0, 150.0 + end_offset]), 0.0)
+    end = 150.0 + end_offset
     film = (400.0, 260.0)
-    assert core._head_plausible(head, 24.0, fa, 1.0, film)
+    assert core._head_plausible(head, 24.0, fa, end, 1.0, film)
     for other in ([200.0, 150.0], [85.0, 150.0], [112.0, 150.0]):
-        assert not core._head_plausible(np.array(other), 20.0, fa, 1.0, film)
-    low = head + [0.0, 45.0 - below_run_top]
-    assert not core._head_plausible(low, 24.0, fa, 1.0, film)
+        assert not core._head_plausible(np.array(other), 20.0, fa, end, 1.0, film)
+    for level in (end, end - 130.0):
+        assert not core._head_plausible(np.array([155.0, level]), 24.0, fa, end, 1.0, film)
 
 
-def test_without_the_medial_side_a_circle_level_with_the_run_is_refused():
-    # the greater trochanter, lateral and level with the run's top, cannot be told
+def test_without_the_medial_side_a_circle_near_the_shafts_end_is_refused():
+    # the greater trochanter, lateral and little above the shaft's end, cannot be told
     # from the head by its side when the side is not known: only a circle well above
-    # the run is taken then (a trochanter taken for the head gave the wrong side)
-    fa = _axis(np.array([110.0, 150.0]), 0.0)
+    # the end is taken then (a trochanter taken for the head gave the wrong side)
+    fa = _axis(np.array([110.0, 165.0]), 0.0)
     film = (400.0, 260.0)
     trochanter = np.array([75.0, 150.0])
-    assert not core._head_plausible(trochanter, 20.0, fa, None, film)
-    assert core._head_plausible(trochanter - [0.0, 45.0], 20.0, fa, None, film)
-    assert core._head_plausible(np.array([155.0, 150.0]), 24.0, fa, 1.0, film)
+    assert not core._head_plausible(trochanter, 20.0, fa, 165.0, None, film)
+    assert core._head_plausible(trochanter - [0.0, 40.0], 20.0, fa, 165.0, None, film)
+    assert core._head_plausible(np.array([155.0, 150.0]), 24.0, fa, 165.0, 1.0, film)
