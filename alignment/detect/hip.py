@@ -126,9 +126,12 @@ def trace_shaft_end(
     are followed up the film in steps of :data:`TRACE_STEP_MM`, each edge looked for
     within :data:`TRACE_REACH_MM` of where it was, the strongest edge of its polarity
     (bone bright: rising on the left, falling on the right) above 3 robust SDs of the
-    profile's gradient. A step where one cortex is seen carries the trace on; it stops
-    where neither is seen over :data:`TRACE_GAP_MM`, or where the bone is wider than
-    :data:`SHAFT_FLARE` times `width_mm` (the lesser trochanter, the neck's base).
+    profile's gradient. A step where one cortex is seen carries the trace on (the
+    other kept where it was followed to); it stops where neither is seen over
+    :data:`TRACE_GAP_MM`, or where the bone is wider than :data:`SHAFT_FLARE` times
+    `width_mm`: either cortex turning out (the lateral one into the greater
+    trochanter, the medial one into the lesser trochanter and the neck) ends the
+    diaphysis.
 
     Parameters
     ----------
@@ -184,7 +187,7 @@ def trace_shaft_end(
                 seen.append(k)
         if not seen:
             continue
-        if len(seen) == 2 and edges[1] - edges[0] > SHAFT_FLARE * width_mm:
+        if edges[1] - edges[0] > SHAFT_FLARE * width_mm:
             return y
         end = y
     return end
