@@ -143,3 +143,20 @@ def test_real_longleg_knees_and_ankles_stay_put_when_resampled(realfilms, factor
     ]
     assert len(found[0]) == 6 and set(found[0]) == set(found[1])
     assert max(float(np.hypot(*(found[0][k] - found[1][k]))) for k in found[0]) <= 3.0
+
+
+@pytest.mark.parametrize("name", ["01924704_1x1.jpg", "01959205_1x1.jpg"])
+def test_real_longleg_heads_sit_on_their_femora(realfilms, name):
+    # the femur followed up to its proximal end leads to the head: on the stitched
+    # film the heads were taken on the iliac rim and at mid-thigh (100 and 194 mm off)
+    films = {f.key: f for f in eval_real.find_films(realfilms, only=[f"longleg/{name}"])}
+    if f"longleg/{name}" not in films:
+        pytest.skip(f"longleg/{name} is absent")
+    record = eval_real.evaluate_film(films[f"longleg/{name}"])
+    heads = {
+        lm["side"]: lm["mm"]
+        for lm in record["landmarks"]
+        if lm["landmark"] == "femoral_head_center"
+    }
+    assert set(heads) == {"left", "right"}
+    assert all(mm is not None and mm < 20.0 for mm in heads.values()), heads
