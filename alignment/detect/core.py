@@ -35,7 +35,13 @@ from alignment.detect.column import (
 from alignment.detect.column import (
     LEG_SEPARATION_MM as COLUMN_SEPARATION_MM,
 )
-from alignment.detect.hip import HEAD_WINDOW_MM, find_head_coarse, refine_head, trace_shaft_end
+from alignment.detect.hip import (
+    HEAD_ABOVE_MM,
+    HEAD_WINDOW_MM,
+    find_head_coarse,
+    refine_head,
+    trace_shaft_end,
+)
 from alignment.detect.infer import (
     LONG_LEG_ASPECT,
     FilmView,
@@ -703,8 +709,16 @@ def _detect_ap(ctx: _Context, work: Work, wanted: tuple[Side, ...] | None) -> st
         # other side, which is +x when +x is toward that side
         other = "R" if lat == "L" else "L"
         legs = [(legs[0][0], 1.0 if row_direction == other else -1.0)]
-    for guess, medial in legs:
-        found = _detect_ap_leg(work, guess, medial, on_column=on_columns)
+    founds = [_detect_ap_leg(work, g, m, on_column=on_columns) for g, m in legs]
+    lower = _head_out_of_level(founds)
+    if lower is not None:
+        # the femoral heads of a standing pair lie at about the same height: the lower
+        # one was looked for over a diaphysis traced short of its end, so it is looked
+        # for again level with the other
+        level = float(founds[1 - lower]["points"]["femoral_head_center"][1])
+        guess, medial = legs[lower]
+        founds[lower] = _detect_ap_leg(work, guess, medial, on_column=on_columns, head_level=level)
+    for found in founds:
         medial_x = found["medial_x"]
         side: Side | None = None
         if medial_x is not None:
@@ -743,6 +757,27 @@ def _detect_ap(ctx: _Context, work: Work, wanted: tuple[Side, ...] | None) -> st
             work,
         )
     return side_source
+
+
+HEAD_LEVEL_MM = 40.0
+"""Largest height difference (mm) between the two femoral heads of a standing AP
+long-leg film: a leg-length difference tilts the pelvis, rarely by more than 20-30 mm
+at the hips (magnified), so heads found further apart than this are not both right."""
+
+
+def _head_out_of_level(founds: Sequence[dict[str, Any]]) -> int | None:
+    """Index of the leg of a pair (`founds`, as :func:`_detect_ap_leg` returns them)
+    whose femoral head lies more than :data:`HEAD_LEVEL_MM` below the other's, or
+    None (one leg, a head missing, or the heads level). The diaphysis traced up may
+    stop short of its end (a wrong run, a seam) and put a head too low; traced past
+    the trochanters it stops at their flare, so the higher head is kept."""
+    heads = [f["points"].get("femoral_head_center") for f in founds]
+    if len(heads) != 2 or heads[0] is None or heads[1] is None:
+        return None
+    dy = float(heads[0][1] - heads[1][1])
+    if abs(dy) <= HEAD_LEVEL_MM:
+        return None
+    return 0 if dy > 0 else 1
 
 
 def _detect_ap_knee(ctx: _Context, work: Work, wanted: tuple[Side, ...] | None) -> str:
@@ -916,7 +951,12 @@ def _head_axis_centres(knee: KneeFinding | None, column: ColumnLeg | None) -> di
 
 
 def _find_head(
-    work: Work, fa: ShaftAxis, medial_x: float | None, centres: dict[str, F64]
+    work: Work,
+    fa: ShaftAxis,
+    medial_x: float | None,
+    centres: dict[str, F64],
+    *,
+    level: float | None = None,
 ) -> tuple[F64, float, str] | None:
     """The femoral head of the femur on axis `fa`: ``(centre_mm, confidence, method)``
     or None.
@@ -934,9 +974,15 @@ def _find_head(
     then multiplied by its refined fit's confidence
     (:func:`~alignment.detect.hip.refine_head`), or by :data:`HEAD_FIT_FLOOR` where no
     plausible ring refines (a faint real head, kept as seen coarse, below the review
-    threshold: :data:`COARSE_HEAD_CONFIDENCE`); the heaviest wins.
+    threshold: :data:`COARSE_HEAD_CONFIDENCE`); the heaviest wins. Given a `level`
+    (mm: the other femoral head's height on a bilateral film, :data:`HEAD_LEVEL_MM`),
+    the window is set around it instead of over the traced end.
     """
-    end = trace_shaft_end(work.coarse, work.coarse_mm, fa.at_y(fa.top), fa.direction, fa.width_mm)
+    end = (
+        trace_shaft_end(work.coarse, work.coarse_mm, fa.at_y(fa.top), fa.direction, fa.width_mm)
+        if level is None
+        else level + HEAD_ABOVE_MM[0]
+    )
     circles = find_head_coarse(
         work.coarse,
         work.coarse_mm,
@@ -975,7 +1021,12 @@ def _find_head(
 
 
 def _detect_ap_leg(
-    work: Work, guess: LegGuess, medial_hint: float | None, *, on_column: bool = False
+    work: Work,
+    guess: LegGuess,
+    medial_hint: float | None,
+    *,
+    on_column: bool = False,
+    head_level: float | None = None,
 ) -> dict[str, Any]:
     points: dict[str, F64] = {}
     conf: dict[str, float] = {}
@@ -1011,7 +1062,7 @@ def _detect_ap_leg(
             knee = find_knee(work, None, None, joint[1], joint[0])
     # the medial side, where no other leg tells it, from the femoral shaft's lean
     medial = medial_hint if medial_hint is not None else _medial_from_lean(fa)
-    head = _find_head(work, fa, medial, _head_axis_centres(knee, column))
+    head = _find_head(work, fa, medial, _head_axis_centres(knee, column), level=head_level)
     if head is None:
         reasons["femoral_head_center"] = (
             "no round femoral head above the femoral shaft or on its mechanical axis "

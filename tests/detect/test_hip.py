@@ -214,3 +214,33 @@ def test_without_the_medial_side_a_circle_near_the_shafts_end_is_refused():
     assert not core._head_plausible(trochanter, 20.0, fa, 165.0, None, film)
     assert core._head_plausible(trochanter - [0.0, 40.0], 20.0, fa, 165.0, None, film)
     assert core._head_plausible(np.array([155.0, 150.0]), 24.0, fa, 165.0, 1.0, film)
+
+
+def test_a_head_is_looked_for_level_with_the_other_leg_s():
+    # the shaft hidden over 140 mm (a wrong run, a lead apron): traced up, it ends far
+    # below the trochanters and no head is found over it; level with the other leg's
+    # head, the head is found
+    film = _femur_film(seam=None, blob=False)
+    film[260:400] = 0.2
+    work = Work.of(film, (1.0, 1.0), coarse_mm=1.0)
+    fa = ShaftAxis(
+        np.array([110.0, 550.0]), np.array([0.0, 1.0]), 0.5, 20, 20, 30.0, 5.0, 420.0, 690.0
+    )
+    unleveled = core._find_head(work, fa, 1.0, {})
+    assert unleveled is None or np.hypot(*(unleveled[0] - HEAD)) > 50.0
+    head = core._find_head(work, fa, 1.0, {}, level=155.0)
+    assert head is not None
+    assert np.hypot(*(head[0] - HEAD)) <= 4.0
+
+
+@pytest.mark.parametrize(
+    ("left_y", "right_y", "lower"), [(170.0, 175.0, None), (170.0, 330.0, 1), (300.0, 170.0, 0)]
+)
+def test_of_two_heads_out_of_level_the_lower_is_named(left_y, right_y, lower):
+    founds = [
+        {"points": {"femoral_head_center": np.array([x, y])}}
+        for x, y in ((300.0, left_y), (90.0, right_y))
+    ]
+    assert core._head_out_of_level(founds) == lower
+    founds[0]["points"].clear()
+    assert core._head_out_of_level(founds) is None

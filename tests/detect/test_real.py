@@ -145,10 +145,15 @@ def test_real_longleg_knees_and_ankles_stay_put_when_resampled(realfilms, factor
     assert max(float(np.hypot(*(found[0][k] - found[1][k]))) for k in found[0]) <= 3.0
 
 
-@pytest.mark.parametrize("name", ["01924704_1x1.jpg", "01959205_1x1.jpg"])
-def test_real_longleg_heads_sit_on_their_femora(realfilms, name):
+@pytest.mark.parametrize(
+    ("name", "within_mm"),
+    [("01924704_1x1.jpg", 20.0), ("01959205_1x1.jpg", 20.0), ("llrformer_thumbnail.png", 30.0)],
+)
+def test_real_longleg_heads_sit_on_their_femora(realfilms, name, within_mm):
     # the femur followed up to its proximal end leads to the head: on the stitched
-    # film the heads were taken on the iliac rim and at mid-thigh (100 and 194 mm off)
+    # film the heads were taken on the iliac rim and at mid-thigh (100 and 194 mm
+    # off); on the thumbnail (2 mm per pixel) a run read off the right femur put its
+    # head at mid-thigh until it was looked for level with the left one
     films = {f.key: f for f in eval_real.find_films(realfilms, only=[f"longleg/{name}"])}
     if f"longleg/{name}" not in films:
         pytest.skip(f"longleg/{name} is absent")
@@ -159,4 +164,4 @@ def test_real_longleg_heads_sit_on_their_femora(realfilms, name):
         if lm["landmark"] == "femoral_head_center"
     }
     assert set(heads) == {"left", "right"}
-    assert all(mm is not None and mm < 20.0 for mm in heads.values()), heads
+    assert all(mm is not None and mm < within_mm for mm in heads.values()), heads
