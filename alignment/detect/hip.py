@@ -1,8 +1,9 @@
 """The femoral head: a circle found by Hough on the coarse film, refined by a robust
 least-squares fit to radial edges at full resolution.
 
-The coarse search looks above the top of the femoral shaft, on the medial side when
-it is known (else on both), for circles of radius 16 to 34 mm (heads of adult femurs,
+The femoral diaphysis is first followed up the film to its proximal end
+(:func:`trace_shaft_end`); the coarse search looks above that end, on the medial side
+when it is known (else on both), for circles of radius 16 to 34 mm (heads of adult femurs,
 magnified), up to :data:`HOUGH_PEAKS` of them. The refinement reads 90 rays from the
 coarse centre and takes, on each, the strongest falling edge (bright head to darker
 surroundings) within 20 % of the coarse radius, so the acetabular roof and the neck
@@ -279,7 +280,6 @@ def find_head_coarse(
     medial_x: float | None,
     direction: F64 | None = None,
     radii_mm: tuple[float, float] = (16.0, 34.0),
-    within: tuple[F64, F64] | None = None,
 ) -> list[tuple[F64, float, float]]:
     """Circles in the femoral head's window above the shaft, best first:
     ``(centre_mm, r_mm, score)`` each.
@@ -297,35 +297,26 @@ def find_head_coarse(
     direction : numpy.ndarray, shape (2,), optional
         The shaft axis' direction; default vertical. The window
         (:data:`HEAD_WINDOW_MM`) follows it.
-    within : (numpy.ndarray, numpy.ndarray), optional
-        Corners ``(x_min, y_min)`` and ``(x_max, y_max)`` (mm) of a box where the
-        head's centre is looked for instead of that window (the caller then ranks the
-        circles by its own prior: no offset prior is applied).
 
     Returns
     -------
     list of (numpy.ndarray, float, float)
         Centre (mm), radius (mm) and score: the share of the circle's perimeter on an
         edge times its rim polarity (:func:`rim_polarity`) times the offset and
-        height priors (:data:`HEAD_OFFSET_MM`, :data:`HEAD_ABOVE_MM`; 1 with
-        `within`).
+        height priors (:data:`HEAD_OFFSET_MM`, :data:`HEAD_ABOVE_MM`).
     """
     d = np.array([0.0, 1.0]) if direction is None else np.asarray(direction, float)
     d = d / np.linalg.norm(d) * (1.0 if d[1] >= 0 else -1.0)  # down the film
     up = -d
     (a0, a1), (m0, m1) = HEAD_WINDOW_MM["above"], HEAD_WINDOW_MM["medial"]
     sides = (-1.0, 1.0) if medial_x is None else (float(np.sign(medial_x)),)
-    corners = (
-        np.array(within)
-        if within is not None
-        else np.array(
-            [
-                shaft_top + a * up + np.array([s * m, 0.0])
-                for a in (a0, a1)
-                for m in (m0, m1)
-                for s in sides
-            ]
-        )
+    corners = np.array(
+        [
+            shaft_top + a * up + np.array([s * m, 0.0])
+            for a in (a0, a1)
+            for m in (m0, m1)
+            for s in sides
+        ]
     )
     pad = radii_mm[1]
     x_lo, y_lo = corners.min(axis=0) - pad
@@ -352,22 +343,18 @@ def find_head_coarse(
     expected, spread = HEAD_OFFSET_MM
     for x, y, r in zip(cx, cy, rr, strict=True):
         centre = np.array([(x + c0 + 0.5) * coarse_mm, (y + r0 + 0.5) * coarse_mm])
-        prior = 1.0
-        if within is None:
-            rel = centre - shaft_top
-            above = float(rel @ up)
-            offset = float(rel[0] - (rel @ d) * d[0]) if abs(d[1]) > 0 else float(rel[0])
-            if not a0 <= above <= a1:
-                continue
-            medial = max(s * offset for s in sides)
-            if not m0 <= medial <= m1:
-                continue
-            prior = float(
-                np.exp(-0.5 * ((medial - expected) / spread) ** 2)
-                * np.exp(-0.5 * ((above - HEAD_ABOVE_MM[0]) / HEAD_ABOVE_MM[1]) ** 2)
-            )
-        elif not np.all((corners[0] <= centre) & (centre <= corners[1])):
+        rel = centre - shaft_top
+        above = float(rel @ up)
+        offset = float(rel[0] - (rel @ d) * d[0]) if abs(d[1]) > 0 else float(rel[0])
+        if not a0 <= above <= a1:
             continue
+        medial = max(s * offset for s in sides)
+        if not m0 <= medial <= m1:
+            continue
+        prior = float(
+            np.exp(-0.5 * ((medial - expected) / spread) ** 2)
+            * np.exp(-0.5 * ((above - HEAD_ABOVE_MM[0]) / HEAD_ABOVE_MM[1]) ** 2)
+        )
         votes = float(acc[list(radii).index(r), y, x])
         polarity = rim_polarity(coarse, coarse_mm, centre, float(r * coarse_mm))
         found.append((centre, float(r * coarse_mm), votes * polarity * prior))

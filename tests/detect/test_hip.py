@@ -65,15 +65,6 @@ def test_the_head_wins_over_the_rim_the_crest_and_the_foramen(parts):
     assert abs(radius - HEAD_R) <= 3.0
 
 
-def test_a_search_box_holds_the_circles_found():
-    film = _hip()
-    box = (np.array([0.0, 0.0]), np.array([260.0, 110.0]))  # above the head
-    circles = find_head_coarse(film, 1.0, SHAFT_TOP, medial_x=1.0, within=box)
-    assert circles
-    assert all(np.all((box[0] <= c) & (c <= box[1])) for c, _, _ in circles)
-    assert all(np.hypot(*(c - HEAD)) > 20 for c, _, _ in circles)
-
-
 @pytest.mark.parametrize("lean", [-9.0, -4.0, 4.0, 9.0])
 def test_the_medial_side_from_the_femoral_lean(lean):
     # the femoral shaft runs down toward the medial side
