@@ -277,6 +277,23 @@ def _segment(column: Column, y_from: float, y_to: float) -> Segment | None:
     )
 
 
+def _diaphysis_score(
+    bone: F32, coarse_mm: float, column: Column, spans: list[tuple[float, float]]
+) -> float:
+    """Mean bone-ness (:func:`bone_map`) along `column` within the stretches `spans`
+    (mm) where the diaphyses lie (:data:`SHAFT_SHARES`). Only a diaphysis is a ridge
+    darker on both sides: the pelvis, the knee's metaphyses and the foot are wider
+    than the map's flanks and score below zero, and on a single-leg crop whose cut
+    edges pass close to the bone they outweigh the shafts over the whole column."""
+    keep = np.zeros(column.ys.size, bool)
+    for top, bottom in spans:
+        keep |= (column.ys >= top) & (column.ys <= bottom)
+    rows = np.clip((column.ys[keep] / coarse_mm).astype(int), 0, bone.shape[0] - 1)
+    cols = np.clip((column.xs[keep] / coarse_mm).astype(int), 0, bone.shape[1] - 1)
+    values = bone[rows, cols].astype(np.float64)
+    return float(values.mean()) if values.size else float("-inf")
+
+
 def column_legs(coarse: F32, coarse_mm: float, *, max_legs: int = 2) -> list[LegGuess]:
     """Legs of a long-leg AP film as bone columns split at the knee.
 
@@ -300,21 +317,25 @@ def column_legs(coarse: F32, coarse_mm: float, *, max_legs: int = 2) -> list[Leg
     bone = bone_map(coarse, coarse_mm)
     forbidden = np.zeros(coarse.shape, bool)
     columns: list[Column] = []
+    scores: list[float] = []
     xx = (np.arange(coarse.shape[1]) + 0.5) * coarse_mm
+    y0 = rows[0] * coarse_mm
+    height = (rows[1] - rows[0] + 1) * coarse_mm
+    spans = [(y0 + a * height, y0 + b * height) for a, b in SHAFT_SHARES.values()]
     for _ in range(max_legs):
         column = trace_column(bone, coarse_mm, rows, forbidden=forbidden)
-        # a leg stands above its surroundings along its length; on noise or a blank
-        # film the best path's mean bone-ness is not even positive
-        if column is None or column.score <= 0.0:
+        if column is None:
             break
-        if columns and column.score < SECOND_LEG_SHARE * columns[0].score:
+        # a leg stands above its surroundings along its diaphyses; on noise or a blank
+        # film the best path's mean bone-ness there is not even positive
+        score = _diaphysis_score(bone, coarse_mm, column, spans)
+        if score <= 0.0 or (scores and score < SECOND_LEG_SHARE * scores[0]):
             break
         columns.append(column)
+        scores.append(score)
         centre = np.interp((np.arange(coarse.shape[0]) + 0.5) * coarse_mm, column.ys, column.xs)
         forbidden |= np.abs(xx[None, :] - centre[:, None]) < LEG_SEPARATION_MM
     legs: list[LegGuess] = []
-    y0 = rows[0] * coarse_mm
-    height = (rows[1] - rows[0] + 1) * coarse_mm
     for column in columns:
         femur, tibia = (
             _segment(column, y0 + SHAFT_SHARES[b][0] * height, y0 + SHAFT_SHARES[b][1] * height)

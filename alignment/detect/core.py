@@ -676,9 +676,10 @@ def _detect_ap(ctx: _Context, work: Work, wanted: tuple[Side, ...] | None) -> st
         # diaphysis runs that pair into fewer than two legs: the cortices may be faint
         # or broken (a real film's seams, grid and soft tissue); the bone columns are
         # taken instead when they show more whole legs, else kept beside the runs to
-        # fill in what the fine stage misses
+        # fill in what the fine stage misses (never when they lose a leg the runs
+        # found: the columns' diaphysis stretches assume a film from hip to ankle)
         columns = column_legs(coarse, work.coarse_mm)
-        on_columns = _complete(columns) > _complete(everything)
+        on_columns = _complete(columns) > _complete(everything) and len(columns) >= len(everything)
         everything = columns if on_columns else [_with_column(g, columns) for g in everything]
     guesses = [g for g in everything if g.femur is not None]
     if not guesses:
