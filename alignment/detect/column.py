@@ -36,7 +36,7 @@ from numpy.typing import NDArray
 from scipy import ndimage
 
 from alignment.detect._image import robust_line
-from alignment.detect.legs import LegGuess, Segment
+from alignment.detect.legs import LegGuess, Segment, film_seams, near_seam
 
 __all__ = [
     "Column",
@@ -511,6 +511,7 @@ def _joints(
     sides: tuple[float, ...],
     *,
     first: bool = False,
+    seams: F64 | None = None,
 ) -> list[tuple[float, list[tuple[float, float]]]]:
     """The joint gaps along `column` within `span` (mm) whose bones, read
     :data:`EXTENT_OFFSET_MM` above (side -1) and/or below (side +1) them, are each
@@ -520,7 +521,9 @@ def _joints(
     of a joint's width beside it, does not set the depth a joint must reach).
     A gap's depth is taken less that of the same rows in the soft tissue
     :data:`FLANK_OFFSET_MM` to either side (a line across the whole film is no
-    joint)."""
+    joint), and a gap near one of the film's `seams` (:func:`.legs.film_seams`) is
+    none: on a single-leg crop the soft tissue beside the bone, where a seam would
+    show, may be off the film."""
     profile = _band_profile(image, coarse_mm, column, *span)
     depth = joint_gaps(profile, coarse_mm)
     # a seam or a grid line crosses the soft tissue beside the bone too; a joint
@@ -544,6 +547,8 @@ def _joints(
         if first and depth[k] < FIRST_GAP_SHARE * deepest:
             break
         y = span[0] + (k + 0.5) * coarse_mm
+        if seams is not None and near_seam(np.array(y), seams):
+            continue
         extents = []
         for side in sides:
             level = y + side * EXTENT_OFFSET_MM
@@ -610,7 +615,15 @@ def read_column_leg(coarse: F32, coarse_mm: float, column: Column) -> ColumnLeg:
     y_first = rows[0] * coarse_mm
     height = (rows[1] - rows[0] + 1) * coarse_mm
     k0, k1 = (y_first + s * height for s in KNEE_SHARES)
-    knees = _joints(image, coarse_mm, column, (k0, k1), KNEE_WIDTH_MM, (-1.0, 1.0))
+    knees = _joints(
+        image,
+        coarse_mm,
+        column,
+        (k0, k1),
+        KNEE_WIDTH_MM,
+        (-1.0, 1.0),
+        seams=film_seams(coarse, coarse_mm),
+    )
     if not knees:
         for name in ("femoral_knee_center", "tibial_knee_center"):
             reasons[name] = (

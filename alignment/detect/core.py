@@ -48,7 +48,15 @@ from alignment.detect.knee import KneeFinding, find_knee
 from alignment.detect.knee_film import detect_knee_film, fibula_side, find_joint
 from alignment.detect.lateral import LAT_REQUIRED as _LAT_REQUIRED
 from alignment.detect.lateral import detect_lateral, patella_beside_implant
-from alignment.detect.legs import LegGuess, Segment, pair_legs, shaft_candidates, shaft_segments
+from alignment.detect.legs import (
+    LegGuess,
+    Segment,
+    film_seams,
+    near_seam,
+    pair_legs,
+    shaft_candidates,
+    shaft_segments,
+)
 from alignment.detect.marker import Marker, find_marker
 from alignment.detect.result import (
     DETECTION_COLUMNS,
@@ -604,7 +612,8 @@ def _refine(work: Work, seg: Segment) -> ShaftAxis | None:
 
 def _joint_level(work: Work, fa: ShaftAxis, ta: ShaftAxis) -> tuple[float, float] | None:
     """Rough ``(x, y)`` (mm) of the knee joint line between the two shafts: the
-    darkest level of a band along the axes, from the bottom of the femoral axis read
+    darkest level, away from the film's seams (:func:`.legs.film_seams`), of a band
+    along the axes, from the bottom of the femoral axis read
     to :data:`JOINT_INTO_TIBIA_MM` below the top of the tibial one (at most halfway
     down it)."""
     y0 = fa.bottom
@@ -634,6 +643,8 @@ def _joint_level(work: Work, fa: ShaftAxis, ta: ShaftAxis) -> tuple[float, float
         if above.size < 5 or below.size < 5:
             continue
         depth[k] = min(float(above.max()), float(below.max())) - profile[k]
+    # a cassette seam or a grid line is a dark valley too, across the whole film
+    depth[near_seam(ys, film_seams(work.coarse, work.coarse_mm))] = -np.inf
     k = int(np.argmax(depth))
     if not np.isfinite(depth[k]) or depth[k] <= 0:
         return None
