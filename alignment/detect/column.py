@@ -36,7 +36,7 @@ from numpy.typing import NDArray
 from scipy import ndimage
 
 from alignment.detect._image import robust_line
-from alignment.detect.legs import LegGuess, Segment
+from alignment.detect.legs import LegGuess, Segment, film_seams, near_seam
 
 __all__ = [
     "Column",
@@ -277,6 +277,23 @@ def _segment(column: Column, y_from: float, y_to: float) -> Segment | None:
     )
 
 
+def _diaphysis_score(
+    bone: F32, coarse_mm: float, column: Column, spans: list[tuple[float, float]]
+) -> float:
+    """Mean bone-ness (:func:`bone_map`) along `column` within the stretches `spans`
+    (mm) where the diaphyses lie (:data:`SHAFT_SHARES`). Only a diaphysis is a ridge
+    darker on both sides: the pelvis, the knee's metaphyses and the foot are wider
+    than the map's flanks and score below zero, and on a single-leg crop whose cut
+    edges pass close to the bone they outweigh the shafts over the whole column."""
+    keep = np.zeros(column.ys.size, bool)
+    for top, bottom in spans:
+        keep |= (column.ys >= top) & (column.ys <= bottom)
+    rows = np.clip((column.ys[keep] / coarse_mm).astype(int), 0, bone.shape[0] - 1)
+    cols = np.clip((column.xs[keep] / coarse_mm).astype(int), 0, bone.shape[1] - 1)
+    values = bone[rows, cols].astype(np.float64)
+    return float(values.mean()) if values.size else float("-inf")
+
+
 def column_legs(coarse: F32, coarse_mm: float, *, max_legs: int = 2) -> list[LegGuess]:
     """Legs of a long-leg AP film as bone columns split at the knee.
 
@@ -300,21 +317,25 @@ def column_legs(coarse: F32, coarse_mm: float, *, max_legs: int = 2) -> list[Leg
     bone = bone_map(coarse, coarse_mm)
     forbidden = np.zeros(coarse.shape, bool)
     columns: list[Column] = []
+    scores: list[float] = []
     xx = (np.arange(coarse.shape[1]) + 0.5) * coarse_mm
+    y0 = rows[0] * coarse_mm
+    height = (rows[1] - rows[0] + 1) * coarse_mm
+    spans = [(y0 + a * height, y0 + b * height) for a, b in SHAFT_SHARES.values()]
     for _ in range(max_legs):
         column = trace_column(bone, coarse_mm, rows, forbidden=forbidden)
-        # a leg stands above its surroundings along its length; on noise or a blank
-        # film the best path's mean bone-ness is not even positive
-        if column is None or column.score <= 0.0:
+        if column is None:
             break
-        if columns and column.score < SECOND_LEG_SHARE * columns[0].score:
+        # a leg stands above its surroundings along its diaphyses; on noise or a blank
+        # film the best path's mean bone-ness there is not even positive
+        score = _diaphysis_score(bone, coarse_mm, column, spans)
+        if score <= 0.0 or (scores and score < SECOND_LEG_SHARE * scores[0]):
             break
         columns.append(column)
+        scores.append(score)
         centre = np.interp((np.arange(coarse.shape[0]) + 0.5) * coarse_mm, column.ys, column.xs)
         forbidden |= np.abs(xx[None, :] - centre[:, None]) < LEG_SEPARATION_MM
     legs: list[LegGuess] = []
-    y0 = rows[0] * coarse_mm
-    height = (rows[1] - rows[0] + 1) * coarse_mm
     for column in columns:
         femur, tibia = (
             _segment(column, y0 + SHAFT_SHARES[b][0] * height, y0 + SHAFT_SHARES[b][1] * height)
@@ -490,6 +511,7 @@ def _joints(
     sides: tuple[float, ...],
     *,
     first: bool = False,
+    seams: F64 | None = None,
 ) -> list[tuple[float, list[tuple[float, float]]]]:
     """The joint gaps along `column` within `span` (mm) whose bones, read
     :data:`EXTENT_OFFSET_MM` above (side -1) and/or below (side +1) them, are each
@@ -499,7 +521,9 @@ def _joints(
     of a joint's width beside it, does not set the depth a joint must reach).
     A gap's depth is taken less that of the same rows in the soft tissue
     :data:`FLANK_OFFSET_MM` to either side (a line across the whole film is no
-    joint)."""
+    joint), and a gap near one of the film's `seams` (:func:`.legs.film_seams`) is
+    none: on a single-leg crop the soft tissue beside the bone, where a seam would
+    show, may be off the film."""
     profile = _band_profile(image, coarse_mm, column, *span)
     depth = joint_gaps(profile, coarse_mm)
     # a seam or a grid line crosses the soft tissue beside the bone too; a joint
@@ -523,6 +547,8 @@ def _joints(
         if first and depth[k] < FIRST_GAP_SHARE * deepest:
             break
         y = span[0] + (k + 0.5) * coarse_mm
+        if seams is not None and near_seam(np.array(y), seams):
+            continue
         extents = []
         for side in sides:
             level = y + side * EXTENT_OFFSET_MM
@@ -589,7 +615,15 @@ def read_column_leg(coarse: F32, coarse_mm: float, column: Column) -> ColumnLeg:
     y_first = rows[0] * coarse_mm
     height = (rows[1] - rows[0] + 1) * coarse_mm
     k0, k1 = (y_first + s * height for s in KNEE_SHARES)
-    knees = _joints(image, coarse_mm, column, (k0, k1), KNEE_WIDTH_MM, (-1.0, 1.0))
+    knees = _joints(
+        image,
+        coarse_mm,
+        column,
+        (k0, k1),
+        KNEE_WIDTH_MM,
+        (-1.0, 1.0),
+        seams=film_seams(coarse, coarse_mm),
+    )
     if not knees:
         for name in ("femoral_knee_center", "tibial_knee_center"):
             reasons[name] = (

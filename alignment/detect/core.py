@@ -54,7 +54,15 @@ from alignment.detect.knee import KneeFinding, find_knee
 from alignment.detect.knee_film import detect_knee_film, fibula_side, find_joint
 from alignment.detect.lateral import LAT_REQUIRED as _LAT_REQUIRED
 from alignment.detect.lateral import detect_lateral, patella_beside_implant
-from alignment.detect.legs import LegGuess, Segment, pair_legs, shaft_candidates, shaft_segments
+from alignment.detect.legs import (
+    LegGuess,
+    Segment,
+    film_seams,
+    near_seam,
+    pair_legs,
+    shaft_candidates,
+    shaft_segments,
+)
 from alignment.detect.marker import Marker, find_marker
 from alignment.detect.result import (
     DETECTION_COLUMNS,
@@ -610,7 +618,8 @@ def _refine(work: Work, seg: Segment) -> ShaftAxis | None:
 
 def _joint_level(work: Work, fa: ShaftAxis, ta: ShaftAxis) -> tuple[float, float] | None:
     """Rough ``(x, y)`` (mm) of the knee joint line between the two shafts: the
-    darkest level of a band along the axes, from the bottom of the femoral axis read
+    darkest level, away from the film's seams (:func:`.legs.film_seams`), of a band
+    along the axes, from the bottom of the femoral axis read
     to :data:`JOINT_INTO_TIBIA_MM` below the top of the tibial one (at most halfway
     down it)."""
     y0 = fa.bottom
@@ -640,6 +649,8 @@ def _joint_level(work: Work, fa: ShaftAxis, ta: ShaftAxis) -> tuple[float, float
         if above.size < 5 or below.size < 5:
             continue
         depth[k] = min(float(above.max()), float(below.max())) - profile[k]
+    # a cassette seam or a grid line is a dark valley too, across the whole film
+    depth[near_seam(ys, film_seams(work.coarse, work.coarse_mm))] = -np.inf
     k = int(np.argmax(depth))
     if not np.isfinite(depth[k]) or depth[k] <= 0:
         return None
@@ -682,9 +693,10 @@ def _detect_ap(ctx: _Context, work: Work, wanted: tuple[Side, ...] | None) -> st
         # diaphysis runs that pair into fewer than two legs: the cortices may be faint
         # or broken (a real film's seams, grid and soft tissue); the bone columns are
         # taken instead when they show more whole legs, else kept beside the runs to
-        # fill in what the fine stage misses
+        # fill in what the fine stage misses (never when they lose a leg the runs
+        # found: the columns' diaphysis stretches assume a film from hip to ankle)
         columns = column_legs(coarse, work.coarse_mm)
-        on_columns = _complete(columns) > _complete(everything)
+        on_columns = _complete(columns) > _complete(everything) and len(columns) >= len(everything)
         everything = columns if on_columns else [_with_column(g, columns) for g in everything]
     guesses = [g for g in everything if g.femur is not None]
     if not guesses:

@@ -47,6 +47,26 @@ width, used when the spines cannot be seen."""
 
 F64 = NDArray[np.float64]
 
+CENTRES_ACROSS_SHARE = 0.25
+"""Largest distance across the joint between the femoral and the tibial knee centres,
+as a share of the distance between the condyles' lowest points: the tibial spines
+stand in the intercondylar notch, under its apex (0.08 of it at most on the
+development films' references)."""
+
+CENTRES_DROP_SHARE = (-0.1, 0.6)
+"""Range of the tibial knee centre's drop below the femoral one, as a share of the
+distance between the condyles' lowest points: the notch's apex stands above the
+spines' tips by about a third of it at most (0.08-0.34 on the development films'
+references, native and TKA, long-leg and knee films). A knee read outside this range
+has one of its edges on something else (a cassette seam, a grid line)."""
+
+
+PLATEAU_MIN_SHARE = 0.45
+"""Narrowest tibial plateau (or tray) read, as a share of the distance between the
+condyles' lowest points: a whole plateau is 1.3-1.7 times as wide on the development
+films' references, a unicompartmental tray covers one compartment (0.54); a seam's
+bright line under one condyle is narrower."""
+
 
 @dataclass
 class KneeFinding:
@@ -332,9 +352,46 @@ def find_knee(
     elif not _native_tibia(out, xs, ys, values, gap, y_f, a, b):
         return out
 
+    if not _knee_plausible(out.points):
+        out.notes.append(
+            "knee: the femoral and tibial knee centres found do not face each other "
+            "across the joint, or the plateau is narrower than a compartment (an edge "
+            "read on a seam or a line of the film?)"
+        )
+        out.points.clear()
+        out.confidence.clear()
+        return out
     for name in out.points:
         out.method.setdefault(name, f"knee-{method_kind}")
     return out
+
+
+def _knee_plausible(points: dict[str, F64]) -> bool:
+    """Whether the plateau found is at least :data:`PLATEAU_MIN_SHARE` as wide as the
+    condyles' lowest points are apart, and the tibial knee centre lies under the
+    femoral one as in a knee (:data:`CENTRES_ACROSS_SHARE`,
+    :data:`CENTRES_DROP_SHARE`); a check whose landmarks are missing passes."""
+    if "distal_femur_a" not in points or "distal_femur_b" not in points:
+        return True
+    a, b = points["distal_femur_a"], points["distal_femur_b"]
+    span = float(np.linalg.norm(b - a))
+    ends = ("tibial_plateau_a", "tibial_plateau_b")
+    if all(n in points for n in ends):
+        plateau = float(np.linalg.norm(points[ends[1]] - points[ends[0]]))
+        if plateau < PLATEAU_MIN_SHARE * span:
+            return False
+    if "femoral_knee_center" not in points or "tibial_knee_center" not in points:
+        return True
+    femoral, tibial = points["femoral_knee_center"], points["tibial_knee_center"]
+    along = (b - a) / span
+    normal = np.array([-along[1], along[0]])
+    normal = normal if normal[1] > 0 else -normal
+    offset = tibial - femoral
+    across, drop = float(offset @ along) / span, float(offset @ normal) / span
+    return (
+        abs(across) <= CENTRES_ACROSS_SHARE
+        and CENTRES_DROP_SHARE[0] <= drop <= CENTRES_DROP_SHARE[1]
+    )
 
 
 TRAY_HOLE_MM = 1.5

@@ -32,7 +32,15 @@ from scipy import ndimage
 
 from alignment.detect._image import mad_sd
 
-__all__ = ["LegGuess", "Segment", "pair_legs", "shaft_candidates", "shaft_segments"]
+__all__ = [
+    "LegGuess",
+    "Segment",
+    "film_seams",
+    "near_seam",
+    "pair_legs",
+    "shaft_candidates",
+    "shaft_segments",
+]
 
 F64 = NDArray[np.float64]
 
@@ -56,6 +64,88 @@ bone outside them, hence little contrast."""
 SOLID_MARGIN_MM = 2.0
 """Interior of a pair left out next to each edge (the edges' blur) when its floor is
 read, mm."""
+
+
+SEAM_REACH_MM = 3.0
+"""Rows this far (mm) above and below a row are its neighbours in :func:`film_seams`:
+a cassette seam's bright line and a grid line are 1-2 mm thick, a brightness step
+between two cassettes is sharp."""
+
+SEAM_SHARE = 0.8
+"""Share of the film's lit columns in which a row must show the same line or step for
+it to be a seam (:func:`film_seams`): a seam crosses bone, soft tissue, air and the
+ruler alike; a joint gap darkens only the bones, at most about 60 % of a single-leg
+crop's width (the soft tissue beside the knee stays as it is)."""
+
+SEAM_CLEAR_MM = 4.0
+"""A joint gap is never read within this distance (mm) of a seam: the line's own dark
+flank and the blur of the step reach about this far on the coarse film."""
+
+
+def film_seams(coarse: NDArray[np.float32], coarse_mm: float) -> F64:
+    """Heights (mm) of the lines and steps that cross the whole film: cassette seams,
+    grid lines, the brightness step between two cassettes of a stitched film.
+
+    A row is on a seam when, in at least :data:`SEAM_SHARE` of the lit columns, it
+    stands out the same way from the rows :data:`SEAM_REACH_MM` above and below: brighter
+    (or darker) than both (a line), or the mean of the rows below it differs from that
+    of the rows above by the same sign (a step); "stands out" is more than 3 times the
+    film's noise (MAD) of that difference. Found once per film, the seams are bridged
+    by the diaphysis runs and never read as a joint (:func:`near_seam`).
+
+    Parameters
+    ----------
+    coarse : numpy.ndarray, shape (m, n)
+        Normalised film on square pixels of `coarse_mm`.
+    coarse_mm : float
+        Pixel size, mm.
+
+    Returns
+    -------
+    numpy.ndarray, shape (k,)
+        Centres (mm, ``y`` down) of the rows on a seam, ascending; a seam a few rows
+        thick gives a few values.
+
+    Examples
+    --------
+    >>> film = np.tile(np.linspace(0.2, 0.6, 60, dtype=np.float32), (100, 1))
+    >>> film[:, 20:40] += 0.2  # a bone: no seam
+    >>> film[50] += 0.1  # a grid line across the film
+    >>> film[80:] += 0.05  # a brightness step between two cassettes
+    >>> seams = film_seams(film, 1.0)
+    >>> near_seam(np.array([30.0, 50.0, 65.0, 80.0]), seams)
+    array([False,  True, False,  True])
+    """
+    image = coarse.astype(np.float64)
+    lit = image.max(axis=0) - image.min(axis=0) > 0.02
+    k = max(1, round(SEAM_REACH_MM / coarse_mm))
+    image = image[:, lit]
+    if image.shape[0] <= 2 * k or image.shape[1] == 0:
+        return np.zeros(0)
+    line = image[k:-k] - 0.5 * (image[: -2 * k] + image[2 * k :])
+    sums = np.vstack([np.zeros((1, image.shape[1])), np.cumsum(image, axis=0)])
+    above = (sums[k:-k] - sums[: -2 * k]) / k  # rows r - k .. r - 1
+    below = (sums[2 * k :] - sums[k:-k]) / k  # rows r .. r + k - 1
+    step = (below - above)[: line.shape[0]]
+    rows = np.zeros(image.shape[0], bool)
+    for change in (line, step):
+        noise = mad_sd(change) + 1e-6
+        sign = np.sign(np.median(change, axis=1))[:, None]
+        agree = (np.sign(change) == sign) & (np.abs(change) > 3.0 * noise)
+        rows[k : k + change.shape[0]] |= agree.mean(axis=1) >= SEAM_SHARE
+    return ((np.flatnonzero(rows) + 0.5) * coarse_mm).astype(np.float64)
+
+
+def near_seam(y_mm: NDArray[np.float64], seams: F64) -> NDArray[np.bool_]:
+    """Whether each height `y_mm` lies within :data:`SEAM_CLEAR_MM` of a seam.
+
+    >>> near_seam(np.array([10.0, 50.0]), np.array([47.5]))
+    array([False,  True])
+    """
+    y = np.asarray(y_mm, dtype=float)
+    if seams.size == 0:
+        return np.zeros(y.shape, bool)
+    return np.min(np.abs(y[..., None] - seams), axis=-1) <= SEAM_CLEAR_MM
 
 
 def shaft_candidates(

@@ -145,6 +145,44 @@ def test_one_leg_crop_padded_with_black_rows():
     assert read.points["femoral_knee_center"][1] == pytest.approx(KNEE_Y + 100.0, abs=4.0)
 
 
+def _faint_crop() -> np.ndarray:
+    """A single-leg crop as the OAI crops are: soft tissue out to both cut edges, a
+    faint bone (a low-resolution JPEG), the pelvis a brightness ramp rising toward the
+    femoral head, black rows above and below; the knee's gap at KNEE_Y + 70."""
+    rows, cols = 1100, 150
+    yy, xx = np.mgrid[0:rows, 0:cols] + 0.5
+    film = np.full((rows, cols), 0.3, np.float32)
+    x_knee = 70.0
+    femur_x = x_knee - np.tan(np.radians(5.0)) * (KNEE_Y - yy)
+    bone = (yy > 300) & (yy < KNEE_Y - 8) & (np.abs(xx - femur_x) < 13)
+    bone |= (yy > KNEE_Y - 40) & (yy < KNEE_Y - 2) & (np.abs(xx - x_knee) < 40)
+    bone |= (yy > KNEE_Y + 2) & (yy < KNEE_Y + 40) & (np.abs(xx - x_knee) < 38)
+    bone |= (yy > KNEE_Y + 40) & (yy < ANKLE_Y - 3) & (np.abs(xx - x_knee) < 11)
+    bone |= (yy > ANKLE_Y + 2) & (yy < ANKLE_Y + 30) & (np.abs(xx - x_knee) < 28)
+    film[bone] += 0.05
+    pelvis = yy < 300
+    film[pelvis] += (0.15 + 0.002 * xx)[pelvis]
+    film += np.random.default_rng(0).normal(0.0, 0.01, film.shape).astype(np.float32)
+    padded = np.zeros((1250, cols), np.float32)
+    padded[70:1170] = np.clip(film, 0, 1)
+    return padded
+
+
+def test_a_faint_crop_whose_pelvis_outweighs_its_shafts_is_a_leg():
+    # the column's mean bone-ness over its whole length is below zero (the pelvis and
+    # the knee are no ridges); over its diaphyses it is above: the leg is found (on
+    # main it was not, and 15 OAI crops lost their knee, tibia and ankle)
+    film = _faint_crop()
+    legs = column_legs(film, 1.0)
+    assert len(legs) == 1
+    shift = np.tan(np.radians(5.0)) * 160.0
+    assert legs[0].femur.x_at(KNEE_Y + 70.0 - 160.0) == pytest.approx(70.0 - shift, abs=3.0)
+    assert legs[0].tibia.x_at(ANKLE_Y - 100.0) == pytest.approx(70.0, abs=3.0)
+    read = read_column_leg(film, 1.0, legs[0].column)
+    assert read.points["femoral_knee_center"] == pytest.approx([70.0, KNEE_Y + 70.0], abs=4.0)
+    assert read.points["ankle_center"] == pytest.approx([70.0, ANKLE_Y + 70.0], abs=4.0)
+
+
 def test_square_films_and_noise_give_no_column():
     rng = np.random.default_rng(3)
     assert column_legs(rng.random((900, 300)).astype(np.float32), 1.0) == []
