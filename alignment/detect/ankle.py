@@ -7,8 +7,10 @@ diaphysis run may carry on through the talus, whose width is close to the tibia'
    candidates for the ankle joint space are its three deepest dark valleys with bone
    on both sides: the plafond above (within 20 mm) and the body of the talus below
    (within 12 mm). A thin joint space can be shallower than a pore of the metaphysis,
-   so each is tried, from the top: the first with a dome edge across 60 % of the
-   columns is the ankle (the joints below also show domes), else the strongest dome.
+   so each is tried, from the top: the first with a dome edge under it is the ankle.
+   The joints below it and the sole over a positioning board show long, strong edges
+   too, so a stronger edge lower down never wins (the ankle is never below the
+   malleoli); a dome seen across less of the columns only lowers the confidence.
 2. **Dome.** Columns within 12 mm of the axis are read at full resolution; in each,
    the strongest rising edge (going down) from 3 mm above to 6 mm below the joint
    level is the talar dome. A parabola fitted to the dome's edge points (outliers
@@ -136,25 +138,21 @@ def find_ankle(
         )
         return out
     # a thin joint space can be shallower than a pore of the metaphysis: each valley is
-    # tried; the highest one with a dome edge across most columns is the ankle (the
-    # joints below it, talus over calcaneus, also show domes), else the best dome
-    best: tuple[float, float, F64, F64, NDArray[np.bool_]] | None = None
+    # tried, from the top; the first one with a dome edge under it is the ankle. The
+    # joints below it (talus over calcaneus) and the sole over a positioning board
+    # show long, strong edges too, so a stronger edge lower down does not win: the
+    # ankle is never below the malleoli (a partial dome only lowers the confidence)
+    best: tuple[float, F64, F64, NDArray[np.bool_]] | None = None
     for y_joint, _ in sorted(levels):
         x_joint = x_axis + slope * (y_joint - y_start)
         dome = _dome(work, x_joint, y_joint, film_end)
-        if dome is None:
-            continue
-        arr, coef, keep = dome
-        if keep.sum() >= 0.6 * _DOME_COLUMNS:
-            best = (np.inf, x_joint, arr, coef, keep)
+        if dome is not None:
+            best = (x_joint, *dome)
             break
-        score = float(keep.sum()) * float(np.median(arr[keep, 2]))
-        if best is None or score > best[0]:
-            best = (score, x_joint, arr, coef, keep)
     if best is None:
         out.notes.append("ankle_center: no continuous talar dome edge under a joint space")
         return out
-    _, x_joint, arr, coef, keep = best
+    x_joint, arr, coef, keep = best
     a, b, _ = coef
     if a > 1e-4:
         x0 = float(np.clip(-b / (2 * a), -10.0, 10.0))

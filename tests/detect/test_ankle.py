@@ -1,0 +1,42 @@
+"""The ankle centre found below the tibia (:func:`alignment.detect.ankle.find_ankle`)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from alignment.detect._image import Work
+from alignment.detect.ankle import find_ankle
+
+SPACING_MM = 0.5
+JOINT_Y_MM = 72.5
+"""Middle of the drawn ankle's joint space (mm)."""
+
+
+def _ankle_over_a_board(talus_half_width_mm: float) -> Work:
+    """A tibia ending 70 mm down, its joint space, a talus whose top edge shows over
+    ``+-talus_half_width_mm`` about x = 50 mm, soft tissue, then the air under the sole
+    and a bright positioning board across the whole film from 155 mm down."""
+    yy, xx = (np.mgrid[0:440, 0:200] + 0.5) * SPACING_MM
+    film = np.full(yy.shape, 200.0)
+    film[yy < 70.0] = 800.0  # distal tibia
+    film[(yy > 75.0) & (yy < 110.0) & (np.abs(xx - 50.0) < talus_half_width_mm)] = 800.0
+    film[(yy > 150.0) & (yy < 155.0)] = 50.0  # air under the sole
+    film[yy > 155.0] = 1000.0  # the board
+    return Work.of(film.astype(np.uint16), (SPACING_MM, SPACING_MM), coarse_mm=1.0)
+
+
+@pytest.mark.parametrize("talus_half_width_mm", [7.0, 14.0])
+def test_the_ankle_is_the_first_dome_not_the_board_below_it(talus_half_width_mm):
+    # where the talar dome's edge shows over only part of its width (the malleoli
+    # overlap it), the sole over the board, a strong edge across every column, was
+    # taken instead: the ankle went into the foot
+    ankle = find_ankle(_ankle_over_a_board(talus_half_width_mm), 50.0, 20.0, search_mm=180.0)
+    assert ankle.point is not None
+    assert ankle.point == pytest.approx([50.0, JOINT_Y_MM + 2.5], abs=2.0)
+
+
+def test_a_partial_dome_is_less_sure_than_a_whole_one():
+    partial = find_ankle(_ankle_over_a_board(7.0), 50.0, 20.0, search_mm=180.0)
+    whole = find_ankle(_ankle_over_a_board(14.0), 50.0, 20.0, search_mm=180.0)
+    assert 0.1 < partial.confidence < whole.confidence
