@@ -12,6 +12,8 @@ import pytest
 from alignment.detect import detect_landmarks
 from alignment.detect._image import Work
 from alignment.detect.infer import patella_side
+from alignment.landmarks import landmark_table
+from alignment.measures import measure_landmarks
 from alignment.phantom import FilmParameters, LimbParameters, render_film
 
 from .conftest import DOWNSCALE, as_radiograph
@@ -78,3 +80,34 @@ def test_patella_is_told_from_thicker_soft_tissue_behind_the_knee(anterior: floa
 def test_no_patella_tells_no_side() -> None:
     film = _lateral(1.0, patella=False, behind=0.0)
     assert patella_side(Work.of(film, (1.0, 1.0), coarse_mm=1.0), 100.0, 160.0) is None
+
+
+def test_a_component_merged_with_a_saturated_cortex_is_still_read() -> None:
+    # a JPEG export's window can saturate the anterior femoral cortex where it meets the
+    # flange (a standing Journey film): at the fixed metal level the component then runs
+    # up out of the window around the knee and is not taken for a component; the
+    # implant reader's sharply edged regions still find it, and its lines come from
+    # its outlines (not measured at all before)
+    limb = LimbParameters.postop(
+        fta_deg=176.0, ffc_deg=91.0, ftc_deg=89.0, lfc_deg=93.5, ltc_deg=86.0
+    )
+    film = FilmParameters.lateral_knee("right").downscaled(DOWNSCALE)
+    rendered = render_film(film, {"right": limb}, seed=7002)
+    radiograph = as_radiograph(rendered)
+    assert radiograph.pixels is not None
+    pixels = radiograph.pixels.copy()
+    mm = rendered.spacing_mm[1]
+    x, y = rendered.landmarks["right"]["femoral_component_anterior"]
+    # 3 mm wide, on the flange's outer face (anterior is -x on a right film), from 66
+    # mm above the fixation surface (beyond the 70 mm window around the joint) into
+    # the flange's top
+    cols = slice(round(x - 10.0 / mm), round(x - 7.0 / mm))
+    pixels[round(y - 66.0 / mm) : round(y - 29.0 / mm), cols] = pixels.max()
+    result = detect_landmarks(dataclasses.replace(radiograph, pixels=pixels))
+    table = result.landmarks.set_index("landmark")
+    assert table.loc["femoral_component_anterior", "method"] == "lat-metal-outline"
+    assert [leg.status for leg in result.legs] == ["review"]
+    truth = measure_landmarks(landmark_table(rendered.landmark_sets("film.dcm")))
+    want = truth.set_index("measure")["value"]
+    got = measure_landmarks(result.landmarks).set_index("measure")["value"]
+    assert got["lfc"] == pytest.approx(want["lfc"], abs=2.0)
