@@ -106,3 +106,15 @@ def test_the_brightest_bone_of_a_native_knee_is_not_metal() -> None:
     ramp = np.clip(1 - np.hypot(u / 70, v / 30), 0, 1)
     view = infer_film_view(np.clip(pixels + 64 * ramp, 0, 255).astype(np.uint8))
     assert view.kind == "AP knee" and "metal" not in view.evidence
+
+
+@pytest.mark.parametrize("offset", [-42.0, 42.0])
+def test_fibula_found_when_the_joint_is_read_at_the_tibias_edge(offset: float) -> None:
+    # on a unicondylar knee the joint's column (the film's brightest band) is the
+    # metal's, over one condyle: at or beyond the tibia's medial edge lower down;
+    # the bone across each band used to be the run holding that column (none)
+    work = Work.of(_ap_knee(fibula_x=offset), (SPACING_MM, SPACING_MM), coarse_mm=1.0)
+    medial_edge = 120.0 - np.sign(offset) * 36.0
+    fibula = fibula_side(work, (medial_edge, JOINT_MM))
+    assert fibula is not None and fibula.sure
+    assert fibula.direction == np.sign(offset)
