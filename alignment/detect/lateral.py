@@ -58,7 +58,10 @@ On the 0.5 mm working copy:
   (a right knee has anterior on the viewer's left), recorded as inferred.
 
 Knees flexed up to about 30 degrees are read (the tests cover 20 and 30); beyond, the
-tibia runs too obliquely for row-by-row following.
+tibia runs too obliquely for row-by-row following. A shaft tilted more than 25 degrees
+to the film's columns (a flexed knee, or a film turned on the detector) may be read
+through its flaring metaphysis, degrees off: its points ask for review
+(:data:`TILTED_SHAFT_DEG`).
 """
 
 from __future__ import annotations
@@ -102,6 +105,17 @@ SHORT_SPAN_CONFIDENCE = 0.45
 """Factor on the axis' confidence of LAT shaft points closer than
 :data:`MIN_SHAFT_SPAN_MM` (a short stretch of cortex read: below the review
 threshold)."""
+
+TILTED_SHAFT_DEG = 25.0
+"""Largest tilt of a LAT shaft's axis to the film's columns read at full confidence:
+the cortices are followed row by row, exact for an upright bone; a bone tilted more
+is cut obliquely by the rows (10 % wider at 25 degrees) and its flaring metaphysis
+enters the rows followed, which can turn the axis by degrees (drawn films rotated on
+the detector: 2.7-5.9 degrees off at 27-31 degrees of tilt)."""
+
+TILTED_CONFIDENCE = 0.45
+"""Factor on the axis' confidence of LAT shaft points on a shaft tilted more than
+:data:`TILTED_SHAFT_DEG` (below the review threshold: a person checks the axis)."""
 
 REFINE_LEVELS = 30
 """Levels at which a LAT shaft's axis is refined across the bone at full resolution."""
@@ -992,7 +1006,8 @@ def _lat_shaft(
     :data:`MIN_SHAFT_SPAN_MM`, they go to the two ends of those rows; two points
     still closer than
     :data:`MIN_SHAFT_SPAN_MM` get :data:`SHORT_SPAN_CONFIDENCE` times the axis'
-    confidence."""
+    confidence, and points on an axis tilted more than :data:`TILTED_SHAFT_DEG` to
+    the film's columns :data:`TILTED_CONFIDENCE` times it."""
     d = axis.direction / np.linalg.norm(axis.direction)
     foot = axis.centre + ((ref - axis.centre) @ d) * d
     sign = -1.0 if up else 1.0
@@ -1004,6 +1019,8 @@ def _lat_shaft(
         # the levels fell outside the rows read: the ends of what was read instead
         ends = [axis.at_y(axis.top), axis.at_y(axis.bottom)]  # proximal above
     short = float(np.linalg.norm(ends[0] - ends[1])) < MIN_SHAFT_SPAN_MM
+    tilt = float(np.degrees(np.arctan2(abs(d[0]), abs(d[1]))))
     c = axis.confidence() * (SHORT_SPAN_CONFIDENCE if short else 1.0)
+    c *= TILTED_CONFIDENCE if tilt > TILTED_SHAFT_DEG else 1.0
     for name, p in zip((f"{bone}_shaft_proximal", f"{bone}_shaft_distal"), ends, strict=True):
         points[name], conf[name], method[name] = p, c, "lat-cortices+robust-line"
