@@ -133,11 +133,12 @@ def fibula_side(work: Work, joint_mm: tuple[float, float]) -> FibulaSide | None:
     The fibula lies lateral to the tibia and below the tibial plateau. In each band
     of :data:`FIBULA_BANDS_MM` below the joint, the bone across the band is the run of
     columns brighter than the soft tissue (the lower quartile of the limb's columns,
-    the air left out) by a third of the band's contrast that holds the joint's
-    column, with a run beyond a gap of at most :data:`FIBULA_GAP` of its width (a
-    fibula clear of the tibia). A fibula shows as a dark valley (the gap between the
-    two bones, or the thinner overlap of the two) in the outer :data:`FIBULA_OUTER`
-    of that run, with bone beyond it, at least
+    the air left out) by a third of the band's contrast, the widest such run (the
+    tibia: the joint's column, the film's brightest band, lies over a unicondylar
+    knee's metal, at or beyond the tibia's edge), with a run beyond a gap of at most
+    :data:`FIBULA_GAP` of its width (a fibula clear of the tibia). A fibula shows as
+    a dark valley (the gap between the two bones, or the thinner overlap of the two)
+    in the outer :data:`FIBULA_OUTER` of that run, with bone beyond it, at least
     :data:`FIBULA_DEPTH` deep. The outermost such valley votes for its side.
     """
     image = np.clip(work.coarse, 0.0, 1.0)
@@ -181,10 +182,14 @@ def _fibula_in_band(profile: F64, column: int) -> float | None:
     if contrast <= 0.05:
         return None
     bone = profile > soft + contrast / 3.0
-    labels, _ = ndimage.label(bone)
-    if labels[column] == 0:
+    labels, count = ndimage.label(bone)
+    if count == 0:
         return None
-    xs = np.nonzero(labels == labels[column])[0]
+    # the tibia is the widest bone under the knee; the joint's column (the brightest
+    # band, on a unicondylar knee its metal) may lie at its edge or beyond it
+    widest = 1 + int(np.argmax(ndimage.sum_labels(bone, labels, np.arange(1, count + 1))))
+    xs = np.nonzero(labels == widest)[0]
+    column = int(xs[np.argmin(np.abs(xs - column))])
     # a fibula clear of the tibia (a gap down to the soft tissue) joins its run
     gap = max(1, round(FIBULA_GAP * (int(xs.max()) - int(xs.min()))))
     labels, _ = ndimage.label(ndimage.binary_closing(bone, np.ones(gap, bool)))

@@ -13,13 +13,19 @@ On the 0.5 mm working copy:
   The first row, and every row 15 mm further on while 40 mm remain (a shaft leaving
   the film's side, or hidden under a bar at its edge, starts lower), offers several
   edge pairs (the fibula beside the tibia makes one); each is followed. A shaft is
-  continuous with the knee: a track that stops more than 25 mm short of where it was
-  followed to (a metal bar, a marker plate) is dropped; of the others the
-  straightest, longest wins. The axis through its midpoints is refined across the bone at full
-  resolution, so a tilted tibia (a flexed knee) is read square to its axis; the
-  midpoints of a flaring metaphysis still lie on the axis.
+  continuous with the knee: a track that stops more than 45 mm short of where it was
+  followed to (a metal bar, a marker plate; a femur's cortices, followed row by row,
+  may stop where its metaphysis flares) is dropped; of the others, those followed
+  over at least 3/4 of the longest one's rows (the shaft as far from the knee as the
+  film shows it) compete and the straightest wins. The axis through its midpoints is
+  refined across the bone at full resolution, so a tilted tibia (a flexed knee) is
+  read square to its axis; the midpoints of a flaring metaphysis still lie on the
+  axis.
 - **Metal** (:class:`_Metal`): connected regions above the metal level near the
-  joint; the largest below the joint level is the tray, above it the component.
+  joint; the largest below the joint level is the tray, above it the component. A
+  component that merges there with a saturated cortex (a JPEG export's window) is
+  still found by the implant reader (:func:`.implant.find_implant`), and its lines
+  are read from its outlines.
 - **Tibia** (:func:`_tibial_line`). Profiles run along the tibial axis
   (:class:`_ShaftFrame`). With a tray, each gives the lower edge of the tray's first
   metal run (a run longer than 15 mm is the keel and is skipped), refined to the
@@ -52,7 +58,10 @@ On the 0.5 mm working copy:
   (a right knee has anterior on the viewer's left), recorded as inferred.
 
 Knees flexed up to about 30 degrees are read (the tests cover 20 and 30); beyond, the
-tibia runs too obliquely for row-by-row following.
+tibia runs too obliquely for row-by-row following. A shaft tilted more than 25 degrees
+to the film's columns (a flexed knee, or a film turned on the detector) may be read
+through its flaring metaphysis, degrees off: its points ask for review
+(:data:`TILTED_SHAFT_DEG`).
 """
 
 from __future__ import annotations
@@ -97,6 +106,17 @@ SHORT_SPAN_CONFIDENCE = 0.45
 :data:`MIN_SHAFT_SPAN_MM` (a short stretch of cortex read: below the review
 threshold)."""
 
+TILTED_SHAFT_DEG = 25.0
+"""Largest tilt of a LAT shaft's axis to the film's columns read at full confidence:
+the cortices are followed row by row, exact for an upright bone; a bone tilted more
+is cut obliquely by the rows (10 % wider at 25 degrees) and its flaring metaphysis
+enters the rows followed, which can turn the axis by degrees (drawn films rotated on
+the detector: 2.7-5.9 degrees off at 27-31 degrees of tilt)."""
+
+TILTED_CONFIDENCE = 0.45
+"""Factor on the axis' confidence of LAT shaft points on a shaft tilted more than
+:data:`TILTED_SHAFT_DEG` (below the review threshold: a person checks the axis)."""
+
 REFINE_LEVELS = 30
 """Levels at which a LAT shaft's axis is refined across the bone at full resolution."""
 
@@ -110,8 +130,18 @@ START_STEP_MM = 15.0
 MIN_TRACK_MM = 40.0
 """Shortest run of rows a shaft is followed over, mm."""
 
-SHAFT_REACH_END_MM = 25.0
-"""A followed shaft ends at most this far from where it was followed to, mm."""
+SHAFT_REACH_END_MM = 45.0
+"""A followed shaft ends at most this far from where it was followed to, mm: the
+distal femur flares from about 100 mm above the joint (its posterior cortex curves
+into the condyles, a track of the cortices row by row stops there), 45 mm beyond the
+:data:`CLEAR_OF_JOINT_MM` kept clear; a bar or a marker plate at the film's edge stops
+a track much farther from the knee."""
+
+LONG_TRACK_SHARE = 0.75
+"""Share of the longest followed track's rows a track must cover to compete for a
+shaft: a narrower pair (the fibula over the posterior tibial cortex) or a pair picked
+up near the knee is followed over fewer rows than the bone's outer cortices, and its
+few straight rows would otherwise win on straightness."""
 
 FIELD_EDGE_CLEAR_MM = 3.0
 """A cortex lies at least this far inside the exposed field's side edges, mm."""
@@ -250,6 +280,12 @@ def detect_lateral(ctx: Any, work: Work, wanted: tuple[Side, ...] | None) -> str
                 points[name] = centre + TRAY_SHARE * (end - centre)
                 conf[name] = conf_t
                 method[name] = "lat-tray" if tray else "lat-plateau"
+    # the implant reader's sharply edged regions find a component as bright as the
+    # bone around it, which a fixed metal level merges with the femur
+    component = bool(metal.component)
+    if not component:
+        read = implant()
+        component = read is not None and read.femoral is not None
     if metal.component:
         required += list(_COMPONENT)
         found = _fixation_surface(work, fa, joint, anterior, metal)
@@ -264,7 +300,7 @@ def detect_lateral(ctx: Any, work: Work, wanted: tuple[Side, ...] | None) -> str
             front, back, conf_f = found
             for name, p in zip(_COMPONENT, (front, back), strict=True):
                 points[name], conf[name], method[name] = p, conf_f, "lat-fixation-surface"
-    wanted_names = _PLATEAU + (_COMPONENT if metal.component else ())
+    wanted_names = _PLATEAU + (_COMPONENT if component else ())
     if anterior is not None and any(n not in points for n in wanted_names):
         # what the profiles along the shafts missed, from the metal's outlines
         _from_outlines(implant(), anterior, fa, points, conf, method, reasons, required)
@@ -391,10 +427,11 @@ def _follow_shaft(
     (a shaft leaving the film's side near the field's edge, or hidden there by a bar,
     starts lower), are each followed (:func:`_track`). A shaft is continuous with
     the knee: a track that stops more than :data:`SHAFT_REACH_END_MM` short of
-    `y_to` (a metal bar, a marker plate) is dropped. Of the others, the one with the
-    smallest RMS residual per square root of its length wins (a track along the
-    tibia and the fibula together bends). The axis through its
-    midpoints is then refined at full resolution across the bone
+    `y_to` (a metal bar, a marker plate) is dropped. Of the others that cover at
+    least :data:`LONG_TRACK_SHARE` of the longest one's rows (the shaft as far from
+    the knee as the film shows it), the one with the smallest RMS residual per square
+    root of its length wins (a track along the tibia and the fibula together bends).
+    The axis through its midpoints is then refined at full resolution across the bone
     (:func:`~alignment.detect.shaft.refine_shaft` at :data:`REFINE_LEVELS` levels,
     each expecting the track's width there): a row cuts a tilted, tapering bone
     obliquely, and its midpoint drifts off the axis.
@@ -406,7 +443,7 @@ def _follow_shaft(
     span = abs(y1 - y0)
     if span < round(20.0 / mm):
         return None
-    best: tuple[float, ShaftAxis, F64] | None = None
+    followed: list[tuple[float, float, ShaftAxis, F64]] = []
     step = (1 if y1 > y0 else -1) * round(START_STEP_MM / mm)
     reach = round(SHAFT_REACH_END_MM / mm)
     for y_start in range(y0, y1 - (step // abs(step)) * round(MIN_TRACK_MM / mm), step):
@@ -418,14 +455,17 @@ def _follow_shaft(
             if abs(track[-1, 0] - y1) > reach:
                 continue  # it stops short of the knee: a bar, a marker, not the shaft
             axis = _axis_of(track, mm, span)
-            if axis is None:
-                continue
-            score = axis.rms_mm / np.sqrt(len(track))
-            if best is None or score < best[0]:
-                best = (score, axis, track)
-    if best is None:
+            if axis is not None:
+                extent = abs(float(track[-1, 0] - track[0, 0]))
+                followed.append((extent, axis.rms_mm / np.sqrt(len(track)), axis, track))
+    if not followed:
         return None
-    _, axis, track = best
+    longest = max(f[0] for f in followed)
+    # as far from the knee as the film shows: a short, straight stretch (a cortex
+    # beside the fibula, a few rows of one edge pair) does not outrank the shaft
+    _, _, axis, track = min(
+        (f for f in followed if f[0] >= LONG_TRACK_SHARE * longest), key=lambda f: f[1]
+    )
     ys = np.linspace(axis.top, axis.bottom, REFINE_LEVELS)
     order = np.argsort(track[:, 0])
     across = (track[order, 2] - track[order, 1]) * mm * abs(float(axis.direction[1]))
@@ -966,7 +1006,8 @@ def _lat_shaft(
     :data:`MIN_SHAFT_SPAN_MM`, they go to the two ends of those rows; two points
     still closer than
     :data:`MIN_SHAFT_SPAN_MM` get :data:`SHORT_SPAN_CONFIDENCE` times the axis'
-    confidence."""
+    confidence, and points on an axis tilted more than :data:`TILTED_SHAFT_DEG` to
+    the film's columns :data:`TILTED_CONFIDENCE` times it."""
     d = axis.direction / np.linalg.norm(axis.direction)
     foot = axis.centre + ((ref - axis.centre) @ d) * d
     sign = -1.0 if up else 1.0
@@ -978,6 +1019,8 @@ def _lat_shaft(
         # the levels fell outside the rows read: the ends of what was read instead
         ends = [axis.at_y(axis.top), axis.at_y(axis.bottom)]  # proximal above
     short = float(np.linalg.norm(ends[0] - ends[1])) < MIN_SHAFT_SPAN_MM
+    tilt = float(np.degrees(np.arctan2(abs(d[0]), abs(d[1]))))
     c = axis.confidence() * (SHORT_SPAN_CONFIDENCE if short else 1.0)
+    c *= TILTED_CONFIDENCE if tilt > TILTED_SHAFT_DEG else 1.0
     for name, p in zip((f"{bone}_shaft_proximal", f"{bone}_shaft_distal"), ends, strict=True):
         points[name], conf[name], method[name] = p, c, "lat-cortices+robust-line"

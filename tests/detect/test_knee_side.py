@@ -11,6 +11,7 @@ import pytest
 
 from alignment.detect import DetectionResult, detect_landmarks
 from alignment.detect._image import Work
+from alignment.detect.infer import infer_film_view
 from alignment.detect.knee_film import fibula_side, find_joint
 from alignment.io import read_radiograph
 
@@ -90,3 +91,30 @@ def test_marker_and_fibula_that_agree(tmp_path: Path) -> None:
     result = _detect(_ap_knee(fibula_x=-42.0, marker="R"), tmp_path)
     assert result.side_source == "marker"
     assert [leg.side for leg in result.legs] == ["right"]
+
+
+def test_the_brightest_bone_of_a_native_knee_is_not_metal() -> None:
+    # a native AP knee whose brightest bone (condyles and patella overlapping, drawn
+    # as an oblique ramp 64 grey levels high) crosses the metal level: being
+    # asymmetric, it used to read as a lateral component (a native AP film of the
+    # development set); it fades into the femur, metal ends in a step
+    pixels = _ap_knee(fibula_x=-42.0).astype(float)
+    y, x = np.mgrid[: pixels.shape[0], : pixels.shape[1]] * SPACING_MM
+    turn = np.radians(45.0)
+    u = (x - 110) * np.cos(turn) + (y - 75) * np.sin(turn)
+    v = -(x - 110) * np.sin(turn) + (y - 75) * np.cos(turn)
+    ramp = np.clip(1 - np.hypot(u / 70, v / 30), 0, 1)
+    view = infer_film_view(np.clip(pixels + 64 * ramp, 0, 255).astype(np.uint8))
+    assert view.kind == "AP knee" and "metal" not in view.evidence
+
+
+@pytest.mark.parametrize("offset", [-42.0, 42.0])
+def test_fibula_found_when_the_joint_is_read_at_the_tibias_edge(offset: float) -> None:
+    # on a unicondylar knee the joint's column (the film's brightest band) is the
+    # metal's, over one condyle: at or beyond the tibia's medial edge lower down;
+    # the bone across each band used to be the run holding that column (none)
+    work = Work.of(_ap_knee(fibula_x=offset), (SPACING_MM, SPACING_MM), coarse_mm=1.0)
+    medial_edge = 120.0 - np.sign(offset) * 36.0
+    fibula = fibula_side(work, (medial_edge, JOINT_MM))
+    assert fibula is not None and fibula.sure
+    assert fibula.direction == np.sign(offset)

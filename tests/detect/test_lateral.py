@@ -6,6 +6,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from alignment.detect import detect_landmarks
 from alignment.detect.lateral import _field
@@ -151,3 +152,21 @@ def test_a_film_cut_short_keeps_every_point_where_bone_was_seen():
     result = detect_landmarks(short)
     table = result.landmarks
     assert len(table) and (table["y"] >= 0).all() and (table["y"] < short.rows).all()
+
+
+@pytest.mark.parametrize("turn", [-25.0, 25.0])
+def test_a_film_turned_on_the_detector_with_tilted_shafts_asks_for_review(turn):
+    """A knee flexed 20 degrees on a film turned 25 degrees: a shaft tilted beyond 25
+    degrees to the film's columns is read row by row through its flaring metaphysis
+    (LFC 6 degrees off, once reported ``ok``): its points ask for review."""
+    film = FilmParameters.lateral_knee("left").downscaled(DOWNSCALE)
+    limb = dataclasses.replace(_limb(True, 5.0), knee_flexion_deg=20.0)
+    radiograph = as_radiograph(render_film(film, {"left": limb}, seed=7001))
+    assert radiograph.pixels is not None
+    pixels = ndimage.rotate(radiograph.pixels, turn, reshape=False, order=1, mode="nearest")
+    result = detect_landmarks(dataclasses.replace(radiograph, pixels=pixels))
+    assert [leg.status for leg in result.legs] == ["review"]
+    table = result.landmarks.set_index("landmark")
+    assert (
+        table.loc[["femoral_shaft_proximal", "tibial_shaft_proximal"], "confidence"] < 0.5
+    ).any()

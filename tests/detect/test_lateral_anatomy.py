@@ -12,6 +12,9 @@ import pytest
 from alignment.detect import detect_landmarks
 from alignment.detect._image import Work
 from alignment.detect.infer import patella_side
+from alignment.detect.lateral import _Edges, _field, _follow_shaft
+from alignment.landmarks import landmark_table
+from alignment.measures import measure_landmarks
 from alignment.phantom import FilmParameters, LimbParameters, render_film
 
 from .conftest import DOWNSCALE, as_radiograph
@@ -78,3 +81,85 @@ def test_patella_is_told_from_thicker_soft_tissue_behind_the_knee(anterior: floa
 def test_no_patella_tells_no_side() -> None:
     film = _lateral(1.0, patella=False, behind=0.0)
     assert patella_side(Work.of(film, (1.0, 1.0), coarse_mm=1.0), 100.0, 160.0) is None
+
+
+def test_a_component_merged_with_a_saturated_cortex_is_still_read() -> None:
+    # a JPEG export's window can saturate the anterior femoral cortex where it meets the
+    # flange (a standing Journey film): at the fixed metal level the component then runs
+    # up out of the window around the knee and is not taken for a component; the
+    # implant reader's sharply edged regions still find it, and its lines come from
+    # its outlines (not measured at all before)
+    limb = LimbParameters.postop(
+        fta_deg=176.0, ffc_deg=91.0, ftc_deg=89.0, lfc_deg=93.5, ltc_deg=86.0
+    )
+    film = FilmParameters.lateral_knee("right").downscaled(DOWNSCALE)
+    rendered = render_film(film, {"right": limb}, seed=7002)
+    radiograph = as_radiograph(rendered)
+    assert radiograph.pixels is not None
+    pixels = radiograph.pixels.copy()
+    mm = rendered.spacing_mm[1]
+    x, y = rendered.landmarks["right"]["femoral_component_anterior"]
+    # 3 mm wide, on the flange's outer face (anterior is -x on a right film), from 66
+    # mm above the fixation surface (beyond the 70 mm window around the joint) into
+    # the flange's top
+    cols = slice(round(x - 10.0 / mm), round(x - 7.0 / mm))
+    pixels[round(y - 66.0 / mm) : round(y - 29.0 / mm), cols] = pixels.max()
+    result = detect_landmarks(dataclasses.replace(radiograph, pixels=pixels))
+    table = result.landmarks.set_index("landmark")
+    assert table.loc["femoral_component_anterior", "method"] == "lat-metal-outline"
+    assert [leg.status for leg in result.legs] == ["review"]
+    truth = measure_landmarks(landmark_table(rendered.landmark_sets("film.dcm")))
+    want = truth.set_index("measure")["value"]
+    got = measure_landmarks(result.landmarks).set_index("measure")["value"]
+    assert got["lfc"] == pytest.approx(want["lfc"], abs=2.0)
+
+
+def _follow_drawn(
+    front: np.ndarray, back: np.ndarray, extra: np.ndarray, y_from: float, y_to: float
+):
+    """Follow (:func:`_follow_shaft`) a bone drawn between the columns `front` and
+    `back` (mm, per row) at 0.5 mm a pixel (bone 0.3 over soft tissue, 0.3 over air), plus
+    `extra`, from row `y_from` toward `y_to` (mm)."""
+    x = np.arange(front.shape[1], dtype=float)[None, :] * 0.5
+    film = np.where((x > 20) & (x < x.max() - 10), 0.3, 0.02)
+    film = film + np.where((x > front) & (x < back), 0.3, 0.0) + extra
+    rng = np.random.default_rng(3)
+    work = Work.of(
+        np.asarray(film + rng.normal(0.0, 0.01, film.shape), np.float32), (0.5, 0.5), coarse_mm=0.5
+    )
+    edges = _Edges.of(work.coarse, work.coarse_mm, _field(work.coarse, work.coarse_mm))
+    return _follow_shaft(work, edges, y_from, y_to)
+
+
+def _lean_deg(direction: np.ndarray) -> float:
+    return float(np.degrees(np.arctan2(direction[0], direction[1])))
+
+
+def test_the_tibia_is_read_as_far_from_the_knee_as_the_film_shows() -> None:
+    # a tibia 32 mm deep leaning 3 degrees, its posterior cortex flaring toward the
+    # knee (the top of this drawing), an 11 mm stripe (the fibula over the posterior
+    # cortex) over its lower 95 mm: a few straight rows near the knee used to win
+    # over the whole shaft and tilt the axis by 3 degrees (a standing Journey film)
+    y, x = np.mgrid[:440, :300].astype(float) * 0.5
+    front = 50.0 + np.tan(np.radians(3.0)) * y
+    back = front + 32.0 + 6.0 * np.clip((110.0 - y) / 60.0, 0.0, None) ** 2
+    stripe = 76.0 - np.tan(np.radians(3.0)) * (y - 120.0)
+    extra = np.where((np.abs(x - stripe) < 5.5) & (y > 120.0), 0.25, 0.0)
+    axis = _follow_drawn(front, back, extra, 215.0, 50.0)
+    assert axis is not None
+    assert axis.bottom - axis.top > 100.0
+    assert _lean_deg(axis.direction) == pytest.approx(3.0, abs=0.6)
+
+
+@pytest.mark.parametrize("lean", [0.0, 30.0])
+def test_a_femur_followed_to_where_its_metaphysis_flares_is_kept(lean: float) -> None:
+    # the posterior cortex turns into a condyle 40 mm above where the femur is
+    # followed to (a femur tilted 30 degrees on a flexed film, a Triathlon UKA):
+    # the track stops there, short of the knee, and the femur used to be dropped
+    y = np.mgrid[:440, :400][0].astype(float) * 0.5
+    front = 60.0 + np.tan(np.radians(lean)) * y
+    back = front + 30.0 / np.cos(np.radians(lean)) + 25.0 * np.clip((y - 120.0) / 4.0, 0.0, 1.0)
+    axis = _follow_drawn(front, back, np.zeros_like(y), 5.0, 160.0)
+    assert axis is not None
+    assert axis.bottom == pytest.approx(120.0, abs=3.0)
+    assert _lean_deg(axis.direction) == pytest.approx(lean, abs=0.3)

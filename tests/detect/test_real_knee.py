@@ -1,6 +1,7 @@
 """Knee films of the development set of real films (internal evaluation only; skipped
 where the folder is absent): the side from the marker and the fibula, anterior from
-the patella, and the lateral shafts past a metal bar."""
+the patella, the lateral shafts past a metal bar, LFC and LTC on a standing film, a
+flexed UKA's femur, a native AP film's view and a UKA's side."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from alignment.detect import detect_landmarks
 from alignment.detect._image import Work
 from alignment.detect.knee_film import fibula_side, find_joint
 from alignment.io import read_radiograph
+from alignment.measures import measure_landmarks
 
 from .test_real import eval_real
 
@@ -74,3 +76,39 @@ def test_real_lateral_tka_past_a_metal_bar(knees: Path) -> None:
 
     assert abs(angle(got) - angle(ref)) < 2.0
     assert "tibial_shaft_proximal" in got and "tibial_shaft_distal" in got
+
+
+def test_real_standing_lateral_tka_gets_both_lateral_angles(knees: Path) -> None:
+    # journey_bcs_4224_lat: the component as bright as the saturated femur, the fibula
+    # over the tibia's posterior cortex: LFC and LTC within 2 degrees of the reference
+    film = "journey_bcs_4224_lat.jpg"
+    table = pd.read_csv(knees.parent / "reference_landmarks.csv")
+    reference = measure_landmarks(table[table["image"] == f"knee/{film}"])
+    want = reference.set_index("measure")["value"]
+    result = detect_landmarks(read_radiograph(knees / film))
+    got = measure_landmarks(result.landmarks).set_index("measure")["value"]
+    for name in ("lfc", "ltc"):
+        assert abs(got[name] - want[name]) < 2.0, name
+    assert [leg.status for leg in result.legs] == ["review"]
+
+
+@pytest.mark.filterwarnings("ignore:.*colour image converted to grey")
+def test_real_flexed_uka_femur_is_followed(knees: Path) -> None:
+    # triathlon_uka_4244_lat: the femur tilted 30 degrees, its track stopping where
+    # the metaphysis flares, 84 mm above the joint
+    result = detect_landmarks(read_radiograph(knees / "triathlon_uka_4244_lat.jpg"))
+    got = measure_landmarks(result.landmarks).set_index("measure")["value"]
+    assert np.isfinite(got["lfc"])
+
+
+def test_real_native_ap_knee_is_read_as_ap(knees: Path) -> None:
+    # native_knee_ap_truhnlab: its brightest bone crossed the metal level and, being
+    # asymmetric, read the film as a lateral one
+    result = detect_landmarks(read_radiograph(knees / "native_knee_ap_truhnlab.png"))
+    assert [(leg.side, leg.view) for leg in result.legs] == [("right", "AP")]
+
+
+@pytest.mark.filterwarnings("ignore:.*colour image converted to grey")
+def test_real_uka_ap_side_from_the_fibula(knees: Path) -> None:
+    result = detect_landmarks(read_radiograph(knees / "triathlon_uka_4243_ap.jpg"))
+    assert result.side_source == "anatomy"
