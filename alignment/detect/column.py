@@ -375,8 +375,11 @@ EXTENT_OFFSET_MM = 4.0
 """Distance (mm) above and below a joint gap at which the bones' outline is read
 (condyles above the knee's gap, plateau below; distal tibia and talus at the ankle)."""
 
-MAX_HALF_WIDTH_MM = 70.0
-"""Largest half-width (mm) of a knee or an ankle read from the column."""
+MAX_HALF_WIDTH_MM = 95.0
+"""How far (mm) from the column a knee's or an ankle's outline is looked for: half the
+widest knee (:data:`KNEE_WIDTH_MM`) plus 20 mm, for the column runs along the brightest
+bone, not always down the knee's middle. At 70 mm the outline of a 110 mm knee read
+with a spacing 10 % too large fell outside it and the knee's gap was lost."""
 
 COLUMN_CONFIDENCE = 0.45
 """Confidence of a landmark read on a bone column: its place is a good start for a
@@ -484,8 +487,13 @@ KNEE_SHARES = (0.42, 0.74)
 """Where the knee's joint gap is looked for, as shares of the film's content height
 (:data:`SHAFT_SHARES` leaves it between the two diaphyses)."""
 
-KNEE_WIDTH_MM = (55.0, 130.0)
-"""Plausible width (mm) of the condyles and of the plateau on the film."""
+KNEE_WIDTH_MM = (55.0, 150.0)
+"""Plausible width (mm) of the condyles and of the plateau on the film: adult condyles
+are 70-95 mm wide, magnified 1.05-1.2 on a standing film, with room for a spacing
+25 % off (a film without one is read at a spacing assumed from its size); the
+outline read here also takes in the blur of the cortex. At 130 mm the knees of the
+digital OAI long-leg film (about 110 mm at its ruler's spacing) were lost at a spacing
+10 % too large, and a gap 100 mm lower, across the tibia's metaphysis, taken instead."""
 
 FLANK_OFFSET_MM = 75.0
 """Distance (mm) from the column of the soft-tissue bands whose own valleys are taken

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import ndimage
 
 from alignment.detect.column import (
     bone_extent,
@@ -29,9 +30,10 @@ KNEE_Y = 560.0
 ANKLE_Y = 1010.0
 
 
-def _leg(film: np.ndarray, x_knee: float, tilt_deg: float) -> None:
+def _leg(film: np.ndarray, x_knee: float, tilt_deg: float, knee_half_mm: float = 40.0) -> None:
     """Draw one leg whose knee's joint gap is at (x_knee, KNEE_Y) mm, femur leaning
-    `tilt_deg` (its top toward -x for positive values)."""
+    `tilt_deg` (its top toward -x for positive values), condyles `knee_half_mm` wide
+    either side of the knee's middle."""
     rows, cols = film.shape
     yy, xx = np.mgrid[0:rows, 0:cols] + 0.5
     slope = np.tan(np.radians(tilt_deg))
@@ -39,8 +41,9 @@ def _leg(film: np.ndarray, x_knee: float, tilt_deg: float) -> None:
     film[np.abs(xx - x_knee) < 75] += 0.15
     femur_x = x_knee - slope * (KNEE_Y - yy)
     film[(yy < KNEE_Y - 8) & (np.abs(xx - femur_x) < 14)] += 0.35
-    film[(yy > KNEE_Y - 40) & (yy < KNEE_Y - 2) & (np.abs(xx - x_knee) < 40)] += 0.35
-    film[(yy > KNEE_Y + 2) & (yy < KNEE_Y + 40) & (np.abs(xx - x_knee) < 38)] += 0.35
+    knee = np.abs(xx - x_knee) < knee_half_mm
+    film[(yy > KNEE_Y - 40) & (yy < KNEE_Y - 2) & knee] += 0.35
+    film[(yy > KNEE_Y + 2) & (yy < KNEE_Y + 40) & (np.abs(xx - x_knee) < knee_half_mm - 2)] += 0.35
     film[(yy > KNEE_Y + 40) & (yy < ANKLE_Y - 3) & (np.abs(xx - x_knee) < 12)] += 0.35
     # distal tibia and malleoli above the ankle's gap, talus below it
     film[(yy > ANKLE_Y - 30) & (yy < ANKLE_Y - 3) & (np.abs(xx - x_knee) < 26)] += 0.1
@@ -53,10 +56,11 @@ def _film(
     seams: bool = True,
     ruler: bool = True,
     flip: bool = False,
+    knee_half_mm: float = 40.0,
 ) -> np.ndarray:
     film = np.full((1100, 400), 0.05, np.float32)
     for x_knee, tilt in legs:
-        _leg(film, x_knee, tilt)
+        _leg(film, x_knee, tilt, knee_half_mm)
     if ruler:
         film[80:1050, 192:208] += 0.4
         film[80:1050:10, 192:208] += 0.5  # cm ticks
@@ -95,6 +99,23 @@ def test_knee_and_ankle_read_on_the_column(seams):
         assert tk[0] == pytest.approx(x_knee, abs=3.0)
         ankle = read.points["ankle_center"]
         assert ankle == pytest.approx([x_knee, ANKLE_Y], abs=4.0)
+
+
+@pytest.mark.parametrize("scale", [0.8, 1.0, 1.2])
+def test_a_wide_knee_read_with_a_spacing_20_percent_off(scale):
+    # a knee 110 mm wide (as on the digital OAI long-leg film) read with a spacing
+    # 20 % too large or too small, as a film without one is: the knee looks 88-132 mm
+    # wide; at 1.2 its outline fell outside the search and beyond the widest knee
+    # allowed, and the knee was lost
+    film = ndimage.zoom(
+        _film(legs=((140.0, 4.0),), seams=False, ruler=False, knee_half_mm=55.0), scale, order=1
+    )
+    legs = column_legs(film, 1.0)
+    assert len(legs) == 1
+    read = read_column_leg(film, 1.0, legs[0].column)
+    for name in ("femoral_knee_center", "tibial_knee_center"):
+        assert read.points[name] == pytest.approx([140.0 * scale, KNEE_Y * scale], abs=4.0)
+    assert read.points["ankle_center"] == pytest.approx([140.0 * scale, ANKLE_Y * scale], abs=4.0)
 
 
 def test_the_ankle_is_the_first_gap_above_a_whole_foot():
