@@ -68,46 +68,6 @@ films' references, a unicompartmental tray covers one compartment (0.54); a seam
 bright line under one condyle is narrower."""
 
 
-MARK_EDGES_PER_MM = 1.0 / 12.0
-"""Most strong edges per mm down one column of the knee's window that bone gives: a
-column across the knee meets the femur's distal outline, the plateau, the fibular
-head, a condyle's double contour (4 or so in the 85 mm window); one across a ruler
-meets a tick or a digit every 10 mm or less (every cm tick, and the mm ticks and
-numbers between them). A column with more is a ruler's or a label's, never bone."""
-
-MARK_MARGIN_MM = 3.0
-"""Columns this close (mm) to a ruler's column are left out too (its outline blurs)."""
-
-
-def off_limb_columns(
-    xs: F64, g: F64, noise: float, dy: float, x_joint: float
-) -> NDArray[np.bool_]:
-    """Columns of the knee's window (at `xs`, mm) that are on a ruler or beyond one.
-
-    A column is a ruler's when its gradient `g` (columns by rows `dy` mm apart) has
-    more strong extrema (over 5 `noise`) than :data:`MARK_EDGES_PER_MM` allows; the
-    columns within :data:`MARK_MARGIN_MM` of one, and those farther from `x_joint`
-    on its side (the film's edge beyond the ruler), are left out with it.
-
-    >>> g = np.zeros((7, 100)); g[5:, ::4] = 10.0  # the last two columns: ticks
-    >>> off_limb_columns(np.arange(7.0) * 5, g, 1.0, 1.0, 10.0).tolist()
-    [False, False, False, False, False, True, True]
-    """
-    strength = np.abs(g)
-    inner = strength[:, 1:-1]
-    # strong: above the noise and a quarter of a typical column's strongest edge (on a
-    # clean film the noise is tiny and every ripple would count)
-    floor = max(5.0 * noise, 0.25 * float(np.median(strength.max(axis=1))))
-    peaks = (inner > floor) & (inner >= strength[:, :-2]) & (inner >= strength[:, 2:])
-    marks = peaks.sum(axis=1) > MARK_EDGES_PER_MM * g.shape[1] * dy
-    off = np.zeros(xs.size, dtype=bool)
-    for x in xs[marks]:
-        near = np.abs(xs - x) <= MARK_MARGIN_MM
-        beyond = (xs - x) * np.sign(x - x_joint) >= 0
-        off |= near | beyond
-    return off
-
-
 @dataclass
 class KneeFinding:
     """Landmarks (mm) and per-landmark confidence of one AP knee.
@@ -223,15 +183,13 @@ def find_knee(
     ys, values, g = _column_edges(work, xs, y_joint - 45.0, y_joint + 40.0)
     dy = ys[1] - ys[0]
     noise = mad_sd(g) + 1e-6
-    # a ruler down the film's edge, beside the knee, is all edges: never the bone's
-    off = off_limb_columns(xs, g, noise, ys[1] - ys[0], x_joint)
     # per column: strongest falling edge (femur) then rising edge 1.5..16 mm below (tibia)
     n = len(xs)
     # the joint gap: the darkest level of each central column, fitted by a line
     smooth = ndimage.gaussian_filter1d(values, 1.5 / dy, axis=1)
     band = (ys >= y_joint - 14.0) & (ys <= y_joint + 14.0)
     # under the condyles, not in the notch (whose darkest level is far above the gap)
-    central = (np.abs(xs - x_joint) <= 40.0) & (np.abs(xs - x_joint) >= 12.0) & ~off
+    central = (np.abs(xs - x_joint) <= 40.0) & (np.abs(xs - x_joint) >= 12.0)
     dark = ys[band][np.argmin(smooth[:, band], axis=1)]
     gap_fit = robust_line(np.column_stack([xs[central], dark[central]]), threshold=2.0)
     if gap_fit is None:
@@ -246,7 +204,7 @@ def find_knee(
     y_f = np.full(n, np.nan)
     s_f = np.zeros(n)
     y_t = np.full(n, np.nan)
-    for i in (int(v) for v in np.flatnonzero(~off)):
+    for i in range(n):
         col = g[i]
         lo = max(1, int((gap[i] - 30.0 - ys[0]) / dy))
         mid_i = int((gap[i] - ys[0]) / dy)
