@@ -28,4 +28,3 @@ def test_the_knee_is_wide_and_the_shaft_above_it_is_not(tilt):
     assert condyles_wide(film, 1.0, _contacts(KNEE_Y - 2.0), 200.0, SHAFT_MM)
     # the same reading 90 mm higher, on the shaft, is no knee
     assert not condyles_wide(film, 1.0, _contacts(KNEE_Y - 92.0), 200.0 - shift, SHAFT_MM)
-
