@@ -28,8 +28,12 @@ from alignment.detect.ankle import find_ankle
 from alignment.detect.calibration import SPHERE_DIAMETER_MM, Sphere, find_sphere
 from alignment.detect.column import (
     COLUMN_CONFIDENCE,
+    CONDYLES_ABOVE_MM,
+    CONDYLES_TO_SHAFT,
     ColumnLeg,
     column_legs,
+    condyles_wide,
+    equalised,
     read_column_leg,
 )
 from alignment.detect.column import (
@@ -657,6 +661,51 @@ def _joint_level(work: Work, fa: ShaftAxis, ta: ShaftAxis) -> tuple[float, float
     return float(xs[k]), float(ys[k])
 
 
+def _fine_knee(
+    work: Work, fa: ShaftAxis, ta: ShaftAxis, column: ColumnLeg | None
+) -> KneeFinding | None:
+    """The knee read at full resolution (:func:`.knee.find_knee`): at the joint level
+    between the shafts (:func:`_joint_level`), else at the bone column's knee. A knee
+    whose condyles are not as wide as a distal femur over this femoral shaft
+    (:func:`~alignment.detect.column.condyles_wide`) is the shaft read too high (the
+    femoral and tibial runs split above the joint): the next level is tried, and if
+    none holds, the last finding is returned without points, with the reason.
+    None when there is no level to read."""
+    levels = []
+    joint = _joint_level(work, fa, ta)
+    if joint is not None:
+        levels.append(joint)
+    if column is not None and "femoral_knee_center" in column.points:
+        x, y = (float(v) for v in column.points["femoral_knee_center"])
+        if joint is None or abs(y - joint[1]) > CONDYLES_ABOVE_MM:
+            levels.append((x, y))
+    image: NDArray[np.float32] | None = None
+    knee = None
+    for x, y in levels:
+        knee = find_knee(work, None, None, y, x)
+        contacts = (knee.points.get("distal_femur_a"), knee.points.get("distal_femur_b"))
+        if contacts[0] is None or contacts[1] is None:
+            continue
+        if image is None:
+            image = equalised(work.coarse, work.coarse_mm)
+        level = 0.5 * float(contacts[0][1] + contacts[1][1]) - CONDYLES_ABOVE_MM
+        if condyles_wide(
+            image,
+            work.coarse_mm,
+            (contacts[0], contacts[1]),
+            float(fa.at_y(level)[0]),
+            fa.width_mm,
+        ):
+            return knee
+        knee = KneeFinding(
+            notes=[
+                "knee: the bone above the condyles found is narrower than "
+                f"{CONDYLES_TO_SHAFT:g} times the femoral shaft: the shaft, not the knee"
+            ]
+        )
+    return knee
+
+
 KNEE_FILM_MM = 600.0
 """An AP film shorter than this (mm) is a knee film (:mod:`.knee_film`) whatever its
 field's shape: a standing long-leg film is over a metre tall."""
@@ -1067,11 +1116,7 @@ def _detect_ap_leg(
         if guess.column is not None
         else None
     )
-    knee = None
-    if ta is not None and not on_column:
-        joint = _joint_level(work, fa, ta)
-        if joint is not None:
-            knee = find_knee(work, None, None, joint[1], joint[0])
+    knee = _fine_knee(work, fa, ta, column) if ta is not None and not on_column else None
     # the medial side, where no other leg tells it, from the femoral shaft's lean
     medial = medial_hint if medial_hint is not None else _medial_from_lean(fa)
     head = _find_head(work, fa, medial, _head_axis_centres(knee, column), level=head_level)
