@@ -139,6 +139,15 @@ def test_no_cortex_above_the_run_leaves_its_top():
     assert trace_shaft_end(film, 1.0, top, np.array([0.0, 1.0]), 30.0) == 300.0
 
 
+def _mid_thigh_run(film: np.ndarray) -> tuple[Work, ShaftAxis]:
+    """The film's working copy at 1 mm and a femoral run stopping at mid-thigh (y 420)."""
+    work = Work.of(film, (1.0, 1.0), coarse_mm=1.0)
+    fa = ShaftAxis(
+        np.array([110.0, 550.0]), np.array([0.0, 1.0]), 0.5, 20, 20, 30.0, 5.0, 420.0, 690.0
+    )
+    return work, fa
+
+
 @pytest.mark.parametrize("seam", [None, 300.0])
 def test_the_head_is_where_the_femur_leads_not_beside_a_short_run(seam):
     # a run stopping at mid-thigh (y 420) and a short leg read from the knee and the
@@ -146,10 +155,7 @@ def test_the_head_is_where_the_femur_leads_not_beside_a_short_run(seam):
     # head (a real stitched film had its head there, 19 cm off); the femur traced up
     # leads to the head
     film = _femur_film(seam=seam, blob=True)
-    work = Work.of(film, (1.0, 1.0), coarse_mm=1.0)
-    fa = ShaftAxis(
-        np.array([110.0, 550.0]), np.array([0.0, 1.0]), 0.5, 20, 20, 30.0, 5.0, 420.0, 690.0
-    )
+    work, fa = _mid_thigh_run(film)
     centres = {
         "femoral_knee_center": np.array([130.0, 800.0]),
         "tibial_knee_center": np.array([130.0, 805.0]),
@@ -164,10 +170,7 @@ def test_a_misread_knee_does_not_take_the_head_off_its_femur():
     # a knee read at a seam and an ankle read in the foot put the expected mechanical
     # axis through the pelvis: the head stays on the femur
     film = _femur_film(seam=300.0, blob=False)
-    work = Work.of(film, (1.0, 1.0), coarse_mm=1.0)
-    fa = ShaftAxis(
-        np.array([110.0, 550.0]), np.array([0.0, 1.0]), 0.5, 20, 20, 30.0, 5.0, 420.0, 690.0
-    )
+    work, fa = _mid_thigh_run(film)
     centres = {
         "femoral_knee_center": np.array([150.0, 640.0]),
         "tibial_knee_center": np.array([150.0, 645.0]),
@@ -213,10 +216,7 @@ def test_a_head_is_looked_for_level_with_the_other_leg_s():
     # head, the head is found
     film = _femur_film(seam=None, blob=False)
     film[260:400] = 0.2
-    work = Work.of(film, (1.0, 1.0), coarse_mm=1.0)
-    fa = ShaftAxis(
-        np.array([110.0, 550.0]), np.array([0.0, 1.0]), 0.5, 20, 20, 30.0, 5.0, 420.0, 690.0
-    )
+    work, fa = _mid_thigh_run(film)
     unleveled = core._find_head(work, fa, 1.0, {})
     assert unleveled is None or np.hypot(*(unleveled[0] - HEAD)) > 50.0
     head = core._find_head(work, fa, 1.0, {}, level=155.0)
