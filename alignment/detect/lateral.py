@@ -155,7 +155,13 @@ EDGE_WINDOW_MM = 3.0
 """How far a cortical edge may move from one row of the working copy to the next, mm."""
 
 METAL_LEVEL = 0.92
-"""Normalised grey value above which a pixel near the knee is metal."""
+"""Normalised grey value above which a pixel near the knee is metal, unless the
+implant's own outline says lower (:func:`_metal_level`)."""
+
+OUTLINE_LEVEL_SHARE = 0.75
+"""Height between the metal's surroundings (0) and its rim (1) taken as the metal
+level from the implant's outline (:func:`_metal_level`): above the half height at
+which the outline is drawn, so that bone as bright as the blurred edge stays out."""
 
 IMPLANT_WINDOW_MM = 70.0
 """Half-size of the window around the joint centre where metal is read, mm: a femoral
@@ -262,7 +268,11 @@ def detect_lateral(ctx: Any, work: Work, wanted: tuple[Side, ...] | None) -> str
     reasons: dict[str, str] = {}
     required = list(LAT_REQUIRED)
     centre = None
-    metal = _Metal.find(work.coarse, work.coarse_mm, joint, box)
+    metal = _Metal.find(work.coarse, work.coarse_mm, joint, box, METAL_LEVEL)
+    if not (metal.tray and metal.component) and (level := _metal_level(implant())) < METAL_LEVEL:
+        # metal under the fixed level: a film whose brightest is a lead marker or a
+        # label, or a JPEG export's window; read at the level of the implant's outline
+        metal = _Metal.find(work.coarse, work.coarse_mm, joint, box, level)
     tray = metal.tray > 0
     if anterior is None:
         reasons.update(
@@ -543,6 +553,7 @@ class _Metal:
 
     labels: NDArray[np.int32]
     mm: float
+    level: float
     tray: int
     component: int
 
@@ -553,13 +564,14 @@ class _Metal:
         mm: float,
         joint: tuple[float, float],
         box: tuple[int, int, int, int],
+        level: float,
     ) -> _Metal:
         reach = round(IMPLANT_WINDOW_MM / mm)
         jx, jy = int(joint[0] / mm), int(joint[1] / mm)
         r0, r1 = max(box[0], jy - reach), min(box[1], jy + reach)
         c0, c1 = max(box[2], jx - reach), min(box[3], jx + reach)
         metal = np.zeros(coarse.shape, bool)
-        metal[r0:r1, c0:c1] = coarse[r0:r1, c0:c1] > METAL_LEVEL
+        metal[r0:r1, c0:c1] = coarse[r0:r1, c0:c1] > level
         labels: NDArray[np.int32] = ndimage.label(metal)[0].astype(np.int32)
         found: dict[bool, tuple[float, int]] = {}
         for label, where in enumerate(ndimage.find_objects(labels), start=1):
@@ -577,7 +589,7 @@ class _Metal:
             below = (cy + 0.5) * mm > joint[1]
             if area > found.get(below, (0.0, 0))[0]:
                 found[below] = (area, label)
-        return cls(labels, mm, found.get(True, (0.0, 0))[1], found.get(False, (0.0, 0))[1])
+        return cls(labels, mm, level, found.get(True, (0.0, 0))[1], found.get(False, (0.0, 0))[1])
 
     def at(self, part: int, points: F64) -> NDArray[np.bool_]:
         """Whether film points (mm, shape ``(..., 2)``) lie within one working-copy
@@ -586,6 +598,23 @@ class _Metal:
         rows = np.clip((points[..., 1] / self.mm).astype(int), 0, region.shape[0] - 1)
         cols = np.clip((points[..., 0] / self.mm).astype(int), 0, region.shape[1] - 1)
         return np.asarray(region[rows, cols])
+
+
+def _metal_level(implant: Implant | None) -> float:
+    """The normalised grey level above which a pixel is metal by the implant's own
+    outline: :data:`OUTLINE_LEVEL_SHARE` of the way from the surroundings to the rim
+    of its dimmest part (femoral component or tray); :data:`METAL_LEVEL` without one.
+
+    A fixed level fails where something brighter than the metal (a lead marker, a
+    burned-in label) or a JPEG export's window sets the film's top grey value; the
+    outline's edge step is relative to the metal's own surroundings.
+    """
+    if implant is None:
+        return METAL_LEVEL
+    parts = [p for p in (implant.femoral, implant.tray) if p is not None]
+    if not parts:
+        return METAL_LEVEL
+    return min(p.level + (OUTLINE_LEVEL_SHARE - 0.5) * p.step for p in parts)
 
 
 def _touches(
@@ -675,7 +704,7 @@ def _tibial_line(
     keel: list[float] = []
     reach = max(1, round(2.0 / step))
     last = int(np.searchsorted(ss, 25.0))
-    mask = (values > METAL_LEVEL) & metal.at(metal.tray, points) if tray else None
+    mask = (values > metal.level) & metal.at(metal.tray, points) if tray else None
     for i, t in enumerate(ts):
         col = g[i]
         if mask is not None:
@@ -770,7 +799,7 @@ def _fixation_surface(
     step = max(0.1, min(work.spacing_mm) * 0.75)
     ss = np.arange(-50.0, 15.0, step)
     values, g, points = frame.profiles(work, ts, ss)
-    mask = (values > METAL_LEVEL) & metal.at(metal.component, points)
+    mask = (values > metal.level) & metal.at(metal.component, points)
     noise = mad_sd(g) + 1e-6
     reach = max(1, round(2.0 / step))
     found: list[tuple[float, float]] = []

@@ -16,6 +16,9 @@ from alignment.phantom import FilmParameters, LimbParameters, render_film
 
 from .conftest import DOWNSCALE, as_radiograph, errors_mm
 
+_PLATEAU = ("tibial_plateau_anterior", "tibial_plateau_posterior")
+_COMPONENT = ("femoral_component_anterior", "femoral_component_posterior")
+
 # (side, replaced, rotation, photometric): native and TKA, rotated both ways, both
 # photometric interpretations
 _KNEES = [
@@ -140,6 +143,24 @@ def test_collimation_border_and_a_sphere_are_not_implants(replaced):
     assert [leg.status for leg in result.legs] == ["ok"]
     methods = set(result.landmarks["method"])
     assert ("lat-tray" in methods) == replaced and ("lat-plateau" in methods) != replaced
+
+
+def test_metal_dimmer_than_a_label_is_still_the_tray_and_the_component():
+    """A burned-in label brighter than the implant sets the film's top grey value, so
+    the metal falls under the fixed metal level: the tray was read as a native
+    plateau (its top, 3.4 mm off, at confidence 0.98) and the component from its
+    outlines. The level of the implant's own outline still finds both."""
+    rendered = _knee_film(True)
+    radiograph = as_radiograph(rendered)
+    assert radiograph.pixels is not None
+    pixels = radiograph.pixels.astype(np.float32)
+    pixels[20:60, 20:100] = 1.6 * pixels.max()  # 20 x 40 mm, 1 % of the film
+    result = detect_landmarks(dataclasses.replace(radiograph, pixels=pixels))
+    table = result.landmarks.set_index("landmark")
+    assert set(table.loc[list(_PLATEAU), "method"]) == {"lat-tray"}
+    assert set(table.loc[list(_COMPONENT), "method"]) == {"lat-fixation-surface"}
+    errors = errors_mm(rendered, result.landmarks)
+    assert max(errors[("right", name)] for name in _PLATEAU + _COMPONENT) <= 1.5
 
 
 def test_a_film_cut_short_keeps_every_point_where_bone_was_seen():
