@@ -22,7 +22,9 @@ On the 0.5 mm working copy:
   read square to its axis; the midpoints of a flaring metaphysis still lie on the
   axis.
 - **Metal** (:class:`_Metal`): connected regions above the metal level near the
-  joint; the largest below the joint level is the tray, above it the component. A
+  joint (a fixed level, or the implant outline's own where the fixed one misses the
+  tray or the component: :func:`_metal_level`); the largest below the joint level is
+  the tray, above it the component. A
   component that merges there with a saturated cortex (a JPEG export's window) is
   still found by the implant reader (:func:`.implant.find_implant`), and its lines
   are read from its outlines.
