@@ -1211,7 +1211,7 @@ def _detect_ap_leg(
                 continue
             points["ankle_center"] = ankle.point
             conf["ankle_center"] = ankle.confidence
-            method["ankle_center"] = "talar-dome" if y0 == y_first else "talar-dome(retry)"
+            method["ankle_center"] = ankle.method if y0 == y_first else f"{ankle.method}(retry)"
             reasons.pop("ankle_center", None)
             break
         # second pass on the tibial axis: between the knee and the ankle found, where
