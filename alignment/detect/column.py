@@ -538,6 +538,14 @@ off a joint gap's depth (beyond a knee's or an ankle's half-width)."""
 ANKLE_WIDTH_MM = (40.0, 95.0)
 """Plausible width (mm) of the ankle's bones (malleoli and talus) on the film."""
 
+ANKLE_SEARCH_SHARE = 0.76
+"""Where the search for the ankle's gap starts down the column, as a share of the film's
+content height: the middle of the tibial diaphysis's stretch (:data:`SHAFT_SHARES`).
+The plafond lies below it on every standing film, 100 mm and more down the shaft, but
+it can lie above the stretch's end: on a film that shows the feet on a positioning
+board the ankle joint falls at 85 % of the height, and a search started at 86 % read
+the board's edges in the foot as the ankle (63 and 140 mm off)."""
+
 FIRST_GAP_SHARE = 0.5
 """Below the tibia, the ankle is the first joint gap, not the deepest: a film that
 shows the whole foot has gaps as deep or deeper below the talus (subtalar, midtarsal,
@@ -678,7 +686,7 @@ def read_column_leg(coarse: F32, coarse_mm: float, column: Column) -> ColumnLeg:
         y, (above, below) = knees[0]
         points["femoral_knee_center"] = np.array([0.5 * (above[0] + above[1]), y - 1.0])
         points["tibial_knee_center"] = np.array([0.5 * (below[0] + below[1]), y + 1.0])
-    a0 = y_first + SHAFT_SHARES["tibial"][1] * height
+    a0 = y_first + ANKLE_SEARCH_SHARE * height
     ankles = tuple(
         np.array([0.5 * (below[0] + below[1]), y])
         for y, (below,) in _joints(
