@@ -38,6 +38,7 @@ from numpy.typing import NDArray
 from scipy import ndimage
 
 from alignment.detect._image import Work, mad_sd, subpixel_offset
+from alignment.detect.column import film_rows
 
 __all__ = ["AnkleFinding", "find_ankle"]
 
@@ -47,24 +48,36 @@ _ABOVE_MM = (3.0, 20.0)
 """Where the plafond's bone is looked for above a candidate joint level, mm."""
 _BELOW_MM = (3.0, 12.0)
 """Where the talus' bone is looked for below a candidate joint level, mm."""
+_LEAST_DEPTH = (0.03, 0.015)
+"""Least depth of a joint space below the darker of the bones around it, as a share of
+the film's grey range: a clear joint first, then a faint one. The malleoli overlap the
+joint on an AP film, and a film whose contrast was equalised (CLAHE) or exported as
+JPEG keeps 2 to 3 % of its range across the joint, so the second floor is set below
+that; the noise of the profile (four times its spread) raises both on noisy films."""
+_JOINT_ONLY_CONFIDENCE = 0.3
+"""Confidence of an ankle placed on the joint space without its dome's edge: where the
+joint is, is seen; its middle is not measured (below the review threshold)."""
 _DOME_COLUMNS = 49
 """Columns read across the dome, 0.5 mm apart over +-12 mm."""
 
 
 @dataclass
 class AnkleFinding:
-    """The ankle centre (mm), its confidence, and notes."""
+    """The ankle centre (mm), its confidence, how it was placed (``talar-dome`` or
+    ``joint-space``), and notes."""
 
     point: F64 | None = None
     confidence: float = 0.0
+    method: str = "talar-dome"
     notes: list[str] = field(default_factory=list)
 
 
 def _joint_levels(
-    work: Work, x_axis: float, y_start: float, bottom: float, slope: float
+    work: Work, x_axis: float, y_start: float, bottom: float, slope: float, least: float
 ) -> list[tuple[float, float]]:
     """The three deepest dark valleys along the axis (at least 8 mm apart) with bone
-    above and below: ``(y, depth)`` each, deepest first."""
+    above and below, each at least `least` deep (a share of the film's grey range) and
+    four times the profile's noise: ``(y, depth)`` each, deepest first."""
     step = 0.5
     ys = np.arange(y_start, bottom, step)
     offsets = np.arange(-8.0, 8.01, 1.0)
@@ -87,7 +100,7 @@ def _joint_levels(
         above = float(profile[k - a1 : k - a0].max())
         below = float(profile[k + b0 : k + b1].mean())
         depth[k] = min(above, below) - profile[k]
-    floor = max(0.03, 4 * noise)
+    floor = max(least, 4 * noise)
     levels: list[tuple[float, float]] = []
     for k in np.argsort(depth)[::-1]:
         if not np.isfinite(depth[k]) or depth[k] < floor or len(levels) >= 3:
@@ -95,6 +108,12 @@ def _joint_levels(
         if all(abs(ys[k] - y) >= 8.0 for y, _ in levels):
             levels.append((float(ys[k]), float(depth[k])))
     return levels
+
+
+def _content_end(work: Work) -> float:
+    """Where the film's content ends (mm): padding rows of one grey level below a crop
+    (:func:`~alignment.detect.column.film_rows`) are no part of the leg."""
+    return (film_rows(work.coarse)[1] + 1) * work.coarse_mm
 
 
 def find_ankle(
@@ -124,33 +143,39 @@ def find_ankle(
         ``point`` is None (with a note) when no joint is seen.
     """
     out = AnkleFinding()
-    rows, _ = work.shape
-    film_end = rows * work.spacing_mm[0]
+    film_end = _content_end(work)
     bottom = min(y_start + search_mm, film_end)
     if bottom - y_start < _ABOVE_MM[1] + _BELOW_MM[1] + 5.0:
         out.notes.append("ankle_center: the film ends below the tibial diaphysis")
         return out
-    levels = _joint_levels(work, x_axis, y_start, bottom, slope)
-    if not levels:
+    # a clear joint space is tried before a faint one: a faint valley higher up (the
+    # physeal scar, a pore of the metaphysis) must not take the place of the joint
+    tiers = [_joint_levels(work, x_axis, y_start, bottom, slope, least) for least in _LEAST_DEPTH]
+    found = [levels for levels in tiers if levels]
+    if not found:
         cut = " - the film may be cut off above the ankle" if bottom < y_start + search_mm else ""
         out.notes.append(
             "ankle_center: no joint space (plafond over talar dome) below the tibia" + cut
         )
         return out
-    # a thin joint space can be shallower than a pore of the metaphysis: each valley is
-    # tried, from the top; the first one with a dome edge under it is the ankle. The
-    # joints below it (talus over calcaneus) and the sole over a positioning board
-    # show long, strong edges too, so a stronger edge lower down does not win: the
-    # ankle is never below the malleoli (a partial dome only lowers the confidence)
     best: tuple[float, F64, F64, NDArray[np.bool_]] | None = None
-    for y_joint, _ in sorted(levels):
-        x_joint = x_axis + slope * (y_joint - y_start)
-        dome = _dome(work, x_joint, y_joint, film_end)
-        if dome is not None:
-            best = (x_joint, *dome)
+    for levels in found:
+        best = _first_dome(work, levels, x_axis, y_start, slope, film_end)
+        if best is not None:
             break
     if best is None:
-        out.notes.append("ankle_center: no continuous talar dome edge under a joint space")
+        # the joint space is seen (plafond above, talus below) but not the dome's
+        # edge in it: on a coarse or contrast-equalised film the dome is a few pixels
+        # of weak edge. The middle of the highest clearest joint space on the axis is
+        # the centre of the plafond, placed for a person to check
+        y_joint = min(y for y, _ in found[0])
+        out.point = np.array([x_axis + slope * (y_joint - y_start), y_joint])
+        out.confidence = _JOINT_ONLY_CONFIDENCE
+        out.method = "joint-space"
+        out.notes.append(
+            "ankle_center: joint space seen without a continuous talar dome edge: "
+            "placed at the middle of the joint space on the tibial axis"
+        )
         return out
     x_joint, arr, coef, keep = best
     a, b, _ = coef
@@ -166,6 +191,30 @@ def find_ankle(
         np.clip(share * 1.3, 0.0, 1.0) * np.clip((strength - 2.0) / 4.0, 0.2, 1.0)
     )
     return out
+
+
+def _first_dome(
+    work: Work,
+    levels: list[tuple[float, float]],
+    x_axis: float,
+    y_start: float,
+    slope: float,
+    film_end: float,
+) -> tuple[float, F64, F64, NDArray[np.bool_]] | None:
+    """The highest of the joint `levels` with a dome edge under it: ``x_joint`` (mm)
+    and :func:`_dome`'s reading; None when none has one.
+
+    A thin joint space can be shallower than a pore of the metaphysis: each valley is
+    tried, from the top. The joints below the ankle (talus over calcaneus) and the sole
+    over a positioning board show long, strong edges too, so a stronger edge lower down
+    does not win: the ankle is never below the malleoli (a partial dome only lowers the
+    confidence)."""
+    for y_joint, _ in sorted(levels):
+        x_joint = x_axis + slope * (y_joint - y_start)
+        dome = _dome(work, x_joint, y_joint, film_end)
+        if dome is not None:
+            return (x_joint, *dome)
+    return None
 
 
 def _dome(

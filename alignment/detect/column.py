@@ -538,6 +538,17 @@ off a joint gap's depth (beyond a knee's or an ankle's half-width)."""
 ANKLE_WIDTH_MM = (40.0, 95.0)
 """Plausible width (mm) of the ankle's bones (malleoli and talus) on the film."""
 
+ANKLE_SEARCH_SHARES = (0.76, 0.86)
+"""Where the searches for the ankle's gap start down the column, as shares of the
+film's content height: the middle and the end of the tibial diaphysis's stretch
+(:data:`SHAFT_SHARES`); the gaps of both are candidates, highest first. The plafond
+lies below the middle on every standing film, 100 mm and more down the shaft, but it
+can lie above the stretch's end: on a film that shows the feet on a positioning board
+the ankle joint falls at 85 % of the height, and a search started at 86 % read the
+board's edges in the foot as the ankle (63 and 140 mm off). From the middle, a line
+across the shaft deeper than a faint joint can set the depth the joint must reach
+(:data:`FIRST_GAP_SHARE`) and hide it; the search from the end still sees it."""
+
 FIRST_GAP_SHARE = 0.5
 """Below the tibia, the ankle is the first joint gap, not the deepest: a film that
 shows the whole foot has gaps as deep or deeper below the talus (subtalar, midtarsal,
@@ -678,13 +689,15 @@ def read_column_leg(coarse: F32, coarse_mm: float, column: Column) -> ColumnLeg:
         y, (above, below) = knees[0]
         points["femoral_knee_center"] = np.array([0.5 * (above[0] + above[1]), y - 1.0])
         points["tibial_knee_center"] = np.array([0.5 * (below[0] + below[1]), y + 1.0])
-    a0 = y_first + SHAFT_SHARES["tibial"][1] * height
-    ankles = tuple(
-        np.array([0.5 * (below[0] + below[1]), y])
+    found: dict[float, F64] = {}
+    for share in ANKLE_SEARCH_SHARES:
+        span = (y_first + share * height, y_first + height)
         for y, (below,) in _joints(
-            image, coarse_mm, column, (a0, y_first + height), ANKLE_WIDTH_MM, (1.0,), first=True
-        )
-    )
+            image, coarse_mm, column, span, ANKLE_WIDTH_MM, (1.0,), first=True
+        ):
+            if all(abs(y - other) > coarse_mm for other in found):
+                found[y] = np.array([0.5 * (below[0] + below[1]), y])
+    ankles = tuple(found[y] for y in sorted(found))
     if ankles:
         points["ankle_center"] = ankles[0]
     else:

@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 from scipy import ndimage
 
 from alignment.detect._image import Work
-from alignment.detect.ankle import find_ankle
+from alignment.detect.ankle import AnkleFinding, find_ankle
 from alignment.detect.calibration import SPHERE_DIAMETER_MM, Sphere, find_sphere
 from alignment.detect.column import (
     COLUMN_CONFIDENCE,
@@ -1180,6 +1180,7 @@ def _detect_ap_leg(
     hd, fk = points.get("femoral_head_center"), points.get("femoral_knee_center")
     tk = points.get("tibial_knee_center")
     femur_mm = float(np.linalg.norm(fk - hd)) if hd is not None and fk is not None else None
+    joint_only: AnkleFinding | None = None
     if ta is not None:
         slope = float(ta.direction[0] / ta.direction[1])
         # a diaphysis run may carry on through the talus: start well above its end
@@ -1209,6 +1210,11 @@ def _detect_ap_leg(
                 # joint found in the foot or the shaft), rejected, not guessed at
                 reasons["ankle_center"] = _ratio_rejection(ratio)
                 continue
+            if ankle.method == "joint-space":
+                # a joint space without its dome stands in only where neither a dome
+                # nor the bone column's reading places the ankle
+                joint_only = joint_only or ankle
+                continue
             points["ankle_center"] = ankle.point
             conf["ankle_center"] = ankle.confidence
             method["ankle_center"] = "talar-dome" if y0 == y_first else "talar-dome(retry)"
@@ -1223,6 +1229,11 @@ def _detect_ap_leg(
                 ta = retry
     if column is not None and "ankle_center" not in points:
         _column_ankle(column, out, unchecked=False)
+    if joint_only is not None and joint_only.point is not None and "ankle_center" not in points:
+        points["ankle_center"] = joint_only.point
+        conf["ankle_center"] = joint_only.confidence
+        method["ankle_center"] = joint_only.method
+        reasons.pop("ankle_center", None)
     # shaft points along the anatomical axes, at shares of the mechanical lengths
     _shaft_points(points, conf, method, fa, "femoral")
     if ta is not None:

@@ -157,6 +157,24 @@ def test_a_line_with_no_joint_beside_it_does_not_hide_the_ankle():
     assert [a[1] for a in read.ankles] == pytest.approx([ANKLE_Y, ANKLE_Y + 34], abs=4.0)
 
 
+def test_the_ankle_above_the_lowest_seventh_of_a_film_with_the_feet_on_a_board():
+    # a film that shows the feet on a positioning board: the ankle joint lies at 81 %
+    # of the film's height, above where the search for it used to start (86 %), and
+    # the board's edges in the foot were read as the ankle
+    film = np.full((1250, 400), 0.05, np.float32)
+    film[:1100] = _film(legs=((110.0, 4.0),), seams=False, ruler=False)
+    yy, xx = np.mgrid[0:1250, 0:400] + 0.5
+    film[(yy > 1100) & (np.abs(xx - 110) < 75)] += 0.15  # soft tissue of the foot
+    film[(yy > ANKLE_Y + 2) & (yy < 1160) & (np.abs(xx - 110) < 35)] += 0.35  # tarsus
+    film[yy > 1160] += 0.6  # the board, across the film
+    film[(yy > 1150) & (yy < 1160) & (np.abs(xx - 110) < 70)] = 0.0  # air under the sole
+    film = np.clip(film, 0, 1)
+    legs = column_legs(film, 1.0)
+    assert len(legs) == 1
+    read = read_column_leg(film, 1.0, legs[0].column)
+    assert read.points["ankle_center"] == pytest.approx([110.0, ANKLE_Y], abs=4.0)
+
+
 def test_one_leg_crop_padded_with_black_rows():
     film = _film(legs=((70.0, 3.0),), ruler=False)[:, :180]
     padded = np.zeros((1300, 180), np.float32)
