@@ -617,6 +617,38 @@ def _joints(
     return sorted(found, key=lambda f: f[0]) if first else found
 
 
+KNEE_MIDDLES_MM = 8.0
+"""Largest distance across (mm) between the middles of the condyles' and the plateau's
+outlines that both are taken as read: the tibial spines stand under the notch's apex
+(within about 4 mm on the development films' references) and a subluxed tibia of an
+arthritic knee moves by up to about 8 mm."""
+
+
+def knee_middles(above: tuple[float, float], below: tuple[float, float]) -> tuple[float, float]:
+    """The middles ``(x_femur, x_tibia)`` (mm) of the condyles' outline `above` the
+    knee's gap and the plateau's outline `below` it (each ``(x_left, x_right)``, mm).
+
+    The condyles and the plateau are about equally wide and face each other. Middles
+    more than :data:`KNEE_MIDDLES_MM` apart, with the wider outline wider by more than
+    that, mean one outline ran on past its bone into something bright beside it (the
+    limb's outline on a faint film, a ruler): both centres are then the narrower
+    outline's middle. A tibia shifted across under the femur keeps both outlines
+    equally wide, and both middles.
+
+    >>> knee_middles((30.0, 110.0), (32.0, 112.0))
+    (70.0, 72.0)
+    >>> knee_middles((5.0, 95.0), (30.0, 100.0))
+    (65.0, 65.0)
+    """
+    middles = (0.5 * (above[0] + above[1]), 0.5 * (below[0] + below[1]))
+    widths = (above[1] - above[0], below[1] - below[0])
+    apart = abs(middles[0] - middles[1])
+    if apart <= KNEE_MIDDLES_MM or abs(widths[0] - widths[1]) <= apart:
+        return middles
+    narrower = middles[int(np.argmin(widths))]
+    return narrower, narrower
+
+
 @dataclass(frozen=True)
 class ColumnLeg:
     """Landmarks read on one leg's column (mm on the film), and why others were not.
@@ -687,8 +719,9 @@ def read_column_leg(coarse: F32, coarse_mm: float, column: Column) -> ColumnLeg:
             )
     else:
         y, (above, below) = knees[0]
-        points["femoral_knee_center"] = np.array([0.5 * (above[0] + above[1]), y - 1.0])
-        points["tibial_knee_center"] = np.array([0.5 * (below[0] + below[1]), y + 1.0])
+        x_femur, x_tibia = knee_middles(above, below)
+        points["femoral_knee_center"] = np.array([x_femur, y - 1.0])
+        points["tibial_knee_center"] = np.array([x_tibia, y + 1.0])
     found: dict[float, F64] = {}
     for share in ANKLE_SEARCH_SHARES:
         span = (y_first + share * height, y_first + height)

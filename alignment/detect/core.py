@@ -54,7 +54,7 @@ from alignment.detect.infer import (
     infer_film_view,
     view_from_dicom,
 )
-from alignment.detect.knee import KneeFinding, find_knee
+from alignment.detect.knee import KneeFinding, find_knee, ruler_columns
 from alignment.detect.knee_film import detect_knee_film, fibula_side, find_joint
 from alignment.detect.lateral import LAT_REQUIRED as _LAT_REQUIRED
 from alignment.detect.lateral import detect_lateral, patella_beside_implant
@@ -681,8 +681,9 @@ def _fine_knee(
             levels.append((x, y))
     image: NDArray[np.float32] | None = None
     knee = None
+    masked = ruler_columns(work) if levels else None
     for x, y in levels:
-        knee = find_knee(work, None, None, y, x)
+        knee = find_knee(work, None, None, y, x, masked=masked)
         contacts = (knee.points.get("distal_femur_a"), knee.points.get("distal_femur_b"))
         if contacts[0] is None or contacts[1] is None:
             continue

@@ -38,8 +38,9 @@ from numpy.typing import NDArray
 from scipy import ndimage
 
 from alignment.detect._image import Work, mad_sd, robust_line, subpixel_offset
+from alignment.detect.ruler import find_ruler
 
-__all__ = ["SPINE_HEIGHT", "KneeFinding", "find_knee", "lower_hull_bitangent"]
+__all__ = ["SPINE_HEIGHT", "KneeFinding", "find_knee", "lower_hull_bitangent", "ruler_columns"]
 
 SPINE_HEIGHT = 0.125
 """Height of the tibial spines' tips above the plateau, as a share of the plateau's
@@ -59,6 +60,30 @@ distance between the condyles' lowest points: the notch's apex stands above the
 spines' tips by about a third of it at most (0.08-0.34 on the development films'
 references, native and TKA, long-leg and knee films). A knee read outside this range
 has one of its edges on something else (a cassette seam, a grid line)."""
+
+
+RULER_HALF_WIDTH_MM = 15.0
+"""Half width (mm) of the band of columns, centred on a vertical ruler's strip of
+ticks, in which no knee edge is read: a radiographic cm ruler is about 15-30 mm wide
+(ticks and numbers), so the band covers the whole ruler when its ticks run down its
+middle and its numbered half when they run along an edge. Laid down the film beside
+the knee, its bright edge was read as the medial condyle's and the plateau's ends,
+pulling the tibial knee centre 20-30 mm toward it; the knee's own edge lies at least
+10 mm from the ruler's, beyond the soft tissue."""
+
+
+def ruler_columns(work: Work) -> tuple[float, float] | None:
+    """Range ``(x_min, x_max)`` (mm) of the columns a vertical ruler covers, or None.
+
+    The ruler (:func:`~alignment.detect.ruler.find_ruler`) is looked for on the coarse
+    copy at its own pixel size, so a film without a ruler (no strictly periodic strip of
+    ticks down it) gives None and nothing of its knee is masked.
+    """
+    ruler = find_ruler(work.coarse, prior_mm=work.coarse_mm)
+    if ruler is None or ruler.axis != "vertical":
+        return None
+    x = ruler.position_px * work.coarse_mm
+    return x - RULER_HALF_WIDTH_MM, x + RULER_HALF_WIDTH_MM
 
 
 PLATEAU_MIN_SHARE = 0.45
@@ -158,6 +183,7 @@ def find_knee(
     x_joint: float,
     *,
     half_width_mm: float = 60.0,
+    masked: tuple[float, float] | None = None,
 ) -> KneeFinding:
     """Find the knee landmarks of one leg near ``(x_joint, y_joint)`` (mm).
 
@@ -170,6 +196,8 @@ def find_knee(
         Rough position of the joint line, mm.
     half_width_mm : float, optional
         Half width of the window searched.
+    masked : (float, float), optional
+        Range of columns (mm) where no edge is read: a ruler's (:func:`ruler_columns`).
 
     Returns
     -------
@@ -190,6 +218,8 @@ def find_knee(
     band = (ys >= y_joint - 14.0) & (ys <= y_joint + 14.0)
     # under the condyles, not in the notch (whose darkest level is far above the gap)
     central = (np.abs(xs - x_joint) <= 40.0) & (np.abs(xs - x_joint) >= 12.0)
+    on_ruler = np.zeros(n, bool) if masked is None else (xs >= masked[0]) & (xs <= masked[1])
+    central &= ~on_ruler
     dark = ys[band][np.argmin(smooth[:, band], axis=1)]
     gap_fit = robust_line(np.column_stack([xs[central], dark[central]]), threshold=2.0)
     if gap_fit is None:
@@ -242,6 +272,7 @@ def find_knee(
         if peaks.size:
             k = int(peaks[0]) + lo_t
             y_t[i] = ys[k] + subpixel_offset(col, k) * dy
+    y_f[on_ruler] = y_t[on_ruler] = np.nan
     good_f = np.isfinite(y_f)
     if good_f.sum() < 20:
         out.notes.append("distal femur: no clear distal boundary near the joint")
@@ -349,7 +380,7 @@ def find_knee(
         out.points["tibial_knee_center"] = (ends[0] + ends[1]) / 2 - 0.5 * thickness * nrm
         for name in ("tibial_plateau_a", "tibial_plateau_b", "tibial_knee_center"):
             out.confidence[name] = conf_t
-    elif not _native_tibia(out, xs, ys, values, gap, y_f, a, b):
+    elif not _native_tibia(out, xs, ys, values, gap, y_f, a, b, on_ruler):
         return out
 
     if not _knee_plausible(out.points):
@@ -528,15 +559,17 @@ def _native_tibia(
     y_f: F64,
     a: F64,
     b: F64,
+    on_ruler: NDArray[np.bool_],
 ) -> bool:
     """The plateau's ends and the tibial knee centre of a native knee under the
     condyles' contacts `a` and `b`, into `out`; False (with a note) when the plateau
-    is not seen on both sides of the spines.
+    is not seen on both sides of the spines. No edge is read in the columns `on_ruler`.
 
     The plateau's edge is the upper outline of its rim seen obliquely, domed by up to
     a few mm and dropping to the ends: it is fitted by a parabola, not a line.
     """
     first, main = _plateau_edges(xs, ys, values, gap, y_f)
+    first[on_ruler] = main[on_ruler] = np.nan
     good_t = np.isfinite(main)
     ptst = np.column_stack([xs[good_t], main[good_t]])
     mid = (a + b) / 2
