@@ -1135,7 +1135,6 @@ def _detect_ap_leg(
         out["medial_x"] = 1.0 if found_head[0] > fa.at_y(found_head[1])[0] else -1.0
     elif medial_hint is None:
         out["medial_x"] = medial
-    medial_x = out["medial_x"]
     if on_column and column is not None:
         return _detect_on_column(work, column, fa, ta, out)
     column_knee = column is not None and "femoral_knee_center" in column.points
@@ -1157,17 +1156,12 @@ def _detect_ap_leg(
         for note in knee.notes:
             name = note.split(":")[0]
             reasons[name] = note
-        rename = _ab_names(medial_x)
+        _take_joint_line(knee, out)
         for name, p in knee.points.items():
-            final = rename.get(name, name)
-            if final is None:
-                reasons.setdefault(
-                    name.replace("_a", "_medial").replace("_b", "_lateral"), "medial side unknown"
-                )
-                continue
-            points[final] = p
-            conf[final] = knee.confidence.get(name, 0.0)
-            method[final] = knee.method.get(name, "knee")
+            if name not in JOINT_LINE_NAMES:
+                points[name] = p
+                conf[name] = knee.confidence.get(name, 0.0)
+                method[name] = knee.method.get(name, "knee")
         for name in AP_REQUIRED:
             if name not in points and (
                 "distal_femur" in name or "plateau" in name or "knee_center" in name
@@ -1461,15 +1455,26 @@ JOINT_LINE_NAMES = ("distal_femur_a", "distal_femur_b", "tibial_plateau_a", "tib
 def _take_joint_line(knee: KneeFinding | None, out: dict[str, Any]) -> None:
     """The joint line's points of `knee` (:data:`JOINT_LINE_NAMES`) into `out`, named
     medial and lateral by ``out["medial_x"]``; the knee's notes are the reasons of
-    those not found. Its centres are not taken (a bone column's stand)."""
+    those not found. Its centres are not taken here.
+
+    The points are taken only from a knee read whole: both condyles' lowest points
+    with the intercondylar notch between them, and the plateau's (or tray's) ends
+    below them (:func:`~.knee.find_knee` checks that the two face each other).
+    Nothing else tells a condylar tangent from a tangent to other edges (a seam, the
+    tibia's outline, the film's border; on a bone column, read at a coarse knee): one
+    without the other is not a joint line, and is left out with the reason.
+    """
     if knee is None:
         return
     points, conf, method, reasons = (out[k] for k in ("points", "confidence", "method", "reasons"))
     rename = _ab_names(out["medial_x"])
+    whole = all(n in knee.points for n in (*JOINT_LINE_NAMES, "femoral_knee_center"))
     why = "; ".join(knee.notes) or "not resolved at the knee"
+    if not whole:
+        why = f"the knee is not read whole, so its joint line is not sure ({why})"
     for name in JOINT_LINE_NAMES:
         final = rename[name] or name.replace("_a", "_medial").replace("_b", "_lateral")
-        if name in knee.points and rename[name] is not None:
+        if whole and rename[name] is not None:
             points[final] = knee.points[name]
             conf[final] = knee.confidence.get(name, 0.0)
             method[final] = knee.method.get(name, "knee")

@@ -5,9 +5,12 @@ resolution; its strongest falling edge (going down) is the distal boundary of th
 femur (condyle, or the metal of a femoral component) and the strongest rising edge a
 little below it the top of the tibia (plateau, or tibial tray).
 
-- **Femur.** The condylar tangent is the bitangent of the lower convex hull of the
-  distal boundary; each contact point is refined by a parabola in the tangent's frame
-  (``distal_femur_medial`` / ``_lateral``). ``femoral_knee_center`` is where the
+- **Femur.** The distal boundary is kept in smooth runs at least
+  :data:`OUTLINE_RUN_MM` wide; the condylar tangent starts as the bitangent of their
+  lower convex hull and is refitted as one line through both condyles' contact runs
+  (:func:`_condylar_contacts`); ``distal_femur_medial`` / ``_lateral`` are the middles
+  of the runs on it (the middle of a flat condyle's lowest part, a round one's
+  lowest point). ``femoral_knee_center`` is where the
   perpendicular bisector of the two contacts meets the boundary in the notch (native:
   the apex of the intercondylar notch; TKA: the component's intercondylar roof).
 - **Tibia, native.** The plateau's top is a faint ramp over strong trabecular texture:
