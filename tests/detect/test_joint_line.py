@@ -1,19 +1,32 @@
 """The joint line of an AP knee at long-leg resolution: the condyles' lowest points
-(alignment.detect.knee.find_knee).
+(alignment.detect.knee.find_knee) and when a knee's joint line is taken
+(alignment.detect.core._take_joint_line).
 
 Drawn knees at 0.75 mm per pixel, a knee about 100 px wide as on a long-leg film: two
 condyles whose lowest parts are flat over 20 mm (the reader takes the middle of each
 flat part), an intercondylar notch 8 mm deep, the joint gap and the plateau below.
+The real digital OAI long-leg film where the folder of real films is (skipped
+otherwise).
 """
 
 from __future__ import annotations
 
+import warnings
+from typing import Any
+
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import ndimage
 
+from alignment.detect import detect_landmarks
 from alignment.detect._image import Work
-from alignment.detect.knee import find_knee
+from alignment.detect.core import _take_joint_line
+from alignment.detect.knee import KneeFinding, find_knee
+from alignment.io import ImageWarning, read_radiograph
+from alignment.measures import measure_landmarks
+
+from .test_real import realfilms  # noqa: F401  (the fixture)
 
 SPACING_MM = 0.75
 CENTRE_MM = (75.0, 75.0)  # (x, y) of the condylar tangent's middle
@@ -65,3 +78,68 @@ def test_a_short_edge_in_the_notch_does_not_carry_the_tangent():
     assert abs(a[0] - (CENTRE_MM[0] - 25.0)) < 2.0
     assert abs(b[0] - (CENTRE_MM[0] + 25.0)) < 2.0
     assert abs(a[1] - CENTRE_MM[1]) < 0.6 and abs(b[1] - CENTRE_MM[1]) < 0.6
+
+
+def test_half_a_knee_gives_no_joint_line():
+    # condyles read without a plateau below them (a tangent to something else is
+    # possible): the joint line is left out, with the reason, never guessed
+    knee = KneeFinding(
+        points={
+            "distal_femur_a": np.array([50.0, 75.0]),
+            "distal_femur_b": np.array([100.0, 75.0]),
+            "femoral_knee_center": np.array([75.0, 67.0]),
+        },
+        confidence={"distal_femur_a": 0.9, "distal_femur_b": 0.9, "femoral_knee_center": 0.9},
+        notes=["proximal tibia: no clear plateau or tray below the femur"],
+    )
+    out: dict[str, Any] = {"points": {}, "confidence": {}, "method": {}, "reasons": {}}
+    out["medial_x"] = 1.0
+    _take_joint_line(knee, out)
+    assert out["points"] == {}
+    assert set(out["reasons"]) == {
+        "distal_femur_medial",
+        "distal_femur_lateral",
+        "tibial_plateau_medial",
+        "tibial_plateau_lateral",
+    }
+    assert all("no clear plateau" in why for why in out["reasons"].values())
+
+
+def test_a_whole_knee_gives_its_joint_line_named_by_side():
+    a, b = np.array([50.0, 75.0]), np.array([100.0, 75.0])
+    knee = KneeFinding(
+        points={
+            "distal_femur_a": a,
+            "distal_femur_b": b,
+            "femoral_knee_center": np.array([75.0, 67.0]),
+            "tibial_plateau_a": np.array([40.0, 81.0]),
+            "tibial_plateau_b": np.array([110.0, 81.0]),
+        },
+        confidence=dict.fromkeys(["distal_femur_a", "distal_femur_b"], 0.8),
+    )
+    out: dict[str, Any] = {"points": {}, "confidence": {}, "method": {}, "reasons": {}}
+    out["medial_x"] = 1.0  # medial toward +x: the `b` points are medial
+    _take_joint_line(knee, out)
+    assert np.array_equal(out["points"]["distal_femur_medial"], b)
+    assert np.array_equal(out["points"]["distal_femur_lateral"], a)
+    assert out["points"]["tibial_plateau_medial"][0] == 110.0
+    assert "femoral_knee_center" not in out["points"]  # the centres are not its part
+    assert out["confidence"]["distal_femur_medial"] == 0.8
+
+
+def test_real_long_leg_film_gets_its_mechanical_knee_angles(realfilms):  # noqa: F811
+    # the digital OAI film: both legs are found as bone columns, whose joint lines
+    # were not read (mLDFA, MPTA on 0 of 2 legs); both within 2 degrees of the
+    # reference landmarks' angles now (0.3 / 0.4 mLDFA, 1.6 / 0.2 MPTA when written)
+    path = realfilms / "longleg" / "01924704_1x1.jpg"
+    table = pd.read_csv(realfilms / "reference_landmarks.csv")
+    reference = measure_landmarks(table[table["image"] == "longleg/01924704_1x1.jpg"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ImageWarning)
+        film = read_radiograph(path, spacing_mm=0.763)
+    got = measure_landmarks(detect_landmarks(film).landmarks)
+    want = reference.set_index(["side", "measure"])["value"]
+    found = got.set_index(["side", "measure"])["value"]
+    for side in ("left", "right"):
+        for name in ("mldfa", "mpta"):
+            assert abs(found[(side, name)] - want[(side, name)]) < 2.0, (side, name)
