@@ -194,7 +194,13 @@ def _condylar_contacts(pts: F64, a: F64, b: F64) -> tuple[F64, F64] | None:
         middles = [0.5 * float(u[run].min() + u[run].max()) for run in runs]
         both = runs[0] | runs[1]
         line = np.polyfit(u[both], v[both], 1)
-    first, second = (a + m * along + float(np.polyval(line, m)) * normal for m in middles)
+    # on the outline: its level about the middle of each run (the fitted line lies
+    # amid the run's points, a few tenths of a mm above a round condyle's lowest one)
+    levels = [
+        float(np.max(v[run & (np.abs(u - m) <= CONTACT_MM)], initial=np.polyval(line, m)))
+        for run, m in zip(runs, middles, strict=True)
+    ]
+    first, second = (a + m * along + h * normal for m, h in zip(middles, levels, strict=True))
     return first, second
 
 
