@@ -8,9 +8,9 @@ little below it the top of the tibia (plateau, or tibial tray).
 - **Femur.** The distal boundary is kept in smooth runs at least
   :data:`OUTLINE_RUN_MM` wide; the condylar tangent starts as the bitangent of their
   lower convex hull and is refitted as one line through both condyles' contact runs
-  (:func:`_condylar_contacts`); ``distal_femur_medial`` / ``_lateral`` are the middles
-  of the runs on it (the middle of a flat condyle's lowest part, a round one's
-  lowest point). ``femoral_knee_center`` is where the
+  (:func:`_condylar_contacts`); ``distal_femur_medial`` / ``_lateral`` are on the
+  outline at the middles of the runs (the middle of a flat condyle's lowest part, a
+  round one's lowest point). ``femoral_knee_center`` is where the
   perpendicular bisector of the two contacts meets the boundary in the notch (native:
   the apex of the intercondylar notch; TKA: the component's intercondylar roof).
 - **Tibia, native.** The plateau's top is a faint ramp over strong trabecular texture:
@@ -170,8 +170,8 @@ def _condylar_contacts(pts: F64, a: F64, b: F64) -> tuple[F64, F64] | None:
     the tangent around its lowest point (on its side of the notch); the tangent is
     then refitted as one line through both runs, the runs read again about it, twice
     (the hull's line rests on the lowest noisy columns, the fitted one on the whole
-    contacts), and each lowest point is where the middle of its run falls on the
-    line. None when a condyle has no run.
+    contacts), and each lowest point is the outline's most distal point within
+    :data:`CONTACT_MM` of its run's middle. None when a condyle has no run.
     """
     along = (b - a) / np.linalg.norm(b - a)
     normal = np.array([-along[1], along[0]])
