@@ -662,17 +662,18 @@ def _joint_level(work: Work, fa: ShaftAxis, ta: ShaftAxis) -> tuple[float, float
 
 
 def _fine_knee(
-    work: Work, fa: ShaftAxis, ta: ShaftAxis, column: ColumnLeg | None
+    work: Work, fa: ShaftAxis, ta: ShaftAxis | None, column: ColumnLeg | None
 ) -> KneeFinding | None:
     """The knee read at full resolution (:func:`.knee.find_knee`): at the joint level
-    between the shafts (:func:`_joint_level`), else at the bone column's knee. A knee
+    between the shafts (:func:`_joint_level`; not without `ta`), else at the bone
+    column's knee. A knee
     whose condyles are not as wide as a distal femur over this femoral shaft
     (:func:`~alignment.detect.column.condyles_wide`) is the shaft read too high (the
     femoral and tibial runs split above the joint): the next level is tried, and if
     none holds, the last finding is returned without points, with the reason.
     None when there is no level to read."""
     levels = []
-    joint = _joint_level(work, fa, ta)
+    joint = _joint_level(work, fa, ta) if ta is not None else None
     if joint is not None:
         levels.append(joint)
     if column is not None and "femoral_knee_center" in column.points:
@@ -1135,9 +1136,8 @@ def _detect_ap_leg(
         out["medial_x"] = 1.0 if found_head[0] > fa.at_y(found_head[1])[0] else -1.0
     elif medial_hint is None:
         out["medial_x"] = medial
-    medial_x = out["medial_x"]
     if on_column and column is not None:
-        return _detect_on_column(column, fa, ta, out)
+        return _detect_on_column(work, column, fa, ta, out)
     column_knee = column is not None and "femoral_knee_center" in column.points
     if head is None and (knee is None or not knee.points) and not column_knee:
         # diaphyses with neither a femoral head above nor a knee between them could be
@@ -1157,17 +1157,12 @@ def _detect_ap_leg(
         for note in knee.notes:
             name = note.split(":")[0]
             reasons[name] = note
-        rename = _ab_names(medial_x)
+        _take_joint_line(knee, out)
         for name, p in knee.points.items():
-            final = rename.get(name, name)
-            if final is None:
-                reasons.setdefault(
-                    name.replace("_a", "_medial").replace("_b", "_lateral"), "medial side unknown"
-                )
-                continue
-            points[final] = p
-            conf[final] = knee.confidence.get(name, 0.0)
-            method[final] = knee.method.get(name, "knee")
+            if name not in JOINT_LINE_NAMES:
+                points[name] = p
+                conf[name] = knee.confidence.get(name, 0.0)
+                method[name] = knee.method.get(name, "knee")
         for name in AP_REQUIRED:
             if name not in points and (
                 "distal_femur" in name or "plateau" in name or "knee_center" in name
@@ -1246,17 +1241,24 @@ def _detect_ap_leg(
 
 
 def _detect_on_column(
-    read: ColumnLeg, fa: ShaftAxis, ta: ShaftAxis | None, out: dict[str, Any]
+    work: Work, read: ColumnLeg, fa: ShaftAxis, ta: ShaftAxis | None, out: dict[str, Any]
 ) -> dict[str, Any]:
     """The knee's and the ankle's centres of a leg found as a bone column
     (:func:`~alignment.detect.column.read_column_leg`), then its shaft points; all
-    below the review threshold (:data:`~alignment.detect.column.COLUMN_CONFIDENCE`)."""
+    below the review threshold (:data:`~alignment.detect.column.COLUMN_CONFIDENCE`).
+    The joint line (the condyles' lowest points, the plateau's ends) is read at full
+    resolution at the column's knee (:func:`_fine_knee`, :func:`_take_joint_line`)."""
     points, conf, method, reasons = (out[k] for k in ("points", "confidence", "method", "reasons"))
     _take_from_column(read, ("femoral_knee_center", "tibial_knee_center"), out)
     _column_ankle(read, out, unchecked=True)
+    # at the column's knee only: the shafts of a column are its diaphysis stretches,
+    # and the level between them may fall on a seam
+    _take_joint_line(_fine_knee(work, fa, None, read), out)
     for name in AP_REQUIRED:
         if name not in points and ("distal_femur" in name or "plateau" in name):
-            reasons[name] = "not read on a bone column (the condyles' outline is not resolved)"
+            reasons.setdefault(
+                name, "not read on a bone column (the condyles' outline is not resolved)"
+            )
     if "femoral_head_center" not in points:
         # the knee and the ankle of a column are placed by where they fall on a
         # whole leg; without its hip the column may be a film cut short
@@ -1456,6 +1458,40 @@ def _refine_between(work: Work, top: F64, bottom: F64, width_mm: float) -> Shaft
         bottom=float(top[1] + 0.8 * d[1]),
         width_mm=width_mm,
     )
+
+
+JOINT_LINE_NAMES = ("distal_femur_a", "distal_femur_b", "tibial_plateau_a", "tibial_plateau_b")
+"""The joint line's points of a :class:`~.knee.KneeFinding`, before naming their sides."""
+
+
+def _take_joint_line(knee: KneeFinding | None, out: dict[str, Any]) -> None:
+    """The joint line's points of `knee` (:data:`JOINT_LINE_NAMES`) into `out`, named
+    medial and lateral by ``out["medial_x"]``; the knee's notes are the reasons of
+    those not found. Its centres are not taken here.
+
+    The points are taken only from a knee read whole: both condyles' lowest points
+    with the intercondylar notch between them, and the plateau's (or tray's) ends
+    below them (:func:`~.knee.find_knee` checks that the two face each other).
+    Nothing else tells a condylar tangent from a tangent to other edges (a seam, the
+    tibia's outline, the film's border; on a bone column, read at a coarse knee): one
+    without the other is not a joint line, and is left out with the reason.
+    """
+    if knee is None:
+        return
+    points, conf, method, reasons = (out[k] for k in ("points", "confidence", "method", "reasons"))
+    rename = _ab_names(out["medial_x"])
+    whole = all(n in knee.points for n in (*JOINT_LINE_NAMES, "femoral_knee_center"))
+    why = "; ".join(knee.notes) or "not resolved at the knee"
+    if not whole:
+        why = f"the knee is not read whole, so its joint line is not sure ({why})"
+    for name in JOINT_LINE_NAMES:
+        final = rename[name] or name.replace("_a", "_medial").replace("_b", "_lateral")
+        if whole and rename[name] is not None:
+            points[final] = knee.points[name]
+            conf[final] = knee.confidence.get(name, 0.0)
+            method[final] = knee.method.get(name, "knee")
+        else:
+            reasons[final] = why if rename[name] is not None else "medial side unknown"
 
 
 def _ab_names(medial_x: float | None) -> dict[str, str | None]:

@@ -5,9 +5,12 @@ resolution; its strongest falling edge (going down) is the distal boundary of th
 femur (condyle, or the metal of a femoral component) and the strongest rising edge a
 little below it the top of the tibia (plateau, or tibial tray).
 
-- **Femur.** The condylar tangent is the bitangent of the lower convex hull of the
-  distal boundary; each contact point is refined by a parabola in the tangent's frame
-  (``distal_femur_medial`` / ``_lateral``). ``femoral_knee_center`` is where the
+- **Femur.** The distal boundary is kept in smooth runs at least
+  :data:`OUTLINE_RUN_MM` wide; the condylar tangent starts as the bitangent of their
+  lower convex hull and is refitted as one line through both condyles' contact runs
+  (:func:`_condylar_contacts`); ``distal_femur_medial`` / ``_lateral`` are on the
+  outline at the middles of the runs (the middle of a flat condyle's lowest part, a
+  round one's lowest point). ``femoral_knee_center`` is where the
   perpendicular bisector of the two contacts meets the boundary in the notch (native:
   the apex of the intercondylar notch; TKA: the component's intercondylar roof).
 - **Tibia, native.** The plateau's top is a faint ramp over strong trabecular texture:
@@ -140,24 +143,90 @@ def lower_hull_bitangent(points: F64, *, across: float) -> tuple[int, int] | Non
     return None
 
 
-def _parabola_extreme(pts: F64, centre: F64, along: F64, half_mm: float) -> F64 | None:
-    """Most distal point of a boundary near `centre`, by a parabola in the frame of
-    `along` (a unit vector of the tangent)."""
+OUTLINE_STEP_MM = 1.0
+"""Largest step (mm) of the distal femoral outline between neighbouring columns (0.5 mm
+apart, a slope of 63 degrees) within one run of it: the condyles' distal outline is a
+smooth curve, while an edge read on something else (a spine's top in the notch, a grid
+line, trabeculae) jumps away from it."""
+
+OUTLINE_RUN_MM = 4.0
+"""Narrowest run (mm across the film) of the distal femoral outline kept: a condyle's
+distal outline is a continuous curve 20-35 mm wide; shorter fragments of edges (a
+tibial spine's top seen through the notch, a grid line's or a trabecula's piece) must
+not carry the condylar tangent."""
+
+CONTACT_MM = 0.6
+"""Largest distance (mm) above the condylar tangent of an outline point still on a
+condyle's contact: about twice the subpixel edge's noise on a film read at 0.7-1.5 mm
+per pixel. A condyle's lowest part is often flat over 10-20 mm (the reader then takes
+the middle of the flat part, not its end); on a round condyle (frontal radius 20-30
+mm) the points within this distance span +-5 mm about its lowest point."""
+
+
+def _outline_runs(xs: F64, y: F64, good: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """Columns of `good` in runs of the outline `y` (mm) at least
+    :data:`OUTLINE_RUN_MM` wide, a run going on while neighbouring columns step by at
+    most :data:`OUTLINE_STEP_MM`.
+
+    >>> xs = np.arange(30) * 0.5
+    >>> y = np.where((xs >= 6.0) & (xs < 7.5), 8.0, 0.0)  # a 1.5 mm fragment 8 mm low
+    >>> _outline_runs(xs, y, np.ones(30, bool)).astype(int).tolist()
+    [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]
+    """
+    idx = np.flatnonzero(good)
+    keep = np.zeros(len(xs), dtype=bool)
+    if idx.size == 0:
+        return keep
+    step = xs[1] - xs[0] if len(xs) > 1 else 1.0
+    breaks = (np.diff(idx) * step > 2 * step + 1e-9) | (np.abs(np.diff(y[idx])) > OUTLINE_STEP_MM)
+    starts = np.concatenate([[0], np.flatnonzero(breaks) + 1])
+    ends = np.concatenate([np.flatnonzero(breaks) + 1, [idx.size]])
+    for s0, s1 in zip(starts, ends, strict=True):
+        if xs[idx[s1 - 1]] - xs[idx[s0]] >= OUTLINE_RUN_MM - 1e-9:
+            keep[idx[s0:s1]] = True
+    return keep
+
+
+def _condylar_contacts(pts: F64, a: F64, b: F64) -> tuple[F64, F64] | None:
+    """The condyles' lowest points on the outline `pts` (``(x, y)`` mm, sorted by
+    ``x``), from the hull bitangent's contacts `a` and `b`.
+
+    Each condyle's contact is the run of outline points within :data:`CONTACT_MM` of
+    the tangent around its lowest point (on its side of the notch); the tangent is
+    then refitted as one line through both runs, the runs read again about it, twice
+    (the hull's line rests on the lowest noisy columns, the fitted one on the whole
+    contacts), and each lowest point is the outline's most distal point within
+    :data:`CONTACT_MM` of its run's middle. None when a condyle has no run.
+    """
+    along = (b - a) / np.linalg.norm(b - a)
     normal = np.array([-along[1], along[0]])
-    if normal[1] < 0:
-        normal = -normal  # distal (down the film)
-    rel = pts - centre
-    u = rel @ along
-    v = rel @ normal
-    near = np.abs(u) <= half_mm
-    if near.sum() < 5:
-        return None
-    a, b, c = np.polyfit(u[near], v[near], 2)
-    if a >= 0:  # not curving away from the tangent: keep the hull point
-        return None
-    u0 = float(np.clip(-b / (2 * a), -half_mm, half_mm))
-    v0 = float(a * u0 * u0 + b * u0 + c)
-    return np.asarray(centre + u0 * along + v0 * normal, dtype=float)
+    normal = normal if normal[1] > 0 else -normal  # distal (down the film)
+    u = (pts - a) @ along
+    v = (pts - a) @ normal
+    half = 0.5 * float(np.linalg.norm(b - a))
+    middles = [0.0, 2 * half]
+    line = np.zeros(2)  # v = line[0] * u + line[1]: the tangent in the hull's frame
+    for _ in range(3):
+        on = np.abs(v - np.polyval(line, u)) <= CONTACT_MM
+        runs = []
+        for start, side in zip(middles, (u < half, u >= half), strict=True):
+            cand = u[on & side]
+            lo = _run_end(cand, start, -1.0, gap=1.0)
+            hi = _run_end(cand, start, 1.0, gap=1.0)
+            if lo is None or hi is None:
+                return None
+            runs.append((u >= lo) & (u <= hi) & on & side)
+        middles = [0.5 * float(u[run].min() + u[run].max()) for run in runs]
+        both = runs[0] | runs[1]
+        line = np.polyfit(u[both], v[both], 1)
+    # on the outline: its level about the middle of each run (the fitted line lies
+    # amid the run's points, a few tenths of a mm above a round condyle's lowest one)
+    levels = [
+        float(np.max(v[run & (np.abs(u - m) <= CONTACT_MM)], initial=float(np.polyval(line, m))))
+        for run, m in zip(runs, middles, strict=True)
+    ]
+    first, second = (a + m * along + h * normal for m, h in zip(middles, levels, strict=True))
+    return first, second
 
 
 def _column_edges(work: Work, xs: F64, y_lo: float, y_hi: float) -> tuple[F64, F64, F64]:
@@ -283,6 +352,7 @@ def find_knee(
     # smooth away single-column outliers
     yf_med = ndimage.median_filter(np.where(good_f, y_f, np.nanmedian(y_f)), size=5)
     good_f &= np.abs(y_f - yf_med) < 1.5
+    good_f &= _outline_runs(xs, y_f, good_f)
     pts = np.column_stack([xs[good_f], y_f[good_f]])
     pair = lower_hull_bitangent(pts, across=x_joint)
     if pair is None:
@@ -294,12 +364,11 @@ def find_knee(
             f"distal femur: condyles {b[0] - a[0]:.0f} mm apart; expected 20 to 90 mm"
         )
         return out
-    for _ in range(2):
-        along = (b - a) / np.linalg.norm(b - a)
-        ra = _parabola_extreme(pts, a, along, 5.0)
-        rb = _parabola_extreme(pts, b, along, 5.0)
-        a = ra if ra is not None else a
-        b = rb if rb is not None else b
+    contacts = _condylar_contacts(pts, a, b)
+    if contacts is None:
+        out.notes.append("distal femur: the condyles' outline leaves the tangent at once")
+        return out
+    a, b = contacts
     along = (b - a) / np.linalg.norm(b - a)
     normal = np.array([-along[1], along[0]])
     if normal[1] < 0:

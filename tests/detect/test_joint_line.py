@@ -1,0 +1,145 @@
+"""The joint line of an AP knee at long-leg resolution: the condyles' lowest points
+(alignment.detect.knee.find_knee) and when a knee's joint line is taken
+(alignment.detect.core._take_joint_line).
+
+Drawn knees at 0.75 mm per pixel, a knee about 100 px wide as on a long-leg film: two
+condyles whose lowest parts are flat over 20 mm (the reader takes the middle of each
+flat part), an intercondylar notch 8 mm deep, the joint gap and the plateau below.
+The real digital OAI long-leg film where the folder of real films is (skipped
+otherwise).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import ndimage
+
+from alignment.detect import detect_landmarks
+from alignment.detect._image import Work
+from alignment.detect.core import _take_joint_line
+from alignment.detect.knee import KneeFinding, find_knee
+from alignment.io import ImageWarning, read_radiograph
+from alignment.measures import measure_landmarks
+
+from .test_real import realfilms  # noqa: F401  (the fixture)
+
+SPACING_MM = 0.75
+CENTRE_MM = (75.0, 75.0)  # (x, y) of the condylar tangent's middle
+FLAT_MM = (15.0, 35.0)  # each condyle's flat lowest part, mm either side of the notch
+
+
+def _knee_film(*, fragment_mm: float | None = None, seed: int = 0) -> np.ndarray:
+    """A drawn AP knee (bone bright): femur above its distal outline, a 6 mm joint
+    gap, tibia below. `fragment_mm`: a 2 mm wide bright fragment in the notch whose
+    lower edge stands that far below the condyles' tangent (a spine's top, a grid
+    line's piece)."""
+    n = int(150 / SPACING_MM)
+    x = (np.arange(n) + 0.5) * SPACING_MM - CENTRE_MM[0]
+    y = (np.arange(n) + 0.5) * SPACING_MM - CENTRE_MM[1]
+    ax = np.abs(x)
+    notch = 8.0 * np.clip(1.0 - (ax / FLAT_MM[0]) ** 2, 0.0, None)
+    side = np.clip(ax - FLAT_MM[1], 0.0, None) ** 2 / 4.0
+    outline = -notch - side  # mm, down the film; 0 on the flat parts
+    femur = (y[:, None] <= outline[None, :]) & (ax[None, :] <= 42.0)
+    tibia = (y[:, None] >= 6.0) & (ax[None, :] <= 38.0)
+    image = 0.25 + 0.45 * (femur | tibia)
+    if fragment_mm is not None:
+        image[(y[:, None] >= -6.0) & (y[:, None] <= fragment_mm) & (ax[None, :] <= 1.0)] = 0.7
+    image = ndimage.gaussian_filter(image, 1.0)
+    rng = np.random.default_rng(seed)
+    return (image + rng.normal(0.0, 0.01, image.shape)).astype(np.float32)
+
+
+def _contacts(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    work = Work.of(image, (SPACING_MM, SPACING_MM), coarse_mm=4.0)
+    knee = find_knee(work, None, None, CENTRE_MM[1] + 3.0, CENTRE_MM[0])
+    assert "distal_femur_a" in knee.points, knee.notes
+    return knee.points["distal_femur_a"], knee.points["distal_femur_b"]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_flat_condyles_are_touched_at_the_middle_of_their_flat_parts(seed):
+    a, b = _contacts(_knee_film(seed=seed))
+    middle = 0.5 * sum(FLAT_MM)  # 25 mm either side of the notch
+    assert abs(a[0] - (CENTRE_MM[0] - middle)) < 2.0
+    assert abs(b[0] - (CENTRE_MM[0] + middle)) < 2.0
+    # on the outline, and one tangent: the joint line is level
+    assert abs(a[1] - CENTRE_MM[1]) < 0.6 and abs(b[1] - CENTRE_MM[1]) < 0.6
+    assert abs(np.degrees(np.arctan2(b[1] - a[1], b[0] - a[0]))) < 0.5
+
+
+def test_a_short_edge_in_the_notch_does_not_carry_the_tangent():
+    a, b = _contacts(_knee_film(fragment_mm=3.0))
+    assert abs(a[0] - (CENTRE_MM[0] - 25.0)) < 2.0
+    assert abs(b[0] - (CENTRE_MM[0] + 25.0)) < 2.0
+    assert abs(a[1] - CENTRE_MM[1]) < 0.6 and abs(b[1] - CENTRE_MM[1]) < 0.6
+
+
+def test_half_a_knee_gives_no_joint_line():
+    # condyles read without a plateau below them (a tangent to something else is
+    # possible): the joint line is left out, with the reason, never guessed
+    knee = KneeFinding(
+        points={
+            "distal_femur_a": np.array([50.0, 75.0]),
+            "distal_femur_b": np.array([100.0, 75.0]),
+            "femoral_knee_center": np.array([75.0, 67.0]),
+        },
+        confidence={"distal_femur_a": 0.9, "distal_femur_b": 0.9, "femoral_knee_center": 0.9},
+        notes=["proximal tibia: no clear plateau or tray below the femur"],
+    )
+    out: dict[str, Any] = {"points": {}, "confidence": {}, "method": {}, "reasons": {}}
+    out["medial_x"] = 1.0
+    _take_joint_line(knee, out)
+    assert out["points"] == {}
+    assert set(out["reasons"]) == {
+        "distal_femur_medial",
+        "distal_femur_lateral",
+        "tibial_plateau_medial",
+        "tibial_plateau_lateral",
+    }
+    assert all("no clear plateau" in why for why in out["reasons"].values())
+
+
+def test_a_whole_knee_gives_its_joint_line_named_by_side():
+    a, b = np.array([50.0, 75.0]), np.array([100.0, 75.0])
+    knee = KneeFinding(
+        points={
+            "distal_femur_a": a,
+            "distal_femur_b": b,
+            "femoral_knee_center": np.array([75.0, 67.0]),
+            "tibial_plateau_a": np.array([40.0, 81.0]),
+            "tibial_plateau_b": np.array([110.0, 81.0]),
+        },
+        confidence=dict.fromkeys(["distal_femur_a", "distal_femur_b"], 0.8),
+    )
+    out: dict[str, Any] = {"points": {}, "confidence": {}, "method": {}, "reasons": {}}
+    out["medial_x"] = 1.0  # medial toward +x: the `b` points are medial
+    _take_joint_line(knee, out)
+    assert np.array_equal(out["points"]["distal_femur_medial"], b)
+    assert np.array_equal(out["points"]["distal_femur_lateral"], a)
+    assert out["points"]["tibial_plateau_medial"][0] == 110.0
+    assert "femoral_knee_center" not in out["points"]  # the centres are not its part
+    assert out["confidence"]["distal_femur_medial"] == 0.8
+
+
+def test_real_long_leg_film_gets_its_mechanical_knee_angles(realfilms):  # noqa: F811
+    # the digital OAI film: both legs are found as bone columns, whose joint lines
+    # were not read (mLDFA, MPTA on 0 of 2 legs); both within 2 degrees of the
+    # reference landmarks' angles now (0.3 / 0.4 mLDFA, 1.6 / 0.2 MPTA when written)
+    path = realfilms / "longleg" / "01924704_1x1.jpg"
+    table = pd.read_csv(realfilms / "reference_landmarks.csv")
+    reference = measure_landmarks(table[table["image"] == "longleg/01924704_1x1.jpg"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ImageWarning)
+        film = read_radiograph(path, spacing_mm=0.763)
+    got = measure_landmarks(detect_landmarks(film).landmarks)
+    want = reference.set_index(["side", "measure"])["value"]
+    found = got.set_index(["side", "measure"])["value"]
+    for side in ("left", "right"):
+        for name in ("mldfa", "mpta"):
+            assert abs(found[(side, name)] - want[(side, name)]) < 2.0, (side, name)
