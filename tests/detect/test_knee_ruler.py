@@ -35,8 +35,13 @@ def test_the_knee_beside_a_ruler_is_read_on_the_bone():
     masked = ruler_columns(work)
     assert masked is not None and masked[0] > 150.0  # the ruler, not the knee
     knee = find_knee(work, None, None, KNEE_Y, KNEE_X, masked=masked)
-    # unmasked, the condyle's end was read on the ruler's edge (160 mm)
-    assert abs(knee.points["distal_femur_b"][0] - 150.0) < 2.0
+    bare = find_knee(_knee_film(ruler=False), None, None, KNEE_Y, KNEE_X)
+    # unmasked, the medial condyle's contact was read on the ruler's edge (165 mm);
+    # masked, the condyles are touched where the film without a ruler touches them,
+    # symmetric about the knee's middle
+    assert abs(knee.points["distal_femur_b"][0] - bare.points["distal_femur_b"][0]) < 1.0
+    contacts = knee.points["distal_femur_a"][0] + knee.points["distal_femur_b"][0]
+    assert abs(0.5 * contacts - KNEE_X) < 1.0
     assert abs(knee.points["tibial_plateau_b"][0] - 150.0) < 3.0
     assert abs(knee.points["tibial_knee_center"][0] - KNEE_X) < 1.0
 
