@@ -375,12 +375,6 @@ EXTENT_OFFSET_MM = 4.0
 """Distance (mm) above and below a joint gap at which the bones' outline is read
 (condyles above the knee's gap, plateau below; distal tibia and talus at the ankle)."""
 
-MAX_HALF_WIDTH_MM = 95.0
-"""How far (mm) from the column a knee's or an ankle's outline is looked for: half the
-widest knee (:data:`KNEE_WIDTH_MM`) plus 20 mm, for the column runs along the brightest
-bone, not always down the knee's middle. At 70 mm the outline of a 110 mm knee read
-with a spacing 10 % too large fell outside it and the knee's gap was lost."""
-
 COLUMN_CONFIDENCE = 0.45
 """Confidence of a landmark read on a bone column: its place is a good start for a
 person, never a result to trust unchecked (below the review threshold)."""
@@ -530,6 +524,16 @@ are 70-95 mm wide, magnified 1.05-1.2 on a standing film, with room for a spacin
 outline read here also takes in the blur of the cortex. At 130 mm the knees of the
 digital OAI long-leg film (about 110 mm at its ruler's spacing) were lost at a spacing
 10 % too large, and a gap 100 mm lower, across the tibia's metaphysis, taken instead."""
+
+OUTLINE_MARGIN_MM = 20.0
+"""How far (mm) past half the widest knee an outline is looked for: the column runs
+along the brightest bone, not always down the knee's middle."""
+
+MAX_HALF_WIDTH_MM = KNEE_WIDTH_MM[1] / 2 + OUTLINE_MARGIN_MM
+"""How far (mm) from the column a knee's or an ankle's outline is looked for: half the
+widest knee (:data:`KNEE_WIDTH_MM`) plus :data:`OUTLINE_MARGIN_MM`. At 70 mm the outline
+of a 110 mm knee read with a spacing 10 % too large fell outside it and the knee's gap
+was lost."""
 
 FLANK_OFFSET_MM = 75.0
 """Distance (mm) from the column of the soft-tissue bands whose own valleys are taken

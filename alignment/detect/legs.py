@@ -90,8 +90,9 @@ def film_seams(coarse: NDArray[np.float32], coarse_mm: float) -> F64:
     stands out the same way from the rows :data:`SEAM_REACH_MM` above and below: brighter
     (or darker) than both (a line), or the mean of the rows below it differs from that
     of the rows above by the same sign (a step); "stands out" is more than 3 times the
-    film's noise (MAD) of that difference. Found once per film, the seams are bridged
-    by the diaphysis runs and never read as a joint (:func:`near_seam`).
+    film's noise (MAD) of that difference. No joint gap is read within
+    :data:`SEAM_CLEAR_MM` of one (:func:`near_seam`): the knee's rough level between the
+    shafts and the knee of a bone column.
 
     Parameters
     ----------
