@@ -27,7 +27,9 @@ On the 0.5 mm working copy:
   the tray, above it the component. A
   component that merges there with a saturated cortex (a JPEG export's window) is
   still found by the implant reader (:func:`.implant.find_implant`), and its lines
-  are read from its outlines.
+  are read from its outlines. Only the reader's parts within
+  :data:`IMPLANT_REACH_MM` of the joint count (a lead side marker is as bright and
+  as sharply edged).
 - **Tibia** (:func:`_tibial_line`). Profiles run along the tibial axis
   (:class:`_ShaftFrame`). With a tray, each gives the lower edge of the tray's first
   metal run (a run longer than 15 mm is the keel and is skipped), refined to the
@@ -68,7 +70,7 @@ through its flaring metaphysis, degrees off: its points ask for review
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -77,7 +79,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import ndimage
 
 from alignment.detect._image import Work, mad_sd, robust_line, subpixel_offset
-from alignment.detect.implant import Implant, find_implant, lat_component_points
+from alignment.detect.implant import Implant, MetalRegion, find_implant, lat_component_points
 from alignment.detect.infer import anterior_direction, patella_side
 from alignment.detect.shaft import ShaftAxis, refine_shaft
 from alignment.vocabulary import Side
@@ -188,6 +190,13 @@ OUTLINE_MM = 0.3
 """Pixel size of the working copy on which the implant's outlines are read, mm
 (:mod:`.implant`; never finer than the film)."""
 
+IMPLANT_REACH_MM = 30.0
+"""A femoral component's distal outline lies at the knee joint and a tray's plate just
+under it: a part of the implant reader (:func:`.implant.find_implant`) that stays
+farther than this from the joint found between the bones (a lead side marker or a
+label in the field's corner, sharply edged and as bright as metal) is not the implant,
+mm."""
+
 OUTLINE_CONFIDENCE = 0.45
 """Largest confidence of a LAT landmark read from the metal's outline: on real films a
 component's inner outline against bright bone is often not where the segmentation
@@ -220,6 +229,7 @@ LAT_REQUIRED: tuple[str, ...] = (
 
 _COMPONENT = ("femoral_component_anterior", "femoral_component_posterior")
 _PLATEAU = ("tibial_plateau_anterior", "tibial_plateau_posterior")
+_X, _Y = np.array([1.0, 0.0]), np.array([0.0, 1.0])
 
 
 def detect_lateral(ctx: Any, work: Work, wanted: tuple[Side, ...] | None) -> str:
@@ -232,6 +242,7 @@ def detect_lateral(ctx: Any, work: Work, wanted: tuple[Side, ...] | None) -> str
             "lateral film: no knee joint (a dark band between two bones) in the middle of the film"
         )
         return "none"
+    rough = joint
     edges = _Edges.of(work.coarse, work.coarse_mm, box)
     top, bottom = box[0] * edges.mm + 5.0, box[1] * edges.mm - 5.0
     fa = _follow_shaft(work, edges, top, joint[1] - CLEAR_OF_JOINT_MM["femur"])
@@ -242,7 +253,7 @@ def detect_lateral(ctx: Any, work: Work, wanted: tuple[Side, ...] | None) -> str
     @cache
     def implant() -> Implant | None:
         # read only when needed: without orientation, or for the outlines
-        return find_implant(work, max(OUTLINE_MM, *work.spacing_mm))[0]
+        return _at_knee(find_implant(work, max(OUTLINE_MM, *work.spacing_mm))[0], rough)
 
     if fa is None or ta is None:
         bone = "femoral" if fa is None else "tibial"
@@ -349,6 +360,29 @@ def _field(coarse: NDArray[np.float32], mm: float) -> tuple[int, int, int, int]:
             last - inset if g[last] > 0.03 else n,
         ]
     return bounds[0], bounds[1], bounds[2], bounds[3]
+
+
+def _at_knee(implant: Implant | None, joint: tuple[float, float]) -> Implant | None:
+    """`implant` without the parts that stay farther than :data:`IMPLANT_REACH_MM` from
+    `joint` (``(x, y)`` mm); None when neither a femoral component nor a tray is left."""
+    if implant is None:
+        return None
+
+    def near(part: MetalRegion | None) -> MetalRegion | None:
+        if part is None:
+            return None
+        gaps = [
+            max(lo - c, c - hi, 0.0)
+            for c, (lo, hi) in zip(joint, (part.extent(_X), part.extent(_Y)), strict=True)
+        ]
+        return part if float(np.hypot(gaps[0], gaps[1])) <= IMPLANT_REACH_MM else None
+
+    femoral, tray = near(implant.femoral), near(implant.tray)
+    if femoral is None and tray is None:
+        return None
+    others = [p for p in implant.others if near(p) is not None]
+    unicondylar = implant.unicondylar and femoral is not None and tray is not None
+    return replace(implant, femoral=femoral, tray=tray, unicondylar=unicondylar, others=others)
 
 
 def _joint(

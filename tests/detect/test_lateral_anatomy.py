@@ -114,6 +114,22 @@ def test_a_component_merged_with_a_saturated_cortex_is_still_read() -> None:
     assert got["lfc"] == pytest.approx(want["lfc"], abs=2.0)
 
 
+def test_a_lead_side_marker_is_not_a_femoral_component() -> None:
+    # at 0.3 mm a pixel the drawn "R" in the field's corner is a sharply edged, smooth
+    # region as bright as metal, the only one on a native film: the implant reader
+    # took it for a femoral component, and the leg was left incomplete for want of
+    # the component's lines (7 of 33 native lateral films of the benchmark)
+    film = FilmParameters.lateral_knee("right").downscaled(1.5)
+    assert film.marker
+    rendered = render_film(film, {"right": LimbParameters(tibial_slope_deg=7.0)}, seed=7003)
+    result = detect_landmarks(as_radiograph(rendered))
+    assert [(leg.status, leg.required) for leg in result.legs] == [("ok", 6)]
+    assert not set(result.landmarks["landmark"]) & {
+        "femoral_component_anterior",
+        "femoral_component_posterior",
+    }
+
+
 def _follow_drawn(
     front: np.ndarray, back: np.ndarray, extra: np.ndarray, y_from: float, y_to: float
 ):
