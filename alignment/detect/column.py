@@ -674,7 +674,14 @@ class ColumnLeg:
     ankles: tuple[F64, ...] = ()
 
 
-def read_column_leg(coarse: F32, coarse_mm: float, column: Column) -> ColumnLeg:
+def read_column_leg(
+    coarse: F32,
+    coarse_mm: float,
+    column: Column,
+    *,
+    image: F32 | None = None,
+    seams: F64 | None = None,
+) -> ColumnLeg:
     """Read the knee's and the ankle's centres of a leg on its column.
 
     Parameters
@@ -684,6 +691,11 @@ def read_column_leg(coarse: F32, coarse_mm: float, column: Column) -> ColumnLeg:
     coarse_mm : float
     column : Column
         The leg's column (:func:`column_legs`).
+    image : numpy.ndarray, shape (m, n), optional
+        :func:`equalised` of `coarse`, where the caller has it for the whole film;
+        worked out here otherwise.
+    seams : numpy.ndarray, shape (k,), optional
+        :func:`.legs.film_seams` of `coarse` (mm), likewise.
 
     Returns
     -------
@@ -702,7 +714,10 @@ def read_column_leg(coarse: F32, coarse_mm: float, column: Column) -> ColumnLeg:
     points: dict[str, F64] = {}
     reasons: dict[str, str] = {}
     rows = film_rows(coarse)
-    image = equalised(coarse, coarse_mm)
+    if image is None:
+        image = equalised(coarse, coarse_mm)
+    if seams is None:
+        seams = film_seams(coarse, coarse_mm)
     y_first = rows[0] * coarse_mm
     height = (rows[1] - rows[0] + 1) * coarse_mm
     k0, k1 = (y_first + s * height for s in KNEE_SHARES)
@@ -713,7 +728,7 @@ def read_column_leg(coarse: F32, coarse_mm: float, column: Column) -> ColumnLeg:
         (k0, k1),
         KNEE_WIDTH_MM,
         (-1.0, 1.0),
-        seams=film_seams(coarse, coarse_mm),
+        seams=seams,
     )
     if not knees:
         for name in ("femoral_knee_center", "tibial_knee_center"):

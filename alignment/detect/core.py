@@ -11,6 +11,7 @@ is flagged for review.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import math
 import time
@@ -625,9 +626,31 @@ def _refine(work: Work, seg: Segment) -> ShaftAxis | None:
     return ShaftAxis(seg.centre, direction, 0.0, 1, 3, seg.width_mm, 0.0, seg.top, seg.bottom)
 
 
-def _joint_level(work: Work, fa: ShaftAxis, ta: ShaftAxis) -> tuple[float, float] | None:
+@dataclasses.dataclass(frozen=True)
+class _FilmMaps:
+    """What every leg's readers of one AP long-leg film use, each worked out once for
+    the film, when first needed: the heights of its seams (:func:`.legs.film_seams`)
+    and its coarse copy with film-wide lines removed and contrast equalised
+    (:func:`~alignment.detect.column.equalised`)."""
+
+    work: Work
+
+    @functools.cached_property
+    def seams(self) -> F64:
+        """:func:`.legs.film_seams` of the coarse film (mm)."""
+        return film_seams(self.work.coarse, self.work.coarse_mm)
+
+    @functools.cached_property
+    def flat(self) -> NDArray[np.float32]:
+        """:func:`~alignment.detect.column.equalised` of the coarse film."""
+        return equalised(self.work.coarse, self.work.coarse_mm)
+
+
+def _joint_level(
+    work: Work, fa: ShaftAxis, ta: ShaftAxis, seams: F64
+) -> tuple[float, float] | None:
     """Rough ``(x, y)`` (mm) of the knee joint line between the two shafts: the
-    darkest level, away from the film's seams (:func:`.legs.film_seams`), of a band
+    darkest level, away from the film's `seams` (mm, :func:`.legs.film_seams`), of a band
     along the axes, from the bottom of the femoral axis read
     to :data:`JOINT_INTO_TIBIA_MM` below the top of the tibial one (at most halfway
     down it)."""
@@ -659,7 +682,7 @@ def _joint_level(work: Work, fa: ShaftAxis, ta: ShaftAxis) -> tuple[float, float
             continue
         depth[k] = min(float(above.max()), float(below.max())) - profile[k]
     # a cassette seam or a grid line is a dark valley too, across the whole film
-    depth[near_seam(ys, film_seams(work.coarse, work.coarse_mm))] = -np.inf
+    depth[near_seam(ys, seams)] = -np.inf
     k = int(np.argmax(depth))
     if not np.isfinite(depth[k]) or depth[k] <= 0:
         return None
@@ -667,7 +690,7 @@ def _joint_level(work: Work, fa: ShaftAxis, ta: ShaftAxis) -> tuple[float, float
 
 
 def _fine_knee(
-    work: Work, fa: ShaftAxis, ta: ShaftAxis | None, column: ColumnLeg | None
+    work: Work, film: _FilmMaps, fa: ShaftAxis, ta: ShaftAxis | None, column: ColumnLeg | None
 ) -> KneeFinding | None:
     """The knee read at full resolution (:func:`.knee.find_knee`): at the joint level
     between the shafts (:func:`_joint_level`; not without `ta`), else at the bone
@@ -676,16 +699,16 @@ def _fine_knee(
     (:func:`~alignment.detect.column.condyles_wide`) is the shaft read too high (the
     femoral and tibial runs split above the joint): the next level is tried, and if
     none holds, the last finding is returned without points, with the reason.
-    None when there is no level to read."""
+    None when there is no level to read. `film` holds the film's seams and its
+    equalised copy, worked out once for every leg."""
     levels = []
-    joint = _joint_level(work, fa, ta) if ta is not None else None
+    joint = _joint_level(work, fa, ta, film.seams) if ta is not None else None
     if joint is not None:
         levels.append(joint)
     if column is not None and "femoral_knee_center" in column.points:
         x, y = (float(v) for v in column.points["femoral_knee_center"])
         if joint is None or abs(y - joint[1]) > CONDYLES_ABOVE_MM:
             levels.append((x, y))
-    image: NDArray[np.float32] | None = None
     knee = None
     masked = ruler_columns(work) if levels else None
     for x, y in levels:
@@ -693,11 +716,9 @@ def _fine_knee(
         contacts = (knee.points.get("distal_femur_a"), knee.points.get("distal_femur_b"))
         if contacts[0] is None or contacts[1] is None:
             continue
-        if image is None:
-            image = equalised(work.coarse, work.coarse_mm)
         level = 0.5 * float(contacts[0][1] + contacts[1][1]) - CONDYLES_ABOVE_MM
         if condyles_wide(
-            image,
+            film.flat,
             work.coarse_mm,
             (contacts[0], contacts[1]),
             float(fa.at_y(level)[0]),
@@ -777,7 +798,8 @@ def _detect_ap(ctx: _Context, work: Work, wanted: tuple[Side, ...] | None) -> st
         # other side, which is +x when +x is toward that side
         other = "R" if lat == "L" else "L"
         legs = [(legs[0][0], 1.0 if row_direction == other else -1.0)]
-    founds = [_detect_ap_leg(work, g, m, on_column=on_columns) for g, m in legs]
+    film = _FilmMaps(work)
+    founds = [_detect_ap_leg(work, film, g, m, on_column=on_columns) for g, m in legs]
     lower = _head_out_of_level(founds)
     if lower is not None:
         # the femoral heads of a standing pair lie at about the same height: the lower
@@ -785,7 +807,9 @@ def _detect_ap(ctx: _Context, work: Work, wanted: tuple[Side, ...] | None) -> st
         # for again level with the other
         level = float(founds[1 - lower]["points"]["femoral_head_center"][1])
         guess, medial = legs[lower]
-        founds[lower] = _detect_ap_leg(work, guess, medial, on_column=on_columns, head_level=level)
+        founds[lower] = _detect_ap_leg(
+            work, film, guess, medial, on_column=on_columns, head_level=level
+        )
     for found in founds:
         medial_x = found["medial_x"]
         side: Side | None = None
@@ -1090,6 +1114,7 @@ def _find_head(
 
 def _detect_ap_leg(
     work: Work,
+    film: _FilmMaps,
     guess: LegGuess,
     medial_hint: float | None,
     *,
@@ -1119,11 +1144,13 @@ def _detect_ap_leg(
             reasons.setdefault(n, "the femoral diaphysis was not found")
         return out
     column = (
-        read_column_leg(work.coarse, work.coarse_mm, guess.column)
+        read_column_leg(
+            work.coarse, work.coarse_mm, guess.column, image=film.flat, seams=film.seams
+        )
         if guess.column is not None
         else None
     )
-    knee = _fine_knee(work, fa, ta, column) if ta is not None and not on_column else None
+    knee = _fine_knee(work, film, fa, ta, column) if ta is not None and not on_column else None
     # the medial side, where no other leg tells it, from the femoral shaft's lean
     medial = medial_hint if medial_hint is not None else _medial_from_lean(fa)
     head = _find_head(work, fa, medial, _head_axis_centres(knee, column), level=head_level)
@@ -1142,7 +1169,7 @@ def _detect_ap_leg(
     elif medial_hint is None:
         out["medial_x"] = medial
     if on_column and column is not None:
-        return _detect_on_column(work, column, fa, ta, out)
+        return _detect_on_column(work, film, column, fa, ta, out)
     column_knee = column is not None and "femoral_knee_center" in column.points
     if head is None and (knee is None or not knee.points) and not column_knee:
         # diaphyses with neither a femoral head above nor a knee between them could be
@@ -1246,7 +1273,12 @@ def _detect_ap_leg(
 
 
 def _detect_on_column(
-    work: Work, read: ColumnLeg, fa: ShaftAxis, ta: ShaftAxis | None, out: dict[str, Any]
+    work: Work,
+    film: _FilmMaps,
+    read: ColumnLeg,
+    fa: ShaftAxis,
+    ta: ShaftAxis | None,
+    out: dict[str, Any],
 ) -> dict[str, Any]:
     """The knee's and the ankle's centres of a leg found as a bone column
     (:func:`~alignment.detect.column.read_column_leg`), then its shaft points; all
@@ -1258,7 +1290,7 @@ def _detect_on_column(
     _column_ankle(read, out, unchecked=True)
     # at the column's knee only: the shafts of a column are its diaphysis stretches,
     # and the level between them may fall on a seam
-    _take_joint_line(_fine_knee(work, fa, None, read), out)
+    _take_joint_line(_fine_knee(work, film, fa, None, read), out)
     for name in AP_REQUIRED:
         if name not in points and ("distal_femur" in name or "plateau" in name):
             reasons.setdefault(
