@@ -799,17 +799,20 @@ def _detect_ap(ctx: _Context, work: Work, wanted: tuple[Side, ...] | None) -> st
         other = "R" if lat == "L" else "L"
         legs = [(legs[0][0], 1.0 if row_direction == other else -1.0)]
     film = _FilmMaps(work)
-    founds = [_detect_ap_leg(work, film, g, m, on_column=on_columns) for g, m in legs]
-    lower = _head_out_of_level(founds)
+    read = [_read_leg(work, film, g, m, on_column=on_columns) for g, m in legs]
+    heads = [_leg_head(work, leg) for leg in read]
+    lower = _head_out_of_level(heads)
     if lower is not None:
         # the femoral heads of a standing pair lie at about the same height: the lower
         # one was looked for over a diaphysis traced short of its end, so it is looked
-        # for again level with the other
-        level = float(founds[1 - lower]["points"]["femoral_head_center"][1])
-        guess, medial = legs[lower]
-        founds[lower] = _detect_ap_leg(
-            work, film, guess, medial, on_column=on_columns, head_level=level
-        )
+        # for again level with the other (only the head: the rest of the leg's
+        # reading does not depend on it)
+        index, level = lower
+        heads[index] = _leg_head(work, read[index], level=level)
+    founds = [
+        _detect_ap_leg(work, film, leg, head, on_column=on_columns)
+        for leg, head in zip(read, heads, strict=True)
+    ]
     for found in founds:
         medial_x = found["medial_x"]
         side: Side | None = None
@@ -857,19 +860,20 @@ long-leg film: a leg-length difference tilts the pelvis, rarely by more than 20-
 at the hips (magnified), so heads found further apart than this are not both right."""
 
 
-def _head_out_of_level(founds: Sequence[dict[str, Any]]) -> int | None:
-    """Index of the leg of a pair (`founds`, as :func:`_detect_ap_leg` returns them)
-    whose femoral head lies more than :data:`HEAD_LEVEL_MM` below the other's, or
-    None (one leg, a head missing, or the heads level). The diaphysis traced up may
-    stop short of its end (a wrong run, a seam) and put a head too low; traced past
-    the trochanters it stops at their flare, so the higher head is kept."""
-    heads = [f["points"].get("femoral_head_center") for f in founds]
+def _head_out_of_level(heads: Sequence[tuple[F64, float, str] | None]) -> tuple[int, float] | None:
+    """The leg of a pair whose femoral head (`heads`, as :func:`_find_head` gives
+    them) lies more than :data:`HEAD_LEVEL_MM` below the other's: its index and the
+    other head's height (mm), or None (one leg, a head missing, or the heads level).
+    The diaphysis traced up may stop short of its end (a wrong run, a seam) and put a
+    head too low; traced past the trochanters it stops at their flare, so the higher
+    head is kept."""
     if len(heads) != 2 or heads[0] is None or heads[1] is None:
         return None
-    dy = float(heads[0][1] - heads[1][1])
-    if abs(dy) <= HEAD_LEVEL_MM:
+    ys = (float(heads[0][0][1]), float(heads[1][0][1]))
+    if abs(ys[0] - ys[1]) <= HEAD_LEVEL_MM:
         return None
-    return 0 if dy > 0 else 1
+    lower = 0 if ys[0] > ys[1] else 1
+    return lower, ys[1 - lower]
 
 
 def _detect_ap_knee(ctx: _Context, work: Work, wanted: tuple[Side, ...] | None) -> str:
@@ -1112,15 +1116,83 @@ def _find_head(
     return best
 
 
+@dataclasses.dataclass(frozen=True)
+class _LegReading:
+    """One leg of an AP long-leg film read up to, not including, its femoral head.
+
+    Attributes
+    ----------
+    guess : LegGuess
+        The leg's coarse diaphyses (and bone column).
+    medial_hint : float or None
+        Sign of ``x`` toward the leg's medial side, where the other leg or a DICOM
+        laterality tells it.
+    fa, ta : ShaftAxis or None
+        The femoral and tibial axes at full resolution (:func:`_refine`).
+    column : ColumnLeg or None
+        The leg's reading on its bone column.
+    knee : KneeFinding or None
+        The knee at full resolution (:func:`_fine_knee`).
+    medial : float or None
+        `medial_hint`, else from the femoral shaft's lean (:func:`_medial_from_lean`).
+    """
+
+    guess: LegGuess
+    medial_hint: float | None
+    fa: ShaftAxis | None
+    ta: ShaftAxis | None
+    column: ColumnLeg | None
+    knee: KneeFinding | None
+    medial: float | None
+
+
+def _read_leg(
+    work: Work, film: _FilmMaps, guess: LegGuess, medial_hint: float | None, *, on_column: bool
+) -> _LegReading:
+    """The axes, the bone column's reading and the knee of one leg: what its femoral
+    head is looked for with (:func:`_leg_head`) and none of which depends on it."""
+    seg_f, seg_t = guess.femur, guess.tibia
+    fa = _refine(work, seg_f) if seg_f is not None else None
+    ta = _refine(work, seg_t) if seg_t is not None else None
+    if fa is None:
+        return _LegReading(guess, medial_hint, None, ta, None, None, medial_hint)
+    column = (
+        read_column_leg(
+            work.coarse, work.coarse_mm, guess.column, image=film.flat, seams=film.seams
+        )
+        if guess.column is not None
+        else None
+    )
+    knee = _fine_knee(work, film, fa, ta, column) if ta is not None and not on_column else None
+    # the medial side, where no other leg tells it, from the femoral shaft's lean
+    medial = medial_hint if medial_hint is not None else _medial_from_lean(fa)
+    return _LegReading(guess, medial_hint, fa, ta, column, knee, medial)
+
+
+def _leg_head(
+    work: Work, leg: _LegReading, *, level: float | None = None
+) -> tuple[F64, float, str] | None:
+    """The femoral head of `leg` (:func:`_find_head`, with its `level`); None without
+    a femoral axis."""
+    if leg.fa is None:
+        return None
+    centres = _head_axis_centres(leg.knee, leg.column)
+    return _find_head(work, leg.fa, leg.medial, centres, level=level)
+
+
 def _detect_ap_leg(
     work: Work,
     film: _FilmMaps,
-    guess: LegGuess,
-    medial_hint: float | None,
+    leg: _LegReading,
+    head: tuple[F64, float, str] | None,
     *,
     on_column: bool = False,
-    head_level: float | None = None,
 ) -> dict[str, Any]:
+    """The landmarks of one leg (`leg`, :func:`_read_leg`) with its femoral `head`
+    (:func:`_leg_head`): points, confidences, methods, the reasons for what is
+    missing, and the sign of ``x`` toward its medial side."""
+    medial_hint, medial = leg.medial_hint, leg.medial
+    fa, ta, column, knee = leg.fa, leg.ta, leg.column, leg.knee
     points: dict[str, F64] = {}
     conf: dict[str, float] = {}
     method: dict[str, str] = {}
@@ -1132,10 +1204,7 @@ def _detect_ap_leg(
         "reasons": reasons,
         "medial_x": medial_hint,
     }
-    seg_f, seg_t = guess.femur, guess.tibia
-    fa = _refine(work, seg_f) if seg_f is not None else None
-    ta = _refine(work, seg_t) if seg_t is not None else None
-    if guess.tibia is None and fa is not None:
+    if leg.guess.tibia is None and fa is not None:
         reasons.update(
             dict.fromkeys(AP_REQUIRED, "only one diaphysis found: the film may be cut short")
         )
@@ -1143,17 +1212,6 @@ def _detect_ap_leg(
         for n in AP_REQUIRED:
             reasons.setdefault(n, "the femoral diaphysis was not found")
         return out
-    column = (
-        read_column_leg(
-            work.coarse, work.coarse_mm, guess.column, image=film.flat, seams=film.seams
-        )
-        if guess.column is not None
-        else None
-    )
-    knee = _fine_knee(work, film, fa, ta, column) if ta is not None and not on_column else None
-    # the medial side, where no other leg tells it, from the femoral shaft's lean
-    medial = medial_hint if medial_hint is not None else _medial_from_lean(fa)
-    head = _find_head(work, fa, medial, _head_axis_centres(knee, column), level=head_level)
     if head is None:
         reasons["femoral_head_center"] = (
             "no round femoral head above the femoral shaft or on its mechanical axis "

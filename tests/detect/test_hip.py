@@ -228,10 +228,11 @@ def test_a_head_is_looked_for_level_with_the_other_leg_s():
     ("left_y", "right_y", "lower"), [(170.0, 175.0, None), (170.0, 330.0, 1), (300.0, 170.0, 0)]
 )
 def test_of_two_heads_out_of_level_the_lower_is_named(left_y, right_y, lower):
-    founds = [
-        {"points": {"femoral_head_center": np.array([x, y])}}
-        for x, y in ((300.0, left_y), (90.0, right_y))
+    heads: list[tuple[np.ndarray, float, str] | None] = [
+        (np.array([x, y]), 0.9, "hough+circle-fit") for x, y in ((300.0, left_y), (90.0, right_y))
     ]
-    assert core._head_out_of_level(founds) == lower
-    founds[0]["points"].clear()
-    assert core._head_out_of_level(founds) is None
+    # the lower head's leg, and the height the other head sets for its new search
+    expected = None if lower is None else (lower, (left_y, right_y)[1 - lower])
+    assert core._head_out_of_level(heads) == expected
+    heads[0] = None
+    assert core._head_out_of_level(heads) is None

@@ -64,3 +64,7 @@ def test_each_per_film_quantity_is_computed_once(ap_film, calls):
     # the seams and the equalised film once for the film, not once per leg and reader
     assert calls["film_seams"] == 1
     assert calls["equalised"] == 1
+    # the second search for the head did not read its leg again: two shafts and one
+    # knee per leg
+    assert calls["_refine"] == 4
+    assert calls["_fine_knee"] == 2
