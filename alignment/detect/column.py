@@ -29,6 +29,7 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -90,7 +91,8 @@ MIN_ASPECT = 1.8
 or a lone tibia, whose straight bright bands are no legs."""
 
 SECOND_LEG_SHARE = 0.45
-"""A second column is a leg when its mean bone-ness is at least this share of the first's."""
+"""A second column is a leg when its mean bone-ness along the diaphyses' stretches
+(:data:`SHAFT_SHARES`) is at least this share of the first's."""
 
 SHAFT_SHARES = {"femoral": (0.30, 0.48), "tibial": (0.66, 0.86)}
 """Stretch of the film's content height (shares from its first row) where each
@@ -115,13 +117,13 @@ class Column:
     ----------
     ys, xs : numpy.ndarray, shape (n,)
         The column's centre line (mm), top to bottom.
-    score : float
-        Mean bone-ness along it (the map's units).
+    values : numpy.ndarray, shape (n,)
+        Bone-ness (:func:`bone_map`, the map's units) at each point of it.
     """
 
     ys: F64
     xs: F64
-    score: float
+    values: F64
 
     def x_at(self, y: float) -> float:
         """``x`` (mm) of the column at height `y` (mm), interpolated."""
@@ -248,16 +250,17 @@ def trace_column(
     cols[-1] = int(np.argmax(total))
     for i in range(n - 1, 0, -1):
         cols[i - 1] = cols[i] + back[i, cols[i]]
-    values = score[np.arange(n), cols]
+    # the best path's total is finite, so is every value along it
     return Column(
         ys=((sampled + 0.5) * coarse_mm).astype(np.float64),
         xs=((cols + 0.5) * coarse_mm).astype(np.float64),
-        score=float(np.mean(values[np.isfinite(values)])),
+        values=score[np.arange(n), cols],
     )
 
 
 def _segment(column: Column, y_from: float, y_to: float) -> Segment | None:
-    """A :class:`Segment` fitted to the column between two heights (mm)."""
+    """A :class:`Segment` fitted to the column between two heights (mm); its score is
+    the column's mean bone-ness there."""
     top, bottom = min(y_from, y_to), max(y_from, y_to)
     keep = (column.ys >= top) & (column.ys <= bottom)
     if bottom - top < MIN_SHAFT_MM or keep.sum() < 5:
@@ -273,13 +276,11 @@ def _segment(column: Column, y_from: float, y_to: float) -> Segment | None:
         bottom=float(column.ys[keep][-1]),
         width_mm=NOMINAL_WIDTH_MM,
         support=int(inliers.sum()),
-        score=column.score,
+        score=float(column.values[keep].mean()),
     )
 
 
-def _diaphysis_score(
-    bone: F32, coarse_mm: float, column: Column, spans: list[tuple[float, float]]
-) -> float:
+def _diaphysis_score(column: Column, spans: Iterable[tuple[float, float]]) -> float:
     """Mean bone-ness (:func:`bone_map`) along `column` within the stretches `spans`
     (mm) where the diaphyses lie (:data:`SHAFT_SHARES`). Only a diaphysis is a ridge
     darker on both sides: the pelvis, the knee's metaphyses and the foot are wider
@@ -288,10 +289,7 @@ def _diaphysis_score(
     keep = np.zeros(column.ys.size, bool)
     for top, bottom in spans:
         keep |= (column.ys >= top) & (column.ys <= bottom)
-    rows = np.clip((column.ys[keep] / coarse_mm).astype(int), 0, bone.shape[0] - 1)
-    cols = np.clip((column.xs[keep] / coarse_mm).astype(int), 0, bone.shape[1] - 1)
-    values = bone[rows, cols].astype(np.float64)
-    return float(values.mean()) if values.size else float("-inf")
+    return float(column.values[keep].mean()) if keep.any() else float("-inf")
 
 
 def column_legs(coarse: F32, coarse_mm: float, *, max_legs: int = 2) -> list[LegGuess]:
@@ -321,14 +319,14 @@ def column_legs(coarse: F32, coarse_mm: float, *, max_legs: int = 2) -> list[Leg
     xx = (np.arange(coarse.shape[1]) + 0.5) * coarse_mm
     y0 = rows[0] * coarse_mm
     height = (rows[1] - rows[0] + 1) * coarse_mm
-    spans = [(y0 + a * height, y0 + b * height) for a, b in SHAFT_SHARES.values()]
+    stretches = {b: (y0 + s * height, y0 + e * height) for b, (s, e) in SHAFT_SHARES.items()}
     for _ in range(max_legs):
         column = trace_column(bone, coarse_mm, rows, forbidden=forbidden)
         if column is None:
             break
         # a leg stands above its surroundings along its diaphyses; on noise or a blank
         # film the best path's mean bone-ness there is not even positive
-        score = _diaphysis_score(bone, coarse_mm, column, spans)
+        score = _diaphysis_score(column, stretches.values())
         if score <= 0.0 or (scores and score < SECOND_LEG_SHARE * scores[0]):
             break
         columns.append(column)
@@ -337,10 +335,7 @@ def column_legs(coarse: F32, coarse_mm: float, *, max_legs: int = 2) -> list[Leg
         forbidden |= np.abs(xx[None, :] - centre[:, None]) < LEG_SEPARATION_MM
     legs: list[LegGuess] = []
     for column in columns:
-        femur, tibia = (
-            _segment(column, y0 + SHAFT_SHARES[b][0] * height, y0 + SHAFT_SHARES[b][1] * height)
-            for b in ("femoral", "tibial")
-        )
+        femur, tibia = (_segment(column, *stretches[b]) for b in ("femoral", "tibial"))
         if femur is None and tibia is None:
             continue
         legs.append(LegGuess(femur, tibia, column))

@@ -259,7 +259,8 @@ class Segment:
     support : int
         Bands in the run.
     score : float
-        Median edge score of the run.
+        Median edge score of the run (of a segment read on a bone column, its mean
+        bone-ness: :func:`.column.column_legs`).
     """
 
     centre: F64

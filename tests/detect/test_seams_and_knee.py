@@ -48,7 +48,7 @@ def _crop_with_a_dark_seam() -> tuple[np.ndarray, Column]:
     film[bone] += 0.05
     film[int(KNEE_Y) + 40 : int(KNEE_Y) + 42] -= 0.1
     ys = np.arange(0.5, rows, 3.0)
-    return film, Column(ys, np.full(ys.size, 56.0), 1.0)
+    return film, Column(ys, np.full(ys.size, 56.0), np.ones(ys.size))
 
 
 def test_a_seam_is_never_read_as_the_knee():
