@@ -484,27 +484,24 @@ over its diaphysis's width: a distal femur is 2.5 to 3.5 times as wide as its sh
 
 
 def condyles_wide(
-    image: F32, coarse_mm: float, contacts: tuple[F64, F64], x_shaft: float, shaft_mm: float
+    image: F32, coarse_mm: float, y_mm: float, x_shaft: float, shaft_mm: float
 ) -> bool:
-    """Whether the bone above the condylar `contacts` (the condyles' lowest points, mm)
-    is as wide as a distal femur on a femoral shaft `shaft_mm` wide.
+    """Whether the bone at height `y_mm` (mm; :data:`CONDYLES_ABOVE_MM` above the
+    condyles' lowest points) is as wide as a distal femur on a femoral shaft
+    `shaft_mm` wide.
 
-    The outline (:func:`bone_extent` of the equalised film `image`) is read
-    :data:`CONDYLES_ABOVE_MM` above the contacts, from the femoral shaft's axis
-    `x_shaft` (mm) at that level, and must be :data:`CONDYLES_TO_SHAFT` times
-    `shaft_mm` at least.
+    The outline (:func:`bone_extent` of the equalised film `image`) is read from the
+    femoral shaft's axis `x_shaft` (mm) at that height, and must be
+    :data:`CONDYLES_TO_SHAFT` times `shaft_mm` at least.
 
     >>> film = np.full((200, 200), 0.2, np.float32); film[:100, 85:115] = 0.9
     >>> film[100:, 60:140] = 0.9  # a shaft 30 mm wide, an 80 mm wide end below it
-    >>> condyles_wide(film, 1.0, (np.array([80.0, 150.0]), np.array([120.0, 150.0])),
-    ...               100.0, 30.0)
+    >>> condyles_wide(film, 1.0, 150.0 - CONDYLES_ABOVE_MM, 100.0, 30.0)
     True
-    >>> condyles_wide(film, 1.0, (np.array([80.0, 95.0]), np.array([120.0, 95.0])),
-    ...               100.0, 30.0)
+    >>> condyles_wide(film, 1.0, 95.0 - CONDYLES_ABOVE_MM, 100.0, 30.0)
     False
     """
-    y = 0.5 * float(contacts[0][1] + contacts[1][1]) - CONDYLES_ABOVE_MM
-    extent = bone_extent(image, coarse_mm, y, x_shaft)
+    extent = bone_extent(image, coarse_mm, y_mm, x_shaft)
     return extent is not None and extent[1] - extent[0] >= CONDYLES_TO_SHAFT * shaft_mm
 
 

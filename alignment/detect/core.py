@@ -689,48 +689,53 @@ def _joint_level(
     return float(xs[k]), float(ys[k])
 
 
+KNEE_LEVELS_APART_MM = 10.0
+"""Two rough levels of the knee (the dark band between the shafts,
+:func:`_joint_level`, and the bone column's knee) closer than this (mm) read the same
+knee: :func:`.knee.find_knee` looks for the joint gap within 14 mm of the level it is
+given, so from a level this close it searches mostly the same band and finds the same
+gap, a few mm tall. Farther apart, the column's knee is tried as well."""
+
+
 def _fine_knee(
     work: Work, film: _FilmMaps, fa: ShaftAxis, ta: ShaftAxis | None, column: ColumnLeg | None
 ) -> KneeFinding | None:
     """The knee read at full resolution (:func:`.knee.find_knee`): at the joint level
     between the shafts (:func:`_joint_level`; not without `ta`), else at the bone
-    column's knee. A knee
+    column's knee (when more than :data:`KNEE_LEVELS_APART_MM` from the first). A knee
     whose condyles are not as wide as a distal femur over this femoral shaft
     (:func:`~alignment.detect.column.condyles_wide`) is the shaft read too high (the
     femoral and tibial runs split above the joint): the next level is tried, and if
-    none holds, the last finding is returned without points, with the reason.
-    None when there is no level to read. `film` holds the film's seams and its
-    equalised copy, worked out once for every leg."""
+    none holds, the last finding is returned, without points where it was refused,
+    with the refusal's reason among its notes. None when there is no level to read.
+    `film` holds the film's seams and its equalised copy, worked out once for every
+    leg."""
     levels = []
     joint = _joint_level(work, fa, ta, film.seams) if ta is not None else None
     if joint is not None:
         levels.append(joint)
     if column is not None and "femoral_knee_center" in column.points:
         x, y = (float(v) for v in column.points["femoral_knee_center"])
-        if joint is None or abs(y - joint[1]) > CONDYLES_ABOVE_MM:
+        if joint is None or abs(y - joint[1]) > KNEE_LEVELS_APART_MM:
             levels.append((x, y))
     knee = None
+    refusal: list[str] = []
     masked = ruler_columns(work) if levels else None
     for x, y in levels:
         knee = find_knee(work, None, None, y, x, masked=masked)
         contacts = (knee.points.get("distal_femur_a"), knee.points.get("distal_femur_b"))
         if contacts[0] is None or contacts[1] is None:
+            # why a level before was refused stays with what this one gave
+            knee = dataclasses.replace(knee, notes=[*refusal, *knee.notes])
             continue
         level = 0.5 * float(contacts[0][1] + contacts[1][1]) - CONDYLES_ABOVE_MM
-        if condyles_wide(
-            film.flat,
-            work.coarse_mm,
-            (contacts[0], contacts[1]),
-            float(fa.at_y(level)[0]),
-            fa.width_mm,
-        ):
+        if condyles_wide(film.flat, work.coarse_mm, level, float(fa.at_y(level)[0]), fa.width_mm):
             return knee
-        knee = KneeFinding(
-            notes=[
-                "knee: the bone above the condyles found is narrower than "
-                f"{CONDYLES_TO_SHAFT:g} times the femoral shaft: the shaft, not the knee"
-            ]
-        )
+        refusal = [
+            "knee: the bone above the condyles found is narrower than "
+            f"{CONDYLES_TO_SHAFT:g} times the femoral shaft: the shaft, not the knee"
+        ]
+        knee = KneeFinding(notes=refusal)
     return knee
 
 
