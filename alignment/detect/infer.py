@@ -21,7 +21,6 @@ from scipy.signal import find_peaks
 from skimage.measure import label, regionprops
 
 from alignment.detect._image import Work
-from alignment.detect.implant import MIN_STEP
 from alignment.vocabulary import View
 
 __all__ = [
@@ -94,6 +93,15 @@ LONG_LEG_ASPECT = 2.0
 
 METAL_SYMMETRY = 0.68
 """Smallest area-weighted mirror overlap of the metal objects of an AP knee film."""
+
+METAL_STEP = 0.1
+"""Smallest step (share of the range of the film scaled to 512 pixels) from the median
+of a bright region to that of the grey 3-5 pixels outside it (about 2-4 mm on a knee
+film) for the region to be metal (:func:`_stands_out`): metal ends in a step, the
+brightest bone of a knee without metal (the condyles and the patella overlapping)
+fades into the bone around it. Calibrated on this measure: 0.06 on a native AP film of
+the development set, 0.17 or more on every implant. It is not the implant reader's
+step from a region's rim (:data:`.implant.MIN_STEP`), which is measured otherwise."""
 
 KNEE_VIEW_CAP = 0.7
 """Largest confidence of an AP-or-lateral decision on a knee film made from its
@@ -265,15 +273,13 @@ def _metal_symmetry(field: NDArray[np.float32]) -> float | None:
 
 def _stands_out(field: NDArray[np.float32], region: NDArray[np.bool_]) -> bool:
     """Whether a bright `region` of a normalised `field` stands at least
-    :data:`~.implant.MIN_STEP` of the range above the grey 2-5 pixels outside it
-    (about 1-3 mm on a knee film scaled to 512 pixels), medians compared: metal ends
-    in a step; the brightest bone of a knee without metal (the condyles and the
-    patella overlapping) fades into the bone around it (0.06 on a native AP film of
-    the development set, 0.17 or more on every implant)."""
+    :data:`METAL_STEP` of the range above the grey 3-5 pixels outside it (a ring
+    between the region's chessboard dilations by 2 and by 5 pixels), medians
+    compared."""
     mask = region.astype(np.uint8)
     near = cv2.dilate(mask, np.ones((5, 5), np.uint8)) > 0
     ring = (cv2.dilate(mask, np.ones((11, 11), np.uint8)) > 0) & ~near
-    return bool(np.median(field[region]) - np.median(field[ring]) >= MIN_STEP)
+    return bool(np.median(field[region]) - np.median(field[ring]) >= METAL_STEP)
 
 
 def _mirror_overlap(mask: NDArray[np.bool_]) -> float:
