@@ -619,25 +619,43 @@ outlines that both are taken as read: the tibial spines stand under the notch's 
 (within about 4 mm on the development films' references) and a subluxed tibia of an
 arthritic knee moves by up to about 8 mm."""
 
+ONE_CONDYLE_SHARE = 0.7
+"""Widest outline of the condyles, as a share of the plateau's, that is one condyle
+only. Just above the joint's gap the intercondylar notch parts the condyles (its width
+is about a quarter of the condyles', so each condyle is about 0.35-0.45 of it; the
+soft tissue's blur at the outer edge adds a little), and the outline walked out from a
+column running down one condyle stops at the notch. The condyles and the plateau are
+about equally wide (0.9-1.1), and an outline run on into something bright beside the
+bone (a ruler, the limb's outline) is wider by at most a ruler's width: at least 0.8 of
+the other."""
+
 
 def knee_middles(above: tuple[float, float], below: tuple[float, float]) -> tuple[float, float]:
     """The middles ``(x_femur, x_tibia)`` (mm) of the condyles' outline `above` the
     knee's gap and the plateau's outline `below` it (each ``(x_left, x_right)``, mm).
 
-    The condyles and the plateau are about equally wide and face each other. Middles
-    more than :data:`KNEE_MIDDLES_MM` apart, with the wider outline wider by more than
-    that, mean one outline ran on past its bone into something bright beside it (the
-    limb's outline on a faint film, a ruler): both centres are then the narrower
-    outline's middle. A tibia shifted across under the femur keeps both outlines
-    equally wide, and both middles.
+    The condyles and the plateau are about equally wide and face each other. A
+    condyles' outline at most :data:`ONE_CONDYLE_SHARE` as wide as the plateau's and
+    lying within it (give or take :data:`KNEE_MIDDLES_MM`) is one condyle, cut off at
+    the intercondylar notch: both centres are the plateau's middle (the plateau has no
+    notch). Otherwise, middles more than :data:`KNEE_MIDDLES_MM` apart, with the wider
+    outline wider by more than that, mean one outline ran on past its bone into
+    something bright beside it (the limb's outline on a faint film, a ruler): both
+    centres are then the narrower outline's middle. A tibia shifted across under the
+    femur keeps both outlines equally wide, and both middles.
 
     >>> knee_middles((30.0, 110.0), (32.0, 112.0))
     (70.0, 72.0)
     >>> knee_middles((5.0, 95.0), (30.0, 100.0))
     (65.0, 65.0)
+    >>> knee_middles((45.0, 106.0), (48.0, 164.0))  # the lateral condyle only
+    (106.0, 106.0)
     """
     middles = (0.5 * (above[0] + above[1]), 0.5 * (below[0] + below[1]))
     widths = (above[1] - above[0], below[1] - below[0])
+    inside = above[0] >= below[0] - KNEE_MIDDLES_MM and above[1] <= below[1] + KNEE_MIDDLES_MM
+    if widths[0] <= ONE_CONDYLE_SHARE * widths[1] and inside:
+        return middles[1], middles[1]
     apart = abs(middles[0] - middles[1])
     if apart <= KNEE_MIDDLES_MM or abs(widths[0] - widths[1]) <= apart:
         return middles
