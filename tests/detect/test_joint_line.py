@@ -40,19 +40,21 @@ def _knee_film(
     gap_mm: float = 6.0,
     plus_half_mm: float = 42.0,
     rim: bool = False,
+    notch_mm: float = 8.0,
 ) -> np.ndarray:
     """A drawn AP knee (bone bright): femur above its distal outline, a `gap_mm` joint
     gap, tibia below. `fragment_mm`: a 2 mm wide bright fragment in the notch whose
     lower edge stands that far below the condyles' tangent (a spine's top, a grid
-    line's piece). `plus_half_mm`: the femur's half width toward +x (the tibia's is 4
-    mm less); a narrower knee has soft tissue beside it there, darker downward.
-    `rim`: the plateau's rim seen obliquely under the +x condyle, a bright band 3 mm
-    tall whose lower edge is a falling edge `gap_mm` + 3 mm under the condyle."""
+    line's piece). `notch_mm`: the intercondylar notch's depth. `plus_half_mm`: the
+    femur's half width toward +x (the tibia's is 4 mm less); a narrower knee has soft
+    tissue beside it there, darker downward. `rim`: the plateau's rim seen obliquely
+    under the +x condyle, a bright band 3 mm tall whose lower edge is a falling edge
+    `gap_mm` + 3 mm under the condyle."""
     n = int(150 / SPACING_MM)
     x = (np.arange(n) + 0.5) * SPACING_MM - CENTRE_MM[0]
     y = (np.arange(n) + 0.5) * SPACING_MM - CENTRE_MM[1]
     ax = np.abs(x)
-    notch = 8.0 * np.clip(1.0 - (ax / FLAT_MM[0]) ** 2, 0.0, None)
+    notch = notch_mm * np.clip(1.0 - (ax / FLAT_MM[0]) ** 2, 0.0, None)
     side = np.clip(ax - FLAT_MM[1], 0.0, None) ** 2 / 4.0
     outline = -notch - side  # mm, down the film; 0 on the flat parts
     half = np.where(x > 0, plus_half_mm, 42.0)[None, :]
@@ -130,6 +132,19 @@ def test_the_joint_line_does_not_move_with_a_ten_percent_spacing_change() -> Non
     # and on the condyles, above the plateau: the flat parts' level, 4 mm over it
     for p in found:
         assert abs(p["distal_femur_b"][1] * SPACING_MM - CENTRE_MM[1]) < 1.0
+
+
+def test_contacts_with_no_notch_between_them_are_flagged_for_review() -> None:
+    # a distal outline with no notch: nothing tells that the two contacts are on two
+    # condyles (a knee film's UKA was read with both 20 mm inward, confidence 1.0)
+    knee = _knee_at(_knee_film(notch_mm=0.0))
+    assert "femoral_knee_center" not in knee.points
+    assert {"distal_femur_a", "distal_femur_b"} <= set(knee.points)
+    assert max(knee.confidence["distal_femur_a"], knee.confidence["distal_femur_b"]) < 0.5
+    assert any("no notch between the contacts" in note for note in knee.notes)
+    # with the notch the same knee is sure
+    sure = _knee_at(_knee_film())
+    assert min(sure.confidence["distal_femur_a"], sure.confidence["distal_femur_b"]) >= 0.5
 
 
 def test_half_a_knee_gives_no_joint_line():
