@@ -11,6 +11,7 @@ otherwise).
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from typing import Any
 
@@ -26,7 +27,7 @@ from alignment.detect.knee import KneeFinding, find_knee
 from alignment.io import ImageWarning, read_radiograph
 from alignment.measures import measure_landmarks
 
-from .test_real import realfilms  # noqa: F401  (the fixture)
+from .test_real import OAI_SPACING_MM, _oai_film, realfilms  # noqa: F401  (the fixture)
 
 SPACING_MM = 0.75
 CENTRE_MM = (75.0, 75.0)  # (x, y) of the condylar tangent's middle
@@ -244,3 +245,30 @@ def test_real_long_leg_film_gets_its_mechanical_knee_angles(realfilms):  # noqa:
     for side in ("left", "right"):
         for name in ("mldfa", "mpta"):
             assert abs(found[(side, name)] - want[(side, name)]) < 2.0, (side, name)
+
+
+def test_real_long_leg_joint_lines_do_not_swing_with_the_spacing(realfilms):  # noqa: F811
+    # the digital OAI film at 0.9, 1.0 and 1.1 times its ruler spacing: each leg's
+    # condylar line keeps its tilt on the film, and the joint-line convergence angle
+    # (condylar line to plateau line) its value, within 0.5 degree (at 0.9 the right
+    # femur's edge was read on the plateau's rim: JLCA 0.9 -> 11.5 degrees). mLDFA and
+    # MPTA also carry the mechanical axes' swing (the femoral head, the knee centres).
+    film = _oai_film(realfilms)
+    tilts: dict[str, list[float]] = {}
+    jlca: dict[str, list[float]] = {}
+    for factor in (0.9, 1.0, 1.1):
+        spacing = OAI_SPACING_MM * factor
+        found = detect_landmarks(dataclasses.replace(film, spacing_mm=(spacing, spacing)))
+        table = found.landmarks.set_index(["side", "landmark"])
+        angles = measure_landmarks(found.landmarks).set_index(["side", "measure"])["value"]
+        for side in ("left", "right"):
+            a, b = (
+                table.loc[(side, f"distal_femur_{n}"), ["x", "y"]].to_numpy(float)
+                for n in ("lateral", "medial")
+            )
+            tilt = float(np.degrees(np.arctan2(abs(b[1] - a[1]), abs(b[0] - a[0]))))
+            tilts.setdefault(side, []).append(tilt * np.sign(b[1] - a[1]))
+            jlca.setdefault(side, []).append(float(angles[(side, "jlca")]))
+    for side in ("left", "right"):
+        assert max(tilts[side]) - min(tilts[side]) <= 0.5, (side, tilts[side])
+        assert max(jlca[side]) - min(jlca[side]) <= 0.5, (side, jlca[side])
