@@ -358,28 +358,32 @@ def joint_line_doubt(points: dict[str, F64]) -> str | None:
 
 
 DOUBTED_CONFIDENCE = 0.3
-"""Highest confidence of joint-line points that :func:`joint_line_doubt` doubts, or whose
-contacts have no notch between them: below the review threshold (0.5), so the leg is
-flagged for a reader's look (a knee film's UKA read with both contacts 20 mm inward
-of the condyles' lowest points had confidence 1.0)."""
+"""Highest confidence of joint-line points that :func:`joint_line_doubt` doubts, and of a
+knee's points read about contacts with no notch between them: below the review
+threshold (0.5), so the leg is flagged for a reader's look (a knee film's UKA read with
+both contacts 20 mm inward of the condyles' lowest points had confidence 1.0, its
+tibial knee centre, 70 mm off in the tray's middle, 0.59)."""
 
 
 def _doubt_joint_line(knee: KneeFinding) -> None:
-    """Lower the joint-line points of `knee` to :data:`DOUBTED_CONFIDENCE`, with the
-    reason in its notes, when they are not plausibly a knee's (:func:`joint_line_doubt`),
-    and the condyles' contacts alone when no notch was seen between them (nothing then
-    tells that they touch both condyles)."""
-    doubt = joint_line_doubt(knee.points)
-    if doubt is None and "femoral_knee_center" not in knee.points:
-        doubt = "distal femur: no notch between the contacts: not known to be on both condyles"
+    """Lower points of `knee` to :data:`DOUBTED_CONFIDENCE`, with the reason in its
+    notes: the joint line's when it is not plausibly a knee's
+    (:func:`joint_line_doubt`); all of them when no notch was seen between the
+    condyles' contacts (nothing then tells that they touch both condyles, and the
+    tibia was read under their middle)."""
+    names: tuple[str, ...] = ("distal_femur_a", "distal_femur_b")
+    if "femoral_knee_center" not in knee.points:
+        doubt: str | None = (
+            "knee: no notch between the condyles' contacts, so they are not known to be "
+            "on both condyles, nor the tibia read under their middle to be the knee's"
+        )
+        names = tuple(knee.confidence)
+    else:
+        doubt = joint_line_doubt(knee.points)
+        names += ("tibial_plateau_a", "tibial_plateau_b")
     if doubt is None:
         return
     knee.notes.append(doubt)
-    # without a notch only the contacts are in doubt (the plateau's ends are read on
-    # their own edges); a pair that is not a knee's puts the whole line in doubt
-    names: tuple[str, ...] = ("distal_femur_a", "distal_femur_b")
-    if "femoral_knee_center" in knee.points:
-        names += ("tibial_plateau_a", "tibial_plateau_b")
     for name in names:
         if name in knee.confidence:
             knee.confidence[name] = min(knee.confidence[name], DOUBTED_CONFIDENCE)
