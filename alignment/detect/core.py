@@ -56,7 +56,7 @@ from alignment.detect.infer import (
     infer_film_view,
     view_from_dicom,
 )
-from alignment.detect.knee import KneeFinding, find_knee, ruler_columns
+from alignment.detect.knee import KneeFinding, find_knee, joint_line_doubt, ruler_columns
 from alignment.detect.knee_film import detect_knee_film, fibula_side, find_joint
 from alignment.detect.lateral import LAT_REQUIRED as _LAT_REQUIRED
 from alignment.detect.lateral import detect_lateral, patella_beside_implant
@@ -1574,16 +1574,21 @@ def _take_joint_line(knee: KneeFinding | None, out: dict[str, Any]) -> None:
     below them (:func:`~.knee.find_knee` checks that the two face each other).
     Nothing else tells a condylar tangent from a tangent to other edges (a seam, the
     tibia's outline, the film's border; on a bone column, read at a coarse knee): one
-    without the other is not a joint line, and is left out with the reason.
+    without the other is not a joint line, and is left out with the reason. So is
+    a joint line whose contacts are not one on each condyle above the plateau
+    (:func:`~.knee.joint_line_doubt`).
     """
     if knee is None:
         return
     points, conf, method, reasons = (out[k] for k in ("points", "confidence", "method", "reasons"))
     rename = _ab_names(out["medial_x"])
     whole = all(n in knee.points for n in (*JOINT_LINE_NAMES, "femoral_knee_center"))
+    doubt = joint_line_doubt(knee.points) if whole else None
     why = "; ".join(knee.notes) or "not resolved at the knee"
     if not whole:
         why = f"the knee is not read whole, so its joint line is not sure ({why})"
+    elif doubt is not None:
+        whole, why = False, f"the joint line read is not a knee's ({doubt})"
     for name in JOINT_LINE_NAMES:
         final = rename[name] or name.replace("_a", "_medial").replace("_b", "_lateral")
         if whole and rename[name] is not None:

@@ -43,7 +43,14 @@ from scipy import ndimage
 from alignment.detect._image import Work, mad_sd, robust_line, subpixel_offset
 from alignment.detect.ruler import find_ruler
 
-__all__ = ["SPINE_HEIGHT", "KneeFinding", "find_knee", "lower_hull_bitangent", "ruler_columns"]
+__all__ = [
+    "SPINE_HEIGHT",
+    "KneeFinding",
+    "find_knee",
+    "joint_line_doubt",
+    "lower_hull_bitangent",
+    "ruler_columns",
+]
 
 SPINE_HEIGHT = 0.125
 """Height of the tibial spines' tips above the plateau, as a share of the plateau's
@@ -143,6 +150,53 @@ def lower_hull_bitangent(points: F64, *, across: float) -> tuple[int, int] | Non
     return None
 
 
+GAP_OFF_MM = 4.0
+"""Largest distance (mm) of a column's darkest level from the joint gap's line for the
+column to be taken as under the joint: the joint space is 2-8 mm tall, so under the
+condyles its darkest level lies within a few mm of the line, while a column beside
+the knee (soft tissue) or across a condyle's outline has its darkest level 10-20 mm
+off."""
+
+
+def _joint_gap_line(points: F64) -> tuple[F64, F64, NDArray[np.bool_], float] | None:
+    """The joint gap's line through the columns' darkest levels `points` (``(x, y)``
+    mm): seeded by the Theil-Sen line (the median of the pairwise slopes, then of the
+    intercepts; it holds with up to 29 % of the columns off), the columns within
+    :data:`GAP_OFF_MM` of it are fitted by :func:`~._image.robust_line`. A least-squares
+    start would be tilted by a cluster of columns beside the knee whose darkest level
+    lies in the soft tissue: how many columns of the band fall there changes with the
+    film's spacing, and the tilt moved the condyles' contacts by 6 mm at a 10 %
+    change of it. Returns :func:`~._image.robust_line`'s ``(centre, direction,
+    inliers, rms)`` over `points`, or None.
+
+    >>> x = np.arange(40.0)
+    >>> y = np.where(x >= 32, 15.0, 0.1 * x)  # the last 8 columns beside the knee
+    >>> c, d, keep, rms = _joint_gap_line(np.column_stack([x, y]))
+    >>> round(float(d[1] / d[0]), 3), int(keep.sum())
+    (0.1, 32)
+    """
+    ok = np.asarray(np.isfinite(points).all(axis=1), dtype=bool)
+    x, y = points[ok, 0], points[ok, 1]
+    if x.size < 3:
+        return None
+    i, j = np.triu_indices(x.size, k=1)
+    dx = x[j] - x[i]
+    apart = dx != 0
+    if not apart.any():
+        return None
+    slope = float(np.median((y[j] - y[i])[apart] / dx[apart]))
+    intercept = float(np.median(y - slope * x))
+    near = ok.copy()
+    near[ok] = np.abs(y - (slope * x + intercept)) <= GAP_OFF_MM
+    fit = robust_line(points[near], threshold=2.0)
+    if fit is None:
+        return None
+    centre, direction, inliers, rms = fit
+    keep = np.zeros(len(points), dtype=bool)
+    keep[np.flatnonzero(near)[inliers]] = True
+    return centre, direction, keep, rms
+
+
 OUTLINE_STEP_MM = 1.0
 """Largest step (mm) of the distal femoral outline between neighbouring columns (0.5 mm
 apart, a slope of 63 degrees) within one run of it: the condyles' distal outline is a
@@ -229,6 +283,112 @@ def _condylar_contacts(pts: F64, a: F64, b: F64) -> tuple[F64, F64] | None:
     return first, second
 
 
+NOTCH_SHARE = (0.25, 0.75)
+"""Range of the notch's apex (``femoral_knee_center``) along the line from one
+condyle's contact to the other's, as a share of their distance: one contact on each
+condyle puts it near the middle (0.43-0.57 on the development films' references); two
+contacts on one condyle, or on a condyle and the femur's outer outline, put it near
+an end or outside."""
+
+CONTACTS_PLATEAU_SHARE = 0.45
+"""Smallest distance between the condyles' contacts, as a share of the plateau's (or
+tray's) width: each condyle rests over the middle of its compartment, so the contacts
+are 0.6-0.75 of the plateau's width apart (0.59-0.76 on the development films'
+references); two contacts on one condyle are less than a third of it apart. A
+unicompartmental tray is narrower than the contacts' distance and passes."""
+
+JOINT_SPACE_MIN_MM = -1.5
+"""Lowest signed height (mm) of a condyle's contact above the line through the
+plateau's ends: the condyle rests on the plateau's cartilage (3-8 mm above the line on
+the development films' long-leg references); with the cartilage worn through it can
+sink into the plateau's concavity, about 1-2 mm under its rim. An edge read lower is
+under the femur (the plateau's rim seen obliquely, a grid line)."""
+
+
+def joint_line_doubt(points: dict[str, F64]) -> str | None:
+    """Why the joint line in `points` (``distal_femur_a``/``_b``, ``tibial_plateau_a``/
+    ``_b``, ``femoral_knee_center``; mm) is not a knee's, or None when it is plausible.
+
+    The two contacts lie one on each side of the notch (:data:`NOTCH_SHARE`), a
+    condylar width apart (:data:`CONTACTS_PLATEAU_SHARE`), and above the plateau
+    (:data:`JOINT_SPACE_MIN_MM`). A point that is missing fails no check.
+
+    >>> names = ("distal_femur_a", "distal_femur_b", "tibial_plateau_a", "tibial_plateau_b")
+    >>> xy = ([50.0, 75.0], [95.0, 75.0], [38.0, 81.0], [108.0, 81.0])
+    >>> knee = {n: np.array(p) for n, p in zip(names, xy)}
+    >>> knee["femoral_knee_center"] = np.array([73.0, 65.0])
+    >>> joint_line_doubt(knee) is None
+    True
+    >>> print(joint_line_doubt({**knee, "distal_femur_b": np.array([95.0, 84.0])}))
+    distal femur: a condyle's contact lies 3.0 mm under the plateau (at most 1.5 mm)
+    """
+    a, b = points.get("distal_femur_a"), points.get("distal_femur_b")
+    if a is None or b is None:
+        return None
+    span = float(np.linalg.norm(b - a))
+    along = (b - a) / span
+    notch = points.get("femoral_knee_center")
+    if notch is not None:
+        share = float((notch - a) @ along) / span
+        if not NOTCH_SHARE[0] <= share <= NOTCH_SHARE[1]:
+            return (
+                f"distal femur: the notch lies at {share:.2f} of the way between the "
+                f"condyles' contacts (expected {NOTCH_SHARE[0]:g}-{NOTCH_SHARE[1]:g}): "
+                "both on one condyle?"
+            )
+    ends = points.get("tibial_plateau_a"), points.get("tibial_plateau_b")
+    if ends[0] is None or ends[1] is None:
+        return None
+    width = float(np.linalg.norm(ends[1] - ends[0]))
+    if span < CONTACTS_PLATEAU_SHARE * width:
+        return (
+            f"distal femur: the condyles' contacts are {span / width:.2f} of the plateau's "
+            f"width apart (at least {CONTACTS_PLATEAU_SHARE:g}): both on one condyle?"
+        )
+    d = (ends[1] - ends[0]) / width
+    normal = np.array([-d[1], d[0]])
+    normal = normal if normal[1] > 0 else -normal  # down the film
+    under = max(float((c - ends[0]) @ normal) for c in (a, b))
+    if under > -JOINT_SPACE_MIN_MM:
+        return (
+            f"distal femur: a condyle's contact lies {under:.1f} mm under the plateau "
+            f"(at most {-JOINT_SPACE_MIN_MM:g} mm)"
+        )
+    return None
+
+
+DOUBTED_CONFIDENCE = 0.3
+"""Highest confidence of joint-line points that :func:`joint_line_doubt` doubts, and of a
+knee's points read about contacts with no notch between them: below the review
+threshold (0.5), so the leg is flagged for a reader's look (a knee film's UKA read with
+both contacts 20 mm inward of the condyles' lowest points had confidence 1.0, its
+tibial knee centre, 70 mm off in the tray's middle, 0.59)."""
+
+
+def _doubt_joint_line(knee: KneeFinding) -> None:
+    """Lower points of `knee` to :data:`DOUBTED_CONFIDENCE`, with the reason in its
+    notes: the joint line's when it is not plausibly a knee's
+    (:func:`joint_line_doubt`); all of them when no notch was seen between the
+    condyles' contacts (nothing then tells that they touch both condyles, and the
+    tibia was read under their middle)."""
+    names: tuple[str, ...] = ("distal_femur_a", "distal_femur_b")
+    if "femoral_knee_center" not in knee.points:
+        doubt: str | None = (
+            "knee: no notch between the condyles' contacts, so they are not known to be "
+            "on both condyles, nor the tibia read under their middle to be the knee's"
+        )
+        names = tuple(knee.confidence)
+    else:
+        doubt = joint_line_doubt(knee.points)
+        names += ("tibial_plateau_a", "tibial_plateau_b")
+    if doubt is None:
+        return
+    knee.notes.append(doubt)
+    for name in names:
+        if name in knee.confidence:
+            knee.confidence[name] = min(knee.confidence[name], DOUBTED_CONFIDENCE)
+
+
 def _column_edges(work: Work, xs: F64, y_lo: float, y_hi: float) -> tuple[F64, F64, F64]:
     """Vertical profiles of columns `xs` (mm) from `y_lo` to `y_hi`; returns ``(ys,
     values, gradient)`` with values and gradient of shape (len(xs), len(ys))."""
@@ -290,7 +450,7 @@ def find_knee(
     on_ruler = np.zeros(n, bool) if masked is None else (xs >= masked[0]) & (xs <= masked[1])
     central &= ~on_ruler
     dark = ys[band][np.argmin(smooth[:, band], axis=1)]
-    gap_fit = robust_line(np.column_stack([xs[central], dark[central]]), threshold=2.0)
+    gap_fit = _joint_gap_line(np.column_stack([xs[central], dark[central]]))
     if gap_fit is None:
         out.notes.append("knee: no joint space found")
         return out
@@ -461,6 +621,7 @@ def find_knee(
         out.points.clear()
         out.confidence.clear()
         return out
+    _doubt_joint_line(out)
     for name in out.points:
         out.method.setdefault(name, f"knee-{method_kind}")
     return out
