@@ -724,9 +724,10 @@ class ColumnLeg:
     reasons : dict of str to str
         Why a landmark was not read.
     ankles : tuple of numpy.ndarray
-        Every ankle centre read on a deep joint gap below the tibia, in the order they
-        are taken (:data:`FIRST_GAP_SHARE`): the first is ``points["ankle_center"]``,
-        the others stand in where it makes a tibia that does not fit its femur.
+        Every ankle centre read on a joint gap below the tibia, in the order they are
+        tried (:func:`_ankle_gaps`: the deep gaps highest first, then the faint ones
+        deepest first): the first is ``points["ankle_center"]``, the others stand in
+        where it makes a tibia that does not fit its femur.
     """
 
     points: dict[str, F64]
@@ -757,7 +758,8 @@ def read_column_leg(coarse: F32, coarse_mm: float, column: Column) -> ColumnLeg:
     :data:`EXTENT_OFFSET_MM` above and below it. The ankle's gap is the first deep
     valley below the tibial diaphysis; its centre is the middle of the malleoli and
     the talus just below it (the midpoint of the transmalleolar width), the highest
-    gap of the deep ones (:data:`FIRST_GAP_SHARE`), not the deepest.
+    gap of the deep ones (:data:`FIRST_GAP_SHARE`), not the deepest, whose bones
+    stand out from the film beside them (:data:`ANKLE_CONTRAST_SHARE`).
     """
     points: dict[str, F64] = {}
     reasons: dict[str, str] = {}
