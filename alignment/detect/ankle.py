@@ -38,7 +38,7 @@ from numpy.typing import NDArray
 from scipy import ndimage
 
 from alignment.detect._image import Work, mad_sd, subpixel_offset
-from alignment.detect.column import film_rows
+from alignment.detect.column import FAINT_GAP_DEPTH, film_rows
 
 __all__ = ["AnkleFinding", "find_ankle"]
 
@@ -48,12 +48,13 @@ _ABOVE_MM = (3.0, 20.0)
 """Where the plafond's bone is looked for above a candidate joint level, mm."""
 _BELOW_MM = (3.0, 12.0)
 """Where the talus' bone is looked for below a candidate joint level, mm."""
-_LEAST_DEPTH = (0.03, 0.015)
+_LEAST_DEPTH = (0.03, FAINT_GAP_DEPTH)
 """Least depth of a joint space below the darker of the bones around it, as a share of
 the film's grey range: a clear joint first, then a faint one. The malleoli overlap the
 joint on an AP film, and a film whose contrast was equalised (CLAHE) or exported as
 JPEG keeps 2 to 3 % of its range across the joint, so the second floor is set below
-that; the noise of the profile (four times its spread) raises both on noisy films."""
+that (the bone column's floor for a faint gap); the noise of the profile (four times
+its spread) raises both on noisy films."""
 _JOINT_ONLY_CONFIDENCE = 0.3
 """Confidence of an ankle placed on the joint space without its dome's edge: where the
 joint is, is seen; its middle is not measured (below the review threshold)."""

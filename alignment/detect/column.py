@@ -439,6 +439,24 @@ def joint_gaps(profile: F64, coarse_mm: float) -> F64:
     return depth
 
 
+def _row_around(
+    image: F32, coarse_mm: float, y: float, x: float
+) -> tuple[F32, int, int, int] | None:
+    """Row `y` (mm) of `image`, 3 rows averaged, with the column of `x` and the
+    columns ``[lo, hi)`` within :data:`MAX_HALF_WIDTH_MM` of it; None near the film's
+    edges."""
+    r = int(y / coarse_mm)
+    if not 1 <= r < image.shape[0] - 1:
+        return None
+    line = image[r - 1 : r + 2].mean(axis=0)
+    c = int(x / coarse_mm)
+    reach = int(MAX_HALF_WIDTH_MM / coarse_mm)
+    lo, hi = max(0, c - reach), min(line.size, c + reach + 1)
+    if hi - lo < 10 or not lo <= c < hi:
+        return None
+    return line, c, lo, hi
+
+
 def bone_extent(image: F32, coarse_mm: float, y: float, x: float) -> tuple[float, float] | None:
     """Outer edges ``(x_left, x_right)`` (mm) of the bone crossing row `y` at `x`.
 
@@ -451,15 +469,10 @@ def bone_extent(image: F32, coarse_mm: float, y: float, x: float) -> tuple[float
     >>> bone_extent(row, 1.0, 2.5, 100.0)
     (80.0, 130.0)
     """
-    r = int(y / coarse_mm)
-    if not 1 <= r < image.shape[0] - 1:
+    row = _row_around(image, coarse_mm, y, x)
+    if row is None:
         return None
-    line = image[r - 1 : r + 2].mean(axis=0)
-    c = int(x / coarse_mm)
-    reach = int(MAX_HALF_WIDTH_MM / coarse_mm)
-    lo, hi = max(0, c - reach), min(line.size, c + reach + 1)
-    if hi - lo < 10 or not lo <= c < hi:
-        return None
+    line, c, lo, hi = row
     core = line[max(lo, c - 3) : c + 4].mean()
     level = 0.5 * (core + line[lo:hi].min())
     below = line < level
@@ -552,6 +565,44 @@ the sole against the floor). The ankle's gap is the highest of those at least th
 share as deep as the deepest; the malleoli overlapping the talar dome make it the
 shallower of them on many films."""
 
+FAINT_GAP_DEPTH = 0.015
+"""Least depth of a joint gap (a share of the film's grey range) for it to stand in
+where every deep gap was rejected (a tibia that does not fit its femur: the board
+under the feet, a joint of the foot). The malleoli overlap the ankle's gap on an AP
+film, and a contrast-equalised (CLAHE) or JPEG-exported film keeps 2 to 3 % of its
+range across it; the sole and a positioning board can be several times deeper."""
+
+ANKLE_CONTRAST_SHARE = 2.0 / 3.0
+"""Least share of the tibial shaft's contrast (:func:`bone_contrast`) that the bones
+below an ankle's gap keep. The limb narrows from the calf to the ankle and the
+malleoli and the talus are as dense as the shaft, so the film beside the ankle is as
+dark, against its bone, as beside the shaft; the third left over allows for the
+contrast equalisation (CLAHE) changing from tile to tile. A row across a foot
+standing on a positioning board, or across the board, is bright all the way: it keeps
+far less (the board of a stitched film was read as the right ankle, 140 mm low)."""
+
+SHAFT_CONTRAST_MM = 60.0
+"""Length (mm) of the tibial shaft, from where the ankle's search starts, over which
+its contrast is read (the median of rows 2 mm apart)."""
+
+
+def bone_contrast(image: F32, coarse_mm: float, y: float, x: float) -> float:
+    """How much the bone crossing row `y` (mm) at `x` stands out from the film beside
+    it: one less the darkest of the row within :data:`MAX_HALF_WIDTH_MM` of `x` over
+    the bone's level (the row around `x`; 3 rows averaged). NaN near the film's edges.
+
+    >>> row = np.full((5, 200), 0.2, np.float32); row[:, 80:130] = 0.8
+    >>> round(bone_contrast(row, 1.0, 2.5, 100.0), 2)  # air beside the bone
+    0.75
+    >>> round(bone_contrast(row + 0.4, 1.0, 2.5, 100.0), 2)  # a board under it all
+    0.5
+    """
+    row = _row_around(image, coarse_mm, y, x)
+    if row is None:
+        return float("nan")
+    line, c, lo, hi = row
+    return float(1.0 - line[lo:hi].min() / max(float(line[max(lo, c - 3) : c + 4].mean()), 1e-6))
+
 
 def _joints(
     image: F32,
@@ -563,6 +614,8 @@ def _joints(
     *,
     first: bool = False,
     seams: F64 | None = None,
+    least_contrast: float | None = None,
+    least_depth: float = 0.0,
 ) -> list[tuple[float, list[tuple[float, float]]]]:
     """The joint gaps along `column` within `span` (mm) whose bones, read
     :data:`EXTENT_OFFSET_MM` above (side -1) and/or below (side +1) them, are each
@@ -574,7 +627,9 @@ def _joints(
     :data:`FLANK_OFFSET_MM` to either side (a line across the whole film is no
     joint), and a gap near one of the film's `seams` (:func:`.legs.film_seams`) is
     none: on a single-leg crop the soft tissue beside the bone, where a seam would
-    show, may be off the film."""
+    show, may be off the film. With `least_contrast`, a bone that stands out less from
+    the film beside it (:func:`bone_contrast`) is none of a joint's; a gap less than
+    `least_depth` deep is none."""
     profile = _band_profile(image, coarse_mm, column, *span)
     depth = joint_gaps(profile, coarse_mm)
     # a seam or a grid line crosses the soft tissue beside the bone too; a joint
@@ -590,7 +645,7 @@ def _joints(
     valleys = [
         k
         for k in range(1, depth.size - 1)
-        if depth[k] > 0 and depth[k] >= depth[k - 1] and depth[k] >= depth[k + 1]
+        if depth[k] > least_depth and depth[k] >= depth[k - 1] and depth[k] >= depth[k + 1]
     ]
     found: list[tuple[float, list[tuple[float, float]]]] = []
     deepest = 0.0
@@ -603,8 +658,13 @@ def _joints(
         extents = []
         for side in sides:
             level = y + side * EXTENT_OFFSET_MM
-            extent = bone_extent(image, coarse_mm, level, column.x_at(level))
+            x_level = column.x_at(level)
+            extent = bone_extent(image, coarse_mm, level, x_level)
             if extent is None or not width_mm[0] <= extent[1] - extent[0] <= width_mm[1]:
+                break
+            if least_contrast is not None and not (
+                bone_contrast(image, coarse_mm, level, x_level) >= least_contrast
+            ):
                 break
             extents.append(extent)
         else:
@@ -674,9 +734,10 @@ class ColumnLeg:
     reasons : dict of str to str
         Why a landmark was not read.
     ankles : tuple of numpy.ndarray
-        Every ankle centre read on a deep joint gap below the tibia, in the order they
-        are taken (:data:`FIRST_GAP_SHARE`): the first is ``points["ankle_center"]``,
-        the others stand in where it makes a tibia that does not fit its femur.
+        Every ankle centre read on a joint gap below the tibia, in the order they are
+        tried (:func:`_ankle_gaps`: the deep gaps highest first, then the faint ones
+        deepest first): the first is ``points["ankle_center"]``, the others stand in
+        where it makes a tibia that does not fit its femur.
     """
 
     points: dict[str, F64]
@@ -719,7 +780,8 @@ def read_column_leg(
     :data:`EXTENT_OFFSET_MM` above and below it. The ankle's gap is the first deep
     valley below the tibial diaphysis; its centre is the middle of the malleoli and
     the talus just below it (the midpoint of the transmalleolar width), the highest
-    gap of the deep ones (:data:`FIRST_GAP_SHARE`), not the deepest.
+    gap of the deep ones (:data:`FIRST_GAP_SHARE`), not the deepest, whose bones
+    stand out from the film beside them (:data:`ANKLE_CONTRAST_SHARE`).
     """
     points: dict[str, F64] = {}
     reasons: dict[str, str] = {}
@@ -751,15 +813,7 @@ def read_column_leg(
         x_femur, x_tibia = knee_middles(above, below)
         points["femoral_knee_center"] = np.array([x_femur, y - 1.0])
         points["tibial_knee_center"] = np.array([x_tibia, y + 1.0])
-    found: dict[float, F64] = {}
-    for share in ANKLE_SEARCH_SHARES:
-        span = (y_first + share * height, y_first + height)
-        for y, (below,) in _joints(
-            image, coarse_mm, column, span, ANKLE_WIDTH_MM, (1.0,), first=True
-        ):
-            if all(abs(y - other) > coarse_mm for other in found):
-                found[y] = np.array([0.5 * (below[0] + below[1]), y])
-    ankles = tuple(found[y] for y in sorted(found))
+    ankles = _ankle_gaps(image, coarse_mm, column, y_first, height)
     if ankles:
         points["ankle_center"] = ankles[0]
     else:
@@ -768,3 +822,51 @@ def read_column_leg(
             "(film cut above the ankle?)"
         )
     return ColumnLeg(points, reasons, ankles)
+
+
+def _ankle_gaps(
+    image: F32, coarse_mm: float, column: Column, y_first: float, height: float
+) -> tuple[F64, ...]:
+    """Ankle centres (mm) read on the joint gaps below the tibia of `column`, in the
+    order they are to be tried: the deep gaps (:data:`FIRST_GAP_SHARE`) of the
+    searches from :data:`ANKLE_SEARCH_SHARES` of the content's `height` (from
+    `y_first`, mm), highest first, then the fainter ones (at least
+    :data:`FAINT_GAP_DEPTH`), deepest first. Each centre is the middle of the talus'
+    and malleoli's outline below its gap, whose bone keeps
+    :data:`ANKLE_CONTRAST_SHARE` of the tibial shaft's contrast with the film beside
+    it (read over :data:`SHAFT_CONTRAST_MM` from the first search's start)."""
+    spans = [(y_first + share * height, y_first + height) for share in ANKLE_SEARCH_SHARES]
+    shaft = [
+        bone_contrast(image, coarse_mm, y, column.x_at(y))
+        for y in np.arange(spans[0][0], spans[0][0] + SHAFT_CONTRAST_MM, 2.0)
+    ]
+    least = ANKLE_CONTRAST_SHARE * float(np.nanmedian(shaft)) if np.isfinite(shaft).any() else 0.0
+    deep = [
+        gap
+        for span in spans
+        for gap in _joints(
+            image,
+            coarse_mm,
+            column,
+            span,
+            ANKLE_WIDTH_MM,
+            (1.0,),
+            first=True,
+            least_contrast=least,
+        )
+    ]
+    faint = _joints(
+        image,
+        coarse_mm,
+        column,
+        spans[0],
+        ANKLE_WIDTH_MM,
+        (1.0,),
+        least_contrast=least,
+        least_depth=FAINT_GAP_DEPTH,
+    )
+    found: dict[float, F64] = {}
+    for y, (below,) in sorted(deep, key=lambda gap: gap[0]) + faint:
+        if all(abs(y - other) > coarse_mm for other in found):
+            found[y] = np.array([0.5 * (below[0] + below[1]), y])
+    return tuple(found.values())
