@@ -293,12 +293,18 @@ def detect_knee_film(work: Work, medial_x: float | None) -> dict[str, Any]:
 def _native(work: Work, medial_x: float | None, out: dict[str, Any]) -> dict[str, Any]:
     """A knee without metal: the joint is the deepest dark band between bright bone
     on the film's brightest columns (:func:`.lateral._joint`), the landmarks those of
-    the long-leg film's knee (:func:`.knee.find_knee`)."""
+    the long-leg film's knee (:func:`.knee.find_knee`). The shafts are read beside
+    the joint whether or not the knee's points are resolved (they need only its
+    level)."""
     reasons = out["reasons"]
     joint = find_joint(work)
     if joint is None:
         reasons.update(dict.fromkeys(_KNEE, "no knee joint (a dark band between two bones)"))
         return out
+    # the shafts need only the joint's level: a knee whose condyles or plateau are
+    # not resolved still shows its diaphyses (and FTA, their angle)
+    fa, ta = _shafts(work, joint[1] + 10.0, joint[1] - 10.0, joint[0])  # beside the joint
+    _shaft_points(fa, ta, out)
     knee = find_knee(work, None, None, joint[1], joint[0])
     if not knee.points:
         reasons.update(dict.fromkeys(_KNEE, "; ".join(knee.notes) or "the knee was not resolved"))
@@ -309,8 +315,6 @@ def _native(work: Work, medial_x: float | None, out: dict[str, Any]) -> dict[str
     for name in _KNEE:
         if name not in out["points"]:
             reasons.setdefault(name, "; ".join(knee.notes) or "not resolved at the knee")
-    fa, ta = _shafts(work, joint[1] + 10.0, joint[1] - 10.0, joint[0])  # beside the joint
-    _shaft_points(fa, ta, out)
     return out
 
 

@@ -17,7 +17,9 @@ On the 0.5 mm working copy:
   followed to (a metal bar, a marker plate; a femur's cortices, followed row by row,
   may stop where its metaphysis flares) is dropped; of the others, those followed
   over at least 3/4 of the longest one's rows (the shaft as far from the knee as the
-  film shows it) compete and the straightest wins. The axis through its midpoints is
+  film shows it) compete and the straightest wins; a rival nearly as straight whose
+  axis differs by more than :data:`RIVAL_DEG` (the fibula behind the tibia) leaves the
+  axis a guess, and its points ask for review. The axis through its midpoints is
   refined across the bone at full resolution, so a tilted tibia (a flexed knee) is
   read square to its axis; the midpoints of a flaring metaphysis still lie on the
   axis.
@@ -120,6 +122,22 @@ the detector: 2.7-5.9 degrees off at 27-31 degrees of tilt)."""
 TILTED_CONFIDENCE = 0.45
 """Factor on the axis' confidence of LAT shaft points on a shaft tilted more than
 :data:`TILTED_SHAFT_DEG` (below the review threshold: a person checks the axis)."""
+
+RIVAL_SCORE = 2.0
+"""A followed track whose straightness score (RMS residual per square root of its
+rows) is within this factor of the winner's is a rival reading of the same shaft."""
+
+RIVAL_DEG = 1.5
+"""A rival reading (:data:`RIVAL_SCORE`) whose axis differs from the winner's by more
+than this (degrees: under the 2 degrees within which LFC and LTC are judged against a
+reference, over the readers' own spread of about 1 degree) leaves the shaft's axis a
+guess: the film shows two bones nearly as straight (the fibula behind the tibia, the
+skin's edge in front of a faint anterior cortex), and nothing in the edges says which
+is the shaft. Its points get :data:`RIVAL_CONFIDENCE` times the axis' confidence."""
+
+RIVAL_CONFIDENCE = 0.45
+"""Factor on the axis' confidence of LAT shaft points whose axis has a rival reading
+(:data:`RIVAL_DEG`; below the review threshold: a person checks which bone it is)."""
 
 REFINE_LEVELS = 30
 """Levels at which a LAT shaft's axis is refined across the bone at full resolution."""
@@ -245,8 +263,9 @@ def detect_lateral(ctx: Any, work: Work, wanted: tuple[Side, ...] | None) -> str
     rough = joint
     edges = _Edges.of(work.coarse, work.coarse_mm, box)
     top, bottom = box[0] * edges.mm + 5.0, box[1] * edges.mm - 5.0
-    fa = _follow_shaft(work, edges, top, joint[1] - CLEAR_OF_JOINT_MM["femur"])
-    ta = _follow_shaft(work, edges, bottom, joint[1] + CLEAR_OF_JOINT_MM["tibia"])
+    femur = _follow_shaft(work, edges, top, joint[1] - CLEAR_OF_JOINT_MM["femur"])
+    tibia = _follow_shaft(work, edges, bottom, joint[1] + CLEAR_OF_JOINT_MM["tibia"])
+    fa = None if femur is None else femur.axis
     r = ctx.radiograph
     anterior, a_source = anterior_direction(r.patient_orientation)
 
@@ -255,8 +274,8 @@ def detect_lateral(ctx: Any, work: Work, wanted: tuple[Side, ...] | None) -> str
         # read only when needed: without orientation, or for the outlines
         return _at_knee(find_implant(work, max(OUTLINE_MM, *work.spacing_mm))[0], rough)
 
-    if fa is None or ta is None:
-        bone = "femoral" if fa is None else "tibial"
+    if femur is None or tibia is None:
+        bone = "femoral" if femur is None else "tibial"
         note = f"lateral film: the {bone} cortices could not be followed"
         # the implant's outlines still give the component lines (a flexed knee, a
         # tight crop): the leg is recorded without its shafts
@@ -266,6 +285,7 @@ def detect_lateral(ctx: Any, work: Work, wanted: tuple[Side, ...] | None) -> str
             ctx.notes.append(note)
             return "none"
         return _lat_side(r.laterality, r.view, anterior)[1]
+    fa, ta = femur.axis, tibia.axis
     joint = (float(fa.at_y(joint[1])[0] + ta.at_y(joint[1])[0]) / 2, joint[1])
     if anterior is None:
         anterior = _patella_side(work, implant(), fa, joint[1])
@@ -328,8 +348,8 @@ def detect_lateral(ctx: Any, work: Work, wanted: tuple[Side, ...] | None) -> str
         # what the profiles along the shafts missed, from the metal's outlines
         _from_outlines(implant(), anterior, fa, points, conf, method, reasons, required)
     ref = centre if centre is not None else np.array(joint)
-    _lat_shaft(points, conf, method, fa, ref, "femoral", SHAFT_OFFSETS_MM["femur"], up=True)
-    _lat_shaft(points, conf, method, ta, ref, "tibial", SHAFT_OFFSETS_MM["tibia"], up=False)
+    _lat_shaft(points, conf, method, femur, ref, "femoral", SHAFT_OFFSETS_MM["femur"], up=True)
+    _lat_shaft(points, conf, method, tibia, ref, "tibial", SHAFT_OFFSETS_MM["tibia"], up=False)
     if a_source != "dicom" and anterior is not None:
         ctx.notes.append("lateral film: anterior told from the patella")
     ctx.add_leg(side, "LAT", points, conf, method, reasons, required, work)
@@ -462,9 +482,18 @@ class _Edges:
         return [(i, j) for _, i, j in sorted(pairs, reverse=True)]
 
 
+@dataclass(frozen=True)
+class _Followed:
+    """A LAT shaft read by :func:`_follow_shaft`: its axis and the largest angle
+    (degrees) between it and a rival reading's (:data:`RIVAL_SCORE`; 0 without one)."""
+
+    axis: ShaftAxis
+    rival_deg: float
+
+
 def _follow_shaft(
     work: Work, edges: _Edges, y_from: float, y_to: float, *, starts: int = 8
-) -> ShaftAxis | None:
+) -> _Followed | None:
     """Follow a bone's outer cortices from row `y_from` toward `y_to` (mm) and fit its
     axis.
 
@@ -480,7 +509,8 @@ def _follow_shaft(
     The axis through its midpoints is then refined at full resolution across the bone
     (:func:`~alignment.detect.shaft.refine_shaft` at :data:`REFINE_LEVELS` levels,
     each expecting the track's width there): a row cuts a tilted, tapering bone
-    obliquely, and its midpoint drifts off the axis.
+    obliquely, and its midpoint drifts off the axis. The competing tracks nearly as
+    straight as the winner (:data:`RIVAL_SCORE`) give the rival angle.
     """
     mm = edges.mm
     r0, r1, _, _ = edges.box
@@ -509,8 +539,15 @@ def _follow_shaft(
     longest = max(f[0] for f in followed)
     # as far from the knee as the film shows: a short, straight stretch (a cortex
     # beside the fibula, a few rows of one edge pair) does not outrank the shaft
-    _, _, axis, track = min(
-        (f for f in followed if f[0] >= LONG_TRACK_SHARE * longest), key=lambda f: f[1]
+    competing = [f for f in followed if f[0] >= LONG_TRACK_SHARE * longest]
+    _, score, axis, track = min(competing, key=lambda f: f[1])
+    rival_deg = max(
+        (
+            _angle_deg(axis.direction, f[2].direction)
+            for f in competing
+            if f[1] <= RIVAL_SCORE * score
+        ),
+        default=0.0,
     )
     ys = np.linspace(axis.top, axis.bottom, REFINE_LEVELS)
     order = np.argsort(track[:, 0])
@@ -526,7 +563,19 @@ def _follow_shaft(
         levels=REFINE_LEVELS,
         slack_mm=REFINE_SLACK_MM,
     )
-    return fine if fine is not None and fine.levels >= REFINE_LEVELS // 2 else axis
+    return _Followed(
+        fine if fine is not None and fine.levels >= REFINE_LEVELS // 2 else axis, rival_deg
+    )
+
+
+def _angle_deg(a: F64, b: F64) -> float:
+    """Angle (degrees, 0-90) between the lines along directions `a` and `b`.
+
+    >>> round(_angle_deg(np.array([0.0, 1.0]), np.array([0.1, -1.0])), 2)
+    5.71
+    """
+    cos = abs(float(a @ b)) / float(np.linalg.norm(a) * np.linalg.norm(b))
+    return float(np.degrees(np.arccos(min(1.0, cos))))
 
 
 def _track(edges: _Edges, y0: int, y1: int, left: int, right: int) -> F64:
@@ -1057,22 +1106,24 @@ def _lat_shaft(
     points: dict[str, F64],
     conf: dict[str, float],
     method: dict[str, str],
-    axis: ShaftAxis,
+    followed: _Followed,
     ref: F64,
     bone: str,
     offsets: tuple[float, float],
     *,
     up: bool,
 ) -> None:
-    """Place the two LAT shaft points of `bone` on `axis`, `offsets` (film mm, proximal
-    first) above (`up`) or below the foot of `ref` on it. A level outside the rows
+    """Place the two LAT shaft points of `bone` on the `followed` axis, `offsets` (film
+    mm, proximal first) above (`up`) or below the foot of `ref` on it. A level outside the rows
     where the cortices were read moves to the nearest of them (the spec leaves the
     level open and no angle depends on it); where that brings them closer than
     :data:`MIN_SHAFT_SPAN_MM`, they go to the two ends of those rows; two points
     still closer than
     :data:`MIN_SHAFT_SPAN_MM` get :data:`SHORT_SPAN_CONFIDENCE` times the axis'
-    confidence, and points on an axis tilted more than :data:`TILTED_SHAFT_DEG` to
-    the film's columns :data:`TILTED_CONFIDENCE` times it."""
+    confidence, points on an axis tilted more than :data:`TILTED_SHAFT_DEG` to
+    the film's columns :data:`TILTED_CONFIDENCE` times it, and points on an axis with
+    a rival reading more than :data:`RIVAL_DEG` off :data:`RIVAL_CONFIDENCE` times it."""
+    axis = followed.axis
     d = axis.direction / np.linalg.norm(axis.direction)
     foot = axis.centre + ((ref - axis.centre) @ d) * d
     sign = -1.0 if up else 1.0
@@ -1087,5 +1138,6 @@ def _lat_shaft(
     tilt = float(np.degrees(np.arctan2(abs(d[0]), abs(d[1]))))
     c = axis.confidence() * (SHORT_SPAN_CONFIDENCE if short else 1.0)
     c *= TILTED_CONFIDENCE if tilt > TILTED_SHAFT_DEG else 1.0
+    c *= RIVAL_CONFIDENCE if followed.rival_deg > RIVAL_DEG else 1.0
     for name, p in zip((f"{bone}_shaft_proximal", f"{bone}_shaft_distal"), ends, strict=True):
         points[name], conf[name], method[name] = p, c, "lat-cortices+robust-line"

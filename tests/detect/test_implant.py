@@ -390,6 +390,37 @@ def test_detect_ap_knee_film_without_side_places_no_named_condyle() -> None:
     assert any("side" in n for n in result.notes)
 
 
+def test_ap_knee_film_unresolved_knee_keeps_its_shafts() -> None:
+    """A native AP knee film whose distal femur is one dome (no two condyles: the
+    knee is not resolved) still gets its two diaphyses, drawn 3 and -2 degrees off
+    the film's columns, and so FTA; the knee's landmarks are missing with the
+    knee reader's reason and the leg is not `ok`."""
+    shape = (int(260 / MM), int(200 / MM))
+    xy = _grid(shape)
+    centre = np.array([100.0, 130.0])
+    dome = [(35 * math.cos(a), -37 + 35 * math.sin(a)) for a in np.linspace(0, math.pi, 25)]
+    femur = [(-13, -140), (13, -140), (13, -75), (35, -37), *dome, (-35, -37), (-13, -75)]
+    tibia = [(-35, 4), (35, 4), (35, 20), (13, 60), (13, 140), (-13, 140), (-13, 60), (-35, 20)]
+    limb = _inside([(-55, -140), (55, -140), (55, 140), (-55, 140)], centre, 0.0, xy)
+    img = np.full(shape, 0.02, np.float32)  # air beside the limb
+    img[limb] = 0.25
+    img[_inside(femur, centre, 3.0, xy) | _inside(tibia, centre, -2.0, xy)] = 0.55
+    img = np.asarray(cv2.GaussianBlur(img, (0, 0), 1.0 / MM), np.float32)
+    img += np.random.default_rng(0).normal(0, 0.01, shape).astype(np.float32)
+    result = detect_landmarks(_radiograph(img, MM), view="AP", sides=["left"])
+    table = result.landmarks.copy()
+    assert set(table["landmark"]) == {
+        f"{bone}_shaft_{end}" for bone in ("femoral", "tibial") for end in ("proximal", "distal")
+    }
+    table["row_spacing_mm"] = table["col_spacing_mm"] = MM
+    measured = measure_landmarks(table)
+    value = dict(zip(measured["measure"], measured["value"], strict=False))
+    assert abs(value["fta"] - 175.0) < 1.0
+    reasons = {m.landmark: m.reason for m in result.missing}
+    assert "condyles" in reasons["femoral_knee_center"]
+    assert all(leg.status != "ok" for leg in result.legs)
+
+
 @pytest.mark.skipif(not (REAL / "knee").is_dir(), reason="real films absent")
 def test_real_ap_tka_component_angles() -> None:
     """pfc_sigma_4233_ap (reference FFC_anat 98.5, FTC_anat 86.4; grade B)."""
