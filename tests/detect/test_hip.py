@@ -148,34 +148,32 @@ def _mid_thigh_run(film: np.ndarray) -> tuple[Work, ShaftAxis]:
     return work, fa
 
 
-@pytest.mark.parametrize("seam", [None, 300.0])
-def test_the_head_is_where_the_femur_leads_not_beside_a_short_run(seam):
-    # a run stopping at mid-thigh (y 420) and a short leg read from the knee and the
-    # ankle let a round shadow level with the run's top, medial of the shaft, be the
-    # head (a real stitched film had its head there, 19 cm off); the femur traced up
-    # leads to the head
-    film = _femur_film(seam=seam, blob=True)
-    work, fa = _mid_thigh_run(film)
-    centres = {
-        "femoral_knee_center": np.array([130.0, 800.0]),
-        "tibial_knee_center": np.array([130.0, 805.0]),
-        "ankle_center": np.array([130.0, 1160.0]),
+def _centres(x: float, knee_y: float, ankle_y: float) -> dict[str, np.ndarray]:
+    """Knee and ankle centres of a leg read at column `x` (mm)."""
+    return {
+        "femoral_knee_center": np.array([x, knee_y]),
+        "tibial_knee_center": np.array([x, knee_y + 5.0]),
+        "ankle_center": np.array([x, ankle_y]),
     }
-    head = core._find_head(work, fa, 1.0, centres)
-    assert head is not None
-    assert np.hypot(*(head[0] - HEAD)) <= 4.0
 
 
-def test_a_misread_knee_does_not_take_the_head_off_its_femur():
-    # a knee read at a seam and an ankle read in the foot put the expected mechanical
-    # axis through the pelvis: the head stays on the femur
-    film = _femur_film(seam=300.0, blob=False)
+@pytest.mark.parametrize(
+    ("seam", "blob", "centres"),
+    [
+        # a run stopping at mid-thigh (y 420) and a short leg read from the knee and
+        # the ankle let a round shadow level with the run's top, medial of the shaft,
+        # be the head (a real stitched film had its head there, 19 cm off)
+        pytest.param(None, True, _centres(130.0, 800.0, 1160.0), id="short-run"),
+        pytest.param(300.0, True, _centres(130.0, 800.0, 1160.0), id="short-run-seam"),
+        # a knee read at a seam and an ankle read in the foot put the expected
+        # mechanical axis through the pelvis
+        pytest.param(300.0, False, _centres(150.0, 640.0, 1200.0), id="misread-knee"),
+    ],
+)
+def test_the_head_is_where_the_femur_leads(seam, blob, centres):
+    # the femur traced up leads to the head, whatever the knee and ankle say
+    film = _femur_film(seam=seam, blob=blob)
     work, fa = _mid_thigh_run(film)
-    centres = {
-        "femoral_knee_center": np.array([150.0, 640.0]),
-        "tibial_knee_center": np.array([150.0, 645.0]),
-        "ankle_center": np.array([150.0, 1200.0]),
-    }
     head = core._find_head(work, fa, 1.0, centres)
     assert head is not None
     assert np.hypot(*(head[0] - HEAD)) <= 4.0
