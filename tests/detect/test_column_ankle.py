@@ -18,7 +18,7 @@ from alignment.detect.core import _column_ankle
 from alignment.io import ImageWarning, read_radiograph
 
 from .test_column import ANKLE_Y, KNEE_Y, _film
-from .test_real import eval_real
+from .test_real import eval_real, realfilms  # noqa: F401  (the fixture)
 
 BOARD_Y = 1085.0
 """Top of the drawn positioning board (mm), 75 mm below the ankle's gap."""
@@ -114,21 +114,13 @@ def test_the_faint_ankle_stands_in_where_the_deep_gap_makes_the_tibia_too_long()
     assert out["points"]["ankle_center"] == pytest.approx([110.0, ANKLE_Y], abs=4.0)
 
 
-@pytest.fixture(scope="module")
-def realfilms():
-    root = eval_real.default_realfilms()
-    if not root.is_dir():
-        pytest.skip(f"no real films at {root}")
-    return root
-
-
 def _detect(path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ImageWarning)  # colour JPEGs read as grey
         return detect_landmarks(read_radiograph(path)).landmarks
 
 
-def test_real_stitched_film_ankles_at_their_joints(realfilms):
+def test_real_stitched_film_ankles_at_their_joints(realfilms):  # noqa: F811
     # both ankles of the stitched CR film (feet on a positioning board): the right one
     # was read in the board, 106 px (140 mm) below the reference
     found = _detect(realfilms / "longleg" / "01959205_1x1.jpg")
@@ -143,7 +135,7 @@ def test_real_stitched_film_ankles_at_their_joints(realfilms):
         assert distance < 12.0  # px at 1.32 mm: 16 mm
 
 
-def test_real_crop_with_the_foot_on_a_board_has_an_ankle(realfilms):
+def test_real_crop_with_the_foot_on_a_board_has_an_ankle(realfilms):  # noqa: F811
     # crop 02231304 (a stitched film: foot and board): its leg had no ankle
     found = _detect(realfilms / "crops" / "images" / "02231304_1x1.jpg")
     assert "ankle_center" in set(found.landmark)

@@ -9,15 +9,13 @@ the notch, HKA 5-14 degrees off; alignment.detect.column.knee_middles).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from alignment.detect.column import column_legs, read_column_leg
 
 from .test_column import KNEE_Y, _film
-from .test_real import eval_real
+from .test_real import evaluated, realfilms  # noqa: F401  (the fixture)
 
 KNEE_X = 140.0
 """Middle of the drawn knee (mm): condyles 75-205 mm, plateau 77-203 mm (a large knee,
@@ -54,24 +52,12 @@ def test_the_column_knee_is_not_placed_on_one_condyle(notch):
         assert read.points[name][1] == pytest.approx(KNEE_Y, abs=4.0)
 
 
-@pytest.fixture(scope="module")
-def realfilms() -> Path:
-    root: Path = eval_real.default_realfilms()
-    if not root.is_dir():
-        pytest.skip(f"no real films at {root}")
-    return root
-
-
 @pytest.mark.parametrize("case", ["02279004", "02517201"])
-def test_real_crops_knee_is_not_read_on_one_condyle(realfilms, case):
+def test_real_crops_knee_is_not_read_on_one_condyle(realfilms, case):  # noqa: F811
     # OAI single-leg crops whose column ran down the lateral condyle: both knee centres
     # were put in that condyle's middle, 20-30 mm lateral of the notch (HKA -13.6 and
     # -5.4 degrees off OAI's reading)
-    key = f"crops/images/{case}_1x1.jpg"
-    films = {f.key: f for f in eval_real.find_films(realfilms, only=[key])}
-    if key not in films:
-        pytest.skip(f"{key} is absent")
-    record = eval_real.evaluate_film(films[key])
+    record = evaluated(realfilms, f"crops/images/{case}_1x1.jpg")
     hka = [m for m in record["measures"] if m["measure"] == "hka"]
     assert hka and hka[0]["error"] is not None and abs(hka[0]["error"]) < 5.0, hka
     assert all(leg["status"] != "ok" for leg in record["legs"].values()), record["legs"]

@@ -10,6 +10,7 @@ import sys
 import warnings
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 import pytest
@@ -43,6 +44,15 @@ def realfilms() -> Path:
     if not root.is_dir():
         pytest.skip(f"no real films at {root}")
     return root
+
+
+def evaluated(realfilms: Path, key: str) -> dict[str, Any]:
+    """``eval_real``'s record of the film `key` (skips when it is absent)."""
+    films = {f.key: f for f in eval_real.find_films(realfilms, only=[key])}
+    if key not in films:
+        pytest.skip(f"{key} is absent")
+    record: dict[str, Any] = eval_real.evaluate_film(films[key])
+    return record
 
 
 def _oai_film(realfilms: Path) -> Radiograph:
@@ -164,10 +174,7 @@ def test_real_longleg_heads_sit_on_their_femora(realfilms, name, within_mm):
     # film the heads were taken on the iliac rim and at mid-thigh (100 and 194 mm
     # off); on the thumbnail (2 mm per pixel) a run read off the right femur put its
     # head at mid-thigh until it was looked for level with the left one
-    films = {f.key: f for f in eval_real.find_films(realfilms, only=[f"longleg/{name}"])}
-    if f"longleg/{name}" not in films:
-        pytest.skip(f"longleg/{name} is absent")
-    record = eval_real.evaluate_film(films[f"longleg/{name}"])
+    record = evaluated(realfilms, f"longleg/{name}")
     heads = {
         lm["side"]: lm["mm"]
         for lm in record["landmarks"]
@@ -182,10 +189,7 @@ def test_real_stitched_film_left_ankle_is_at_its_joint(realfilms):
     # above where the column's search for them used to start, and the left ankle was
     # read on the board's edge in the foot (63 mm off)
     key = "longleg/01959205_1x1.jpg"
-    films = {f.key: f for f in eval_real.find_films(realfilms, only=[key])}
-    if key not in films:
-        pytest.skip(f"{key} is absent")
-    record = eval_real.evaluate_film(films[key])
+    record = evaluated(realfilms, key)
     ankles = {
         lm["side"]: lm["mm"] for lm in record["landmarks"] if lm["landmark"] == "ankle_center"
     }
@@ -197,10 +201,7 @@ def test_real_crops_cut_at_the_ankle_get_an_ankle_for_review(realfilms, case):
     # digital films cut just below the ankle joint, equalised: the joint space keeps
     # 2-3 % of the grey range and no ankle was given, so no HKA
     key = f"crops/images/{case}_1x1.jpg"
-    films = {f.key: f for f in eval_real.find_films(realfilms, only=[key])}
-    if key not in films:
-        pytest.skip(f"{key} is absent")
-    record = eval_real.evaluate_film(films[key])
+    record = evaluated(realfilms, key)
     hka = [m for m in record["measures"] if m["measure"] == "hka"]
     assert hka and hka[0]["error"] is not None and abs(hka[0]["error"]) < 2.0, hka
     assert all(leg["status"] != "ok" for leg in record["legs"].values()), record["legs"]
