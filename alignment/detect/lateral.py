@@ -84,6 +84,7 @@ from alignment.detect._image import Work, mad_sd, robust_line, subpixel_offset
 from alignment.detect.implant import Implant, MetalRegion, find_implant, lat_component_points
 from alignment.detect.infer import anterior_direction, patella_side
 from alignment.detect.shaft import ShaftAxis, refine_shaft
+from alignment.geometry import angle_deg
 from alignment.vocabulary import Side
 
 __all__ = ["FEMORAL_HALF_MM", "LAT_REQUIRED", "SHAFT_OFFSETS_MM", "TRAY_SHARE", "detect_lateral"]
@@ -574,8 +575,8 @@ def _angle_deg(a: F64, b: F64) -> float:
     >>> round(_angle_deg(np.array([0.0, 1.0]), np.array([0.1, -1.0])), 2)
     5.71
     """
-    cos = abs(float(a @ b)) / float(np.linalg.norm(a) * np.linalg.norm(b))
-    return float(np.degrees(np.arccos(min(1.0, cos))))
+    ray = float(angle_deg(a, b))
+    return min(ray, 180.0 - ray)
 
 
 def _track(edges: _Edges, y0: int, y1: int, left: int, right: int) -> F64:
