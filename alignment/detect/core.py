@@ -56,7 +56,13 @@ from alignment.detect.infer import (
     infer_film_view,
     view_from_dicom,
 )
-from alignment.detect.knee import KneeFinding, find_knee, joint_line_doubt, ruler_columns
+from alignment.detect.knee import (
+    DOUBTED_CONFIDENCE,
+    KneeFinding,
+    find_knee,
+    joint_line_doubt,
+    ruler_columns,
+)
 from alignment.detect.knee_film import detect_knee_film, fibula_side, find_joint
 from alignment.detect.lateral import LAT_REQUIRED as _LAT_REQUIRED
 from alignment.detect.lateral import detect_lateral, patella_beside_implant
@@ -977,6 +983,39 @@ def _take_from_column(read: ColumnLeg, names: Sequence[str], out: dict[str, Any]
             out["reasons"][name] = read.reasons[name]
 
 
+def _column_knee_names(read: ColumnLeg, points: dict[str, F64]) -> tuple[str, ...]:
+    """The knee centres the bone column's reading `read` may fill in for a leg with
+    `points`: its femoral knee centre only where no fine tibial knee centre was read
+    or it lies within :data:`KNEE_LEVELS_APART_MM` of that one's level (a column's
+    knee far from the fine stage's joint is another level's: a line across the shaft,
+    the tibia's flare; a femoral centre there and a tibial one at the joint would make
+    two axes of two different knees)."""
+    femoral, tibial = read.points.get("femoral_knee_center"), points.get("tibial_knee_center")
+    apart = (
+        femoral is not None
+        and tibial is not None
+        and abs(float(femoral[1] - tibial[1])) > KNEE_LEVELS_APART_MM
+    )
+    return ("tibial_knee_center",) if apart else ("femoral_knee_center", "tibial_knee_center")
+
+
+def _notch_over_spines(out: dict[str, Any]) -> None:
+    """Where the knee has a tibial knee centre but no femoral one (no notch seen
+    between the condyles, and no bone column's reading at that level), place the
+    femoral knee centre on the tibial one: the tibial spines stand in the
+    intercondylar notch, so its apex lies over them, a few mm higher (which turns the
+    femoral mechanical axis by well under a degree). Its confidence is the tibial
+    centre's, at most :data:`~.knee.DOUBTED_CONFIDENCE` (review)."""
+    points = out["points"]
+    if "femoral_knee_center" in points or "tibial_knee_center" not in points:
+        return
+    name = "femoral_knee_center"
+    points[name] = points["tibial_knee_center"].copy()
+    out["confidence"][name] = min(out["confidence"]["tibial_knee_center"], DOUBTED_CONFIDENCE)
+    out["method"][name] = "over-tibial-spines"
+    out["reasons"].pop(name, None)
+
+
 def _column_ankle(read: ColumnLeg, out: dict[str, Any], *, unchecked: bool) -> None:
     """Put the first of the ankles read on a bone column (``read.ankles``, highest
     deep gap first) whose tibia fits its femur (:data:`TIBIA_FEMUR_RATIO`) into the
@@ -1265,7 +1304,8 @@ def _detect_ap_leg(
                 reasons.setdefault(name, "; ".join(knee.notes) or "not resolved at the knee")
     if column is not None:
         # where the fine stage saw no knee centre, the column's reading stands in
-        _take_from_column(column, ("femoral_knee_center", "tibial_knee_center"), out)
+        _take_from_column(column, _column_knee_names(column, points), out)
+    _notch_over_spines(out)
     # ankle: first below the tibial run; when that fails, or gives a tibia of an
     # implausible length, again from where the femur's length puts the ankle
     hd, fk = points.get("femoral_head_center"), points.get("femoral_knee_center")
