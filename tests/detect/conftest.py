@@ -1,8 +1,14 @@
-"""Small phantom films for the detection tests (rendered once per session)."""
+"""Small phantom films for the detection tests (rendered once per session), and the
+folder of real films with ``scripts/eval_real.py`` loaded to read it."""
 
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
+import sys
+import warnings
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -10,7 +16,7 @@ import pytest
 from scipy import ndimage
 
 from alignment.detect import detect_landmarks
-from alignment.io import ImageGeometry, Radiograph
+from alignment.io import ImageGeometry, ImageWarning, Radiograph, read_radiograph
 from alignment.phantom import FilmParameters, LimbParameters, render_film
 from alignment.phantom.render import Film
 from alignment.vocabulary import Side
@@ -98,3 +104,50 @@ def landmarks_mm(radiograph: Radiograph) -> dict[tuple[str, str], np.ndarray]:
     table = detect_landmarks(radiograph).landmarks
     keys = zip(table["side"].astype(str), table["landmark"].astype(str), strict=True)
     return dict(zip(keys, table[["x", "y"]].to_numpy(float) * [col_mm, row_mm], strict=True))
+
+
+# real films: scripts/eval_real.py finds them; every test that reads them skips where
+# the folder is absent
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "eval_real.py"
+OAI_SPACING_MM = 0.763  # the digital OAI film's cm ruler
+
+
+def _load_script() -> ModuleType:
+    """``scripts/eval_real.py`` as a module (it is a script, not part of the package)."""
+    spec = importlib.util.spec_from_file_location("eval_real", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+eval_real = _load_script()
+
+
+@pytest.fixture(scope="session")
+def realfilms() -> Path:
+    """The folder of real films (skips the test where it is absent)."""
+    root: Path = eval_real.default_realfilms()
+    if not root.is_dir():
+        pytest.skip(f"no real films at {root}")
+    return root
+
+
+def evaluated(realfilms: Path, key: str) -> dict[str, Any]:
+    """``eval_real``'s record of the film `key` (skips when it is absent)."""
+    films = {f.key: f for f in eval_real.find_films(realfilms, only=[key])}
+    if key not in films:
+        pytest.skip(f"{key} is absent")
+    record: dict[str, Any] = eval_real.evaluate_film(films[key])
+    return record
+
+
+def oai_film(realfilms: Path) -> Radiograph:
+    """The digital OAI long-leg film at its ruler spacing (skips when absent)."""
+    path = realfilms / "longleg" / "01924704_1x1.jpg"
+    if not path.is_file():
+        pytest.skip(f"{path} is absent")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ImageWarning)
+        return read_radiograph(path, spacing_mm=OAI_SPACING_MM)

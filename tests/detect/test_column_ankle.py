@@ -17,8 +17,8 @@ from alignment.detect.column import ColumnLeg, bone_contrast, column_legs, read_
 from alignment.detect.core import _column_ankle
 from alignment.io import ImageWarning, read_radiograph
 
+from .conftest import eval_real
 from .test_column import ANKLE_Y, KNEE_Y, _film
-from .test_real import eval_real, realfilms  # noqa: F401  (the fixture)
 
 BOARD_Y = 1085.0
 """Top of the drawn positioning board (mm), 75 mm below the ankle's gap."""
@@ -120,7 +120,7 @@ def _detect(path):
         return detect_landmarks(read_radiograph(path)).landmarks
 
 
-def test_real_stitched_film_ankles_at_their_joints(realfilms):  # noqa: F811
+def test_real_stitched_film_ankles_at_their_joints(realfilms):
     # both ankles of the stitched CR film (feet on a positioning board): the right one
     # was read in the board, 106 px (140 mm) below the reference
     found = _detect(realfilms / "longleg" / "01959205_1x1.jpg")
@@ -135,7 +135,7 @@ def test_real_stitched_film_ankles_at_their_joints(realfilms):  # noqa: F811
         assert distance < 12.0  # px at 1.32 mm: 16 mm
 
 
-def test_real_crop_with_the_foot_on_a_board_has_an_ankle(realfilms):  # noqa: F811
+def test_real_crop_with_the_foot_on_a_board_has_an_ankle(realfilms):
     # crop 02231304 (a stitched film: foot and board): its leg had no ankle
     found = _detect(realfilms / "crops" / "images" / "02231304_1x1.jpg")
     assert "ankle_center" in set(found.landmark)

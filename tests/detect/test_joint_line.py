@@ -27,7 +27,7 @@ from alignment.detect.knee import KneeFinding, find_knee
 from alignment.io import ImageWarning, read_radiograph
 from alignment.measures import measure_landmarks
 
-from .test_real import OAI_SPACING_MM, _oai_film, realfilms  # noqa: F401  (the fixture)
+from .conftest import OAI_SPACING_MM, oai_film
 
 SPACING_MM = 0.75
 CENTRE_MM = (75.0, 75.0)  # (x, y) of the condylar tangent's middle
@@ -229,7 +229,7 @@ def test_a_whole_knee_gives_its_joint_line_named_by_side():
     assert out["confidence"]["distal_femur_medial"] == 0.8
 
 
-def test_real_long_leg_film_gets_its_mechanical_knee_angles(realfilms):  # noqa: F811
+def test_real_long_leg_film_gets_its_mechanical_knee_angles(realfilms):
     # the digital OAI film: both legs are found as bone columns, whose joint lines
     # were not read (mLDFA, MPTA on 0 of 2 legs); both within 2 degrees of the
     # reference landmarks' angles now (0.3 / 0.4 mLDFA, 1.6 / 0.2 MPTA when written)
@@ -247,13 +247,13 @@ def test_real_long_leg_film_gets_its_mechanical_knee_angles(realfilms):  # noqa:
             assert abs(found[(side, name)] - want[(side, name)]) < 2.0, (side, name)
 
 
-def test_real_long_leg_joint_lines_do_not_swing_with_the_spacing(realfilms):  # noqa: F811
+def test_real_long_leg_joint_lines_do_not_swing_with_the_spacing(realfilms):
     # the digital OAI film at 0.9, 1.0 and 1.1 times its ruler spacing: each leg's
     # condylar line keeps its tilt on the film, and the joint-line convergence angle
     # (condylar line to plateau line) its value, within 0.5 degree (at 0.9 the right
     # femur's edge was read on the plateau's rim: JLCA 0.9 -> 11.5 degrees). mLDFA and
     # MPTA also carry the mechanical axes' swing (the femoral head, the knee centres).
-    film = _oai_film(realfilms)
+    film = oai_film(realfilms)
     tilts: dict[str, list[float]] = {}
     jlca: dict[str, list[float]] = {}
     for factor in (0.9, 1.0, 1.1):

@@ -16,7 +16,7 @@ from alignment.detect.column import ColumnLeg
 from alignment.detect.core import KNEE_LEVELS_APART_MM, _column_knee_names, _notch_over_spines
 from alignment.detect.knee import DOUBTED_CONFIDENCE
 
-from .test_real import evaluated, realfilms  # noqa: F401  (the fixture)
+from .conftest import evaluated
 
 BOTH = ("femoral_knee_center", "tibial_knee_center")
 
@@ -83,7 +83,7 @@ def test_a_femoral_knee_centre_found_or_no_tibial_one_is_left_alone(tibial, femo
 
 
 @pytest.mark.parametrize("case", ["02808303", "02519004"])
-def test_real_crops_without_a_notch_get_their_hka_for_review(realfilms, case):  # noqa: F811
+def test_real_crops_without_a_notch_get_their_hka_for_review(realfilms, case):
     # 02808303: the bone column's knee 85 mm under the joint, in the proximal tibia;
     # 02519004: no column knee. Both had no HKA.
     record = evaluated(realfilms, f"crops/images/{case}_1x1.jpg")

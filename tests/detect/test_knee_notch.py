@@ -14,8 +14,8 @@ import pytest
 
 from alignment.detect.column import column_legs, read_column_leg
 
+from .conftest import evaluated
 from .test_column import KNEE_Y, _film
-from .test_real import evaluated, realfilms  # noqa: F401  (the fixture)
 
 KNEE_X = 140.0
 """Middle of the drawn knee (mm): condyles 75-205 mm, plateau 77-203 mm (a large knee,
@@ -53,7 +53,7 @@ def test_the_column_knee_is_not_placed_on_one_condyle(notch):
 
 
 @pytest.mark.parametrize("case", ["02279004", "02517201"])
-def test_real_crops_knee_is_not_read_on_one_condyle(realfilms, case):  # noqa: F811
+def test_real_crops_knee_is_not_read_on_one_condyle(realfilms, case):
     # OAI single-leg crops whose column ran down the lateral condyle: both knee centres
     # were put in that condyle's middle, 20-30 mm lateral of the notch (HKA -13.6 and
     # -5.4 degrees off OAI's reading)

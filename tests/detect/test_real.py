@@ -1,16 +1,12 @@
-"""Detection on real films (``shared/realfilms``, internal evaluation only; skipped
-where the folder is absent) and ``scripts/eval_real.py``."""
+"""Detection on real films (a folder of real films for internal evaluation only;
+skipped where it is absent) and ``scripts/eval_real.py``. The ``realfilms`` fixture,
+:func:`evaluated` and the loaded script ``eval_real`` are in ``conftest.py``."""
 
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import json
-import sys
 import warnings
-from pathlib import Path
-from types import ModuleType
-from typing import Any
 
 import numpy as np
 import pytest
@@ -18,51 +14,9 @@ import pytest
 from alignment.detect import detect_landmarks
 from alignment.detect.anatomy_scale import spacing_from_femur
 from alignment.detect.core import _assumed_spacing
-from alignment.io import ImageWarning, Radiograph, read_radiograph
+from alignment.io import ImageWarning, read_radiograph
 
-from .conftest import landmarks_mm, resampled
-
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "eval_real.py"
-OAI_SPACING_MM = 0.763  # the digital OAI film's cm ruler
-
-
-def _load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("eval_real", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-eval_real = _load_script()
-
-
-@pytest.fixture(scope="module")
-def realfilms() -> Path:
-    root: Path = eval_real.default_realfilms()
-    if not root.is_dir():
-        pytest.skip(f"no real films at {root}")
-    return root
-
-
-def evaluated(realfilms: Path, key: str) -> dict[str, Any]:
-    """``eval_real``'s record of the film `key` (skips when it is absent)."""
-    films = {f.key: f for f in eval_real.find_films(realfilms, only=[key])}
-    if key not in films:
-        pytest.skip(f"{key} is absent")
-    record: dict[str, Any] = eval_real.evaluate_film(films[key])
-    return record
-
-
-def _oai_film(realfilms: Path) -> Radiograph:
-    """The digital OAI long-leg film at its ruler spacing (skips when absent)."""
-    path = realfilms / "longleg" / "01924704_1x1.jpg"
-    if not path.is_file():
-        pytest.skip(f"{path} is absent")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ImageWarning)
-        return read_radiograph(path, spacing_mm=OAI_SPACING_MM)
+from .conftest import OAI_SPACING_MM, eval_real, evaluated, landmarks_mm, oai_film, resampled
 
 
 def test_eval_real_skips_cleanly_without_films(tmp_path, capsys):
@@ -103,7 +57,7 @@ def test_real_longleg_results_do_not_swing_with_the_spacing(realfilms, scale):
     # moves by at most 1 degree, and the knees and ankles by at most 10 mm on the film
     # (a knee 110 mm wide fell outside the column's search at x1.1: the left knee was
     # read 100 mm low, on the tibia's metaphysis, and the left ankle was lost)
-    film = _oai_film(realfilms)
+    film = oai_film(realfilms)
     other = dataclasses.replace(film, spacing_mm=(OAI_SPACING_MM * scale, OAI_SPACING_MM * scale))
     results = [detect_landmarks(f) for f in (film, other)]
     angles = [
@@ -155,7 +109,7 @@ def test_real_films_view_right_or_flagged(realfilms):
 def test_real_longleg_knees_and_ankles_stay_put_when_resampled(realfilms, factor):
     # the OAI film on pixels 10 % smaller or larger: its knee and ankle centres, in
     # mm, move by no more than 3 mm (the bone column's widths and windows are in mm)
-    film = _oai_film(realfilms)
+    film = oai_film(realfilms)
     names = ("femoral_knee_center", "tibial_knee_center", "ankle_center")
     found = [
         {key: xy for key, xy in landmarks_mm(f).items() if key[1] in names}

@@ -17,7 +17,7 @@ from alignment.detect.knee_film import fibula_side, find_joint
 from alignment.io import read_radiograph
 from alignment.measures import measure_landmarks
 
-from .test_real import eval_real
+from .conftest import eval_real
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,8 @@ from alignment.detect.column import Column, _joints
 from alignment.detect.knee import _knee_plausible
 from alignment.detect.legs import film_seams, near_seam
 
+from .conftest import eval_real
 from .test_column import ANKLE_Y, KNEE_Y, _film
-from .test_real import eval_real, realfilms  # noqa: F401  (the fixture)
 
 
 def test_seams_are_the_lines_and_steps_across_the_film_not_its_joints():
@@ -103,7 +103,7 @@ WRONG_HEAD_CROP = "02595203"
 FOUND_WHOLE = ("femoral_knee_center", "tibial_knee_center", "tibial_shaft_proximal")
 
 
-def test_real_crops_found_whole(realfilms):  # noqa: F811
+def test_real_crops_found_whole(realfilms):
     films = eval_real.find_films(realfilms, only=[f"crops/images/{n}" for n in LOST_CROPS])
     if len(films) != len(LOST_CROPS):
         pytest.skip("some of the crops are absent")
