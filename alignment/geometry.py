@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 __all__ = [
     "angle_deg",
     "direction_deg",
+    "line_angle_deg",
     "norm",
     "perpendicular",
     "signed_offset",
@@ -113,6 +114,16 @@ def angle_deg(a: FloatArray, b: FloatArray) -> FloatArray:
     dot = np.einsum("...i,...i->...", a, b)
     degenerate = (norm(a) == 0) | (norm(b) == 0)
     return np.where(degenerate, np.nan, np.degrees(np.arctan2(np.abs(cross), dot)))
+
+
+def line_angle_deg(a: FloatArray, b: FloatArray) -> FloatArray:
+    """Angle between the lines along `a` and `b` (either sense), in ``[0, 90]`` degrees:
+    :func:`angle_deg` folded. NaN where either has length 0.
+
+    >>> float(line_angle_deg(np.array([0.0, 1.0]), np.array([0.1, -1.0])).round(2))
+    5.71
+    """
+    return 90.0 - np.abs(90.0 - angle_deg(a, b))
 
 
 def direction_deg(v: FloatArray, lateral: FloatArray, distal: FloatArray) -> FloatArray:

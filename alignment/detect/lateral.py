@@ -84,7 +84,7 @@ from alignment.detect._image import Work, mad_sd, robust_line, subpixel_offset
 from alignment.detect.implant import Implant, MetalRegion, find_implant, lat_component_points
 from alignment.detect.infer import anterior_direction, patella_side
 from alignment.detect.shaft import ShaftAxis, refine_shaft
-from alignment.geometry import angle_deg
+from alignment.geometry import line_angle_deg
 from alignment.vocabulary import Side
 
 __all__ = ["FEMORAL_HALF_MM", "LAT_REQUIRED", "SHAFT_OFFSETS_MM", "TRAY_SHARE", "detect_lateral"]
@@ -544,7 +544,7 @@ def _follow_shaft(
     _, score, axis, track = min(competing, key=lambda f: f[1])
     rival_deg = max(
         (
-            _angle_deg(axis.direction, f[2].direction)
+            float(line_angle_deg(axis.direction, f[2].direction))
             for f in competing
             if f[1] <= RIVAL_SCORE * score
         ),
@@ -567,16 +567,6 @@ def _follow_shaft(
     return _Followed(
         fine if fine is not None and fine.levels >= REFINE_LEVELS // 2 else axis, rival_deg
     )
-
-
-def _angle_deg(a: F64, b: F64) -> float:
-    """Angle (degrees, 0-90) between the lines along directions `a` and `b`.
-
-    >>> round(_angle_deg(np.array([0.0, 1.0]), np.array([0.1, -1.0])), 2)
-    5.71
-    """
-    ray = float(angle_deg(a, b))
-    return min(ray, 180.0 - ray)
 
 
 def _track(edges: _Edges, y0: int, y1: int, left: int, right: int) -> F64:

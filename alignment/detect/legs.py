@@ -31,6 +31,7 @@ from numpy.typing import NDArray
 from scipy import ndimage
 
 from alignment.detect._image import mad_sd
+from alignment.geometry import line_angle_deg
 
 __all__ = [
     "LegGuess",
@@ -450,7 +451,7 @@ def pair_legs(segments: list[Segment], *, max_legs: int = 2) -> list[LegGuess]:
             knee_y = (f.bottom + t.top) / 2
             if abs(f.x_at(knee_y) - t.x_at(knee_y)) > 60.0:
                 continue
-            angle = np.degrees(np.arccos(np.clip(abs(f.direction @ t.direction), -1, 1)))
+            angle = float(line_angle_deg(f.direction, t.direction))
             if angle > 25.0:
                 continue
             pairs.append((f.length_mm + t.length_mm, i, j))
