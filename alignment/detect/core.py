@@ -967,6 +967,28 @@ def _side_of(medial_x: float, row_direction: str) -> Side:
     return "right" if (medial_x > 0) == (row_direction == "L") else "left"
 
 
+def _take_notch(knee: KneeFinding | None, out: dict[str, Any]) -> None:
+    """The femoral knee centre of a bone column's leg from `knee`, read at full
+    resolution at the column's knee, where its joint line was taken
+    (:func:`_take_joint_line`: the knee read whole, the notch between the condyles'
+    contacts): the notch's apex is the landmark itself, where the column has only the
+    middle of the condyles' outline (7.7 and 9.5 mm from the reference on the digital
+    OAI long-leg film; the notch 0.9 and 0.4 mm). At most
+    :data:`~alignment.detect.column.COLUMN_CONFIDENCE`, as the leg's other points. The
+    tibial knee centre stays the column's: on the development films the spines read
+    at full resolution were farther from the references (median 12.2 mm against
+    10.2)."""
+    if knee is None or "femoral_knee_center" not in knee.points:
+        return
+    if not any(n in out["points"] for n in ("distal_femur_medial", "distal_femur_lateral")):
+        return
+    name = "femoral_knee_center"
+    out["points"][name] = knee.points[name]
+    out["confidence"][name] = min(knee.confidence.get(name, 0.0), COLUMN_CONFIDENCE)
+    out["method"][name] = knee.method.get(name, "knee")
+    out["reasons"].pop(name, None)
+
+
 def _take_from_column(read: ColumnLeg, names: Sequence[str], out: dict[str, Any]) -> None:
     """Put the landmarks `names` read on a bone column into the leg's `out` where the
     leg has none, at :data:`~alignment.detect.column.COLUMN_CONFIDENCE`; those the
@@ -1366,7 +1388,7 @@ def _detect_ap_leg(
         method["ankle_center"] = joint_only.method
         reasons.pop("ankle_center", None)
     # shaft points along the anatomical axes, at shares of the mechanical lengths
-    _shaft_points(points, conf, method, fa, "femoral")
+    _shaft_points(points, conf, method, _femoral_stretch(work, fa, points), "femoral")
     if ta is not None:
         _shaft_points(points, conf, method, ta, "tibial")
     else:
@@ -1389,11 +1411,13 @@ def _detect_on_column(
     The joint line (the condyles' lowest points, the plateau's ends) is read at full
     resolution at the column's knee (:func:`_fine_knee`, :func:`_take_joint_line`)."""
     points, conf, method, reasons = (out[k] for k in ("points", "confidence", "method", "reasons"))
-    _take_from_column(read, ("femoral_knee_center", "tibial_knee_center"), out)
-    _column_ankle(read, out, unchecked=True)
     # at the column's knee only: the shafts of a column are its diaphysis stretches,
     # and the level between them may fall on a seam
-    _take_joint_line(_fine_knee(work, film, fa, None, read), out)
+    knee = _fine_knee(work, film, fa, None, read)
+    _take_joint_line(knee, out)
+    _take_notch(knee, out)
+    _take_from_column(read, ("femoral_knee_center", "tibial_knee_center"), out)
+    _column_ankle(read, out, unchecked=True)
     for name in AP_REQUIRED:
         if name not in points and ("distal_femur" in name or "plateau" in name):
             reasons.setdefault(
@@ -1409,7 +1433,7 @@ def _detect_on_column(
                 "identified (film cut short?)"
             )
         return out
-    _shaft_points(points, conf, method, fa, "femoral")
+    _shaft_points(points, conf, method, _femoral_stretch(work, fa, points), "femoral")
     if ta is not None:
         _shaft_points(points, conf, method, ta, "tibial")
     return out
@@ -1582,6 +1606,35 @@ def _head_plausible(
     offset = float(centre[0] - fa.at_y(float(centre[1]))[0])
     medial = abs(offset) if medial_x is None else offset * float(np.sign(medial_x))
     return HEAD_OFFSET_MM[0] <= medial <= HEAD_OFFSET_MM[1]
+
+
+FEMORAL_STRETCH = (0.3, 0.75)
+"""The stretch of the femur (shares of the way from the head's centre down to the
+knee's) over which its anatomical axis is read: below the lesser trochanter and the
+subtrochanteric flare (50-70 mm under the head's centre, 12-16 % of an adult femur's
+450 mm), above the distal metaphysis, whose cortices part 80-100 mm over the joint."""
+
+
+def _femoral_stretch(work: Work, fa: ShaftAxis, points: dict[str, F64]) -> ShaftAxis:
+    """The femoral anatomical axis `fa` read again over :data:`FEMORAL_STRETCH` of the
+    femur, where the leg has its head's and knee's centres; `fa` where it has not, or
+    where no axis is read there.
+
+    The run of diaphyseal edge pairs `fa` was read on stops wherever the film's
+    contrast, a seam or a grid line stops it, and a femur's diaphysis is bowed: an
+    axis fitted to whatever stretch the run covers turns with it (1.6 degrees between
+    spacings 10 % apart on a real long-leg film, the run being found in mm). Read
+    over the same anatomical stretch it does not.
+    """
+    head, knee = points.get("femoral_head_center"), points.get("femoral_knee_center")
+    if head is None or knee is None or knee[1] - head[1] < 100.0:
+        return fa
+    drop = float(knee[1] - head[1])
+    top, bottom = (float(head[1]) + share * drop for share in FEMORAL_STRETCH)
+    axis = refine_shaft(
+        work, fa.centre, fa.direction, top=top, bottom=bottom, width_mm=fa.width_mm
+    )
+    return fa if axis is None else axis
 
 
 def _refine_between(work: Work, top: F64, bottom: F64, width_mm: float) -> ShaftAxis | None:
