@@ -1341,14 +1341,18 @@ def _detect_ap_leg(
                 # joint found in the foot or the shaft), rejected, not guessed at
                 reasons["ankle_center"] = _ratio_rejection(ratio)
                 continue
-            if ankle.method == "joint-space":
-                # a joint space without its dome stands in only where neither a dome
-                # nor the bone column's reading places the ankle
+            if ankle.method == "joint-space" and y0 != y_first:
+                # a joint space without its dome, found from where the femur's length
+                # puts the ankle, stands in only where neither a dome nor the bone
+                # column's reading places the ankle; one found right under the tibia's
+                # own run is its plafond, surer than a search started from a guessed
+                # level (the femur's length is only as good as its head) or the
+                # column's coarse gaps (both were seen in the foot and on the board)
                 joint_only = joint_only or ankle
                 continue
             points["ankle_center"] = ankle.point
             conf["ankle_center"] = ankle.confidence
-            method["ankle_center"] = "talar-dome" if y0 == y_first else "talar-dome(retry)"
+            method["ankle_center"] = ankle.method if y0 == y_first else f"{ankle.method}(retry)"
             reasons.pop("ankle_center", None)
             break
         # second pass on the tibial axis: between the knee and the ankle found, where
