@@ -132,3 +132,25 @@ def test_a_joint_space_under_the_tibia_beats_a_dome_found_from_the_femurs_length
     assert placed.method == "joint-space"
     assert placed.confidence < REVIEW_THRESHOLD
     assert stand_in is None and reason is None
+
+
+def test_a_faint_line_above_a_clear_joint_space_is_not_the_ankle():
+    # crops 02279004 and 02401201: a clear joint space with no dome edge seen, and a
+    # faint grid line across the distal tibia 30 mm above it, its sharp edge read as a
+    # dome when the fainter valleys were tried from the top: the ankle went onto the line
+    yy = np.mgrid[0:440, 0:200][0] * SPACING_MM + SPACING_MM / 2
+    film = np.full(yy.shape, 720.0)
+    film[(yy > 70.0) & (yy < 75.0)] = 600.0
+    film[yy >= 75.0] = 740.0
+    film = ndimage.gaussian_filter(film, 2.0 / SPACING_MM)
+    film[(yy > 40.0) & (yy < 41.5)] -= 25.0  # the grid line, 2.5 % of the range
+    film += np.random.default_rng(0).normal(0.0, 8.0, film.shape)
+    film[yy > 110.0] = 0.0
+    film[:, :10] = 1000.0
+    work = Work.of(
+        np.clip(film, 0, None).astype(np.uint16), (SPACING_MM, SPACING_MM), coarse_mm=1.0
+    )
+    ankle = find_ankle(work, 50.0, 10.0, search_mm=180.0)
+    assert ankle.point is not None
+    assert ankle.point == pytest.approx([50.0, JOINT_Y_MM], abs=1.5)
+    assert ankle.method == "joint-space"
