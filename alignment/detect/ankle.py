@@ -8,6 +8,8 @@ diaphysis run may carry on through the talus, whose width is close to the tibia'
    on both sides: the plafond above (within 20 mm) and the body of the talus below
    (within 12 mm). A thin joint space can be shallower than a pore of the metaphysis,
    so each is tried, from the top: the first with a dome edge under it is the ankle.
+   Valleys fainter than 3 % of the grey range are tried only where no clearer one has
+   a dome, and only from the clearer one's level down.
    The joints below it and the sole over a positioning board show long, strong edges
    too, so a stronger edge lower down never wins (the ankle is never below the
    malleoli); a dome seen across less of the columns only lowers the confidence.
@@ -55,6 +57,9 @@ joint on an AP film, and a film whose contrast was equalised (CLAHE) or exported
 JPEG keeps 2 to 3 % of its range across the joint, so the second floor is set below
 that (the bone column's floor for a faint gap); the noise of the profile (four times
 its spread) raises both on noisy films."""
+_SAME_JOINT_MM = 4.0
+"""Two valleys of the profiles read with different depth floors this close (mm, half
+the 8 mm that keeps the valleys of one profile apart) are the same joint space."""
 _JOINT_ONLY_CONFIDENCE = 0.3
 """Confidence of an ankle placed on the joint space without its dome's edge: where the
 joint is, is seen; its middle is not measured (below the review threshold)."""
@@ -152,6 +157,12 @@ def find_ankle(
     # a clear joint space is tried before a faint one: a faint valley higher up (the
     # physeal scar, a pore of the metaphysis) must not take the place of the joint
     tiers = [_joint_levels(work, x_axis, y_start, bottom, slope, least) for least in _LEAST_DEPTH]
+    if tiers[0]:
+        # nor when the clear one has no dome under it: a fainter valley is tried
+        # only from the clear one's level down (the joint read a little higher in
+        # the fainter profile is kept)
+        clear = min(y for y, _ in tiers[0]) - _SAME_JOINT_MM
+        tiers[1:] = [[(y, d) for y, d in levels if y >= clear] for levels in tiers[1:]]
     found = [levels for levels in tiers if levels]
     if not found:
         cut = " - the film may be cut off above the ankle" if bottom < y_start + search_mm else ""

@@ -1038,6 +1038,78 @@ def _notch_over_spines(out: dict[str, Any]) -> None:
     out["reasons"].pop(name, None)
 
 
+def _ankle_below_tibia(
+    work: Work, ta: ShaftAxis, points: dict[str, F64]
+) -> tuple[AnkleFinding | None, AnkleFinding | None, str | None]:
+    """The ankle found below the tibial diaphysis `ta` (:func:`.ankle.find_ankle`).
+
+    The search starts on the tibia's own axis, 80 mm above the run's end (a run may
+    carry on through the talus); where it finds nothing, or an ankle that makes the
+    tibia's length implausible (:data:`TIBIA_FEMUR_RATIO`), it is retried from 0.55 and
+    0.7 femur lengths below the tibial knee centre along the femur's mechanical axis
+    (method suffixed ``(retry)``). A joint space seen without its dome's edge
+    (``joint-space``) is placed when the first search found it: right under the
+    tibia's own run it is the plafond, surer than a search from a level the femur's
+    length guesses (only as good as the femoral head) or the bone column's coarse gaps
+    (on real crops both went into the tarsus, the talus or onto the positioning board
+    while the first search's joint space lay on the plafond). Found on a retry, it only
+    stands in where neither a dome nor the column places the ankle.
+
+    Parameters
+    ----------
+    work : Work
+        The film.
+    ta : ShaftAxis
+        The tibial diaphysis read (mm).
+    points : dict of str to numpy.ndarray
+        The leg's landmarks so far (mm); the femoral head, the knee centres set the
+        retries and the length check.
+
+    Returns
+    -------
+    placed : AnkleFinding or None
+        The ankle to place, its ``method`` saying how it was found.
+    stand_in : AnkleFinding or None
+        A joint space found on a retry, for where nothing else places the ankle.
+    reason : str or None
+        Why the last search placed nothing.
+    """
+    hd, fk = points.get("femoral_head_center"), points.get("femoral_knee_center")
+    tk = points.get("tibial_knee_center")
+    slope = float(ta.direction[0] / ta.direction[1])
+    y_first = max(ta.top, ta.bottom - 80.0)
+    starts = [(float(ta.at_y(y_first)[0]), y_first, slope)]
+    if tk is not None and hd is not None and fk is not None:
+        # retries follow the femur's mechanical axis down from the tibial knee
+        # centre (a leg bends a few degrees at the knee, a wrong run far more)
+        femur_mm = float(np.linalg.norm(fk - hd))
+        slope_f = float((fk - hd)[0] / (fk - hd)[1])
+        for share in (0.55, 0.7):
+            y0 = float(tk[1]) + share * femur_mm
+            starts.append((float(tk[0]) + slope_f * (y0 - float(tk[1])), y0, slope_f))
+    stand_in: AnkleFinding | None = None
+    reason: str | None = None
+    for x0, y0, slope0 in starts:
+        search = max(ta.bottom - y0, 0.0) + 140.0
+        ankle = find_ankle(work, x0, y0, search_mm=search, slope=slope0)
+        if ankle.point is None or ankle.confidence <= 0.1:
+            reason = "; ".join(ankle.notes) or "no talar dome below the tibia"
+            continue
+        ratio = _tibia_to_femur({**points, "ankle_center": ankle.point})
+        if ratio is not None and not TIBIA_FEMUR_RATIO[0] <= ratio <= TIBIA_FEMUR_RATIO[1]:
+            # a tibia far shorter or longer than its femur: a wrong ankle (a joint
+            # found in the foot or the shaft), rejected, not guessed at
+            reason = _ratio_rejection(ratio)
+            continue
+        if y0 != y_first:
+            if ankle.method == "joint-space":
+                stand_in = stand_in or ankle
+                continue
+            ankle.method = f"{ankle.method}(retry)"
+        return ankle, stand_in, None
+    return None, stand_in, reason
+
+
 def _column_ankle(read: ColumnLeg, out: dict[str, Any], *, unchecked: bool) -> None:
     """Put the first of the ankles read on a bone column (``read.ankles``, highest
     deep gap first) whose tibia fits its femur (:data:`TIBIA_FEMUR_RATIO`) into the
@@ -1328,51 +1400,17 @@ def _detect_ap_leg(
         # where the fine stage saw no knee centre, the column's reading stands in
         _take_from_column(column, _column_knee_names(column, points), out)
     _notch_over_spines(out)
-    # ankle: first below the tibial run; when that fails, or gives a tibia of an
-    # implausible length, again from where the femur's length puts the ankle
-    hd, fk = points.get("femoral_head_center"), points.get("femoral_knee_center")
     tk = points.get("tibial_knee_center")
-    femur_mm = float(np.linalg.norm(fk - hd)) if hd is not None and fk is not None else None
     joint_only: AnkleFinding | None = None
     if ta is not None:
-        slope = float(ta.direction[0] / ta.direction[1])
-        # a diaphysis run may carry on through the talus: start well above its end
-        y_first = max(ta.top, ta.bottom - 80.0)
-        starts = [(float(ta.at_y(y_first)[0]), y_first, slope)]
-        if femur_mm is not None and tk is not None and hd is not None and fk is not None:
-            # retries follow the femur's mechanical axis down from the tibial knee
-            # centre (a leg bends a few degrees at the knee, a wrong run far more)
-            slope_f = float((fk - hd)[0] / (fk - hd)[1])
-            for share in (0.55, 0.7):
-                y0 = float(tk[1]) + share * femur_mm
-                starts.append((float(tk[0]) + slope_f * (y0 - float(tk[1])), y0, slope_f))
-        for x0, y0, slope0 in starts:
-            ankle = find_ankle(
-                work,
-                x0,
-                y0,
-                search_mm=max(ta.bottom - y0, 0.0) + 140.0,
-                slope=slope0,
-            )
-            if ankle.point is None or ankle.confidence <= 0.1:
-                reasons["ankle_center"] = "; ".join(ankle.notes) or "no talar dome below the tibia"
-                continue
-            ratio = _tibia_to_femur({**points, "ankle_center": ankle.point})
-            if ratio is not None and not TIBIA_FEMUR_RATIO[0] <= ratio <= TIBIA_FEMUR_RATIO[1]:
-                # a tibia far shorter or longer than its femur: a wrong ankle (a
-                # joint found in the foot or the shaft), rejected, not guessed at
-                reasons["ankle_center"] = _ratio_rejection(ratio)
-                continue
-            if ankle.method == "joint-space":
-                # a joint space without its dome stands in only where neither a dome
-                # nor the bone column's reading places the ankle
-                joint_only = joint_only or ankle
-                continue
-            points["ankle_center"] = ankle.point
-            conf["ankle_center"] = ankle.confidence
-            method["ankle_center"] = "talar-dome" if y0 == y_first else "talar-dome(retry)"
+        placed, joint_only, reason = _ankle_below_tibia(work, ta, points)
+        if placed is not None and placed.point is not None:
+            points["ankle_center"] = placed.point
+            conf["ankle_center"] = placed.confidence
+            method["ankle_center"] = placed.method
             reasons.pop("ankle_center", None)
-            break
+        elif reason is not None:
+            reasons["ankle_center"] = reason
         # second pass on the tibial axis: between the knee and the ankle found, where
         # the diaphysis must be (the coarse run may be a fragment of it)
         an = points.get("ankle_center")

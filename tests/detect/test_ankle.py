@@ -8,6 +8,8 @@ from scipy import ndimage
 
 from alignment.detect._image import Work
 from alignment.detect.ankle import find_ankle
+from alignment.detect.core import _ankle_below_tibia
+from alignment.detect.shaft import ShaftAxis
 from alignment.options import REVIEW_THRESHOLD
 
 SPACING_MM = 0.5
@@ -80,3 +82,75 @@ def test_a_joint_space_without_a_dome_edge_is_placed_for_review():
     assert ankle.point == pytest.approx([50.0, JOINT_Y_MM], abs=1.5)
     assert ankle.method == "joint-space"
     assert 0.1 < ankle.confidence < REVIEW_THRESHOLD
+
+
+def _faint_ankle_over_a_foot() -> Work:
+    """:func:`_faint_ankle_over_padding`'s ankle (joint space 70-75 mm down, no dome
+    edge seen) over a talus down to 170 mm, then a dark gap and a bright block with a
+    sharp, straight top at 180 mm: a joint of the foot, or the board under the sole."""
+    yy = np.mgrid[0:500, 0:200][0] * SPACING_MM + SPACING_MM / 2
+    film = np.full(yy.shape, 720.0)
+    film[(yy > 70.0) & (yy < 75.0)] = 690.0
+    film[yy >= 75.0] = 740.0
+    film = ndimage.gaussian_filter(film, 2.0 / SPACING_MM)
+    film[(yy > 170.0) & (yy < 180.0)] = 300.0
+    film[yy >= 180.0] = 1000.0
+    film += np.random.default_rng(0).normal(0.0, 8.0, film.shape)
+    return Work.of(
+        np.clip(film, 0, None).astype(np.uint16), (SPACING_MM, SPACING_MM), coarse_mm=1.0
+    )
+
+
+def test_a_joint_space_under_the_tibia_beats_a_dome_found_from_the_femurs_length():
+    # crops 02176203 and 02501601: the search under the tibia's own run saw the joint
+    # space but no dome edge; the retry from where the femur's length puts the ankle
+    # (a head misread sets that length) started below the plafond and found a dome in
+    # the tarsus, which was placed. Here the tibial run ends 20 mm down (the search
+    # from its axis reaches 160 mm), and the femur's 0.7 length starts the retry at
+    # 90 mm, past the joint space, with the foot's edge 180 mm down in reach
+    tibia = ShaftAxis(
+        centre=np.array([50.0, 20.0]),
+        direction=np.array([0.0, 1.0]),
+        rms_mm=0.3,
+        levels=20,
+        tried=20,
+        width_mm=25.0,
+        strength=5.0,
+        top=0.0,
+        bottom=20.0,
+    )
+    femur_mm = 500.0  # the tibia 0.66 times as long at the joint space, 0.88 at the foot
+    knee_y = 90.0 - 0.7 * femur_mm
+    points = {
+        "femoral_head_center": np.array([50.0, knee_y - femur_mm]),
+        "femoral_knee_center": np.array([50.0, knee_y]),
+        "tibial_knee_center": np.array([50.0, knee_y]),
+    }
+    placed, stand_in, reason = _ankle_below_tibia(_faint_ankle_over_a_foot(), tibia, points)
+    assert placed is not None and placed.point is not None
+    assert placed.point == pytest.approx([50.0, JOINT_Y_MM], abs=1.5)
+    assert placed.method == "joint-space"
+    assert placed.confidence < REVIEW_THRESHOLD
+    assert stand_in is None and reason is None
+
+
+def test_a_faint_line_above_a_clear_joint_space_is_not_the_ankle():
+    # crops 02279004 and 02401201: a clear joint space with no dome edge seen, and a
+    # faint grid line across the distal tibia 30 mm above it, its sharp edge read as a
+    # dome when the fainter valleys were tried from the top: the ankle went onto the line
+    yy = np.mgrid[0:440, 0:200][0] * SPACING_MM + SPACING_MM / 2
+    film = np.full(yy.shape, 720.0)
+    film[(yy > 70.0) & (yy < 75.0)] = 600.0
+    film[yy >= 75.0] = 740.0
+    film = ndimage.gaussian_filter(film, 2.0 / SPACING_MM)
+    film[(yy > 40.0) & (yy < 41.5)] -= 25.0  # the grid line, 2.5 % of the range
+    film += np.random.default_rng(0).normal(0.0, 8.0, film.shape)
+    film[yy > 110.0] = 0.0
+    film[:, :10] = 1000.0
+    work = Work.of(
+        np.clip(film, 0, None).astype(np.uint16), (SPACING_MM, SPACING_MM), coarse_mm=1.0
+    )
+    ankle = find_ankle(work, 50.0, 10.0, search_mm=180.0)
+    assert ankle.point is not None
+    assert ankle.point == pytest.approx([50.0, JOINT_Y_MM], abs=1.5)
+    assert ankle.method == "joint-space"
