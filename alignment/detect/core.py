@@ -1116,13 +1116,41 @@ def _find_head(
     plausible ring refines (a faint real head, kept as seen coarse, below the review
     threshold: :data:`COARSE_HEAD_CONFIDENCE`); the heaviest wins. Given a `level`
     (mm: the other femoral head's height on a bilateral film, :data:`HEAD_LEVEL_MM`),
-    the window is set around it instead of over the traced end.
+    the window is set around it instead of over the traced end. Where no circle at all
+    is plausible over the traced end (the trace carried up the film by one edge, past
+    the trochanters, to the pelvis or the film's top edge), the window is set over the
+    highest step where both cortices were seen (``trace_shaft_end(..., paired=True)``)
+    when that lies more than the height prior's spread
+    (:data:`~alignment.detect.hip.HEAD_ABOVE_MM`) lower; a head found there is a
+    second guess, its confidence at most :data:`COARSE_HEAD_CONFIDENCE`.
     """
-    end = (
-        trace_shaft_end(work.coarse, work.coarse_mm, fa.at_y(fa.top), fa.direction, fa.width_mm)
-        if level is None
-        else level + HEAD_ABOVE_MM[0]
+    if level is not None:
+        return _head_over(work, fa, medial_x, centres, level + HEAD_ABOVE_MM[0])
+    top = fa.at_y(fa.top)
+    end = trace_shaft_end(work.coarse, work.coarse_mm, top, fa.direction, fa.width_mm)
+    head = _head_over(work, fa, medial_x, centres, end)
+    if head is not None:
+        return head
+    paired = trace_shaft_end(
+        work.coarse, work.coarse_mm, top, fa.direction, fa.width_mm, paired=True
     )
+    if paired - end <= HEAD_ABOVE_MM[1]:
+        return None
+    low = _head_over(work, fa, medial_x, centres, paired)
+    if low is None:
+        return None
+    return low[0], min(low[1], COARSE_HEAD_CONFIDENCE), low[2] + "(paired)"
+
+
+def _head_over(
+    work: Work,
+    fa: ShaftAxis,
+    medial_x: float | None,
+    centres: dict[str, F64],
+    end: float,
+) -> tuple[F64, float, str] | None:
+    """The femoral head over the diaphysis' proximal end at height `end` (mm), as
+    :func:`_find_head` ranks its circles; None when no circle is plausible there."""
     circles = find_head_coarse(
         work.coarse,
         work.coarse_mm,
@@ -1134,8 +1162,6 @@ def _find_head(
         circles = _on_mechanical_axis(circles, centres, fa, medial_x)
     film_mm = (work.shape[0] * work.spacing_mm[0], work.shape[1] * work.spacing_mm[1])
     circles = [c for c in circles if _head_plausible(c[0], c[1], fa, end, medial_x, film_mm)]
-    if not circles:
-        return None
     best: tuple[F64, float, str] | None = None
     best_rank = 0.0
     for centre, radius, score in circles:

@@ -117,6 +117,8 @@ def trace_shaft_end(
     top: F64,
     direction: F64,
     width_mm: float,
+    *,
+    paired: bool = False,
 ) -> float:
     """Follow the femoral diaphysis up the film from the top of a run read on it to
     its proximal end.
@@ -145,12 +147,18 @@ def trace_shaft_end(
         The shaft axis' direction (either sense).
     width_mm : float
         The diaphysis' outer width, mm.
+    paired : bool, optional
+        End at the highest step where both cortices were seen (the trace is still
+        carried on by one): an edge followed alone over a long stretch may have left
+        the bone for the greater trochanter's outline, then the soft tissue's or the
+        film's edge, while the medial cortex turned out of reach into the lesser
+        trochanter below.
 
     Returns
     -------
     float
-        ``y`` (mm) of the highest step where a cortex was seen; ``top[1]`` when none
-        was.
+        ``y`` (mm) of the highest step where a cortex (both with `paired`) was seen;
+        ``top[1]`` when none was.
 
     Examples
     --------
@@ -189,8 +197,9 @@ def trace_shaft_end(
         if not seen:
             continue
         if edges[1] - edges[0] > SHAFT_FLARE * width_mm:
-            return y
-        end = y
+            return y if len(seen) == 2 or not paired else end
+        if len(seen) == 2 or not paired:
+            end = y
     return end
 
 

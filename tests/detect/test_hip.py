@@ -208,6 +208,27 @@ def test_without_the_medial_side_a_circle_near_the_shafts_end_is_refused():
     assert core._head_plausible(np.array([155.0, 150.0]), 24.0, fa, 165.0, 1.0, film)
 
 
+def test_a_lone_edge_past_the_trochanters_does_not_carry_the_head_away():
+    # the medial cortex turns out of reach into the lesser trochanter while the lateral
+    # one runs on up the film as a soft-tissue or film edge: the trace follows it to
+    # the film's top, where no circle can be a head; the head is then looked for over
+    # the last step where both cortices were seen, and named below the review
+    # threshold (its window was set by the paired cortices, not the trace's end)
+    film = _femur_film(seam=None, blob=False)
+    yy, xx = np.mgrid[0 : film.shape[0], 0 : film.shape[1]] + 0.5
+    film[:100] = 0.2  # the ilium cut off by the film's top edge
+    film[(yy < 260) & (xx < SHAFT_TOP[0] - 15)] = 0.1
+    film[(yy > 185) & (yy < 235) & (xx > SHAFT_TOP[0]) & (xx < SHAFT_TOP[0] + 40)] = 0.65
+    top, down = np.array([110.0, 420.0]), np.array([0.0, 1.0])
+    assert trace_shaft_end(film, 1.0, top, down, 30.0) < HEAD[1] - HEAD_R
+    assert 225.0 <= trace_shaft_end(film, 1.0, top, down, 30.0, paired=True) <= 240.0
+    work, fa = _mid_thigh_run(film)
+    head = core._find_head(work, fa, 1.0, {})
+    assert head is not None
+    assert np.hypot(*(head[0] - HEAD)) <= 4.0
+    assert head[1] <= core.COARSE_HEAD_CONFIDENCE
+
+
 def test_a_head_is_looked_for_level_with_the_other_leg_s():
     # the shaft hidden over 140 mm (a wrong run, a lead apron): traced up, it ends far
     # below the trochanters and no head is found over it; level with the other leg's
