@@ -42,8 +42,10 @@ from alignment.detect.column import (
     LEG_SEPARATION_MM as COLUMN_SEPARATION_MM,
 )
 from alignment.detect.hip import (
+    FIELD_MARGIN_MM,
     HEAD_ABOVE_MM,
     HEAD_WINDOW_MM,
+    exposed_field,
     find_head_coarse,
     refine_head,
     trace_shaft_end,
@@ -1160,8 +1162,8 @@ def _head_over(
     )
     if centres:
         circles = _on_mechanical_axis(circles, centres, fa, medial_x)
-    film_mm = (work.shape[0] * work.spacing_mm[0], work.shape[1] * work.spacing_mm[1])
-    circles = [c for c in circles if _head_plausible(c[0], c[1], fa, end, medial_x, film_mm)]
+    field = exposed_field(work.coarse, work.coarse_mm)
+    circles = [c for c in circles if _head_plausible(c[0], c[1], fa, end, medial_x, field)]
     best: tuple[F64, float, str] | None = None
     best_rank = 0.0
     for centre, radius, score in circles:
@@ -1173,7 +1175,7 @@ def _head_over(
             and HEAD_RADIUS_MM[0] <= fit.radius_mm <= HEAD_RADIUS_MM[1]
             and fit.radius_mm >= HEAD_TO_SHAFT * fa.width_mm
             and fit.confidence() > HEAD_FIT_FLOOR
-            and _head_plausible(fit.centre, fit.radius_mm, fa, end, medial_x, film_mm)
+            and _head_plausible(fit.centre, fit.radius_mm, fa, end, medial_x, field)
         )
         if fit is not None and refined:
             rank = score * fit.confidence()
@@ -1586,19 +1588,23 @@ def _head_plausible(
     fa: ShaftAxis,
     end_y: float,
     medial_x: float | None,
-    film_mm: tuple[float, float],
+    field: tuple[float, float, float, float],
 ) -> bool:
     """Whether a circle (`centre` and radius `r`, mm) can be the femoral head of the
     femur on axis `fa`, whose diaphysis ends proximally at height `end_y` (mm,
-    :func:`~alignment.detect.hip.trace_shaft_end`): whole on the film of size
-    `film_mm` ``(height, width)`` (a circle cut by the film's edge is not a head
-    seen), at a height over `end_y` in :data:`~alignment.detect.hip.HEAD_WINDOW_MM`
-    ``above`` (its lower bound raised to :data:`HEAD_ABOVE_UNSIDED_MM` when
-    `medial_x` is None), and medial of the axis extended by the femoral offset
-    (:data:`HEAD_OFFSET_MM`; on either side when the medial side is not known). A
+    :func:`~alignment.detect.hip.trace_shaft_end`): whole in the exposed `field`
+    ``(x0, y0, x1, y1)`` (mm, :func:`~alignment.detect.hip.exposed_field`), its rim at
+    least :data:`~alignment.detect.hip.FIELD_MARGIN_MM` inside (a circle cut by the
+    film's edge is not a head seen, and one grazing it was drawn by that edge), at a
+    height over `end_y` in :data:`~alignment.detect.hip.HEAD_WINDOW_MM` ``above`` (its
+    lower bound raised to :data:`HEAD_ABOVE_UNSIDED_MM` when `medial_x` is None), and
+    medial of the axis extended by the femoral offset (:data:`HEAD_OFFSET_MM`; on
+    either side when the medial side is not known). A
     circle below that window is the neck, a trochanter or a round outline of the
     shaft; above it, the acetabular roof, the ilium or its crest."""
-    if not (r <= centre[0] <= film_mm[1] - r and r <= centre[1] <= film_mm[0] - r):
+    x0, y0, x1, y1 = field
+    reach = r + FIELD_MARGIN_MM
+    if not (x0 + reach <= centre[0] <= x1 - reach and y0 + reach <= centre[1] <= y1 - reach):
         return False
     low, high = HEAD_WINDOW_MM["above"]
     if medial_x is None:

@@ -10,7 +10,7 @@ import pytest
 
 from alignment.detect import core
 from alignment.detect._image import Work
-from alignment.detect.hip import find_head_coarse, rim_polarity, trace_shaft_end
+from alignment.detect.hip import exposed_field, find_head_coarse, rim_polarity, trace_shaft_end
 from alignment.detect.shaft import ShaftAxis
 
 HEAD = np.array([150.5, 150.5])
@@ -188,7 +188,7 @@ def test_a_head_above_the_shafts_end_is_plausible(end_offset):
     head = np.array([155.0, 150.0])
     fa = _axis(np.array([110.0, 150.0 + end_offset]), 0.0)
     end = 150.0 + end_offset
-    film = (400.0, 260.0)
+    film = (0.0, 0.0, 260.0, 400.0)
     assert core._head_plausible(head, 24.0, fa, end, 1.0, film)
     for other in ([200.0, 150.0], [85.0, 150.0], [112.0, 150.0]):
         assert not core._head_plausible(np.array(other), 20.0, fa, end, 1.0, film)
@@ -196,12 +196,26 @@ def test_a_head_above_the_shafts_end_is_plausible(end_offset):
         assert not core._head_plausible(np.array([155.0, level]), 24.0, fa, end, 1.0, film)
 
 
+def test_a_circle_grazing_the_exposed_field_s_edge_is_not_a_head():
+    # an export padded with flat black rows above the film: a circle whose rim comes
+    # within the edge detector's smoothing of the field's top edge draws its votes
+    # from that straight edge (a crop's top circle on the ilium, 6 deg of HKA off)
+    film = np.zeros((400, 260), np.float32)
+    film[122:, :] = np.linspace(0.2, 0.8, 260, dtype=np.float32)
+    field = exposed_field(film, 1.0)
+    assert field == (0.0, 122.0, 260.0, 400.0)
+    fa = _axis(np.array([110.0, 210.0]), 0.0)
+    head = np.array([155.0, 150.0])
+    assert core._head_plausible(head, 24.0, fa, 210.0, 1.0, field)
+    assert not core._head_plausible(head, 24.0, fa, 210.0, 1.0, (0.0, 124.0, 260.0, 400.0))
+
+
 def test_without_the_medial_side_a_circle_near_the_shafts_end_is_refused():
     # the greater trochanter, lateral and little above the shaft's end, cannot be told
     # from the head by its side when the side is not known: only a circle well above
     # the end is taken then (a trochanter taken for the head gave the wrong side)
     fa = _axis(np.array([110.0, 165.0]), 0.0)
-    film = (400.0, 260.0)
+    film = (0.0, 0.0, 260.0, 400.0)
     trochanter = np.array([75.0, 150.0])
     assert not core._head_plausible(trochanter, 20.0, fa, 165.0, None, film)
     assert core._head_plausible(trochanter - [0.0, 40.0], 20.0, fa, 165.0, None, film)
