@@ -1119,28 +1119,32 @@ def _find_head(
     threshold: :data:`COARSE_HEAD_CONFIDENCE`); the heaviest wins. Given a `level`
     (mm: the other femoral head's height on a bilateral film, :data:`HEAD_LEVEL_MM`),
     the window is set around it instead of over the traced end. Where no circle at all
-    is plausible over the traced end (the trace carried up the film by one edge, past
-    the trochanters, to the pelvis or the film's top edge), the window is set over the
-    highest step where both cortices were seen (``trace_shaft_end(..., paired=True)``)
-    when that lies more than the height prior's spread
-    (:data:`~alignment.detect.hip.HEAD_ABOVE_MM`) lower; a head found there is a
-    second guess, its confidence at most :data:`COARSE_HEAD_CONFIDENCE`.
+    is plausible over the traced end, or the head's expected centre
+    (:data:`~alignment.detect.hip.HEAD_ABOVE_MM` over it) would lie less than the
+    smallest head radius inside the exposed field's top
+    (:func:`~alignment.detect.hip.exposed_field`), the trace was carried up the film by
+    one edge past the trochanters, to the pelvis or the film's top edge: the window is
+    then set over the highest step where both cortices were seen
+    (``trace_shaft_end(..., paired=True)``) when that lies more than the height prior's
+    spread lower, and a head found there, a second guess, keeps a confidence of at
+    most :data:`COARSE_HEAD_CONFIDENCE`.
     """
     if level is not None:
         return _head_over(work, fa, medial_x, centres, level + HEAD_ABOVE_MM[0])
     top = fa.at_y(fa.top)
     end = trace_shaft_end(work.coarse, work.coarse_mm, top, fa.direction, fa.width_mm)
     head = _head_over(work, fa, medial_x, centres, end)
-    if head is not None:
+    field_top = exposed_field(work.coarse, work.coarse_mm)[1]
+    if head is not None and end - HEAD_ABOVE_MM[0] >= field_top + HEAD_RADIUS_MM[0]:
         return head
     paired = trace_shaft_end(
         work.coarse, work.coarse_mm, top, fa.direction, fa.width_mm, paired=True
     )
     if paired - end <= HEAD_ABOVE_MM[1]:
-        return None
+        return head
     low = _head_over(work, fa, medial_x, centres, paired)
     if low is None:
-        return None
+        return head
     return low[0], min(low[1], COARSE_HEAD_CONFIDENCE), low[2] + "(paired)"
 
 

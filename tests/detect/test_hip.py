@@ -196,6 +196,30 @@ def test_a_head_above_the_shafts_end_is_plausible(end_offset):
         assert not core._head_plausible(np.array([155.0, level]), 24.0, fa, end, 1.0, film)
 
 
+def test_a_trace_ending_near_the_film_s_top_hands_the_head_to_the_paired_cortices():
+    # the lone lateral edge runs on up to 50 mm below the exposed field's top (padding
+    # above it, a ruler down the film's side): the head expected 55 mm over that end
+    # would be cut by the film's edge, so a round shadow the window still holds there
+    # is not taken; the head over the paired cortices' end is
+    yy, xx = np.mgrid[0:700, 0:260] + 0.5
+    film = np.full(yy.shape, 0.2, dtype=np.float32)
+    film[np.hypot(xx - HEAD[0], yy - HEAD[1]) < HEAD_R] = 0.7
+    film[(yy > 160) & (yy < 235) & (xx > SHAFT_TOP[0] - 15) & (xx < SHAFT_TOP[0] + 40)] = 0.65
+    film[(yy > 200) & (np.abs(xx - SHAFT_TOP[0]) < 15)] = 0.65
+    film[(yy > 100) & (yy < 260) & (xx < SHAFT_TOP[0] - 15)] = 0.1
+    film[np.hypot(xx - 140.0, yy - 80.0) < 18.0] = 0.6
+    film[:, 250:] = 0.5
+    film[:50] = 0.0
+    top, down = np.array([110.0, 420.0]), np.array([0.0, 1.0])
+    assert trace_shaft_end(film, 1.0, top, down, 30.0) == pytest.approx(100.0)
+    work, fa = _mid_thigh_run(film)
+    assert core._head_over(work, fa, 1.0, {}, 100.0) is not None
+    head = core._find_head(work, fa, 1.0, {})
+    assert head is not None
+    assert np.hypot(*(head[0] - HEAD)) <= 4.0
+    assert head[1] <= core.COARSE_HEAD_CONFIDENCE
+
+
 def test_a_circle_grazing_the_exposed_field_s_edge_is_not_a_head():
     # an export padded with flat black rows above the film: a circle whose rim comes
     # within the edge detector's smoothing of the field's top edge draws its votes
