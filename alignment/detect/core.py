@@ -1129,20 +1129,20 @@ def _find_head(
     spread lower, and a head found there, a second guess, keeps a confidence of at
     most :data:`COARSE_HEAD_CONFIDENCE`.
     """
+    field = exposed_field(work.coarse, work.coarse_mm)
     if level is not None:
-        return _head_over(work, fa, medial_x, centres, level + HEAD_ABOVE_MM[0])
+        return _head_over(work, fa, medial_x, centres, level + HEAD_ABOVE_MM[0], field)
     top = fa.at_y(fa.top)
     end = trace_shaft_end(work.coarse, work.coarse_mm, top, fa.direction, fa.width_mm)
-    head = _head_over(work, fa, medial_x, centres, end)
-    field_top = exposed_field(work.coarse, work.coarse_mm)[1]
-    if head is not None and end - HEAD_ABOVE_MM[0] >= field_top + HEAD_RADIUS_MM[0]:
+    head = _head_over(work, fa, medial_x, centres, end, field)
+    if head is not None and end - HEAD_ABOVE_MM[0] >= field[1] + HEAD_RADIUS_MM[0]:
         return head
     paired = trace_shaft_end(
         work.coarse, work.coarse_mm, top, fa.direction, fa.width_mm, paired=True
     )
     if paired - end <= HEAD_ABOVE_MM[1]:
         return head
-    low = _head_over(work, fa, medial_x, centres, paired)
+    low = _head_over(work, fa, medial_x, centres, paired, field)
     if low is None:
         return head
     return low[0], min(low[1], COARSE_HEAD_CONFIDENCE), low[2] + "(paired)"
@@ -1154,9 +1154,12 @@ def _head_over(
     medial_x: float | None,
     centres: dict[str, F64],
     end: float,
+    field: tuple[float, float, float, float],
 ) -> tuple[F64, float, str] | None:
     """The femoral head over the diaphysis' proximal end at height `end` (mm), as
-    :func:`_find_head` ranks its circles; None when no circle is plausible there."""
+    :func:`_find_head` ranks its circles, on the film's exposed `field`
+    (:func:`~alignment.detect.hip.exposed_field`); None when no circle is plausible
+    there."""
     circles = find_head_coarse(
         work.coarse,
         work.coarse_mm,
@@ -1166,7 +1169,6 @@ def _head_over(
     )
     if centres:
         circles = _on_mechanical_axis(circles, centres, fa, medial_x)
-    field = exposed_field(work.coarse, work.coarse_mm)
     circles = [c for c in circles if _head_plausible(c[0], c[1], fa, end, medial_x, field)]
     best: tuple[F64, float, str] | None = None
     best_rank = 0.0

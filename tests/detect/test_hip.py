@@ -213,7 +213,7 @@ def test_a_trace_ending_near_the_film_s_top_hands_the_head_to_the_paired_cortice
     top, down = np.array([110.0, 420.0]), np.array([0.0, 1.0])
     assert trace_shaft_end(film, 1.0, top, down, 30.0) == pytest.approx(100.0)
     work, fa = _mid_thigh_run(film)
-    assert core._head_over(work, fa, 1.0, {}, 100.0) is not None
+    assert core._head_over(work, fa, 1.0, {}, 100.0, exposed_field(film, 1.0)) is not None
     head = core._find_head(work, fa, 1.0, {})
     assert head is not None
     assert np.hypot(*(head[0] - HEAD)) <= 4.0
