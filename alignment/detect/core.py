@@ -42,8 +42,10 @@ from alignment.detect.column import (
     LEG_SEPARATION_MM as COLUMN_SEPARATION_MM,
 )
 from alignment.detect.hip import (
+    FIELD_MARGIN_MM,
     HEAD_ABOVE_MM,
     HEAD_WINDOW_MM,
+    exposed_field,
     find_head_coarse,
     refine_head,
     trace_shaft_end,
@@ -1210,13 +1212,48 @@ def _find_head(
     plausible ring refines (a faint real head, kept as seen coarse, below the review
     threshold: :data:`COARSE_HEAD_CONFIDENCE`); the heaviest wins. Given a `level`
     (mm: the other femoral head's height on a bilateral film, :data:`HEAD_LEVEL_MM`),
-    the window is set around it instead of over the traced end.
+    the window is set around it instead of over the traced end. Where no circle at all
+    is plausible over the traced end, or the head's expected centre
+    (:data:`~alignment.detect.hip.HEAD_ABOVE_MM` over it) would lie less than the
+    smallest head radius inside the exposed field's top
+    (:func:`~alignment.detect.hip.exposed_field`), the trace was carried up the film by
+    one edge past the trochanters, to the pelvis or the film's top edge: the window is
+    then set over the highest step where both cortices were seen
+    (``trace_shaft_end(..., paired=True)``) when that lies more than the height prior's
+    spread lower, and a head found there, a second guess, keeps a confidence of at
+    most :data:`COARSE_HEAD_CONFIDENCE`.
     """
-    end = (
-        trace_shaft_end(work.coarse, work.coarse_mm, fa.at_y(fa.top), fa.direction, fa.width_mm)
-        if level is None
-        else level + HEAD_ABOVE_MM[0]
+    field = exposed_field(work.coarse, work.coarse_mm)
+    if level is not None:
+        return _head_over(work, fa, medial_x, centres, level + HEAD_ABOVE_MM[0], field)
+    top = fa.at_y(fa.top)
+    end = trace_shaft_end(work.coarse, work.coarse_mm, top, fa.direction, fa.width_mm)
+    head = _head_over(work, fa, medial_x, centres, end, field)
+    if head is not None and end - HEAD_ABOVE_MM[0] >= field[1] + HEAD_RADIUS_MM[0]:
+        return head
+    paired = trace_shaft_end(
+        work.coarse, work.coarse_mm, top, fa.direction, fa.width_mm, paired=True
     )
+    if paired - end <= HEAD_ABOVE_MM[1]:
+        return head
+    low = _head_over(work, fa, medial_x, centres, paired, field)
+    if low is None:
+        return head
+    return low[0], min(low[1], COARSE_HEAD_CONFIDENCE), low[2] + "(paired)"
+
+
+def _head_over(
+    work: Work,
+    fa: ShaftAxis,
+    medial_x: float | None,
+    centres: dict[str, F64],
+    end: float,
+    field: tuple[float, float, float, float],
+) -> tuple[F64, float, str] | None:
+    """The femoral head over the diaphysis' proximal end at height `end` (mm), as
+    :func:`_find_head` ranks its circles, on the film's exposed `field`
+    (:func:`~alignment.detect.hip.exposed_field`); None when no circle is plausible
+    there."""
     circles = find_head_coarse(
         work.coarse,
         work.coarse_mm,
@@ -1226,10 +1263,7 @@ def _find_head(
     )
     if centres:
         circles = _on_mechanical_axis(circles, centres, fa, medial_x)
-    film_mm = (work.shape[0] * work.spacing_mm[0], work.shape[1] * work.spacing_mm[1])
-    circles = [c for c in circles if _head_plausible(c[0], c[1], fa, end, medial_x, film_mm)]
-    if not circles:
-        return None
+    circles = [c for c in circles if _head_plausible(c[0], c[1], fa, end, medial_x, field)]
     best: tuple[F64, float, str] | None = None
     best_rank = 0.0
     for centre, radius, score in circles:
@@ -1241,7 +1275,7 @@ def _find_head(
             and HEAD_RADIUS_MM[0] <= fit.radius_mm <= HEAD_RADIUS_MM[1]
             and fit.radius_mm >= HEAD_TO_SHAFT * fa.width_mm
             and fit.confidence() > HEAD_FIT_FLOOR
-            and _head_plausible(fit.centre, fit.radius_mm, fa, end, medial_x, film_mm)
+            and _head_plausible(fit.centre, fit.radius_mm, fa, end, medial_x, field)
         )
         if fit is not None and refined:
             rank = score * fit.confidence()
@@ -1622,19 +1656,23 @@ def _head_plausible(
     fa: ShaftAxis,
     end_y: float,
     medial_x: float | None,
-    film_mm: tuple[float, float],
+    field: tuple[float, float, float, float],
 ) -> bool:
     """Whether a circle (`centre` and radius `r`, mm) can be the femoral head of the
     femur on axis `fa`, whose diaphysis ends proximally at height `end_y` (mm,
-    :func:`~alignment.detect.hip.trace_shaft_end`): whole on the film of size
-    `film_mm` ``(height, width)`` (a circle cut by the film's edge is not a head
-    seen), at a height over `end_y` in :data:`~alignment.detect.hip.HEAD_WINDOW_MM`
-    ``above`` (its lower bound raised to :data:`HEAD_ABOVE_UNSIDED_MM` when
-    `medial_x` is None), and medial of the axis extended by the femoral offset
-    (:data:`HEAD_OFFSET_MM`; on either side when the medial side is not known). A
+    :func:`~alignment.detect.hip.trace_shaft_end`): whole in the exposed `field`
+    ``(x0, y0, x1, y1)`` (mm, :func:`~alignment.detect.hip.exposed_field`), its rim at
+    least :data:`~alignment.detect.hip.FIELD_MARGIN_MM` inside (a circle cut by the
+    film's edge is not a head seen, and one grazing it was drawn by that edge), at a
+    height over `end_y` in :data:`~alignment.detect.hip.HEAD_WINDOW_MM` ``above`` (its
+    lower bound raised to :data:`HEAD_ABOVE_UNSIDED_MM` when `medial_x` is None), and
+    medial of the axis extended by the femoral offset (:data:`HEAD_OFFSET_MM`; on
+    either side when the medial side is not known). A
     circle below that window is the neck, a trochanter or a round outline of the
     shaft; above it, the acetabular roof, the ilium or its crest."""
-    if not (r <= centre[0] <= film_mm[1] - r and r <= centre[1] <= film_mm[0] - r):
+    x0, y0, x1, y1 = field
+    reach = r + FIELD_MARGIN_MM
+    if not (x0 + reach <= centre[0] <= x1 - reach and y0 + reach <= centre[1] <= y1 - reach):
         return False
     low, high = HEAD_WINDOW_MM["above"]
     if medial_x is None:

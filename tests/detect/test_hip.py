@@ -10,7 +10,7 @@ import pytest
 
 from alignment.detect import core
 from alignment.detect._image import Work
-from alignment.detect.hip import find_head_coarse, rim_polarity, trace_shaft_end
+from alignment.detect.hip import exposed_field, find_head_coarse, rim_polarity, trace_shaft_end
 from alignment.detect.shaft import ShaftAxis
 
 HEAD = np.array([150.5, 150.5])
@@ -188,7 +188,7 @@ def test_a_head_above_the_shafts_end_is_plausible(end_offset):
     head = np.array([155.0, 150.0])
     fa = _axis(np.array([110.0, 150.0 + end_offset]), 0.0)
     end = 150.0 + end_offset
-    film = (400.0, 260.0)
+    film = (0.0, 0.0, 260.0, 400.0)
     assert core._head_plausible(head, 24.0, fa, end, 1.0, film)
     for other in ([200.0, 150.0], [85.0, 150.0], [112.0, 150.0]):
         assert not core._head_plausible(np.array(other), 20.0, fa, end, 1.0, film)
@@ -196,16 +196,75 @@ def test_a_head_above_the_shafts_end_is_plausible(end_offset):
         assert not core._head_plausible(np.array([155.0, level]), 24.0, fa, end, 1.0, film)
 
 
+def test_a_trace_ending_near_the_film_s_top_hands_the_head_to_the_paired_cortices():
+    # the lone lateral edge runs on up to 50 mm below the exposed field's top (padding
+    # above it, a ruler down the film's side): the head expected 55 mm over that end
+    # would be cut by the film's edge, so a round shadow the window still holds there
+    # is not taken; the head over the paired cortices' end is
+    yy, xx = np.mgrid[0:700, 0:260] + 0.5
+    film = np.full(yy.shape, 0.2, dtype=np.float32)
+    film[np.hypot(xx - HEAD[0], yy - HEAD[1]) < HEAD_R] = 0.7
+    film[(yy > 160) & (yy < 235) & (xx > SHAFT_TOP[0] - 15) & (xx < SHAFT_TOP[0] + 40)] = 0.65
+    film[(yy > 200) & (np.abs(xx - SHAFT_TOP[0]) < 15)] = 0.65
+    film[(yy > 100) & (yy < 260) & (xx < SHAFT_TOP[0] - 15)] = 0.1
+    film[np.hypot(xx - 140.0, yy - 80.0) < 18.0] = 0.6
+    film[:, 250:] = 0.5
+    film[:50] = 0.0
+    top, down = np.array([110.0, 420.0]), np.array([0.0, 1.0])
+    assert trace_shaft_end(film, 1.0, top, down, 30.0) == pytest.approx(100.0)
+    work, fa = _mid_thigh_run(film)
+    assert core._head_over(work, fa, 1.0, {}, 100.0, exposed_field(film, 1.0)) is not None
+    head = core._find_head(work, fa, 1.0, {})
+    assert head is not None
+    assert np.hypot(*(head[0] - HEAD)) <= 4.0
+    assert head[1] <= core.COARSE_HEAD_CONFIDENCE
+
+
+def test_a_circle_grazing_the_exposed_field_s_edge_is_not_a_head():
+    # an export padded with flat black rows above the film: a circle whose rim comes
+    # within the edge detector's smoothing of the field's top edge draws its votes
+    # from that straight edge (a crop's top circle on the ilium, 6 deg of HKA off)
+    film = np.zeros((400, 260), np.float32)
+    film[122:, :] = np.linspace(0.2, 0.8, 260, dtype=np.float32)
+    field = exposed_field(film, 1.0)
+    assert field == (0.0, 122.0, 260.0, 400.0)
+    fa = _axis(np.array([110.0, 210.0]), 0.0)
+    head = np.array([155.0, 150.0])
+    assert core._head_plausible(head, 24.0, fa, 210.0, 1.0, field)
+    assert not core._head_plausible(head, 24.0, fa, 210.0, 1.0, (0.0, 124.0, 260.0, 400.0))
+
+
 def test_without_the_medial_side_a_circle_near_the_shafts_end_is_refused():
     # the greater trochanter, lateral and little above the shaft's end, cannot be told
     # from the head by its side when the side is not known: only a circle well above
     # the end is taken then (a trochanter taken for the head gave the wrong side)
     fa = _axis(np.array([110.0, 165.0]), 0.0)
-    film = (400.0, 260.0)
+    film = (0.0, 0.0, 260.0, 400.0)
     trochanter = np.array([75.0, 150.0])
     assert not core._head_plausible(trochanter, 20.0, fa, 165.0, None, film)
     assert core._head_plausible(trochanter - [0.0, 40.0], 20.0, fa, 165.0, None, film)
     assert core._head_plausible(np.array([155.0, 150.0]), 24.0, fa, 165.0, 1.0, film)
+
+
+def test_a_lone_edge_past_the_trochanters_does_not_carry_the_head_away():
+    # the medial cortex turns out of reach into the lesser trochanter while the lateral
+    # one runs on up the film as a soft-tissue or film edge: the trace follows it to
+    # the film's top, where no circle can be a head; the head is then looked for over
+    # the last step where both cortices were seen, and named below the review
+    # threshold (its window was set by the paired cortices, not the trace's end)
+    film = _femur_film(seam=None, blob=False)
+    yy, xx = np.mgrid[0 : film.shape[0], 0 : film.shape[1]] + 0.5
+    film[:100] = 0.2  # the ilium cut off by the film's top edge
+    film[(yy < 260) & (xx < SHAFT_TOP[0] - 15)] = 0.1
+    film[(yy > 185) & (yy < 235) & (xx > SHAFT_TOP[0]) & (xx < SHAFT_TOP[0] + 40)] = 0.65
+    top, down = np.array([110.0, 420.0]), np.array([0.0, 1.0])
+    assert trace_shaft_end(film, 1.0, top, down, 30.0) < HEAD[1] - HEAD_R
+    assert 225.0 <= trace_shaft_end(film, 1.0, top, down, 30.0, paired=True) <= 240.0
+    work, fa = _mid_thigh_run(film)
+    head = core._find_head(work, fa, 1.0, {})
+    assert head is not None
+    assert np.hypot(*(head[0] - HEAD)) <= 4.0
+    assert head[1] <= core.COARSE_HEAD_CONFIDENCE
 
 
 def test_a_head_is_looked_for_level_with_the_other_leg_s():

@@ -1,0 +1,35 @@
+"""The femoral head on real crops whose shaft trace ran past the trochanters
+(internal evaluation; skipped where the folder of real films is absent)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .test_real import eval_real, evaluated
+
+
+@pytest.fixture(scope="module")
+def films() -> Path:
+    root: Path = eval_real.default_realfilms()
+    if not root.is_dir():
+        pytest.skip(f"no real films at {root}")
+    return root
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        # no circle at all over a trace run 200 mm past the trochanters: no head, no HKA
+        "02252901",
+        # the trace ran up a lone lateral edge to the film's top: the head was a circle
+        # on the ilium there, 5.8 deg of HKA off
+        "02111402",
+    ],
+)
+def test_real_head_is_looked_for_over_the_paired_cortices(films, case):
+    record = evaluated(films, f"crops/images/{case}_1x1.jpg")
+    hka = [m for m in record["measures"] if m["measure"] == "hka"]
+    assert hka and hka[0]["error"] is not None and abs(hka[0]["error"]) < 3.0, hka
+    assert all(leg["status"] != "ok" for leg in record["legs"].values()), record["legs"]
