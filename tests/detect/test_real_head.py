@@ -3,19 +3,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from .test_real import eval_real, evaluated
-
-
-@pytest.fixture(scope="module")
-def films() -> Path:
-    root: Path = eval_real.default_realfilms()
-    if not root.is_dir():
-        pytest.skip(f"no real films at {root}")
-    return root
+from .conftest import evaluated
 
 
 @pytest.mark.parametrize(
@@ -28,8 +18,8 @@ def films() -> Path:
         "02111402",
     ],
 )
-def test_real_head_is_looked_for_over_the_paired_cortices(films, case):
-    record = evaluated(films, f"crops/images/{case}_1x1.jpg")
+def test_real_head_is_looked_for_over_the_paired_cortices(realfilms, case):
+    record = evaluated(realfilms, f"crops/images/{case}_1x1.jpg")
     hka = [m for m in record["measures"] if m["measure"] == "hka"]
     assert hka and hka[0]["error"] is not None and abs(hka[0]["error"]) < 3.0, hka
     assert all(leg["status"] != "ok" for leg in record["legs"].values()), record["legs"]
