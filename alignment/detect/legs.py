@@ -82,6 +82,14 @@ SEAM_CLEAR_MM = 4.0
 """A joint gap is never read within this distance (mm) of a seam: the line's own dark
 flank and the blur of the step reach about this far on the coarse film."""
 
+SEAM_BAND_MM = 28.0
+"""Two seam rows closer than this (mm) bound a band where no joint gap is read either:
+a gap between them has a seam within 14 mm above and below, where its bright bone is
+looked for (`column.JOINT_GAP_MM`, the knee's rough level between the shafts), so its
+depth is the seams'. A stitched film's cassette overlap shows both cassettes' edges
+and grid lines a few cm apart; the knee of an OAI crop was read between two, 17 mm
+apart, 85 mm under its joint."""
+
 
 def film_seams(coarse: NDArray[np.float32], coarse_mm: float) -> F64:
     """Heights (mm) of the lines and steps that cross the whole film: cassette seams,
@@ -115,8 +123,10 @@ def film_seams(coarse: NDArray[np.float32], coarse_mm: float) -> F64:
     >>> film[50] += 0.1  # a grid line across the film
     >>> film[80:] += 0.05  # a brightness step between two cassettes
     >>> seams = film_seams(film, 1.0)
-    >>> near_seam(np.array([30.0, 50.0, 65.0, 80.0]), seams)
-    array([False,  True, False,  True])
+    >>> near_seam(np.array([30.0, 50.0, 80.0, 95.0]), seams)
+    array([False,  True,  True, False])
+    >>> bool(near_seam(np.array(65.0), seams))  # between the line and the step
+    True
     """
     image = coarse.astype(np.float64)
     lit = image.max(axis=0) - image.min(axis=0) > 0.02
@@ -139,15 +149,24 @@ def film_seams(coarse: NDArray[np.float32], coarse_mm: float) -> F64:
 
 
 def near_seam(y_mm: NDArray[np.float64], seams: F64) -> NDArray[np.bool_]:
-    """Whether each height `y_mm` lies within :data:`SEAM_CLEAR_MM` of a seam.
+    """Whether each height `y_mm` lies within :data:`SEAM_CLEAR_MM` of a seam, or
+    between two seam rows less than :data:`SEAM_BAND_MM` apart.
 
     >>> near_seam(np.array([10.0, 50.0]), np.array([47.5]))
     array([False,  True])
+    >>> near_seam(np.array([30.0, 60.0, 100.0]), np.array([50.0, 70.0, 110.0]))
+    array([False,  True, False])
     """
     y = np.asarray(y_mm, dtype=float)
     if seams.size == 0:
         return np.zeros(y.shape, bool)
-    return np.min(np.abs(y[..., None] - seams), axis=-1) <= SEAM_CLEAR_MM
+    near = np.min(np.abs(y[..., None] - seams), axis=-1) <= SEAM_CLEAR_MM
+    rows = np.sort(seams)
+    close = np.flatnonzero(np.diff(rows) < SEAM_BAND_MM)
+    if close.size:
+        between = (y[..., None] >= rows[close]) & (y[..., None] <= rows[close + 1])
+        near |= between.any(axis=-1)
+    return near
 
 
 def shaft_candidates(

@@ -61,6 +61,23 @@ def test_a_seam_is_never_read_as_the_knee():
     assert found[0][0] == pytest.approx(KNEE_Y, abs=2.0)
 
 
+@pytest.mark.parametrize("apart", [12.0, 18.0, 24.0])
+def test_no_knee_is_read_between_two_seams_closer_than_a_joints_reach(apart):
+    # a stitched film's cassette overlap: two bright lines across the film `apart`
+    # mm, over the tibia's metaphysis; the level between them is darker than both,
+    # with wide bone above and below, and deeper than the faint joint
+    film, column = _crop_with_a_dark_seam()
+    film[int(KNEE_Y) + 40 : int(KNEE_Y) + 42] += 0.1  # no dark seam this time
+    first = int(KNEE_Y) + 10
+    for y in (first, first + int(apart)):
+        film[y : y + 2] += 0.3
+    span, widths, sides = (KNEE_Y - 100.0, KNEE_Y + 100.0), (55.0, 130.0), (-1.0, 1.0)
+    unaware = _joints(film, 1.0, column, span, widths, sides)
+    assert first + 2 < unaware[0][0] < first + apart  # the seams' own gap
+    found = _joints(film, 1.0, column, span, widths, sides, seams=film_seams(film, 1.0))
+    assert found[0][0] == pytest.approx(KNEE_Y, abs=2.0)
+
+
 def _knee(*, tibial: tuple[float, float], plateau_mm: float) -> dict[str, np.ndarray]:
     """A knee's points as find_knee names them: condyles' lowest points 45 mm apart at
     y = 100 mm, the notch's apex 12 mm above, a plateau `plateau_mm` wide under it."""
