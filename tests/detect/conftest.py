@@ -151,3 +151,12 @@ def oai_film(realfilms: Path) -> Radiograph:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ImageWarning)
         return read_radiograph(path, spacing_mm=OAI_SPACING_MM)
+
+
+def assert_crop_hka_for_review(realfilms: Path, case: str, within_deg: float) -> None:
+    """The OAI crop `case` (``crops/images/{case}_1x1.jpg``) gets an HKA within
+    `within_deg` of OAI's reading, and no leg of it is ``ok`` (skips when absent)."""
+    record = evaluated(realfilms, f"crops/images/{case}_1x1.jpg")
+    hka = [m for m in record["measures"] if m["measure"] == "hka"]
+    assert hka and hka[0]["error"] is not None and abs(hka[0]["error"]) < within_deg, hka
+    assert all(leg["status"] != "ok" for leg in record["legs"].values()), record["legs"]

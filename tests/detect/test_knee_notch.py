@@ -14,7 +14,7 @@ import pytest
 
 from alignment.detect.column import column_legs, read_column_leg
 
-from .conftest import evaluated
+from .conftest import assert_crop_hka_for_review
 from .test_column import KNEE_Y, _film
 
 KNEE_X = 140.0
@@ -57,7 +57,4 @@ def test_real_crops_knee_is_not_read_on_one_condyle(realfilms, case):
     # OAI single-leg crops whose column ran down the lateral condyle: both knee centres
     # were put in that condyle's middle, 20-30 mm lateral of the notch (HKA -13.6 and
     # -5.4 degrees off OAI's reading)
-    record = evaluated(realfilms, f"crops/images/{case}_1x1.jpg")
-    hka = [m for m in record["measures"] if m["measure"] == "hka"]
-    assert hka and hka[0]["error"] is not None and abs(hka[0]["error"]) < 5.0, hka
-    assert all(leg["status"] != "ok" for leg in record["legs"].values()), record["legs"]
+    assert_crop_hka_for_review(realfilms, case, 5.0)

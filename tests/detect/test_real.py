@@ -16,7 +16,15 @@ from alignment.detect.anatomy_scale import spacing_from_femur
 from alignment.detect.core import _assumed_spacing
 from alignment.io import ImageWarning, read_radiograph
 
-from .conftest import OAI_SPACING_MM, eval_real, evaluated, landmarks_mm, oai_film, resampled
+from .conftest import (
+    OAI_SPACING_MM,
+    assert_crop_hka_for_review,
+    eval_real,
+    evaluated,
+    landmarks_mm,
+    oai_film,
+    resampled,
+)
 
 
 def test_eval_real_skips_cleanly_without_films(tmp_path, capsys):
@@ -156,8 +164,4 @@ def test_real_stitched_film_left_ankle_is_at_its_joint(realfilms):
 def test_real_crops_cut_at_the_ankle_get_an_ankle_for_review(realfilms, case):
     # digital films cut just below the ankle joint, equalised: the joint space keeps
     # 2-3 % of the grey range and no ankle was given, so no HKA
-    key = f"crops/images/{case}_1x1.jpg"
-    record = evaluated(realfilms, key)
-    hka = [m for m in record["measures"] if m["measure"] == "hka"]
-    assert hka and hka[0]["error"] is not None and abs(hka[0]["error"]) < 2.0, hka
-    assert all(leg["status"] != "ok" for leg in record["legs"].values()), record["legs"]
+    assert_crop_hka_for_review(realfilms, case, 2.0)
