@@ -28,6 +28,7 @@ from scipy import ndimage
 __all__ = [
     "Work",
     "circle_fit",
+    "content_box",
     "edge_peak",
     "mad_sd",
     "robust_line",
@@ -358,3 +359,43 @@ def circle_fit(points: ArrayLike) -> tuple[float, float, float] | None:
     if not np.isfinite(r2) or r2 <= 0:
         return None
     return float(cx), float(cy), float(math.sqrt(r2))
+
+
+CONTENT_CONTRAST = 0.02
+"""Least grey range (share of the normalised film's) across a whole row or column for
+it to hold image content: any row or column through a leg crosses bone and soft
+tissue, while an export's padding or a blanked band is one flat grey."""
+
+
+def content_box(coarse: F32, coarse_mm: float) -> tuple[float, float, float, float]:
+    """The box of the film with image content: ``(x0, y0, x1, y1)`` in mm, without the
+    flat rows and columns (:data:`CONTENT_CONTRAST`) along its edges (an export's
+    padding, crops padded to a fixed height, a film cropped into a larger frame).
+
+    Parameters
+    ----------
+    coarse : numpy.ndarray, shape (m, n)
+        Normalised film on square pixels of `coarse_mm`.
+    coarse_mm : float
+
+    Returns
+    -------
+    tuple of float
+        The whole film along an axis where no row (column) has contrast.
+
+    Examples
+    --------
+    >>> film = np.zeros((100, 50), np.float32)
+    >>> film[20:90, :] = np.linspace(0.2, 0.8, 50)
+    >>> content_box(film, 1.0)
+    (0.0, 20.0, 50.0, 90.0)
+    """
+    spans = []
+    for axis in (0, 1):  # columns (range down each), then rows (range across each)
+        seen = np.flatnonzero(np.ptp(coarse, axis=axis) > CONTENT_CONTRAST)
+        if seen.size == 0:
+            spans.append((0.0, coarse.shape[1 - axis] * coarse_mm))
+        else:
+            spans.append((seen[0] * coarse_mm, (seen[-1] + 1) * coarse_mm))
+    (x0, x1), (y0, y1) = spans
+    return float(x0), float(y0), float(x1), float(y1)

@@ -36,7 +36,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
-from alignment.detect._image import robust_line
+from alignment.detect._image import content_box, robust_line
 from alignment.detect.legs import LegGuess, Segment, film_seams, near_seam
 
 __all__ = [
@@ -131,18 +131,16 @@ class Column:
 
 
 def film_rows(coarse: F32) -> tuple[int, int]:
-    """First and last row (inclusive, coarse pixels) with image content: padding rows
-    of one grey level (crops padded to a fixed height) are left out.
+    """First and last row (inclusive, coarse pixels) with image content
+    (:func:`~alignment.detect._image.content_box`): padding rows of one grey level
+    (crops padded to a fixed height) are left out.
 
     >>> film = np.zeros((10, 4), np.float32); film[2:7] = np.arange(4)
     >>> film_rows(film)
     (2, 6)
     """
-    spread = coarse.max(axis=1) - coarse.min(axis=1)
-    rows = np.flatnonzero(spread > 0.02)
-    if rows.size == 0:
-        return 0, coarse.shape[0] - 1
-    return int(rows[0]), int(rows[-1])
+    _, top, _, bottom = content_box(coarse, 1.0)
+    return int(top), int(bottom) - 1
 
 
 def bone_map(coarse: F32, coarse_mm: float) -> F32:

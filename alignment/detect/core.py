@@ -24,7 +24,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import ndimage
 
-from alignment.detect._image import Work
+from alignment.detect._image import Work, content_box
 from alignment.detect.anatomy_scale import spacing_from_femur
 from alignment.detect.ankle import AnkleFinding, find_ankle
 from alignment.detect.calibration import SPHERE_DIAMETER_MM, Sphere, find_sphere
@@ -45,7 +45,6 @@ from alignment.detect.hip import (
     FIELD_MARGIN_MM,
     HEAD_ABOVE_MM,
     HEAD_WINDOW_MM,
-    exposed_field,
     find_head_coarse,
     refine_head,
     trace_shaft_end,
@@ -1216,14 +1215,14 @@ def _find_head(
     is plausible over the traced end, or the head's expected centre
     (:data:`~alignment.detect.hip.HEAD_ABOVE_MM` over it) would lie less than the
     smallest head radius inside the exposed field's top
-    (:func:`~alignment.detect.hip.exposed_field`), the trace was carried up the film by
+    (:func:`~alignment.detect._image.content_box`), the trace was carried up the film by
     one edge past the trochanters, to the pelvis or the film's top edge: the window is
     then set over the highest step where both cortices were seen
     (``trace_shaft_end(..., paired=True)``) when that lies more than the height prior's
     spread lower, and a head found there, a second guess, keeps a confidence of at
     most :data:`COARSE_HEAD_CONFIDENCE`.
     """
-    field = exposed_field(work.coarse, work.coarse_mm)
+    field = content_box(work.coarse, work.coarse_mm)
     if level is not None:
         return _head_over(work, fa, medial_x, centres, level + HEAD_ABOVE_MM[0], field)
     top = fa.at_y(fa.top)
@@ -1252,7 +1251,7 @@ def _head_over(
 ) -> tuple[F64, float, str] | None:
     """The femoral head over the diaphysis' proximal end at height `end` (mm), as
     :func:`_find_head` ranks its circles, on the film's exposed `field`
-    (:func:`~alignment.detect.hip.exposed_field`); None when no circle is plausible
+    (:func:`~alignment.detect._image.content_box`); None when no circle is plausible
     there."""
     circles = find_head_coarse(
         work.coarse,
@@ -1661,7 +1660,7 @@ def _head_plausible(
     """Whether a circle (`centre` and radius `r`, mm) can be the femoral head of the
     femur on axis `fa`, whose diaphysis ends proximally at height `end_y` (mm,
     :func:`~alignment.detect.hip.trace_shaft_end`): whole in the exposed `field`
-    ``(x0, y0, x1, y1)`` (mm, :func:`~alignment.detect.hip.exposed_field`), its rim at
+    ``(x0, y0, x1, y1)`` (mm, :func:`~alignment.detect._image.content_box`), its rim at
     least :data:`~alignment.detect.hip.FIELD_MARGIN_MM` inside (a circle cut by the
     film's edge is not a head seen, and one grazing it was drawn by that edge), at a
     height over `end_y` in :data:`~alignment.detect.hip.HEAD_WINDOW_MM` ``above`` (its

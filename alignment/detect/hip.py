@@ -37,7 +37,6 @@ from alignment.detect._image import Work, circle_fit, edge_peak, mad_sd, subpixe
 
 __all__ = [
     "HeadFit",
-    "exposed_field",
     "find_head_coarse",
     "refine_head",
     "rim_polarity",
@@ -210,53 +209,11 @@ def trace_shaft_end(
     return end
 
 
-FIELD_CONTRAST = 0.02
-"""Least grey range (share of the normalised film's) across a whole row or column of
-the film for it to be exposed film: any row or column through a leg crosses bone and
-soft tissue, while an export's padding or a blanked band is one flat grey."""
-
 FIELD_MARGIN_MM = 3.0
-"""Least distance (mm) of a femoral head's rim from the edge of the exposed field
-(:func:`exposed_field`): the coarse search's edge detector smooths over 1.5 mm, so a
-circle whose rim comes nearer takes votes from the field's straight edge, not from
-the film inside it."""
-
-
-def exposed_field(
-    coarse: NDArray[np.float32], coarse_mm: float
-) -> tuple[float, float, float, float]:
-    """The box of the film that was exposed: ``(x0, y0, x1, y1)`` in mm, without the
-    flat rows and columns (:data:`FIELD_CONTRAST`) along its edges (an export's
-    padding, a film cropped into a larger frame).
-
-    Parameters
-    ----------
-    coarse : numpy.ndarray, shape (m, n)
-        Normalised film on square pixels of `coarse_mm`.
-    coarse_mm : float
-
-    Returns
-    -------
-    tuple of float
-        The whole film when every row and column has contrast.
-
-    Examples
-    --------
-    >>> film = np.zeros((100, 50), np.float32)
-    >>> film[20:90, :] = np.linspace(0.2, 0.8, 50)
-    >>> exposed_field(film, 1.0)
-    (0.0, 20.0, 50.0, 90.0)
-    """
-    spans = []
-    for axis in (0, 1):  # columns (range down each), then rows (range across each)
-        contrast = np.ptp(coarse, axis=axis) >= FIELD_CONTRAST
-        seen = np.flatnonzero(contrast)
-        if seen.size == 0:
-            spans.append((0.0, coarse.shape[1 - axis] * coarse_mm))
-        else:
-            spans.append((seen[0] * coarse_mm, (seen[-1] + 1) * coarse_mm))
-    (x0, x1), (y0, y1) = spans
-    return float(x0), float(y0), float(x1), float(y1)
+"""Least distance (mm) of a femoral head's rim from the edge of the film's content
+(:func:`~alignment.detect._image.content_box`): the coarse search's edge detector
+smooths over 1.5 mm, so a circle whose rim comes nearer takes votes from the field's
+straight edge, not from the film inside it."""
 
 
 HEAD_OFFSET_MM = (45.0, 25.0)

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from alignment.detect import core
-from alignment.detect._image import Work
-from alignment.detect.hip import exposed_field, find_head_coarse, rim_polarity, trace_shaft_end
+from alignment.detect._image import Work, content_box
+from alignment.detect.hip import find_head_coarse, rim_polarity, trace_shaft_end
 from alignment.detect.shaft import ShaftAxis
 
 HEAD = np.array([150.5, 150.5])
@@ -213,20 +213,20 @@ def test_a_trace_ending_near_the_film_s_top_hands_the_head_to_the_paired_cortice
     top, down = np.array([110.0, 420.0]), np.array([0.0, 1.0])
     assert trace_shaft_end(film, 1.0, top, down, 30.0) == pytest.approx(100.0)
     work, fa = _mid_thigh_run(film)
-    assert core._head_over(work, fa, 1.0, {}, 100.0, exposed_field(film, 1.0)) is not None
+    assert core._head_over(work, fa, 1.0, {}, 100.0, content_box(film, 1.0)) is not None
     head = core._find_head(work, fa, 1.0, {})
     assert head is not None
     assert np.hypot(*(head[0] - HEAD)) <= 4.0
     assert head[1] <= core.COARSE_HEAD_CONFIDENCE
 
 
-def test_a_circle_grazing_the_exposed_field_s_edge_is_not_a_head():
+def test_a_circle_grazing_the_content_box_s_edge_is_not_a_head():
     # an export padded with flat black rows above the film: a circle whose rim comes
     # within the edge detector's smoothing of the field's top edge draws its votes
     # from that straight edge (a crop's top circle on the ilium, 6 deg of HKA off)
     film = np.zeros((400, 260), np.float32)
     film[122:, :] = np.linspace(0.2, 0.8, 260, dtype=np.float32)
-    field = exposed_field(film, 1.0)
+    field = content_box(film, 1.0)
     assert field == (0.0, 122.0, 260.0, 400.0)
     fa = _axis(np.array([110.0, 210.0]), 0.0)
     head = np.array([155.0, 150.0])
