@@ -86,6 +86,7 @@ from alignment.detect.result import (
 )
 from alignment.detect.ruler import find_ruler
 from alignment.detect.shaft import ShaftAxis, refine_shaft
+from alignment.geometry import line_angle_deg
 from alignment.io import Radiograph
 from alignment.vocabulary import AP_LANDMARKS, Side, View, normalise_side, normalise_view
 
@@ -611,6 +612,15 @@ has locked onto another edge (a soft-tissue outline, the fibula, a grid line) an
 coarse run's line stands instead, with a confidence below the review threshold."""
 
 
+def _agrees(axis: ShaftAxis, direction: F64, x_mid: float, mid: float, width_mm: float) -> bool:
+    """Whether `axis`, read at full resolution, lies along the line of `direction`
+    through ``(x_mid, mid)`` (mm) within :data:`AXIS_AGREEMENT` for a bone `width_mm`
+    wide."""
+    angle = float(line_angle_deg(axis.direction, direction))
+    offset = abs(float(axis.at_y(mid)[0]) - x_mid)
+    return angle <= AXIS_AGREEMENT[0] and offset <= AXIS_AGREEMENT[1] * width_mm
+
+
 def _refine(work: Work, seg: Segment) -> ShaftAxis | None:
     margin = 0.05 * seg.length_mm
     fine = refine_shaft(
@@ -621,13 +631,9 @@ def _refine(work: Work, seg: Segment) -> ShaftAxis | None:
         bottom=seg.bottom - margin,
         width_mm=seg.width_mm,
     )
-    if fine is not None:
-        mid = 0.5 * (seg.top + seg.bottom)
-        cosine = abs(float(fine.direction @ seg.direction))
-        angle = math.degrees(math.acos(min(1.0, cosine)))
-        offset = abs(float(fine.at_y(mid)[0]) - seg.x_at(mid))
-        if angle <= AXIS_AGREEMENT[0] and offset <= AXIS_AGREEMENT[1] * seg.width_mm:
-            return fine
+    mid = 0.5 * (seg.top + seg.bottom)
+    if fine is not None and _agrees(fine, seg.direction, seg.x_at(mid), mid, seg.width_mm):
+        return fine
     direction = seg.direction if seg.direction[1] > 0 else -seg.direction
     # levels=1 of tried=3 keeps ShaftAxis.confidence() at most 1/3: below review
     return ShaftAxis(seg.centre, direction, 0.0, 1, 3, seg.width_mm, 0.0, seg.top, seg.bottom)
@@ -984,7 +990,7 @@ def _take_notch(knee: KneeFinding | None, out: dict[str, Any]) -> None:
     if not any(n in out["points"] for n in ("distal_femur_medial", "distal_femur_lateral")):
         return
     name = "femoral_knee_center"
-    out["points"][name] = knee.points[name]
+    out["points"][name] = knee.points[name].copy()
     out["confidence"][name] = min(knee.confidence.get(name, 0.0), COLUMN_CONFIDENCE)
     out["method"][name] = knee.method.get(name, "knee")
     out["reasons"].pop(name, None)
@@ -1012,7 +1018,10 @@ def _column_knee_names(read: ColumnLeg, points: dict[str, F64]) -> tuple[str, ..
     or it lies within :data:`KNEE_LEVELS_APART_MM` of that one's level (a column's
     knee far from the fine stage's joint is another level's: a line across the shaft,
     the tibia's flare; a femoral centre there and a tibial one at the joint would make
-    two axes of two different knees)."""
+    two axes of two different knees). The column's tibial centre is not held against
+    a fine femoral one: that is the notch's apex, 5-15 mm above the joint, and a
+    level test would need its own allowance (with 10 mm it refused the good tibial
+    centres of three crops)."""
     femoral, tibial = read.points.get("femoral_knee_center"), points.get("tibial_knee_center")
     apart = (
         femoral is not None
@@ -1090,7 +1099,7 @@ def _ankle_below_tibia(
             starts.append((float(tk[0]) + slope_f * (y0 - float(tk[1])), y0, slope_f))
     stand_in: AnkleFinding | None = None
     reason: str | None = None
-    for x0, y0, slope0 in starts:
+    for attempt, (x0, y0, slope0) in enumerate(starts):
         search = max(ta.bottom - y0, 0.0) + 140.0
         ankle = find_ankle(work, x0, y0, search_mm=search, slope=slope0)
         if ankle.point is None or ankle.confidence <= 0.1:
@@ -1102,7 +1111,7 @@ def _ankle_below_tibia(
             # found in the foot or the shaft), rejected, not guessed at
             reason = _ratio_rejection(ratio)
             continue
-        if y0 != y_first:
+        if attempt > 0:  # a retry
             if ankle.method == "joint-space":
                 stand_in = stand_in or ankle
                 continue
@@ -1699,17 +1708,23 @@ def _femoral_stretch(work: Work, fa: ShaftAxis, points: dict[str, F64]) -> Shaft
     contrast, a seam or a grid line stops it, and a femur's diaphysis is bowed: an
     axis fitted to whatever stretch the run covers turns with it (1.6 degrees between
     spacings 10 % apart on a real long-leg film, the run being found in mm). Read
-    over the same anatomical stretch it does not.
+    over the same anatomical stretch it does not. A read that does not agree with
+    `fa` (:data:`AXIS_AGREEMENT`) has locked onto another edge and is not taken. The
+    femur must be at least the shortest plausible femur long
+    (:data:`HEAD_ALONG_MM`).
     """
     head, knee = points.get("femoral_head_center"), points.get("femoral_knee_center")
-    if head is None or knee is None or knee[1] - head[1] < 100.0:
+    if head is None or knee is None or knee[1] - head[1] < HEAD_ALONG_MM[0]:
         return fa
     drop = float(knee[1] - head[1])
     top, bottom = (float(head[1]) + share * drop for share in FEMORAL_STRETCH)
     axis = refine_shaft(
         work, fa.centre, fa.direction, top=top, bottom=bottom, width_mm=fa.width_mm
     )
-    return fa if axis is None else axis
+    mid = 0.5 * (top + bottom)
+    if axis is None or not _agrees(axis, fa.direction, float(fa.at_y(mid)[0]), mid, fa.width_mm):
+        return fa  # another edge (soft tissue, the other femur): the run's axis stands
+    return axis
 
 
 def _refine_between(work: Work, top: F64, bottom: F64, width_mm: float) -> ShaftAxis | None:

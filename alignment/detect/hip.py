@@ -154,11 +154,14 @@ def trace_shaft_end(
     width_mm : float
         The diaphysis' outer width, mm.
     paired : bool, optional
-        End at the highest step where both cortices were seen (the trace is still
-        carried on by one): an edge followed alone over a long stretch may have left
-        the bone for the greater trochanter's outline, then the soft tissue's or the
-        film's edge, while the medial cortex turned out of reach into the lesser
-        trochanter below.
+        Follow the two cortices as a pair: the trace stops where no step has seen
+        both over :data:`TRACE_GAP_MM` (one cortex alone does not carry it on) and
+        ends at the highest step where both were seen. An edge followed alone over
+        a long stretch may have left the bone for the greater trochanter's outline,
+        then the soft tissue's or the film's edge, while the medial cortex turned
+        out of reach into the lesser trochanter below; so may a cortex hidden for a
+        while by a marker, which stops the pair early (the paired end is a second
+        guess, used where the first end gives no head).
 
     Returns
     -------

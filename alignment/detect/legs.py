@@ -30,7 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
-from alignment.detect._image import mad_sd
+from alignment.detect._image import CONTENT_CONTRAST, mad_sd
 from alignment.geometry import line_angle_deg
 
 __all__ = [
@@ -83,7 +83,8 @@ SEAM_CLEAR_MM = 4.0
 flank and the blur of the step reach about this far on the coarse film."""
 
 SEAM_BAND_MM = 28.0
-"""Two seam rows closer than this (mm) bound a band where no joint gap is read either:
+"""Two seam rows closer than this (mm, row to row: a seam gives a few rows, so two
+seams' centres may be a few mm farther apart) bound a band where no joint gap is read:
 a gap between them has a seam within 14 mm above and below, where its bright bone is
 looked for (`column.JOINT_GAP_MM`, the knee's rough level between the shafts), so its
 depth is the seams'. A stitched film's cassette overlap shows both cassettes' edges
@@ -129,7 +130,7 @@ def film_seams(coarse: NDArray[np.float32], coarse_mm: float) -> F64:
     True
     """
     image = coarse.astype(np.float64)
-    lit = image.max(axis=0) - image.min(axis=0) > 0.02
+    lit = image.max(axis=0) - image.min(axis=0) > CONTENT_CONTRAST
     k = max(1, round(SEAM_REACH_MM / coarse_mm))
     image = image[:, lit]
     if image.shape[0] <= 2 * k or image.shape[1] == 0:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from alignment.detect import REVIEW_THRESHOLD
 from alignment.detect.column import ColumnLeg
 from alignment.detect.core import KNEE_LEVELS_APART_MM, _column_knee_names, _notch_over_spines
 from alignment.detect.knee import DOUBTED_CONFIDENCE
@@ -64,7 +65,7 @@ def test_the_femoral_knee_centre_is_placed_over_the_tibial_spines_for_review():
     out = _leg((102.0, 600.0))
     _notch_over_spines(out)
     np.testing.assert_array_equal(out["points"]["femoral_knee_center"], [102.0, 600.0])
-    assert out["confidence"]["femoral_knee_center"] == DOUBTED_CONFIDENCE < 0.5
+    assert out["confidence"]["femoral_knee_center"] == DOUBTED_CONFIDENCE < REVIEW_THRESHOLD
     assert out["method"]["femoral_knee_center"] == "over-tibial-spines"
     assert "femoral_knee_center" not in out["reasons"]
     # a copy: moving one centre later does not move the other
