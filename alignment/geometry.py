@@ -118,8 +118,21 @@ def angle_deg(a: FloatArray, b: FloatArray) -> FloatArray:
 
 def line_angle_deg(a: FloatArray, b: FloatArray) -> FloatArray:
     """Angle between the lines along `a` and `b` (either sense), in ``[0, 90]`` degrees:
-    :func:`angle_deg` folded. NaN where either has length 0.
+    :func:`angle_deg` folded.
 
+    Parameters
+    ----------
+    a, b : numpy.ndarray, shape (..., 2)
+        Directions of the two lines (any length, either sense), one per row.
+
+    Returns
+    -------
+    numpy.ndarray, shape (...)
+        Unsigned angle between the lines, degrees in ``[0, 90]``; NaN where either
+        direction has length 0.
+
+    Examples
+    --------
     >>> float(line_angle_deg(np.array([0.0, 1.0]), np.array([0.1, -1.0])).round(2))
     5.71
     """

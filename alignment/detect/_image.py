@@ -377,11 +377,14 @@ def content_box(coarse: F32, coarse_mm: float) -> tuple[float, float, float, flo
     coarse : numpy.ndarray, shape (m, n)
         Normalised film on square pixels of `coarse_mm`.
     coarse_mm : float
+        Pixel size of `coarse`, mm.
 
     Returns
     -------
-    tuple of float
-        The whole film along an axis where no row (column) has contrast.
+    x0, y0, x1, y1 : float
+        Left, top, right and bottom edges of the box, mm from the film's top left
+        corner (``x1`` and ``y1`` past the last column and row with content). Along
+        an axis where no row (column) has contrast, the whole film.
 
     Examples
     --------
