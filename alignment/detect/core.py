@@ -974,6 +974,15 @@ def _side_of(medial_x: float, row_direction: str) -> Side:
     return "right" if (medial_x > 0) == (row_direction == "L") else "left"
 
 
+def _place(out: dict[str, Any], name: str, point: F64, confidence: float, method: str) -> None:
+    """Put the landmark `name` at `point` (mm) into the leg's `out` with its
+    `confidence` and `method`; the reason it was missing, if any, is dropped."""
+    out["points"][name] = point
+    out["confidence"][name] = confidence
+    out["method"][name] = method
+    out["reasons"].pop(name, None)
+
+
 def _take_notch(knee: KneeFinding | None, out: dict[str, Any]) -> None:
     """The femoral knee centre of a bone column's leg from `knee`, read at full
     resolution at the column's knee, where its joint line was taken
@@ -990,10 +999,8 @@ def _take_notch(knee: KneeFinding | None, out: dict[str, Any]) -> None:
     if not any(n in out["points"] for n in ("distal_femur_medial", "distal_femur_lateral")):
         return
     name = "femoral_knee_center"
-    out["points"][name] = knee.points[name].copy()
-    out["confidence"][name] = min(knee.confidence.get(name, 0.0), COLUMN_CONFIDENCE)
-    out["method"][name] = knee.method.get(name, "knee")
-    out["reasons"].pop(name, None)
+    confidence = min(knee.confidence.get(name, 0.0), COLUMN_CONFIDENCE)
+    _place(out, name, knee.points[name].copy(), confidence, knee.method.get(name, "knee"))
 
 
 def _take_from_column(read: ColumnLeg, names: Sequence[str], out: dict[str, Any]) -> None:
@@ -1004,10 +1011,7 @@ def _take_from_column(read: ColumnLeg, names: Sequence[str], out: dict[str, Any]
         if name in out["points"]:
             continue
         if name in read.points:
-            out["points"][name] = read.points[name]
-            out["confidence"][name] = COLUMN_CONFIDENCE
-            out["method"][name] = "bone-column"
-            out["reasons"].pop(name, None)
+            _place(out, name, read.points[name], COLUMN_CONFIDENCE, "bone-column")
         elif name in read.reasons:
             out["reasons"][name] = read.reasons[name]
 
@@ -1038,14 +1042,11 @@ def _notch_over_spines(out: dict[str, Any]) -> None:
     intercondylar notch, so its apex lies over them, a few mm higher (which turns the
     femoral mechanical axis by well under a degree). Its confidence is the tibial
     centre's, at most :data:`~.knee.DOUBTED_CONFIDENCE` (review)."""
-    points = out["points"]
-    if "femoral_knee_center" in points or "tibial_knee_center" not in points:
+    points, tibial = out["points"], "tibial_knee_center"
+    if "femoral_knee_center" in points or tibial not in points:
         return
-    name = "femoral_knee_center"
-    points[name] = points["tibial_knee_center"].copy()
-    out["confidence"][name] = min(out["confidence"]["tibial_knee_center"], DOUBTED_CONFIDENCE)
-    out["method"][name] = "over-tibial-spines"
-    out["reasons"].pop(name, None)
+    confidence = min(out["confidence"][tibial], DOUBTED_CONFIDENCE)
+    _place(out, "femoral_knee_center", points[tibial].copy(), confidence, "over-tibial-spines")
 
 
 def _ankle_below_tibia(
@@ -1136,10 +1137,7 @@ def _column_ankle(read: ColumnLeg, out: dict[str, Any], *, unchecked: bool) -> N
         if (ratio is None and unchecked) or (
             ratio is not None and TIBIA_FEMUR_RATIO[0] <= ratio <= TIBIA_FEMUR_RATIO[1]
         ):
-            points["ankle_center"] = ankle
-            out["confidence"]["ankle_center"] = COLUMN_CONFIDENCE
-            out["method"]["ankle_center"] = "bone-column"
-            reasons.pop("ankle_center", None)
+            _place(out, "ankle_center", ankle, COLUMN_CONFIDENCE, "bone-column")
             return
     reasons["ankle_center"] = (
         _ratio_rejection(ratios[0])
@@ -1447,10 +1445,7 @@ def _detect_ap_leg(
     if ta is not None:
         placed, joint_only, reason = _ankle_below_tibia(work, ta, points)
         if placed is not None and placed.point is not None:
-            points["ankle_center"] = placed.point
-            conf["ankle_center"] = placed.confidence
-            method["ankle_center"] = placed.method
-            reasons.pop("ankle_center", None)
+            _place(out, "ankle_center", placed.point, placed.confidence, placed.method)
         elif reason is not None:
             reasons["ankle_center"] = reason
         # second pass on the tibial axis: between the knee and the ankle found, where
@@ -1463,10 +1458,7 @@ def _detect_ap_leg(
     if column is not None and "ankle_center" not in points:
         _column_ankle(column, out, unchecked=False)
     if joint_only is not None and joint_only.point is not None and "ankle_center" not in points:
-        points["ankle_center"] = joint_only.point
-        conf["ankle_center"] = joint_only.confidence
-        method["ankle_center"] = joint_only.method
-        reasons.pop("ankle_center", None)
+        _place(out, "ankle_center", joint_only.point, joint_only.confidence, joint_only.method)
     # shaft points along the anatomical axes, at shares of the mechanical lengths
     _shaft_points(points, conf, method, _femoral_stretch(work, fa, points), "femoral")
     if ta is not None:
