@@ -134,6 +134,11 @@ SURE_SIDE_SOURCES = frozenset({"option", "dicom", "marker", "anatomy"})
 """Where a leg's side may come from for the leg to be ``ok``: the user, DICOM, a lead
 marker, or the anatomy of the film (a femoral neck, the other leg)."""
 
+KNEE_SIDE_GUESS: Side = "right"
+"""The side given to an AP knee that nothing tells the side of (no DICOM laterality,
+no `side=`, no lead marker, no fibula on the film: a tight crop): a guess, recorded
+as ``unknown`` so that the knee goes to review, where a reader can tell the side."""
+
 MIN_AXIS_MM: dict[tuple[str, str], float] = {
     ("femoral_shaft_proximal", "femoral_shaft_distal"): 30.0,
     ("tibial_shaft_proximal", "tibial_shaft_distal"): 30.0,
@@ -327,8 +332,8 @@ def detect_landmarks(
         side_source = "marker"
     if ctx.legs and side_source not in SURE_SIDE_SOURCES:
         ctx.doubts.append(
-            "the side was told by no DICOM tag, marker or anatomy (display convention "
-            "assumed; give it with side=)"
+            "the side was told by no DICOM tag, marker or anatomy: it is a guess "
+            "(give it with side=)"
         )
     return ctx.finish(view_used, view_source, side_source, started, wanted)
 
@@ -898,7 +903,8 @@ def _detect_ap_knee(ctx: _Context, work: Work, wanted: tuple[Side, ...] | None) 
     """One knee on an AP knee film (:mod:`.knee_film`); the side from DICOM
     laterality, else from `wanted` when it names one side (the user knows it), else
     from the lead marker and the fibula (:func:`.knee_film.fibula_side`: the fibula is
-    lateral), which must agree."""
+    lateral), which must agree; where nothing tells it, :data:`KNEE_SIDE_GUESS`
+    (``unknown``: the knee goes to review)."""
     r = ctx.radiograph
     row_direction, _ = display_row_direction(r.patient_orientation)
     lat = (r.laterality or "").upper()
@@ -910,10 +916,13 @@ def _detect_ap_knee(ctx: _Context, work: Work, wanted: tuple[Side, ...] | None) 
         side, source = wanted[0], "option"
     else:
         side, source = _knee_side_from_film(ctx, work, row_direction)
-    found = detect_knee_film(work, None if side is None else _medial_x(side, row_direction))
     if side is None:
-        ctx.notes.append("AP knee film: the side of the knee could not be told")
-        return "none"
+        side, source = KNEE_SIDE_GUESS, "unknown"
+        ctx.notes.append(
+            f"AP knee film: no DICOM laterality, marker or fibula tells the side; read as "
+            f"a {side} knee, a guess"
+        )
+    found = detect_knee_film(work, _medial_x(side, row_direction))
     required = [n for n in AP_REQUIRED if n not in ("femoral_head_center", "ankle_center")]
     ctx.add_leg(
         side,

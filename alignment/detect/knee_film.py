@@ -13,8 +13,8 @@ and the shaft axes as far as the film shows them.
    near the ends of the run read.
 3. The leg's axis, along which "lowest" is taken, is the mean of the shaft axes found,
    else the film's vertical.
-4. Medial is toward ``medial_x`` (from the side the caller knows); without it the
-   condyles and plateau ends cannot be named and are left out.
+4. Medial is toward ``medial_x`` (from the side the caller knows or guesses): it
+   names the condyles and the plateau's ends.
 """
 
 from __future__ import annotations
@@ -225,14 +225,14 @@ _KNEE = (
 )
 
 
-def detect_knee_film(work: Work, medial_x: float | None) -> dict[str, Any]:
+def detect_knee_film(work: Work, medial_x: float) -> dict[str, Any]:
     """Landmarks of an AP knee film with a total knee.
 
     Parameters
     ----------
     work : Work
         The film.
-    medial_x : float or None
+    medial_x : float
         ``+1`` if the knee's medial side is toward ``+x``, ``-1`` if toward ``-x``.
 
     Returns
@@ -290,7 +290,7 @@ def detect_knee_film(work: Work, medial_x: float | None) -> dict[str, Any]:
     return out
 
 
-def _native(work: Work, medial_x: float | None, out: dict[str, Any]) -> dict[str, Any]:
+def _native(work: Work, medial_x: float, out: dict[str, Any]) -> dict[str, Any]:
     """A knee without metal: the joint is the deepest dark band between bright bone
     on the film's brightest columns (:func:`.lateral._joint`), the landmarks those of
     the long-leg film's knee (:func:`.knee.find_knee`). The shafts are read beside
@@ -322,26 +322,16 @@ def _name(
     found: dict[str, F64],
     confidence: dict[str, float],
     method: str,
-    medial_x: float | None,
+    medial_x: float,
     out: dict[str, Any],
     *,
     methods: dict[str, str] | None = None,
 ) -> None:
     """Record `found` in `out`, ``*_a`` / ``*_b`` renamed medial or lateral."""
-    points, conf, how, reasons = out["points"], out["confidence"], out["method"], out["reasons"]
-    if medial_x is None:
-        reasons.update(
-            dict.fromkeys(
-                ("distal_femur_medial", "distal_femur_lateral")
-                + ("tibial_plateau_medial", "tibial_plateau_lateral"),
-                "medial side unknown (no side given or found)",
-            )
-        )
-    a, b = ("lateral", "medial") if (medial_x or 0.0) > 0 else ("medial", "lateral")
+    points, conf, how = out["points"], out["confidence"], out["method"]
+    a, b = ("lateral", "medial") if medial_x > 0 else ("medial", "lateral")
     for name, p in found.items():
         if name.endswith(("_a", "_b")):
-            if medial_x is None:
-                continue
             final = name[:-2] + "_" + (a if name.endswith("_a") else b)
         else:
             final = name

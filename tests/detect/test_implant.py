@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 
 from alignment.detect import detect_landmarks
 from alignment.detect._image import Work
+from alignment.detect.core import KNEE_SIDE_GUESS
 from alignment.detect.implant import (
     ap_component_points,
     find_implant,
@@ -383,11 +384,15 @@ def test_detect_ap_knee_film_end_to_end() -> None:
     assert set(table["method"]) >= {"metal-outline"}
 
 
-def test_detect_ap_knee_film_without_side_places_no_named_condyle() -> None:
+def test_detect_ap_knee_film_without_side_goes_to_review() -> None:
+    # nothing tells the side (no DICOM laterality, marker or fibula): the knee is
+    # read under a guessed side, recorded as unknown, and goes to review
     img, _, _ = _ap_knee(0.0, False)
     result = detect_landmarks(_radiograph(img, MM), view="AP")
-    assert len(result.landmarks) == 0
-    assert any("side" in n for n in result.notes)
+    assert result.side_source == "unknown"
+    assert [leg.side for leg in result.legs] == [KNEE_SIDE_GUESS]
+    assert all(leg.review for leg in result.legs)
+    assert "femoral_knee_center" in set(result.landmarks["landmark"])
 
 
 def test_ap_knee_film_unresolved_knee_keeps_its_shafts() -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from alignment.detect import DetectionResult, detect_landmarks
 from alignment.detect._image import Work
+from alignment.detect.core import KNEE_SIDE_GUESS
 from alignment.detect.infer import infer_film_view
 from alignment.detect.knee_film import fibula_side, find_joint
 from alignment.io import read_radiograph
@@ -76,6 +77,20 @@ def test_knee_side_from_the_fibula(offset: float, side: str, tmp_path: Path) -> 
     result = _detect(_ap_knee(fibula_x=offset), tmp_path)
     assert result.side_source == "anatomy"
     assert [leg.side for leg in result.legs] == [side]
+
+
+def test_a_knee_nothing_tells_the_side_of_is_read_for_review(tmp_path: Path) -> None:
+    # no DICOM laterality, no marker, no fibula (a tight crop): the knee is still
+    # read, under a guessed side recorded as unknown, and goes to review
+    result = _detect(_ap_knee(fibula_x=None), tmp_path)
+    assert result.side_source == "unknown"
+    assert [leg.side for leg in result.legs] == [KNEE_SIDE_GUESS]
+    assert all(leg.review for leg in result.legs)
+    # the condyles are named for the guessed side: a right knee's medial side is on
+    # the viewer's right in the usual display
+    x = result.landmarks.set_index("landmark")["x"]
+    assert x["distal_femur_medial"] > x["distal_femur_lateral"]
+    assert any("a guess" in note for note in result.notes)
 
 
 def test_marker_and_fibula_that_disagree_leave_the_side_unknown(tmp_path: Path) -> None:
