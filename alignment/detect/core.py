@@ -816,11 +816,8 @@ def _detect_ap(ctx: _Context, work: Work, wanted: tuple[Side, ...] | None) -> st
     row_direction, orientation_source = display_row_direction(r.patient_orientation)
     results: list[tuple[Side | None, dict[str, Any]]] = []
     lat = (r.laterality or "").upper()
-    if len(legs) == 1 and lat in ("L", "R"):
-        # one leg and a DICOM laterality: its medial side points to the patient's
-        # other side, which is +x when +x is toward that side
-        other = "R" if lat == "L" else "L"
-        legs = [(legs[0][0], 1.0 if row_direction == other else -1.0)]
+    if len(legs) == 1:
+        legs = [(legs[0][0], _single_leg_medial(lat, row_direction))]
     film = _FilmMaps(work)
     read = [_read_leg(work, film, g, m, on_column=on_columns) for g, m in legs]
     heads = [_leg_head(work, leg) for leg in read]
@@ -836,6 +833,20 @@ def _detect_ap(ctx: _Context, work: Work, wanted: tuple[Side, ...] | None) -> st
         _detect_ap_leg(work, film, leg, head, on_column=on_columns)
         for leg, head in zip(read, heads, strict=True)
     ]
+    if _one_head(heads):
+        # two legs under one femoral head are one leg and an edge beside it (a
+        # thigh's skin line against the air of a single-leg crop, a ruler): the one
+        # that gave more landmarks is read again alone, its medial side from its own
+        # anatomy rather than toward the other
+        keep = max(range(2), key=lambda i: len(founds[i]["points"]))
+        ctx.notes.append(
+            "two legs were read under one femoral head: read as one leg (the other was "
+            "an edge beside it)"
+        )
+        one = _read_leg(
+            work, film, legs[keep][0], _single_leg_medial(lat, row_direction), on_column=on_columns
+        )
+        founds = [_detect_ap_leg(work, film, one, _leg_head(work, one), on_column=on_columns)]
     for found in founds:
         medial_x = found["medial_x"]
         side: Side | None = None
@@ -875,6 +886,31 @@ def _detect_ap(ctx: _Context, work: Work, wanted: tuple[Side, ...] | None) -> st
             work,
         )
     return side_source
+
+
+def _single_leg_medial(lat: str, row_direction: str) -> float | None:
+    """The medial direction (``+1``: toward ``+x``) of the only leg on a film with DICOM
+    laterality `lat` (``'L'`` or ``'R'``; else None: the leg's anatomy tells it):
+    its medial side points to the patient's other side, which is +x when +x is
+    toward that side (`row_direction`)."""
+    if lat not in ("L", "R"):
+        return None
+    other = "R" if lat == "L" else "L"
+    return 1.0 if row_direction == other else -1.0
+
+
+HEADS_APART_MM = 50.0
+"""Least distance (mm) between the centres of two femoral heads: one head's diameter
+(about 45-55 mm, magnified); on a standing film they are 150-200 mm apart, with the
+pelvis between them. Two legs whose heads are found closer are one leg."""
+
+
+def _one_head(heads: Sequence[tuple[F64, float, str] | None]) -> bool:
+    """Whether the two legs' femoral heads (as :func:`_find_head` gives them) are
+    one: their centres closer than :data:`HEADS_APART_MM`."""
+    if len(heads) != 2 or heads[0] is None or heads[1] is None:
+        return False
+    return float(np.linalg.norm(heads[0][0] - heads[1][0])) < HEADS_APART_MM
 
 
 HEAD_LEVEL_MM = 40.0

@@ -165,3 +165,10 @@ def test_real_crops_cut_at_the_ankle_get_an_ankle_for_review(realfilms, case):
     # digital films cut just below the ankle joint, equalised: the joint space keeps
     # 2-3 % of the grey range and no ankle was given, so no HKA
     assert_crop_hka_for_review(realfilms, case, 2.0)
+
+
+def test_real_single_leg_crop_is_not_read_as_two_legs(realfilms):
+    # a wide thigh on a single-leg crop: diaphysis runs on both sides of the femur
+    # paired into two legs whose femoral head was the same one
+    record = evaluated(realfilms, "crops/images/02558703_1x1.jpg")
+    assert len(record["sides_found"]) == 1
