@@ -73,6 +73,11 @@ point of the fixation surface (the chamfers face about 45 degrees away)."""
 SURFACE_GAP_MM = 12.0
 """Longest gap along the fixation surface bridged (under the pegs), mm."""
 
+SURFACE_MIN_POINTS = 6
+"""Fewest outline points (one per two working pixels along it) of a run that may be
+the fixation surface: as many as the line through it needs (:func:`_fixation_surface`
+asks for 6 on the line)."""
+
 SURFACE_BAND_MM = 8.0
 """How far above the most distal inner outline facing the femur the fixation surface
 is looked for, mm."""
@@ -670,9 +675,12 @@ def lat_component_points(
     - The femoral component's **distal fixation surface**: the component is seen as a
       C open toward the femur; its concavity (convex hull minus metal) points "up" the
       femur (`femur_up` when given). Outline points facing that way within 30 degrees
-      (the chamfers face 45 degrees away) are the surface and the pegs' tops; the
-      line with the most of them within 0.7 mm (the surface is longer than a peg's
-      top) is the surface, its ends the extreme points on it - or, where pegs stand
+      (the chamfers face 45 degrees away) are the surface and the pegs' tops; of
+      their runs along it (gaps up to 12 mm, the pegs' bases, bridged), the one with
+      the most points (:func:`_longest_run`: beyond the chamfers lie shorter ones, a
+      flange's or a condyle's inner contour seen doubled) holds the surface, and the
+      line with the most of its points within 0.7 mm (the surface is longer than a
+      peg's top) is the surface, its ends the extreme points on it - or, where pegs stand
       on it up to a chamfer or the flange, the foot of that wall
       (:func:`_buried_end`).
     - The tray's **inferior surface**: the two inferior corners of its plate, in the
@@ -756,7 +764,7 @@ def _fixation_surface(fem: MetalRegion, femur_up: F64 | None) -> tuple[F64, F64,
         # (flange, posterior condyles) and the pegs' tips lie far above the surface
         u, v = _lowest_by_column(frame.to(cand), 2 * fem.mm, lowest=True)
         near = v >= v.max() - SURFACE_BAND_MM
-        q = np.column_stack([u[near], v[near]])
+        q = _longest_run(np.column_stack([u[near], v[near]]))
         fit = robust_line(q, threshold=tol)
         if fit is None:
             return "no straight fixation surface"
@@ -789,6 +797,26 @@ def _fixation_surface(fem: MetalRegion, femur_up: F64 | None) -> tuple[F64, F64,
     assert found is not None
     ends, on = found
     return ends[0], ends[1], float(np.clip(0.4 + on.mean(), 0.0, 0.9))
+
+
+def _longest_run(q: F64) -> F64:
+    """The run of points `q` with the most points (mm, shape (n, 2), sorted by the
+    first column; gaps along it up to :data:`SURFACE_GAP_MM` - the pegs' bases -
+    bridged), of the runs of at least :data:`SURFACE_MIN_POINTS`; all of `q` if there
+    is none.
+
+    The inner outline facing the femur near the fixation surface has other, shorter
+    runs beyond the chamfers (the inner contour of a flange or a condyle seen doubled,
+    a chamfer's top): a line fitted to all of them can pass through a short visible
+    stretch of the surface and such a run at once, degrees off the surface.
+
+    >>> q = np.array([[x, 0.0] for x in range(-30, -24)] + [[x, 2.0] for x in range(10)], float)
+    >>> _longest_run(q)[:, 0].tolist() == list(range(10))
+    True
+    """
+    cuts = np.flatnonzero(np.diff(q[:, 0]) > SURFACE_GAP_MM) + 1
+    runs = [r for r in np.split(q, cuts) if len(r) >= SURFACE_MIN_POINTS]
+    return max(runs, key=len, default=q)
 
 
 def _covered(region: MetalRegion, points: F64) -> bool:
