@@ -660,6 +660,11 @@ crops a knee level read on the joint has 0.02-0.11, one read on the metaphysis o
 shaft 10-25 mm off it 0.003-0.013 (and there a rising edge in the bone was read as a
 notch's roof)."""
 
+NOTCH_ROOF_MM = 3.0
+"""Depth (mm) under a notch's apex over which its column must be dark
+(:func:`_notch_dark`): deeper in the notch the tibial spines stand up into it, as
+bright as the condyles beside them."""
+
 NOTCH_LEVEL_MM = 12.0
 """How far (mm) above and below the rough level the joint gap is looked for: the bone
 column places its knee on the joint's dark valley, within a few mm of it."""
@@ -773,7 +778,7 @@ def _notch_dark(sheared: F64, heights: F64, off: F64, k: int, height: float) -> 
     heights by at least :data:`NOTCH_DARK_SHARE` of the condyles' contrast with the
     joint gap under them. A rising edge read inside the bone (a trabecula, the
     metaphysis' outline above a knee level read too high) has bone below it."""
-    band = (heights >= 0.5) & (heights <= height - 0.5)
+    band = (heights >= max(0.5, height - NOTCH_ROOF_MM)) & (heights <= height - 0.5)
     if band.sum() < 2:
         return False
     gap = np.abs(heights) <= 0.5
