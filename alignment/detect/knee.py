@@ -667,7 +667,10 @@ bright as the condyles beside them."""
 
 NOTCH_LEVEL_MM = 12.0
 """How far (mm) above and below the rough level the joint gap is looked for: the bone
-column places its knee on the joint's dark valley, within a few mm of it."""
+column places its knee on a dark valley, on most crops the joint's, within a few mm of
+it; where it read the metaphysis or the shaft instead (10-25 mm off on some crops), no
+joint gap is in reach and :data:`NOTCH_GAP_DEPTH` refuses the level. Searching 20 mm
+either side did not find those knees' joints better (crops' HKA no better)."""
 
 NOTCH_UNDER_CONDYLES_MM = (10.0, 35.0)
 """Distances across (mm) from the rough knee centre of the columns whose darkest level
