@@ -49,6 +49,7 @@ __all__ = [
     "find_knee",
     "joint_line_doubt",
     "lower_hull_bitangent",
+    "notch_apex",
     "ruler_columns",
 ]
 
@@ -625,6 +626,172 @@ def find_knee(
     for name in out.points:
         out.method.setdefault(name, f"knee-{method_kind}")
     return out
+
+
+NOTCH_SEARCH_MM = 12.0
+"""Largest distance across (mm) of the notch's apex from the rough knee centre it is
+looked for around: the bone column's centres (the middles of the condyles' and the
+plateau's outlines) lie within a few mm of the notch on the development crops (its
+apex is off the condyles' middle because the medial condyle is the wider); farther
+out lie the condyles' outer flanks."""
+
+NOTCH_FLANKS_MM = (8.0, 25.0)
+"""Range of distances (mm) across from the notch's apex at which the condyles' distal
+outline is read to tell a notch: the notch is 15-25 mm wide at its mouth, the
+condyles' lowest parts lie 15-25 mm either side of it."""
+
+NOTCH_RISE_MM = 2.0
+"""Least height (mm) of the notch's apex above the lower of the condyles' outlines on
+either side (:data:`NOTCH_FLANKS_MM`) for it to be taken as the notch: the notch rises
+10-20 mm above the joint line; a bump of the outline under 2 mm (1.5 crop pixels) is
+the edge's noise, a grid line, or a flat condyle."""
+
+NOTCH_DARK_SHARE = 0.3
+"""Least darkening of a notch's column below its apex, against the condyles beside it
+at the same heights, as a share of the condyles' contrast with the joint gap: the
+notch is the joint space carried up between the condyles (on the crops its darkest
+parts are as dark as the gap, its roof as faint as the blur of a 1.4 mm pixel lets
+it be)."""
+
+NOTCH_GAP_DEPTH = 0.015
+"""Least depth of the joint gap (normalised grey, the median over the columns under the
+condyles of the valley's depth below the lower of its two sides): on the development
+crops a knee level read on the joint has 0.02-0.11, one read on the metaphysis or the
+shaft 10-25 mm off it 0.003-0.013 (and there a rising edge in the bone was read as a
+notch's roof)."""
+
+NOTCH_ROOF_MM = 3.0
+"""Depth (mm) under a notch's apex over which its column must be dark
+(:func:`_notch_dark`): deeper in the notch the tibial spines stand up into it, as
+bright as the condyles beside them."""
+
+NOTCH_LEVEL_MM = 12.0
+"""How far (mm) above and below the rough level the joint gap is looked for: the bone
+column places its knee on a dark valley, on most crops the joint's, within a few mm of
+it; where it read the metaphysis or the shaft instead (10-25 mm off on some crops), no
+joint gap is in reach and :data:`NOTCH_GAP_DEPTH` refuses the level. Searching 20 mm
+either side did not find those knees' joints better (crops' HKA no better)."""
+
+NOTCH_UNDER_CONDYLES_MM = (10.0, 35.0)
+"""Distances across (mm) from the rough knee centre of the columns whose darkest level
+carries the joint gap's line: under the condyles, not in the notch (whose darkest
+level lies above the gap) nor beyond the knee."""
+
+NOTCH_HEIGHT_MM = 20.0
+"""Highest level (mm above the joint gap) at which the femur's distal outline is read:
+the notch's apex stands 5-20 mm above the gap."""
+
+
+def notch_apex(
+    work: Work, x_mm: float, y_mm: float, *, masked: tuple[float, float] | None = None
+) -> tuple[F64, float] | None:
+    """The apex of the intercondylar notch near a rough knee centre, at sub-pixel
+    resolution, for films where :func:`find_knee` does not resolve the condyles.
+
+    The joint gap's line is fitted through the darkest level of the columns under the
+    condyles (:func:`_joint_gap_line`, :data:`NOTCH_UNDER_CONDYLES_MM`), and must be a
+    valley at least :data:`NOTCH_GAP_DEPTH` deep (else the rough level is not the
+    joint's and None is returned); above it, each
+    column's femoral outline is its strongest rising edge going up from the gap (dark
+    joint space to bright bone), read on the film resampled along the gap and smoothed
+    across it; the outline is median-filtered and smoothed along the joint. The notch
+    is the outline's highest local peak within :data:`NOTCH_SEARCH_MM` of `x_mm`
+    standing at least :data:`NOTCH_RISE_MM` above the outline on both sides
+    (:data:`NOTCH_FLANKS_MM`), with its column dark below it as a notch is
+    (:func:`_notch_dark`); its apex is that peak, refined by a parabola.
+
+    Parameters
+    ----------
+    work : Work
+    x_mm, y_mm : float
+        Rough knee centre on the joint line (mm on the film).
+    masked : (float, float), optional
+        Range of columns (mm) not read: a ruler's (:func:`ruler_columns`).
+
+    Returns
+    -------
+    (numpy.ndarray, shape (2,), float) or None
+        The apex ``(x, y)`` (mm) and the share of a clear notch it shows (its rise over
+        twice :data:`NOTCH_RISE_MM`, at most 1); None when no notch is seen.
+    """
+    step = max(0.1, 0.25 * min(work.spacing_mm))
+    reach = NOTCH_UNDER_CONDYLES_MM[1]
+    xs = np.arange(x_mm - reach, x_mm + reach + step / 2, step)
+    ys, values, _ = _column_edges(work, xs, y_mm - NOTCH_LEVEL_MM, y_mm + NOTCH_LEVEL_MM)
+    smooth = ndimage.gaussian_filter1d(values, 1.0 / (ys[1] - ys[0]), axis=1)
+    under = np.abs(xs - x_mm) >= NOTCH_UNDER_CONDYLES_MM[0]
+    if masked is not None:
+        under &= (xs < masked[0]) | (xs > masked[1])
+    darkest = np.argmin(smooth, axis=1)
+    fit = _joint_gap_line(np.column_stack([xs[under], ys[darkest][under]]))
+    if fit is None:
+        return None
+    centre, direction, inliers, _ = fit
+    if abs(direction[1]) > 0.35 * abs(direction[0]):
+        return None
+    # a joint: under the condyles the gap is a valley between bright bone above and below
+    depths = [
+        min(float(smooth[i, : darkest[i] + 1].max()), float(smooth[i, darkest[i] :].max()))
+        - float(smooth[i, darkest[i]])
+        for i in np.flatnonzero(under)[inliers]
+    ]
+    if not depths or float(np.median(depths)) < NOTCH_GAP_DEPTH:
+        return None
+    gap = centre[1] + (xs - centre[0]) * direction[1] / direction[0]
+    heights = np.arange(-4.0, NOTCH_HEIGHT_MM + step / 2, step)  # above the gap
+    grid = np.stack(np.broadcast_arrays(xs[:, None], gap[:, None] - heights[None, :]), -1)
+    sheared = np.nan_to_num(work.sample(grid), nan=0.0)
+    sheared = ndimage.gaussian_filter(sheared, (1.5 / step, 0.7 / step))
+    rising = np.diff(sheared, axis=1)  # going up: dark joint space to bright bone
+    lo = int(np.searchsorted(heights, 0.5))
+    outline = heights[lo + np.argmax(rising[:, lo:], axis=1)]
+    outline = ndimage.median_filter(outline, int(2.0 / step) | 1)
+    outline = ndimage.gaussian_filter1d(outline, 1.5 / step)
+    if masked is not None:
+        outline[(xs >= masked[0]) & (xs <= masked[1])] = np.nan
+    best: tuple[float, int] | None = None
+    for k in (int(i) for i in np.flatnonzero(np.abs(xs - x_mm) <= NOTCH_SEARCH_MM)):
+        if not 0 < k < len(xs) - 1 or not outline[k] >= max(outline[k - 1], outline[k + 1]):
+            continue
+        off = xs - xs[k]
+        flanks = [
+            outline[(sign * off >= NOTCH_FLANKS_MM[0]) & (sign * off <= NOTCH_FLANKS_MM[1])]
+            for sign in (-1.0, 1.0)
+        ]
+        if any(f.size == 0 or not np.isfinite(f).all() for f in flanks):
+            continue
+        rise = float(outline[k] - max(f.min() for f in flanks))
+        if rise >= NOTCH_RISE_MM and not _notch_dark(sheared, heights, off, k, outline[k]):
+            continue
+        if best is None or rise > best[0]:
+            best = (rise, k)
+    if best is None or best[0] < NOTCH_RISE_MM:
+        return None
+    rise, apex = best
+    x = float(xs[apex] + subpixel_offset(-outline, apex) * step)
+    y = float(np.interp(x, xs, gap - outline))
+    return np.array([x, y]), min(1.0, rise / (2.0 * NOTCH_RISE_MM))
+
+
+def _notch_dark(sheared: F64, heights: F64, off: F64, k: int, height: float) -> bool:
+    """Whether column `k` of `sheared` (columns by `heights` above the joint gap, mm)
+    is dark up to its outline's `height` as a notch is: below the outline it is the
+    joint space carried up between the condyles, darker than the condyles beside it
+    (columns :data:`NOTCH_FLANKS_MM` away, `off` mm across from `k`) at the same
+    heights by at least :data:`NOTCH_DARK_SHARE` of the condyles' contrast with the
+    joint gap under them. A rising edge read inside the bone (a trabecula, the
+    metaphysis' outline above a knee level read too high) has bone below it."""
+    band = (heights >= max(0.5, height - NOTCH_ROOF_MM)) & (heights <= height - 0.5)
+    if band.sum() < 2:
+        return False
+    gap = np.abs(heights) <= 0.5
+    levels = []
+    for sign in (-1.0, 1.0):
+        flank = (sign * off >= NOTCH_FLANKS_MM[0]) & (sign * off <= NOTCH_FLANKS_MM[1])
+        bone = float(sheared[flank][:, band].mean())
+        levels.append((bone, bone - float(sheared[flank][:, gap].mean())))
+    bone, contrast = min(levels)
+    return bone - float(sheared[k, band].mean()) >= NOTCH_DARK_SHARE * contrast
 
 
 def _knee_plausible(points: dict[str, F64]) -> bool:
