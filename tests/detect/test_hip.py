@@ -295,7 +295,9 @@ def test_of_two_heads_out_of_level_the_lower_is_named(left_y, right_y, lower):
     assert core._head_out_of_level(heads) is None
 
 
-@pytest.mark.parametrize(("apart_mm", "one"), [(0.0, True), (30.0, True), (60.0, False), (180.0, False)])
+@pytest.mark.parametrize(
+    ("apart_mm", "one"), [(0.0, True), (30.0, True), (60.0, False), (180.0, False)]
+)
 def test_two_legs_under_one_femoral_head_are_one_leg(apart_mm, one):
     # a standing pair's heads are 150-200 mm apart; two legs whose heads are found
     # closer than a head's diameter were read from one femur and an edge beside it
