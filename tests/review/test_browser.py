@@ -84,6 +84,14 @@ def _open(page: Any, server: Server, file: str) -> None:
     assert page.text_content("#film-name") == file
 
 
+def _shows(page: Any, selector: str, text: str) -> None:
+    """Wait until ``selector`` reads ``text``: the page draws on its next animation frame,
+    so a read straight after a click or a save can still see the frame before."""
+    from playwright.sync_api import expect
+
+    expect(page.locator(selector)).to_have_text(text)
+
+
 def _saves(page: Any) -> int:
     return int(page.get_attribute("body", "data-saved") or 0)
 
@@ -126,7 +134,7 @@ def test_drag_a_landmark_see_the_angle_change_and_keep_it_after_reload(
     _wait_saved(page, saves)
     after = _value(page, "hka")
     assert after != before
-    assert page.text_content("#films li.current .state") == "in progress"
+    _shows(page, "#films li.current .state", "in progress")
     page.reload()
     page.wait_for_selector(PAINTED, state="attached")
     page.wait_for_selector('#measures tr[data-measure="hka"]')
@@ -143,14 +151,14 @@ def test_drag_a_landmark_see_the_angle_change_and_keep_it_after_reload(
 def test_guided_placement_of_a_missing_landmark(page: Any, server: Server) -> None:
     _open(page, server, "case001_AP.dcm")  # its left leg has no landmarks
     page.click('#legs button[data-side="left"]')
-    assert page.text_content("#prompt") == "Click the femoral head center (left leg)."
+    _shows(page, "#prompt", "Click the femoral head center (left leg).")
     box = page.locator("#stage").bounding_box()
     saves = _saves(page)
     target = (box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.2)
     page.mouse.click(*target)
     _wait_saved(page, saves)
     assert _centre(_handle(page, "left", "femoral_head_center")) == pytest.approx(target, abs=1.5)
-    assert page.text_content("#prompt") == "Click the femoral shaft proximal (left leg)."
+    _shows(page, "#prompt", "Click the femoral shaft proximal (left leg).")
     saves = _saves(page)
     page.keyboard.press("Control+z")  # undo: the point goes, and that is saved too
     _wait_saved(page, saves)
@@ -189,8 +197,8 @@ def test_mark_a_leg_not_measurable_with_a_reason(page: Any, server: Server) -> N
     page.fill("#reason", "knee <prosthesis> out of the field")
     page.keyboard.press("Enter")
     _wait_saved(page, saves)
-    assert page.text_content('#legs button[data-side="left"] .state') == "not measurable"
-    assert page.text_content("#prompt") == "Not measurable: knee <prosthesis> out of the field"
+    _shows(page, '#legs button[data-side="left"] .state', "not measurable")
+    _shows(page, "#prompt", "Not measurable: knee <prosthesis> out of the field")
     assert _handle(page, "left", "ankle_center").count() == 0
     legs = pd.read_csv(server.review_dir / "legs_tester.csv", keep_default_na=False)
     row = legs[(legs["image"] == "case004_AP.dcm") & (legs["side"] == "left")].iloc[0]
