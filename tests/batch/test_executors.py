@@ -68,14 +68,17 @@ def test_after_a_crash_the_rest_run_in_a_new_pool_not_alone(tmp_path, monkeypatc
 
 
 def signal_or_wait(task: tuple[str, int, int]) -> int:
-    """Signal `owner` with `signum` and touch ``go``; or wait for ``go``."""
+    """Signal `owner` with `signum` and touch ``go``; wait for ``go``; or (a later
+    task) wait for ``release``, which the test touches once it holds a result."""
     path, owner, signum = task
-    go = Path(path).with_name("go")
+    go, release = Path(path).with_name("go"), Path(path).with_name("release")
     if path.endswith("signal"):
         os.kill(owner, signum)
         go.touch()
-    elif path.endswith("wait"):
-        while not go.exists():
+    else:
+        awaited = go if path.endswith("wait") else release
+        deadline = time.monotonic() + 5  # a broken run fails instead of hanging
+        while not awaited.exists() and time.monotonic() < deadline:
             os.sched_yield()
     return os.getpid()
 
@@ -84,12 +87,16 @@ def signal_or_wait(task: tuple[str, int, int]) -> int:
 def test_a_signal_keeps_the_tasks_that_finish_while_it_waits(tmp_path, signum):
     # One task signals this process (the pool's owner), then lets the other, which
     # was waiting for it, finish: that one finished after the signal and is kept.
+    # The later tasks wait until this process holds a result of the first two, which
+    # come after the signal: had they been quick, all of them could finish before the
+    # signal's handler ran, and nothing would be left to drop.
     names = ["wait", "signal"] + [f"later{i}" for i in range(20)]
     tasks = [(str(tmp_path / name), os.getpid(), int(signum)) for name in names]
     done: dict[tuple[str, int, int], int] = {}
     with pytest.raises(Interrupted) as stopped:
         for task, pid in run_tasks(signal_or_wait, tasks, jobs=2, on_crash=_crashed):
             done[task] = pid
+            (tmp_path / "release").touch()
     assert stopped.value.signum == signum
     assert tasks[0] in done and tasks[1] in done  # the waiting task was kept
     assert len(done) < len(tasks)  # the rest were dropped
