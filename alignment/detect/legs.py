@@ -3,7 +3,8 @@
 A long bone's diaphysis is a bright band with two cortical edges: rising on one side,
 falling on the other, 14 to 45 mm apart. Every horizontal band of the coarse film
 (1 mm pixels) is searched for such edge pairs (:func:`shaft_candidates`); straight
-runs of candidates are found by RANSAC (:func:`shaft_segments`); an upper and a lower
+runs of candidates are found by RANSAC (:func:`shaft_segments`), where pairs whose
+canal reads dark only bridge the gaps between solid ones; an upper and a lower
 segment that meet at a plausible knee make a leg (:func:`pair_legs`).
 
 All positions here are in mm on the film (``x`` right, ``y`` down).
@@ -61,6 +62,13 @@ RUN_CONTRAST_SHARE = 0.5
 """A band joins a diaphysis run only if its contrast is at least this share of the
 hypothesis band's (:func:`shaft_segments`): edge pairs in the metaphyses' texture have
 bone outside them, hence little contrast."""
+
+CANAL_SHAFT = 0.2
+"""Share of its contrast by which the interior of a pair that fails :data:`SOLID_SHAFT`
+must still stand above the soft tissue beside it to bridge a run (:func:`shaft_segments`):
+on a faint film a femur's medullary canal reads barely above the thigh's soft tissue
+(0.3 of the contrast, its cortices clear), where the tibia's lateral cortex and the
+fibula have soft tissue at the outside level, or below it, between them."""
 
 SOLID_MARGIN_MM = 2.0
 """Interior of a pair left out next to each edge (the edges' blur) when its floor is
@@ -177,6 +185,7 @@ def shaft_candidates(
     air_level: float,
     per_band: int = 6,
     solid: float = SOLID_SHAFT,
+    canal_share: float = CANAL_SHAFT,
 ) -> F64:
     """Cortical edge pairs in horizontal bands of the coarse film.
 
@@ -192,24 +201,32 @@ def shaft_candidates(
     per_band : int, optional
         Keep at most this many pairs per band (non-overlapping, strongest first).
     solid : float, optional
-        A pair is kept only if its interior's lowest level (smoothed over
+        A pair is solid if its interior's lowest level (smoothed over
         about 1 mm, :data:`SOLID_MARGIN_MM` from each edge left out) stands at least
         this share of its contrast above the level outside. A diaphysis is brighter
         than the soft tissue across its whole width (the medullary canal is still
         covered by the cortices in front and behind); a pair that spans two bones -
         the tibia's lateral cortex and the fibula - has soft tissue between them.
+    canal_share : float, optional
+        A pair that is not solid is still kept, marked, if that lowest level
+        stands at least this share of its contrast above the outside and no solid
+        pair of its band shares an edge with it: a diaphysis whose canal reads dark
+        (:data:`CANAL_SHAFT`), which only bridges a run of solid pairs
+        (:func:`shaft_segments`).
 
     Returns
     -------
-    numpy.ndarray, shape (k, 5)
-        ``y_mm, x_centre_mm, score, width_mm, contrast`` of each pair; score is the
-        sum of the two edge gradients over the band's noise.
+    numpy.ndarray, shape (k, 6)
+        ``y_mm, x_centre_mm, score, width_mm, contrast, solid`` of each pair; score
+        is the sum of the two edge gradients over the band's noise, contrast the
+        grey level inside over outside, solid 1.0 for a solid pair and 0.0 for one
+        with a dark canal.
     """
     rows, cols = coarse.shape
     band = max(2, round(BAND_MM / coarse_mm))
     wmin = max(2, round(WIDTH_MM[0] / coarse_mm))
     wmax = max(wmin + 1, round(WIDTH_MM[1] / coarse_mm))
-    out: list[tuple[float, float, float, float, float]] = []
+    out: list[tuple[float, float, float, float, float, float]] = []
     outside = max(2, round(4.0 / coarse_mm))
     margin = max(1, round(SOLID_MARGIN_MM / coarse_mm))
     for r0 in range(0, rows - band + 1, band):
@@ -228,13 +245,16 @@ def shaft_candidates(
         score = (g[up][:, None] - g[down][None, :]) / noise
         score = np.where(valid, score, -np.inf)
         order = np.argsort(score, axis=None)[::-1]
-        taken: list[tuple[int, int]] = []
+        # (left, right, score, contrast, share of the contrast the interior's floor
+        # stands above the outside) of the pairs kept: solid ones, then dark-canal ones
+        taken: list[tuple[int, int, float, float, float]] = []
+        canal: list[tuple[int, int, float, float, float]] = []
         for flat in order[:200]:
             i, j = np.unravel_index(flat, score.shape)
             if not np.isfinite(score[i, j]) or len(taken) >= per_band:
                 break
             left, right = int(up[i]), int(down[j])
-            if any(left == a or right == b for a, b in taken):
+            if any(left == a or right == b for a, b, *_ in taken):
                 continue
             lo = max(0, left - outside)
             hi = min(cols - 1, right + outside)
@@ -246,21 +266,33 @@ def shaft_candidates(
             if contrast <= 0:
                 continue
             floor = smooth[left + margin : right - margin + 1]
-            if floor.size and float(floor.min()) - level < solid * contrast:
+            share = (float(floor.min()) - level) / contrast if floor.size else 1.0
+            if share < solid:
+                if share >= canal_share:
+                    canal.append((left, right, float(score[i, j]), contrast, share))
                 continue
-            taken.append((left, right))
+            taken.append((left, right, float(score[i, j]), contrast, share))
+        # a pair with a dark canal is kept only where no solid pair of the band shares
+        # an edge with it (the strongest of those sharing one), within `per_band`
+        for pair in canal:
+            if len(taken) < per_band and not any(
+                pair[0] == t[0] or pair[1] == t[1] for t in taken
+            ):
+                taken.append(pair)
+        for left, right, sc, contrast, share in taken:
             xl = left + 0.5
             xr = right + 0.5
             out.append(
                 (
                     (r0 + band / 2) * coarse_mm,
                     (xl + xr) / 2 * coarse_mm,
-                    float(score[i, j]),
+                    sc,
                     (xr - xl) * coarse_mm,
                     contrast,
+                    share >= solid,
                 )
             )
-    return np.array(out, dtype=float).reshape(-1, 5)
+    return np.array(out, dtype=float).reshape(-1, 6)
 
 
 @dataclass(frozen=True)
@@ -315,9 +347,15 @@ def shaft_segments(
 ) -> list[Segment]:
     """Straight, contiguous runs of edge pairs (RANSAC, then split at gaps).
 
+    Line hypotheses are drawn from solid pairs and scored by them alone; a pair with
+    a dark canal joins a run only between two of its solid bands (:func:`_bridges`),
+    and a run starts and ends on a solid band: on a faint film a femur's canal reads
+    barely above the soft tissue over much of its length, its cortices clear, and its
+    solid stretches are too short, or too far apart, to make a run on their own.
+
     Parameters
     ----------
-    candidates : numpy.ndarray, shape (k, 5)
+    candidates : numpy.ndarray, shape (k, 6)
         From :func:`shaft_candidates`.
     tolerance_mm : float, optional
         Largest distance of a centre from the line.
@@ -357,6 +395,7 @@ def shaft_segments(
         w_all = np.maximum(pts[:, None, 3], pts[None, :, 3])
         valid = (dy_all >= 20.0) & (dy_all <= 80.0) & (np.abs(dx_all) <= 0.35 * dy_all)
         valid &= np.abs(pts[:, None, 3] - pts[None, :, 3]) <= max(0.25, width_tolerance) * w_all
+        valid &= (pts[:, None, 5] > 0) & (pts[None, :, 5] > 0)
         i_all, j_all = np.nonzero(valid)
         if i_all.size == 0:
             break
@@ -371,17 +410,21 @@ def shaft_segments(
             <= width_tolerance * pts[i, 3][:, None] + 1.0
         )
         near &= pts[None, :, 4] >= min_contrast_share * pts[i, 4][:, None]
-        totals = (near * pts[None, :, 2].clip(0, 50)).sum(axis=1)
+        solid = pts[:, 5] > 0
+        totals = (near * solid * pts[None, :, 2].clip(0, 50)).sum(axis=1)
         k = int(np.argmax(totals))
-        if near[k].sum() >= 5:
-            best = near[k]
+        if (near[k] & solid).sum() >= 5:
+            bright = pts[:, 4] >= min_contrast_share * pts[i[k], 4]
+            bridges = _bridges(pts, near[k] & solid, tolerance_mm, width_tolerance)
+            best = (near[k] & solid) | (bridges & bright)
         if best is None:
             break
         chosen = idx[best]
         order = chosen[np.argsort(candidates[chosen, 0])]
         ys = candidates[order, 0]
         cuts = np.flatnonzero(np.diff(ys) > max_gap_mm) + 1
-        runs = np.split(order, cuts)
+        # a run starts and ends on solid pairs (pairs with a dark canal only bridge)
+        runs = [_solid_ends(candidates, r) for r in np.split(order, cuts)]
         longest = max(runs, key=lambda r: float(np.ptp(candidates[r, 0])) if len(r) else 0.0)
         # only the run taken is used up: a line that crosses a diaphysis obliquely and
         # is rejected must not take the diaphysis' own pairs with it
@@ -410,6 +453,55 @@ def shaft_segments(
         )
     segments.sort(key=lambda s: -s.length_mm)
     return segments
+
+
+def _bridges(
+    candidates: F64,
+    run: NDArray[np.bool_],
+    tolerance_mm: float,
+    width_tolerance: float,
+) -> NDArray[np.bool_]:
+    """Pairs with a dark canal that continue a run of solid pairs across its gaps.
+
+    A pair that failed :data:`SOLID_SHAFT` (``candidates[:, 5] == 0``) joins the run
+    where it lies between two of the run's solid bands, its centre within
+    `tolerance_mm` and its width within `width_tolerance` (+ 1 mm) of theirs,
+    interpolated linearly: the same diaphysis, its two cortices clear and its canal
+    dark. Interpolating between the nearest solid bands rather than reading off the
+    run's straight line lets a bridge follow a femur's bow.
+
+    Parameters
+    ----------
+    candidates : numpy.ndarray, shape (k, 6)
+        From :func:`shaft_candidates`.
+    run : numpy.ndarray of bool, shape (k,)
+        The solid pairs of the run.
+    tolerance_mm, width_tolerance : float
+        As in :func:`shaft_segments`.
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (k,)
+        The bridging pairs.
+    """
+    solid = candidates[run]
+    ys, xs, ws = solid[np.argsort(solid[:, 0])][:, [0, 1, 3]].T
+    y = candidates[:, 0]
+    x_line = np.interp(y, ys, xs)
+    w_line = np.interp(y, ys, ws)
+    return (
+        (candidates[:, 5] == 0)
+        & (y > ys[0])
+        & (y < ys[-1])
+        & (np.abs(candidates[:, 1] - x_line) <= tolerance_mm)
+        & (np.abs(candidates[:, 3] - w_line) <= width_tolerance * w_line + 1.0)
+    )
+
+
+def _solid_ends(candidates: F64, run: NDArray[np.intp]) -> NDArray[np.intp]:
+    """`run` (indices into `candidates`, by ``y``) cut to its first and last solid pair."""
+    solid = np.flatnonzero(candidates[run, 5] > 0)
+    return run[solid[0] : solid[-1] + 1] if solid.size else run[:0]
 
 
 @dataclass(frozen=True)
