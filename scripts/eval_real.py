@@ -28,6 +28,14 @@ which a distance in sigma is not.
 
     PYTHONPATH=/work/wt/X python /work/wt/det-a/scripts/eval_real.py
     python scripts/eval_real.py --only knee/ --overlays /tmp/ov --json /tmp/real.json
+    python scripts/eval_real.py --mirror --quiet
+
+With ``--mirror`` every film is read mirrored left-right, its references mirrored
+with it (``x`` to ``columns - x``, left and right swapped, OAI's readings too): the
+crops become left legs. Anatomy does not change with the side, so the figures should
+not either; where they do, a step of detection depends on the film's layout. A side
+marker ("L", "R") is mirrored too and reads as none, so the sides found on marked films
+say nothing there.
 
 Exits 0 with ``skipped: no real films at ...`` where the folder is absent.
 """
@@ -35,6 +43,7 @@ Exits 0 with ``skipped: no real films at ...`` where the folder is absent.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import sys
@@ -52,7 +61,7 @@ import pandas as pd
 
 from alignment.atomic import atomic_path, write_text_atomic
 from alignment.detect import detect_landmarks
-from alignment.io import ImageWarning, read_radiograph
+from alignment.io import ImageWarning, Radiograph, read_radiograph
 from alignment.landmarks import validate_landmarks
 from alignment.measures import measure_landmarks
 from alignment.report import draw_overlay, encode_png, overlay_layout
@@ -117,6 +126,37 @@ class Film:
     sides: tuple[str, ...]  # sides on the film (truth)
     reference: pd.DataFrame = field(repr=False)  # reference landmarks of the film
     readings: Mapping[tuple[str, str], float] = field(default_factory=dict)  # OAI
+    mirror: bool = False  # read mirrored left-right (the references are, with it)
+
+
+OTHER_SIDE = {"left": "right", "right": "left"}
+
+
+def mirrored(film: Film) -> Film:
+    """`film` read mirrored left-right: its references' ``x`` mirrored and their sides,
+    its sides and its readings' sides swapped."""
+    columns = read_radiograph(film.path, pixels=False).columns
+    reference = film.reference.copy()
+    if len(reference):
+        reference["x"] = columns - reference["x"]
+        reference["side"] = reference["side"].map(OTHER_SIDE)
+    return dataclasses.replace(
+        film,
+        sides=tuple(sorted(OTHER_SIDE[s] for s in film.sides)),
+        reference=reference,
+        readings={(OTHER_SIDE[side], m): v for (side, m), v in film.readings.items()},
+        mirror=not film.mirror,
+    )
+
+
+def read_film(film: Film) -> Radiograph:
+    """The film's radiograph as detection is to see it (mirrored where `film` says)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ImageWarning)  # colour JPEGs read as grey
+        radiograph = read_radiograph(film.path)
+    if not film.mirror or radiograph.pixels is None:
+        return radiograph
+    return dataclasses.replace(radiograph, pixels=np.ascontiguousarray(radiograph.pixels[:, ::-1]))
 
 
 def find_films(root: Path, only: Sequence[str] = ()) -> list[Film]:
@@ -199,9 +239,7 @@ def _reference_table(ref: pd.DataFrame) -> pd.DataFrame:
 def evaluate_film(film: Film) -> dict[str, Any]:
     """Detect, measure and compare one film; a JSON-ready record."""
     started = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ImageWarning)  # colour JPEGs read as grey
-        radiograph = read_radiograph(film.path)
+    radiograph = read_film(film)
     result = detect_landmarks(radiograph, image=film.key)
     seconds = time.perf_counter() - started
     spacing = film_spacing_mm(film)
@@ -482,9 +520,7 @@ def write_overlay(film: Film, record: Mapping[str, Any], folder: Path) -> Path:
     each named in a margin, knees cropped at full resolution) with the references added:
     a green ring of 3 sigma around each reference point, joined to its detected point by a
     yellow line; what was found and the truth are noted in the key."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ImageWarning)
-        radiograph = read_radiograph(film.path)
+    radiograph = read_film(film)
     view = "LAT" if record["kind_found"] == "LAT knee" else "AP"
     detected = pd.DataFrame(record["detected"], columns=["side", "landmark", "x", "y"])
     detected = detected.assign(image=film.key, view=view)
@@ -495,6 +531,7 @@ def write_overlay(film: Film, record: Mapping[str, Any], folder: Path) -> Path:
         *(f"{side}: {leg['status']}" for side, leg in sorted(record["legs"].items())),
         *record["why_nothing"],
         "green rings: reference, 3 sigma",
+        *(["film mirrored left-right, references with it"] if film.mirror else []),
     ]
     spacing = float(record["spacing_used_mm"])
     layout = overlay_layout(
@@ -521,7 +558,8 @@ def write_overlay(film: Film, record: Mapping[str, Any], folder: Path) -> Path:
                 cv2.line(rgb, centre, (round(end[0] - 0.5), round(end[1] - 0.5)), _LINK_RGB, 1,
                          cv2.LINE_AA)  # fmt: skip
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / (film.key.replace("/", "__").rsplit(".", 1)[0] + ".png")
+    name = film.key.replace("/", "__").rsplit(".", 1)[0] + ("__mirrored" if film.mirror else "")
+    path = folder / (name + ".png")
     with atomic_path(path) as temporary:
         temporary.write_bytes(encode_png(rgb))
     return path
@@ -555,12 +593,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, metavar="FILE", help="write a JSON summary here")
     parser.add_argument("--jobs", type=int, default=1, help="films processed in parallel")
     parser.add_argument("--quiet", action="store_true", help="print only the overall figures")
+    parser.add_argument(
+        "--mirror",
+        action="store_true",
+        help="read every film mirrored left-right, its references with it",
+    )
     args = parser.parse_args(argv)
     root = args.realfilms or default_realfilms()
     if not root.is_dir():
         print(f"skipped: no real films at {root}")
         return 0
     films = find_films(root, args.only)
+    if args.mirror:
+        films = [mirrored(f) for f in films]
     if not films:
         print(f"skipped: no film under {root} matches {args.only}")
         return 0
@@ -575,7 +620,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     summary = summarise(records)
     print_summary(summary, sys.stdout)
     if args.json is not None:
-        payload = {"realfilms": str(root), "summary": summary, "films": records}
+        payload = {
+            "realfilms": str(root),
+            "mirror": args.mirror,
+            "summary": summary,
+            "films": records,
+        }
         write_text_atomic(args.json, json.dumps(payload, indent=1, default=float) + "\n")
     return 0
 

@@ -48,6 +48,32 @@ def test_eval_real_on_knee_films(realfilms, tmp_path, capsys):
     assert len(list(overlays.glob("*.png"))) == 1
 
 
+def test_eval_real_mirror_reads_the_films_and_references_mirrored(realfilms, tmp_path):
+    # the digital OAI film read mirrored, its references with it: each reference point
+    # is found as near as on the film itself (1 mm) and each HKA as near OAI's (0.3 deg)
+    runs = []
+    for extra in ([], ["--mirror"]):
+        out = tmp_path / f"run{len(runs)}.json"
+        argv = ["--realfilms", str(realfilms), "--only", "longleg/01924704", "--quiet"]
+        assert eval_real.main([*argv, *extra, "--json", str(out)]) == 0
+        runs.append(json.loads(out.read_text()))
+    straight, mirror = (run["films"][0] for run in runs)
+    assert (runs[0]["mirror"], runs[1]["mirror"]) == (False, True)
+    other = {"left": "right", "right": "left"}
+    by_key = {(e["side"], e["landmark"]): e for e in straight["landmarks"]}
+    assert len(mirror["landmarks"]) == len(by_key) == 24
+    for entry in mirror["landmarks"]:
+        twin = by_key[other[entry["side"]], entry["landmark"]]
+        assert entry["found"] and abs(entry["mm"] - twin["mm"]) <= 1.0, (entry, twin)
+    errors = [
+        {other[m["side"]] if run is mirror else m["side"]: m["error"] for m in run["measures"]
+         if m["measure"] == "hka"}
+        for run in (straight, mirror)
+    ]  # fmt: skip
+    assert errors[0].keys() == errors[1].keys() == {"left", "right"}
+    assert all(abs(errors[0][s] - errors[1][s]) <= 0.3 for s in errors[0]), errors
+
+
 def test_reference_spacing(realfilms):
     films = {f.key: f for f in eval_real.find_films(realfilms)}
     assert eval_real.film_spacing_mm(films["longleg/01924704_1x1.jpg"]) == pytest.approx(
