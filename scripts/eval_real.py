@@ -29,13 +29,16 @@ which a distance in sigma is not.
     PYTHONPATH=/work/wt/X python /work/wt/det-a/scripts/eval_real.py
     python scripts/eval_real.py --only knee/ --overlays /tmp/ov --json /tmp/real.json
     python scripts/eval_real.py --mirror --quiet
+    python scripts/eval_real.py --scale 2 --quiet
 
 With ``--mirror`` every film is read mirrored left-right, its references mirrored
 with it (``x`` to ``columns - x``, left and right swapped, OAI's readings too): the
 crops become left legs. Anatomy does not change with the side, so the figures should
 not either; where they do, a step of detection depends on the film's layout. A side
 marker ("L", "R") is mirrored too and reads as none, so the sides found on marked films
-say nothing there.
+say nothing there. With ``--scale F`` every film is read on ``F`` times as many pixels
+along each axis (its references scaled with it, and the spacing of the mm figures
+divided by it): detection works in mm, so the figures should not change either.
 
 Exits 0 with ``skipped: no real films at ...`` where the folder is absent.
 """
@@ -127,36 +130,64 @@ class Film:
     reference: pd.DataFrame = field(repr=False)  # reference landmarks of the film
     readings: Mapping[tuple[str, str], float] = field(default_factory=dict)  # OAI
     mirror: bool = False  # read mirrored left-right (the references are, with it)
+    size: tuple[int, int] | None = None  # read resampled to (rows, columns) (likewise)
 
 
 OTHER_SIDE = {"left": "right", "right": "left"}
 
 
-def mirrored(film: Film) -> Film:
-    """`film` read mirrored left-right: its references' ``x`` mirrored and their sides,
-    its sides and its readings' sides swapped."""
-    columns = read_radiograph(film.path, pixels=False).columns
+def transformed(film: Film, *, mirror: bool = False, scale: float = 1.0) -> Film:
+    """`film` read mirrored left-right (`mirror`) and/or resampled on pixels `scale`
+    times as many along each axis, its references with it: their ``x`` mirrored (and
+    their sides, the film's sides and its readings' sides swapped), their coordinates
+    and sigmas scaled by the size's exact ratios."""
+    header = read_radiograph(film.path, pixels=False)
+    rows, columns = header.rows, header.columns
+    size = (max(1, round(rows * scale)), max(1, round(columns * scale)))
     reference = film.reference.copy()
+    swap = OTHER_SIDE if mirror else {"left": "left", "right": "right"}
     if len(reference):
-        reference["x"] = columns - reference["x"]
-        reference["side"] = reference["side"].map(OTHER_SIDE)
+        if mirror:
+            reference["x"] = columns - reference["x"]
+            reference["side"] = reference["side"].map(OTHER_SIDE)
+        reference["x"] = reference["x"] * size[1] / columns
+        reference["y"] = reference["y"] * size[0] / rows
+        reference["uncertainty_px"] = reference["uncertainty_px"] * size[1] / columns
     return dataclasses.replace(
         film,
-        sides=tuple(sorted(OTHER_SIDE[s] for s in film.sides)),
+        sides=tuple(sorted(swap[s] for s in film.sides)),
         reference=reference,
-        readings={(OTHER_SIDE[side], m): v for (side, m), v in film.readings.items()},
-        mirror=not film.mirror,
+        readings={(swap[side], m): v for (side, m), v in film.readings.items()},
+        mirror=mirror,
+        size=None if size == (rows, columns) else size,
     )
 
 
 def read_film(film: Film) -> Radiograph:
-    """The film's radiograph as detection is to see it (mirrored where `film` says)."""
+    """The film's radiograph as detection is to see it: mirrored and resampled where
+    `film` says (area averaging to fewer pixels, linear interpolation to more), its
+    spacing, where it has one, with it."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ImageWarning)  # colour JPEGs read as grey
         radiograph = read_radiograph(film.path)
-    if not film.mirror or radiograph.pixels is None:
+    pixels = radiograph.pixels
+    if pixels is None:
         return radiograph
-    return dataclasses.replace(radiograph, pixels=np.ascontiguousarray(radiograph.pixels[:, ::-1]))
+    if film.mirror:
+        pixels = np.ascontiguousarray(pixels[:, ::-1])
+    if film.size is None:
+        return dataclasses.replace(radiograph, pixels=pixels)
+    rows, columns = film.size
+    shrink = rows * columns < radiograph.rows * radiograph.columns
+    pixels = cv2.resize(
+        pixels, (columns, rows), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
+    )
+    spacing = radiograph.spacing_mm
+    if spacing is not None:
+        spacing = (spacing[0] * radiograph.rows / rows, spacing[1] * radiograph.columns / columns)
+    return dataclasses.replace(
+        radiograph, pixels=pixels, rows=rows, columns=columns, spacing_mm=spacing
+    )
 
 
 def find_films(root: Path, only: Sequence[str] = ()) -> list[Film]:
@@ -204,12 +235,14 @@ def find_films(root: Path, only: Sequence[str] = ()) -> list[Film]:
 
 
 def film_spacing_mm(film: Film) -> float:
-    """The spacing (mm per pixel) used to express this film's distances in mm."""
-    if film.key in RULER_SPACING_MM:
-        return RULER_SPACING_MM[film.key]
+    """The spacing (mm per pixel) used to express this film's distances in mm (on
+    the film as read: resampled where `film` says)."""
     top = film.key.split("/")[0]
-    if top in NOMINAL_SPACING_MM:
-        return NOMINAL_SPACING_MM[top]
+    known = RULER_SPACING_MM.get(film.key, NOMINAL_SPACING_MM.get(top))
+    if known is not None:
+        if film.size is None:
+            return known
+        return known * read_radiograph(film.path, pixels=False).columns / film.size[1]
     for view, (names, size_mm) in TRAY_MM.items():
         ref = film.reference[film.reference["view"] == view].set_index("landmark")
         if all(n in ref.index for n in names):
@@ -532,6 +565,7 @@ def write_overlay(film: Film, record: Mapping[str, Any], folder: Path) -> Path:
         *record["why_nothing"],
         "green rings: reference, 3 sigma",
         *(["film mirrored left-right, references with it"] if film.mirror else []),
+        *([f"film resampled to {film.size[1]} x {film.size[0]} px"] if film.size else []),
     ]
     spacing = float(record["spacing_used_mm"])
     layout = overlay_layout(
@@ -558,7 +592,8 @@ def write_overlay(film: Film, record: Mapping[str, Any], folder: Path) -> Path:
                 cv2.line(rgb, centre, (round(end[0] - 0.5), round(end[1] - 0.5)), _LINK_RGB, 1,
                          cv2.LINE_AA)  # fmt: skip
     folder.mkdir(parents=True, exist_ok=True)
-    name = film.key.replace("/", "__").rsplit(".", 1)[0] + ("__mirrored" if film.mirror else "")
+    name = film.key.replace("/", "__").rsplit(".", 1)[0]
+    name += ("__mirrored" if film.mirror else "") + (f"__{film.size[1]}px" if film.size else "")
     path = folder / (name + ".png")
     with atomic_path(path) as temporary:
         temporary.write_bytes(encode_png(rgb))
@@ -598,14 +633,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="read every film mirrored left-right, its references with it",
     )
+    parser.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        metavar="F",
+        help="read every film resampled on F times as many pixels along each axis, its "
+        "references with it (default 1)",
+    )
     args = parser.parse_args(argv)
     root = args.realfilms or default_realfilms()
     if not root.is_dir():
         print(f"skipped: no real films at {root}")
         return 0
     films = find_films(root, args.only)
-    if args.mirror:
-        films = [mirrored(f) for f in films]
+    if args.scale <= 0:
+        parser.error(f"--scale must be positive, not {args.scale}")
+    if args.mirror or args.scale != 1.0:
+        films = [transformed(f, mirror=args.mirror, scale=args.scale) for f in films]
     if not films:
         print(f"skipped: no film under {root} matches {args.only}")
         return 0
@@ -623,6 +668,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         payload = {
             "realfilms": str(root),
             "mirror": args.mirror,
+            "scale": args.scale,
             "summary": summary,
             "films": records,
         }

@@ -48,30 +48,48 @@ def test_eval_real_on_knee_films(realfilms, tmp_path, capsys):
     assert len(list(overlays.glob("*.png"))) == 1
 
 
-def test_eval_real_mirror_reads_the_films_and_references_mirrored(realfilms, tmp_path):
-    # the digital OAI film read mirrored, its references with it: each reference point
-    # is found as near as on the film itself (1 mm) and each HKA as near OAI's (0.3 deg)
+@pytest.mark.parametrize(
+    ("flags", "within_mm", "within_deg"),
+    [
+        (["--mirror"], 1.0, 0.3),
+        (["--scale", "2"], 3.0, 0.7),
+        (["--mirror", "--scale", "0.8"], 7.0, 0.5),
+    ],
+)
+def test_eval_real_reads_films_and_references_mirrored_or_resampled(
+    realfilms, tmp_path, flags, within_mm, within_deg
+):
+    # the digital OAI film read mirrored and/or resampled, its references with it:
+    # each reference point is found about as near as on the film itself, and each HKA
+    # about as near OAI's (resampling moves some landmarks by a few mm: fewer pixels
+    # blur more)
     runs = []
-    for extra in ([], ["--mirror"]):
+    for extra in ([], flags):
         out = tmp_path / f"run{len(runs)}.json"
         argv = ["--realfilms", str(realfilms), "--only", "longleg/01924704", "--quiet"]
         assert eval_real.main([*argv, *extra, "--json", str(out)]) == 0
         runs.append(json.loads(out.read_text()))
-    straight, mirror = (run["films"][0] for run in runs)
-    assert (runs[0]["mirror"], runs[1]["mirror"]) == (False, True)
-    other = {"left": "right", "right": "left"}
+    straight, changed = (run["films"][0] for run in runs)
+    assert runs[1]["mirror"] == ("--mirror" in flags)
+    swap = {"left": "right", "right": "left"} if "--mirror" in flags else {}
     by_key = {(e["side"], e["landmark"]): e for e in straight["landmarks"]}
-    assert len(mirror["landmarks"]) == len(by_key) == 24
-    for entry in mirror["landmarks"]:
-        twin = by_key[other[entry["side"]], entry["landmark"]]
-        assert entry["found"] and abs(entry["mm"] - twin["mm"]) <= 1.0, (entry, twin)
+    assert len(changed["landmarks"]) == len(by_key) == 24
+    for entry in changed["landmarks"]:
+        twin = by_key[swap.get(entry["side"], entry["side"]), entry["landmark"]]
+        assert entry["found"] and abs(entry["mm"] - twin["mm"]) <= within_mm, (entry, twin)
+    hka = [[m for m in run["measures"] if m["measure"] == "hka"] for run in (straight, changed)]
     errors = [
-        {other[m["side"]] if run is mirror else m["side"]: m["error"] for m in run["measures"]
-         if m["measure"] == "hka"}
-        for run in (straight, mirror)
-    ]  # fmt: skip
+        {m["side"]: m["error"] for m in hka[0]},
+        {swap.get(m["side"], m["side"]): m["error"] for m in hka[1]},
+    ]
     assert errors[0].keys() == errors[1].keys() == {"left", "right"}
-    assert all(abs(errors[0][s] - errors[1][s]) <= 0.3 for s in errors[0]), errors
+    assert all(abs(errors[0][s] - errors[1][s]) <= within_deg for s in errors[0]), errors
+
+
+def test_eval_real_refuses_a_scale_that_is_not_positive(realfilms, capsys):
+    with pytest.raises(SystemExit):
+        eval_real.main(["--realfilms", str(realfilms), "--scale", "0"])
+    assert "--scale must be positive" in capsys.readouterr().err
 
 
 def test_reference_spacing(realfilms):
