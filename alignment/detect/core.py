@@ -1353,7 +1353,11 @@ def _head_over(
             found = (fit.centre, fit.confidence(), "hough+circle-fit")
         else:
             rank = score * HEAD_FIT_FLOOR
-            found = (centre, COARSE_HEAD_CONFIDENCE * min(1.0, score), "hough(coarse)")
+            found = (
+                _coarse_head_centre(centre, radius, fa),
+                COARSE_HEAD_CONFIDENCE * min(1.0, score),
+                "hough(coarse)",
+            )
         if rank > best_rank:
             best, best_rank = found, rank
     return best
@@ -1694,6 +1698,10 @@ HEAD_TO_SHAFT = 0.65
 head's diameter is about 1.6-1.9 times the mid-shaft's; the trochanters and the
 pelvis' rounded outlines give smaller circles)."""
 
+HEAD_RADIUS_TO_SHAFT = 0.875
+"""Expected femoral head radius as a share of the femoral diaphysis' width: the middle
+of an adult head's diameter over the mid-shaft's width, 1.6-1.9 (:data:`HEAD_TO_SHAFT`)."""
+
 HEAD_FIT_FLOOR = 0.15
 """Least confidence of a refined head fit (:meth:`~alignment.detect.hip.HeadFit.confidence`)
 that counts as one; a circle with no such fit is weighed as if its fit had this
@@ -1717,6 +1725,33 @@ axis extended: the femoral offset, about 35-55 mm in adults, 10-20 % more on a
 standing film, with room for an axis read a few degrees off. The greater trochanter
 lies lateral of the axis and round outlines of the shaft on it; the ischium, the
 obturator foramen and the pubis lie further medial."""
+
+
+def _coarse_head_centre(centre: F64, radius_mm: float, fa: ShaftAxis) -> F64:
+    """Where the femoral head's centre lies, given only its coarse circle (mm).
+
+    A faint head's sharpest edges are its upper outline and the acetabular roof over
+    it, so the coarse search, which scores a circle by the share of its perimeter on
+    an edge, takes a circle inscribed under the dome's top when it is smaller than the
+    head: its centre is too high by the difference of the radii (on the development
+    set's long-leg films, circles of 16-19 mm under heads of 23-26 mm, their centres
+    7-12 mm above the reference's). Such a centre is moved down the femoral shaft
+    (`fa`) by the head's expected radius (:data:`HEAD_RADIUS_TO_SHAFT` of the shaft's
+    width) less the circle's; a circle as large as that or larger stays (the
+    acetabulum's is concentric with the head).
+
+    >>> from types import SimpleNamespace
+    >>> fa = SimpleNamespace(direction=np.array([0.0, -1.0]), width_mm=32.0)
+    >>> _coarse_head_centre(np.array([80.0, 200.0]), 18.0, fa).tolist()
+    [80.0, 210.0]
+    >>> _coarse_head_centre(np.array([80.0, 200.0]), 30.0, fa).tolist()
+    [80.0, 200.0]
+    """
+    down = np.asarray(fa.direction, float) / float(np.linalg.norm(fa.direction))
+    if down[1] < 0:
+        down = -down
+    drop = max(0.0, HEAD_RADIUS_TO_SHAFT * fa.width_mm - radius_mm)
+    return np.asarray(centre, float) + drop * down
 
 
 def _head_plausible(

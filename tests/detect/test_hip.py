@@ -5,6 +5,8 @@ head: an acetabular rim arc above it, a bright iliac crest, the obturator forame
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -307,3 +309,20 @@ def test_two_legs_under_one_femoral_head_are_one_leg(apart_mm, one):
     assert core._one_head(heads) is one
     heads[1] = None
     assert core._one_head(heads) is False
+
+
+@pytest.mark.parametrize("lean", [-8.0, 0.0, 5.0])
+@pytest.mark.parametrize("sense", [1.0, -1.0])
+def test_a_coarse_circle_smaller_than_the_head_moves_down_its_shaft(lean, sense):
+    # a 16 mm circle under the dome of a head expected 0.875 x 28 = 24.5 mm across
+    # its radius: its centre moves 8.5 mm down the shaft, whichever sense the axis has
+    fa = _axis(SHAFT_TOP, lean)
+    fa = dataclasses.replace(fa, direction=sense * fa.direction)
+    centre = np.array([150.0, 140.0])
+    moved = core._coarse_head_centre(centre, 16.0, fa)
+    down = fa.direction * np.sign(fa.direction[1])
+    assert np.allclose(moved - centre, (core.HEAD_RADIUS_TO_SHAFT * 28.0 - 16.0) * down)
+    assert moved[1] > centre[1]
+    # a circle as large as the head or larger (the acetabulum's, concentric) stays
+    assert np.array_equal(core._coarse_head_centre(centre, 24.5, fa), centre)
+    assert np.array_equal(core._coarse_head_centre(centre, 30.0, fa), centre)
