@@ -107,7 +107,7 @@ def test_reference_spacing(realfilms):
 def test_real_longleg_results_do_not_swing_with_the_spacing(realfilms, scale):
     # the OAI film at its ruler spacing and 10 % off: both legs keep their HKA, which
     # moves by at most 0.75 degree (the 0.5 is not reached: the right leg's
-    # coarse head moves 3-5 mm, its HKA 0.62), and the knees and ankles by at most
+    # coarse head moves up to 11 mm, its HKA 0.51), and the knees and ankles by at most
     # 10 mm on the film
     # (a knee 110 mm wide fell outside the column's search at x1.1: the left knee was
     # read 100 mm low, on the tibia's metaphysis, and the left ankle was lost)
