@@ -642,13 +642,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "references with it (default 1)",
     )
     args = parser.parse_args(argv)
+    if args.scale <= 0:
+        parser.error(f"--scale must be positive, not {args.scale}")
     root = args.realfilms or default_realfilms()
     if not root.is_dir():
         print(f"skipped: no real films at {root}")
         return 0
     films = find_films(root, args.only)
-    if args.scale <= 0:
-        parser.error(f"--scale must be positive, not {args.scale}")
     if args.mirror or args.scale != 1.0:
         films = [transformed(f, mirror=args.mirror, scale=args.scale) for f in films]
     if not films:

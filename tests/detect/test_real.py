@@ -86,9 +86,10 @@ def test_eval_real_reads_films_and_references_mirrored_or_resampled(
     assert all(abs(errors[0][s] - errors[1][s]) <= within_deg for s in errors[0]), errors
 
 
-def test_eval_real_refuses_a_scale_that_is_not_positive(realfilms, capsys):
+def test_eval_real_refuses_a_scale_that_is_not_positive(tmp_path, capsys):
+    # before it looks for the films
     with pytest.raises(SystemExit):
-        eval_real.main(["--realfilms", str(realfilms), "--scale", "0"])
+        eval_real.main(["--realfilms", str(tmp_path / "absent"), "--scale", "0"])
     assert "--scale must be positive" in capsys.readouterr().err
 
 
