@@ -176,13 +176,17 @@ def test_real_longleg_knees_and_ankles_stay_put_when_resampled(realfilms, factor
 
 @pytest.mark.parametrize(
     ("name", "within_mm"),
-    [("01924704_1x1.jpg", 20.0), ("01959205_1x1.jpg", 20.0), ("llrformer_thumbnail.png", 30.0)],
+    [("01924704_1x1.jpg", 7.0), ("01959205_1x1.jpg", 20.0), ("llrformer_thumbnail.png", 30.0)],
 )
 def test_real_longleg_heads_sit_on_their_femora(realfilms, name, within_mm):
     # the femur followed up to its proximal end leads to the head: on the stitched
     # film the heads were taken on the iliac rim and at mid-thigh (100 and 194 mm
     # off); on the thumbnail (2 mm per pixel) a run read off the right femur put its
-    # head at mid-thigh until it was looked for level with the left one
+    # head at mid-thigh until it was looked for level with the left one. The digital
+    # OAI film's faint heads are coarse circles of 16-18 mm inscribed under their
+    # domes (the heads' radii are 23-25 mm): taken as they were, their centres lay
+    # 8.5 and 9.5 mm above the reference's; moved down by the radii's difference,
+    # both lie within 7 mm of it
     record = evaluated(realfilms, f"longleg/{name}")
     heads = {
         lm["side"]: lm["mm"]
