@@ -708,6 +708,12 @@ def _joint_level(
     return float(xs[k]), float(ys[k])
 
 
+SPINES_BELOW_NOTCH_MM = 25.0
+"""Farthest (mm) a bone column's tibial knee centre may lie below a femoral knee
+centre read at full resolution for both to be of one knee: the notch's apex stands
+5-15 mm above the joint's gap, and two readings of one gap differ by up to
+:data:`KNEE_LEVELS_APART_MM`."""
+
 KNEE_LEVELS_APART_MM = 10.0
 """Two rough levels of the knee (the dark band between the shafts,
 :func:`_joint_level`, and the bone column's knee) closer than this (mm) read the same
@@ -1083,21 +1089,27 @@ def _column_notch(work: Work, read: ColumnLeg, names: Sequence[str], out: dict[s
 
 def _column_knee_names(read: ColumnLeg, points: dict[str, F64]) -> tuple[str, ...]:
     """The knee centres the bone column's reading `read` may fill in for a leg with
-    `points`: its femoral knee centre only where no fine tibial knee centre was read
-    or it lies within :data:`KNEE_LEVELS_APART_MM` of that one's level (a column's
-    knee far from the fine stage's joint is another level's: a line across the shaft,
-    the tibia's flare; a femoral centre there and a tibial one at the joint would make
-    two axes of two different knees). The column's tibial centre is not held against
-    a fine femoral one: that is the notch's apex, 5-15 mm above the joint, and a
-    level test would need its own allowance (with 10 mm it refused the good tibial
-    centres of three crops)."""
+    `points`: each only where the fine stage read neither centre, or where the column's
+    knee lies at the level of the knee the fine stage read. A column's knee far from
+    the fine stage's joint is another level's (a line across the shaft, the tibia's
+    flare), and one centre there with the other at the joint would make two axes of
+    two different knees. The column's femoral centre is held against a fine tibial
+    centre within :data:`KNEE_LEVELS_APART_MM`; its tibial centre against a fine
+    femoral one, the notch's apex 5-15 mm above the joint, within
+    :data:`SPINES_BELOW_NOTCH_MM` below it (or :data:`KNEE_LEVELS_APART_MM` above)."""
+    names = []
     femoral, tibial = read.points.get("femoral_knee_center"), points.get("tibial_knee_center")
-    apart = (
-        femoral is not None
-        and tibial is not None
-        and abs(float(femoral[1] - tibial[1])) > KNEE_LEVELS_APART_MM
-    )
-    return ("tibial_knee_center",) if apart else ("femoral_knee_center", "tibial_knee_center")
+    if (
+        femoral is None
+        or tibial is None
+        or abs(float(femoral[1] - tibial[1])) <= (KNEE_LEVELS_APART_MM)
+    ):
+        names.append("femoral_knee_center")
+    tibial, notch = read.points.get("tibial_knee_center"), points.get("femoral_knee_center")
+    below = None if tibial is None or notch is None else float(tibial[1] - notch[1])
+    if below is None or -KNEE_LEVELS_APART_MM <= below <= SPINES_BELOW_NOTCH_MM:
+        names.append("tibial_knee_center")
+    return tuple(names)
 
 
 def _notch_over_spines(out: dict[str, Any]) -> None:
@@ -1112,6 +1124,20 @@ def _notch_over_spines(out: dict[str, Any]) -> None:
         return
     confidence = min(out["confidence"][tibial], DOUBTED_CONFIDENCE)
     _place(out, "femoral_knee_center", points[tibial].copy(), confidence, "over-tibial-spines")
+
+
+def _spines_under_notch(out: dict[str, Any]) -> None:
+    """Where the knee has a femoral knee centre but no tibial one (no spines seen,
+    and no bone column's reading at that knee: :func:`_column_knee_names`), place the
+    tibial knee centre on the femoral one, the counterpart of
+    :func:`_notch_over_spines`: the spines stand under the notch's apex, a few mm
+    lower. Its confidence is the femoral centre's, at most
+    :data:`~.knee.DOUBTED_CONFIDENCE` (review)."""
+    points, femoral = out["points"], "femoral_knee_center"
+    if "tibial_knee_center" in points or femoral not in points:
+        return
+    confidence = min(out["confidence"][femoral], DOUBTED_CONFIDENCE)
+    _place(out, "tibial_knee_center", points[femoral].copy(), confidence, "under-notch")
 
 
 def _ankle_below_tibia(
@@ -1511,6 +1537,7 @@ def _detect_ap_leg(
         _column_notch(work, column, names, out)
         _take_from_column(column, names, out)
     _notch_over_spines(out)
+    _spines_under_notch(out)
     tk = points.get("tibial_knee_center")
     joint_only: AnkleFinding | None = None
     if ta is not None:

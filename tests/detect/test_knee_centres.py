@@ -1,10 +1,12 @@
-"""The knee centres of a long-leg film when the fine knee saw no intercondylar notch:
-the bone column's femoral knee centre fills in only at the fine joint's level
+"""The knee centres of a long-leg film when the fine knee saw no intercondylar notch
+or no tibial spines: the bone column's centres fill in only at the fine joint's level
 (alignment.detect.core._column_knee_names), else the femoral centre is placed over the
-tibial spines, for review (alignment.detect.core._notch_over_spines).
+tibial spines, or the tibial centre under the notch, for review
+(alignment.detect.core._notch_over_spines, _spines_under_notch).
 
 The real crops where the column's knee lies in the proximal tibia, 85 mm under the
-joint, or is absent, are read where the folder of real films is.
+joint, or is absent, or 35 mm under the fine notch, are read where the folder of real
+films is.
 """
 
 from __future__ import annotations
@@ -14,10 +16,16 @@ import pytest
 
 from alignment.detect import REVIEW_THRESHOLD
 from alignment.detect.column import ColumnLeg
-from alignment.detect.core import KNEE_LEVELS_APART_MM, _column_knee_names, _notch_over_spines
+from alignment.detect.core import (
+    KNEE_LEVELS_APART_MM,
+    SPINES_BELOW_NOTCH_MM,
+    _column_knee_names,
+    _notch_over_spines,
+    _spines_under_notch,
+)
 from alignment.detect.knee import DOUBTED_CONFIDENCE
 
-from .conftest import assert_crop_hka_for_review
+from .conftest import assert_crop_hka_for_review, evaluated
 
 BOTH = ("femoral_knee_center", "tibial_knee_center")
 
@@ -61,6 +69,35 @@ def test_the_columns_femoral_knee_centre_only_at_the_joints_level(column_y, tibi
     assert _column_knee_names(_column(column_y), points) == names
 
 
+@pytest.mark.parametrize(
+    ("column_y", "names"),
+    [
+        (600.0, BOTH),  # the column's spines 11 mm under the fine notch at 590
+        (590.0 + SPINES_BELOW_NOTCH_MM - 2.0, BOTH),
+        (590.0 + SPINES_BELOW_NOTCH_MM + 1.0, ("femoral_knee_center",)),  # a lower gap
+        (590.0 - KNEE_LEVELS_APART_MM - 2.0, ("femoral_knee_center",)),  # in the condyles
+    ],
+)
+def test_the_columns_tibial_knee_centre_only_under_the_fine_notch(column_y, names):
+    points = {"femoral_knee_center": np.array([98.0, 590.0])}
+    assert _column_knee_names(_column(column_y), points) == names
+
+
+def test_the_tibial_knee_centre_is_placed_under_the_notch_for_review():
+    out = _leg(None, femoral=True)
+    _spines_under_notch(out)
+    np.testing.assert_array_equal(out["points"]["tibial_knee_center"], [98.0, 590.0])
+    assert out["confidence"]["tibial_knee_center"] == DOUBTED_CONFIDENCE < REVIEW_THRESHOLD
+    assert out["method"]["tibial_knee_center"] == "under-notch"
+    out["points"]["femoral_knee_center"][1] += 5.0
+    assert out["points"]["tibial_knee_center"][1] == 590.0
+    # a tibial centre found, or no femoral one, is left alone
+    for leg in (_leg((102.0, 600.0), femoral=True), _leg((102.0, 600.0))):
+        before = {n: p.copy() for n, p in leg["points"].items()}
+        _spines_under_notch(leg)
+        assert leg["points"].keys() == before.keys()
+
+
 def test_the_femoral_knee_centre_is_placed_over_the_tibial_spines_for_review():
     out = _leg((102.0, 600.0))
     _notch_over_spines(out)
@@ -86,3 +123,16 @@ def test_a_femoral_knee_centre_found_or_no_tibial_one_is_left_alone(tibial, femo
 def test_a_real_crop_without_a_notch_gets_its_hka_for_review(realfilms):
     # The bone column's knee 85 mm under the joint, in the proximal tibia: no HKA.
     assert_crop_hka_for_review(realfilms, "02808303", 2.0)
+
+
+def test_a_real_crops_tibial_knee_centre_is_not_taken_from_a_lower_gap(realfilms):
+    # The fine knee read the notch; the bone column's knee lay 35 mm lower, on the
+    # tibia, and its tibial centre was taken with the fine femoral one: HKA 4.3 deg off.
+    record = evaluated(realfilms, "crops/images/02252101_1x1.jpg")
+    centres = {
+        p["landmark"]: np.array([p["x"], p["y"]])
+        for p in record["detected"]
+        if p["landmark"] in BOTH
+    }
+    assert np.linalg.norm(centres["femoral_knee_center"] - centres["tibial_knee_center"]) < 10
+    assert_crop_hka_for_review(realfilms, "02252101", 3.0)
