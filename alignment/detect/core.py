@@ -1097,18 +1097,20 @@ def _column_knee_names(read: ColumnLeg, points: dict[str, F64]) -> tuple[str, ..
     centre within :data:`KNEE_LEVELS_APART_MM`; its tibial centre against a fine
     femoral one, the notch's apex 5-15 mm above the joint, within
     :data:`SPINES_BELOW_NOTCH_MM` below it (or :data:`KNEE_LEVELS_APART_MM` above)."""
+    # each centre's level (mm, y down) less the fine stage's other centre's, allowed
+    levels = {
+        "femoral_knee_center": ("tibial_knee_center", -KNEE_LEVELS_APART_MM, KNEE_LEVELS_APART_MM),
+        "tibial_knee_center": (
+            "femoral_knee_center",
+            -KNEE_LEVELS_APART_MM,
+            SPINES_BELOW_NOTCH_MM,
+        ),
+    }
     names = []
-    femoral, tibial = read.points.get("femoral_knee_center"), points.get("tibial_knee_center")
-    if (
-        femoral is None
-        or tibial is None
-        or abs(float(femoral[1] - tibial[1])) <= (KNEE_LEVELS_APART_MM)
-    ):
-        names.append("femoral_knee_center")
-    tibial, notch = read.points.get("tibial_knee_center"), points.get("femoral_knee_center")
-    below = None if tibial is None or notch is None else float(tibial[1] - notch[1])
-    if below is None or -KNEE_LEVELS_APART_MM <= below <= SPINES_BELOW_NOTCH_MM:
-        names.append("tibial_knee_center")
+    for name, (other, lo, hi) in levels.items():
+        column, fine = read.points.get(name), points.get(other)
+        if column is None or fine is None or lo <= float(column[1] - fine[1]) <= hi:
+            names.append(name)
     return tuple(names)
 
 
