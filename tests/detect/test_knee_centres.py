@@ -96,6 +96,8 @@ def test_the_tibial_knee_centre_is_placed_under_the_notch_for_review():
         before = {n: p.copy() for n, p in leg["points"].items()}
         _spines_under_notch(leg)
         assert leg["points"].keys() == before.keys()
+        for name, p in before.items():
+            np.testing.assert_array_equal(leg["points"][name], p)
 
 
 def test_the_femoral_knee_centre_is_placed_over_the_tibial_spines_for_review():
