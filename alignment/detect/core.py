@@ -1114,32 +1114,28 @@ def _column_knee_names(read: ColumnLeg, points: dict[str, F64]) -> tuple[str, ..
     return tuple(names)
 
 
-def _notch_over_spines(out: dict[str, Any]) -> None:
-    """Where the knee has a tibial knee centre but no femoral one (no notch seen
-    between the condyles, and no bone column's reading at that level), place the
-    femoral knee centre on the tibial one: the tibial spines stand in the
-    intercondylar notch, so its apex lies over them, a few mm higher (which turns the
-    femoral mechanical axis by well under a degree). Its confidence is the tibial
-    centre's, at most :data:`~.knee.DOUBTED_CONFIDENCE` (review)."""
-    points, tibial = out["points"], "tibial_knee_center"
-    if "femoral_knee_center" in points or tibial not in points:
-        return
-    confidence = min(out["confidence"][tibial], DOUBTED_CONFIDENCE)
-    _place(out, "femoral_knee_center", points[tibial].copy(), confidence, "over-tibial-spines")
+KNEE_CENTRE_STAND_INS = {
+    "femoral_knee_center": ("tibial_knee_center", "over-tibial-spines"),
+    "tibial_knee_center": ("femoral_knee_center", "under-notch"),
+}
+"""For each knee centre, the other centre it is placed on where it alone is missing,
+and the method recorded: the tibial spines stand in the intercondylar notch, so the
+notch's apex lies over them, a few mm higher (which turns a mechanical axis by well
+under a degree)."""
 
 
-def _spines_under_notch(out: dict[str, Any]) -> None:
-    """Where the knee has a femoral knee centre but no tibial one (no spines seen,
-    and no bone column's reading at that knee: :func:`_column_knee_names`), place the
-    tibial knee centre on the femoral one, the counterpart of
-    :func:`_notch_over_spines`: the spines stand under the notch's apex, a few mm
-    lower. Its confidence is the femoral centre's, at most
+def _knee_centre_from_the_other(out: dict[str, Any]) -> None:
+    """Where the knee has one of its centres but not the other (no notch seen between
+    the condyles, or no spines, and no bone column's reading at that knee:
+    :func:`_column_knee_names`), place the missing one on the other
+    (:data:`KNEE_CENTRE_STAND_INS`), at the other's confidence and at most
     :data:`~.knee.DOUBTED_CONFIDENCE` (review)."""
-    points, femoral = out["points"], "femoral_knee_center"
-    if "tibial_knee_center" in points or femoral not in points:
-        return
-    confidence = min(out["confidence"][femoral], DOUBTED_CONFIDENCE)
-    _place(out, "tibial_knee_center", points[femoral].copy(), confidence, "under-notch")
+    points = out["points"]
+    for name, (other, method) in KNEE_CENTRE_STAND_INS.items():
+        if name not in points and other in points:
+            confidence = min(out["confidence"][other], DOUBTED_CONFIDENCE)
+            _place(out, name, points[other].copy(), confidence, method)
+            return
 
 
 def _ankle_below_tibia(
@@ -1538,8 +1534,7 @@ def _detect_ap_leg(
         names = _column_knee_names(column, points)
         _column_notch(work, column, names, out)
         _take_from_column(column, names, out)
-    _notch_over_spines(out)
-    _spines_under_notch(out)
+    _knee_centre_from_the_other(out)
     tk = points.get("tibial_knee_center")
     joint_only: AnkleFinding | None = None
     if ta is not None:

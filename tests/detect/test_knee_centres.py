@@ -2,7 +2,7 @@
 or no tibial spines: the bone column's centres fill in only at the fine joint's level
 (alignment.detect.core._column_knee_names), else the femoral centre is placed over the
 tibial spines, or the tibial centre under the notch, for review
-(alignment.detect.core._notch_over_spines, _spines_under_notch).
+(alignment.detect.core._knee_centre_from_the_other).
 
 The real crops where the column's knee lies in the proximal tibia, 85 mm under the
 joint, or is absent, or 35 mm under the fine notch, are read where the folder of real
@@ -20,8 +20,7 @@ from alignment.detect.core import (
     KNEE_LEVELS_APART_MM,
     SPINES_BELOW_NOTCH_MM,
     _column_knee_names,
-    _notch_over_spines,
-    _spines_under_notch,
+    _knee_centre_from_the_other,
 )
 from alignment.detect.knee import DOUBTED_CONFIDENCE
 
@@ -85,24 +84,25 @@ def test_the_columns_tibial_knee_centre_only_under_the_fine_notch(column_y, name
 
 def test_the_tibial_knee_centre_is_placed_under_the_notch_for_review():
     out = _leg(None, femoral=True)
-    _spines_under_notch(out)
+    _knee_centre_from_the_other(out)
     np.testing.assert_array_equal(out["points"]["tibial_knee_center"], [98.0, 590.0])
     assert out["confidence"]["tibial_knee_center"] == DOUBTED_CONFIDENCE < REVIEW_THRESHOLD
     assert out["method"]["tibial_knee_center"] == "under-notch"
     out["points"]["femoral_knee_center"][1] += 5.0
     assert out["points"]["tibial_knee_center"][1] == 590.0
-    # a tibial centre found, or no femoral one, is left alone
-    for leg in (_leg((102.0, 600.0), femoral=True), _leg((102.0, 600.0))):
-        before = {n: p.copy() for n, p in leg["points"].items()}
-        _spines_under_notch(leg)
-        assert leg["points"].keys() == before.keys()
-        for name, p in before.items():
-            np.testing.assert_array_equal(leg["points"][name], p)
+    # a tibial centre found beside the femoral one is left alone (as is a leg with
+    # neither: test_a_femoral_knee_centre_found_or_no_tibial_one_is_left_alone)
+    leg = _leg((102.0, 600.0), femoral=True)
+    before = {n: p.copy() for n, p in leg["points"].items()}
+    _knee_centre_from_the_other(leg)
+    assert leg["points"].keys() == before.keys()
+    for name, p in before.items():
+        np.testing.assert_array_equal(leg["points"][name], p)
 
 
 def test_the_femoral_knee_centre_is_placed_over_the_tibial_spines_for_review():
     out = _leg((102.0, 600.0))
-    _notch_over_spines(out)
+    _knee_centre_from_the_other(out)
     np.testing.assert_array_equal(out["points"]["femoral_knee_center"], [102.0, 600.0])
     assert out["confidence"]["femoral_knee_center"] == DOUBTED_CONFIDENCE < REVIEW_THRESHOLD
     assert out["method"]["femoral_knee_center"] == "over-tibial-spines"
@@ -116,7 +116,7 @@ def test_the_femoral_knee_centre_is_placed_over_the_tibial_spines_for_review():
 def test_a_femoral_knee_centre_found_or_no_tibial_one_is_left_alone(tibial, femoral):
     out = _leg(tibial, femoral)
     before = {n: p.copy() for n, p in out["points"].items()}
-    _notch_over_spines(out)
+    _knee_centre_from_the_other(out)
     assert out["points"].keys() == before.keys()
     for name, p in before.items():
         np.testing.assert_array_equal(out["points"][name], p)
