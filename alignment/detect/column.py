@@ -349,8 +349,9 @@ a femur a few grey levels above a thick thigh and a tibia far above a thin calf 
 out alike."""
 
 LINE_REACH_MM = 12.0
-"""Half-height of the window of rows whose median level is taken as a film-wide line
-(a cassette seam, a grid line) and removed before a joint gap is looked for, mm."""
+"""Half-height (mm) of the window of rows a pixel's departure from its column is read
+over, to find film-wide lines (a cassette seam, a grid line) and take them off before
+a joint gap is looked for (:func:`equalised`)."""
 
 RIDGE_REACH_MM = 12.0
 """How far (mm) on either side of the column the bone's ridge is looked for at each
@@ -378,9 +379,14 @@ def equalised(coarse: F32, coarse_mm: float) -> F32:
 
     Lines across the film (cassette seams, grid lines, the edge of a positioning
     frame) show as rows brighter or darker than the rows around them all the way
-    across; each row's median departure from its neighbours' (a running median over
-    :data:`LINE_REACH_MM`) is subtracted. Then CLAHE with tiles of
-    :data:`EQUALISE_KERNEL_MM`.
+    across. Each pixel's departure from the pixels above and below it (a running
+    median over :data:`LINE_REACH_MM` down its column) is read; a row's line is the
+    median departure of its pixels, and each pixel loses as much of that line as it
+    departs the same way, no more. A grid line on a digitised film is much fainter
+    over bone than over the soft tissue: taken off every pixel at its film-wide
+    strength, it left a dark valley across the tibia that was read as the ankle's
+    joint gap (on 6 of the development set's crops, 50 to 130 mm above the joint).
+    Then CLAHE with tiles of :data:`EQUALISE_KERNEL_MM`.
 
     >>> film = np.tile(np.linspace(0.2, 0.6, 50, dtype=np.float32), (80, 1))
     >>> film[40] += 0.3  # a seam
@@ -391,10 +397,11 @@ def equalised(coarse: F32, coarse_mm: float) -> F32:
     from skimage import exposure
 
     image = np.clip(coarse.astype(np.float64), 0.0, 1.0)
-    level = np.median(image, axis=1)
     reach = max(3, int(round(2 * LINE_REACH_MM / coarse_mm)) | 1)
-    line = level - ndimage.median_filter(level, size=reach, mode="nearest")
-    image = np.clip(image - line[:, None], 0.0, 1.0)
+    departure = image - ndimage.median_filter(image, size=(reach, 1), mode="nearest")
+    line = np.median(departure, axis=1)[:, None]
+    sign = np.sign(line)
+    image = np.clip(image - sign * np.clip(sign * departure, 0.0, np.abs(line)), 0.0, 1.0)
     kernel = max(8, int(EQUALISE_KERNEL_MM / coarse_mm))
     return exposure.equalize_adapthist(image, kernel_size=kernel, clip_limit=0.01).astype(
         np.float32

@@ -259,6 +259,21 @@ def test_equalised_removes_a_seam_line():
     assert abs(seam - around) < 0.05
 
 
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_equalised_takes_a_line_off_no_pixel_beyond_its_own_departure(sign):
+    # a grid line of a digitised film, strong over the soft tissue and faint over the
+    # bone: taken off at its film-wide strength it would dig a valley across the bone
+    # (a false joint gap); each pixel loses only what it departs from its column
+    film = np.full((120, 200), 0.3, np.float32)
+    film[:, 80:130] = 0.8  # a shaft
+    film[60, :] += sign * 0.12
+    film[60, 80:130] = 0.8 + sign * 0.01
+    flat = equalised(film, 1.0)
+    assert np.abs(flat[60] - flat[56]).max() < 0.02
+    bone = flat[50:71, 95:115].mean(axis=1)
+    assert np.ptp(bone) < 0.02
+
+
 @pytest.mark.skipif(not REALFILMS.is_dir(), reason="no real films at ../shared/realfilms")
 @pytest.mark.parametrize("name, spacing", [("01924704_1x1.jpg", 0.763)])
 def test_real_long_leg_films_knees(name, spacing):

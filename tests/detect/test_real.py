@@ -106,10 +106,9 @@ def test_reference_spacing(realfilms):
 
 @pytest.mark.parametrize("scale", [0.9, 1.1])
 def test_real_longleg_results_do_not_swing_with_the_spacing(realfilms, scale):
-    # the OAI film at its ruler spacing and 10 % off: both legs keep their HKA, which
-    # moves by at most 0.75 degree (the 0.5 is not reached: the right leg's
-    # coarse head moves up to 11 mm, its HKA 0.51), and the knees and ankles by at most
-    # 10 mm on the film
+    # the OAI film at its ruler spacing and 10 % off: both legs keep their HKA, no
+    # angle moves by more than 0.5 degree (the right HKA, the most, by 0.48 at x1.1),
+    # and the knees and ankles move by at most 10 mm on the film
     # (a knee 110 mm wide fell outside the column's search at x1.1: the left knee was
     # read 100 mm low, on the tibia's metaphysis, and the left ankle was lost)
     film = oai_film(realfilms)
@@ -119,9 +118,9 @@ def test_real_longleg_results_do_not_swing_with_the_spacing(realfilms, scale):
         eval_real._angles(r.landmarks.drop(columns=["confidence", "method", "review"]))
         for r in results
     ]
-    hka = [{k: v for k, v in a.items() if k[1] == "hka"} for a in angles]
-    assert set(hka[0]) == set(hka[1]) == {("right", "hka"), ("left", "hka")}
-    assert max(abs(hka[0][k] - hka[1][k]) for k in hka[0]) <= 0.75
+    assert angles[0].keys() == angles[1].keys()
+    assert {("right", "hka"), ("left", "hka")} <= angles[0].keys()
+    assert max(abs(angles[0][k] - angles[1][k]) for k in angles[0]) <= 0.5
     points = [r.landmarks.set_index(["side", "landmark"])[["x", "y"]] for r in results]
     for side in ("right", "left"):
         for name in ("femoral_knee_center", "tibial_knee_center", "ankle_center"):
