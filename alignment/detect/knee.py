@@ -103,6 +103,13 @@ condyles' lowest points: a whole plateau is 1.3-1.7 times as wide on the develop
 films' references, a unicompartmental tray covers one compartment (0.54); a seam's
 bright line under one condyle is narrower."""
 
+ONE_COMPARTMENT_SHARE = 1.0
+"""Widest tray, as a share of the distance between the condyles' lowest points, that
+covers one compartment only (a unicompartmental knee): a total knee's tray spans the
+plateau (1.5 and 1.7 times that distance on the development films), a UKA's one
+compartment (0.73, read from its ends). The middle of such a tray lies under one
+condyle, not under the notch: taken as the tibial knee centre it was 70 mm off."""
+
 
 @dataclass
 class KneeFinding:
@@ -607,9 +614,17 @@ def find_knee(
         conf_t = float(np.clip(1.0 - rms / 1.0, 0.2, 1.0)) * float(keep.mean())
         out.points["tibial_plateau_a"] = ends[0]
         out.points["tibial_plateau_b"] = ends[1]
-        out.points["tibial_knee_center"] = (ends[0] + ends[1]) / 2 - 0.5 * thickness * nrm
+        tray = float(np.linalg.norm(ends[1] - ends[0]))
+        if tray < ONE_COMPARTMENT_SHARE * float(np.linalg.norm(b - a)):
+            out.notes.append(
+                "tibial_knee_center: the tray covers one compartment (a unicompartmental "
+                "knee); its middle is not the knee's centre"
+            )
+        else:
+            out.points["tibial_knee_center"] = (ends[0] + ends[1]) / 2 - 0.5 * thickness * nrm
         for name in ("tibial_plateau_a", "tibial_plateau_b", "tibial_knee_center"):
-            out.confidence[name] = conf_t
+            if name in out.points:
+                out.confidence[name] = conf_t
     elif not _native_tibia(out, xs, ys, values, gap, y_f, a, b, on_ruler):
         return out
 

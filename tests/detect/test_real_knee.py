@@ -1,7 +1,7 @@
 """Knee films of the development set of real films (internal evaluation only; skipped
 where the folder is absent): the side from the marker and the fibula, anterior from
 the patella, the lateral shafts past a metal bar, LFC and LTC on a standing film, a
-flexed UKA's femur, a native AP film's view and a UKA's side."""
+flexed UKA's femur, a native AP film's view, a UKA's side and its tray."""
 
 from __future__ import annotations
 
@@ -112,6 +112,21 @@ def test_real_native_ap_knee_is_read_as_ap(knees: Path) -> None:
 def test_real_uka_ap_side_from_the_fibula(knees: Path) -> None:
     result = detect_landmarks(read_radiograph(knees / "triathlon_uka_4243_ap.jpg"))
     assert result.side_source == "anatomy"
+
+
+@pytest.mark.filterwarnings("ignore:.*colour image converted to grey")
+def test_real_uka_tray_gives_its_ends_but_no_tibial_knee_centre(knees: Path) -> None:
+    # the tray of a medial UKA covers one compartment: its ends are the plateau line's,
+    # its middle (read as the tibial knee centre before) lay 70 mm from the spines
+    film = "triathlon_uka_4243_ap.jpg"
+    result = detect_landmarks(read_radiograph(knees / film))
+    found = _points(result.landmarks)
+    reference = _reference(knees, film)
+    assert "tibial_knee_center" not in found
+    (why,) = [m.reason for m in result.missing if m.landmark == "tibial_knee_center"]
+    assert "one compartment" in why
+    for name in ("tibial_plateau_medial", "tibial_plateau_lateral"):
+        assert np.linalg.norm(found[name] - reference[name]) < 15.0  # pixels
 
 
 @pytest.mark.filterwarnings("ignore:.*colour image converted to grey")
