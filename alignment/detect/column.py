@@ -379,8 +379,8 @@ def equalised(coarse: F32, coarse_mm: float) -> F32:
 
     Lines across the film (cassette seams, grid lines, the edge of a positioning
     frame) show as rows brighter or darker than the rows around them all the way
-    across. Each pixel's departure from the pixels above and below it (a running
-    median over :data:`LINE_REACH_MM` down its column) is read; a row's line is the
+    across. Each pixel's departure from its column (the running median of the pixels
+    within :data:`LINE_REACH_MM` above and below it) is read; a row's line is the
     median departure of its pixels, and each pixel loses as much of that line as it
     departs the same way, no more. A grid line on a digitised film is much fainter
     over bone than over the soft tissue: taken off every pixel at its film-wide
@@ -388,24 +388,55 @@ def equalised(coarse: F32, coarse_mm: float) -> F32:
     joint gap (on 6 of the development set's crops, 50 to 130 mm above the joint).
     Then CLAHE with tiles of :data:`EQUALISE_KERNEL_MM`.
 
-    >>> film = np.tile(np.linspace(0.2, 0.6, 50, dtype=np.float32), (80, 1))
-    >>> film[40] += 0.3  # a seam
+    Parameters
+    ----------
+    coarse : numpy.ndarray, shape (m, n)
+        Normalised film on square pixels of `coarse_mm` (bone bright).
+    coarse_mm : float
+        Pixel size, mm.
+
+    Returns
+    -------
+    numpy.ndarray of float32, shape (m, n)
+        The equalised film, in [0, 1].
+
+    Examples
+    --------
+    A line strong over the soft tissue and faint over a bone leaves neither a line nor
+    a valley across the bone:
+
+    >>> film = np.tile(np.linspace(0.2, 0.4, 60, dtype=np.float32), (80, 1))
+    >>> film[:, 20:40] = 0.8  # a bone
+    >>> film[40] += 0.2
+    >>> film[40, 20:40] -= 0.18
     >>> flat = equalised(film, 1.0)
-    >>> bool(abs(flat[40].mean() - flat[38].mean()) < 0.02)
+    >>> bool(abs(flat[40] - flat[36]).max() < 0.02)
     True
     """
     from skimage import exposure
 
     image = np.clip(coarse.astype(np.float64), 0.0, 1.0)
     reach = max(3, int(round(2 * LINE_REACH_MM / coarse_mm)) | 1)
-    departure = image - ndimage.median_filter(image, size=(reach, 1), mode="nearest")
+    departure = image - _column_medians(image, reach)
     line = np.median(departure, axis=1)[:, None]
-    sign = np.sign(line)
-    image = np.clip(image - sign * np.clip(sign * departure, 0.0, np.abs(line)), 0.0, 1.0)
+    image = np.clip(image - np.clip(departure, np.minimum(line, 0.0), np.maximum(line, 0.0)), 0, 1)
     kernel = max(8, int(EQUALISE_KERNEL_MM / coarse_mm))
     return exposure.equalize_adapthist(image, kernel_size=kernel, clip_limit=0.01).astype(
         np.float32
     )
+
+
+def _column_medians(image: F64, size: int) -> F64:
+    """Running median of `size` pixels down each column of `image`, its edge pixels
+    repeated. One column at a time: scipy's one-dimensional median is about five
+    times as fast as its n-dimensional one with a ``(size, 1)`` window, and gives the
+    same values.
+
+    >>> _column_medians(np.array([[0.0, 1.0], [9.0, 1.0], [0.0, 1.0]]), 3).tolist()
+    [[0.0, 1.0], [0.0, 1.0], [0.0, 1.0]]
+    """
+    columns = np.ascontiguousarray(image.T)
+    return np.stack([ndimage.median_filter(c, size=size, mode="nearest") for c in columns], 1)
 
 
 def _band_profile(
