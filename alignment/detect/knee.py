@@ -50,6 +50,7 @@ __all__ = [
     "joint_line_doubt",
     "lower_hull_bitangent",
     "notch_apex",
+    "one_compartment_tray",
     "ruler_columns",
 ]
 
@@ -103,12 +104,36 @@ condyles' lowest points: a whole plateau is 1.3-1.7 times as wide on the develop
 films' references, a unicompartmental tray covers one compartment (0.54); a seam's
 bright line under one condyle is narrower."""
 
-ONE_COMPARTMENT_SHARE = 1.0
-"""Widest tray, as a share of the distance between the condyles' lowest points, that
-covers one compartment only (a unicompartmental knee): a total knee's tray spans the
-plateau (1.5 and 1.7 times that distance on the development films), a UKA's one
-compartment (0.73, read from its ends). The middle of such a tray lies under one
-condyle, not under the notch: taken as the tibial knee centre it was 70 mm off."""
+ONE_COMPARTMENT_SHARE = (1.0, 0.25)
+"""A tray covers one compartment only (a unicompartmental knee) when it is narrower
+than the first share of the distance between the condyles' lowest points and its
+middle lies more than the second share of that distance off their midpoint, under
+one condyle. A total knee's tray spans the plateau, centred under the notch: its ends
+as detected lie 1.5 and 1.7 times the condyles' distance apart on the development
+films; the UKA's detected ends 0.73 times, its middle 0.63 of it off the midpoint
+(0.54 wide between the reference's ends, :data:`PLATEAU_MIN_SHARE`). Taken as the
+tibial knee centre, the UKA tray's middle was 70 mm from the spines; a total knee's
+tray read short at one end keeps its middle near the notch and its centre."""
+
+
+def one_compartment_tray(ends: tuple[F64, F64], contacts: tuple[F64, F64]) -> bool:
+    """Whether a tibial tray with inferior `ends` (mm) covers one compartment of a
+    knee whose condyles' lowest points are `contacts` (mm): narrow, and off the
+    middle (:data:`ONE_COMPARTMENT_SHARE`).
+
+    >>> contacts = (np.array([0.0, 0.0]), np.array([50.0, 0.0]))
+    >>> one_compartment_tray((np.array([-15.0, 8.0]), np.array([65.0, 8.0])), contacts)
+    False
+    >>> one_compartment_tray((np.array([32.0, 8.0]), np.array([68.0, 8.0])), contacts)
+    True
+    >>> one_compartment_tray((np.array([5.0, 8.0]), np.array([45.0, 8.0])), contacts)
+    False
+    """
+    narrow, off = ONE_COMPARTMENT_SHARE
+    span = float(np.linalg.norm(contacts[1] - contacts[0]))
+    width = float(np.linalg.norm(ends[1] - ends[0]))
+    shift = float(np.linalg.norm((ends[0] + ends[1]) / 2 - (contacts[0] + contacts[1]) / 2))
+    return width < narrow * span and shift > off * span
 
 
 @dataclass
@@ -614,8 +639,7 @@ def find_knee(
         conf_t = float(np.clip(1.0 - rms / 1.0, 0.2, 1.0)) * float(keep.mean())
         out.points["tibial_plateau_a"] = ends[0]
         out.points["tibial_plateau_b"] = ends[1]
-        tray = float(np.linalg.norm(ends[1] - ends[0]))
-        if tray < ONE_COMPARTMENT_SHARE * float(np.linalg.norm(b - a)):
+        if one_compartment_tray((ends[0], ends[1]), (a, b)):
             out.notes.append(
                 "tibial_knee_center: the tray covers one compartment (a unicompartmental "
                 "knee); its middle is not the knee's centre"
