@@ -63,6 +63,7 @@ import numpy as np
 import pandas as pd
 
 from alignment.atomic import atomic_path, write_text_atomic
+from alignment.batch import library_versions
 from alignment.detect import detect_landmarks
 from alignment.io import ImageWarning, Radiograph, read_radiograph
 from alignment.landmarks import validate_landmarks
@@ -412,6 +413,7 @@ def summarise(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     ]
     summary["spacing_error_max"] = max(ruler_known) if ruler_known else None
     summary["seconds_mean"] = float(np.mean([r["seconds"] for r in records])) if records else 0.0
+    summary["versions"] = library_versions()
     return summary
 
 
@@ -540,6 +542,9 @@ def print_summary(summary: Mapping[str, Any], out: Any) -> None:
     )
     if worst is not None:
         print(f"worst ok result: {worst['film']} {worst['side']}: {worst['what']}", file=out)
+    # the figures move a little with the libraries that decode and process the films
+    text = ", ".join(f"{k} {v}" for k, v in summary["versions"].items())
+    print(f"versions: {text}", file=out)
 
 
 # --- overlays ------------------------------------------------------------------------

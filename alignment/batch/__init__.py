@@ -12,7 +12,7 @@ if TYPE_CHECKING:  # the lazy exports below, for type checkers
     from alignment.batch.discover import Discovery, InputFile, discover_inputs
     from alignment.batch.executors import default_jobs, run_tasks
     from alignment.batch.pairing import pair_landmarks
-    from alignment.batch.pipeline import ERROR_COLUMNS, BatchResult, run_batch
+    from alignment.batch.pipeline import ERROR_COLUMNS, BatchResult, library_versions, run_batch
     from alignment.batch.task import BatchSettings, ImageOutcome, ImageTask, process_image
 
 __getattr__, __dir__ = lazy_exports(
@@ -26,6 +26,7 @@ __getattr__, __dir__ = lazy_exports(
         "pair_landmarks": "alignment.batch.pairing",
         "ERROR_COLUMNS": "alignment.batch.pipeline",
         "BatchResult": "alignment.batch.pipeline",
+        "library_versions": "alignment.batch.pipeline",
         "run_batch": "alignment.batch.pipeline",
         "BatchSettings": "alignment.batch.task",
         "ImageOutcome": "alignment.batch.task",
@@ -44,6 +45,7 @@ __all__ = [
     "InputFile",
     "default_jobs",
     "discover_inputs",
+    "library_versions",
     "pair_landmarks",
     "process_image",
     "run_batch",

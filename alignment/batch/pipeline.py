@@ -63,7 +63,7 @@ from alignment.measures import Preset, flag_review, load_preset, measure_landmar
 from alignment.measures.engine import knee_types
 from alignment.measures.rounding import round_results
 
-__all__ = ["ERROR_COLUMNS", "BatchResult", "run_batch"]
+__all__ = ["ERROR_COLUMNS", "BatchResult", "library_versions", "run_batch"]
 
 log = logging.getLogger(__name__)
 
@@ -216,7 +216,25 @@ def _crashed(task: ImageTask, error: BaseException) -> ImageOutcome:
     return ImageOutcome(task.key, {}, (("crash", message),))
 
 
-def _versions() -> dict[str, str]:
+def library_versions() -> dict[str, str]:
+    """The versions of this toolkit, of Python and of the installed libraries that
+    decode, measure and write (:data:`_LIBRARIES`; those not installed are left out).
+
+    A run's figures depend on them: the JPEG decoder bundled with OpenCV, for one,
+    changes a film's pixels by a grey level here and there between releases. The
+    batch's manifest and ``scripts/eval_real.py`` record them beside what they print.
+
+    Returns
+    -------
+    dict of str to str
+        Distribution name to version, ``alignment`` and ``python`` first.
+
+    Examples
+    --------
+    >>> versions = library_versions()
+    >>> list(versions)[:3]
+    ['alignment', 'python', 'numpy']
+    """
     versions = {"alignment": __version__, "python": sys.version.split()[0]}
     for name in _LIBRARIES:
         try:
@@ -515,7 +533,7 @@ def run_batch(
         )
         manifest = {
             "toolkit": "alignment",
-            "versions": _versions(),
+            "versions": library_versions(),
             "preset": {"name": resolved.name, "hash": resolved.hash},
             "command_line": [scrub(a) for a in command_line] if command_line is not None else None,
             "inputs": {(names("img", k) if names else k): d for k, d in sorted(digests.items())},

@@ -19,7 +19,8 @@ import pydicom
 import pytest
 
 from alignment import RESULT_COLUMNS, BatchError
-from alignment.batch import run_batch
+from alignment.batch import library_versions, run_batch
+from alignment.batch import pipeline as batch_pipeline
 from alignment.batch.store import lock_output
 from alignment.cli import exitcodes, main
 from tests.batch.samples import SAMPLES, digests
@@ -56,6 +57,15 @@ def test_sample_cohort_end_to_end(study, tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["preset"]["name"] == "default" and len(manifest["inputs"]) == 13
     assert manifest["versions"]["alignment"] and manifest["started"] <= manifest["finished"]
+    assert manifest["versions"]["numpy"] == np.__version__
+
+
+def test_library_versions_name_what_is_installed_and_leave_out_what_is_not(monkeypatch):
+    monkeypatch.setattr(batch_pipeline, "_LIBRARIES", ("numpy", "no-such-distribution"))
+    versions = library_versions()
+    assert list(versions) == ["alignment", "python", "numpy"]
+    assert versions["numpy"] == np.__version__
+    assert versions["python"] == ".".join(map(str, sys.version_info[:3]))
 
 
 def test_rerun_skips_unchanged_and_redoes_changed(study, tmp_path):

@@ -45,6 +45,10 @@ def test_eval_real_on_knee_films(realfilms, tmp_path, capsys):
     assert len(film["landmarks"]) == 10  # every reference point is scored
     assert {m["measure"] for m in film["measures"]} >= {"ffc_anatomical", "ftc_anatomical"}
     assert payload["summary"]["films"] == 1
+    # the figures are printed with the libraries they were made with
+    versions = payload["summary"]["versions"]
+    assert versions["numpy"] == np.__version__ and "opencv-python-headless" in versions
+    assert f"versions: alignment {versions['alignment']}, python" in text
     assert len(list(overlays.glob("*.png"))) == 1
 
 
