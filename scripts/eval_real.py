@@ -26,10 +26,16 @@ converted to mm with the spacing of :func:`film_spacing_mm`: the ruler spacing o
 plateau taken as 75 mm wide (AP) or 50 mm deep (LAT); those are approximate (+-15 %),
 which a distance in sigma is not.
 
-    PYTHONPATH=/work/wt/X python /work/wt/det-a/scripts/eval_real.py
     python scripts/eval_real.py --only knee/ --overlays /tmp/ov --json /tmp/real.json
     python scripts/eval_real.py --mirror --quiet
     python scripts/eval_real.py --scale 2 --quiet
+    python scripts/eval_real.py --quiet --baseline /tmp/real.json
+
+With ``--baseline FILE`` (the ``--json`` of an earlier run) the figures are also
+printed against that run's on the same films: each measure group's count and mean error, each
+landmark's count and median, and every film's measure that moved by more than
+:data:`MOVED_DEG` or was measured in one run only, largest first. A change of
+detection is judged on the films it moves, not on a mean alone.
 
 With ``--mirror`` every film is read mirrored left-right, its references mirrored
 with it (``x`` to ``columns - x``, left and right swapped, OAI's readings too): the
@@ -446,6 +452,105 @@ def _error_stats(errors: Iterable[float | None]) -> dict[str, Any]:
     return out
 
 
+# --- against a baseline ------------------------------------------------------------
+
+MOVED_DEG = 0.3
+"""Least change (degrees) of a film's measure error that ``--baseline`` lists."""
+
+
+def read_baseline(path: Path) -> dict[str, Any]:
+    """The JSON summary of an earlier run (``--json``), checked for what the comparison
+    reads; :class:`ValueError` naming the file and what is wrong otherwise."""
+    try:
+        payload = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(
+            f"{path}: not a readable JSON summary of eval_real.py ({error})"
+        ) from error
+    if not isinstance(payload, dict) or not {"summary", "films"} <= payload.keys():
+        raise ValueError(f"{path}: not a JSON summary of eval_real.py (no summary and films)")
+    return payload
+
+
+def _measure_errors(records: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str, str], Any]:
+    return {
+        (r["film"], m["side"], f"{m['measure']} vs {m['source']}"): m["error"]
+        for r in records
+        for m in r["measures"]
+    }
+
+
+def moved_measures(
+    before: Iterable[Mapping[str, Any]], after: Iterable[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """The films' measures whose error moved by more than :data:`MOVED_DEG` between two
+    runs' records, or that one run measured and the other did not; the largest moves
+    first, then those measured in one run only.
+
+    >>> film = {"film": "a.jpg", "measures": [
+    ...     {"side": "right", "measure": "hka", "source": "oai", "error": 1.0}]}
+    >>> later = {"film": "a.jpg", "measures": [
+    ...     {"side": "right", "measure": "hka", "source": "oai", "error": -0.2}]}
+    >>> moved_measures([film], [later])
+    [{'film': 'a.jpg', 'side': 'right', 'measure': 'hka vs oai', 'before': 1.0, 'after': -0.2}]
+    """
+    old, new = _measure_errors(before), _measure_errors(after)
+    rows = []
+    for key in sorted(old.keys() | new.keys()):
+        a, b = old.get(key), new.get(key)
+        if a is None and b is None:
+            continue
+        if a is None or b is None or abs(b - a) > MOVED_DEG:
+            film, side, measure = key
+            rows.append({"film": film, "side": side, "measure": measure, "before": a, "after": b})
+
+    def order(row: Mapping[str, Any]) -> tuple[bool, float]:
+        a, b = row["before"], row["after"]
+        one_only = a is None or b is None
+        return one_only, 0.0 if one_only else -abs(b - a)
+
+    return sorted(rows, key=order)
+
+
+def print_against(payload: Mapping[str, Any], baseline: Mapping[str, Any], out: Any) -> None:
+    """This run's figures (`payload`, as ``--json`` writes it) beside `baseline`'s on
+    the same films (a run with ``--only`` is compared with those films of a whole
+    one)."""
+    films = {r["film"] for r in payload["films"]}
+    earlier = [r for r in baseline["films"] if r["film"] in films]
+    before, after = summarise(earlier), payload["summary"]
+    print("\n== against the baseline ==", file=out)
+    print("measure vs truth (group)             measured       mean abs     <=1.5", file=out)
+    for name in sorted(before["measures"].keys() | after["measures"].keys()):
+        a, b = before["measures"].get(name, {}), after["measures"].get(name, {})
+        print(
+            f"  {name:36} {a.get('measured', 0):>3} -> {b.get('measured', 0):<3} "
+            f"{_fmt(a.get('mean_abs'), '.2f'):>5} -> {_fmt(b.get('mean_abs'), '.2f'):<5} "
+            f"{a.get('within_1_5', 0):>3} -> {b.get('within_1_5', 0)}",
+            file=out,
+        )
+    print("landmark                      found        median mm", file=out)
+    for name in sorted(before["landmarks"].keys() | after["landmarks"].keys()):
+        a, b = before["landmarks"].get(name, {}), after["landmarks"].get(name, {})
+        print(
+            f"  {name:28} {a.get('found', 0):>3} -> {b.get('found', 0):<3} "
+            f"{_fmt(a.get('median_mm')):>6} -> {_fmt(b.get('median_mm'))}",
+            file=out,
+        )
+    print(
+        f"wrong results marked ok: {before['wrong_ok']} -> {after['wrong_ok']}",
+        file=out,
+    )
+    rows = moved_measures(earlier, payload["films"])
+    print(f"measures moved by more than {MOVED_DEG:g} deg: {len(rows)}", file=out)
+    for row in rows:
+        print(
+            f"  {row['film']} {row['side']} {row['measure']}: error "
+            f"{_fmt(row['before'], '+.2f')} -> {_fmt(row['after'], '+.2f')}",
+            file=out,
+        )
+
+
 # --- printing ------------------------------------------------------------------------
 
 
@@ -646,9 +751,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="read every film resampled on F times as many pixels along each axis, its "
         "references with it (default 1)",
     )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="FILE",
+        help="also print the figures against this earlier run's --json summary",
+    )
     args = parser.parse_args(argv)
     if args.scale <= 0:
         parser.error(f"--scale must be positive, not {args.scale}")
+    baseline = None
+    if args.baseline is not None:
+        try:
+            baseline = read_baseline(args.baseline)
+        except ValueError as error:
+            parser.error(str(error))
     root = args.realfilms or default_realfilms()
     if not root.is_dir():
         print(f"skipped: no real films at {root}")
@@ -669,14 +786,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             print_film(record, sys.stdout)
     summary = summarise(records)
     print_summary(summary, sys.stdout)
+    payload = {
+        "realfilms": str(root),
+        "mirror": args.mirror,
+        "scale": args.scale,
+        "summary": summary,
+        "films": records,
+    }
+    if baseline is not None:
+        print_against(payload, baseline, sys.stdout)
     if args.json is not None:
-        payload = {
-            "realfilms": str(root),
-            "mirror": args.mirror,
-            "scale": args.scale,
-            "summary": summary,
-            "films": records,
-        }
         write_text_atomic(args.json, json.dumps(payload, indent=1, default=float) + "\n")
     return 0
 

@@ -49,6 +49,12 @@ def test_eval_real_on_knee_films(realfilms, tmp_path, capsys):
     versions = payload["summary"]["versions"]
     assert versions["numpy"] == np.__version__ and "opencv-python-headless" in versions
     assert f"versions: alignment {versions['alignment']}, python" in text
+    # read again against that run: the same figures, no measure moved
+    assert eval_real.main([*argv, "--quiet", "--baseline", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "== against the baseline ==" in text
+    assert "measures moved by more than 0.3 deg: 0" in text
+    assert "  all                           10 -> 10 " in text
     assert len(list(overlays.glob("*.png"))) == 1
 
 
@@ -88,6 +94,48 @@ def test_eval_real_reads_films_and_references_mirrored_or_resampled(
     ]
     assert errors[0].keys() == errors[1].keys() == {"left", "right"}
     assert all(abs(errors[0][s] - errors[1][s]) <= within_deg for s in errors[0]), errors
+
+
+def _record(film: str, errors: dict[str, float | None]) -> dict:
+    measures = [
+        {"side": "right", "measure": name, "source": "oai", "error": error}
+        for name, error in errors.items()
+    ]
+    return {"film": film, "measures": measures}
+
+
+def test_eval_real_lists_the_measures_a_change_moved_largest_first():
+    before = [_record("a.jpg", {"hka": 1.0, "mpta": 0.5}), _record("b.jpg", {"hka": -2.0})]
+    after = [
+        _record("a.jpg", {"hka": 1.2, "mpta": -0.5, "fta": 0.4}),  # hka moved too little
+        _record("b.jpg", {"hka": 0.5}),
+        _record("c.jpg", {"hka": None}),  # measured in neither run
+    ]
+    rows = eval_real.moved_measures(before, after)
+    assert [(r["film"], r["measure"]) for r in rows] == [
+        ("b.jpg", "hka vs oai"),
+        ("a.jpg", "mpta vs oai"),
+        ("a.jpg", "fta vs oai"),  # measured in one run only: last
+    ]
+    assert rows[0]["before"] == -2.0 and rows[0]["after"] == 0.5
+    assert rows[2]["before"] is None
+
+
+@pytest.mark.parametrize(
+    ("content", "what"),
+    [("{not json", "not a readable JSON summary"), ('{"films": []}', "no summary and films")],
+)
+def test_eval_real_refuses_a_baseline_that_is_not_a_summary(tmp_path, capsys, content, what):
+    # before it looks for the films, naming the file
+    path = tmp_path / "earlier.json"
+    path.write_text(content)
+    with pytest.raises(SystemExit):
+        eval_real.main(["--realfilms", str(tmp_path / "absent"), "--baseline", str(path)])
+    err = capsys.readouterr().err
+    assert str(path) in err and what in err
+    with pytest.raises(SystemExit):
+        eval_real.main(["--baseline", str(tmp_path / "missing.json")])
+    assert "missing.json: not a readable JSON summary" in capsys.readouterr().err
 
 
 def test_eval_real_refuses_a_scale_that_is_not_positive(tmp_path, capsys):
