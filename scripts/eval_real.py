@@ -520,6 +520,13 @@ def print_against(payload: Mapping[str, Any], baseline: Mapping[str, Any], out: 
     earlier = [r for r in baseline["films"] if r["film"] in films]
     before, after = summarise(earlier), payload["summary"]
     print("\n== against the baseline ==", file=out)
+    for key in ("mirror", "scale"):
+        if baseline.get(key) != payload[key]:
+            print(
+                f"note: the baseline was read with {key} {baseline.get(key)}, this run with "
+                f"{payload[key]}: its legs' sides or pixels are not these",
+                file=out,
+            )
     print("measure vs truth (group)             measured       mean abs     <=1.5", file=out)
     for name in sorted(before["measures"].keys() | after["measures"].keys()):
         a, b = before["measures"].get(name, {}), after["measures"].get(name, {})

@@ -55,6 +55,10 @@ def test_eval_real_on_knee_films(realfilms, tmp_path, capsys):
     assert "== against the baseline ==" in text
     assert "measures moved by more than 0.3 deg: 0" in text
     assert "  all                           10 -> 10 " in text
+    assert "note: the baseline was read" not in text
+    # a mirrored run against it says that its sides are not the baseline's
+    assert eval_real.main([*argv, "--quiet", "--mirror", "--baseline", str(out)]) == 0
+    assert "note: the baseline was read with mirror False" in capsys.readouterr().out
     assert len(list(overlays.glob("*.png"))) == 1
 
 
