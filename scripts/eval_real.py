@@ -32,9 +32,9 @@ which a distance in sigma is not.
     python scripts/eval_real.py --quiet --baseline /tmp/real.json
 
 With ``--baseline FILE`` (the ``--json`` of an earlier run) the figures are also
-printed against that run's on the same films: each measure group's count and mean error, each
-landmark's count and median, and every film's measure that moved by more than
-:data:`MOVED_DEG` or was measured in one run only, largest first. A change of
+printed against that run's on the same films: each measure group's count and mean
+error, each landmark's count and median, and every film's measure that moved by more
+than :data:`MOVED_DEG` or was measured in one run only, largest first. A change of
 detection is judged on the films it moves, not on a mean alone.
 
 With ``--mirror`` every film is read mirrored left-right, its references mirrored
@@ -469,6 +469,13 @@ def read_baseline(path: Path) -> dict[str, Any]:
         ) from error
     if not isinstance(payload, dict) or not {"summary", "films"} <= payload.keys():
         raise ValueError(f"{path}: not a JSON summary of eval_real.py (no summary and films)")
+    try:
+        summarise(payload["films"])  # what the comparison reads of each film
+    except (KeyError, TypeError, ValueError) as error:
+        raise ValueError(
+            f"{path}: its films lack what eval_real.py records ({error!r}); "
+            "run the baseline again with this script"
+        ) from error
     return payload
 
 

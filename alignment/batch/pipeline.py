@@ -220,9 +220,10 @@ def library_versions() -> dict[str, str]:
     """The versions of this toolkit, of Python and of the installed libraries that
     decode, measure and write (:data:`_LIBRARIES`; those not installed are left out).
 
-    A run's figures depend on them: the JPEG decoder bundled with OpenCV, for one,
-    changes a film's pixels by a grey level here and there between releases. The
-    batch's manifest and ``scripts/eval_real.py`` record them beside what they print.
+    A run's figures depend on them: the same code on other releases of the libraries
+    that decode and process the films (OpenCV decodes the JPEG exports) gives slightly
+    other figures. The batch's manifest and ``scripts/eval_real.py`` record them
+    beside what they write and print.
 
     Returns
     -------

@@ -127,7 +127,11 @@ def test_eval_real_lists_the_measures_a_change_moved_largest_first():
 
 @pytest.mark.parametrize(
     ("content", "what"),
-    [("{not json", "not a readable JSON summary"), ('{"films": []}', "no summary and films")],
+    [
+        ("{not json", "not a readable JSON summary"),
+        ('{"films": []}', "no summary and films"),
+        ('{"summary": {}, "films": [{"film": "a.jpg"}]}', "its films lack what eval_real.py"),
+    ],
 )
 def test_eval_real_refuses_a_baseline_that_is_not_a_summary(tmp_path, capsys, content, what):
     # before it looks for the films, naming the file
