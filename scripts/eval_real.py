@@ -457,6 +457,18 @@ def _error_stats(errors: Iterable[float | None]) -> dict[str, Any]:
 MOVED_DEG = 0.3
 """Least change (degrees) of a film's measure error that ``--baseline`` lists."""
 
+AGAINST_TABLES = (
+    (
+        "measures",
+        "measure vs truth (group)",
+        36,
+        (("measured", "d"), ("mean_abs", ".2f"), ("within_1_5", "d")),
+    ),
+    ("landmarks", "landmark", 28, (("found", "d"), ("median_mm", ".1f"))),
+)
+"""What ``--baseline`` prints of each run's summary: the summary's key, the table's
+title and name width, and its columns (the summary's key and format)."""
+
 
 def read_baseline(path: Path) -> dict[str, Any]:
     """The JSON summary of an earlier run (``--json``), checked for what the comparison
@@ -534,23 +546,16 @@ def print_against(payload: Mapping[str, Any], baseline: Mapping[str, Any], out: 
                 f"{payload[key]}: its legs' sides or pixels are not these",
                 file=out,
             )
-    print("measure vs truth (group)             measured       mean abs     <=1.5", file=out)
-    for name in sorted(before["measures"].keys() | after["measures"].keys()):
-        a, b = before["measures"].get(name, {}), after["measures"].get(name, {})
-        print(
-            f"  {name:36} {a.get('measured', 0):>3} -> {b.get('measured', 0):<3} "
-            f"{_fmt(a.get('mean_abs'), '.2f'):>5} -> {_fmt(b.get('mean_abs'), '.2f'):<5} "
-            f"{a.get('within_1_5', 0):>3} -> {b.get('within_1_5', 0)}",
-            file=out,
-        )
-    print("landmark                      found        median mm", file=out)
-    for name in sorted(before["landmarks"].keys() | after["landmarks"].keys()):
-        a, b = before["landmarks"].get(name, {}), after["landmarks"].get(name, {})
-        print(
-            f"  {name:28} {a.get('found', 0):>3} -> {b.get('found', 0):<3} "
-            f"{_fmt(a.get('median_mm')):>6} -> {_fmt(b.get('median_mm'))}",
-            file=out,
-        )
+    for key, title, width, columns in AGAINST_TABLES:
+        heads = "".join(f"{column:>16}" for column, _ in columns)
+        print(f"{title:{width + 2}}{heads}", file=out)
+        for name in sorted(before[key].keys() | after[key].keys()):
+            a, b = before[key].get(name, {}), after[key].get(name, {})
+            cells = "".join(
+                f"{_fmt(a.get(column), spec):>7} -> {_fmt(b.get(column), spec):<5}"
+                for column, spec in columns
+            )
+            print(f"  {name:{width}}{cells}".rstrip(), file=out)
     print(
         f"wrong results marked ok: {before['wrong_ok']} -> {after['wrong_ok']}",
         file=out,
