@@ -461,7 +461,7 @@ AGAINST_TABLES = (
     (
         "measures",
         "measure vs truth (group)",
-        36,
+        38,
         (("measured", "d"), ("mean_abs", ".2f"), ("within_1_5", "d")),
     ),
     ("landmarks", "landmark", 28, (("found", "d"), ("median_mm", ".1f"))),
