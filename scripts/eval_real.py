@@ -419,7 +419,6 @@ def summarise(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     ]
     summary["spacing_error_max"] = max(ruler_known) if ruler_known else None
     summary["seconds_mean"] = float(np.mean([r["seconds"] for r in records])) if records else 0.0
-    summary["versions"] = library_versions()
     return summary
 
 
@@ -803,7 +802,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.quiet:
         for record in records:
             print_film(record, sys.stdout)
-    summary = summarise(records)
+    # the run's own environment, not a figure of its films: a baseline's summary,
+    # worked out again from its records, must not take this run's versions
+    summary = {**summarise(records), "versions": library_versions()}
     print_summary(summary, sys.stdout)
     payload = {
         "realfilms": str(root),
