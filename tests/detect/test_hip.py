@@ -9,10 +9,11 @@ import dataclasses
 
 import numpy as np
 import pytest
+from skimage.transform import hough_circle, hough_circle_peaks
 
 from alignment.detect import core
 from alignment.detect._image import Work, content_box
-from alignment.detect.hip import find_head_coarse, rim_polarity, trace_shaft_end
+from alignment.detect.hip import circle_peaks, find_head_coarse, rim_polarity, trace_shaft_end
 from alignment.detect.shaft import ShaftAxis
 
 HEAD = np.array([150.5, 150.5])
@@ -50,6 +51,35 @@ def _axis(top: np.ndarray, lean_deg: float) -> ShaftAxis:
     end toward +x for positive values)."""
     d = np.array([np.sin(np.radians(lean_deg)), np.cos(np.radians(lean_deg))])
     return ShaftAxis(top + 150 * d, d, 0.5, 20, 20, 28.0, 1.0, float(top[1]), float(top[1]) + 300)
+
+
+def _accumulator(kind: str, rng: np.random.Generator) -> np.ndarray:
+    """A Hough space of 1 to 5 radii: of random edges, of random votes, or of votes
+    on a few levels (ties and plateaus everywhere)."""
+    shape = (int(rng.integers(1, 6)), int(rng.integers(12, 60)), int(rng.integers(12, 60)))
+    if kind == "edges":
+        return hough_circle(rng.random(shape[1:]) < 0.05, np.arange(3, 3 + shape[0]))
+    votes = rng.random(shape)
+    return votes if kind == "votes" else np.round(votes * rng.integers(2, 6)) / 5
+
+
+@pytest.mark.parametrize("kind", ["edges", "votes", "levels"])
+@pytest.mark.parametrize("seed", range(40))
+def test_the_circle_peaks_are_skimage_s(kind, seed):
+    rng = np.random.default_rng(seed)
+    accumulator = _accumulator(kind, rng)
+    radii = np.arange(3.0, 3.0 + len(accumulator))
+    count = int(rng.integers(1, 40))
+    _, *expected = hough_circle_peaks(
+        accumulator, radii, total_num_peaks=count, min_xdistance=5, min_ydistance=5
+    )
+    for got, want in zip(circle_peaks(accumulator, radii, count, apart=5), expected, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_no_circle_peaks_in_an_empty_accumulator():
+    cx, cy, radius = circle_peaks(np.zeros((2, 30, 30)), np.array([4.0, 5.0]), 10, apart=5)
+    assert len(cx) == len(cy) == len(radius) == 0
 
 
 def test_a_head_is_bright_inside_its_rim_and_a_foramen_is_not():
