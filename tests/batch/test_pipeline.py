@@ -63,9 +63,21 @@ def test_sample_cohort_end_to_end(study, tmp_path):
 def test_library_versions_name_what_is_installed_and_leave_out_what_is_not(monkeypatch):
     monkeypatch.setattr(batch_pipeline, "_LIBRARIES", ("numpy", "no-such-distribution"))
     versions = library_versions()
-    assert list(versions) == ["alignment", "python", "numpy"]
+    assert list(versions) == ["alignment", "python", "numpy", "numpy-simd"]
     assert versions["numpy"] == np.__version__
     assert versions["python"] == ".".join(map(str, sys.version_info[:3]))
+
+
+def test_library_versions_name_the_simd_extensions_numpy_runs_with():
+    found = np.show_config(mode="dicts")["SIMD Extensions"].get("found", [])
+    assert library_versions()["numpy-simd"] == (" ".join(found) or "none")
+    if not found:
+        pytest.skip("numpy runs on its baseline only on this machine")
+    code = "from alignment.batch import library_versions; print(library_versions()['numpy-simd'])"
+    off = {**os.environ, "NPY_DISABLE_CPU_FEATURES": " ".join(found)}
+    ran = subprocess.run([sys.executable, "-c", code], env=off, capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip() == "none"
 
 
 def test_rerun_skips_unchanged_and_redoes_changed(study, tmp_path):
