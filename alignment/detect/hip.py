@@ -394,7 +394,7 @@ def circle_peaks(
     The same peaks, in the same order, as :func:`skimage.transform.hough_circle_peaks`
     with ``total_num_peaks=count`` and ``min_xdistance=min_ydistance=apart``, at a
     fraction of its time: skimage builds a ``regionprops`` object for every local maximum
-    of every radius' slice, and that was half of a long-leg film's detection. Each slice
+    of every radius' slice, and that was a third of a long-leg film's detection. Each slice
     keeps its local maxima (in a square of side ``2 * apart + 1``) above half its
     largest vote, each plateau at its rounded centroid, and suppresses, strongest first,
     the neighbourhood of every one it keeps. Like skimage, that neighbourhood skips
@@ -429,50 +429,53 @@ def circle_peaks(
     >>> cx.tolist(), cy.tolist(), radius.tolist()
     ([10, 20], [10, 30], [5.0, 6.0])
     """
-    size = 2 * apart + 1
-    dy, dx = (d.ravel() for d in np.mgrid[-apart : apart + 1, -apart : apart + 1])
-    votes, cxs, cys, rs = [], [], [], []
-    for radius, votes_r in zip(radii, accumulator, strict=True):
-        rows, cols = votes_r.shape
-        threshold = 0.5 * votes_r.max()
-        local_max = ndimage.maximum_filter(votes_r, size=size, mode="constant", cval=0.0)
-        labels, n = ndimage.label(
-            (votes_r == local_max) & (votes_r > threshold), structure=np.ones((3, 3))
-        )
-        if n == 0:
-            continue
-        flat = labels.ravel()
-        inside = flat > 0
-        ys, xs = np.divmod(np.flatnonzero(inside), cols)
-        pixels = np.bincount(flat[inside], minlength=n + 1)[1:]
-        centre_y = np.round(np.bincount(flat[inside], ys, n + 1)[1:] / pixels).astype(np.intp)
-        centre_x = np.round(np.bincount(flat[inside], xs, n + 1)[1:] / pixels).astype(np.intp)
-        plateau = ndimage.maximum(local_max, labels, np.arange(1, n + 1))
-        suppressed = np.zeros((rows, cols), dtype=bool)
-        for k in np.argsort(plateau, kind="stable")[::-1]:
-            y, x = centre_y[k], centre_x[k]
-            if suppressed[y, x] or not local_max[y, x] > threshold:
-                continue
-            ny, nx = y + dy, x + dx
-            keep = (ny > 0) & (ny < rows)
-            ny, nx = ny[keep], nx[keep]
-            wrapped = (nx < 0) | (nx >= cols)
-            ny[wrapped] = rows - ny[wrapped]
-            suppressed[ny, nx % cols] = True
-            votes.append(local_max[y, x])
-            cxs.append(x)
-            cys.append(y)
-            rs.append(radius)
-    order = np.argsort(np.array(votes))[::-1]
-    cx, cy = np.array(cxs, dtype=np.intp)[order], np.array(cys, dtype=np.intp)[order]
-    r = np.array(rs, dtype=float)[order]
-    taken: list[int] = []
-    for i in range(len(order)):
+    peaks = [
+        (votes, x, y, radius)
+        for radius, slice_ in zip(radii, accumulator, strict=True)
+        for votes, x, y in _slice_peaks(slice_, apart)
+    ]
+    peaks = [peaks[i] for i in np.argsort([p[0] for p in peaks])[::-1]]
+    taken: list[tuple[float, int, int, float]] = []
+    for peak in peaks:
         if len(taken) == count:
             break
-        if not any(abs(cx[i] - cx[j]) <= apart and abs(cy[i] - cy[j]) <= apart for j in taken):
-            taken.append(i)
-    return cx[taken], cy[taken], r[taken]
+        if not any(abs(peak[1] - t[1]) <= apart and abs(peak[2] - t[2]) <= apart for t in taken):
+            taken.append(peak)
+    table = np.array(taken, dtype=float).reshape(-1, 4)
+    return table[:, 1].astype(np.intp), table[:, 2].astype(np.intp), table[:, 3]
+
+
+def _slice_peaks(votes: NDArray[np.floating], apart: int) -> list[tuple[float, int, int]]:
+    """One radius' peaks ``(votes, x, y)``, strongest first, as skimage's
+    ``_prominent_peaks`` finds them (:func:`circle_peaks`)."""
+    rows, cols = votes.shape
+    threshold = 0.5 * votes.max()
+    local_max = ndimage.maximum_filter(votes, size=2 * apart + 1, mode="constant", cval=0.0)
+    labels, n = ndimage.label((votes == local_max) & (votes > threshold), np.ones((3, 3)))
+    if n == 0:
+        return []
+    flat = labels.ravel()
+    inside = flat > 0
+    ys, xs = np.divmod(np.flatnonzero(inside), cols)
+    pixels = np.bincount(flat[inside], minlength=n + 1)[1:]
+    centre_y = np.round(np.bincount(flat[inside], ys, n + 1)[1:] / pixels).astype(np.intp)
+    centre_x = np.round(np.bincount(flat[inside], xs, n + 1)[1:] / pixels).astype(np.intp)
+    plateau = ndimage.maximum(local_max, labels, np.arange(1, n + 1))
+    dy, dx = (d.ravel() for d in np.mgrid[-apart : apart + 1, -apart : apart + 1])
+    suppressed = np.zeros((rows, cols), dtype=bool)
+    found = []
+    for k in np.argsort(plateau, kind="stable")[::-1]:
+        y, x = int(centre_y[k]), int(centre_x[k])
+        if suppressed[y, x] or not local_max[y, x] > threshold:
+            continue
+        ny, nx = y + dy, x + dx
+        keep = (ny > 0) & (ny < rows)
+        ny, nx = ny[keep], nx[keep]
+        wrapped = (nx < 0) | (nx >= cols)
+        ny[wrapped] = rows - ny[wrapped]
+        suppressed[ny, nx % cols] = True
+        found.append((float(local_max[y, x]), x, y))
+    return found
 
 
 def refine_head(work: Work, centre: F64, radius_mm: float, *, rays: int = 90) -> HeadFit | None:
