@@ -220,12 +220,12 @@ def library_versions() -> dict[str, str]:
     """The versions of this toolkit, of Python and of the installed libraries that
     decode, measure and write (:data:`_LIBRARIES`; those not installed are left out).
 
-    A run's figures depend on them: the same code on other releases of the libraries
-    that decode and process the films (OpenCV decodes the JPEG exports) gives slightly
-    other figures. So does the processor: numpy picks its kernels by the SIMD
-    extensions it finds, and sums rounded in another order can tip a detection choice
-    made at a threshold (with AVX-512 turned off, the real crops' mean HKA error went
-    from 1.22 to 1.25 degrees, 3 of 100 crops moving). ``numpy-simd`` names the
+    A run's figures can depend on them: other releases of the libraries that decode
+    and process the films (OpenCV decodes the JPEG exports) may round otherwise. They
+    do depend on the processor: numpy picks its kernels by the SIMD extensions it
+    finds, and sums rounded in another order can tip a detection choice made at a
+    threshold (with AVX-512 turned off, the real crops' mean HKA error went from 1.22
+    to 1.25 degrees, 3 of 100 crops moving). ``numpy-simd`` names the
     extensions numpy found beyond its build's baseline. The batch's manifest and
     ``scripts/eval_real.py`` record them beside what they write and print.
 
