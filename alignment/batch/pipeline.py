@@ -233,7 +233,7 @@ def library_versions() -> dict[str, str]:
     -------
     dict of str to str
         Distribution name to version, ``alignment`` and ``python`` first, ``numpy-simd``
-        last (``none`` when numpy runs on its baseline only).
+        last (``none`` when numpy runs on its baseline only, or was built without SIMD).
 
     Examples
     --------
@@ -247,7 +247,7 @@ def library_versions() -> dict[str, str]:
             versions[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
             continue
-    found = np.show_config(mode="dicts")["SIMD Extensions"].get("found", [])
+    found = np.show_config(mode="dicts").get("SIMD Extensions", {}).get("found", [])
     versions["numpy-simd"] = " ".join(found) or "none"
     return versions
 

@@ -392,19 +392,21 @@ def circle_peaks(
     """The strongest circles of a Hough accumulator, none within `apart` of a stronger one.
 
     The same peaks, in the same order, as :func:`skimage.transform.hough_circle_peaks`
-    with ``total_num_peaks=count`` and ``min_xdistance=min_ydistance=apart``, at a
-    fraction of its time: skimage builds a ``regionprops`` object for every local maximum
-    of every radius' slice, and that was a third of a long-leg film's detection. Each slice
-    keeps its local maxima (in a square of side ``2 * apart + 1``) above half its
-    largest vote, each plateau at its rounded centroid, and suppresses, strongest first,
-    the neighbourhood of every one it keeps. Like skimage, that neighbourhood skips
-    the slice's first row and wraps across its left and right edges (skimage's peak
-    picker also serves Hough line spaces, whose columns are angles), so a circle near a
-    patch's edge is kept or dropped as skimage would. The slices' peaks are then taken,
-    largest vote first, up to `count` of them, none within `apart` (in both x and y)
-    of one taken before. (skimage looks for those neighbours within a radius of
-    ``hypot(apart, apart)``, which for some `apart`, 3 for one, rounds just short of
-    the square's corners; at the 5 used here the two agree, and a test holds them to it.)
+    with ``total_num_peaks=count`` and ``min_xdistance=min_ydistance=apart`` at the
+    ``apart=5`` used here (tested), at a fraction of its time: skimage builds a
+    ``regionprops`` object for every local maximum of every radius' slice, and that was
+    a third of a long-leg film's detection. Each slice keeps its local maxima (in a
+    square of side ``2 * apart + 1``) above half its largest vote, each plateau at its
+    rounded centroid, and suppresses, strongest first, the neighbourhood of every one it
+    keeps. Like skimage, that neighbourhood skips the slice's first row and wraps across
+    its left and right edges (skimage's peak picker also serves Hough line spaces, whose
+    columns are angles), so a circle near a patch's edge is kept or dropped as skimage
+    would. The slices' peaks are then taken, largest vote first (sorted in the
+    accumulator's dtype, as skimage sorts them: ties fall in another order in another
+    dtype), up to `count` of them, none within `apart` (in both x and y) of one taken
+    before. At some other `apart` skimage differs: at 1 it skips that last step, at 3
+    and 6 its search radius ``hypot(apart, apart)`` rounds just short of the square's
+    corners, and it fails on a slice narrower than `apart`.
 
     Parameters
     ----------
@@ -434,7 +436,8 @@ def circle_peaks(
         for radius, slice_ in zip(radii, accumulator, strict=True)
         for votes, x, y in _slice_peaks(slice_, apart)
     ]
-    peaks = [peaks[i] for i in np.argsort([p[0] for p in peaks])[::-1]]
+    votes = np.array([p[0] for p in peaks], dtype=accumulator.dtype)
+    peaks = [peaks[i] for i in np.argsort(votes)[::-1]]
     taken: list[tuple[float, int, int, float]] = []
     for peak in peaks:
         if len(taken) == count:

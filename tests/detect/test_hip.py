@@ -54,16 +54,20 @@ def _axis(top: np.ndarray, lean_deg: float) -> ShaftAxis:
 
 
 def _accumulator(kind: str, rng: np.random.Generator) -> np.ndarray:
-    """A Hough space of 1 to 5 radii: of random edges, of random votes, or of votes
-    on a few levels (ties and plateaus everywhere)."""
+    """A Hough space of 1 to 5 radii: of random edges, of random votes, of votes on a
+    few levels (ties and plateaus everywhere), or of such votes counted in uint16
+    (ties sort in another order than in float64)."""
     shape = (int(rng.integers(1, 6)), int(rng.integers(12, 60)), int(rng.integers(12, 60)))
     if kind == "edges":
         return hough_circle(rng.random(shape[1:]) < 0.05, np.arange(3, 3 + shape[0]))
     votes = rng.random(shape)
-    return votes if kind == "votes" else np.round(votes * rng.integers(2, 6)) / 5
+    if kind == "votes":
+        return votes
+    levels = np.round(votes * rng.integers(2, 6))
+    return levels / 5 if kind == "levels" else levels.astype(np.uint16)
 
 
-@pytest.mark.parametrize("kind", ["edges", "votes", "levels"])
+@pytest.mark.parametrize("kind", ["edges", "votes", "levels", "counts"])
 @pytest.mark.parametrize("seed", range(40))
 def test_the_circle_peaks_are_skimage_s(kind, seed):
     rng = np.random.default_rng(seed)
@@ -80,6 +84,23 @@ def test_the_circle_peaks_are_skimage_s(kind, seed):
 def test_no_circle_peaks_in_an_empty_accumulator():
     cx, cy, radius = circle_peaks(np.zeros((2, 30, 30)), np.array([4.0, 5.0]), 10, apart=5)
     assert len(cx) == len(cy) == len(radius) == 0
+
+
+def test_many_tied_circle_peaks_in_uint8_are_skimage_s():
+    # 19 x 19 circles per radius on two vote levels: more ties than numpy's sort keeps
+    # in the order it is given, so they fall as the accumulator's dtype sorts them
+    rng = np.random.default_rng(0)
+    accumulator = np.zeros((20, 240, 240), dtype=np.uint8)
+    ys, xs = np.mgrid[6:234:12, 6:234:12]
+    for r in range(20):
+        y, x = ys + rng.integers(-2, 3, ys.shape), xs + rng.integers(-2, 3, xs.shape)
+        accumulator[r, y, x] = rng.integers(8, 10, ys.shape)
+    radii = np.arange(3.0, 23.0)
+    _, *expected = hough_circle_peaks(
+        accumulator, radii, total_num_peaks=300, min_xdistance=5, min_ydistance=5
+    )
+    for got, want in zip(circle_peaks(accumulator, radii, 300, apart=5), expected, strict=True):
+        np.testing.assert_array_equal(got, want)
 
 
 def test_a_head_is_bright_inside_its_rim_and_a_foramen_is_not():
