@@ -665,7 +665,8 @@ def print_summary(summary: Mapping[str, Any], out: Any) -> None:
     )
     if worst is not None:
         print(f"worst ok result: {worst['film']} {worst['side']}: {worst['what']}", file=out)
-    # the figures move a little with the libraries that decode and process the films
+    # the figures move a little with the processor (numpy's SIMD kernels) and may with
+    # the libraries that decode and process the films
     text = ", ".join(f"{k} {v}" for k, v in summary["versions"].items())
     print(f"versions: {text}", file=out)
 
