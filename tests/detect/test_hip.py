@@ -103,6 +103,22 @@ def test_many_tied_circle_peaks_in_uint8_are_skimage_s():
         np.testing.assert_array_equal(got, want)
 
 
+def test_a_peak_in_row_0_suppresses_across_the_side_edge_one_way():
+    # skimage marks the cells a peak suppresses in its square less row 0, wrapped across
+    # the side edges to the mirrored row: a peak in row 0 near the left edge marks a
+    # weaker one near the bottom right, which marks nothing back in row 0
+    accumulator = np.zeros((1, 30, 30))
+    accumulator[0, 0, 1], accumulator[0, 28, 28] = 2.0, 1.5
+    _, *expected = hough_circle_peaks(
+        accumulator, np.array([4.0]), total_num_peaks=5, min_xdistance=5, min_ydistance=5
+    )
+    assert len(expected[0]) == 1
+    for got, want in zip(
+        circle_peaks(accumulator, np.array([4.0]), 5, apart=5), expected, strict=True
+    ):
+        np.testing.assert_array_equal(got, want)
+
+
 def test_a_head_is_bright_inside_its_rim_and_a_foramen_is_not():
     film = _hip()
     assert rim_polarity(film, 1.0, HEAD, HEAD_R) >= 0.6
