@@ -465,18 +465,18 @@ def _slice_peaks(votes: NDArray[np.floating], apart: int) -> list[tuple[float, i
     centre_x = np.round(np.bincount(flat[inside], xs, n + 1)[1:] / pixels).astype(np.intp)
     plateau = ndimage.maximum(local_max, labels, np.arange(1, n + 1))
     order = np.argsort(plateau, kind="stable")[::-1]
-    above = np.asarray(local_max[centre_y, centre_x] > threshold)
-    # a peak whose window marks no other peak's centre, and whose centre no other
-    # window marks, is taken or not on its own: only the others go through the loop
-    cells, kept = _suppressed_cells(centre_y, centre_x, rows, cols, apart)
-    alone = _alone(cells, kept, centre_y * cols + centre_x, rows * cols)
+    above = local_max[centre_y, centre_x] > threshold
+    # a peak whose square marks no other peak's centre, and whose centre no other
+    # square marks, is taken or not on its own: only the others go through the loop
+    cells, in_slice = _marked_cells(centre_y, centre_x, rows, cols, apart)
+    alone = _alone(cells, in_slice, centre_y * cols + centre_x, rows * cols)
     suppressed = np.zeros(rows * cols, dtype=bool)
     taken = np.zeros(n, dtype=bool)
     for k in order:
         if alone[k]:
             taken[k] = above[k]
         elif not suppressed[centre_y[k] * cols + centre_x[k]] and above[k]:
-            suppressed[cells[k][kept[k]]] = True
+            suppressed[cells[k][in_slice[k]]] = True
             taken[k] = True
     return [
         (float(local_max[centre_y[k], centre_x[k]]), int(centre_x[k]), int(centre_y[k]))
@@ -485,14 +485,14 @@ def _slice_peaks(votes: NDArray[np.floating], apart: int) -> list[tuple[float, i
     ]
 
 
-def _suppressed_cells(
+def _marked_cells(
     y: NDArray[np.intp], x: NDArray[np.intp], rows: int, cols: int, apart: int
 ) -> tuple[NDArray[np.intp], NDArray[np.bool_]]:
     """The flat indices of the cells each peak at ``(y, x)`` marks as suppressed, as
     skimage's ``_prominent_peaks`` does: the square within `apart`, less row 0 and the
-    rows beyond the slice, its columns beyond a side wrapped to the other side at the
-    mirrored row. Both arrays have shape ``(peaks, (2 * apart + 1) ** 2)``: the indices,
-    and which of them are kept."""
+    rows beyond the slice, its cells beyond a side wrapped to the other side at row
+    ``rows - y``. Both arrays have shape ``(peaks, (2 * apart + 1) ** 2)``: the indices
+    (0 where the cell is left out) and which of them are in the slice."""
     dy, dx = (d.ravel() for d in np.mgrid[-apart : apart + 1, -apart : apart + 1])
     ny, nx = y[:, None] + dy, x[:, None] + dx
     inside = (ny > 0) & (ny < rows)
@@ -502,17 +502,19 @@ def _suppressed_cells(
 
 
 def _alone(
-    cells: NDArray[np.intp], kept: NDArray[np.bool_], centres: NDArray[np.intp], size: int
+    cells: NDArray[np.intp], in_slice: NDArray[np.bool_], centres: NDArray[np.intp], size: int
 ) -> NDArray[np.bool_]:
     """Which peaks (flat `centres` on a slice of `size` cells) neither mark another
-    peak's centre nor have theirs marked by another's (`cells` and `kept`,
-    :func:`_suppressed_cells`; the marking is one-way at row 0 and across the sides).
-    A cell counted twice only sends a peak through the loop, which is always exact."""
-    marks = np.bincount(cells[kept], minlength=size)
+    peak's centre nor have theirs marked by another's (`cells` and `in_slice`,
+    :func:`_marked_cells`; the marking can be one-way at row 0 and across the sides).
+    Cells are counted with multiplicity (a narrow slice's square can hold one twice)
+    and each peak's own marks are subtracted; an over-count could only send a peak
+    through the loop, which is exact."""
+    marks = np.bincount(cells[in_slice], minlength=size)
     occupied = np.bincount(centres, minlength=size)
-    own = ((cells == centres[:, None]) & kept).sum(axis=1)
+    own = ((cells == centres[:, None]) & in_slice).sum(axis=1)
     marked_by_others = marks[centres] - own > 0
-    marking_others = np.where(kept, occupied[cells], 0).sum(axis=1) - own > 0
+    marking_others = np.where(in_slice, occupied[cells], 0).sum(axis=1) - own > 0
     return ~(marked_by_others | marking_others)
 
 

@@ -106,7 +106,8 @@ def test_many_tied_circle_peaks_in_uint8_are_skimage_s():
 def test_a_peak_in_row_0_suppresses_across_the_side_edge_one_way():
     # skimage marks the cells a peak suppresses in its square less row 0, wrapped across
     # the side edges to the mirrored row: a peak in row 0 near the left edge marks a
-    # weaker one near the bottom right, which marks nothing back in row 0
+    # weaker one near the bottom right, which marks nothing back in row 0 (the random
+    # accumulators' peaks mark one another both ways, so they miss this)
     accumulator = np.zeros((1, 30, 30))
     accumulator[0, 0, 1], accumulator[0, 28, 28] = 2.0, 1.5
     _, *expected = hough_circle_peaks(
