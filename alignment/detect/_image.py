@@ -18,7 +18,8 @@ Examples
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import cv2
 import numpy as np
@@ -63,6 +64,7 @@ class Work:
     high: float
     coarse: F32
     coarse_mm: float
+    _coarse: dict[float, F32] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, pixels: ArrayLike, spacing_mm: tuple[float, float], *, coarse_mm: float) -> Work:
@@ -82,21 +84,18 @@ class Work:
             low, high = (float(v) for v in np.percentile(finite, (0.5, 99.8)))
             if not high > low:
                 high = low + 1.0
-        shape = (
-            max(8, round(rows * spacing_mm[0] / coarse_mm)),
-            max(8, round(cols * spacing_mm[1] / coarse_mm)),
-        )
-        source = array if array.dtype in (np.uint8, np.uint16, np.float32) else array
-        if source.dtype not in (np.uint8, np.uint16, np.float32):
-            source = source.astype(np.float32)
-        small = cv2.resize(source, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
-        coarse = ((np.asarray(small, np.float32) - np.float32(low)) / np.float32(high - low)).clip(
-            -0.5, 1.5
-        )
-        coarse = np.nan_to_num(coarse, nan=0.0).astype(np.float32)
-        return cls(
-            array, (float(spacing_mm[0]), float(spacing_mm[1])), low, high, coarse, coarse_mm
-        )
+        spacing = (float(spacing_mm[0]), float(spacing_mm[1]))
+        coarse = _coarse_copy(array, spacing, coarse_mm, low, high)
+        return cls(array, spacing, low, high, coarse, coarse_mm)
+
+    def coarse_at(self, mm: float) -> F32:
+        """The film resampled to square pixels of `mm`, normalised as :attr:`coarse`
+        is (computed once per pixel size)."""
+        if mm == self.coarse_mm:
+            return self.coarse
+        if mm not in self._coarse:
+            self._coarse[mm] = _coarse_copy(self.pixels, self.spacing_mm, mm, self.low, self.high)
+        return self._coarse[mm]
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -365,6 +364,23 @@ CONTENT_CONTRAST = 0.02
 """Least grey range (share of the normalised film's) across a whole row or column for
 it to hold image content: any row or column through a leg crosses bone and soft
 tissue, while an export's padding or a blanked band is one flat grey."""
+
+
+def _coarse_copy(
+    array: NDArray[Any], spacing_mm: tuple[float, float], mm: float, low: float, high: float
+) -> F32:
+    """`array` (spacing `spacing_mm`) resampled by area to square pixels of `mm`, grey
+    values mapped from `low`..`high` to 0..1 and clipped to -0.5..1.5, NaN as 0."""
+    rows, cols = array.shape
+    shape = (max(8, round(rows * spacing_mm[0] / mm)), max(8, round(cols * spacing_mm[1] / mm)))
+    source = (
+        array if array.dtype in (np.uint8, np.uint16, np.float32) else array.astype(np.float32)
+    )
+    small = cv2.resize(source, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
+    coarse = ((np.asarray(small, np.float32) - np.float32(low)) / np.float32(high - low)).clip(
+        -0.5, 1.5
+    )
+    return np.nan_to_num(coarse, nan=0.0).astype(np.float32)
 
 
 def content_box(coarse: F32, coarse_mm: float) -> tuple[float, float, float, float]:

@@ -191,6 +191,34 @@ the knee (soft tissue) or across a condyle's outline has its darkest level 10-20
 off."""
 
 
+def _darkest_levels(values: F64, ys: F64) -> tuple[F64, NDArray[np.bool_]]:
+    """Each column's darkest level, and whether it is a valley.
+
+    Parameters
+    ----------
+    values : numpy.ndarray, shape (columns, levels)
+        Grey values down each column.
+    ys : numpy.ndarray, shape (levels,)
+        The levels (mm).
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray of bool)
+        The level of each column's minimum, and whether it lies inside the band: a
+        column darkest at the band's first or last level has no valley in it (soft
+        tissue beside the knee, still darkening toward the band's edge); taken for
+        the joint gap, such columns tilted its line (by 10 degrees on a real long-leg
+        film read at 0.9 times its spacing).
+
+    >>> values = np.array([[0.5, 0.2, 0.6], [0.5, 0.4, 0.3]])
+    >>> levels, valley = _darkest_levels(values, np.array([10.0, 11.0, 12.0]))
+    >>> levels.tolist(), valley.tolist()
+    ([11.0, 12.0], [True, False])
+    """
+    deepest = np.argmin(values, axis=1)
+    return ys[deepest], (deepest > 0) & (deepest < values.shape[1] - 1)
+
+
 def _joint_gap_line(points: F64) -> tuple[F64, F64, NDArray[np.bool_], float] | None:
     """The joint gap's line through the columns' darkest levels `points` (``(x, y)``
     mm): seeded by the Theil-Sen line (the median of the pairwise slopes, then of the
@@ -482,7 +510,8 @@ def find_knee(
     central = (np.abs(xs - x_joint) <= 40.0) & (np.abs(xs - x_joint) >= 12.0)
     on_ruler = np.zeros(n, bool) if masked is None else (xs >= masked[0]) & (xs <= masked[1])
     central &= ~on_ruler
-    dark = ys[band][np.argmin(smooth[:, band], axis=1)]
+    dark, valley = _darkest_levels(smooth[:, band], ys[band])
+    central &= valley
     gap_fit = _joint_gap_line(np.column_stack([xs[central], dark[central]]))
     if gap_fit is None:
         out.notes.append("knee: no joint space found")

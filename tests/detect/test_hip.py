@@ -135,6 +135,69 @@ def test_the_head_wins_over_the_rim_the_crest_and_the_foramen(parts):
     assert abs(radius - HEAD_R) <= 3.0
 
 
+@pytest.mark.parametrize(
+    ("mirrored", "lead"), [(True, (0.0, 0.0)), (False, (0.5, 0.5)), (True, (0.5, 0.25))]
+)
+def test_a_mirrored_or_led_reading_finds_the_head_on_the_film(mirrored, lead):
+    film = _hip()
+    found = find_head_coarse(
+        film,
+        1.0,
+        SHAFT_TOP,
+        medial_x=1.0,
+        direction=np.array([-0.1, 1.0]),
+        mirrored=mirrored,
+        lead=lead,
+    )
+    centre, radius, _ = found[0]
+    assert np.hypot(*(centre - HEAD)) <= 3.0 and abs(radius - HEAD_R) <= 3.0
+
+
+def test_a_coarse_copy_at_another_pixel_is_the_one_work_of_makes():
+    film = _hip()
+    work = Work.of(film, (0.5, 0.5), coarse_mm=1.0)
+    assert work.coarse_at(1.0) is work.coarse
+    other = work.coarse_at(1.1)
+    assert other is work.coarse_at(1.1)  # made once
+    np.testing.assert_array_equal(other, Work.of(film, (0.5, 0.5), coarse_mm=1.1).coarse)
+
+
+def _readings(monkeypatch, heads):
+    """`core._head_over` with its readings replaced by `heads` (one per reading, in
+    :data:`core.HEAD_READINGS`' order); returns its result and the readings asked."""
+    asked = []
+
+    def reading(work, fa, medial_x, centres, end, field, which):
+        asked.append(which)
+        return heads[len(asked) - 1]
+
+    monkeypatch.setattr(core, "_head_reading", reading)
+    return core._head_over(None, None, 1.0, {}, 0.0, (0.0, 0.0, 1.0, 1.0)), asked
+
+
+def test_a_refined_first_reading_is_the_head(monkeypatch):
+    refined = (np.array([10.0, 20.0]), 0.8, "hough+circle-fit")
+    head, asked = _readings(monkeypatch, [refined])
+    assert head is refined and asked == [core.HEAD_READINGS[0]]
+
+
+def test_a_faint_head_is_the_median_of_its_readings(monkeypatch):
+    # eight coarse readings, one of them a far circle: the median stays with the others
+    xs = [10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0, 90.0]
+    heads = [(np.array([x, 50.0 + i]), 0.1 + 0.01 * i, "hough(coarse)") for i, x in enumerate(xs)]
+    head, asked = _readings(monkeypatch, heads)
+    assert asked == list(core.HEAD_READINGS)
+    np.testing.assert_allclose(head[0], [13.5, 53.5])
+    assert head[1:] == (0.1, "hough(coarse)")  # the least confident reading's
+
+
+def test_a_head_most_readings_miss_is_not_taken(monkeypatch):
+    coarse = (np.array([10.0, 20.0]), 0.1, "hough(coarse)")
+    n = len(core.HEAD_READINGS)
+    assert _readings(monkeypatch, [coarse] * (n // 2) + [None] * (n - n // 2))[0] is not None
+    assert _readings(monkeypatch, [coarse] * (n // 2 - 1) + [None] * (n // 2 + 1))[0] is None
+
+
 @pytest.mark.parametrize("lean", [-9.0, -4.0, 4.0, 9.0])
 def test_the_medial_side_from_the_femoral_lean(lean):
     # the femoral shaft runs down toward the medial side
