@@ -1354,13 +1354,11 @@ def _head_over(
     refined at full resolution on the first reading is taken as it is; else the head
     is the median of the readings' centres (each coordinate), at the lowest of their
     confidences, or None where fewer than half of the readings find one."""
-    first = _head_reading(work, fa, medial_x, centres, end, field, HEAD_READINGS[0])
-    if first is not None and first[2] == "hough+circle-fit":
+    read = (_head_reading(work, fa, medial_x, centres, end, field, r) for r in HEAD_READINGS)
+    first = next(read)
+    if first is not None and first[2] == REFINED_HEAD:
         return first
-    readings = [first] + [
-        _head_reading(work, fa, medial_x, centres, end, field, reading)
-        for reading in HEAD_READINGS[1:]
-    ]
+    readings = [first, *read]
     found = [r for r in readings if r is not None]
     if 2 * len(found) < len(readings):
         return None
@@ -1408,7 +1406,7 @@ def _head_reading(
         )
         if fit is not None and refined:
             rank = score * fit.confidence()
-            found = (fit.centre, fit.confidence(), "hough+circle-fit")
+            found = (fit.centre, fit.confidence(), REFINED_HEAD)
         else:
             rank = score * HEAD_FIT_FLOOR
             found = (
@@ -1798,8 +1796,12 @@ tiles, edges and votes, and on the pixel grid: by 10-20 mm between two processor
 runs of the same film, by 4-11 mm when the assumed spacing is 10 % off. The median of
 readings on other tiles, mirrored and on pixels 10 % smaller and larger, is steadier
 (the crops' HKA 1.22 -> 1.12 degrees, the spacing swing of the OAI film within its
-bound) at about 0.15 s a reading; the first reading alone is kept where it refines
-(a clear head, whose fit at full resolution is steady)."""
+bound) at about 0.1 s a reading; the first reading alone is kept where it refines
+(a clear head, whose fit at full resolution is steady: :data:`REFINED_HEAD`)."""
+
+REFINED_HEAD = "hough+circle-fit"
+"""The method of a femoral head whose coarse circle was refined at full resolution
+(:func:`~alignment.detect.hip.refine_head`)."""
 
 HEAD_ABOVE_UNSIDED_MM = 25.0
 """Least height (mm) of the head's centre above the diaphysis' traced proximal end
