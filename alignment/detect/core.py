@@ -47,7 +47,6 @@ from alignment.detect.hip import (
     HEAD_WINDOW_MM,
     find_head_coarse,
     refine_head,
-    trace_shaft_end,
 )
 from alignment.detect.infer import (
     LONG_LEG_ASPECT,
@@ -86,7 +85,7 @@ from alignment.detect.result import (
     Missing,
 )
 from alignment.detect.ruler import find_ruler
-from alignment.detect.shaft import ShaftAxis, refine_shaft
+from alignment.detect.shaft import ShaftAxis, refine_shaft, trace_shaft_end
 from alignment.geometry import line_angle_deg
 from alignment.io import Radiograph
 from alignment.vocabulary import AP_LANDMARKS, Side, View, normalise_side, normalise_view
@@ -1293,7 +1292,7 @@ def _find_head(
     or None.
 
     The diaphysis is followed up the film to its proximal end
-    (:func:`~alignment.detect.hip.trace_shaft_end`: the run read on a real film may stop
+    (:func:`~alignment.detect.shaft.trace_shaft_end`: the run read on a real film may stop
     far below the trochanters) and circles are looked for in the anatomical window
     over that end (:data:`~alignment.detect.hip.HEAD_WINDOW_MM`): the head is where
     the femur leads, so the iliac crest, the acetabular rim, the pubis and the
@@ -1805,7 +1804,7 @@ REFINED_HEAD = "hough+circle-fit"
 
 HEAD_ABOVE_UNSIDED_MM = 25.0
 """Least height (mm) of the head's centre above the diaphysis' traced proximal end
-(:func:`~alignment.detect.hip.trace_shaft_end`) where the leg's medial side is not
+(:func:`~alignment.detect.shaft.trace_shaft_end`) where the leg's medial side is not
 known: the greater trochanter, lateral and round on the film, then cannot be told from
 the head by its side, but its centre lies lower than the head's (the head's other
 bounds are :data:`~alignment.detect.hip.HEAD_WINDOW_MM` ``above``)."""
@@ -1855,7 +1854,7 @@ def _head_plausible(
 ) -> bool:
     """Whether a circle (`centre` and radius `r`, mm) can be the femoral head of the
     femur on axis `fa`, whose diaphysis ends proximally at height `end_y` (mm,
-    :func:`~alignment.detect.hip.trace_shaft_end`): whole in the exposed `field`
+    :func:`~alignment.detect.shaft.trace_shaft_end`): whole in the exposed `field`
     ``(x0, y0, x1, y1)`` (mm, :func:`~alignment.detect._image.content_box`), its rim at
     least :data:`~alignment.detect.hip.FIELD_MARGIN_MM` inside (a circle cut by the
     film's edge is not a head seen, and one grazing it was drawn by that edge), at a

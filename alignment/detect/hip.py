@@ -2,7 +2,7 @@
 least-squares fit to radial edges at full resolution.
 
 The femoral diaphysis is first followed up the film to its proximal end
-(:func:`trace_shaft_end`); the coarse search looks above that end, on the medial side
+(:func:`.shaft.trace_shaft_end`); the coarse search looks above that end, on the medial side
 when it is known (else on both), for circles of radius 16 to 34 mm (heads of adult femurs,
 magnified), up to :data:`HOUGH_PEAKS` of them. The refinement reads 90 rays from the
 coarse centre and takes, on each, the strongest falling edge (bright head to darker
@@ -34,7 +34,7 @@ from skimage import exposure
 from skimage.feature import canny
 from skimage.transform import hough_circle
 
-from alignment.detect._image import Work, circle_fit, edge_peak, mad_sd, subpixel_offset
+from alignment.detect._image import Work, circle_fit, mad_sd, subpixel_offset
 
 __all__ = [
     "HeadFit",
@@ -42,7 +42,6 @@ __all__ = [
     "find_head_coarse",
     "refine_head",
     "rim_polarity",
-    "trace_shaft_end",
 ]
 
 F64 = NDArray[np.float64]
@@ -88,131 +87,12 @@ class HeadFit:
 HEAD_WINDOW_MM = {"above": (10.0, 110.0), "medial": (10.0, 95.0)}
 """Where the femoral head's centre is looked for, in the frame of the femoral shaft's
 axis (mm): ``above`` along the axis over the diaphysis' proximal end
-(:func:`trace_shaft_end`), ``medial`` square to it toward the body's midline. Anatomy,
+(:func:`.shaft.trace_shaft_end`), ``medial`` square to it toward the body's midline. Anatomy,
 not the film, sets these: the diaphysis ends where its medial cortex flares into the
 lesser trochanter and the neck; the head sits on a neck of 125-135 degrees, 40-90 mm
 above that level and 35-55 mm medial of the anatomical axis on the film (femoral
 offset, magnified), level with the greater trochanter's tip; the iliac crest, the
 acetabular roof and the obturator foramen lie above or medial of that window."""
-
-TRACE_STEP_MM = 4.0
-"""Step (mm) up the film by which :func:`trace_shaft_end` follows the cortices."""
-
-TRACE_BAND_MM = 6.0
-"""Height (mm) of the band averaged into each profile across the shaft (grid lines
-and the film's grain average out; a femur leans under 10 degrees, so its edges move
-under 1 mm across the band)."""
-
-TRACE_REACH_MM = 6.0
-"""How far (mm) a cortex' edge may move from one step to the next: the proximal femur
-widens, the lateral cortex bending out toward the greater trochanter by up to about
-45 degrees (4 mm in a step)."""
-
-TRACE_GAP_MM = 24.0
-"""Longest stretch (mm) over which neither cortex is seen before the trace stops: a
-seam between stitched cassettes, a lead marker or the positioning frame hides the
-shaft over a band of about 10-20 mm."""
-
-SHAFT_FLARE = 1.5
-"""Width, as a multiple of the diaphysis' width, at which the traced bone is no
-longer the diaphysis: the lesser trochanter and the neck's base make the proximal
-femur 1.6-2 times as wide as its shaft."""
-
-
-def trace_shaft_end(
-    coarse: NDArray[np.float32],
-    coarse_mm: float,
-    top: F64,
-    direction: F64,
-    width_mm: float,
-    *,
-    paired: bool = False,
-) -> float:
-    """Follow the femoral diaphysis up the film from the top of a run read on it to
-    its proximal end.
-
-    A run of diaphyseal edge pairs read on a real film often stops far below the
-    trochanters (a seam between cassettes, a grid line, thick soft tissue over the
-    proximal thigh): the femoral head is then far above it. From `top`, both cortices
-    are followed up the film in steps of :data:`TRACE_STEP_MM`, each edge looked for
-    within :data:`TRACE_REACH_MM` of where it was, the strongest edge of its polarity
-    (bone bright: rising on the left, falling on the right) above 3 robust SDs of the
-    profile's gradient. A step where one cortex is seen carries the trace on (the
-    other kept where it was followed to); it stops where neither is seen over
-    :data:`TRACE_GAP_MM`, or where the bone is wider than :data:`SHAFT_FLARE` times
-    `width_mm`: either cortex turning out (the lateral one into the greater
-    trochanter, the medial one into the lesser trochanter and the neck) ends the
-    diaphysis.
-
-    Parameters
-    ----------
-    coarse : numpy.ndarray, shape (m, n)
-        Normalised film on square pixels of `coarse_mm` (bone bright).
-    coarse_mm : float
-    top : numpy.ndarray, shape (2,)
-        The run's top on its axis, mm.
-    direction : numpy.ndarray, shape (2,)
-        The shaft axis' direction (either sense).
-    width_mm : float
-        The diaphysis' outer width, mm.
-    paired : bool, optional
-        Follow the two cortices as a pair: the trace stops where no step has seen
-        both over :data:`TRACE_GAP_MM` (one cortex alone does not carry it on) and
-        ends at the highest step where both were seen. An edge followed alone over
-        a long stretch may have left the bone for the greater trochanter's outline,
-        then the soft tissue's or the film's edge, while the medial cortex turned
-        out of reach into the lesser trochanter below; so may a cortex hidden for a
-        while by a marker, which stops the pair early (the paired end is a second
-        guess, used where the first end gives no head).
-
-    Returns
-    -------
-    float
-        ``y`` (mm) of the highest step where a cortex (both with `paired`) was seen;
-        ``top[1]`` when none was.
-
-    Examples
-    --------
-    >>> yy, xx = np.mgrid[0:400, 0:200]
-    >>> femur = (np.abs(xx - 100) < 12) & (yy > 120)
-    >>> flare = (np.abs(xx - 100) < 30) & (yy > 80) & (yy <= 120)
-    >>> film = np.where(femur | flare, 0.8, 0.3).astype(np.float32)
-    >>> trace_shaft_end(film, 1.0, np.array([100.0, 300.0]), np.array([0.0, 1.0]), 24.0)
-    120.0
-    """
-    d = np.asarray(direction, float)
-    d = d / np.linalg.norm(d) * (1.0 if d[1] >= 0 else -1.0)
-    slope = float(d[0] / d[1]) if d[1] > 0 else 0.0
-    edges = [float(top[0]) - width_mm / 2, float(top[0]) + width_mm / 2]
-    y = end = float(top[1])
-    half_band = TRACE_BAND_MM / 2
-    reach = TRACE_REACH_MM / coarse_mm
-    while y - TRACE_STEP_MM > half_band and end - y <= TRACE_GAP_MM:
-        y -= TRACE_STEP_MM
-        edges = [e - slope * TRACE_STEP_MM for e in edges]
-        r0, r1 = int((y - half_band) / coarse_mm), int((y + half_band) / coarse_mm)
-        c0 = max(0, int((edges[0] - width_mm) / coarse_mm))
-        c1 = min(coarse.shape[1], int((edges[1] + width_mm) / coarse_mm))
-        if c1 - c0 < 5 or r1 <= r0:
-            break
-        profile = coarse[r0:r1, c0:c1].mean(axis=0).astype(float)
-        g = ndimage.gaussian_filter1d(profile, 1.2 / coarse_mm, order=1)
-        noise = 3.0 * mad_sd(g) + 1e-6
-        seen = []
-        for k, sign in enumerate((1.0, -1.0)):
-            at = edges[k] / coarse_mm - c0
-            peak = edge_peak(g, int(at - reach), int(at + reach) + 1, sign=sign)
-            if peak is not None and peak[1] > noise:
-                edges[k] = (peak[0] + c0 + 0.5) * coarse_mm
-                seen.append(k)
-        if not seen:
-            continue
-        if edges[1] - edges[0] > SHAFT_FLARE * width_mm:
-            return y if len(seen) == 2 or not paired else end
-        if len(seen) == 2 or not paired:
-            end = y
-    return end
-
 
 FIELD_MARGIN_MM = 3.0
 """Least distance (mm) of a femoral head's rim from the edge of the film's content
@@ -228,7 +108,7 @@ HEAD_OFFSET_MM = (45.0, 25.0)
 
 HEAD_ABOVE_MM = (55.0, 20.0)
 """Expected height of the head's centre over the diaphysis' proximal end
-(:func:`trace_shaft_end`) and its spread (mm): the lesser trochanter lies 50-60 mm
+(:func:`.shaft.trace_shaft_end`) and its spread (mm): the lesser trochanter lies 50-60 mm
 below the head's centre in adults, 10-20 % more on a standing film, and the traced end
 within a step or two of it (38-57 mm on four legs of real long-leg films). The
 ischium and the obturator foramen's rim, level with the lesser trochanter, and the
@@ -318,7 +198,7 @@ def find_head_coarse(
     coarse : numpy.ndarray
         Normalised film on square pixels of `coarse_mm`.
     shaft_top : numpy.ndarray, shape (2,)
-        The femoral diaphysis' proximal end (mm, :func:`trace_shaft_end`), on its
+        The femoral diaphysis' proximal end (mm, :func:`.shaft.trace_shaft_end`), on its
         axis.
     medial_x : float or None
         +1 or -1: the medial side is toward larger or smaller ``x``; None for unknown

@@ -9,8 +9,10 @@ and the shaft axes as far as the film shows them.
    :data:`SHAFT_REACH_MM` of the implant's middle, refined across the bone at full
    resolution (:func:`.shaft.refine_shaft`). Where the film shows only the flaring
    metaphysis no run is found and the shaft points are omitted with that reason (a
-   line on a metaphysis would bias ``ffc_anatomical`` by degrees). The points go
-   near the ends of the run read.
+   line on a metaphysis would bias ``ffc_anatomical`` by degrees). The point away
+   from the knee goes where the diaphysis ends on the film, beyond the run read
+   (:func:`.shaft.diaphysis_end`: to the film's edge or the metaphysis' flare), the
+   point by the knee near the run's end.
 3. The leg's axis, along which "lowest" is taken, is the mean of the shaft axes found,
    else the film's vertical.
 4. Medial is toward ``medial_x`` (from the side the caller knows or guesses): it
@@ -31,7 +33,7 @@ from alignment.detect.implant import ap_component_points, find_implant
 from alignment.detect.knee import find_knee
 from alignment.detect.lateral import _field, _joint
 from alignment.detect.legs import Segment, shaft_candidates, shaft_segments
-from alignment.detect.shaft import ShaftAxis, refine_shaft
+from alignment.detect.shaft import ShaftAxis, diaphysis_end, refine_shaft
 
 __all__ = [
     "FIBULA_BANDS_MM",
@@ -61,9 +63,9 @@ SHAFT_OVERLAP_MM = 10.0
 
 SHAFT_CONFIDENCE = 0.45
 """Factor on the axis' confidence of a shaft point on a knee film: the line is seen,
-the point's level along it (near the ends of the run read) is a convention the film
-does not fix, as for the long-leg film's shaft points without a head or ankle, so
-the leg asks for review."""
+the level along it of the point by the knee (near the end of the run read) is a
+convention the film does not fix, as for the long-leg film's shaft points without a
+head or ankle, so the leg asks for review."""
 
 FIBULA_BANDS_MM = (20.0, 90.0, 10.0)
 """Where the fibula is looked for: bands from 20 to 90 mm below the joint line, each
@@ -286,7 +288,7 @@ def detect_knee_film(work: Work, medial_x: float) -> dict[str, Any]:
         name = note.split(":")[0].replace("_a", "_medial")
         reasons[name] = note
     _name(found, c, "metal-outline", medial_x, out)
-    _shaft_points(fa, ta, out)
+    _shaft_points(work, fa, ta, out)
     return out
 
 
@@ -304,7 +306,7 @@ def _native(work: Work, medial_x: float, out: dict[str, Any]) -> dict[str, Any]:
     # the shafts need only the joint's level: a knee whose condyles or plateau are
     # not resolved still shows its diaphyses (and FTA, their angle)
     fa, ta = _shafts(work, joint[1] + 10.0, joint[1] - 10.0, joint[0])  # beside the joint
-    _shaft_points(fa, ta, out)
+    _shaft_points(work, fa, ta, out)
     knee = find_knee(work, None, None, joint[1], joint[0])
     if not knee.points:
         reasons.update(dict.fromkeys(_KNEE, "; ".join(knee.notes) or "the knee was not resolved"))
@@ -339,10 +341,14 @@ def _name(
         how[final] = (methods or {}).get(name, method)
 
 
-def _shaft_points(fa: ShaftAxis | None, ta: ShaftAxis | None, out: dict[str, Any]) -> None:
-    """Shaft points near the ends of each diaphysis run read; a bone without one gets
-    its shaft points' reason."""
-    for bone, axis in (("femoral", fa), ("tibial", ta)):
+def _shaft_points(
+    work: Work, fa: ShaftAxis | None, ta: ShaftAxis | None, out: dict[str, Any]
+) -> None:
+    """Shaft points of the knee film: on each axis, the point away from the knee where
+    the diaphysis ends as the film shows it (:func:`.shaft.diaphysis_end`, beyond the
+    run read), the one by the knee near the run's end; a bone without an axis gets its
+    shaft points' reason."""
+    for bone, axis, far in (("femoral", fa, -1), ("tibial", ta, 1)):
         names = (f"{bone}_shaft_proximal", f"{bone}_shaft_distal")
         if axis is None:
             out["reasons"].update(
@@ -353,10 +359,10 @@ def _shaft_points(fa: ShaftAxis | None, ta: ShaftAxis | None, out: dict[str, Any
                 )
             )
             continue
-        span = axis.bottom - axis.top
-        for name, y in zip(
-            names, (axis.top + 0.05 * span, axis.bottom - 0.05 * span), strict=True
-        ):
+        margin = 0.05 * (axis.bottom - axis.top)
+        near = axis.bottom - margin if far < 0 else axis.top + margin
+        # proximal first: up the film is smaller y
+        for name, y in zip(names, sorted((diaphysis_end(work, axis, far), near)), strict=True):
             out["points"][name] = axis.at_y(y)
             out["confidence"][name] = SHAFT_CONFIDENCE * axis.confidence()
             out["method"][name] = "cortices+robust-line(knee-film)"

@@ -21,15 +21,27 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
-from alignment.detect._image import Work, edge_peak, robust_line
+from alignment.detect._image import Work, edge_peak, mad_sd, robust_line
 
-__all__ = ["ShaftAxis", "refine_shaft"]
+__all__ = [
+    "DIAPHYSIS_FLARE",
+    "SHAFT_FLARE",
+    "TRACE_BAND_MM",
+    "TRACE_GAP_MM",
+    "TRACE_REACH_MM",
+    "TRACE_STEP_MM",
+    "ShaftAxis",
+    "diaphysis_end",
+    "refine_shaft",
+    "trace_shaft_end",
+]
 
 F64 = NDArray[np.float64]
 
@@ -183,3 +195,206 @@ def refine_shaft(
     if len(mids) < 4:
         return None
     return ShaftAxis.through(np.array(mids), np.array(widths), np.array(strengths), levels)
+
+
+TRACE_STEP_MM = 4.0
+"""Step (mm) along the film by which :func:`trace_shaft_end` follows the cortices."""
+
+TRACE_BAND_MM = 6.0
+"""Height (mm) of the band averaged into each profile across the shaft (grid lines
+and the film's grain average out; a long bone leans under 10 degrees, so its edges
+move under 1 mm across the band)."""
+
+TRACE_REACH_MM = 6.0
+"""How far (mm) a cortex' edge may move from one step to the next: the proximal femur
+widens, the lateral cortex bending out toward the greater trochanter by up to about
+45 degrees (4 mm in a step)."""
+
+TRACE_GAP_MM = 24.0
+"""Longest stretch (mm) over which neither cortex is seen before the trace stops: a
+seam between stitched cassettes, a lead marker or the positioning frame hides the
+shaft over a band of about 10-20 mm."""
+
+SHAFT_FLARE = 1.5
+"""Width, as a multiple of the diaphysis' width, at which the traced bone is no
+longer the diaphysis (:func:`trace_shaft_end`'s default): the lesser trochanter and
+the neck's base make the proximal femur 1.6-2 times as wide as its shaft."""
+
+DIAPHYSIS_FLARE = 1.2
+"""Width, as a multiple of the diaphysis' width, at which :func:`diaphysis_end` ends
+the diaphysis: the shaft's width changes by a few per cent along its length, the
+metaphysis above the knee and the one below it widen steadily toward the joint, so a
+fifth wider is where the line through the shaft stops being the shaft's axis."""
+
+
+def trace_shaft_end(
+    coarse: NDArray[np.float32],
+    coarse_mm: float,
+    start: F64,
+    direction: F64,
+    width_mm: float,
+    *,
+    sense: int = -1,
+    flare: float = SHAFT_FLARE,
+    paired: bool = False,
+) -> float:
+    """Follow a diaphysis along the film from the end of a run read on it to where the
+    diaphysis ends.
+
+    A run of diaphyseal edge pairs read on a real film often stops short of the bone's
+    end (a seam between cassettes, a grid line, thick soft tissue over the proximal
+    thigh): the femoral head, say, is then far above it. From `start`, both cortices
+    are followed up (or down) the film in steps of :data:`TRACE_STEP_MM`, each edge
+    looked for within :data:`TRACE_REACH_MM` of where it was, the strongest edge of its
+    polarity (bone bright: rising on the left, falling on the right) above 3 robust SDs
+    of the profile's gradient. A step where one cortex is seen carries the trace on
+    (the other kept where it was followed to); it stops at the film's edge, where
+    neither is seen over :data:`TRACE_GAP_MM`, or where the bone is wider than `flare`
+    times `width_mm`: either cortex turning out (at the hip the lateral one into the
+    greater trochanter, the medial one into the lesser trochanter and the neck; at the
+    knee both into the metaphysis) ends the diaphysis.
+
+    Parameters
+    ----------
+    coarse : numpy.ndarray, shape (m, n)
+        Normalised film on square pixels of `coarse_mm` (bone bright).
+    coarse_mm : float
+    start : numpy.ndarray, shape (2,)
+        The run's end on its axis, mm: its top when tracing up, its bottom when
+        tracing down.
+    direction : numpy.ndarray, shape (2,)
+        The shaft axis' direction (either sense).
+    width_mm : float
+        The diaphysis' outer width, mm.
+    sense : {-1, 1}, optional
+        ``-1`` to trace up the film (toward smaller ``y``), ``+1`` to trace down.
+    flare : float, optional
+        Width, as a multiple of `width_mm`, that ends the diaphysis; default
+        :data:`SHAFT_FLARE` (the proximal femur).
+    paired : bool, optional
+        Follow the two cortices as a pair: the trace stops where no step has seen
+        both over :data:`TRACE_GAP_MM` (one cortex alone does not carry it on) and
+        ends at the last step where both were seen. An edge followed alone over
+        a long stretch may have left the bone for the greater trochanter's outline,
+        then the soft tissue's or the film's edge, while the medial cortex turned
+        out of reach into the lesser trochanter below; so may a cortex hidden for a
+        while by a marker, which stops the pair early.
+
+    Returns
+    -------
+    float
+        ``y`` (mm) of the last step where a cortex (both with `paired`) was seen;
+        ``start[1]`` when none was.
+
+    Raises
+    ------
+    ValueError
+        If `sense` is neither -1 nor 1.
+
+    Examples
+    --------
+    >>> yy, xx = np.mgrid[0:400, 0:200]
+    >>> femur = (np.abs(xx - 100) < 12) & (yy > 120)
+    >>> flare = (np.abs(xx - 100) < 30) & (yy > 80) & (yy <= 120)
+    >>> film = np.where(femur | flare, 0.8, 0.3).astype(np.float32)
+    >>> trace_shaft_end(film, 1.0, np.array([100.0, 300.0]), np.array([0.0, 1.0]), 24.0)
+    120.0
+    """
+    if sense not in (-1, 1):
+        raise ValueError(f"sense must be -1 (up the film) or 1 (down it), not {sense!r}")
+    end = float(start[1])
+    for y, seen, width in _follow_cortices(coarse, coarse_mm, start, direction, width_mm, sense):
+        if seen and width > flare * width_mm:
+            return y if seen == 2 or not paired else end
+        if seen == 2 or (seen and not paired):
+            end = y
+        if abs(end - y) > TRACE_GAP_MM:
+            break
+    return end
+
+
+def _follow_cortices(
+    coarse: NDArray[np.float32],
+    coarse_mm: float,
+    start: F64,
+    direction: F64,
+    width_mm: float,
+    sense: int,
+) -> Iterator[tuple[float, int, float]]:
+    """The steps of :func:`trace_shaft_end`: ``(y, seen, width)`` at each level, mm,
+    with how many cortices were seen there (0, 1 or 2) and the bone's width between
+    the two edges as followed so far; ends at the film's edge."""
+    d = np.asarray(direction, float)
+    d = d / np.linalg.norm(d) * (1.0 if d[1] >= 0 else -1.0)
+    slope = float(d[0] / d[1]) if d[1] > 0 else 0.0
+    step = sense * TRACE_STEP_MM
+    edges = [float(start[0]) - width_mm / 2, float(start[0]) + width_mm / 2]
+    y = float(start[1])
+    half_band = TRACE_BAND_MM / 2
+    reach = TRACE_REACH_MM / coarse_mm
+    height = coarse.shape[0] * coarse_mm
+    while half_band < y + step < height - half_band:
+        y += step
+        edges = [e + slope * step for e in edges]
+        r0, r1 = int((y - half_band) / coarse_mm), int((y + half_band) / coarse_mm)
+        c0 = max(0, int((edges[0] - width_mm) / coarse_mm))
+        c1 = min(coarse.shape[1], int((edges[1] + width_mm) / coarse_mm))
+        if c1 - c0 < 5 or r1 <= r0:
+            return
+        profile = coarse[r0:r1, c0:c1].mean(axis=0).astype(float)
+        g = ndimage.gaussian_filter1d(profile, 1.2 / coarse_mm, order=1)
+        noise = 3.0 * mad_sd(g) + 1e-6
+        seen = 0
+        for k, polarity in enumerate((1.0, -1.0)):
+            at = edges[k] / coarse_mm - c0
+            peak = edge_peak(g, int(at - reach), int(at + reach) + 1, sign=polarity)
+            if peak is not None and peak[1] > noise:
+                edges[k] = (peak[0] + c0 + 0.5) * coarse_mm
+                seen += 1
+        yield y, seen, edges[1] - edges[0]
+
+
+def diaphysis_end(work: Work, axis: ShaftAxis, sense: int) -> float:
+    """``y`` (mm) where the diaphysis of `axis` ends beyond the run read on it.
+
+    The run's end (its top for ``sense=-1``, its bottom for ``sense=1``) is where the
+    edge pairs stopped being read well, not where the bone's shaft ends: on a knee film
+    the diaphysis often runs on to the film's edge. Both cortices are followed as a pair
+    from there (:func:`trace_shaft_end`) until the bone is :data:`DIAPHYSIS_FLARE` times
+    the axis' width, the pair is lost, or the film ends. Never inside the run.
+
+    Parameters
+    ----------
+    work : Work
+        The film (its coarse copy is read).
+    axis : ShaftAxis
+        The diaphysis' axis and the run it was read on.
+    sense : {-1, 1}
+        ``-1`` for the run's proximal end up the film, ``+1`` for its distal end down it.
+
+    Returns
+    -------
+    float
+        ``y`` (mm), at or beyond the run's end in the direction of `sense`.
+
+    Examples
+    --------
+    >>> image = np.full((600, 200), 100, np.uint16)
+    >>> image[:, 80:120] = 900  # a 40 mm shaft, cut by the film's top and bottom
+    >>> work = Work.of(image, (1.0, 1.0), coarse_mm=1.0)
+    >>> axis = refine_shaft(work, np.array([100.0, 300.0]), np.array([0.0, 1.0]),
+    ...                     top=250.0, bottom=350.0, width_mm=40.0)
+    >>> diaphysis_end(work, axis, -1), diaphysis_end(work, axis, 1)
+    (6.0, 594.0)
+    """
+    y = axis.top if sense < 0 else axis.bottom
+    return trace_shaft_end(
+        work.coarse,
+        work.coarse_mm,
+        axis.at_y(y),
+        axis.direction,
+        axis.width_mm,
+        sense=sense,
+        flare=DIAPHYSIS_FLARE,
+        paired=True,
+    )

@@ -13,8 +13,8 @@ from skimage.transform import hough_circle, hough_circle_peaks
 
 from alignment.detect import core
 from alignment.detect._image import Work, content_box
-from alignment.detect.hip import circle_peaks, find_head_coarse, rim_polarity, trace_shaft_end
-from alignment.detect.shaft import ShaftAxis
+from alignment.detect.hip import circle_peaks, find_head_coarse, rim_polarity
+from alignment.detect.shaft import ShaftAxis, trace_shaft_end
 
 HEAD = np.array([150.5, 150.5])
 HEAD_R = 24.0

@@ -1,7 +1,8 @@
 """Knee films of the development set of real films (internal evaluation only; skipped
-where the folder is absent): the side from the marker and the fibula, anterior from
-the patella, the lateral shafts past a metal bar, LFC and LTC on a standing film, a
-flexed UKA's femur, a native AP film's view, a UKA's side and its tray."""
+where the folder is absent): the side from the marker and the fibula, an AP film's
+shafts as far as the film shows them, anterior from the patella, the lateral shafts
+past a metal bar, LFC and LTC on a standing film, a flexed UKA's femur, a native AP
+film's view, a UKA's side and its tray."""
 
 from __future__ import annotations
 
@@ -58,6 +59,27 @@ def test_real_fibula_of_a_right_knee_on_the_viewers_left(knees: Path, film: str)
     assert joint is not None
     fibula = fibula_side(work, joint)
     assert fibula is not None and fibula.direction == -1.0
+
+
+@pytest.mark.parametrize(
+    ("film", "far"),
+    [
+        # pixels off the reference: the old points, near the run's ends, lay 20 and
+        # 111 px off (journey) and 18 and 24 px off (pfc_sigma)
+        ("journey_4223_ap.jpg", {"femoral_shaft_proximal": 10.0, "tibial_shaft_distal": 35.0}),
+        ("pfc_sigma_4233_ap.jpg", {"femoral_shaft_proximal": 10.0, "tibial_shaft_distal": 20.0}),
+    ],
+)
+def test_real_ap_knee_shafts_reach_as_far_as_the_film_shows(
+    knees: Path, film: str, far: dict[str, float]
+) -> None:
+    # the shaft points away from the knee sit where the diaphysis ends on the film
+    # (its edge, or the metaphysis' flare), as the reference reader put them, not near
+    # the end of the run the axis was read on
+    got = _points(detect_landmarks(read_radiograph(knees / film)).landmarks)
+    ref = _reference(knees, film)
+    for name, limit in far.items():
+        assert np.linalg.norm(got[name] - ref[name]) < limit, name
 
 
 def test_real_lateral_tka_past_a_metal_bar(knees: Path) -> None:
