@@ -47,11 +47,14 @@ On the 0.5 mm working copy:
   where the femoral axis crosses it, gives ``femoral_component_anterior`` /
   ``_posterior`` 16 mm either side. A flat part shorter than 12 mm is a peg's base
   or a chamfer's corner; the metal's outlines are read instead.
-- **Shaft points** go on the axes at fixed distances from the middle of the tibial
-  line (the joint centre without one): femur 125 and 70 mm above it, tibia 69 and 116
-  mm below (film mm); a level outside the rows where the cortices were read moves to
-  the nearest of them, so no point lies where no cortex was seen (where that brings
-  the two within 30 mm, they go to the two ends of those rows).
+- **Shaft points**: the one away from the knee goes where the diaphysis ends on the
+  film, its cortices followed as a pair beyond the rows read to the film's edge or the
+  metaphysis' flare (:func:`.shaft.diaphysis_end`, as on the AP knee film); the one
+  by the knee at a fixed distance from the middle of the tibial line (the joint centre
+  without one): the femur's 70 mm above it, the tibia's 69 mm below (film mm), moved
+  into the rows where the cortices were read where it falls outside them, so no point
+  lies where no cortex was seen (where that brings the two within 30 mm, to the other
+  end of those rows).
 - **Confidence** of the two lines follows the standard error of their fitted angle and
   the share of profiles on them (:func:`_line_confidence`); of the shafts, the share
   of levels used, the fit and the edges (:meth:`ShaftAxis.confidence`).
@@ -83,17 +86,18 @@ from scipy import ndimage
 from alignment.detect._image import Work, mad_sd, robust_line, subpixel_offset
 from alignment.detect.implant import Implant, MetalRegion, find_implant, lat_component_points
 from alignment.detect.infer import anterior_direction, patella_side
-from alignment.detect.shaft import ShaftAxis, refine_shaft
+from alignment.detect.shaft import ShaftAxis, diaphysis_end, refine_shaft
 from alignment.geometry import line_angle_deg
 from alignment.vocabulary import Side
 
-__all__ = ["FEMORAL_HALF_MM", "LAT_REQUIRED", "SHAFT_OFFSETS_MM", "TRAY_SHARE", "detect_lateral"]
+__all__ = ["FEMORAL_HALF_MM", "LAT_REQUIRED", "SHAFT_NEAR_MM", "TRAY_SHARE", "detect_lateral"]
 
 F64 = NDArray[np.float64]
 
-SHAFT_OFFSETS_MM = {"femur": (125.0, 70.0), "tibia": (69.0, 116.0)}
-"""Distances (film mm) of the LAT shaft points from the joint centre, ``(proximal,
-distal)``, along each axis."""
+SHAFT_NEAR_MM = {"femur": 70.0, "tibia": 69.0}
+"""Distance (film mm) along each axis from the joint centre of the LAT shaft point by
+the knee (the femur's distal, the tibia's proximal); the other goes where the
+diaphysis ends on the film (:func:`.shaft.diaphysis_end`)."""
 
 TRAY_SHARE = 0.8
 """Where the plateau points sit, as a share of the tray's (or plateau's) half-length."""
@@ -349,8 +353,8 @@ def detect_lateral(ctx: Any, work: Work, wanted: tuple[Side, ...] | None) -> str
         # what the profiles along the shafts missed, from the metal's outlines
         _from_outlines(implant(), anterior, fa, points, conf, method, reasons, required)
     ref = centre if centre is not None else np.array(joint)
-    _lat_shaft(points, conf, method, femur, ref, "femoral", SHAFT_OFFSETS_MM["femur"], up=True)
-    _lat_shaft(points, conf, method, tibia, ref, "tibial", SHAFT_OFFSETS_MM["tibia"], up=False)
+    _lat_shaft(work, points, conf, method, femur, ref, "femoral", up=True)
+    _lat_shaft(work, points, conf, method, tibia, ref, "tibial", up=False)
     if a_source != "dicom" and anterior is not None:
         ctx.notes.append("lateral film: anterior told from the patella")
     ctx.add_leg(side, "LAT", points, conf, method, reasons, required, work)
@@ -1094,38 +1098,38 @@ def _lat_side(
 
 
 def _lat_shaft(
+    work: Work,
     points: dict[str, F64],
     conf: dict[str, float],
     method: dict[str, str],
     followed: _Followed,
     ref: F64,
     bone: str,
-    offsets: tuple[float, float],
     *,
     up: bool,
 ) -> None:
-    """Place the two LAT shaft points of `bone` on the `followed` axis, `offsets` (film
-    mm, proximal first) above (`up`) or below the foot of `ref` on it. A level outside the rows
-    where the cortices were read moves to the nearest of them (the spec leaves the
-    level open and no angle depends on it); where that brings them closer than
-    :data:`MIN_SHAFT_SPAN_MM`, they go to the two ends of those rows; two points
-    still closer than
-    :data:`MIN_SHAFT_SPAN_MM` get :data:`SHORT_SPAN_CONFIDENCE` times the axis'
-    confidence, points on an axis tilted more than :data:`TILTED_SHAFT_DEG` to
-    the film's columns :data:`TILTED_CONFIDENCE` times it, and points on an axis with
-    a rival reading more than :data:`RIVAL_DEG` off :data:`RIVAL_CONFIDENCE` times it."""
+    """Place the two LAT shaft points of `bone` on the `followed` axis: the one away
+    from the knee, up (`up`) or down the film, where the diaphysis ends on the film
+    (:func:`.shaft.diaphysis_end`: its edge or the metaphysis' flare, beyond the rows
+    where the cortices were read); the one by the knee :data:`SHAFT_NEAR_MM` from the
+    foot of `ref` on the axis, moved into those rows where it falls outside them (the
+    spec leaves the levels open and no angle depends on them), or to their other end
+    where that leaves the two closer than :data:`MIN_SHAFT_SPAN_MM`. Two points still
+    closer than that get :data:`SHORT_SPAN_CONFIDENCE` times the axis' confidence,
+    points on an axis tilted more than :data:`TILTED_SHAFT_DEG` to the film's columns
+    :data:`TILTED_CONFIDENCE` times it, and points on an axis with a rival reading
+    more than :data:`RIVAL_DEG` off :data:`RIVAL_CONFIDENCE` times it."""
     axis = followed.axis
-    d = axis.direction / np.linalg.norm(axis.direction)
+    d = axis.direction / np.linalg.norm(axis.direction)  # down the film
     foot = axis.centre + ((ref - axis.centre) @ d) * d
-    sign = -1.0 if up else 1.0
-    ends = [
-        axis.at_y(float(np.clip((foot + sign * dist * d)[1], axis.top, axis.bottom)))
-        for dist in offsets
-    ]
-    if float(np.linalg.norm(ends[0] - ends[1])) < MIN_SHAFT_SPAN_MM:
-        # the levels fell outside the rows read: the ends of what was read instead
-        ends = [axis.at_y(axis.top), axis.at_y(axis.bottom)]  # proximal above
-    short = float(np.linalg.norm(ends[0] - ends[1])) < MIN_SHAFT_SPAN_MM
+    sense = -1 if up else 1
+    far = axis.at_y(diaphysis_end(work, axis, sense))
+    level = (foot + sense * SHAFT_NEAR_MM["femur" if up else "tibia"] * d)[1]
+    near = axis.at_y(float(np.clip(level, axis.top, axis.bottom)))
+    if float(np.linalg.norm(far - near)) < MIN_SHAFT_SPAN_MM:
+        near = axis.at_y(axis.bottom if up else axis.top)
+    ends = (far, near) if up else (near, far)  # proximal first
+    short = float(np.linalg.norm(far - near)) < MIN_SHAFT_SPAN_MM
     tilt = float(np.degrees(np.arctan2(abs(d[0]), abs(d[1]))))
     c = axis.confidence() * (SHORT_SPAN_CONFIDENCE if short else 1.0)
     c *= TILTED_CONFIDENCE if tilt > TILTED_SHAFT_DEG else 1.0

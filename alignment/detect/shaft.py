@@ -28,7 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
-from alignment.detect._image import Work, edge_peak, mad_sd, robust_line
+from alignment.detect._image import Work, content_box, edge_peak, mad_sd, robust_line
 
 __all__ = [
     "DIAPHYSIS_FLARE",
@@ -248,11 +248,11 @@ def trace_shaft_end(
     looked for within :data:`TRACE_REACH_MM` of where it was, the strongest edge of its
     polarity (bone bright: rising on the left, falling on the right) above 3 robust SDs
     of the profile's gradient. A step where one cortex is seen carries the trace on
-    (the other kept where it was followed to); it stops at the film's edge, where
-    neither is seen over :data:`TRACE_GAP_MM`, or where the bone is wider than `flare`
-    times `width_mm`: either cortex turning out (at the hip the lateral one into the
-    greater trochanter, the medial one into the lesser trochanter and the neck; at the
-    knee both into the metaphysis) ends the diaphysis.
+    (the other kept where it was followed to); it stops at the edge of the film's
+    content, where neither is seen over :data:`TRACE_GAP_MM`, or where the bone is
+    wider than `flare` times `width_mm`: either cortex turning out (at the hip the
+    lateral one into the greater trochanter, the medial one into the lesser trochanter
+    and the neck; at the knee both into the metaphysis) ends the diaphysis.
 
     Parameters
     ----------
@@ -323,7 +323,9 @@ def _follow_cortices(
 ) -> Iterator[tuple[float, int, float]]:
     """The steps of :func:`trace_shaft_end`: ``(y, seen, width)`` at each level, mm,
     with how many cortices were seen there (0, 1 or 2) and the bone's width between
-    the two edges as followed so far; ends at the film's edge."""
+    the two edges as followed so far; ends at the edge of the film's content
+    (:func:`~alignment.detect._image.content_box`: in the flat padding of an export
+    the gradient's noise is nil, and any speck would pass for a cortex)."""
     d = np.asarray(direction, float)
     d = d / np.linalg.norm(d) * (1.0 if d[1] >= 0 else -1.0)
     slope = float(d[0] / d[1]) if d[1] > 0 else 0.0
@@ -332,8 +334,8 @@ def _follow_cortices(
     y = float(start[1])
     half_band = TRACE_BAND_MM / 2
     reach = TRACE_REACH_MM / coarse_mm
-    height = coarse.shape[0] * coarse_mm
-    while half_band < y + step < height - half_band:
+    _, top, _, bottom = content_box(coarse, coarse_mm)  # no cortex in an export's padding
+    while top + half_band < y + step < bottom - half_band:
         y += step
         edges = [e + slope * step for e in edges]
         r0, r1 = int((y - half_band) / coarse_mm), int((y + half_band) / coarse_mm)

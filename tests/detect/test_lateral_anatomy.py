@@ -12,7 +12,16 @@ import pytest
 from alignment.detect import detect_landmarks
 from alignment.detect._image import Work
 from alignment.detect.infer import patella_side
-from alignment.detect.lateral import RIVAL_DEG, _Edges, _field, _follow_shaft, _lat_shaft
+from alignment.detect.lateral import (
+    RIVAL_DEG,
+    SHAFT_NEAR_MM,
+    _Edges,
+    _field,
+    _follow_shaft,
+    _Followed,
+    _lat_shaft,
+)
+from alignment.detect.shaft import TRACE_STEP_MM, ShaftAxis
 from alignment.landmarks import landmark_table
 from alignment.measures import measure_landmarks
 from alignment.phantom import FilmParameters, LimbParameters, render_film
@@ -134,16 +143,16 @@ def _follow_drawn(
     front: np.ndarray, back: np.ndarray, extra: np.ndarray, y_from: float, y_to: float
 ):
     """The axis of :func:`_followed_drawn`'s reading, or None."""
-    followed = _followed_drawn(front, back, extra, y_from, y_to)
+    _, followed = _followed_drawn(front, back, extra, y_from, y_to)
     return None if followed is None else followed.axis
 
 
 def _followed_drawn(
     front: np.ndarray, back: np.ndarray, extra: np.ndarray, y_from: float, y_to: float
 ):
-    """Follow (:func:`_follow_shaft`) a bone drawn between the columns `front` and
-    `back` (mm, per row) at 0.5 mm a pixel (bone 0.3 over soft tissue, 0.3 over air), plus
-    `extra`, from row `y_from` toward `y_to` (mm)."""
+    """The film and what :func:`_follow_shaft` reads on it: a bone drawn between the
+    columns `front` and `back` (mm, per row) at 0.5 mm a pixel (bone 0.3 over soft
+    tissue, 0.3 over air), plus `extra`, followed from row `y_from` toward `y_to` (mm)."""
     x = np.arange(front.shape[1], dtype=float)[None, :] * 0.5
     film = np.where((x > 20) & (x < x.max() - 10), 0.3, 0.02)
     film = film + np.where((x > front) & (x < back), 0.3, 0.0) + extra
@@ -152,7 +161,7 @@ def _followed_drawn(
         np.asarray(film + rng.normal(0.0, 0.01, film.shape), np.float32), (0.5, 0.5), coarse_mm=0.5
     )
     edges = _Edges.of(work.coarse, work.coarse_mm, _field(work.coarse, work.coarse_mm))
-    return _follow_shaft(work, edges, y_from, y_to)
+    return work, _follow_shaft(work, edges, y_from, y_to)
 
 
 def _lean_deg(direction: np.ndarray) -> float:
@@ -202,14 +211,37 @@ def test_a_fibula_as_straight_as_the_tibia_leaves_the_tibial_axis_to_review(
     back = front + 32.0
     behind = 100.0 - np.tan(np.radians(1.0)) * y
     extra = np.where(fibula & (x > behind) & (x < behind + 11.0), 0.3, 0.0)
-    followed = _followed_drawn(front, back, extra, 215.0, 50.0)
+    work, followed = _followed_drawn(front, back, extra, 215.0, 50.0)
     assert followed is not None
     assert (followed.rival_deg > RIVAL_DEG) == fibula
     points: dict[str, np.ndarray] = {}
     conf: dict[str, float] = {}
     method: dict[str, str] = {}
-    _lat_shaft(
-        points, conf, method, followed, np.array([60.0, 30.0]), "tibial", (69.0, 116.0), up=False
-    )
+    _lat_shaft(work, points, conf, method, followed, np.array([60.0, 30.0]), "tibial", up=False)
     assert followed.axis.confidence() > 0.5
     assert (conf["tibial_shaft_proximal"] < 0.5) == fibula
+
+
+@pytest.mark.parametrize("padding_mm", [0, 30])
+def test_lateral_shaft_points_reach_as_far_as_the_film_shows(padding_mm: int) -> None:
+    # a tibia 32 mm deep down a film 300 mm tall, its cortices read over 80-160 mm
+    # below the knee (at y 30): the point away from the knee goes where the diaphysis
+    # ends on the film, its bottom edge, never into an export's black padding below it
+    # (where a speck passed for a cortex and put a real film's point 30 mm off); the
+    # one by the knee SHAFT_NEAR_MM below it
+    film = np.zeros((600 + 2 * padding_mm, 300), np.float32)
+    film[600:, 100:164] = 0.004  # in the black padding, a caption's faint grey
+    film[:600, 40:260] = 0.3
+    film[:600, 100:164] += 0.3
+    work = Work.of(film, (0.5, 0.5), coarse_mm=1.0)
+    axis = ShaftAxis(
+        np.array([66.0, 120.0]), np.array([0.0, 1.0]), 0.2, 15, 15, 32.0, 9.0, 80.0, 160.0
+    )
+    points: dict[str, np.ndarray] = {}
+    conf: dict[str, float] = {}
+    _lat_shaft(
+        work, points, conf, {}, _Followed(axis, 0.0), np.array([66.0, 30.0]), "tibial", up=False
+    )
+    assert points["tibial_shaft_proximal"][1] == pytest.approx(30.0 + SHAFT_NEAR_MM["tibia"])
+    assert 300.0 - 3.0 - TRACE_STEP_MM <= points["tibial_shaft_distal"][1] <= 300.0
+    assert points["tibial_shaft_distal"][0] == pytest.approx(66.0)
