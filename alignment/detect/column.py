@@ -669,12 +669,9 @@ def _joints(
     :data:`FLANK_OFFSET_MM` to either side (a line across the whole film is no
     joint), and a gap near one of the film's `seams` (:func:`.legs.film_seams`) is
     none: on a single-leg crop the soft tissue beside the bone, where a seam would
-    show, may be off the film. Where the soft tissue on both sides shows the gap's
-    row as a ridge (brighter than the rows around it: a bright grid line or a seam's
-    bright edge crosses there), the valley cannot be the line's and is the bone's
-    own: it is kept. With `least_contrast`, a bone that stands out less from the film beside it
-    (:func:`bone_contrast`) is none of a joint's; a gap less than `least_depth` deep
-    is none."""
+    show, may be off the film. With `least_contrast`, a bone that stands out less from
+    the film beside it (:func:`bone_contrast`) is none of a joint's; a gap less than
+    `least_depth` deep is none."""
     profile = _band_profile(image, coarse_mm, column, *span)
     depth = joint_gaps(profile, coarse_mm)
     # a seam or a grid line crosses the soft tissue beside the bone too; a joint
@@ -686,8 +683,7 @@ def _joints(
         )
         for side in (-1.0, 1.0)
     ]
-    flank = np.maximum(*flanks)
-    depth = depth - np.clip(flank, 0.0, None)
+    depth = depth - np.clip(np.maximum(*flanks), 0.0, None)
     valleys = [
         k
         for k in range(1, depth.size - 1)
@@ -699,7 +695,7 @@ def _joints(
         if first and depth[k] < FIRST_GAP_SHARE * deepest:
             break
         y = span[0] + (k + 0.5) * coarse_mm
-        if flank[k] >= 0.0 and seams is not None and near_seam(np.array(y), seams):
+        if seams is not None and near_seam(np.array(y), seams):
             continue
         extents = []
         for side in sides:
