@@ -360,9 +360,9 @@ def _shaft_points(
             )
             continue
         margin = 0.05 * (axis.bottom - axis.top)
-        near = axis.bottom - margin if far < 0 else axis.top + margin
-        # proximal first: up the film is smaller y
-        for name, y in zip(names, sorted((diaphysis_end(work, axis, far), near)), strict=True):
+        end = diaphysis_end(work, axis, far)
+        ends = (end, axis.bottom - margin) if far < 0 else (axis.top + margin, end)
+        for name, y in zip(names, ends, strict=True):
             out["points"][name] = axis.at_y(y)
             out["confidence"][name] = SHAFT_CONFIDENCE * axis.confidence()
             out["method"][name] = "cortices+robust-line(knee-film)"

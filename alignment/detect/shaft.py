@@ -206,9 +206,9 @@ and the film's grain average out; a long bone leans under 10 degrees, so its edg
 move under 1 mm across the band)."""
 
 TRACE_REACH_MM = 6.0
-"""How far (mm) a cortex' edge may move from one step to the next: the proximal femur
-widens, the lateral cortex bending out toward the greater trochanter by up to about
-45 degrees (4 mm in a step)."""
+"""How far (mm) a cortex' edge may move from one step to the next: a long bone widens
+toward its ends, most steeply at the proximal femur, whose lateral cortex bends out
+toward the greater trochanter by up to about 45 degrees (4 mm in a step)."""
 
 TRACE_GAP_MM = 24.0
 """Longest stretch (mm) over which neither cortex is seen before the trace stops: a
@@ -334,13 +334,13 @@ def _follow_cortices(
     y = float(start[1])
     half_band = TRACE_BAND_MM / 2
     reach = TRACE_REACH_MM / coarse_mm
-    _, top, _, bottom = content_box(coarse, coarse_mm)  # no cortex in an export's padding
+    left, top, right, bottom = content_box(coarse, coarse_mm)  # no cortex in padding
     while top + half_band < y + step < bottom - half_band:
         y += step
         edges = [e + slope * step for e in edges]
         r0, r1 = int((y - half_band) / coarse_mm), int((y + half_band) / coarse_mm)
-        c0 = max(0, int((edges[0] - width_mm) / coarse_mm))
-        c1 = min(coarse.shape[1], int((edges[1] + width_mm) / coarse_mm))
+        c0 = int(max(left, edges[0] - width_mm) / coarse_mm)
+        c1 = int(min(right, edges[1] + width_mm) / coarse_mm)
         if c1 - c0 < 5 or r1 <= r0:
             return
         profile = coarse[r0:r1, c0:c1].mean(axis=0).astype(float)
