@@ -58,6 +58,18 @@ MIN_STEP = 0.1
 """Smallest brightness step (share of the range) from a metal region to its
 surroundings (1-3 mm outside)."""
 
+CORE_MIN_STEP = 0.06
+"""Smallest brightness step (share of the range) from the core of a region run off
+the film's edge (:func:`_core_off_border`) to the grey 1-3 mm outside it for the core
+to be metal. Metal merged with a femur as bright as itself still steps up from the
+bone around it (0.09-0.13 on the development set's AP TKA film read at 0.5-1 times
+its pixels); the brightest part of a native femur, where the condyles overlap, fades
+into it (0.03-0.04 on the native AP film): read at 0.67-1 mm a pixel its smooth
+outline passed for a machined part, it was taken for a femoral component, and the
+film for a lateral one. The bound lies between the two, under :data:`MIN_STEP` (a
+region's step to the soft tissue around it), since bone, not soft tissue, surrounds
+such a core."""
+
 MIN_PART_MM2 = 120.0
 """Smallest metal region taken for a component or a tray (film mm^2); markers, clips
 and the letters of a lead marker are smaller."""
@@ -352,7 +364,9 @@ def _on_border(region: MetalRegion) -> bool:
 
 def _core_off_border(img: F32, region: MetalRegion) -> MetalRegion | None:
     """The largest part of `region` above a higher grey level that no longer runs
-    along the film's edge (levels raised by :data:`LEVEL_STEP`), or None."""
+    along the film's edge (levels raised by :data:`LEVEL_STEP`), or None; also None
+    when that part does not step up from the grey around it by
+    :data:`CORE_MIN_STEP` (bright bone, not metal)."""
     rows, cols = np.nonzero(region.mask)
     box = (slice(rows.min(), rows.max() + 1), slice(cols.min(), cols.max() + 1))
     smooth = ndimage.gaussian_filter(img[box].astype(np.float32), 0.6)
@@ -372,7 +386,8 @@ def _core_off_border(img: F32, region: MetalRegion) -> MetalRegion | None:
         mask[box] = ndimage.binary_fill_holes(lab == k)
         core = MetalRegion(mask, region.mm, level, region.step)
         if not _on_border(core):
-            return core
+            edged = _half_height(ndimage.gaussian_filter(img, 0.6), mask, region.mm)
+            return core if edged is not None and edged.step >= CORE_MIN_STEP else None
         level += LEVEL_STEP
     return None
 

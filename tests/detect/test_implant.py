@@ -127,6 +127,33 @@ def _ap_knee(
     return img, truth, down
 
 
+def _femur_off_the_top(component: bool) -> NDArray[np.float32]:
+    """A distal femur at 1 mm a pixel, running off the film's top edge, brightest
+    over the condyles but without an edge there (a native knee read coarse); with
+    `component`, a femoral component under a femur as bright as itself up to the
+    film's edge (a window that saturates the bone), the two one region."""
+    rows, cols = np.mgrid[0:300, 0:200].astype(float)
+    img = np.full(rows.shape, 0.25)
+    femur = (np.abs(cols - 100) < 20 + 0.25 * np.clip(rows - 40, 0, None)) & (rows < 160)
+    bump = np.exp(-(((cols - 100) / 20) ** 2 + ((rows - 90) / 20) ** 2))
+    img[femur] = 0.75 + 0.2 * bump[femur]
+    img = cv2.GaussianBlur(img.astype(np.float32), (0, 0), 2.0)
+    if component:
+        img[:110, 80:120] = np.maximum(img[:110, 80:120], 0.96)
+        img[105:140, 65:135] = 1.0
+    return np.asarray(cv2.GaussianBlur(img, (0, 0), 0.5), np.float32)
+
+
+def test_bright_bone_run_off_the_film_is_no_component_but_metal_merged_with_it_is() -> None:
+    # a native AP knee film read at 0.67-1 mm a pixel: the femur, one region with the
+    # film's edge, had its brightest part (the condyles overlapping, no edge) taken
+    # for a femoral component, and the film was read as lateral (a "patella" beside
+    # it); the core of a region run off the film must step up from what surrounds it
+    for component, femoral in ((False, False), (True, True)):
+        work = Work.of(_femur_off_the_top(component), (1.0, 1.0), coarse_mm=1.0)
+        implant, _ = find_implant(work, 1.0)
+        assert (implant is not None and implant.femoral is not None) == femoral
+
 @pytest.mark.parametrize(
     ("angle", "flip"), [(0.0, False), (7.0, False), (-12.0, True), (3.0, True)]
 )
