@@ -54,6 +54,7 @@ from alignment.detect.infer import (
     display_row_direction,
     field_aspect,
     infer_film_view,
+    infer_knee_view,
     view_from_dicom,
 )
 from alignment.detect.knee import (
@@ -271,6 +272,52 @@ def detect_landmarks(
         )
         return ctx.finish(None, "none", "none", started, wanted)
     film_view = _film_view(pixels, forced_view, radiograph.view)
+    spacing = radiograph.spacing_mm
+    if film_view.kind == "AP long-leg" and spacing and pixels.shape[0] * spacing[0] < KNEE_FILM_MM:
+        ctx.notes.append(
+            f"read as a knee film: the field's shape suggested a long-leg film "
+            f"({film_view.evidence}), but the film is {pixels.shape[0] * spacing[0]:.0f} mm tall"
+        )
+        film_view = _knee_film_view(film_view, pixels)
+    result = _read_film(ctx, pixels, film_view, known_side, wanted, sphere=sphere, started=started)
+    if film_view.kind != "AP long-leg" or len(result.landmarks):
+        return result
+    # no long bone on a film whose field's shape said long-leg: a knee film whose thin
+    # limb leaves a tall, narrow field once the air beside it falls away
+    knee_view = _knee_film_view(film_view, pixels)
+    if knee_view.view is None:
+        return result
+    again = _Context(radiograph, key, case, reader, review_threshold)
+    again.notes.append(
+        f"read as a knee film: the field's shape suggested a long-leg film "
+        f"({film_view.evidence}), but no long bone was found on it"
+    )
+    second = _read_film(again, pixels, knee_view, known_side, wanted, sphere=sphere, started=started)
+    return second if len(second.landmarks) else result
+
+
+def _knee_film_view(film_view: FilmView, pixels: NDArray[Any]) -> FilmView:
+    """`film_view`, a long-leg film by its field's shape, read as a knee film: AP or
+    lateral from its content (:func:`.infer.infer_knee_view`) where the view was
+    inferred, AP where DICOM or the user gave it."""
+    if film_view.source == "inferred":
+        return infer_knee_view(pixels)
+    return dataclasses.replace(film_view, kind="AP knee")
+
+
+def _read_film(
+    ctx: _Context,
+    pixels: NDArray[Any],
+    film_view: FilmView,
+    known_side: Side | None,
+    wanted: tuple[Side, ...] | None,
+    *,
+    sphere: bool,
+    started: float,
+) -> DetectionResult:
+    """Detect the landmarks of one film read as `film_view` (see
+    :func:`detect_landmarks`), recording them in `ctx`."""
+    radiograph = ctx.radiograph
     ctx.film_view = film_view
     view_used: View | None = film_view.view
     view_source = film_view.source

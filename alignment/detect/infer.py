@@ -35,6 +35,7 @@ __all__ = [
     "exposed_field",
     "field_aspect",
     "infer_film_view",
+    "infer_knee_view",
     "view_from_dicom",
 ]
 
@@ -201,11 +202,36 @@ def infer_film_view(pixels: NDArray[np.generic]) -> FilmView:
     FilmView
         With ``source='inferred'``.
     """
+    return _inferred(pixels, knee=False)
+
+
+def infer_knee_view(pixels: NDArray[np.generic]) -> FilmView:
+    """Tell an AP from a lateral knee film by its content, for a film taken to be a
+    knee film whatever its field's shape: :func:`infer_film_view`'s knee cues alone
+    (a tall, narrow field is also a knee film's where the air beside a thin limb
+    falls away from it, which the long-leg pipeline then finds no long bone on).
+
+    Parameters
+    ----------
+    pixels : numpy.ndarray, shape (rows, columns)
+        The film, bone bright.
+
+    Returns
+    -------
+    FilmView
+        ``AP knee``, ``LAT knee`` or ``other``, with ``source='inferred'`` and a
+        confidence of at most :data:`KNEE_VIEW_CAP`.
+    """
+    return _inferred(pixels, knee=True)
+
+
+def _inferred(pixels: NDArray[np.generic], *, knee: bool) -> FilmView:
+    """:func:`infer_film_view`, or with `knee` :func:`infer_knee_view`."""
     image = _normalised(pixels, 512)
     top, bottom, left, right = exposed_field(image)
     field = image[top:bottom, left:right]
     aspect = field.shape[0] / max(field.shape[1], 1)
-    long_leg = float(1.0 / (1.0 + np.exp(-(aspect - LONG_LEG_ASPECT) / 0.1)))
+    long_leg = 0.0 if knee else float(1.0 / (1.0 + np.exp(-(aspect - LONG_LEG_ASPECT) / 0.1)))
     above = _bands(field, 0.05, 0.30)
     below = _bands(field, 0.70, 0.95)
     evidence = (
@@ -222,10 +248,10 @@ def infer_film_view(pixels: NDArray[np.generic]) -> FilmView:
     else:
         evidence += f"; metal mirror overlap {symmetry:.2f}"
         ap = float(1.0 / (1.0 + np.exp(-(symmetry - METAL_SYMMETRY) / 0.03)))
-    knee = 1.0 - long_leg
+    share = 1.0 - long_leg
     if ap >= 0.5:
-        return FilmView("AP knee", min(ap, KNEE_VIEW_CAP) * knee, "inferred", evidence)
-    return FilmView("LAT knee", min(1.0 - ap, KNEE_VIEW_CAP) * knee, "inferred", evidence)
+        return FilmView("AP knee", min(ap, KNEE_VIEW_CAP) * share, "inferred", evidence)
+    return FilmView("LAT knee", min(1.0 - ap, KNEE_VIEW_CAP) * share, "inferred", evidence)
 
 
 def _normalised(pixels: NDArray[np.generic], size: int) -> NDArray[np.float32]:

@@ -138,6 +138,28 @@ def test_view_inferred_from_content(ap_film):
     assert infer_film_view(np.full((400, 300), 500, np.uint16)).kind == "other"
 
 
+@pytest.mark.parametrize("spacing", [True, False])
+def test_tall_narrow_knee_film_is_read_as_a_knee_film(spacing):
+    # a lateral knee film cut to a field 2.5 times as tall as wide (a thin limb with
+    # the air beside it, or a narrow cassette) looks like a long-leg film by its
+    # shape: with a spacing it is only 30 cm tall, without one the long-leg reader
+    # finds no long bone on it; either way it is read as the knee film it is (before:
+    # an AP knee's landmarks on a lateral film, or nothing)
+    film = FilmParameters.lateral_knee("right").downscaled(DOWNSCALE)
+    lat = render_film(film, {"right": LimbParameters.postop(fta_deg=176.0)}, seed=7003)
+    pixels = lat.bone_bright()
+    keep = int(0.6 * pixels.shape[1])
+    x0 = (pixels.shape[1] - keep) // 2
+    cut = np.ascontiguousarray(pixels[:, x0 : x0 + keep])
+    assert infer_film_view(cut).kind == "AP long-leg"
+    changes = {} if spacing else {"spacing_mm": None}
+    radiograph = as_radiograph(lat, pixels=cut, columns=keep, view=None, **changes)
+    result = detect_landmarks(radiograph)
+    assert result.film_view == "LAT knee" and result.view_source == "inferred"
+    assert [(leg.status, leg.found, leg.required) for leg in result.legs] == [("review", 8, 8)]
+    why = "but the film is" if spacing else "but no long bone was found"
+    assert any(note.startswith("read as a knee film") and why in note for note in result.notes)
+
 def test_unsure_view_forces_review_and_dicom_view_does_not(ap_film, monkeypatch):
     tagged = detect_landmarks(as_radiograph(ap_film))
     assert tagged.view_confidence == 1.0 and tagged.film_view == "AP long-leg"
