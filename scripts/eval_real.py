@@ -29,6 +29,7 @@ which a distance in sigma is not.
     python scripts/eval_real.py --only knee/ --overlays /tmp/ov --json /tmp/real.json
     python scripts/eval_real.py --mirror --quiet
     python scripts/eval_real.py --scale 2 --quiet
+    python scripts/eval_real.py --gamma 1.4 --quiet
     python scripts/eval_real.py --quiet --baseline /tmp/real.json
 
 With ``--baseline FILE`` (the ``--json`` of an earlier run) the figures are also
@@ -45,6 +46,10 @@ marker ("L", "R") is mirrored too and reads as none, so the sides found on marke
 say nothing there. With ``--scale F`` every film is read on ``F`` times as many pixels
 along each axis (its references scaled with it, and the spacing of the mm figures
 divided by it): detection works in mm, so the figures should not change either.
+With ``--gamma G`` every film's grey levels (from 0 to the film's largest) are raised
+to the power ``G``, as another export window or processing curve would: the film
+shows the same anatomy, so the figures should not change either (above 1 darkens the
+soft tissue, below 1 brightens it and may saturate the bone).
 
 Exits 0 with ``skipped: no real films at ...`` where the folder is absent.
 """
@@ -138,16 +143,20 @@ class Film:
     readings: Mapping[tuple[str, str], float] = field(default_factory=dict)  # OAI
     mirror: bool = False  # read mirrored left-right (the references are, with it)
     size: tuple[int, int] | None = None  # read resampled to (rows, columns) (likewise)
+    gamma: float = 1.0  # grey levels raised to this power
 
 
 OTHER_SIDE = {"left": "right", "right": "left"}
 
 
-def transformed(film: Film, *, mirror: bool = False, scale: float = 1.0) -> Film:
+def transformed(
+    film: Film, *, mirror: bool = False, scale: float = 1.0, gamma: float = 1.0
+) -> Film:
     """`film` read mirrored left-right (`mirror`) and/or resampled on pixels `scale`
     times as many along each axis, its references with it: their ``x`` mirrored (and
     their sides, the film's sides and its readings' sides swapped), their coordinates
-    and sigmas scaled by the size's exact ratios."""
+    and sigmas scaled by the size's exact ratios; and/or its grey levels raised to the
+    power `gamma` (:func:`regraded`)."""
     header = read_radiograph(film.path, pixels=False)
     rows, columns = header.rows, header.columns
     size = (max(1, round(rows * scale)), max(1, round(columns * scale)))
@@ -167,19 +176,39 @@ def transformed(film: Film, *, mirror: bool = False, scale: float = 1.0) -> Film
         readings={(swap[side], m): v for (side, m), v in film.readings.items()},
         mirror=mirror,
         size=None if size == (rows, columns) else size,
+        gamma=gamma,
     )
 
 
+def regraded(pixels: np.ndarray, gamma: float) -> np.ndarray:
+    """`pixels` with their grey levels, from 0 to the largest, raised to the power
+    `gamma`, in their own dtype.
+
+    >>> regraded(np.array([0, 64, 255], np.uint8), 2.0).tolist()
+    [0, 16, 255]
+    """
+    if gamma == 1.0:
+        return pixels
+    top = float(pixels.max())
+    if top <= 0:
+        return pixels
+    values = top * np.power(np.clip(pixels.astype(np.float64), 0.0, None) / top, gamma)
+    if np.issubdtype(pixels.dtype, np.integer):
+        values = np.rint(values)
+    return values.astype(pixels.dtype)
+
+
 def read_film(film: Film) -> Radiograph:
-    """The film's radiograph as detection is to see it: mirrored and resampled where
-    `film` says (area averaging to fewer pixels, linear interpolation to more), its
-    spacing, where it has one, with it."""
+    """The film's radiograph as detection is to see it: regraded, mirrored and
+    resampled where `film` says (area averaging to fewer pixels, linear interpolation
+    to more), its spacing, where it has one, with it."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ImageWarning)  # colour JPEGs read as grey
         radiograph = read_radiograph(film.path)
     pixels = radiograph.pixels
     if pixels is None:
         return radiograph
+    pixels = regraded(pixels, film.gamma)
     if film.mirror:
         pixels = np.ascontiguousarray(pixels[:, ::-1])
     if film.size is None:
@@ -538,7 +567,7 @@ def print_against(payload: Mapping[str, Any], baseline: Mapping[str, Any], out: 
     earlier = [r for r in baseline["films"] if r["film"] in films]
     before, after = summarise(earlier), payload["summary"]
     print("\n== against the baseline ==", file=out)
-    for key in ("mirror", "scale"):
+    for key in ("mirror", "scale", "gamma"):
         if baseline.get(key) != payload[key]:
             print(
                 f"note: the baseline was read with {key} {baseline.get(key)}, this run with "
@@ -695,6 +724,7 @@ def write_overlay(film: Film, record: Mapping[str, Any], folder: Path) -> Path:
         "green rings: reference, 3 sigma",
         *(["film mirrored left-right, references with it"] if film.mirror else []),
         *([f"film resampled to {film.size[1]} x {film.size[0]} px"] if film.size else []),
+        *([f"grey levels raised to the power {film.gamma:g}"] if film.gamma != 1.0 else []),
     ]
     spacing = float(record["spacing_used_mm"])
     layout = overlay_layout(
@@ -723,6 +753,7 @@ def write_overlay(film: Film, record: Mapping[str, Any], folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     name = film.key.replace("/", "__").rsplit(".", 1)[0]
     name += ("__mirrored" if film.mirror else "") + (f"__{film.size[1]}px" if film.size else "")
+    name += f"__gamma{film.gamma:g}" if film.gamma != 1.0 else ""
     path = folder / (name + ".png")
     with atomic_path(path) as temporary:
         temporary.write_bytes(encode_png(rgb))
@@ -771,6 +802,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "references with it (default 1)",
     )
     parser.add_argument(
+        "--gamma",
+        type=float,
+        default=1.0,
+        metavar="G",
+        help="read every film with its grey levels raised to the power G (default 1)",
+    )
+    parser.add_argument(
         "--baseline",
         type=Path,
         metavar="FILE",
@@ -779,6 +817,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.scale <= 0:
         parser.error(f"--scale must be positive, not {args.scale}")
+    if args.gamma <= 0:
+        parser.error(f"--gamma must be positive, not {args.gamma}")
     baseline = None
     if args.baseline is not None:
         try:
@@ -790,8 +830,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"skipped: no real films at {root}")
         return 0
     films = find_films(root, args.only)
-    if args.mirror or args.scale != 1.0:
-        films = [transformed(f, mirror=args.mirror, scale=args.scale) for f in films]
+    if args.mirror or args.scale != 1.0 or args.gamma != 1.0:
+        films = [
+            transformed(f, mirror=args.mirror, scale=args.scale, gamma=args.gamma)
+            for f in films
+        ]
     if not films:
         print(f"skipped: no film under {root} matches {args.only}")
         return 0
@@ -811,6 +854,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "realfilms": str(root),
         "mirror": args.mirror,
         "scale": args.scale,
+        "gamma": args.gamma,
         "summary": summary,
         "films": records,
     }

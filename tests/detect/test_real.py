@@ -69,15 +69,18 @@ def test_eval_real_on_knee_films(realfilms, tmp_path, capsys):
         (["--mirror"], 1.0, 0.3),
         (["--scale", "2"], 4.0, 0.7),
         (["--mirror", "--scale", "0.8"], 7.0, 0.5),
+        (["--gamma", "1.2"], 2.0, 0.5),
+        (["--gamma", "0.8"], 4.0, 0.5),
     ],
 )
 def test_eval_real_reads_films_and_references_mirrored_or_resampled(
     realfilms, tmp_path, flags, within_mm, within_deg
 ):
-    # the digital OAI film read mirrored and/or resampled, its references with it:
-    # each reference point is found about as near as on the film itself, and each HKA
-    # about as near OAI's (resampling moves some landmarks by a few mm: fewer pixels
-    # blur more, and a coarse femoral head may be another circle, 3.6 mm apart at 2x)
+    # the digital OAI film read mirrored and/or resampled, its references with it, or
+    # with its grey levels raised to a power: each reference point is found about as
+    # near as on the film itself, and each HKA about as near OAI's (resampling moves
+    # some landmarks by a few mm: fewer pixels blur more, and a coarse femoral head
+    # may be another circle, 3.6 mm apart at 2x)
     runs = []
     for extra in ([], flags):
         out = tmp_path / f"run{len(runs)}.json"
@@ -86,6 +89,7 @@ def test_eval_real_reads_films_and_references_mirrored_or_resampled(
         runs.append(json.loads(out.read_text()))
     straight, changed = (run["films"][0] for run in runs)
     assert runs[1]["mirror"] == ("--mirror" in flags)
+    assert runs[1]["gamma"] == (float(flags[1]) if flags[0] == "--gamma" else 1.0)
     swap = {"left": "right", "right": "left"} if "--mirror" in flags else {}
     by_key = {(e["side"], e["landmark"]): e for e in straight["landmarks"]}
     assert len(changed["landmarks"]) == len(by_key) == 24
@@ -147,11 +151,24 @@ def test_eval_real_refuses_a_baseline_that_is_not_a_summary(tmp_path, capsys, co
     assert "missing.json: not a readable JSON summary" in capsys.readouterr().err
 
 
-def test_eval_real_refuses_a_scale_that_is_not_positive(tmp_path, capsys):
+@pytest.mark.parametrize("flag", ["--scale", "--gamma"])
+def test_eval_real_refuses_a_scale_or_gamma_that_is_not_positive(tmp_path, capsys, flag):
     # before it looks for the films
     with pytest.raises(SystemExit):
-        eval_real.main(["--realfilms", str(tmp_path / "absent"), "--scale", "0"])
-    assert "--scale must be positive" in capsys.readouterr().err
+        eval_real.main(["--realfilms", str(tmp_path / "absent"), flag, "0"])
+    assert f"{flag} must be positive" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32])
+def test_eval_real_regrades_grey_levels_in_their_own_type(dtype):
+    pixels = np.array([[0, 64, 128, 255]], dtype)
+    assert eval_real.regraded(pixels, 1.0) is pixels
+    darker, brighter = eval_real.regraded(pixels, 2.0), eval_real.regraded(pixels, 0.5)
+    assert darker.dtype == brighter.dtype == pixels.dtype
+    # the ends stay, the levels between move down (power above 1) or up, in order
+    assert darker[0, 0] == brighter[0, 0] == 0 and darker[0, -1] == brighter[0, -1] == 255
+    assert np.all(np.diff(darker[0]) > 0) and np.all(darker <= brighter)
+    assert darker[0, 1] == pytest.approx(255 * (64 / 255) ** 2, abs=0.5)
 
 
 def test_reference_spacing(realfilms):
