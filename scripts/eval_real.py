@@ -567,10 +567,11 @@ def print_against(payload: Mapping[str, Any], baseline: Mapping[str, Any], out: 
     earlier = [r for r in baseline["films"] if r["film"] in films]
     before, after = summarise(earlier), payload["summary"]
     print("\n== against the baseline ==", file=out)
-    for key in ("mirror", "scale", "gamma"):
-        if baseline.get(key) != payload[key]:
+    # a baseline from before an option existed was read without it
+    for key, default in (("mirror", False), ("scale", 1.0), ("gamma", 1.0)):
+        if baseline.get(key, default) != payload[key]:
             print(
-                f"note: the baseline was read with {key} {baseline.get(key)}, this run with "
+                f"note: the baseline was read with {key} {baseline.get(key, default)}, this run with "
                 f"{payload[key]}: its legs' sides or pixels are not these",
                 file=out,
             )

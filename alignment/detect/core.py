@@ -710,6 +710,11 @@ class _FilmMaps:
         """:func:`~alignment.detect.column.equalised` of the coarse film."""
         return equalised(self.work.coarse, self.work.coarse_mm)
 
+    @functools.cached_property
+    def columns(self) -> list[LegGuess]:
+        """:func:`~alignment.detect.column.column_legs` of the coarse film."""
+        return column_legs(self.work.coarse, self.work.coarse_mm)
+
 
 def _joint_level(
     work: Work, fa: ShaftAxis, ta: ShaftAxis, seams: F64
@@ -841,14 +846,17 @@ def _detect_ap(ctx: _Context, work: Work, wanted: tuple[Side, ...] | None) -> st
     candidates = shaft_candidates(coarse, work.coarse_mm, air_level=air)
     segments = shaft_segments(candidates)
     everything = pair_legs(segments)
+    film = _FilmMaps(work)
     on_columns = False
     if _complete(everything) < 2:
         # diaphysis runs that pair into fewer than two legs: the cortices may be faint
         # or broken (a real film's seams, grid and soft tissue); the bone columns are
         # taken instead when they show more whole legs, else kept beside the runs to
         # fill in what the fine stage misses (never when they lose a leg the runs
-        # found: the columns' diaphysis stretches assume a film from hip to ankle)
-        columns = column_legs(coarse, work.coarse_mm)
+        # found: the columns' diaphysis stretches assume a film from hip to ankle);
+        # beside two whole legs they are read for a leg whose knee the fine stage
+        # misses (:func:`_read_leg`)
+        columns = film.columns
         on_columns = _complete(columns) > _complete(everything) and len(columns) >= len(everything)
         everything = columns if on_columns else [_with_column(g, columns) for g in everything]
     guesses = [g for g in everything if g.femur is not None]
@@ -871,7 +879,6 @@ def _detect_ap(ctx: _Context, work: Work, wanted: tuple[Side, ...] | None) -> st
     lat = (r.laterality or "").upper()
     if len(legs) == 1:
         legs = [(legs[0][0], _single_leg_medial(lat, row_direction))]
-    film = _FilmMaps(work)
     read = [_read_leg(work, film, g, m, on_column=on_columns) for g, m in legs]
     heads = [_leg_head(work, leg) for leg in read]
     lower = _head_out_of_level(heads)
@@ -1505,17 +1512,35 @@ def _read_leg(
     ta = _refine(work, seg_t) if seg_t is not None else None
     if fa is None:
         return _LegReading(guess, medial_hint, None, ta, None, None, medial_hint)
-    column = (
-        read_column_leg(
-            work.coarse, work.coarse_mm, guess.column, image=film.flat, seams=film.seams
-        )
-        if guess.column is not None
-        else None
-    )
+    column = _column_reading(work, film, guess)
     knee = _fine_knee(work, film, fa, ta, column) if ta is not None and not on_column else None
+    if column is None and ta is not None and not _has_knee_centre(knee):
+        # no knee at full resolution on a leg whose runs needed no column: its bone
+        # column's knee is tried (and stands in, :func:`_detect_ap_leg`)
+        guess = _with_column(guess, film.columns)
+        column = _column_reading(work, film, guess)
+        if column is not None:
+            knee = _fine_knee(work, film, fa, ta, column)
     # the medial side, where no other leg tells it, from the femoral shaft's lean
     medial = medial_hint if medial_hint is not None else _medial_from_lean(fa)
     return _LegReading(guess, medial_hint, fa, ta, column, knee, medial)
+
+
+def _column_reading(work: Work, film: _FilmMaps, guess: LegGuess) -> ColumnLeg | None:
+    """The leg's reading on its bone column (:func:`.column.read_column_leg`), or None
+    without one."""
+    if guess.column is None:
+        return None
+    return read_column_leg(
+        work.coarse, work.coarse_mm, guess.column, image=film.flat, seams=film.seams
+    )
+
+
+def _has_knee_centre(knee: KneeFinding | None) -> bool:
+    """Whether the fine stage read either knee centre."""
+    return knee is not None and bool(
+        {"femoral_knee_center", "tibial_knee_center"} & knee.points.keys()
+    )
 
 
 def _leg_head(

@@ -101,6 +101,29 @@ def test_knee_and_ankle_read_on_the_column(seams):
         assert ankle == pytest.approx([x_knee, ANKLE_Y], abs=4.0)
 
 
+
+def test_the_column_stands_in_for_a_knee_the_fine_stage_misses_beside_whole_runs(
+    ap_film, monkeypatch
+):
+    # a film whose diaphysis runs pair into two whole legs, its knees not read at
+    # full resolution (the stitched OAI film with its grey levels raised to the power
+    # 1.25): the bone columns were only read where the runs made fewer whole legs, so
+    # both knees, and both HKAs, were lost; each column's knee now stands in
+    from alignment.detect import core, detect_landmarks
+
+    from .conftest import as_radiograph
+
+    monkeypatch.setattr(core, "_fine_knee", lambda *args, **kwargs: None)
+    result = detect_landmarks(as_radiograph(ap_film))
+    table = result.landmarks.set_index(["side", "landmark"])
+    mm = ap_film.spacing_mm[1]
+    for side in ("right", "left"):
+        for name in ("femoral_knee_center", "tibial_knee_center"):
+            row = table.loc[(side, name)]
+            assert row["method"] in ("bone-column", "column-notch") and row["review"]
+            truth = np.asarray(ap_film.landmarks[side][name])
+            assert np.hypot(*(np.array([row["x"], row["y"]]) - truth)) * mm < 10.0
+
 @pytest.mark.parametrize("scale", [0.8, 1.0, 1.2])
 def test_a_wide_knee_read_with_a_spacing_20_percent_off(scale):
     # a knee 110 mm wide (as on the digital OAI long-leg film) read with a spacing
