@@ -42,8 +42,8 @@ With ``--mirror`` every film is read mirrored left-right, its references mirrore
 with it (``x`` to ``columns - x``, left and right swapped, OAI's readings too): the
 crops become left legs. Anatomy does not change with the side, so the figures should
 not either; where they do, a step of detection depends on the film's layout. A side
-marker ("L", "R") is mirrored too and reads as none, so the sides found on marked films
-say nothing there. With ``--scale F`` every film is read on ``F`` times as many pixels
+marker ("L", "R") is mirrored too and still read as its letter, so the sides found on
+marked knee films (and the landmarks compared on them) say nothing there. With ``--scale F`` every film is read on ``F`` times as many pixels
 along each axis (its references scaled with it, and the spacing of the mm figures
 divided by it): detection works in mm, so the figures should not change either.
 With ``--gamma G`` every film's grey levels (from 0 to the film's largest) are raised
