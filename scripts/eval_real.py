@@ -43,9 +43,10 @@ with it (``x`` to ``columns - x``, left and right swapped, OAI's readings too): 
 crops become left legs. Anatomy does not change with the side, so the figures should
 not either; where they do, a step of detection depends on the film's layout. A side
 marker ("L", "R") is mirrored too and still read as its letter, so the sides found on
-marked knee films (and the landmarks compared on them) say nothing there. With ``--scale F`` every film is read on ``F`` times as many pixels
-along each axis (its references scaled with it, and the spacing of the mm figures
-divided by it): detection works in mm, so the figures should not change either.
+marked knee films (and the landmarks compared on them) say nothing there. With
+``--scale F`` every film is read on ``F`` times as many pixels along each axis (its
+references scaled with it, and the spacing of the mm figures divided by it):
+detection works in mm, so the figures should not change either.
 With ``--gamma G`` every film's grey levels (from 0 to the film's largest) are raised
 to the power ``G``, as another export window or processing curve would: the film
 shows the same anatomy, so the figures should not change either (above 1 darkens the
@@ -570,8 +571,9 @@ def print_against(payload: Mapping[str, Any], baseline: Mapping[str, Any], out: 
     # a baseline from before an option existed was read without it
     for key, default in (("mirror", False), ("scale", 1.0), ("gamma", 1.0)):
         if baseline.get(key, default) != payload[key]:
+            was = baseline.get(key, default)
             print(
-                f"note: the baseline was read with {key} {baseline.get(key, default)}, this run with "
+                f"note: the baseline was read with {key} {was}, this run with "
                 f"{payload[key]}: its legs' sides or pixels are not these",
                 file=out,
             )
@@ -833,8 +835,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     films = find_films(root, args.only)
     if args.mirror or args.scale != 1.0 or args.gamma != 1.0:
         films = [
-            transformed(f, mirror=args.mirror, scale=args.scale, gamma=args.gamma)
-            for f in films
+            transformed(f, mirror=args.mirror, scale=args.scale, gamma=args.gamma) for f in films
         ]
     if not films:
         print(f"skipped: no film under {root} matches {args.only}")

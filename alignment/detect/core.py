@@ -292,7 +292,9 @@ def detect_landmarks(
         f"read as a knee film: the field's shape suggested a long-leg film "
         f"({film_view.evidence}), but no long bone was found on it"
     )
-    second = _read_film(again, pixels, knee_view, known_side, wanted, sphere=sphere, started=started)
+    second = _read_film(
+        again, pixels, knee_view, known_side, wanted, sphere=sphere, started=started
+    )
     return second if len(second.landmarks) else result
 
 

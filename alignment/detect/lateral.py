@@ -510,7 +510,11 @@ def _follow_shaft(
     `y_to` (a metal bar, a marker plate) is dropped. Of the others that cover at
     least :data:`LONG_TRACK_SHARE` of the longest one's rows (the shaft as far from
     the knee as the film shows it), the one with the smallest RMS residual per square
-    root of its length wins (a track along the tibia and the fibula together bends).
+    root of its length, over its edges' median strength (in noise units), wins: a
+    track along the tibia and the fibula together bends, and of two straight tracks
+    the shaft's outer cortices are the stronger pair (a track from the fibula to the
+    tibia's posterior cortex, as straight as the tibia's on a real film, has edges a
+    third as strong, and won at some pixel sizes).
     The axis through its midpoints is then refined at full resolution across the bone
     (:func:`~alignment.detect.shaft.refine_shaft` at :data:`REFINE_LEVELS` levels,
     each expecting the track's width there): a row cuts a tilted, tapering bone
@@ -538,7 +542,10 @@ def _follow_shaft(
             axis = _axis_of(track, mm, span)
             if axis is not None:
                 extent = abs(float(track[-1, 0] - track[0, 0]))
-                followed.append((extent, axis.rms_mm / np.sqrt(len(track)), axis, track))
+                strength = float(np.median(track[:, 3]))
+                followed.append(
+                    (extent, axis.rms_mm / np.sqrt(len(track)) / strength, axis, track)
+                )
     if not followed:
         return None
     longest = max(f[0] for f in followed)

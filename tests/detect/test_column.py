@@ -101,7 +101,6 @@ def test_knee_and_ankle_read_on_the_column(seams):
         assert ankle == pytest.approx([x_knee, ANKLE_Y], abs=4.0)
 
 
-
 def test_the_column_stands_in_for_a_knee_the_fine_stage_misses_beside_whole_runs(
     ap_film, monkeypatch
 ):
@@ -123,6 +122,7 @@ def test_the_column_stands_in_for_a_knee_the_fine_stage_misses_beside_whole_runs
             assert row["method"] in ("bone-column", "column-notch") and row["review"]
             truth = np.asarray(ap_film.landmarks[side][name])
             assert np.hypot(*(np.array([row["x"], row["y"]]) - truth)) * mm < 10.0
+
 
 @pytest.mark.parametrize("scale", [0.8, 1.0, 1.2])
 def test_a_wide_knee_read_with_a_spacing_20_percent_off(scale):

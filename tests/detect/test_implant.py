@@ -154,6 +154,7 @@ def test_bright_bone_run_off_the_film_is_no_component_but_metal_merged_with_it_i
         implant, _ = find_implant(work, 1.0)
         assert (implant is not None and implant.femoral is not None) == femoral
 
+
 @pytest.mark.parametrize(
     ("angle", "flip"), [(0.0, False), (7.0, False), (-12.0, True), (3.0, True)]
 )

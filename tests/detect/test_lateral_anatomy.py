@@ -222,6 +222,23 @@ def test_a_fibula_as_straight_as_the_tibia_leaves_the_tibial_axis_to_review(
     assert (conf["tibial_shaft_proximal"] < 0.5) == fibula
 
 
+def test_the_tibias_stronger_cortices_win_over_a_straighter_faint_fibula() -> None:
+    # a tibia 34 mm deep leaning 3 degrees, its cortices wavering by 0.4 mm, and
+    # behind it a fibula a third as bright over the soft tissue, ruler-straight at -1
+    # degree: the straighter track used to win whatever its edges (a real PFC Sigma
+    # film read at 0.75 and 2 times its pixels took the fibula with the tibia's
+    # posterior cortex for the tibia, its LTC 7 degrees off); the tibia's outer
+    # cortices are the strongest long pair of edges below the knee
+    y, x = np.mgrid[:440, :300].astype(float) * 0.5
+    front = 40.0 + np.tan(np.radians(3.0)) * y + 0.4 * np.sin(y / 9.0)
+    back = front + 34.0
+    behind = 100.0 - np.tan(np.radians(1.0)) * y
+    extra = np.where((x > behind) & (x < behind + 11.0), 0.1, 0.0)
+    _, followed = _followed_drawn(front, back, extra, 215.0, 50.0)
+    assert followed is not None
+    assert _lean_deg(followed.axis.direction) == pytest.approx(3.0, abs=0.5)
+
+
 @pytest.mark.parametrize("padding_mm", [0, 30])
 def test_lateral_shaft_points_reach_as_far_as_the_film_shows(padding_mm: int) -> None:
     # a tibia 32 mm deep down a film 300 mm tall, its cortices read over 80-160 mm

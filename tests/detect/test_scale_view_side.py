@@ -160,6 +160,7 @@ def test_tall_narrow_knee_film_is_read_as_a_knee_film(spacing):
     why = "but the film is" if spacing else "but no long bone was found"
     assert any(note.startswith("read as a knee film") and why in note for note in result.notes)
 
+
 def test_unsure_view_forces_review_and_dicom_view_does_not(ap_film, monkeypatch):
     tagged = detect_landmarks(as_radiograph(ap_film))
     assert tagged.view_confidence == 1.0 and tagged.film_view == "AP long-leg"
