@@ -269,7 +269,7 @@ def detect_lateral(ctx: Any, work: Work, wanted: tuple[Side, ...] | None) -> str
     edges = _Edges.of(work.coarse, work.coarse_mm, box)
     top, bottom = box[0] * edges.mm + 5.0, box[1] * edges.mm - 5.0
     femur = _follow_shaft(work, edges, top, joint[1] - CLEAR_OF_JOINT_MM["femur"])
-    tibia = _follow_shaft(work, edges, bottom, joint[1] + CLEAR_OF_JOINT_MM["tibia"])
+    tibia = _follow_shaft(work, edges, bottom, joint[1] + CLEAR_OF_JOINT_MM["tibia"], fibula=True)
     fa = None if femur is None else femur.axis
     r = ctx.radiograph
     anterior, a_source = anterior_direction(r.patient_orientation)
@@ -497,7 +497,13 @@ class _Followed:
 
 
 def _follow_shaft(
-    work: Work, edges: _Edges, y_from: float, y_to: float, *, starts: int = 8
+    work: Work,
+    edges: _Edges,
+    y_from: float,
+    y_to: float,
+    *,
+    starts: int = 8,
+    fibula: bool = False,
 ) -> _Followed | None:
     """Follow a bone's outer cortices from row `y_from` toward `y_to` (mm) and fit its
     axis.
@@ -510,9 +516,10 @@ def _follow_shaft(
     `y_to` (a metal bar, a marker plate) is dropped. Of the others that cover at
     least :data:`LONG_TRACK_SHARE` of the longest one's rows (the shaft as far from
     the knee as the film shows it), the one with the smallest RMS residual per square
-    root of its length, over its edges' median strength (in noise units), wins: a
-    track along the tibia and the fibula together bends, and of two straight tracks
-    the shaft's outer cortices are the stronger pair (a track from the fibula to the
+    root of its length wins (a track along the tibia and the fibula together bends);
+    with `fibula` (the tibia, a second bone beside it), that residual over the
+    track's edges' median strength (in noise units): of two straight tracks the
+    tibia's outer cortices are the stronger pair (a track from the fibula to the
     tibia's posterior cortex, as straight as the tibia's on a real film, has edges a
     third as strong, and won at some pixel sizes).
     The axis through its midpoints is then refined at full resolution across the bone
@@ -542,10 +549,10 @@ def _follow_shaft(
             axis = _axis_of(track, mm, span)
             if axis is not None:
                 extent = abs(float(track[-1, 0] - track[0, 0]))
-                strength = float(np.median(track[:, 3]))
-                followed.append(
-                    (extent, axis.rms_mm / np.sqrt(len(track)) / strength, axis, track)
-                )
+                score = axis.rms_mm / np.sqrt(len(track))
+                if fibula:
+                    score /= float(np.median(track[:, 3]))
+                followed.append((extent, score, axis, track))
     if not followed:
         return None
     longest = max(f[0] for f in followed)
