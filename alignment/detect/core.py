@@ -280,22 +280,26 @@ def detect_landmarks(
         )
         film_view = _knee_film_view(film_view, pixels)
     result = _read_film(ctx, pixels, film_view, known_side, wanted, sphere=sphere, started=started)
-    if film_view.kind != "AP long-leg" or len(result.landmarks):
+    found = len(result.landmarks)
+    if film_view.kind != "AP long-leg" or (found and film_view.sure):
         return result
-    # no long bone on a film whose field's shape said long-leg: a knee film whose thin
-    # limb leaves a tall, narrow field once the air beside it falls away
+    # a film whose field's shape said long-leg, on which no long bone was found, or
+    # whose shape was not sure: a knee film whose thin limb leaves a tall, narrow
+    # field once the air beside it falls away is read as one too, and the reading
+    # that places more landmarks is kept
     knee_view = _knee_film_view(film_view, pixels)
     if knee_view.view is None:
         return result
     again = _Context(radiograph, key, case, reader, review_threshold)
+    why = "more landmarks were placed so" if found else "no long bone was found on it"
     again.notes.append(
         f"read as a knee film: the field's shape suggested a long-leg film "
-        f"({film_view.evidence}), but no long bone was found on it"
+        f"({film_view.evidence}), but {why}"
     )
     second = _read_film(
         again, pixels, knee_view, known_side, wanted, sphere=sphere, started=started
     )
-    return second if len(second.landmarks) else result
+    return second if len(second.landmarks) > found else result
 
 
 def _knee_film_view(film_view: FilmView, pixels: NDArray[Any]) -> FilmView:

@@ -6,6 +6,7 @@ film's view, a UKA's side and its tray."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -112,6 +113,22 @@ def test_real_standing_lateral_tka_gets_both_lateral_angles(knees: Path) -> None
     for name in ("lfc", "ltc"):
         assert abs(got[name] - want[name]) < 2.0, name
     assert [leg.status for leg in result.legs] == ["review"]
+
+
+def test_real_lateral_tka_with_darker_grey_levels_is_still_a_knee_film(knees: Path) -> None:
+    # journey_bcs_4224_lat with its grey levels raised to the power 1.25: the air
+    # beside the leg takes more of the soft tissue out of the field, 2.13 times as
+    # tall as wide, and the film was read as a long-leg film with a few points on it;
+    # its shape not sure, it is read as a knee film too, which places more
+    radiograph = read_radiograph(knees / "journey_bcs_4224_lat.jpg")
+    assert radiograph.pixels is not None
+    darker = dataclasses.replace(radiograph, pixels=eval_real.regraded(radiograph.pixels, 1.25))
+    result = detect_landmarks(darker)
+    assert result.film_view == "LAT knee"
+    assert any("more landmarks were placed so" in note for note in result.notes)
+    assert {"femoral_component_anterior", "tibial_plateau_anterior"} <= set(
+        result.landmarks["landmark"]
+    )
 
 
 @pytest.mark.filterwarnings("ignore:.*colour image converted to grey")
