@@ -170,6 +170,8 @@ INFO_NOTES = (
     "the view (",
     "the side was told by no",
     "lateral film: anterior told from the patella",
+    "read as a knee film",
+    "the metal looks mirror-symmetric (AP) but a patella",
 )
 """Beginnings of notes that inform (an assumption, a calibration, a doubt) and never
 say why nothing was found."""
@@ -272,24 +274,17 @@ def detect_landmarks(
         )
         return ctx.finish(None, "none", "none", started, wanted)
     film_view = _film_view(pixels, forced_view, radiograph.view)
-    spacing = radiograph.spacing_mm
-    if film_view.kind == "AP long-leg" and spacing and pixels.shape[0] * spacing[0] < KNEE_FILM_MM:
-        ctx.notes.append(
-            f"read as a knee film: the field's shape suggested a long-leg film "
-            f"({film_view.evidence}), but the film is {pixels.shape[0] * spacing[0]:.0f} mm tall"
-        )
-        film_view = _knee_film_view(film_view, pixels)
     result = _read_film(ctx, pixels, film_view, known_side, wanted, sphere=sphere, started=started)
-    found = len(result.landmarks)
-    if film_view.kind != "AP long-leg" or (found and film_view.sure):
+    # what the long-leg reader placed on any leg, the sides not asked for included: a
+    # leg left out by `sides` is no sign of a knee film
+    found = ctx.placed
+    if ctx.film_view is None or ctx.film_view.kind != "AP long-leg" or (found and film_view.sure):
         return result
     # a film whose field's shape said long-leg, on which no long bone was found, or
     # whose shape was not sure: a knee film whose thin limb leaves a tall, narrow
     # field once the air beside it falls away is read as one too, and the reading
     # that places more landmarks is kept
     knee_view = _knee_film_view(film_view, pixels)
-    if knee_view.view is None:
-        return result
     again = _Context(radiograph, key, case, reader, review_threshold)
     why = "more landmarks were placed so" if found else "no long bone was found on it"
     again.notes.append(
@@ -324,12 +319,20 @@ def _read_film(
     """Detect the landmarks of one film read as `film_view` (see
     :func:`detect_landmarks`), recording them in `ctx`."""
     radiograph = ctx.radiograph
-    ctx.film_view = film_view
-    view_used: View | None = film_view.view
-    view_source = film_view.source
     spacing = radiograph.spacing_mm
     if spacing is None:
         spacing = ctx.spacing_from_film(pixels, film_view.kind)
+    height_mm = pixels.shape[0] * spacing[0]
+    if film_view.kind == "AP long-leg" and height_mm < KNEE_FILM_MM:
+        # a spacing the film carries or shows (a ruler) makes it a knee film
+        ctx.notes.append(
+            f"read as a knee film: the field's shape suggested a long-leg film "
+            f"({film_view.evidence}), but the film is {height_mm:.0f} mm tall"
+        )
+        film_view = _knee_film_view(film_view, pixels)
+    ctx.film_view = film_view
+    view_used: View | None = film_view.view
+    view_source = film_view.source
     work = Work.of(pixels, spacing, coarse_mm=1.0)
     spread = float(np.percentile(work.coarse, 95) - np.percentile(work.coarse, 5))
     if spread < 0.05 or work.high - work.low <= 0:
@@ -443,6 +446,7 @@ class _Context:
         self.doubts: list[str] = []
         self.film_view: FilmView | None = None
         self.marker: Marker | None = None
+        self.placed = 0  # landmarks a long-leg AP reading placed, on legs of any side
         self.spacing: tuple[float, float] | None = radiograph.spacing_mm
         self.spacing_source = radiograph.spacing_source if radiograph.spacing_mm else "none"
 
@@ -700,9 +704,10 @@ def _refine(work: Work, seg: Segment) -> ShaftAxis | None:
 @dataclasses.dataclass(frozen=True)
 class _FilmMaps:
     """What every leg's readers of one AP long-leg film use, each worked out once for
-    the film, when first needed: the heights of its seams (:func:`.legs.film_seams`)
-    and its coarse copy with film-wide lines removed and contrast equalised
-    (:func:`~alignment.detect.column.equalised`)."""
+    the film, when first needed: the heights of its seams (:func:`.legs.film_seams`),
+    its coarse copy with film-wide lines removed and contrast equalised
+    (:func:`~alignment.detect.column.equalised`) and its bone columns
+    (:func:`~alignment.detect.column.column_legs`)."""
 
     work: Work
 
@@ -844,14 +849,16 @@ def _knee_view(
 
 def _detect_ap(ctx: _Context, work: Work, wanted: tuple[Side, ...] | None) -> str:
     """Find the legs of an AP film and record them in `ctx`; return the side source."""
-    knee_kind = ctx.film_view is not None and ctx.film_view.kind == "AP knee"
-    if knee_kind or work.shape[0] * work.spacing_mm[0] < KNEE_FILM_MM:
+    if ctx.film_view is not None and ctx.film_view.kind == "AP knee":
         return _detect_ap_knee(ctx, work, wanted)
     coarse = work.coarse
     air = float(np.percentile(coarse, 3)) + 0.04
     candidates = shaft_candidates(coarse, work.coarse_mm, air_level=air)
     segments = shaft_segments(candidates)
     everything = pair_legs(segments)
+    # the bone columns are read where the runs pair into fewer than two whole legs, and
+    # beside two whole legs only for a leg whose knee the fine stage misses
+    # (:func:`_read_leg`)
     film = _FilmMaps(work)
     on_columns = False
     if _complete(everything) < 2:
@@ -859,9 +866,7 @@ def _detect_ap(ctx: _Context, work: Work, wanted: tuple[Side, ...] | None) -> st
         # or broken (a real film's seams, grid and soft tissue); the bone columns are
         # taken instead when they show more whole legs, else kept beside the runs to
         # fill in what the fine stage misses (never when they lose a leg the runs
-        # found: the columns' diaphysis stretches assume a film from hip to ankle);
-        # beside two whole legs they are read for a leg whose knee the fine stage
-        # misses (:func:`_read_leg`)
+        # found: the columns' diaphysis stretches assume a film from hip to ankle)
         columns = film.columns
         on_columns = _complete(columns) > _complete(everything) and len(columns) >= len(everything)
         everything = columns if on_columns else [_with_column(g, columns) for g in everything]
@@ -937,6 +942,7 @@ def _detect_ap(ctx: _Context, work: Work, wanted: tuple[Side, ...] | None) -> st
             "sides from the radiological display convention (patient's right on the viewer's left)"
         )
     for side, found in results:
+        ctx.placed += len(found["points"])
         if side is None:
             continue
         if wanted is not None and side not in wanted:
@@ -1522,7 +1528,9 @@ def _read_leg(
     knee = _fine_knee(work, film, fa, ta, column) if ta is not None and not on_column else None
     if column is None and ta is not None and not _has_knee_centre(knee):
         # no knee at full resolution on a leg whose runs needed no column: its bone
-        # column's knee is tried (and stands in, :func:`_detect_ap_leg`)
+        # column's knee is tried, and the column's reading then serves the leg as it
+        # does any leg's (its knee and ankle stand in, :func:`_detect_ap_leg`; its
+        # centres weigh the femoral head's circles, :func:`_leg_head`)
         guess = _with_column(guess, film.columns)
         column = _column_reading(work, film, guess)
         if column is not None:

@@ -366,7 +366,8 @@ def _core_off_border(img: F32, region: MetalRegion) -> MetalRegion | None:
     """The largest part of `region` above a higher grey level that no longer runs
     along the film's edge (levels raised by :data:`LEVEL_STEP`), or None; also None
     when that part does not step up from the grey around it by
-    :data:`CORE_MIN_STEP` (bright bone, not metal)."""
+    :data:`CORE_MIN_STEP` (bright bone, not metal: higher levels are not tried, as
+    metal merged with bone stands clear of it at the first level that parts them)."""
     rows, cols = np.nonzero(region.mask)
     box = (slice(rows.min(), rows.max() + 1), slice(cols.min(), cols.max() + 1))
     smooth = ndimage.gaussian_filter(img[box].astype(np.float32), 0.6)

@@ -129,8 +129,9 @@ TILTED_CONFIDENCE = 0.45
 :data:`TILTED_SHAFT_DEG` (below the review threshold: a person checks the axis)."""
 
 RIVAL_SCORE = 2.0
-"""A followed track whose straightness score (RMS residual per square root of its
-rows) is within this factor of the winner's is a rival reading of the same shaft."""
+"""A followed track whose score (:func:`_follow_shaft`'s: its RMS residual per square
+root of its rows, for the tibia over its edges' strength) is within this factor of
+the winner's is a rival reading of the same shaft."""
 
 RIVAL_DEG = 1.5
 """A rival reading (:data:`RIVAL_SCORE`) whose axis differs from the winner's by more
@@ -269,7 +270,9 @@ def detect_lateral(ctx: Any, work: Work, wanted: tuple[Side, ...] | None) -> str
     edges = _Edges.of(work.coarse, work.coarse_mm, box)
     top, bottom = box[0] * edges.mm + 5.0, box[1] * edges.mm - 5.0
     femur = _follow_shaft(work, edges, top, joint[1] - CLEAR_OF_JOINT_MM["femur"])
-    tibia = _follow_shaft(work, edges, bottom, joint[1] + CLEAR_OF_JOINT_MM["tibia"], fibula=True)
+    tibia = _follow_shaft(
+        work, edges, bottom, joint[1] + CLEAR_OF_JOINT_MM["tibia"], weigh_edges=True
+    )
     fa = None if femur is None else femur.axis
     r = ctx.radiograph
     anterior, a_source = anterior_direction(r.patient_orientation)
@@ -503,7 +506,7 @@ def _follow_shaft(
     y_to: float,
     *,
     starts: int = 8,
-    fibula: bool = False,
+    weigh_edges: bool = False,
 ) -> _Followed | None:
     """Follow a bone's outer cortices from row `y_from` toward `y_to` (mm) and fit its
     axis.
@@ -517,7 +520,7 @@ def _follow_shaft(
     least :data:`LONG_TRACK_SHARE` of the longest one's rows (the shaft as far from
     the knee as the film shows it), the one with the smallest RMS residual per square
     root of its length wins (a track along the tibia and the fibula together bends);
-    with `fibula` (the tibia, a second bone beside it), that residual over the
+    with `weigh_edges` (the tibia, the fibula beside it), that residual over the
     track's edges' median strength (in noise units): of two straight tracks the
     tibia's outer cortices are the stronger pair (a track from the fibula to the
     tibia's posterior cortex, as straight as the tibia's on a real film, has edges a
@@ -550,7 +553,7 @@ def _follow_shaft(
             if axis is not None:
                 extent = abs(float(track[-1, 0] - track[0, 0]))
                 score = axis.rms_mm / np.sqrt(len(track))
-                if fibula:
+                if weigh_edges:
                     score /= float(np.median(track[:, 3]))
                 followed.append((extent, score, axis, track))
     if not followed:

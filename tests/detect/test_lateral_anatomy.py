@@ -153,7 +153,7 @@ def _followed_drawn(
     """The film and what :func:`_follow_shaft` reads on it: a bone drawn between the
     columns `front` and `back` (mm, per row) at 0.5 mm a pixel (bone 0.3 over soft
     tissue, 0.3 over air), plus `extra`, followed from row `y_from` toward `y_to` (mm);
-    followed up the film, it is read as the detector reads a tibia (``fibula=True``)."""
+    followed up the film, it is read as the detector reads a tibia (``weigh_edges=True``)."""
     x = np.arange(front.shape[1], dtype=float)[None, :] * 0.5
     film = np.where((x > 20) & (x < x.max() - 10), 0.3, 0.02)
     film = film + np.where((x > front) & (x < back), 0.3, 0.0) + extra
@@ -162,7 +162,7 @@ def _followed_drawn(
         np.asarray(film + rng.normal(0.0, 0.01, film.shape), np.float32), (0.5, 0.5), coarse_mm=0.5
     )
     edges = _Edges.of(work.coarse, work.coarse_mm, _field(work.coarse, work.coarse_mm))
-    return work, _follow_shaft(work, edges, y_from, y_to, fibula=y_to < y_from)
+    return work, _follow_shaft(work, edges, y_from, y_to, weigh_edges=y_to < y_from)
 
 
 def _lean_deg(direction: np.ndarray) -> float:

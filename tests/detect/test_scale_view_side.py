@@ -161,6 +161,38 @@ def test_tall_narrow_knee_film_is_read_as_a_knee_film(spacing):
     assert any(note.startswith("read as a knee film") and why in note for note in result.notes)
 
 
+def test_a_knee_film_read_so_says_the_knee_readers_reason_for_nothing(monkeypatch):
+    # the note that the film is read as a knee film informs; when the knee reader
+    # finds nothing, its own reason is the one given
+    film = FilmParameters.lateral_knee("right").downscaled(DOWNSCALE)
+    lat = render_film(film, {"right": LimbParameters.postop(fta_deg=176.0)}, seed=7003)
+    pixels = lat.bone_bright()
+    keep = int(0.6 * pixels.shape[1])
+    x0 = (pixels.shape[1] - keep) // 2
+    cut = np.ascontiguousarray(pixels[:, x0 : x0 + keep])
+
+    def nothing(ctx, work, wanted):
+        ctx.notes.append("lateral film: nothing here (a test)")
+        return "none"
+
+    monkeypatch.setattr("alignment.detect.core.detect_lateral", nothing)
+    result = detect_landmarks(as_radiograph(lat, pixels=cut, columns=keep, view=None))
+    assert any(note.startswith("read as a knee film") for note in result.notes)
+    assert [m.reason for m in result.missing] == ["lateral film: nothing here (a test)"]
+
+
+def test_a_leg_left_out_by_sides_does_not_make_a_long_leg_film_a_knee_film(ap_film):
+    # the right leg of the long-leg film, read for its left leg only: the long-leg
+    # reader's leg is left out, and its film was then read as a knee film, whose knee
+    # came back as a left leg
+    radiograph = as_radiograph(ap_film)
+    half = np.ascontiguousarray(radiograph.pixels[:, : radiograph.columns // 2])
+    one_leg = dataclasses.replace(radiograph, pixels=half, columns=half.shape[1])
+    result = detect_landmarks(one_leg, sides=["left"])
+    assert result.film_view == "AP long-leg" and result.landmarks.empty
+    assert [m.reason for m in result.missing] == ["the leg was not found on the film"]
+
+
 def test_unsure_view_forces_review_and_dicom_view_does_not(ap_film, monkeypatch):
     tagged = detect_landmarks(as_radiograph(ap_film))
     assert tagged.view_confidence == 1.0 and tagged.film_view == "AP long-leg"
