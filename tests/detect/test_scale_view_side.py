@@ -138,13 +138,10 @@ def test_view_inferred_from_content(ap_film):
     assert infer_film_view(np.full((400, 300), 500, np.uint16)).kind == "other"
 
 
-@pytest.mark.parametrize("spacing", [True, False])
-def test_tall_narrow_knee_film_is_read_as_a_knee_film(spacing):
-    # a lateral knee film cut to a field 2.5 times as tall as wide (a thin limb with
-    # the air beside it, or a narrow cassette) looks like a long-leg film by its
-    # shape: with a spacing it is only 30 cm tall, without one the long-leg reader
-    # finds no long bone on it; either way it is read as the knee film it is (before:
-    # an AP knee's landmarks on a lateral film, or nothing)
+def _narrow_lateral_film(**changes):
+    """A drawn lateral TKA film cut to its middle 60 %: a field 2.5 times as tall as
+    wide (a thin limb with the air beside it, or a narrow cassette), read as
+    :func:`as_radiograph` with `changes` and without a DICOM view."""
     film = FilmParameters.lateral_knee("right").downscaled(DOWNSCALE)
     lat = render_film(film, {"right": LimbParameters.postop(fta_deg=176.0)}, seed=7003)
     pixels = lat.bone_bright()
@@ -152,9 +149,16 @@ def test_tall_narrow_knee_film_is_read_as_a_knee_film(spacing):
     x0 = (pixels.shape[1] - keep) // 2
     cut = np.ascontiguousarray(pixels[:, x0 : x0 + keep])
     assert infer_film_view(cut).kind == "AP long-leg"
-    changes = {} if spacing else {"spacing_mm": None}
-    radiograph = as_radiograph(lat, pixels=cut, columns=keep, view=None, **changes)
-    result = detect_landmarks(radiograph)
+    return as_radiograph(lat, pixels=cut, columns=keep, view=None, **changes)
+
+
+@pytest.mark.parametrize("spacing", [True, False])
+def test_tall_narrow_knee_film_is_read_as_a_knee_film(spacing):
+    # a lateral knee film whose field looks like a long-leg film's: with a spacing it
+    # is only 30 cm tall, without one the long-leg reader finds no long bone on it;
+    # either way it is read as the knee film it is (before: an AP knee's landmarks on
+    # a lateral film, or nothing)
+    result = detect_landmarks(_narrow_lateral_film(**({} if spacing else {"spacing_mm": None})))
     assert result.film_view == "LAT knee" and result.view_source == "inferred"
     assert [(leg.status, leg.found, leg.required) for leg in result.legs] == [("review", 8, 8)]
     why = "but the film is" if spacing else "but no long bone was found"
@@ -164,19 +168,13 @@ def test_tall_narrow_knee_film_is_read_as_a_knee_film(spacing):
 def test_a_knee_film_read_so_says_the_knee_readers_reason_for_nothing(monkeypatch):
     # the note that the film is read as a knee film informs; when the knee reader
     # finds nothing, its own reason is the one given
-    film = FilmParameters.lateral_knee("right").downscaled(DOWNSCALE)
-    lat = render_film(film, {"right": LimbParameters.postop(fta_deg=176.0)}, seed=7003)
-    pixels = lat.bone_bright()
-    keep = int(0.6 * pixels.shape[1])
-    x0 = (pixels.shape[1] - keep) // 2
-    cut = np.ascontiguousarray(pixels[:, x0 : x0 + keep])
 
     def nothing(ctx, work, wanted):
         ctx.notes.append("lateral film: nothing here (a test)")
         return "none"
 
     monkeypatch.setattr("alignment.detect.core.detect_lateral", nothing)
-    result = detect_landmarks(as_radiograph(lat, pixels=cut, columns=keep, view=None))
+    result = detect_landmarks(_narrow_lateral_film())
     assert any(note.startswith("read as a knee film") for note in result.notes)
     assert [m.reason for m in result.missing] == ["lateral film: nothing here (a test)"]
 
