@@ -285,16 +285,24 @@ def detect_landmarks(
     # field once the air beside it falls away is read as one too, and the reading
     # that places more landmarks is kept
     knee_view = _knee_film_view(film_view, pixels)
-    again = _Context(radiograph, key, case, reader, review_threshold)
     why = "more landmarks were placed so" if found else "no long bone was found on it"
-    again.notes.append(
+    note = (
         f"read as a knee film: the field's shape suggested a long-leg film "
         f"({film_view.evidence}), but {why}"
     )
-    second = _read_film(
-        again, pixels, knee_view, known_side, wanted, sphere=sphere, started=started
-    )
-    return second if len(second.landmarks) > found else result
+
+    def as_knee_film(sides: tuple[Side, ...] | None) -> DetectionResult:
+        again = _Context(radiograph, key, case, reader, review_threshold)
+        again.notes.append(note)
+        return _read_film(
+            again, pixels, knee_view, known_side, sides, sphere=sphere, started=started
+        )
+
+    # both readings counted on legs of any side, so that `sides` cannot pick the view
+    second = as_knee_film(None)
+    if len(second.landmarks) <= found:
+        return result
+    return second if wanted is None else as_knee_film(wanted)
 
 
 def _knee_film_view(film_view: FilmView, pixels: NDArray[Any]) -> FilmView:
@@ -324,7 +332,8 @@ def _read_film(
         spacing = ctx.spacing_from_film(pixels, film_view.kind)
     height_mm = pixels.shape[0] * spacing[0]
     if film_view.kind == "AP long-leg" and height_mm < KNEE_FILM_MM:
-        # a spacing the film carries or shows (a ruler) makes it a knee film
+        # the spacing the film carries (DICOM) makes it a knee film: a ruler's or the
+        # femoral shafts' is looked for within the long-leg prior, never this short
         ctx.notes.append(
             f"read as a knee film: the field's shape suggested a long-leg film "
             f"({film_view.evidence}), but the film is {height_mm:.0f} mm tall"
@@ -827,8 +836,11 @@ def _fine_knee(
 
 
 KNEE_FILM_MM = 600.0
-"""An AP film shorter than this (mm) is a knee film (:mod:`.knee_film`) whatever its
-field's shape: a standing long-leg film is over a metre tall."""
+"""A film shorter than this (mm) is a knee film whatever its field's shape: a standing
+long-leg film is over a metre tall. Its DICOM spacing makes it one before it is read
+(AP or lateral by its content, :func:`.infer.infer_knee_view`); a spacing found on it
+since (the calibration sphere's) sends an AP film to the AP knee reader
+(:mod:`.knee_film`)."""
 
 
 def _knee_view(
@@ -849,7 +861,10 @@ def _knee_view(
 
 def _detect_ap(ctx: _Context, work: Work, wanted: tuple[Side, ...] | None) -> str:
     """Find the legs of an AP film and record them in `ctx`; return the side source."""
-    if ctx.film_view is not None and ctx.film_view.kind == "AP knee":
+    knee_kind = ctx.film_view is not None and ctx.film_view.kind == "AP knee"
+    if knee_kind or work.shape[0] * work.spacing_mm[0] < KNEE_FILM_MM:
+        # a film's own spacing made it a knee film before it was read (AP or lateral,
+        # :func:`_read_film`); one from the calibration sphere, found since, still may
         return _detect_ap_knee(ctx, work, wanted)
     coarse = work.coarse
     air = float(np.percentile(coarse, 3)) + 0.04
@@ -942,9 +957,9 @@ def _detect_ap(ctx: _Context, work: Work, wanted: tuple[Side, ...] | None) -> st
             "sides from the radiological display convention (patient's right on the viewer's left)"
         )
     for side, found in results:
-        ctx.placed += len(found["points"])
         if side is None:
             continue
+        ctx.placed += len(found["points"])
         if wanted is not None and side not in wanted:
             continue
         ctx.add_leg(

@@ -179,6 +179,16 @@ def test_a_knee_film_read_so_says_the_knee_readers_reason_for_nothing(monkeypatc
     assert [m.reason for m in result.missing] == ["lateral film: nothing here (a test)"]
 
 
+@pytest.mark.parametrize("sides", [None, ["right"], ["left"]])
+def test_the_sides_asked_for_do_not_pick_the_view(sides):
+    # the narrow lateral film of a right knee, without a spacing: a knee film whatever
+    # side is asked for (for the left it was read as a long-leg film, the knee
+    # reading's right leg being left out before the two readings were compared)
+    result = detect_landmarks(_narrow_lateral_film(spacing_mm=None), sides=sides)
+    assert result.film_view == "LAT knee"
+    assert result.landmarks.empty == (sides == ["left"])
+
+
 def test_a_leg_left_out_by_sides_does_not_make_a_long_leg_film_a_knee_film(ap_film):
     # the right leg of the long-leg film, read for its left leg only: the long-leg
     # reader's leg is left out, and its film was then read as a knee film, whose knee
