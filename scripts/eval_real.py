@@ -570,8 +570,8 @@ def print_against(payload: Mapping[str, Any], baseline: Mapping[str, Any], out: 
     print("\n== against the baseline ==", file=out)
     # a baseline from before an option existed was read without it
     for key, default in (("mirror", False), ("scale", 1.0), ("gamma", 1.0)):
-        if baseline.get(key, default) != payload[key]:
-            was = baseline.get(key, default)
+        was = baseline.get(key, default)
+        if was != payload[key]:
             print(
                 f"note: the baseline was read with {key} {was}, this run with "
                 f"{payload[key]}: its legs' sides or pixels are not these",
