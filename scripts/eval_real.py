@@ -30,6 +30,7 @@ which a distance in sigma is not.
     python scripts/eval_real.py --mirror --quiet
     python scripts/eval_real.py --scale 2 --quiet
     python scripts/eval_real.py --gamma 1.4 --quiet
+    python scripts/eval_real.py --rotate 4 --quiet
     python scripts/eval_real.py --quiet --baseline /tmp/real.json
 
 With ``--baseline FILE`` (the ``--json`` of an earlier run) the figures are also
@@ -51,6 +52,11 @@ With ``--gamma G`` every film's grey levels (from 0 to the film's largest) are r
 to the power ``G``, as another export window or processing curve would: the film
 shows the same anatomy, so the figures should not change either (above 1 darkens the
 soft tissue, below 1 brightens it and may saturate the bone).
+With ``--rotate DEG`` every film is turned ``DEG`` degrees counter-clockwise as seen
+(negative: clockwise) about its centre, onto a canvas that holds all of it, the
+corners black, its references turned with it
+(:func:`alignment.detect.framing.turning`), as a film scanned or exported askew would
+be: the angles between a leg's axes do not change when it is turned.
 
 Exits 0 with ``skipped: no real films at ...`` where the folder is absent.
 """
@@ -77,6 +83,7 @@ import pandas as pd
 from alignment.atomic import atomic_path, write_text_atomic
 from alignment.batch import library_versions
 from alignment.detect import detect_landmarks
+from alignment.detect.framing import turn_image, turning
 from alignment.io import ImageWarning, Radiograph, read_radiograph
 from alignment.landmarks import validate_landmarks
 from alignment.measures import measure_landmarks
@@ -145,19 +152,26 @@ class Film:
     mirror: bool = False  # read mirrored left-right (the references are, with it)
     size: tuple[int, int] | None = None  # read resampled to (rows, columns) (likewise)
     gamma: float = 1.0  # grey levels raised to this power
+    rotate: float = 0.0  # turned this many degrees counter-clockwise (likewise)
 
 
 OTHER_SIDE = {"left": "right", "right": "left"}
 
 
 def transformed(
-    film: Film, *, mirror: bool = False, scale: float = 1.0, gamma: float = 1.0
+    film: Film,
+    *,
+    mirror: bool = False,
+    scale: float = 1.0,
+    gamma: float = 1.0,
+    rotate: float = 0.0,
 ) -> Film:
     """`film` read mirrored left-right (`mirror`) and/or resampled on pixels `scale`
-    times as many along each axis, its references with it: their ``x`` mirrored (and
-    their sides, the film's sides and its readings' sides swapped), their coordinates
-    and sigmas scaled by the size's exact ratios; and/or its grey levels raised to the
-    power `gamma` (:func:`regraded`)."""
+    times as many along each axis and/or turned `rotate` degrees (:func:`turning`),
+    its references with it: their ``x`` mirrored (and their sides, the film's sides
+    and its readings' sides swapped), their coordinates and sigmas scaled by the
+    size's exact ratios, then turned; and/or its grey levels raised to the power
+    `gamma` (:func:`regraded`)."""
     header = read_radiograph(film.path, pixels=False)
     rows, columns = header.rows, header.columns
     size = (max(1, round(rows * scale)), max(1, round(columns * scale)))
@@ -170,6 +184,10 @@ def transformed(
         reference["x"] = reference["x"] * size[1] / columns
         reference["y"] = reference["y"] * size[0] / rows
         reference["uncertainty_px"] = reference["uncertainty_px"] * size[1] / columns
+        if rotate:
+            matrix, _ = turning(size, rotate)
+            points = reference[["x", "y"]].to_numpy(float)
+            reference[["x", "y"]] = points @ matrix[:, :2].T + matrix[:, 2]
     return dataclasses.replace(
         film,
         sides=tuple(sorted(swap[s] for s in film.sides)),
@@ -178,6 +196,7 @@ def transformed(
         mirror=mirror,
         size=None if size == (rows, columns) else size,
         gamma=gamma,
+        rotate=rotate,
     )
 
 
@@ -200,9 +219,10 @@ def regraded(pixels: np.ndarray, gamma: float) -> np.ndarray:
 
 
 def read_film(film: Film) -> Radiograph:
-    """The film's radiograph as detection is to see it: regraded, mirrored and
-    resampled where `film` says (area averaging to fewer pixels, linear interpolation
-    to more), its spacing, where it has one, with it."""
+    """The film's radiograph as detection is to see it: regraded, mirrored,
+    resampled (area averaging to fewer pixels, linear interpolation to more) and turned
+    (linear interpolation, black corners) where `film` says, its spacing, where it has
+    one, with it."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ImageWarning)  # colour JPEGs read as grey
         radiograph = read_radiograph(film.path)
@@ -212,16 +232,22 @@ def read_film(film: Film) -> Radiograph:
     pixels = regraded(pixels, film.gamma)
     if film.mirror:
         pixels = np.ascontiguousarray(pixels[:, ::-1])
-    if film.size is None:
-        return dataclasses.replace(radiograph, pixels=pixels)
-    rows, columns = film.size
-    shrink = rows * columns < radiograph.rows * radiograph.columns
-    pixels = cv2.resize(
-        pixels, (columns, rows), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
-    )
     spacing = radiograph.spacing_mm
-    if spacing is not None:
-        spacing = (spacing[0] * radiograph.rows / rows, spacing[1] * radiograph.columns / columns)
+    rows, columns = radiograph.rows, radiograph.columns
+    if film.size is not None:
+        rows, columns = film.size
+        shrink = rows * columns < radiograph.rows * radiograph.columns
+        pixels = cv2.resize(
+            pixels, (columns, rows), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
+        )
+        if spacing is not None:
+            spacing = (
+                spacing[0] * radiograph.rows / rows,
+                spacing[1] * radiograph.columns / columns,
+            )
+    if film.rotate:
+        pixels, _ = turn_image(pixels, film.rotate, fill=0)
+        rows, columns = pixels.shape
     return dataclasses.replace(
         radiograph, pixels=pixels, rows=rows, columns=columns, spacing_mm=spacing
     )
@@ -569,7 +595,7 @@ def print_against(payload: Mapping[str, Any], baseline: Mapping[str, Any], out: 
     before, after = summarise(earlier), payload["summary"]
     print("\n== against the baseline ==", file=out)
     # a baseline from before an option existed was read without it
-    for key, default in (("mirror", False), ("scale", 1.0), ("gamma", 1.0)):
+    for key, default in (("mirror", False), ("scale", 1.0), ("gamma", 1.0), ("rotate", 0.0)):
         was = baseline.get(key, default)
         if was != payload[key]:
             print(
@@ -728,6 +754,7 @@ def write_overlay(film: Film, record: Mapping[str, Any], folder: Path) -> Path:
         *(["film mirrored left-right, references with it"] if film.mirror else []),
         *([f"film resampled to {film.size[1]} x {film.size[0]} px"] if film.size else []),
         *([f"grey levels raised to the power {film.gamma:g}"] if film.gamma != 1.0 else []),
+        *([f"film turned {film.rotate:g} deg, references with it"] if film.rotate else []),
     ]
     spacing = float(record["spacing_used_mm"])
     layout = overlay_layout(
@@ -757,6 +784,7 @@ def write_overlay(film: Film, record: Mapping[str, Any], folder: Path) -> Path:
     name = film.key.replace("/", "__").rsplit(".", 1)[0]
     name += ("__mirrored" if film.mirror else "") + (f"__{film.size[1]}px" if film.size else "")
     name += f"__gamma{film.gamma:g}" if film.gamma != 1.0 else ""
+    name += f"__rotated{film.rotate:g}" if film.rotate else ""
     path = folder / (name + ".png")
     with atomic_path(path) as temporary:
         temporary.write_bytes(encode_png(rgb))
@@ -812,6 +840,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="read every film with its grey levels raised to the power G (default 1)",
     )
     parser.add_argument(
+        "--rotate",
+        type=float,
+        default=0.0,
+        metavar="DEG",
+        help="read every film turned DEG degrees counter-clockwise (negative: clockwise), "
+        "its references with it (default 0)",
+    )
+    parser.add_argument(
         "--baseline",
         type=Path,
         metavar="FILE",
@@ -833,9 +869,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"skipped: no real films at {root}")
         return 0
     films = find_films(root, args.only)
-    if args.mirror or args.scale != 1.0 or args.gamma != 1.0:
+    if args.mirror or args.scale != 1.0 or args.gamma != 1.0 or args.rotate:
         films = [
-            transformed(f, mirror=args.mirror, scale=args.scale, gamma=args.gamma) for f in films
+            transformed(
+                f, mirror=args.mirror, scale=args.scale, gamma=args.gamma, rotate=args.rotate
+            )
+            for f in films
         ]
     if not films:
         print(f"skipped: no film under {root} matches {args.only}")
@@ -857,6 +896,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "mirror": args.mirror,
         "scale": args.scale,
         "gamma": args.gamma,
+        "rotate": args.rotate,
         "summary": summary,
         "films": records,
     }

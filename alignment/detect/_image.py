@@ -282,6 +282,18 @@ def mad_sd(values: ArrayLike) -> float:
     return 1.4826 * float(np.median(np.abs(v - np.median(v))))
 
 
+def row_means(values: NDArray[np.floating]) -> NDArray[np.float64]:
+    """The mean of each row of `values` over its finite entries, NaN for a row with
+    none (a profile sampled partly off the film), without numpy's warning for them.
+
+    >>> row_means(np.array([[1.0, np.nan, 3.0], [np.nan, np.nan, np.nan]])).tolist()
+    [2.0, nan]
+    """
+    seen = np.sum(~np.isnan(values), axis=1)
+    sums = np.nansum(values, axis=1)
+    return np.where(seen > 0, sums / np.maximum(seen, 1), np.nan)
+
+
 def robust_line(
     points: ArrayLike, *, weights: ArrayLike | None = None, threshold: float = 2.5
 ) -> tuple[F64, F64, NDArray[np.bool_], float] | None:

@@ -39,7 +39,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
-from alignment.detect._image import Work, mad_sd, subpixel_offset
+from alignment.detect._image import Work, mad_sd, row_means, subpixel_offset
 from alignment.detect.column import FAINT_GAP_DEPTH, film_rows
 
 __all__ = ["AnkleFinding", "find_ankle"]
@@ -90,8 +90,7 @@ def _joint_levels(
     xs = x_axis + slope * (ys - y_start)
     grid = np.stack(np.broadcast_arrays(xs[:, None] + offsets[None, :], ys[:, None]), axis=-1)
     values = work.sample(grid)
-    with np.errstate(all="ignore"):
-        profile = np.nanmean(values, axis=1)
+    profile = row_means(values)
     if np.isnan(profile).all():
         return []
     profile = ndimage.gaussian_filter1d(

@@ -24,7 +24,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import ndimage
 
-from alignment.detect._image import Work, content_box
+from alignment.detect._image import Work, content_box, row_means
 from alignment.detect.anatomy_scale import spacing_from_femur
 from alignment.detect.ankle import AnkleFinding, find_ankle
 from alignment.detect.calibration import SPHERE_DIAMETER_MM, Sphere, find_sphere
@@ -41,6 +41,7 @@ from alignment.detect.column import (
 from alignment.detect.column import (
     LEG_SEPARATION_MM as COLUMN_SEPARATION_MM,
 )
+from alignment.detect.framing import frame_film
 from alignment.detect.hip import (
     FIELD_MARGIN_MM,
     HEAD_ABOVE_MM,
@@ -265,14 +266,65 @@ def detect_landmarks(
         wanted = wanted if wanted is not None else (known_side,)
     key = image if image is not None else radiograph.path
     case = case or PurePath(key).stem
-    ctx = _Context(radiograph, key, case, reader, review_threshold)
     pixels = np.asarray(radiograph.pixels)
     if pixels.ndim != 2 or min(pixels.shape) < _MIN_SIZE:
+        ctx = _Context(radiograph, key, case, reader, review_threshold)
         ctx.notes.append(
             f"the image is {pixels.shape}; expected a 2-D film of at least {_MIN_SIZE} "
             "pixels a side"
         )
         return ctx.finish(None, "none", "none", started, wanted)
+    read = functools.partial(
+        _detect_framed,
+        key=key,
+        case=case,
+        reader=reader,
+        review_threshold=review_threshold,
+        forced_view=forced_view,
+        wanted=wanted,
+        known_side=known_side,
+        sphere=sphere,
+        started=started,
+    )
+    spacing = radiograph.spacing_mm
+    framing = frame_film(pixels, turn=spacing is None or _square(spacing))
+    if not framing.notes:
+        return read(radiograph)
+    window = framing.pixels
+    result = read(
+        dataclasses.replace(
+            radiograph, pixels=window, rows=window.shape[0], columns=window.shape[1]
+        )
+    )
+    table = result.landmarks.copy()
+    if len(table):
+        table[["x", "y"]] = framing.to_film(table[["x", "y"]].to_numpy(float))
+    return dataclasses.replace(result, landmarks=table, notes=(*framing.notes, *result.notes))
+
+
+def _square(spacing: tuple[float, float]) -> bool:
+    """Whether pixels of `spacing` (mm) are square, within 1 %: a film of oblong pixels
+    is never turned (it would have to be resampled first)."""
+    return abs(spacing[0] - spacing[1]) <= 0.01 * max(spacing)
+
+
+def _detect_framed(
+    radiograph: Radiograph,
+    *,
+    key: str,
+    case: str,
+    reader: str,
+    review_threshold: float,
+    forced_view: View | None,
+    wanted: tuple[Side, ...] | None,
+    known_side: Side | None,
+    sphere: bool,
+    started: float,
+) -> DetectionResult:
+    """:func:`detect_landmarks` on the window of the film that it reads
+    (:func:`.framing.frame_film`), its arguments checked."""
+    ctx = _Context(radiograph, key, case, reader, review_threshold)
+    pixels = np.asarray(radiograph.pixels)
     film_view = _film_view(pixels, forced_view, radiograph.view)
     result = _read_film(ctx, pixels, film_view, known_side, wanted, sphere=sphere, started=started)
     # what the long-leg reader placed on any leg, the sides not asked for included: a
@@ -758,8 +810,7 @@ def _joint_level(
     values = work.sample(grid)
     if np.isnan(values).all():
         return None
-    with np.errstate(all="ignore"):
-        profile = np.nanmean(values, axis=1)
+    profile = row_means(values)
     profile = ndimage.gaussian_filter1d(np.nan_to_num(profile, nan=float(np.nanmax(profile))), 1.5)
     # a joint space is a dark band between bright bone above and below: the deepest
     # valley against the brighter of the two sides' minima, 4 to 14 mm away

@@ -21,6 +21,7 @@ from scipy.signal import find_peaks
 from skimage.measure import label, regionprops
 
 from alignment.detect._image import Work
+from alignment.detect.framing import normalised
 from alignment.vocabulary import View
 
 __all__ = [
@@ -159,7 +160,7 @@ def exposed_field(image: NDArray[np.float32]) -> tuple[int, int, int, int]:
 
 def field_aspect(pixels: NDArray[np.generic]) -> float:
     """The exposed field's height over its width (:func:`exposed_field`)."""
-    top, bottom, left, right = exposed_field(_normalised(pixels, 512))
+    top, bottom, left, right = exposed_field(normalised(pixels, 512))
     return (bottom - top) / max(right - left, 1)
 
 
@@ -227,7 +228,7 @@ def infer_knee_view(pixels: NDArray[np.generic]) -> FilmView:
 
 def _inferred(pixels: NDArray[np.generic], *, knee: bool) -> FilmView:
     """:func:`infer_film_view`, or with `knee` :func:`infer_knee_view`."""
-    image = _normalised(pixels, 512)
+    image = normalised(pixels, 512)
     top, bottom, left, right = exposed_field(image)
     field = image[top:bottom, left:right]
     aspect = field.shape[0] / max(field.shape[1], 1)
@@ -252,21 +253,6 @@ def _inferred(pixels: NDArray[np.generic], *, knee: bool) -> FilmView:
     if ap >= 0.5:
         return FilmView("AP knee", min(ap, KNEE_VIEW_CAP) * share, "inferred", evidence)
     return FilmView("LAT knee", min(1.0 - ap, KNEE_VIEW_CAP) * share, "inferred", evidence)
-
-
-def _normalised(pixels: NDArray[np.generic], size: int) -> NDArray[np.float32]:
-    """The film scaled so that its longer side is `size` pixels, 0-1 between its
-    1st and 99.5th percentiles."""
-    array = np.asarray(pixels)
-    if array.dtype not in (np.uint8, np.uint16, np.float32):
-        array = array.astype(np.float32)
-    scale = size / max(array.shape)
-    shape = (max(8, round(array.shape[1] * scale)), max(8, round(array.shape[0] * scale)))
-    small = cv2.resize(array, shape, interpolation=cv2.INTER_AREA).astype(np.float32)
-    lo, hi = np.percentile(small, [1.0, 99.5])
-    if not hi > lo:
-        return np.zeros_like(small)
-    return np.clip((small - lo) / (hi - lo), 0.0, 1.0).astype(np.float32)
 
 
 def _metal_symmetry(field: NDArray[np.float32]) -> float | None:

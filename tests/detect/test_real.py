@@ -71,16 +71,19 @@ def test_eval_real_on_knee_films(realfilms, tmp_path, capsys):
         (["--mirror", "--scale", "0.8"], 7.0, 0.5),
         (["--gamma", "1.2"], 2.0, 0.5),
         (["--gamma", "0.8"], 4.0, 0.5),
+        (["--rotate", "-3"], 6.0, 0.6),
+        (["--rotate", "3"], 6.0, 0.6),
     ],
 )
 def test_eval_real_reads_films_and_references_mirrored_or_resampled(
     realfilms, tmp_path, flags, within_mm, within_deg
 ):
-    # the digital OAI film read mirrored and/or resampled, its references with it, or
-    # with its grey levels raised to a power: each reference point is found about as
-    # near as on the film itself, and each HKA about as near OAI's (resampling moves
-    # some landmarks by a few mm: fewer pixels blur more, and a coarse femoral head
-    # may be another circle, 3.6 mm apart at 2x)
+    # the digital OAI film read mirrored and/or resampled or turned askew, its
+    # references with it, or with its grey levels raised to a power: each reference
+    # point is found about as near as on the film itself, and each HKA about as near
+    # OAI's (resampling moves some landmarks by a few mm: fewer pixels blur more, and a
+    # coarse femoral head may be another circle, 3.6 mm apart at 2x; a turned film is
+    # read turned upright again, resampled twice)
     runs = []
     for extra in ([], flags):
         out = tmp_path / f"run{len(runs)}.json"
@@ -90,6 +93,7 @@ def test_eval_real_reads_films_and_references_mirrored_or_resampled(
     straight, changed = (run["films"][0] for run in runs)
     assert runs[1]["mirror"] == ("--mirror" in flags)
     assert runs[1]["gamma"] == (float(flags[1]) if flags[0] == "--gamma" else 1.0)
+    assert runs[1]["rotate"] == (float(flags[1]) if flags[0] == "--rotate" else 0.0)
     swap = {"left": "right", "right": "left"} if "--mirror" in flags else {}
     by_key = {(e["side"], e["landmark"]): e for e in straight["landmarks"]}
     assert len(changed["landmarks"]) == len(by_key) == 24
