@@ -174,6 +174,10 @@ def transformed(
     `gamma` (:func:`regraded`)."""
     header = read_radiograph(film.path, pixels=False)
     rows, columns = header.rows, header.columns
+    spacing = header.spacing_mm
+    if rotate and spacing is not None and abs(spacing[0] - spacing[1]) > 0.01 * max(spacing):
+        # turned in pixels, such a film would be sheared in mm (detection never turns it)
+        raise ValueError(f"{film.key}: its pixels are oblong {spacing} mm; it is not turned")
     size = (max(1, round(rows * scale)), max(1, round(columns * scale)))
     reference = film.reference.copy()
     swap = OTHER_SIDE if mirror else {"left": "left", "right": "right"}

@@ -287,7 +287,7 @@ def detect_landmarks(
         started=started,
     )
     spacing = radiograph.spacing_mm
-    framing = frame_film(pixels, turn=spacing is None or _square(spacing))
+    framing = frame_film(pixels, turn=spacing is None or _square(spacing), least=_MIN_SIZE)
     if not framing.notes:
         return read(radiograph)
     window = framing.pixels

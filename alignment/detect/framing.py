@@ -1,20 +1,21 @@
-"""How a film is framed: turned askew, padded with flat borders; and the window that
-detection reads instead, upright and without the borders.
+"""How a film is framed: turned askew; and the window that detection reads instead,
+upright and without the corners the turn leaves.
 
 A film scanned or exported askew is turned as a whole: its edges, the ruler, the
-stitching seams, grid lines and the black corners around the turned field all lean by
-the same angle. Detection looks for upright legs (the diaphyses as near-vertical runs,
-the ruler as a vertical band, seams as rows), so such a film is read turned upright.
-An export's padding (flat rows and columns along the edges: a film pasted into a
-larger frame, or the corners left by turning it upright) is cut off: a leg's shafts,
-knee and ruler are looked for beside the film's edge, and the edge between padding and
-film is no anatomy. :func:`frame_film` gives the window read and the map back to the
+stitching seams, grid lines and the corners around the turned field all lean by the
+same angle. Detection looks for upright legs (the diaphyses as near-vertical runs,
+the ruler as a vertical band, seams as rows), so such a film is read turned upright,
+cut to its content (flat rows and columns along the edges: the corners, filled with
+the grey of the film's own border, and the film's own padding; a leg's shafts, knee
+and ruler are looked for beside the film's edge, and the edge between padding and film
+is no anatomy). :func:`frame_film` gives the window read and the map back to the
 film; :func:`.core.detect_landmarks` gives the landmarks on the film as it is.
 
 Straight edges are found by a Hough transform of the film's edges, at angles within
 :data:`SKEW_RANGE_DEG` of upright, in two families: near-vertical lines and
-near-horizontal ones. A family's line counts only when it runs along at least
-:data:`LINE_SHARE` of the film's height (vertical) or width (horizontal): the
+near-horizontal ones. A family's line counts only when its edge pixels, pieces of it
+included, cover at least :data:`LINE_SHARE` of the film's height (vertical) or width
+(horizontal): the
 ruler, the field's edge, seams and grid lines cross the film; a cortex, a stem or a
 joint line does not. The anatomy itself is not upright on a film (a femur leans 5 to 9
 degrees), so it tells nothing of the film's skew.
@@ -161,8 +162,13 @@ def film_skew(pixels: NDArray[np.generic]) -> Skew | None:
         k = int(np.argmax(longest))
         if longest[k] >= LINE_SHARE * extent:
             # a line drawn in pixels is as long over a few angles: the middle of them
-            tied = (longest == longest[k]) & (np.abs(angles - angles[k]) <= np.radians(0.3))
-            degrees = float(np.rad2deg(np.mean(angles[tied])))
+            tied = longest == longest[k]
+            lo, hi = k, k
+            while lo > 0 and tied[lo - 1]:
+                lo -= 1
+            while hi < len(tied) - 1 and tied[hi + 1]:
+                hi += 1
+            degrees = float(np.rad2deg(angles[lo : hi + 1].mean()))
             found.append((degrees, float(longest[k]), float(longest[k] / extent), name))
     if not found:
         return None
@@ -284,7 +290,8 @@ class Framing:
     Attributes
     ----------
     pixels : numpy.ndarray
-        The window: the film turned upright and/or cut to its content.
+        The window: the film itself, or the film turned upright and cut to its
+        content.
     matrix : numpy.ndarray, shape (3, 3)
         From the film's pixel coordinates to the window's (homogeneous).
     notes : tuple of str
@@ -301,12 +308,12 @@ class Framing:
         return np.asarray(points, float) @ back[:2, :2].T + back[:2, 2]
 
 
-def frame_film(pixels: NDArray[np.generic], *, turn: bool = True) -> Framing:
-    """The window of a film that detection reads: turned upright when it stands
-    askew (:func:`film_skew`; only where `turn`), then cut to its content
-    (:func:`content_window`) less a margin (the fringe of the turned corners). A film
-    standing upright is read whole: its own padding is left to the steps that look
-    for content (:func:`._image.content_box`).
+def frame_film(pixels: NDArray[np.generic], *, turn: bool = True, least: int = 64) -> Framing:
+    """The window of a film that detection reads: the film itself, or, when it stands
+    askew (:func:`film_skew`; looked for only where `turn`), the film turned upright
+    and cut to its content (:func:`content_window`) less a margin (the blurred edge of
+    the corners, which are filled with the grey of the film's own border: black,
+    white or a scanner bed's).
 
     Parameters
     ----------
@@ -314,42 +321,46 @@ def frame_film(pixels: NDArray[np.generic], *, turn: bool = True) -> Framing:
     turn : bool, optional
         Look for a skew (False for a film of oblong pixels, which would have to be
         resampled before it is turned).
+    least : int, optional
+        Fewest rows and columns of a cut window; a smaller one is not cut (the upright
+        copy is read whole).
 
     Returns
     -------
     Framing
-        The film itself, with the identity and no note, when it stands upright and
-        has no padding.
+        The film itself, with the identity and no note, when it stands upright (its
+        own padding is left to the steps that look for content,
+        :func:`._image.content_box`).
     """
     array = np.asarray(pixels)
-    matrix = np.eye(3)
-    notes = []
     skew = film_skew(array) if turn else None
-    if skew is not None:
-        array, turned = turn_image(array, -skew.degrees)
-        matrix = np.vstack([turned, [0.0, 0.0, 1.0]])
-        notes.append(
-            f"the film is turned {skew.degrees:+.1f} degrees ({skew.evidence}): read "
-            "turned upright, its landmarks given on the film as it is (positions in the "
-            "other notes are on the upright film)"
-        )
-    window = content_window(array) if skew is not None else None
+    if skew is None:
+        return Framing(array, np.eye(3), ())
+    edge = np.concatenate([array[0], array[-1], array[:, 0], array[:, -1]])
+    upright, turned = turn_image(array, -skew.degrees, fill=float(np.median(edge)))
+    matrix = np.vstack([turned, [0.0, 0.0, 1.0]])
+    rows, columns = upright.shape
+    read = f"read turned upright onto a {rows} x {columns} canvas"
+    window = content_window(upright)
     if window is not None:
         # the corners' edge, blurred by the turn, found on a copy of at most _SIZE
         # pixels a side and leaning by the skew's error (up to a step), goes with them
         top, bottom, left, right = window
         slope = math.tan(math.radians(SKEW_STEP_DEG))
-        blur = 1 + math.ceil(max(array.shape) / _SIZE)
+        blur = 1 + math.ceil(max(upright.shape) / _SIZE)
         across = blur + math.ceil(slope * (right - left))
         down = blur + math.ceil(slope * (bottom - top))
         top, bottom, left, right = top + across, bottom - across, left + down, right - down
-        array = array[top:bottom, left:right]
-        matrix = np.array([[1.0, 0.0, -left], [0.0, 1.0, -top], [0.0, 0.0, 1.0]]) @ matrix
-        notes.append(
-            f"flat borders cut off: the film read is rows {top}-{bottom}, columns "
-            f"{left}-{right} (positions in the other notes are on it)"
-        )
-    return Framing(np.ascontiguousarray(array), matrix, tuple(notes))
+        if min(bottom - top, right - left) >= least:
+            upright = upright[top:bottom, left:right]
+            matrix = np.array([[1.0, 0.0, -left], [0.0, 1.0, -top], [0.0, 0.0, 1.0]]) @ matrix
+            read += f" and cut to its rows {top}-{bottom}, columns {left}-{right}"
+    note = (
+        f"the film is turned {skew.degrees:+.1f} degrees ({skew.evidence}): {read}; "
+        "its landmarks are given on the film as it is, positions in the other notes on "
+        "the copy read"
+    )
+    return Framing(np.ascontiguousarray(upright), matrix, (note,))
 
 
 def normalised(pixels: NDArray[np.generic], size: int) -> NDArray[np.float32]:

@@ -16,6 +16,7 @@ from alignment.detect.framing import (
     turn_image,
     turning,
 )
+from alignment.io import ImageGeometry, Radiograph
 from alignment.measures import measure_landmarks
 
 from .conftest import as_radiograph
@@ -71,7 +72,8 @@ def test_framing_gives_points_back_on_the_film_as_it_is():
     film = _film_with_ruler()
     turned, matrix = turn_image(film, 4.0, fill=0)
     framing = frame_film(turned)
-    assert len(framing.notes) == 2 and "+4.0 degrees" in framing.notes[0]
+    assert len(framing.notes) == 1 and "+4.0 degrees" in framing.notes[0]
+    assert "canvas and cut to its rows" in framing.notes[0]
     # the window is upright and holds no corner: its darkest rows and columns are film
     assert framing.pixels.shape[1] < turned.shape[1]
     assert np.percentile(framing.pixels[:, :3], 5) > 20
@@ -82,6 +84,35 @@ def test_framing_gives_points_back_on_the_film_as_it_is():
     # and a film that stands upright is read whole, its padding included
     padded = np.pad(film, 20)
     assert frame_film(padded).notes == () and frame_film(padded, turn=False).notes == ()
+
+
+@pytest.mark.parametrize("corners", [0, 255])
+def test_a_scan_turned_on_a_black_or_white_bed_is_cut_to_the_film(corners):
+    film = _film_with_ruler()
+    turned, _ = turn_image(film, -3.0, fill=corners)
+    framing = frame_film(turned)
+    # no corner left in the window: nothing as dark or as bright as the bed
+    window = framing.pixels
+    assert np.mean(window == corners) < 0.001
+    assert window.shape[0] > 0.95 * film.shape[0] and window.shape[1] > 0.9 * film.shape[1]
+
+
+def test_a_turned_film_whose_content_is_a_sliver_is_read_uncut_and_never_raises():
+    film = np.zeros((3000, 1500), np.uint8)
+    film[:, 745:753] = 200  # a straight bright strip, the rest flat
+    turned, _ = turn_image(film, 3.0)
+    framing = frame_film(turned)
+    assert len(framing.notes) == 1 and "and cut" not in framing.notes[0]
+    assert framing.pixels.shape[0] > turned.shape[0]  # the whole upright canvas
+    result = detect_landmarks(_radiograph(turned))
+    assert result.notes[0].startswith("the film is turned +3.0 degrees")
+
+
+def _radiograph(pixels):
+    fields = (None, "none", None, None, None, "", "MONOCHROME2", None, 0, 1, 8, None)
+    return Radiograph(
+        "strip.png", "PNG", *pixels.shape, pixels, *fields, ImageGeometry.planar(), {}
+    )
 
 
 def test_the_content_window_leaves_out_flat_borders_only():
