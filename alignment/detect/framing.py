@@ -77,8 +77,7 @@ SKEW_RANGE_DEG = 10.0
 set askew on a scanner or a viewer but one turned on purpose (landscape)."""
 
 SKEW_STEP_DEG = 0.05
-"""Step of the angles tried, degrees (the line's angle is the middle of those over
-which it is longest)."""
+"""Finest step of the angles tried, degrees (:func:`_longest_line`)."""
 
 LINE_SHARE = 0.5
 """Least share of the film's height (a near-vertical line) or width (near-horizontal)
@@ -155,24 +154,11 @@ def film_skew(pixels: NDArray[np.generic]) -> Skew | None:
         mode="nearest",
     )  # fmt: skip
     rows, columns = small.shape
-    angles = np.deg2rad(np.arange(-SKEW_RANGE_DEG, SKEW_RANGE_DEG + 1e-9, SKEW_STEP_DEG))
-    # a line turned by a has its normal at -a from the x axis (vertical lines) or at
-    # 90 - a (horizontal ones): hough_line's theta
     found = []
-    for name, theta, extent in (("height", -angles, rows), ("width", np.pi / 2 - angles, columns)):
-        accumulator, _, _ = hough_line(edges, theta=theta)
-        longest = accumulator.max(axis=0)
-        k = int(np.argmax(longest))
-        if longest[k] >= LINE_SHARE * extent:
-            # a line drawn in pixels is as long over a few angles: the middle of them
-            tied = longest == longest[k]
-            lo, hi = k, k
-            while lo > 0 and tied[lo - 1]:
-                lo -= 1
-            while hi < len(tied) - 1 and tied[hi + 1]:
-                hi += 1
-            degrees = float(np.rad2deg(angles[lo : hi + 1].mean()))
-            found.append((degrees, float(longest[k]), float(longest[k] / extent), name))
+    for name, extent, normal in (("height", rows, 0.0), ("width", columns, 90.0)):
+        degrees, longest = _longest_line(edges, normal)
+        if longest >= LINE_SHARE * extent:
+            found.append((degrees, longest, longest / extent, name))
     if not found:
         return None
     angles_found = [f[0] for f in found]
@@ -183,6 +169,30 @@ def film_skew(pixels: NDArray[np.generic]) -> Skew | None:
         return None
     evidence = " and ".join(f"{100 * share:.0f} % of its {name}" for *_, share, name in found)
     return Skew(skew, f"straight edges along {evidence}")
+
+
+def _longest_line(edges: NDArray[np.bool_], normal_deg: float) -> tuple[float, float]:
+    """The angle (degrees, counter-clockwise) within :data:`SKEW_RANGE_DEG` of upright
+    of the straight line through most of `edges`, and how many edge pixels it
+    crosses, for lines whose normal is near `normal_deg` (0: near-vertical lines, 90:
+    near-horizontal ones). Coarse to fine: angles in steps of 0.1 degree, then of
+    :data:`SKEW_STEP_DEG` around the best; a line drawn in pixels is as long over a
+    few angles, so its angle is the middle of them."""
+    best = 0.0
+    for step, span in ((0.1, SKEW_RANGE_DEG), (SKEW_STEP_DEG, 0.15)):
+        degrees = np.arange(best - span, best + span + 1e-9, step)
+        # a line turned by a has its normal turned by -a: hough_line's theta
+        accumulator, _, _ = hough_line(edges, theta=np.radians(normal_deg - degrees))
+        longest = accumulator.max(axis=0)
+        k = int(np.argmax(longest))
+        tied = longest == longest[k]
+        lo, hi = k, k
+        while lo > 0 and tied[lo - 1]:
+            lo -= 1
+        while hi < len(tied) - 1 and tied[hi + 1]:
+            hi += 1
+        best = float(degrees[lo : hi + 1].mean())
+    return best, float(longest[k])
 
 
 def turning(size: tuple[int, int], degrees: float) -> tuple[F64, tuple[int, int]]:
