@@ -105,7 +105,7 @@ def test_a_turned_film_whose_content_is_a_sliver_is_read_uncut_and_never_raises(
     assert len(framing.notes) == 1 and "and cut" not in framing.notes[0]
     assert framing.pixels.shape[0] > turned.shape[0]  # the whole upright canvas
     result = detect_landmarks(_radiograph(turned))
-    assert result.notes[0].startswith("the film is turned +3.0 degrees")
+    assert re.match(r"the film is turned \+(2\.9|3\.0|3\.1) degrees", result.notes[0])
 
 
 def _radiograph(pixels):
