@@ -54,9 +54,10 @@ from numpy.typing import NDArray
 from skimage.feature import canny
 from skimage.transform import hough_line
 
+from alignment.detect._image import CONTENT_CONTRAST
+
 __all__ = [
     "AGREE_DEG",
-    "FLAT_RANGE",
     "LINE_SHARE",
     "SKEW_MIN_DEG",
     "SKEW_RANGE_DEG",
@@ -99,12 +100,6 @@ edge, 0.5 degree off the vertical (read as it is, its anatomy is read right; tur
 its femoral shaft was lost); turned 0.8 degree, black corners and all, the films
 lost a quarter of the crops' HKAs and half the long-leg ones when read as they were
 (75 of 100 and 2 of 4), and none read upright (96 and 4)."""
-
-FLAT_RANGE = 0.02
-"""Largest grey range (share of the film's, between its 1st and 99.5th percentiles)
-across a whole row or column of padding, on a copy of at most :data:`_SIZE` pixels a
-side (area averaging smooths a JPEG's speckle): any row or column through a leg
-crosses bone and soft tissue (the same rule as :func:`._image.content_box`)."""
 
 _SIZE = 1024
 """Longer side of the copy on which the skew and the padding are looked for, pixels."""
@@ -272,7 +267,9 @@ def content_window(pixels: NDArray[np.generic]) -> tuple[int, int, int, int] | N
     (int, int, int, int) or None
         ``(top, bottom, left, right)``: rows ``top:bottom`` and columns
         ``left:right`` hold the film's content, a row or column of the
-        :data:`_SIZE` copy's kept whole where it holds some (:data:`FLAT_RANGE`);
+        :data:`_SIZE` copy's kept whole where it holds some
+        (:data:`._image.CONTENT_CONTRAST` of the film's grey range, on a copy where
+        area averaging smooths a JPEG's speckle);
         None if the film has no contrast at all.
 
     Examples
@@ -407,14 +404,14 @@ def _scaled(pixels: NDArray[np.generic], size: int) -> NDArray[np.float32]:
 
 def _flat_free(small: NDArray[np.float32]) -> tuple[int, int, int, int] | None:
     """``(top, bottom, left, right)`` of `small` without its flat rows and columns
-    along the edges (:data:`FLAT_RANGE` of its grey range between the 1st and 99.5th
+    along the edges (:data:`._image.CONTENT_CONTRAST` of its grey range between the 1st and 99.5th
     percentiles); None if it has no contrast."""
     lo, hi = np.percentile(small, [1.0, 99.5])
     if not hi > lo:
         return None
     spans = []
     for axis in (1, 0):  # rows (range across each), then columns
-        seen = np.flatnonzero(np.ptp(small, axis=axis) > FLAT_RANGE * (hi - lo))
+        seen = np.flatnonzero(np.ptp(small, axis=axis) > CONTENT_CONTRAST * (hi - lo))
         if seen.size == 0:
             return None
         spans += [int(seen[0]), int(seen[-1]) + 1]
