@@ -376,7 +376,14 @@ def _shafts(
     `x_mid`."""
     coarse = work.coarse
     air = float(np.percentile(coarse, 3)) + 0.04
-    cands = shaft_candidates(coarse, work.coarse_mm, air_level=air)
+    # bands at two phases: a knee film shows 40-90 mm of each diaphysis, five to nine
+    # bands, and a run needs five of them
+    cands = np.vstack(
+        [
+            shaft_candidates(coarse, work.coarse_mm, air_level=air, phase=phase)
+            for phase in (0.0, 0.5)
+        ]
+    )
     if len(cands) == 0:
         return None, None
     segs = shaft_segments(cands, min_length_mm=MIN_SHAFT_MM)

@@ -186,6 +186,7 @@ def shaft_candidates(
     per_band: int = 6,
     solid: float = SOLID_SHAFT,
     canal_share: float = CANAL_SHAFT,
+    phase: float = 0.0,
 ) -> F64:
     """Cortical edge pairs in horizontal bands of the coarse film.
 
@@ -213,6 +214,9 @@ def shaft_candidates(
         pair of its band shares an edge with it: a diaphysis whose canal reads dark
         (:data:`CANAL_SHAFT`), which only bridges a run of solid pairs
         (:func:`shaft_segments`).
+    phase : float, optional
+        Start the bands this share of a band down the film (bands read at two
+        phases give a short diaphysis twice as many bands).
 
     Returns
     -------
@@ -229,7 +233,7 @@ def shaft_candidates(
     out: list[tuple[float, float, float, float, float, float]] = []
     outside = max(2, round(4.0 / coarse_mm))
     margin = max(1, round(SOLID_MARGIN_MM / coarse_mm))
-    for r0 in range(0, rows - band + 1, band):
+    for r0 in range(round(phase * band), rows - band + 1, band):
         profile = coarse[r0 : r0 + band].mean(axis=0).astype(float)
         g = ndimage.gaussian_filter1d(profile, 1.2 / coarse_mm, order=1)
         smooth = ndimage.gaussian_filter1d(profile, 1.0 / coarse_mm)

@@ -4,6 +4,7 @@ canal reads almost as dark as the thigh's soft tissue is still one run."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from alignment.detect.legs import pair_legs, shaft_candidates, shaft_segments
 
@@ -55,3 +56,15 @@ def test_pairs_with_soft_tissue_inside_do_not_bridge_a_run():
     film = _leg(SOFT)
     segments = shaft_segments(shaft_candidates(film, 1.0, air_level=0.09))
     assert not any(s.top <= 150.0 and s.bottom >= 350.0 for s in segments)
+
+
+def test_bands_read_half_a_band_down_lie_between_the_others():
+    film = _leg(SOLID_CANAL)
+    straight = shaft_candidates(film, 1.0, air_level=0.09)
+    shifted = shaft_candidates(film, 1.0, air_level=0.09, phase=0.5)
+    rows = [np.unique(c[:, 0]) for c in (straight, shifted)]
+    band = float(np.min(np.diff(rows[0])))
+    assert band == pytest.approx(np.min(np.diff(rows[1])))
+    # every shifted band's centre is half a band below one of the others'
+    offsets = (rows[1][:, None] - rows[0][None, :]) % band
+    assert np.all(np.isclose(offsets, band / 2).any(axis=1))
