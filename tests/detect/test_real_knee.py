@@ -91,6 +91,7 @@ def test_real_ap_tka_femoral_shaft_found_on_a_film_cut_by_a_few_pixels(
     # run was lost when cutting 3 px off each side moved the sphere's spacing by
     # 0.3 % (the bands fell otherwise); bands read at two phases keep it
     radiograph = read_radiograph(knees / "pfc_sigma_4233_ap.jpg")
+    assert radiograph.pixels is not None
     pixels = radiograph.pixels[:, cut : radiograph.columns - cut]
     cropped = dataclasses.replace(radiograph, pixels=pixels, columns=pixels.shape[1])
     names = set(detect_landmarks(cropped).landmarks["landmark"])
