@@ -83,7 +83,7 @@ import pandas as pd
 from alignment.atomic import atomic_path, write_text_atomic
 from alignment.batch import library_versions
 from alignment.detect import detect_landmarks
-from alignment.detect.framing import turn_image, turning
+from alignment.detect.framing import square_pixels, turn_image, turning
 from alignment.io import ImageWarning, Radiograph, read_radiograph
 from alignment.landmarks import validate_landmarks
 from alignment.measures import measure_landmarks
@@ -175,7 +175,7 @@ def transformed(
     header = read_radiograph(film.path, pixels=False)
     rows, columns = header.rows, header.columns
     spacing = header.spacing_mm
-    if rotate and spacing is not None and abs(spacing[0] - spacing[1]) > 0.01 * max(spacing):
+    if rotate and spacing is not None and not square_pixels(spacing):
         # turned in pixels, such a film would be sheared in mm (detection never turns it)
         raise ValueError(f"{film.key}: its pixels are oblong {spacing} mm; it is not turned")
     size = (max(1, round(rows * scale)), max(1, round(columns * scale)))

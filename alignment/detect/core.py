@@ -41,7 +41,7 @@ from alignment.detect.column import (
 from alignment.detect.column import (
     LEG_SEPARATION_MM as COLUMN_SEPARATION_MM,
 )
-from alignment.detect.framing import frame_film
+from alignment.detect.framing import frame_film, square_pixels
 from alignment.detect.hip import (
     FIELD_MARGIN_MM,
     HEAD_ABOVE_MM,
@@ -287,7 +287,7 @@ def detect_landmarks(
         started=started,
     )
     spacing = radiograph.spacing_mm
-    framing = frame_film(pixels, turn=spacing is None or _square(spacing), least=_MIN_SIZE)
+    framing = frame_film(pixels, turn=spacing is None or square_pixels(spacing), least=_MIN_SIZE)
     if not framing.notes:
         return read(radiograph)
     window = framing.pixels
@@ -300,12 +300,6 @@ def detect_landmarks(
     if len(table):
         table[["x", "y"]] = framing.to_film(table[["x", "y"]].to_numpy(float))
     return dataclasses.replace(result, landmarks=table, notes=(*framing.notes, *result.notes))
-
-
-def _square(spacing: tuple[float, float]) -> bool:
-    """Whether pixels of `spacing` (mm) are square, within 1 %: a film of oblong pixels
-    is never turned (it would have to be resampled first)."""
-    return abs(spacing[0] - spacing[1]) <= 0.01 * max(spacing)
 
 
 def _detect_framed(

@@ -67,6 +67,7 @@ __all__ = [
     "film_skew",
     "frame_film",
     "normalised",
+    "square_pixels",
     "turn_image",
     "turning",
 ]
@@ -316,6 +317,16 @@ class Framing:
         """Points ``(x, y)`` of the window (shape (n, 2)) on the film as it is."""
         back = np.linalg.inv(self.matrix)
         return np.asarray(points, float) @ back[:2, :2].T + back[:2, 2]
+
+
+def square_pixels(spacing_mm: tuple[float, float]) -> bool:
+    """Whether pixels of `spacing_mm` (row, column; mm) are square, within 1 %: a film
+    of oblong pixels is never turned (it would have to be resampled first).
+
+    >>> square_pixels((0.143, 0.143)), square_pixels((0.1, 0.2))
+    (True, False)
+    """
+    return abs(spacing_mm[0] - spacing_mm[1]) <= 0.01 * max(spacing_mm)
 
 
 def frame_film(pixels: NDArray[np.generic], *, turn: bool = True, least: int = 64) -> Framing:
