@@ -646,6 +646,50 @@ def bone_contrast(image: F32, coarse_mm: float, y: float, x: float) -> float:
     return float(1.0 - line[lo:hi].min() / max(float(line[max(lo, c - 3) : c + 4].mean()), 1e-6))
 
 
+FLANK_CLEAR_SHARE = 0.25
+"""Largest depth of the soft tissue's valley beside a joint gap, as a share of the
+gap's own depth, for a film-wide line there to be ruled out as the gap's cause
+(:func:`_flanks_clear`)."""
+
+FLANK_REACH_MM = 2.0
+"""A film-wide line's valley in the soft tissue is looked for this far (mm) above and
+below the gap's row: over bone and soft tissue the same line's valley is read a row or
+two apart."""
+
+
+def _flanks_clear(
+    column: Column, y: float, lit: tuple[float, float], flank_depths: list[float], depth: float
+) -> bool:
+    """Whether the soft tissue beside a joint gap at height `y` (mm) on `column` shows
+    that no line across the film made it: a flank band (:data:`FLANK_OFFSET_MM` to
+    one side, :data:`JOINT_BAND_MM` either side of that) lies wholly on the film's
+    content, between ``lit = (x0, x1)`` (mm), and its own valley there
+    (`flank_depths`, that side's first) is at most :data:`FLANK_CLEAR_SHARE` of the
+    gap's `depth`.
+
+    A seam or a grid line crosses the soft tissue as it crosses the bone; a joint gap
+    darkens the bone only. On a stitched long-leg film grid lines come every 100 mm
+    or so, and the knee's gap of a development film lay on one (its knee centres were
+    read 20 mm low, on the tibia's metaphysis). Where no flank is on the film (a
+    single-leg crop cut close to the limb) a gap near a seam stays unread.
+
+    >>> column = Column(np.array([0.0, 500.0]), np.array([100.0, 100.0]), np.zeros(2))
+    >>> _flanks_clear(column, 250.0, (0.0, 300.0), [0.0, 0.01], 0.05)
+    True
+    >>> _flanks_clear(column, 250.0, (0.0, 300.0), [0.03, 0.04], 0.05)  # a line
+    False
+    >>> _flanks_clear(column, 250.0, (50.0, 150.0), [0.0, 0.0], 0.05)  # off the film
+    False
+    """
+    x = column.x_at(y)
+    return any(
+        lit[0] <= x + side * FLANK_OFFSET_MM - JOINT_BAND_MM
+        and x + side * FLANK_OFFSET_MM + JOINT_BAND_MM <= lit[1]
+        and flank <= FLANK_CLEAR_SHARE * depth
+        for side, flank in zip((-1.0, 1.0), flank_depths, strict=True)
+    )
+
+
 def _joints(
     image: F32,
     coarse_mm: float,
@@ -668,12 +712,13 @@ def _joints(
     A gap's depth is taken less that of the same rows in the soft tissue
     :data:`FLANK_OFFSET_MM` to either side (a line across the whole film is no
     joint), and a gap near one of the film's `seams` (:func:`.legs.film_seams`) is
-    none: on a single-leg crop the soft tissue beside the bone, where a seam would
-    show, may be off the film. With `least_contrast`, a bone that stands out less from
-    the film beside it (:func:`bone_contrast`) is none of a joint's; a gap less than
-    `least_depth` deep is none."""
+    none unless the soft tissue beside it, on the film, shows no line there
+    (:func:`_flanks_clear`): on a single-leg crop the soft tissue beside the bone,
+    where a seam would show, may be off the film. With `least_contrast`, a bone that
+    stands out less from the film beside it (:func:`bone_contrast`) is none of a
+    joint's; a gap less than `least_depth` deep is none."""
     profile = _band_profile(image, coarse_mm, column, *span)
-    depth = joint_gaps(profile, coarse_mm)
+    gap = depth = joint_gaps(profile, coarse_mm)
     # a seam or a grid line crosses the soft tissue beside the bone too; a joint
     # gap does not: the flanks' own valleys are taken off
     flanks = [
@@ -683,6 +728,8 @@ def _joints(
         )
         for side in (-1.0, 1.0)
     ]
+    x0, _, x1, _ = content_box(image, coarse_mm)
+    reach = max(1, round(FLANK_REACH_MM / coarse_mm))
     depth = depth - np.clip(np.maximum(*flanks), 0.0, None)
     valleys = [
         k
@@ -695,7 +742,17 @@ def _joints(
         if first and depth[k] < FIRST_GAP_SHARE * deepest:
             break
         y = span[0] + (k + 0.5) * coarse_mm
-        if seams is not None and near_seam(np.array(y), seams):
+        if (
+            seams is not None
+            and near_seam(np.array(y), seams)
+            and not _flanks_clear(
+                column,
+                y,
+                (x0, x1),
+                [f[max(0, k - reach) : k + reach + 1].max() for f in flanks],
+                gap[k],
+            )
+        ):
             continue
         extents = []
         for side in sides:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from alignment.detect.column import Column, _joints
+from alignment.detect.column import Column, _joints, column_legs, read_column_leg
 from alignment.detect.knee import _knee_plausible
 from alignment.detect.legs import film_seams, near_seam
 
@@ -76,6 +76,43 @@ def test_no_knee_is_read_between_two_seams_closer_than_a_joints_reach(apart):
     assert first + 2 < unaware[0][0] < first + apart  # the seams' own gap
     found = _joints(film, 1.0, column, span, widths, sides, seams=film_seams(film, 1.0))
     assert found[0][0] == pytest.approx(KNEE_Y, abs=2.0)
+
+
+def _bilateral_film_with_a_line(y_lines: tuple[int, ...]) -> np.ndarray:
+    """Two legs on a film wide enough to show the soft tissue beside each knee, bright
+    lines 2 mm thick across the whole film at `y_lines` (mm), and film noise (every
+    column of the exposed field lit)."""
+    film = _film(seams=False)
+    for y in y_lines:
+        film[y : y + 2] += 0.15
+    film += np.random.default_rng(3).normal(0.0, 0.005, film.shape).astype(np.float32)
+    return np.clip(film, 0.0, 1.0)
+
+
+@pytest.mark.parametrize("offset", [-2, 0, 1])
+def test_a_knee_on_a_grid_line_is_read_where_the_soft_tissue_shows_no_line(offset):
+    # a stitched film's grid line across the knee's gap (the knee of a development
+    # film's right leg lay on one): the soft tissue beside the knee shows that the
+    # gap is the joint's, not the line's; the gap was dropped as near a seam and the
+    # knee read 20 mm low, on the tibia
+    film = _bilateral_film_with_a_line((int(KNEE_Y) + offset,))
+    seams = film_seams(film, 1.0)
+    assert near_seam(np.array(KNEE_Y), seams)
+    for leg in column_legs(film, 1.0):
+        read = read_column_leg(film, 1.0, leg.column, seams=seams)
+        assert read.points["femoral_knee_center"][1] == pytest.approx(KNEE_Y, abs=4.0)
+        assert read.points["tibial_knee_center"][1] == pytest.approx(KNEE_Y, abs=4.0)
+
+
+def test_two_lines_across_a_wide_film_are_no_knee():
+    # the cassette overlap's two lines below the knee: their gap crosses the soft
+    # tissue too, so it stays unread though the flanks are on the film
+    apart, first = 18, int(KNEE_Y) + 10
+    film = _bilateral_film_with_a_line((first, first + apart))
+    seams = film_seams(film, 1.0)
+    for leg in column_legs(film, 1.0):
+        read = read_column_leg(film, 1.0, leg.column, seams=seams)
+        assert read.points["femoral_knee_center"][1] == pytest.approx(KNEE_Y, abs=4.0)
 
 
 def _knee(*, tibial: tuple[float, float], plateau_mm: float) -> dict[str, np.ndarray]:
