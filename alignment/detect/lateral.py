@@ -541,7 +541,11 @@ def _follow_shaft(
     followed: list[tuple[float, float, ShaftAxis, F64]] = []
     step = (1 if y1 > y0 else -1) * round(START_STEP_MM / mm)
     reach = round(SHAFT_REACH_END_MM / mm)
-    for y_start in range(y0, y1 - (step // abs(step)) * round(MIN_TRACK_MM / mm), step):
+    # the first row always, then every START_STEP_MM while MIN_TRACK_MM remain: a
+    # shaft seen over less than MIN_TRACK_MM past the joint's clearance (a knee film
+    # cut 40 mm below it) was looked for from no row at all at some pixel sizes
+    later = range(y0 + step, y1 - (step // abs(step)) * round(MIN_TRACK_MM / mm), step)
+    for y_start in (y0, *later):
         left_rows = abs(y1 - y_start)
         for left, right in edges.starts(y_start)[:starts]:
             track = _track(edges, y_start, y1, left, right)

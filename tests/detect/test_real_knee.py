@@ -116,6 +116,43 @@ def test_real_lateral_tka_past_a_metal_bar(knees: Path) -> None:
     assert "tibial_shaft_proximal" in got and "tibial_shaft_distal" in got
 
 
+def _lateral_angles(knees: Path, film: str, spacing_mm: float) -> tuple[dict, dict]:
+    """LFC and LTC of `film` read at `spacing_mm`, and of its reference landmarks."""
+    table = pd.read_csv(knees.parent / "reference_landmarks.csv")
+    reference = measure_landmarks(table[table["image"] == f"knee/{film}"])
+    radiograph = read_radiograph(knees / film)
+    radiograph = dataclasses.replace(radiograph, spacing_mm=(spacing_mm, spacing_mm))
+    got = measure_landmarks(detect_landmarks(radiograph).landmarks)
+    return (
+        got.set_index("measure")["value"].to_dict(),
+        reference.set_index("measure")["value"].to_dict(),
+    )
+
+
+@pytest.mark.parametrize("factor", [0.9, 1.0, 1.1])
+def test_real_lateral_tka_component_line_holds_at_a_spacing_10_percent_off(
+    knees: Path, factor: float
+) -> None:
+    # pfc_sigma_4234_lat: a peg stands on the fixation surface, which is seen behind
+    # it and for a few mm in front of it; the stretch between the visible run and the
+    # chamfer's foot was taken as the surface only where the peg covered 75 % of it,
+    # and the peg's share crossed that bound at 0.9 and 1.1 times the sphere's spacing
+    # (the component line, and LFC, lost)
+    got, want = _lateral_angles(knees, "pfc_sigma_4234_lat.jpg", 0.2615 * factor)
+    assert abs(got["lfc"] - want["lfc"]) < 2.0
+
+
+@pytest.mark.filterwarnings("ignore:.*colour image converted to grey")
+def test_real_lateral_uka_tibia_seen_for_less_than_a_track_start(knees: Path) -> None:
+    # triathlon_uka_4244_lat read at 0.27 mm a pixel: the tibia shows for just under
+    # 40 mm past the joint's clearance, and its cortices were followed from no row
+    # at all (the first row was skipped when less than 40 mm remained); both shafts
+    # were then dropped and neither LFC nor LTC measured
+    got, want = _lateral_angles(knees, "triathlon_uka_4244_lat.jpg", 0.2697)
+    assert abs(got["lfc"] - want["lfc"]) < 2.0
+    assert abs(got["ltc"] - want["ltc"]) < 3.0  # the reference's tibial axis: grade B
+
+
 def test_real_standing_lateral_tka_gets_both_lateral_angles(knees: Path) -> None:
     # journey_bcs_4224_lat: the component as bright as the saturated femur, the fibula
     # over the tibia's posterior cortex: LFC and LTC within 2 degrees of the reference
