@@ -179,6 +179,14 @@ MIN_SURFACE_MM = 12.0
 15-30 mm long between the chamfers): a shorter one read along the femoral axis is a
 peg's base or a chamfer's corner, and the metal's outlines are read instead."""
 
+COMPONENT_SQUARE_DEG = 20.0
+"""Largest angle (degrees) between a femoral component's distal fixation surface read
+and the square to the femoral axis (LFC 70-110): components sit within about 10
+degrees of it (the spec's target is 90 +- 3). A line farther off is a chamfer (45
+degrees), the flange's inner face (about parallel to the femur) or a line read along
+a wrong axis: at 1.4 times a development film's spacing the flange gave an LFC 28
+degrees off, left out (:func:`_square_to_femur`)."""
+
 EDGE_WINDOW_MM = 3.0
 """How far a cortical edge may move from one row of the working copy to the next, mm."""
 
@@ -355,6 +363,7 @@ def detect_lateral(ctx: Any, work: Work, wanted: tuple[Side, ...] | None) -> str
     if anterior is not None and any(n not in points for n in wanted_names):
         # what the profiles along the shafts missed, from the metal's outlines
         _from_outlines(implant(), anterior, fa, points, conf, method, reasons, required)
+    _square_to_femur(points, conf, reasons, fa)
     ref = centre if centre is not None else np.array(joint)
     _lat_shaft(work, points, conf, method, femur, ref, "femoral", up=True)
     _lat_shaft(work, points, conf, method, tibia, ref, "tibial", up=False)
@@ -995,6 +1004,37 @@ def _line_confidence(along: F64, rms: float, share: float) -> float:
     return float(np.exp(-((se_deg / ANGLE_SE_DEG) ** 2)) * min(1.0, share / 0.6))
 
 
+def _square_to_femur(
+    points: dict[str, F64], conf: dict[str, float], reasons: dict[str, str], fa: ShaftAxis | None
+) -> None:
+    """Leave out the femoral component's line where it lies more than
+    :data:`COMPONENT_SQUARE_DEG` off the square to the femoral axis `fa` (with the
+    reason why); nothing to check without the axis or the line.
+
+    >>> mids = np.column_stack([np.linspace(0.0, 2.0, 5), np.linspace(0.0, 100.0, 5)])
+    >>> axis = ShaftAxis.through(mids, np.full(5, 25.0), np.ones(5), 5)
+    >>> points = {_COMPONENT[0]: np.array([0.0, 0.0]), _COMPONENT[1]: np.array([20.0, 14.0])}
+    >>> conf, reasons = dict.fromkeys(_COMPONENT, 0.5), {}
+    >>> _square_to_femur(points, conf, reasons, axis)
+    >>> sorted(points), reasons[_COMPONENT[0]]  # doctest: +ELLIPSIS
+    ([], "the femoral component's line read is 36 degrees off square ... the flange")
+    """
+    if fa is None or any(n not in points for n in _COMPONENT):
+        return
+    line = points[_COMPONENT[1]] - points[_COMPONENT[0]]
+    off = 90.0 - float(line_angle_deg(line, fa.direction))
+    if off <= COMPONENT_SQUARE_DEG:
+        return
+    why = (
+        f"the femoral component's line read is {off:.0f} degrees off square to the femoral "
+        f"axis (at most {COMPONENT_SQUARE_DEG:g}): a chamfer or the flange"
+    )
+    for name in _COMPONENT:
+        points.pop(name)
+        conf.pop(name, None)
+        reasons[name] = why
+
+
 def _from_outlines(
     implant: Implant | None,
     anterior: float,
@@ -1060,6 +1100,7 @@ def _implant_only(
     reasons = dict.fromkeys(required, note)
     if not _from_outlines(implant, anterior, fa, points, conf, method, reasons, required):
         return False
+    _square_to_femur(points, conf, reasons, fa)
     ctx.notes.append(note + "; the implant's lines were read from its outlines")
     ctx.add_leg(side, "LAT", points, conf, method, reasons, required, work)
     return True

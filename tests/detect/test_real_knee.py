@@ -143,6 +143,21 @@ def test_real_lateral_tka_component_line_holds_at_a_spacing_10_percent_off(
 
 
 @pytest.mark.filterwarnings("ignore:.*colour image converted to grey")
+@pytest.mark.parametrize(
+    ("film", "spacing_mm"),
+    [("pfc_sigma_4234_lat.jpg", 0.366), ("triathlon_uka_4244_lat.jpg", 0.375)],
+)
+def test_real_lateral_component_line_far_off_square_to_the_femur_is_left_out(
+    knees: Path, film: str, spacing_mm: float
+) -> None:
+    # read at 1.4 and 1.25 times their spacing, the flange's inner face (PFC Sigma)
+    # or a line along a wrong femoral axis (the UKA) gave LFCs 26-28 degrees off:
+    # a line more than 20 degrees off square to the femur is no fixation surface
+    got, want = _lateral_angles(knees, film, spacing_mm)
+    assert not abs(got.get("lfc", np.nan) - want["lfc"]) >= 10.0  # NaN: not measured
+
+
+@pytest.mark.filterwarnings("ignore:.*colour image converted to grey")
 def test_real_lateral_uka_tibia_seen_for_less_than_a_track_start(knees: Path) -> None:
     # triathlon_uka_4244_lat read at 0.27 mm a pixel: the tibia shows for just under
     # 40 mm past the joint's clearance, and its cortices were followed from no row
