@@ -642,7 +642,8 @@ def _tray_corners(
 def _plate(frame: _Frame, tray: MetalRegion) -> tuple[F64, F64, F64, float] | None:
     """The tray plate's two inferior corners, its centre and a confidence, in the
     frame's coordinates. The plate is the wide upper part of the tray: columns whose
-    first metal run from the top is short (the keel's or stem's columns run on)."""
+    first metal run from the top is short (the keel's or stem's columns run on), under
+    1.6 times the lower quartile of the runs' lengths (and a pixel)."""
     step = tray.mm
     pts = frame.to(tray.points)
     bins = np.floor(pts[:, 0] / step).astype(int)
@@ -659,7 +660,11 @@ def _plate(frame: _Frame, tray: MetalRegion) -> tuple[F64, F64, F64, float] | No
     bot = np.array(bottoms)
     thick = bot - tops
     u = (b + 0.5) * step
-    typical = float(np.median(thick))
+    # the plate's own thickness: the keel's or stem's columns, and a thicker part
+    # beside them on some designs, can be half of the region's columns (with the
+    # median, part of one counted as plate at some pixel sizes and the tray line's
+    # end went 14 px low)
+    typical = float(np.percentile(thick, 25.0))
     plate = thick < 1.6 * typical + step
     if plate.sum() < 6:
         return None

@@ -116,8 +116,8 @@ def test_real_lateral_tka_past_a_metal_bar(knees: Path) -> None:
     assert "tibial_shaft_proximal" in got and "tibial_shaft_distal" in got
 
 
-def _lateral_angles(knees: Path, film: str, spacing_mm: float) -> tuple[dict, dict]:
-    """LFC and LTC of `film` read at `spacing_mm`, and of its reference landmarks."""
+def _angles_at(knees: Path, film: str, spacing_mm: float) -> tuple[dict, dict]:
+    """The measures of `film` read at `spacing_mm`, and of its reference landmarks."""
     table = pd.read_csv(knees.parent / "reference_landmarks.csv")
     reference = measure_landmarks(table[table["image"] == f"knee/{film}"])
     radiograph = read_radiograph(knees / film)
@@ -129,6 +129,18 @@ def _lateral_angles(knees: Path, film: str, spacing_mm: float) -> tuple[dict, di
     )
 
 
+@pytest.mark.parametrize("factor", [0.8, 1.0, 1.1])
+def test_real_ap_tka_tray_line_holds_at_a_spacing_20_percent_off(
+    knees: Path, factor: float
+) -> None:
+    # journey_4223_ap: the tray's metal region takes in the keel and a thicker part
+    # beside it; with the plate's thickness read as the median over the region's
+    # columns, part of it counted as plate at 0.8 times the film's spacing and the
+    # tray line's medial end went 14 px low (ftc_anatomical 4 degrees off)
+    got, want = _angles_at(knees, "journey_4223_ap.jpg", 0.329 * factor)
+    assert abs(got["ftc_anatomical"] - want["ftc_anatomical"]) < 1.5
+
+
 @pytest.mark.parametrize("factor", [0.9, 1.0, 1.1])
 def test_real_lateral_tka_component_line_holds_at_a_spacing_10_percent_off(
     knees: Path, factor: float
@@ -138,7 +150,7 @@ def test_real_lateral_tka_component_line_holds_at_a_spacing_10_percent_off(
     # chamfer's foot was taken as the surface only where the peg covered 75 % of it,
     # and the peg's share crossed that bound at 0.9 and 1.1 times the sphere's spacing
     # (the component line, and LFC, lost)
-    got, want = _lateral_angles(knees, "pfc_sigma_4234_lat.jpg", 0.2615 * factor)
+    got, want = _angles_at(knees, "pfc_sigma_4234_lat.jpg", 0.2615 * factor)
     assert abs(got["lfc"] - want["lfc"]) < 2.0
 
 
@@ -153,7 +165,7 @@ def test_real_lateral_component_line_far_off_square_to_the_femur_is_left_out(
     # read at 1.4 and 1.25 times their spacing, the flange's inner face (PFC Sigma)
     # or a line along a wrong femoral axis (the UKA) gave LFCs 26-28 degrees off:
     # a line more than 20 degrees off square to the femur is no fixation surface
-    got, want = _lateral_angles(knees, film, spacing_mm)
+    got, want = _angles_at(knees, film, spacing_mm)
     assert not abs(got.get("lfc", np.nan) - want["lfc"]) >= 10.0  # NaN: not measured
 
 
@@ -163,7 +175,7 @@ def test_real_lateral_uka_tibia_seen_for_less_than_a_track_start(knees: Path) ->
     # 40 mm past the joint's clearance, and its cortices were followed from no row
     # at all (the first row was skipped when less than 40 mm remained); both shafts
     # were then dropped and neither LFC nor LTC measured
-    got, want = _lateral_angles(knees, "triathlon_uka_4244_lat.jpg", 0.2697)
+    got, want = _angles_at(knees, "triathlon_uka_4244_lat.jpg", 0.2697)
     assert abs(got["lfc"] - want["lfc"]) < 2.0
     assert abs(got["ltc"] - want["ltc"]) < 3.0  # the reference's tibial axis: grade B
 
