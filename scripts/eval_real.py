@@ -31,6 +31,7 @@ which a distance in sigma is not.
     python scripts/eval_real.py --scale 2 --quiet
     python scripts/eval_real.py --gamma 1.4 --quiet
     python scripts/eval_real.py --rotate 4 --quiet
+    python scripts/eval_real.py --spacing-factor 0.9 --quiet
     python scripts/eval_real.py --quiet --baseline /tmp/real.json
 
 With ``--baseline FILE`` (the ``--json`` of an earlier run) the figures are also
@@ -57,6 +58,13 @@ With ``--rotate DEG`` every film is turned ``DEG`` degrees counter-clockwise as 
 corners black, its references turned with it
 (:func:`alignment.detect.framing.turning`), as a film scanned or exported askew would
 be: the angles between a leg's axes do not change when it is turned.
+With ``--spacing-factor F`` every film is read as if its header carried a pixel
+spacing ``F`` times the one its mm figures are given in (:func:`film_spacing_mm`: the
+ruler's reading on the long-leg films, a nominal one on the crops, the reference
+tray's on the knee films), as a film with a wrong or an assumed spacing is: detection
+looks for no ruler then, and angles do not depend on the spacing. Compare a run at
+``F`` with one at 1 (``--baseline``), not with the films as they are, which
+detection reads at a spacing of its own.
 
 Exits 0 with ``skipped: no real films at ...`` where the folder is absent.
 """
@@ -153,6 +161,7 @@ class Film:
     size: tuple[int, int] | None = None  # read resampled to (rows, columns) (likewise)
     gamma: float = 1.0  # grey levels raised to this power
     rotate: float = 0.0  # turned this many degrees counter-clockwise (likewise)
+    spacing_factor: float | None = None  # read with this times film_spacing_mm as its own
 
 
 OTHER_SIDE = {"left": "right", "right": "left"}
@@ -226,7 +235,7 @@ def read_film(film: Film) -> Radiograph:
     """The film's radiograph as detection is to see it: regraded, mirrored,
     resampled (area averaging to fewer pixels, linear interpolation to more) and turned
     (linear interpolation, black corners) where `film` says, its spacing, where it has
-    one, with it."""
+    one, with it; given `film.spacing_factor`, that times :func:`film_spacing_mm`."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ImageWarning)  # colour JPEGs read as grey
         radiograph = read_radiograph(film.path)
@@ -252,6 +261,11 @@ def read_film(film: Film) -> Radiograph:
     if film.rotate:
         pixels, _ = turn_image(pixels, film.rotate, fill=0)
         rows, columns = pixels.shape
+    if film.spacing_factor is not None:
+        known = film_spacing_mm(film)
+        if not math.isfinite(known):
+            raise ValueError(f"{film.key}: no spacing known to read it {film.spacing_factor}x")
+        spacing = (known * film.spacing_factor, known * film.spacing_factor)
     return dataclasses.replace(
         radiograph, pixels=pixels, rows=rows, columns=columns, spacing_mm=spacing
     )
@@ -599,7 +613,14 @@ def print_against(payload: Mapping[str, Any], baseline: Mapping[str, Any], out: 
     before, after = summarise(earlier), payload["summary"]
     print("\n== against the baseline ==", file=out)
     # a baseline from before an option existed was read without it
-    for key, default in (("mirror", False), ("scale", 1.0), ("gamma", 1.0), ("rotate", 0.0)):
+    options = (
+        ("mirror", False),
+        ("scale", 1.0),
+        ("gamma", 1.0),
+        ("rotate", 0.0),
+        ("spacing_factor", None),
+    )
+    for key, default in options:
         was = baseline.get(key, default)
         if was != payload[key]:
             print(
@@ -759,6 +780,11 @@ def write_overlay(film: Film, record: Mapping[str, Any], folder: Path) -> Path:
         *([f"film resampled to {film.size[1]} x {film.size[0]} px"] if film.size else []),
         *([f"grey levels raised to the power {film.gamma:g}"] if film.gamma != 1.0 else []),
         *([f"film turned {film.rotate:g} deg, references with it"] if film.rotate else []),
+        *(
+            [f"read with {film.spacing_factor:g} times its spacing"]
+            if film.spacing_factor is not None
+            else []
+        ),
     ]
     spacing = float(record["spacing_used_mm"])
     layout = overlay_layout(
@@ -789,6 +815,7 @@ def write_overlay(film: Film, record: Mapping[str, Any], folder: Path) -> Path:
     name += ("__mirrored" if film.mirror else "") + (f"__{film.size[1]}px" if film.size else "")
     name += f"__gamma{film.gamma:g}" if film.gamma != 1.0 else ""
     name += f"__rotated{film.rotate:g}" if film.rotate else ""
+    name += f"__spacing{film.spacing_factor:g}" if film.spacing_factor is not None else ""
     path = folder / (name + ".png")
     with atomic_path(path) as temporary:
         temporary.write_bytes(encode_png(rgb))
@@ -852,6 +879,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "its references with it (default 0)",
     )
     parser.add_argument(
+        "--spacing-factor",
+        type=float,
+        default=None,
+        metavar="F",
+        help="read every film as if its header carried F times the spacing its mm figures "
+        "are given in (default: the film's own header)",
+    )
+    parser.add_argument(
         "--baseline",
         type=Path,
         metavar="FILE",
@@ -862,6 +897,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--scale must be positive, not {args.scale}")
     if args.gamma <= 0:
         parser.error(f"--gamma must be positive, not {args.gamma}")
+    if args.spacing_factor is not None and args.spacing_factor <= 0:
+        parser.error(f"--spacing-factor must be positive, not {args.spacing_factor}")
     baseline = None
     if args.baseline is not None:
         try:
@@ -880,6 +917,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             for f in films
         ]
+    if args.spacing_factor is not None:
+        films = [dataclasses.replace(f, spacing_factor=args.spacing_factor) for f in films]
     if not films:
         print(f"skipped: no film under {root} matches {args.only}")
         return 0
@@ -901,6 +940,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "scale": args.scale,
         "gamma": args.gamma,
         "rotate": args.rotate,
+        "spacing_factor": args.spacing_factor,
         "summary": summary,
         "films": records,
     }

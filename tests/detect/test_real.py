@@ -155,7 +155,7 @@ def test_eval_real_refuses_a_baseline_that_is_not_a_summary(tmp_path, capsys, co
     assert "missing.json: not a readable JSON summary" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("flag", ["--scale", "--gamma"])
+@pytest.mark.parametrize("flag", ["--scale", "--gamma", "--spacing-factor"])
 def test_eval_real_refuses_a_scale_or_gamma_that_is_not_positive(tmp_path, capsys, flag):
     # before it looks for the films
     with pytest.raises(SystemExit):
@@ -173,6 +173,16 @@ def test_eval_real_regrades_grey_levels_in_their_own_type(dtype):
     assert darker[0, 0] == brighter[0, 0] == 0 and darker[0, -1] == brighter[0, -1] == 255
     assert np.all(np.diff(darker[0]) > 0) and np.all(darker <= brighter)
     assert darker[0, 1] == pytest.approx(255 * (64 / 255) ** 2, abs=0.5)
+
+
+@pytest.mark.parametrize("key", ["longleg/01924704_1x1.jpg", "knee/journey_4223_ap.jpg"])
+def test_eval_real_reads_a_film_with_a_spacing_off_by_a_factor(realfilms, key):
+    film = next(f for f in eval_real.find_films(realfilms) if f.key == key)
+    known = eval_real.film_spacing_mm(film)
+    off = eval_real.read_film(dataclasses.replace(film, spacing_factor=0.9))
+    assert off.spacing_mm == pytest.approx((0.9 * known, 0.9 * known))
+    # the pixels are the film's own
+    assert np.array_equal(off.pixels, eval_real.read_film(film).pixels)
 
 
 def test_reference_spacing(realfilms):
