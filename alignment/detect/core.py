@@ -153,6 +153,38 @@ MIN_AXIS_MM: dict[tuple[str, str], float] = {
 them to be emitted: a shorter pair (or two equal points) gives no direction worth
 measuring, so neither point is placed and both are listed missing."""
 
+AXIS_PARTNERS = {name: other for a, b in MIN_AXIS_MM for name, other in ((a, b), (b, a))}
+"""Each point of an axis or line, and the other point it is drawn with."""
+
+
+def _drop_off_film(points: dict[str, F64], reasons: dict[str, str], work: Work) -> None:
+    """Leave out the points (mm) that lie off the film read by `work` (a shaft's end
+    carried past the film's side along a steep, wrong axis), each with the other point
+    of its axis or line (:data:`AXIS_PARTNERS`), with the reason.
+
+    >>> work = Work.of(np.zeros((100, 50), np.uint8), (1.0, 1.0), coarse_mm=1.0)
+    >>> points = {"femoral_shaft_proximal": np.array([-20.0, 5.0]),
+    ...           "femoral_shaft_distal": np.array([25.0, 90.0]),
+    ...           "ankle_center": np.array([25.0, 99.5])}
+    >>> reasons = {}
+    >>> _drop_off_film(points, reasons, work)
+    >>> sorted(points), reasons["femoral_shaft_distal"]
+    (['ankle_center'], 'femoral_shaft_proximal was placed off the film, at (-20, 5) px')
+    """
+    rows, columns = work.pixels.shape[:2]
+    for name in list(points):
+        if name not in points:
+            continue  # left out with its partner
+        x, y = work.px(points[name])[0]
+        if 0.0 <= x <= columns and 0.0 <= y <= rows:
+            continue
+        why = f"{name} was placed off the film, at ({x:.0f}, {y:.0f}) px"
+        for gone in (name, AXIS_PARTNERS.get(name)):
+            if gone is not None and gone in points:
+                del points[gone]
+                reasons[gone] = why
+
+
 LAT_COARSE_MM = 0.5
 """Pixel size of the coarse copy on which lateral knee films are read, mm."""
 
@@ -598,6 +630,7 @@ class _Context:
                     del points[a], points[b]
                     why = f"the {a} to {b} line read is {length:.1f} mm long (< {shortest:g} mm)"
                     reasons[a] = reasons[b] = why
+        _drop_off_film(points, reasons, work)
         placed = [n for n in required if n in points]
         lows = [n for n in placed if confidence.get(n, 0.0) < self.threshold]
         not_found = [n for n in required if n not in points]

@@ -278,6 +278,27 @@ def test_short_or_degenerate_axes_are_never_emitted(ap_film, pair):
     assert not ctx2.rows
 
 
+def test_points_off_the_film_are_never_emitted(ap_film):
+    # a lateral film read at 1.4 times its spacing carried a femoral shaft's end
+    # 109 px past the film's side along a steep, wrong axis
+    radiograph = as_radiograph(ap_film)
+    ctx = _Context(radiograph, "film.dcm", "case", "detect", 0.5)
+    from alignment.detect._image import Work
+
+    work = Work.of(radiograph.pixels, radiograph.spacing_mm, coarse_mm=1.0)
+    width_mm = radiograph.columns * radiograph.spacing_mm[1]
+    points = {
+        "femoral_shaft_proximal": np.array([width_mm + 30.0, 200.0]),
+        "femoral_shaft_distal": np.array([width_mm - 60.0, 400.0]),
+        "femoral_head_center": np.array([120.0, 100.0]),
+    }
+    conf = dict.fromkeys(points, 0.9)
+    ctx.add_leg("left", "AP", points, conf, {}, {}, list(points), work)
+    assert {row[3] for row in ctx.rows} == {"femoral_head_center"}
+    assert {m.landmark for m in ctx.missing} == {"femoral_shaft_proximal", "femoral_shaft_distal"}
+    assert all("off the film" in m.reason for m in ctx.missing)
+
+
 def test_reason_for_nothing_found_is_not_the_spacing(ap_film):
     noise = np.random.default_rng(5).integers(0, 4000, (900, 300)).astype(np.uint16)
     bare = as_radiograph(ap_film, pixels=noise, rows=900, columns=300, spacing_mm=None, view=None)
