@@ -105,6 +105,13 @@ fades into the bone around it. Calibrated on this measure: 0.06 on a native AP f
 the development set, 0.17 or more on every implant. It is not the implant reader's
 step from a region's rim (:data:`.implant.MIN_STEP`), which is measured otherwise."""
 
+FIELD_EDGE_PX = 3
+"""A bright object within this many pixels of the exposed field's edge (on the film
+scaled to 512 pixels) runs off the film: a femur or tibia cut by the film's top or
+bottom, not metal. Exactly at the edge was the rule; a black border one or two pixels
+wide, blurred into the field's first rows by the scaling, moved a native knee's femur
+off the edge and its brightest bone was read as a lateral component."""
+
 KNEE_VIEW_CAP = 0.7
 """Largest confidence of an AP-or-lateral decision on a knee film made from its
 content alone (one anatomical cue: see :func:`infer_film_view`), so that such a film
@@ -268,8 +275,9 @@ def _metal_symmetry(field: NDArray[np.float32]) -> float | None:
     overlaps, areas = [], []
     for region in regionprops(labels):
         r0, c0, r1, c1 = region.bbox
-        if region.area < 0.004 * rows * cols or min(r0, c0) == 0 or r1 == rows or c1 == cols:
-            continue
+        off_film = min(r0, c0, rows - r1, cols - c1) <= FIELD_EDGE_PX
+        if region.area < 0.004 * rows * cols or off_film:
+            continue  # small, or a bone running off the film (its edge blurred by a border)
         if region.eccentricity < 0.35 and region.solidity > 0.93:
             continue  # a calibration sphere
         if not 0.25 <= region.centroid[1] / cols <= 0.75:

@@ -252,6 +252,20 @@ def test_cli_side_option(ap_film, tmp_path):
     assert set(pd.read_csv(out)["side"]) == {"right"}
 
 
+@pytest.mark.parametrize("border", [0, 1, 2])
+def test_a_bright_bone_running_off_the_film_is_no_metal_behind_a_thin_border(border):
+    # a film's brightest bone cut by its top edge, a sharp step around it as metal
+    # has: no metal while it touches the edge, nor behind a black border of 1-2 px
+    from alignment.detect.infer import _metal_symmetry
+
+    field = np.full((400, 300), 0.3, np.float32)
+    field[:160, 120:200] = 1.0  # off the top, and to one side: no mirror image
+    field = np.pad(field, border, constant_values=0.05)
+    assert _metal_symmetry(field) is None
+    field[200:260, 110:190] = 1.0  # a component in the middle: metal
+    assert _metal_symmetry(field) is not None
+
+
 @pytest.mark.parametrize("pair", sorted(MIN_AXIS_MM))
 def test_short_or_degenerate_axes_are_never_emitted(ap_film, pair):
     radiograph = as_radiograph(ap_film)
