@@ -425,7 +425,7 @@ def _read_film(
     if spread < 0.05 or work.high - work.low <= 0:
         ctx.notes.append("the image is blank (no contrast)")
         return ctx.finish(view_used, view_source, "none", started, wanted)
-    if film_view.kind == "AP knee" and film_view.source == "inferred":
+    if film_view.kind == "AP knee" and film_view.source == "inferred" and film_view.metal:
         film_view = _knee_view(film_view, pixels, spacing)
         ctx.film_view, view_used = film_view, film_view.view
         if film_view.kind == "LAT knee":
@@ -925,7 +925,9 @@ def _knee_view(
     film_view: FilmView, pixels: NDArray[Any], spacing: tuple[float, float]
 ) -> FilmView:
     """A knee film inferred AP from its metal's mirror symmetry is read as lateral when
-    a patella stands beside the femoral component on one side
+    a patella stands beside the femoral component on one side (a film inferred AP from
+    its bone bands, no metal seen, is not asked: a black border of 6 px made the
+    implant reader find a component and a "patella" in a native knee's bone)
     (:func:`.lateral.patella_beside_implant`; on an AP film the patella lies over the
     femur): a component seen from the side can look symmetric (a bicruciate one, a
     standing film). The two cues disagree, so the view stays unsure (the legs go to

@@ -130,12 +130,16 @@ class FilmView:
     source : {'option', 'dicom', 'inferred'}
     evidence : str
         The figures the decision rests on, for the notes.
+    metal : bool
+        Whether an inferred knee view rests on the metal's mirror symmetry (else on
+        the bone bands: a film without metal at the view's scale).
     """
 
     kind: str
     confidence: float
     source: str
     evidence: str = ""
+    metal: bool = False
 
     @property
     def view(self) -> View | None:
@@ -257,9 +261,10 @@ def _inferred(pixels: NDArray[np.generic], *, knee: bool) -> FilmView:
         evidence += f"; metal mirror overlap {symmetry:.2f}"
         ap = float(1.0 / (1.0 + np.exp(-(symmetry - METAL_SYMMETRY) / 0.03)))
     share = 1.0 - long_leg
+    metal = symmetry is not None
     if ap >= 0.5:
-        return FilmView("AP knee", min(ap, KNEE_VIEW_CAP) * share, "inferred", evidence)
-    return FilmView("LAT knee", min(1.0 - ap, KNEE_VIEW_CAP) * share, "inferred", evidence)
+        return FilmView("AP knee", min(ap, KNEE_VIEW_CAP) * share, "inferred", evidence, metal)
+    return FilmView("LAT knee", min(1.0 - ap, KNEE_VIEW_CAP) * share, "inferred", evidence, metal)
 
 
 def _metal_symmetry(field: NDArray[np.float32]) -> float | None:
