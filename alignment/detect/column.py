@@ -728,7 +728,10 @@ def _joints(
         )
         for side in (-1.0, 1.0)
     ]
-    x0, _, x1, _ = content_box(image, coarse_mm)
+    lit = (0.0, 0.0)
+    if seams is not None:  # the flanks beside a gap near a seam must lie on the film
+        x0, _, x1, _ = content_box(image, coarse_mm)
+        lit = (x0, x1)
     reach = max(1, round(FLANK_REACH_MM / coarse_mm))
     depth = depth - np.clip(np.maximum(*flanks), 0.0, None)
     valleys = [
@@ -748,7 +751,7 @@ def _joints(
             and not _flanks_clear(
                 column,
                 y,
-                (x0, x1),
+                lit,
                 [f[max(0, k - reach) : k + reach + 1].max() for f in flanks],
                 gap[k],
             )
