@@ -19,6 +19,10 @@ diaphysis run may carry on through the talus, whose width is close to the tibia'
    dropped) gives its apex: ``ankle_center``, the top of the dome at the middle of the
    ankle joint, which is also the centre of the plafond.
 
+On a long-leg film the search runs below the tibial diaphysis, and again from where
+the femur's length puts the ankle where it finds nothing or an ankle that makes the
+tibia implausibly long or short (:func:`ankle_below_tibia`, :data:`TIBIA_FEMUR_RATIO`).
+
 Examples
 --------
 >>> import numpy as np
@@ -41,8 +45,16 @@ from scipy import ndimage
 
 from alignment.detect._image import Work, mad_sd, row_means, subpixel_offset
 from alignment.detect.column import FAINT_GAP_DEPTH, film_rows
+from alignment.detect.shaft import ShaftAxis
 
-__all__ = ["AnkleFinding", "find_ankle"]
+__all__ = [
+    "TIBIA_FEMUR_RATIO",
+    "AnkleFinding",
+    "ankle_below_tibia",
+    "find_ankle",
+    "ratio_rejection",
+    "tibia_to_femur",
+]
 
 F64 = NDArray[np.float64]
 
@@ -65,6 +77,9 @@ _JOINT_ONLY_CONFIDENCE = 0.3
 joint is, is seen; its middle is not measured (below the review threshold)."""
 _DOME_COLUMNS = 49
 """Columns read across the dome, 0.5 mm apart over +-12 mm."""
+
+TIBIA_FEMUR_RATIO = (0.65, 1.05)
+"""Plausible tibial over femoral mechanical length; outside it the ankle is rejected."""
 
 
 @dataclass
@@ -272,3 +287,131 @@ def _dome(
             break
         keep = new
     return arr, coef, keep
+
+
+def ankle_below_tibia(
+    work: Work, ta: ShaftAxis, points: dict[str, F64]
+) -> tuple[AnkleFinding | None, AnkleFinding | None, str | None]:
+    """The ankle found below the tibial diaphysis `ta` (:func:`find_ankle`).
+
+    The search starts on the tibia's own axis, 80 mm above the run's end (a run may
+    carry on through the talus); where it finds nothing, or an ankle that makes the
+    tibia's length implausible (:data:`TIBIA_FEMUR_RATIO`), it is retried from 0.55 and
+    0.7 femur lengths below the tibial knee centre along the femur's mechanical axis
+    (method suffixed ``(retry)``). A joint space seen without its dome's edge
+    (``joint-space``) is placed when the first search found it: right under the
+    tibia's own run it is the plafond, surer than a search from a level the femur's
+    length guesses (only as good as the femoral head) or the bone column's coarse gaps
+    (on real crops both went into the tarsus, the talus or onto the positioning board
+    while the first search's joint space lay on the plafond), midway across to the line
+    through the tibial knee centre parallel to the diaphysis
+    (:func:`_midway_to_knee_parallel`). Found on a retry, it only stands in where
+    neither a dome nor the column places the ankle.
+
+    Parameters
+    ----------
+    work : Work
+        The film.
+    ta : ShaftAxis
+        The tibial diaphysis read (mm).
+    points : dict of str to numpy.ndarray
+        The leg's landmarks so far (mm); the femoral head, the knee centres set the
+        retries and the length check.
+
+    Returns
+    -------
+    placed : AnkleFinding or None
+        The ankle to place, its ``method`` saying how it was found.
+    stand_in : AnkleFinding or None
+        A joint space found on a retry, for where nothing else places the ankle.
+    reason : str or None
+        Why the last search placed nothing.
+    """
+    hd, fk = points.get("femoral_head_center"), points.get("femoral_knee_center")
+    tk = points.get("tibial_knee_center")
+    slope = float(ta.direction[0] / ta.direction[1])
+    y_first = max(ta.top, ta.bottom - 80.0)
+    starts = [(float(ta.at_y(y_first)[0]), y_first, slope)]
+    if tk is not None and hd is not None and fk is not None:
+        # retries follow the femur's mechanical axis down from the tibial knee
+        # centre (a leg bends a few degrees at the knee, a wrong run far more)
+        femur_mm = float(np.linalg.norm(fk - hd))
+        slope_f = float((fk - hd)[0] / (fk - hd)[1])
+        for share in (0.55, 0.7):
+            y0 = float(tk[1]) + share * femur_mm
+            starts.append((float(tk[0]) + slope_f * (y0 - float(tk[1])), y0, slope_f))
+    stand_in: AnkleFinding | None = None
+    reason: str | None = None
+    for attempt, (x0, y0, slope0) in enumerate(starts):
+        search = max(ta.bottom - y0, 0.0) + 140.0
+        ankle = find_ankle(work, x0, y0, search_mm=search, slope=slope0)
+        if ankle.point is None or ankle.confidence <= 0.1:
+            reason = "; ".join(ankle.notes) or "no talar dome below the tibia"
+            continue
+        ratio = tibia_to_femur({**points, "ankle_center": ankle.point})
+        if ratio is not None and not TIBIA_FEMUR_RATIO[0] <= ratio <= TIBIA_FEMUR_RATIO[1]:
+            # a tibia far shorter or longer than its femur: a wrong ankle (a joint
+            # found in the foot or the shaft), rejected, not guessed at
+            reason = ratio_rejection(ratio)
+            continue
+        if attempt > 0:  # a retry
+            if ankle.method == "joint-space":
+                stand_in = stand_in or ankle
+                continue
+            ankle.method = f"{ankle.method}(retry)"
+        elif ankle.method == "joint-space" and ankle.point is not None and tk is not None:
+            ankle.point = _midway_to_knee_parallel(ankle.point, tk, ta)
+        return ankle, stand_in, None
+    return None, stand_in, reason
+
+
+def _midway_to_knee_parallel(point: F64, tk: F64, ta: ShaftAxis) -> F64:
+    """A joint-space ankle `point` (mm, on the tibial diaphysis' line `ta`) moved
+    across to midway between that line and the line through the tibial knee centre
+    `tk` parallel to it.
+
+    A joint space seen without its dome gives the ankle's level, not its middle: its
+    ``x`` is the diaphysis' line carried down to the joint. The tibia's mechanical
+    axis (knee centre to ankle centre) runs parallel to its diaphysis within about a
+    degree in adults, so the line through the knee centre parallel to the diaphysis
+    is as good a guess. Each is off by its own error (the diaphysis' line by the
+    shaft's bow and the run read, the parallel by the knee centre's), and neither is
+    known to be the smaller: the ankle goes midway. On the 100 real OAI crops (71
+    ankles placed so) the mean absolute HKA error went from 1.11 to 0.98 degree. A
+    talar dome's apex or the malleoli's outline, where read, is a measurement of the
+    ankle's middle and is left as it is (moved so, the 22 crops' ankles read on the
+    malleoli went from 1.31 to 1.56).
+
+    >>> axis = ShaftAxis(np.array([50.0, 0.0]), np.array([0.0, 1.0]), 0.3, 9, 9, 25.0,
+    ...                  5.0, 0.0, 100.0)
+    >>> _midway_to_knee_parallel(np.array([50.0, 300.0]), np.array([56.0, 0.0]), axis)
+    array([ 53., 300.])
+    """
+    slope = float(ta.direction[0] / ta.direction[1])
+    parallel = float(tk[0]) + slope * (float(point[1]) - float(tk[1]))
+    return np.array([0.5 * (float(point[0]) + parallel), float(point[1])])
+
+
+def tibia_to_femur(points: dict[str, F64]) -> float | None:
+    """Tibial over femoral mechanical length (knee centre to ankle centre over head
+    centre to knee centre), where the four centres are in `points` (mm); else None.
+
+    >>> tibia_to_femur({"femoral_head_center": np.array([0.0, 0.0]),
+    ...                 "femoral_knee_center": np.array([0.0, 450.0]),
+    ...                 "tibial_knee_center": np.array([0.0, 452.0]),
+    ...                 "ankle_center": np.array([0.0, 812.0])})
+    0.8
+    """
+    names = ("femoral_head_center", "femoral_knee_center", "tibial_knee_center", "ankle_center")
+    if not all(n in points for n in names):
+        return None
+    hd, fk, tk, an = (points[n] for n in names)
+    return float(np.linalg.norm(an - tk)) / max(float(np.linalg.norm(fk - hd)), 1e-6)
+
+
+def ratio_rejection(ratio: float) -> str:
+    """Why an ankle making the tibia `ratio` times the femur's length is rejected."""
+    return (
+        f"the ankle found makes the tibia {ratio:.2f} times the femur's length "
+        f"(expected {TIBIA_FEMUR_RATIO[0]:g} to {TIBIA_FEMUR_RATIO[1]:g}): rejected"
+    )

@@ -7,8 +7,7 @@ import pytest
 from scipy import ndimage
 
 from alignment.detect._image import Work
-from alignment.detect.ankle import find_ankle
-from alignment.detect.core import _ankle_below_tibia
+from alignment.detect.ankle import ankle_below_tibia, find_ankle
 from alignment.detect.shaft import ShaftAxis
 from alignment.options import REVIEW_THRESHOLD
 
@@ -126,7 +125,7 @@ def test_a_joint_space_under_the_tibia_beats_a_dome_found_from_the_femurs_length
         "femoral_knee_center": np.array([50.0, knee_y]),
         "tibial_knee_center": np.array([50.0, knee_y]),
     }
-    placed, stand_in, reason = _ankle_below_tibia(_faint_ankle_over_a_foot(), tibia, points)
+    placed, stand_in, reason = ankle_below_tibia(_faint_ankle_over_a_foot(), tibia, points)
     assert placed is not None and placed.point is not None
     assert placed.point == pytest.approx([50.0, JOINT_Y_MM], abs=1.5)
     assert placed.method == "joint-space"
@@ -181,7 +180,7 @@ def test_a_joint_space_ankle_goes_midway_to_the_knee_centres_parallel(knee_offse
         "femoral_knee_center": knee,
         "tibial_knee_center": knee,
     }
-    placed, _, _ = _ankle_below_tibia(_faint_ankle_over_a_foot(), tibia, points)
+    placed, _, _ = ankle_below_tibia(_faint_ankle_over_a_foot(), tibia, points)
     assert placed is not None and placed.point is not None
     assert placed.method == "joint-space"
     assert placed.point == pytest.approx([50.0 + knee_offset_mm / 2, JOINT_Y_MM], abs=1.5)
@@ -204,7 +203,7 @@ def test_an_ankle_on_its_dome_is_left_where_it_was_measured():
     )
     film = _ankle_over_a_board(14.0)
     points = {"tibial_knee_center": np.array([58.0, -300.0])}
-    placed, _, _ = _ankle_below_tibia(film, tibia, points)
+    placed, _, _ = ankle_below_tibia(film, tibia, points)
     alone = find_ankle(film, 50.0, 0.0, search_mm=160.0)
     assert placed is not None and placed.point is not None and alone.point is not None
     assert placed.method == "talar-dome"

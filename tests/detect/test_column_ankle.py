@@ -98,7 +98,7 @@ def test_a_faint_ankle_is_kept_after_a_deeper_gap_in_the_foot():
 def test_the_faint_ankle_stands_in_where_the_deep_gap_makes_the_tibia_too_long():
     read = _foot_with_a_deep_gap()
     # a long tibia, 0.95 times the femur at the ankle's gap: the foot's gap makes it
-    # 1.07 times, too long (core.TIBIA_FEMUR_RATIO)
+    # 1.07 times, too long (ankle.TIBIA_FEMUR_RATIO)
     femur_mm = (ANKLE_Y - KNEE_Y) / 0.95
     out: dict = {
         "points": {
