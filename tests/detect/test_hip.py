@@ -1,5 +1,5 @@
 """The femoral head (alignment.detect.hip) and where the long-leg stage looks for it
-(alignment.detect.core): drawn hips on 1 mm pixels with what real films put around a
+(alignment.detect.femoral_head): drawn hips on 1 mm pixels with what real films put around a
 head: an acetabular rim arc above it, a bright iliac crest, the obturator foramen.
 """
 
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from skimage.transform import hough_circle, hough_circle_peaks
 
-from alignment.detect import core
+from alignment.detect import core, femoral_head
 from alignment.detect._image import Work, content_box
 from alignment.detect.hip import circle_peaks, find_head_coarse, rim_polarity
 from alignment.detect.shaft import ShaftAxis, trace_shaft_end
@@ -163,22 +163,22 @@ def test_a_coarse_copy_at_another_pixel_is_the_one_work_of_makes():
 
 
 def _readings(monkeypatch, heads):
-    """`core._head_over` with its readings replaced by `heads` (one per reading, in
-    :data:`core.HEAD_READINGS`' order); returns its result and the readings asked."""
+    """`femoral_head._head_over` with its readings replaced by `heads` (one per reading, in
+    :data:`femoral_head.HEAD_READINGS`' order); returns its result and the readings asked."""
     asked = []
 
     def reading(work, fa, medial_x, centres, end, field, which):
         asked.append(which)
         return heads[len(asked) - 1]
 
-    monkeypatch.setattr(core, "_head_reading", reading)
-    return core._head_over(None, None, 1.0, {}, 0.0, (0.0, 0.0, 1.0, 1.0)), asked
+    monkeypatch.setattr(femoral_head, "_head_reading", reading)
+    return femoral_head._head_over(None, None, 1.0, {}, 0.0, (0.0, 0.0, 1.0, 1.0)), asked
 
 
 def test_a_refined_first_reading_is_the_head(monkeypatch):
     refined = (np.array([10.0, 20.0]), 0.8, "hough+circle-fit")
     head, asked = _readings(monkeypatch, [refined])
-    assert head is refined and asked == [core.HEAD_READINGS[0]]
+    assert head is refined and asked == [femoral_head.HEAD_READINGS[0]]
 
 
 def test_a_faint_head_is_the_median_of_its_readings(monkeypatch):
@@ -186,14 +186,14 @@ def test_a_faint_head_is_the_median_of_its_readings(monkeypatch):
     xs = [10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0, 90.0]
     heads = [(np.array([x, 50.0 + i]), 0.1 + 0.01 * i, "hough(coarse)") for i, x in enumerate(xs)]
     head, asked = _readings(monkeypatch, heads)
-    assert asked == list(core.HEAD_READINGS)
+    assert asked == list(femoral_head.HEAD_READINGS)
     np.testing.assert_allclose(head[0], [13.5, 53.5])
     assert head[1:] == (0.1, "hough(coarse)")  # the least confident reading's
 
 
 def test_a_head_most_readings_miss_is_not_taken(monkeypatch):
     coarse = (np.array([10.0, 20.0]), 0.1, "hough(coarse)")
-    n = len(core.HEAD_READINGS)
+    n = len(femoral_head.HEAD_READINGS)
     assert _readings(monkeypatch, [coarse] * (n // 2) + [None] * (n - n // 2))[0] is not None
     assert _readings(monkeypatch, [coarse] * (n // 2 - 1) + [None] * (n // 2 + 1))[0] is None
 
@@ -201,11 +201,11 @@ def test_a_head_most_readings_miss_is_not_taken(monkeypatch):
 @pytest.mark.parametrize("lean", [-9.0, -4.0, 4.0, 9.0])
 def test_the_medial_side_from_the_femoral_lean(lean):
     # the femoral shaft runs down toward the medial side
-    assert core._medial_from_lean(_axis(np.array([100.0, 0.0]), lean)) == np.sign(lean)
+    assert femoral_head.medial_from_lean(_axis(np.array([100.0, 0.0]), lean)) == np.sign(lean)
 
 
 def test_a_shaft_near_the_vertical_tells_no_side():
-    assert core._medial_from_lean(_axis(np.array([100.0, 0.0]), 1.0)) is None
+    assert femoral_head.medial_from_lean(_axis(np.array([100.0, 0.0]), 1.0)) is None
 
 
 def test_the_femur_length_prior_weighs_but_never_drops_a_candidate():
@@ -221,16 +221,16 @@ def test_the_femur_length_prior_weighs_but_never_drops_a_candidate():
         "ankle_center": knee + [0.0, 365.0],
     }
     fa = _axis(np.array([260.0, 420.0]), 6.0)
-    up = core._mechanical_directions(fa, 1.0)[0]
+    up = femoral_head._mechanical_directions(fa, 1.0)[0]
     head = knee + 432.0 * up
     pelvis = knee + 482.0 * up
     trochanter = knee + 400.0 * up + np.array([-45.0, 0.0])
     circles = [(pelvis, 24.0, 1.0), (trochanter, 24.0, 1.0), (head, 24.0, 0.8)]
-    ranked = core._on_mechanical_axis(circles, centres, fa, 1.0)
+    ranked = femoral_head._on_mechanical_axis(circles, centres, fa, 1.0)
     assert [tuple(c) for c, _, _ in ranked] == [tuple(head), tuple(pelvis), tuple(trochanter)]
     assert ranked[0][2] == pytest.approx(0.8, abs=0.01)
     assert ranked[1][2] < 0.6
-    assert ranked[2][2] == pytest.approx(core.AXIS_PRIOR_FLOOR)
+    assert ranked[2][2] == pytest.approx(femoral_head.AXIS_PRIOR_FLOOR)
 
 
 def _femur_film(*, seam: float | None, blob: bool) -> np.ndarray:
@@ -307,7 +307,7 @@ def test_the_head_is_where_the_femur_leads(seam, blob, centres):
     # the femur traced up leads to the head, whatever the knee and ankle say
     film = _femur_film(seam=seam, blob=blob)
     work, fa = _mid_thigh_run(film)
-    head = core._find_head(work, fa, 1.0, centres)
+    head = femoral_head.find_head(work, fa, 1.0, centres)
     assert head is not None
     assert np.hypot(*(head[0] - HEAD)) <= 4.0
 
@@ -322,11 +322,11 @@ def test_a_head_above_the_shafts_end_is_plausible(end_offset):
     fa = _axis(np.array([110.0, 150.0 + end_offset]), 0.0)
     end = 150.0 + end_offset
     film = (0.0, 0.0, 260.0, 400.0)
-    assert core._head_plausible(head, 24.0, fa, end, 1.0, film)
+    assert femoral_head._head_plausible(head, 24.0, fa, end, 1.0, film)
     for other in ([200.0, 150.0], [85.0, 150.0], [112.0, 150.0]):
-        assert not core._head_plausible(np.array(other), 20.0, fa, end, 1.0, film)
+        assert not femoral_head._head_plausible(np.array(other), 20.0, fa, end, 1.0, film)
     for level in (end, end - 130.0):
-        assert not core._head_plausible(np.array([155.0, level]), 24.0, fa, end, 1.0, film)
+        assert not femoral_head._head_plausible(np.array([155.0, level]), 24.0, fa, end, 1.0, film)
 
 
 def test_a_trace_ending_near_the_film_s_top_hands_the_head_to_the_paired_cortices():
@@ -346,11 +346,11 @@ def test_a_trace_ending_near_the_film_s_top_hands_the_head_to_the_paired_cortice
     top, down = np.array([110.0, 420.0]), np.array([0.0, 1.0])
     assert trace_shaft_end(film, 1.0, top, down, 30.0) == pytest.approx(100.0)
     work, fa = _mid_thigh_run(film)
-    assert core._head_over(work, fa, 1.0, {}, 100.0, content_box(film, 1.0)) is not None
-    head = core._find_head(work, fa, 1.0, {})
+    assert femoral_head._head_over(work, fa, 1.0, {}, 100.0, content_box(film, 1.0)) is not None
+    head = femoral_head.find_head(work, fa, 1.0, {})
     assert head is not None
     assert np.hypot(*(head[0] - HEAD)) <= 4.0
-    assert head[1] <= core.COARSE_HEAD_CONFIDENCE
+    assert head[1] <= femoral_head.COARSE_HEAD_CONFIDENCE
 
 
 def test_a_circle_grazing_the_content_box_s_edge_is_not_a_head():
@@ -363,8 +363,8 @@ def test_a_circle_grazing_the_content_box_s_edge_is_not_a_head():
     assert field == (0.0, 122.0, 260.0, 400.0)
     fa = _axis(np.array([110.0, 210.0]), 0.0)
     head = np.array([155.0, 150.0])
-    assert core._head_plausible(head, 24.0, fa, 210.0, 1.0, field)
-    assert not core._head_plausible(head, 24.0, fa, 210.0, 1.0, (0.0, 124.0, 260.0, 400.0))
+    assert femoral_head._head_plausible(head, 24.0, fa, 210.0, 1.0, field)
+    assert not femoral_head._head_plausible(head, 24.0, fa, 210.0, 1.0, (0.0, 124.0, 260.0, 400.0))
 
 
 def test_without_the_medial_side_a_circle_near_the_shafts_end_is_refused():
@@ -374,9 +374,9 @@ def test_without_the_medial_side_a_circle_near_the_shafts_end_is_refused():
     fa = _axis(np.array([110.0, 165.0]), 0.0)
     film = (0.0, 0.0, 260.0, 400.0)
     trochanter = np.array([75.0, 150.0])
-    assert not core._head_plausible(trochanter, 20.0, fa, 165.0, None, film)
-    assert core._head_plausible(trochanter - [0.0, 40.0], 20.0, fa, 165.0, None, film)
-    assert core._head_plausible(np.array([155.0, 150.0]), 24.0, fa, 165.0, 1.0, film)
+    assert not femoral_head._head_plausible(trochanter, 20.0, fa, 165.0, None, film)
+    assert femoral_head._head_plausible(trochanter - [0.0, 40.0], 20.0, fa, 165.0, None, film)
+    assert femoral_head._head_plausible(np.array([155.0, 150.0]), 24.0, fa, 165.0, 1.0, film)
 
 
 def test_a_lone_edge_past_the_trochanters_does_not_carry_the_head_away():
@@ -394,10 +394,10 @@ def test_a_lone_edge_past_the_trochanters_does_not_carry_the_head_away():
     assert trace_shaft_end(film, 1.0, top, down, 30.0) < HEAD[1] - HEAD_R
     assert 225.0 <= trace_shaft_end(film, 1.0, top, down, 30.0, paired=True) <= 240.0
     work, fa = _mid_thigh_run(film)
-    head = core._find_head(work, fa, 1.0, {})
+    head = femoral_head.find_head(work, fa, 1.0, {})
     assert head is not None
     assert np.hypot(*(head[0] - HEAD)) <= 4.0
-    assert head[1] <= core.COARSE_HEAD_CONFIDENCE
+    assert head[1] <= femoral_head.COARSE_HEAD_CONFIDENCE
 
 
 def test_a_head_is_looked_for_level_with_the_other_leg_s():
@@ -407,9 +407,9 @@ def test_a_head_is_looked_for_level_with_the_other_leg_s():
     film = _femur_film(seam=None, blob=False)
     film[260:400] = 0.2
     work, fa = _mid_thigh_run(film)
-    unleveled = core._find_head(work, fa, 1.0, {})
+    unleveled = femoral_head.find_head(work, fa, 1.0, {})
     assert unleveled is None or np.hypot(*(unleveled[0] - HEAD)) > 50.0
-    head = core._find_head(work, fa, 1.0, {}, level=155.0)
+    head = femoral_head.find_head(work, fa, 1.0, {}, level=155.0)
     assert head is not None
     assert np.hypot(*(head[0] - HEAD)) <= 4.0
 
@@ -450,10 +450,10 @@ def test_a_coarse_circle_smaller_than_the_head_moves_down_its_shaft(lean, sense)
     fa = _axis(SHAFT_TOP, lean)
     fa = dataclasses.replace(fa, direction=sense * fa.direction)
     centre = np.array([150.0, 140.0])
-    moved = core._coarse_head_centre(centre, 16.0, fa)
+    moved = femoral_head._coarse_head_centre(centre, 16.0, fa)
     down = fa.direction * np.sign(fa.direction[1])
-    assert np.allclose(moved - centre, (core.HEAD_RADIUS_TO_SHAFT * 28.0 - 16.0) * down)
+    assert np.allclose(moved - centre, (femoral_head.HEAD_RADIUS_TO_SHAFT * 28.0 - 16.0) * down)
     assert moved[1] > centre[1]
     # a circle as large as the head or larger (the acetabulum's, concentric) stays
-    assert np.array_equal(core._coarse_head_centre(centre, 24.5, fa), centre)
-    assert np.array_equal(core._coarse_head_centre(centre, 30.0, fa), centre)
+    assert np.array_equal(femoral_head._coarse_head_centre(centre, 24.5, fa), centre)
+    assert np.array_equal(femoral_head._coarse_head_centre(centre, 30.0, fa), centre)

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from alignment.detect import column, core, detect_landmarks
+from alignment.detect import column, core, detect_landmarks, femoral_head
 
 from .conftest import as_radiograph
 
@@ -38,7 +38,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
             monkeypatch.setattr(module, name, _counting(counts, name, getattr(module, name)))
     for name in ("_refine", "read_column_leg", "_fine_knee"):
         monkeypatch.setattr(core, name, _counting(counts, name, getattr(core, name)))
-    find_head = core._find_head
+    find_head = femoral_head.find_head
 
     def lowered(work, fa, medial_x, centres, *, level=None):
         counts["_find_head" if level is None else "_find_head(level)"] += 1
@@ -51,7 +51,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
             return head
         return (head[0] + np.array([0.0, OUT_OF_LEVEL_MM]), head[1], head[2])
 
-    monkeypatch.setattr(core, "_find_head", lowered)
+    monkeypatch.setattr(core, "find_head", lowered)
     return counts
 
 
