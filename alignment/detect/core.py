@@ -3,9 +3,9 @@
 Coarse to fine. The film is resampled to square pixels of 1 mm (AP) or 0.5 mm (LAT);
 the diaphyses are found there as runs of cortical edge pairs (:mod:`.legs`); every
 landmark is then placed at full resolution in a small window (:mod:`.shaft`,
-:mod:`.hip`, :mod:`.knee`, :mod:`.ankle`, :mod:`.lateral`). Nothing is placed where
-nothing was seen: a landmark that is not found is listed with the reason, and its leg
-is flagged for review.
+:mod:`.hip` and :mod:`.femoral_head`, :mod:`.knee`, :mod:`.ankle`, :mod:`.lateral`).
+Nothing is placed where nothing was seen: a landmark that is not found is listed with
+the reason, and its leg is flagged for review.
 """
 
 from __future__ import annotations
