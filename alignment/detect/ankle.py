@@ -303,10 +303,8 @@ def ankle_below_tibia(
     tibia's own run it is the plafond, surer than a search from a level the femur's
     length guesses (only as good as the femoral head) or the bone column's coarse gaps
     (on real crops both went into the tarsus, the talus or onto the positioning board
-    while the first search's joint space lay on the plafond), midway across to the line
-    through the tibial knee centre parallel to the diaphysis
-    (:func:`_midway_to_knee_parallel`). Found on a retry, it only stands in where
-    neither a dome nor the column places the ankle.
+    while the first search's joint space lay on the plafond). Found on a retry, it only
+    stands in where neither a dome nor the column places the ankle.
 
     Parameters
     ----------
@@ -359,37 +357,8 @@ def ankle_below_tibia(
                 stand_in = stand_in or ankle
                 continue
             ankle.method = f"{ankle.method}(retry)"
-        elif ankle.method == "joint-space" and ankle.point is not None and tk is not None:
-            ankle.point = _midway_to_knee_parallel(ankle.point, tk, ta)
         return ankle, stand_in, None
     return None, stand_in, reason
-
-
-def _midway_to_knee_parallel(point: F64, tk: F64, ta: ShaftAxis) -> F64:
-    """A joint-space ankle `point` (mm, on the tibial diaphysis' line `ta`) moved
-    across to midway between that line and the line through the tibial knee centre
-    `tk` parallel to it.
-
-    A joint space seen without its dome gives the ankle's level, not its middle: its
-    ``x`` is the diaphysis' line carried down to the joint. The tibia's mechanical
-    axis (knee centre to ankle centre) runs parallel to its diaphysis within about a
-    degree in adults, so the line through the knee centre parallel to the diaphysis
-    is as good a guess. Each is off by its own error (the diaphysis' line by the
-    shaft's bow and the run read, the parallel by the knee centre's), and neither is
-    known to be the smaller: the ankle goes midway. On the 100 real OAI crops (71
-    ankles placed so) the mean absolute HKA error went from 1.11 to 0.98 degree. A
-    talar dome's apex or the malleoli's outline, where read, is a measurement of the
-    ankle's middle and is left as it is (moved so, the 22 crops' ankles read on the
-    malleoli went from 1.31 to 1.56).
-
-    >>> axis = ShaftAxis(np.array([50.0, 0.0]), np.array([0.0, 1.0]), 0.3, 9, 9, 25.0,
-    ...                  5.0, 0.0, 100.0)
-    >>> _midway_to_knee_parallel(np.array([50.0, 300.0]), np.array([56.0, 0.0]), axis)
-    array([ 53., 300.])
-    """
-    slope = float(ta.direction[0] / ta.direction[1])
-    parallel = float(tk[0]) + slope * (float(point[1]) - float(tk[1]))
-    return np.array([0.5 * (float(point[0]) + parallel), float(point[1])])
 
 
 def tibia_to_femur(points: dict[str, F64]) -> float | None:
