@@ -362,8 +362,18 @@ def ankle_below_tibia(
 
 
 def tibia_to_femur(points: dict[str, F64]) -> float | None:
-    """Tibial over femoral mechanical length (knee centre to ankle centre over head
-    centre to knee centre), where the four centres are in `points` (mm); else None.
+    """Tibial over femoral mechanical length.
+
+    Parameters
+    ----------
+    points : dict of str to numpy.ndarray
+        Landmarks (mm) by name.
+
+    Returns
+    -------
+    float or None
+        The tibial knee centre to ankle centre distance over the femoral head centre to
+        femoral knee centre distance; None unless all four are in `points`.
 
     >>> tibia_to_femur({"femoral_head_center": np.array([0.0, 0.0]),
     ...                 "femoral_knee_center": np.array([0.0, 450.0]),
@@ -379,7 +389,11 @@ def tibia_to_femur(points: dict[str, F64]) -> float | None:
 
 
 def ratio_rejection(ratio: float) -> str:
-    """Why an ankle making the tibia `ratio` times the femur's length is rejected."""
+    """Why an ankle making the tibia `ratio` times the femur's length is rejected.
+
+    >>> print(ratio_rejection(1.2).split(" (")[0])
+    the ankle found makes the tibia 1.20 times the femur's length
+    """
     return (
         f"the ankle found makes the tibia {ratio:.2f} times the femur's length "
         f"(expected {TIBIA_FEMUR_RATIO[0]:g} to {TIBIA_FEMUR_RATIO[1]:g}): rejected"

@@ -1368,7 +1368,8 @@ class _LegReading:
     knee : KneeFinding or None
         The knee at full resolution (:func:`_fine_knee`).
     medial : float or None
-        `medial_hint`, else from the femoral shaft's lean (:func:`_medial_from_lean`).
+        `medial_hint`, else from the femoral shaft's lean
+        (:func:`.femoral_head.medial_from_lean`).
     """
 
     guess: LegGuess
@@ -1556,21 +1557,22 @@ def _tibial_centre_midway(out: dict[str, Any], ta: ShaftAxis) -> None:
     the knee put it and the tibial diaphysis' line `ta` at its level; its method gets
     ``+diaphysis``.
 
-    Done where the ankle is a joint space found straight down that line (method
-    ``joint-space``, :func:`.ankle.ankle_below_tibia`): the line then leads from the
-    knee to the ankle, and its ``x`` at the joint is the ankle's. The tibia's
-    anatomical axis passes through the middle of the tibial spines within a few mm in
-    adults, so the line carried up to the knee is a second reading of the tibial knee
-    centre, beside the knee's own (the spines, or the middle of the plateau's outline
-    on a coarse film); each is off by its own error, neither known to be the smaller,
-    and the centre goes midway. On the 100 real OAI crops (71 legs with such an
-    ankle) the mean absolute HKA error went from 1.11 to 0.98 degree; looked at on the
-    16 crops where the centre moved most, the midway point lies nearer the spines on
-    10 of the 14 whose spines show. Moving the ankle instead (midway to the parallel
-    through the knee centre) gives the same angles but put it off the talar dome's
-    middle on 8 of 11 crops looked at. Where the ankle was read on its dome or on the
-    malleoli the line is not the ankle's, and on the 22 crops with an ankle on the
-    malleoli the line is the weaker guess (the knee centres lie 14 px off it, SD,
+    Done where the ankle is a joint space found straight down the diaphysis (method
+    ``joint-space``, :func:`.ankle.ankle_below_tibia`): its ``x`` at the joint is the
+    diaphysis' line's, and `ta` is that diaphysis as finally read (read again between
+    the knee and that ankle where that reads it better). The tibia's anatomical axis
+    passes through the middle of the tibial spines within a few mm in adults, so the
+    line carried up to the knee is a second reading of the tibial knee centre, beside
+    the knee's own (the spines, or the middle of the plateau's outline on a coarse
+    film); each is off by its own error, neither known to be the smaller, and the
+    centre goes midway. On the 100 real OAI crops (71 legs with such an ankle) the
+    mean absolute HKA error went from 1.11 to 0.97 degree; looked at on the 16 crops
+    where the centre moved most, the midway point lies nearer the spines on 10 of the
+    14 whose spines show. Moving the ankle instead (midway to the parallel through the
+    knee centre) gave nearly the same angles (0.98 degree), but put it off the talar
+    dome's middle on 8 of 11 crops looked at. Where the ankle was read on its dome or
+    on the malleoli the line is not the ankle's, and on the 22 crops with an ankle on
+    the malleoli the line is the weaker guess (the knee centres lie 14 px off it, SD,
     against 6 px on the others; moving them gave 1.31 -> 1.56 degrees there).
 
     >>> axis = ShaftAxis(np.array([50.0, 0.0]), np.array([0.0, 1.0]), 0.3, 9, 9, 25.0,

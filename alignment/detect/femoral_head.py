@@ -75,9 +75,22 @@ varus or valgus."""
 
 
 def medial_from_lean(fa: ShaftAxis) -> float | None:
-    """The medial side of the leg whose femoral diaphysis is `fa`, from its lean
-    (:data:`FEMORAL_LEAN_DEG`): +1 toward larger ``x``, -1 toward smaller, None when
-    the shaft stands too near the vertical to tell."""
+    """The medial side of the leg whose femoral diaphysis is `fa`, from its lean.
+
+    A femur leans from the hip, medial, down to the knee by 5-9 degrees on an AP
+    film; leaning less than :data:`FEMORAL_LEAN_DEG` it tells no side.
+
+    Parameters
+    ----------
+    fa : ShaftAxis
+        The femoral diaphysis (mm on the film, ``y`` down).
+
+    Returns
+    -------
+    float or None
+        +1.0 when medial is toward larger ``x``, -1.0 toward smaller, None when the
+        shaft stands too near the vertical to tell.
+    """
     d = fa.direction if fa.direction[1] >= 0 else -fa.direction
     lean = math.degrees(math.atan2(float(d[0]), float(d[1])))
     return None if abs(lean) < FEMORAL_LEAN_DEG else math.copysign(1.0, lean)
@@ -289,8 +302,7 @@ def find_head(
     *,
     level: float | None = None,
 ) -> tuple[F64, float, str] | None:
-    """The femoral head of the femur on axis `fa`: ``(centre_mm, confidence, method)``
-    or None.
+    """The femoral head of the femur on axis `fa`.
 
     The diaphysis is followed up the film to its proximal end
     (:func:`~alignment.detect.shaft.trace_shaft_end`: the run read on a real film may stop
@@ -317,6 +329,28 @@ def find_head(
     (``trace_shaft_end(..., paired=True)``) when that lies more than the height prior's
     spread lower, and a head found there, a second guess, keeps a confidence of at
     most :data:`COARSE_HEAD_CONFIDENCE`.
+
+    Parameters
+    ----------
+    work : Work
+        The film.
+    fa : ShaftAxis
+        The femoral diaphysis read (mm on the film).
+    medial_x : float or None
+        +1 or -1: the side of larger or smaller ``x`` that is medial; None if unknown
+        (both sides are searched).
+    centres : dict of str to numpy.ndarray
+        The leg's knee and ankle centres found so far (mm), for the mechanical-axis
+        prior; may be empty.
+    level : float, optional
+        The other femoral head's height (mm), to search around instead.
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, float, str) or None
+        The head's centre (mm), its confidence and how it was found (``hough(coarse)``,
+        ``hough+circle-fit``, suffixed ``(paired)`` for a second guess); None when no
+        circle is plausible.
     """
     field = content_box(work.coarse, work.coarse_mm)
     if level is not None:
