@@ -16,12 +16,23 @@ import pytest
 from scipy import ndimage
 
 from alignment.detect import detect_landmarks
+from alignment.detect.shaft import ShaftAxis
 from alignment.io import ImageGeometry, ImageWarning, Radiograph, read_radiograph
 from alignment.phantom import FilmParameters, LimbParameters, render_film
 from alignment.phantom.render import Film
 from alignment.vocabulary import Side
 
 DOWNSCALE = 2.5  # 0.5 mm pixels
+
+
+def diaphysis(
+    centre: tuple[float, float], top: float, bottom: float, *, lean: float = 0.0
+) -> ShaftAxis:
+    """A diaphysis read as a well-fitted line through `centre` (mm), from `top` to
+    `bottom` (mm), leaning `lean` (``dx/dy``): what a step that only follows the line
+    asks of a :class:`ShaftAxis`."""
+    direction = np.array([lean, 1.0]) / np.hypot(lean, 1.0)
+    return ShaftAxis(np.array(centre), direction, 0.3, 20, 20, 25.0, 5.0, top, bottom)
 
 
 def as_radiograph(film: Film, *, name: str = "film.dcm", **changes: Any) -> Radiograph:

@@ -8,8 +8,9 @@ from scipy import ndimage
 
 from alignment.detect._image import Work
 from alignment.detect.ankle import ankle_below_tibia, find_ankle
-from alignment.detect.shaft import ShaftAxis
 from alignment.options import REVIEW_THRESHOLD
+
+from .conftest import diaphysis
 
 SPACING_MM = 0.5
 JOINT_Y_MM = 72.5
@@ -100,21 +101,6 @@ def _faint_ankle_over_a_foot() -> Work:
     )
 
 
-def _tibial_run() -> ShaftAxis:
-    """A vertical tibial diaphysis read at x = 50 mm, its run ending 20 mm down."""
-    return ShaftAxis(
-        centre=np.array([50.0, 20.0]),
-        direction=np.array([0.0, 1.0]),
-        rms_mm=0.3,
-        levels=20,
-        tried=20,
-        width_mm=25.0,
-        strength=5.0,
-        top=0.0,
-        bottom=20.0,
-    )
-
-
 def test_a_joint_space_under_the_tibia_beats_a_dome_found_from_the_femurs_length():
     # crops 02176203 and 02501601: the search under the tibia's own run saw the joint
     # space but no dome edge; the retry from where the femur's length puts the ankle
@@ -122,7 +108,7 @@ def test_a_joint_space_under_the_tibia_beats_a_dome_found_from_the_femurs_length
     # the tarsus, which was placed. Here the tibial run ends 20 mm down (the search
     # from its axis reaches 160 mm), and the femur's 0.7 length starts the retry at
     # 90 mm, past the joint space, with the foot's edge 180 mm down in reach
-    tibia = _tibial_run()
+    tibia = diaphysis((50.0, 20.0), 0.0, 20.0)
     femur_mm = 500.0  # the tibia 0.66 times as long at the joint space, 0.88 at the foot
     knee_y = 90.0 - 0.7 * femur_mm
     points = {
@@ -165,7 +151,7 @@ def test_a_joint_space_ankle_stays_on_the_diaphysis_line(knee_offset_mm):
     # a joint space without its dome gives the ankle's level; its x is the tibial
     # diaphysis' line carried down, wherever the knee centre lies (the knee centre,
     # not the ankle, is moved toward the line: core._tibial_centre_midway)
-    tibia = _tibial_run()
+    tibia = diaphysis((50.0, 20.0), 0.0, 20.0)
     knee = np.array([50.0 + knee_offset_mm, -300.0])
     points = {
         "femoral_head_center": np.array([50.0, -750.0]),
@@ -182,7 +168,7 @@ def test_a_joint_space_ankle_stays_on_the_diaphysis_line(knee_offset_mm):
 def test_an_ankle_on_its_dome_is_left_where_it_was_measured():
     # the dome's apex is a measurement of the ankle's middle: a tibial knee centre
     # 8 mm across the diaphysis' line leaves it where the dome put it
-    tibia = _tibial_run()
+    tibia = diaphysis((50.0, 20.0), 0.0, 20.0)
     film = _ankle_over_a_board(14.0)
     points = {"tibial_knee_center": np.array([58.0, -300.0])}
     placed, _, _ = ankle_below_tibia(film, tibia, points)

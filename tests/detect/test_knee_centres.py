@@ -26,9 +26,8 @@ from alignment.detect.core import (
     _tibial_centre_midway,
 )
 from alignment.detect.knee import DOUBTED_CONFIDENCE
-from alignment.detect.shaft import ShaftAxis
 
-from .conftest import assert_crop_hka_for_review, evaluated
+from .conftest import assert_crop_hka_for_review, diaphysis, evaluated
 
 BOTH = ("femoral_knee_center", "tibial_knee_center")
 
@@ -150,17 +149,7 @@ def test_the_tibial_knee_centre_goes_midway_to_the_diaphysis_line(lean, offset_m
     # where the ankle is a joint space found straight down the tibial diaphysis, the
     # line carried up is a second reading of the tibial knee centre: the centre goes
     # halfway across to it, at its own level, whatever the tibia's lean on the film
-    axis = ShaftAxis(
-        centre=np.array([60.0, 400.0]),
-        direction=np.array([lean, 1.0]) / np.hypot(lean, 1.0),
-        rms_mm=0.3,
-        levels=20,
-        tried=20,
-        width_mm=25.0,
-        strength=5.0,
-        top=300.0,
-        bottom=500.0,
-    )
+    axis = diaphysis((60.0, 400.0), 300.0, 500.0, lean=lean)
     line_x = float(axis.at_y(120.0)[0])
     out = {
         "points": {"tibial_knee_center": np.array([line_x + offset_mm, 120.0])},
@@ -172,7 +161,7 @@ def test_the_tibial_knee_centre_goes_midway_to_the_diaphysis_line(lean, offset_m
 
 
 def test_a_leg_without_a_tibial_knee_centre_is_left_alone():
-    axis = ShaftAxis(np.array([60.0, 400.0]), np.array([0.0, 1.0]), 0.3, 9, 9, 25.0, 5.0, 0, 1)
+    axis = diaphysis((60.0, 400.0), 300.0, 500.0)
     out: dict[str, dict[str, Any]] = {"points": {}, "method": {}}
     _tibial_centre_midway(out, axis)
     assert out == {"points": {}, "method": {}}
