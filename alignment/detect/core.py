@@ -1,6 +1,7 @@
 """Automatic landmark detection: :func:`detect_landmarks`.
 
-Coarse to fine. The film is resampled to square pixels of 1 mm (AP) or 0.5 mm (LAT);
+Coarse to fine. The film is resampled to square pixels of 1 mm (AP) or 0.5 mm (LAT),
+a long-leg film's mm those of the scale it shows (:mod:`.film_scale`);
 the diaphyses are found there as runs of cortical edge pairs (:mod:`.legs`); every
 landmark is then placed at full resolution in a small window (:mod:`.shaft`,
 :mod:`.hip` and :mod:`.femoral_head`, :mod:`.knee`, :mod:`.ankle`, :mod:`.lateral`).
@@ -25,7 +26,6 @@ from numpy.typing import NDArray
 from scipy import ndimage
 
 from alignment.detect._image import Work, row_means
-from alignment.detect.anatomy_scale import spacing_from_femur
 from alignment.detect.ankle import (
     TIBIA_FEMUR_RATIO,
     AnkleFinding,
@@ -48,6 +48,7 @@ from alignment.detect.column import (
     LEG_SEPARATION_MM as COLUMN_SEPARATION_MM,
 )
 from alignment.detect.femoral_head import HEAD_ALONG_MM, find_head, medial_from_lean
+from alignment.detect.film_scale import AGREE_RANGE, film_scale
 from alignment.detect.framing import frame_film, square_pixels
 from alignment.detect.infer import (
     LONG_LEG_ASPECT,
@@ -86,7 +87,6 @@ from alignment.detect.result import (
     LegStatus,
     Missing,
 )
-from alignment.detect.ruler import find_ruler
 from alignment.detect.shaft import ShaftAxis, refine_shaft
 from alignment.geometry import line_angle_deg
 from alignment.io import Radiograph
@@ -125,9 +125,6 @@ read (no femoral head or ankle to set their level): their line is seen, their le
 along it is a guess, so they stay below the review threshold."""
 
 _MIN_SIZE = 64
-
-RULER_CONFIDENCE = 0.3
-"""Smallest confidence of a ruler whose spacing is used (:mod:`.ruler`)."""
 
 SURE_SIDE_SOURCES = frozenset({"option", "dicom", "marker", "anatomy"})
 """Where a leg's side may come from for the leg to be ``ok``: the user, DICOM, a lead
@@ -196,6 +193,7 @@ INFO_NOTES = (
     "a round blob",
     "pixel spacing",
     "the film has no pixel spacing",
+    "detection read the film at",
     "sides from the radiological display convention",
     "the view (",
     "the side was told by no",
@@ -463,6 +461,8 @@ def _read_film(
                 f"{marker.centre[1]:.0f}) px"
             )
     if view_used == "AP":
+        if film_view.kind == "AP long-leg":
+            work = ctx.shown_scale_work(pixels, work)
         side_source = _detect_ap(ctx, work, wanted)
     else:
         lat_work = Work.of(pixels, spacing, coarse_mm=LAT_COARSE_MM)
@@ -502,14 +502,6 @@ def _side_source(found: str, view: View, option: bool) -> str:
     return found
 
 
-def _assumed_spacing(shape: tuple[int, ...], kind: str) -> tuple[float, float]:
-    """A spacing from the film's size: a long-leg cassette is about 1.2 m tall, any
-    other film about 32 cm across."""
-    rows, cols = shape[0], shape[1]
-    s = 1200.0 / rows if kind == "AP long-leg" else 320.0 / max(rows, cols)
-    return (s, s)
-
-
 class _Context:
     """Collects landmarks, statuses and notes while one film is processed."""
 
@@ -535,29 +527,44 @@ class _Context:
         self.spacing_source = radiograph.spacing_source if radiograph.spacing_mm else "none"
 
     def spacing_from_film(self, pixels: NDArray[Any], kind: str) -> tuple[float, float]:
-        """The spacing to work with on a film without one: a ruler's (recorded as
-        ``ruler``), else one assumed (``assumed``; lengths are then not measured): on
-        a long-leg AP film from the width of its femoral shafts
-        (:func:`.anatomy_scale.spacing_from_femur`), else from the film's size."""
-        prior = _assumed_spacing(pixels.shape, kind)
-        ruler = find_ruler(pixels, prior_mm=prior[0])
-        if ruler is not None and ruler.confidence >= RULER_CONFIDENCE:
-            self.spacing = (ruler.spacing_mm, ruler.spacing_mm)
-            self.spacing_source = "ruler"
-            self.notes.append(
-                f"pixel spacing {ruler.spacing_mm:.4g} mm from a ruler ({ruler.tick_mm:g} mm "
-                f"ticks, {ruler.axis} at {ruler.position_px:.0f} px)"
-            )
+        """The spacing to work with on a film without one, the scale it shows
+        (:func:`.film_scale.film_scale`): a ruler's (recorded as ``ruler``), else one
+        assumed (``assumed``; lengths are then not measured), on a long-leg AP film
+        from the width of its femoral shafts, else from the film's size."""
+        scale = film_scale(pixels, kind)
+        s = scale.spacing_mm
+        if scale.source == "ruler":
+            self.spacing, self.spacing_source = (s, s), "ruler"
+            self.notes.append(f"pixel spacing {s:.4g} mm from {scale.describe()}")
             return self.spacing
         self.spacing_source = "assumed"
-        femur = spacing_from_femur(pixels, prior_mm=prior[0]) if kind == "AP long-leg" else None
-        basis = "the film's size" if femur is None else "the femoral shafts' width"
-        assumed = prior if femur is None else (femur, femur)
         self.notes.append(
             f"the film has no pixel spacing and shows no ruler; detection assumed "
-            f"{assumed[0]:.3g} mm from {basis} (lengths will be missing)"
+            f"{s:.3g} mm from {scale.describe()} (lengths will be missing)"
         )
-        return assumed
+        return (s, s)
+
+    def shown_scale_work(self, pixels: NDArray[Any], work: Work) -> Work:
+        """`work`, the long-leg film at the spacing it carries, read at the scale it
+        shows instead (a ruler's or its femoral shafts', :func:`.film_scale.film_scale`)
+        where that is within :data:`.film_scale.AGREE_RANGE` of its own: the
+        landmarks then do not move with the header's spacing. A film read at a scale
+        it showed (no spacing of its own) is left as it is; the table's spacing stays
+        the film's."""
+        if self.radiograph.spacing_mm is None:
+            return work
+        scale = film_scale(pixels, "AP long-leg")
+        own = work.spacing_mm[0]
+        if not scale.measured or not AGREE_RANGE[0] <= scale.spacing_mm / own <= AGREE_RANGE[1]:
+            return work
+        self.notes.append(
+            f"detection read the film at {scale.spacing_mm:.4g} mm per pixel, from "
+            f"{scale.describe()}; lengths use its own spacing, {own:.4g} mm"
+        )
+        factor = scale.spacing_mm / own
+        return Work.of(
+            pixels, (scale.spacing_mm, work.spacing_mm[1] * factor), coarse_mm=work.coarse_mm
+        )
 
     def set_sphere(self, sphere: Sphere | None, work: Work) -> bool:
         """Record the calibration sphere; True if it gave the film's spacing (a film

@@ -35,6 +35,27 @@ def diaphysis(
     return ShaftAxis(np.array(centre), direction, 0.3, 20, 20, 25.0, 5.0, top, bottom)
 
 
+def ruler_film(
+    spacing_mm: float, *, rows: int = 1600, cols: int = 500, horizontal: bool = False
+) -> np.ndarray:
+    """A soft-tissue-like film with a cm ruler: 1 cm ticks long, 5 mm ticks short,
+    blurred and noisy, along the middle (vertical) or the top (horizontal)."""
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:rows, 0:cols]
+    image = 0.3 + 0.2 * np.exp(-(((xx - cols * 0.3) / (cols * 0.15)) ** 2))
+    image += 0.15 * np.exp(-(((xx - cols * 0.3) / 12.0) ** 2))  # a bone-like band
+    along = (xx if horizontal else yy) * spacing_mm  # mm along the ruler
+    across = yy if horizontal else xx
+    centre = 40 if horizontal else int(cols * 0.6)
+    phase = np.mod(along + 3.0, 5.0)
+    tick = np.abs(phase - 2.5) > 2.5 - 0.6  # 0.6 mm wide ticks every 5 mm
+    long = np.mod(along + 3.0, 10.0) < 5.0
+    length = np.where(long, 12, 6) / spacing_mm
+    image += 0.5 * (tick & (np.abs(across - centre) < length))
+    image = ndimage.gaussian_filter(image, 0.7) + rng.normal(0, 0.03, image.shape)
+    return (np.clip(image, 0, 1) * 4000).astype(np.uint16)
+
+
 def as_radiograph(film: Film, *, name: str = "film.dcm", **changes: Any) -> Radiograph:
     """The film as :func:`alignment.io.read_radiograph` would give it (bone bright,
     spacing corrected by the magnification)."""

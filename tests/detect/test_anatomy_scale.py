@@ -12,7 +12,7 @@ from alignment.detect.anatomy_scale import (
     femoral_shaft_widths_px,
     spacing_from_femur,
 )
-from alignment.detect.core import _assumed_spacing
+from alignment.detect.film_scale import size_spacing
 
 from .conftest import as_radiograph
 
@@ -41,7 +41,7 @@ def test_padded_film_is_read_at_the_femurs_spacing(ap_film):
     # black rows a quarter of the film's height: the film-size spacing is 20 % small
     pixels = _padded(ap_film.bone_bright().astype(np.float32), 0.125)
     true_mm = ap_film.spacing_mm[0]
-    assert _assumed_spacing(pixels.shape, "AP long-leg")[0] == pytest.approx(0.8 * true_mm)
+    assert size_spacing(pixels.shape, "AP long-leg") == pytest.approx(0.8 * true_mm)
     bare = as_radiograph(ap_film, pixels=pixels, rows=pixels.shape[0], spacing_mm=None)
     bare = dataclasses.replace(bare, spacing_source="none", magnification=None)
     result = detect_landmarks(bare, sphere=False)  # the phantom shows a sphere

@@ -20,32 +20,9 @@ from alignment.measures import measure_landmarks
 from alignment.phantom import FilmParameters, LimbParameters, render_film
 from alignment.phantom.render import Film
 
-from .conftest import DOWNSCALE, as_radiograph, landmarks_mm, resampled
+from .conftest import DOWNSCALE, as_radiograph, landmarks_mm, resampled, ruler_film
 
 ANGLES = ("hka", "fta", "mldfa", "mpta", "ffc", "ftc", "lfc", "ltc")
-
-
-def _ruler_film(
-    spacing_mm: float, *, rows: int = 1600, cols: int = 500, horizontal: bool = False
-) -> np.ndarray:
-    """A soft-tissue-like film with a cm ruler: 1 cm ticks long, 5 mm ticks short,
-    blurred and noisy, along the middle (vertical) or the top (horizontal)."""
-    rng = np.random.default_rng(0)
-    yy, xx = np.mgrid[0:rows, 0:cols]
-    image = 0.3 + 0.2 * np.exp(-(((xx - cols * 0.3) / (cols * 0.15)) ** 2))
-    image += 0.15 * np.exp(-(((xx - cols * 0.3) / 12.0) ** 2))  # a bone-like band
-    along = (xx if horizontal else yy) * spacing_mm  # mm along the ruler
-    across = yy if horizontal else xx
-    centre = 40 if horizontal else int(cols * 0.6)
-    phase = np.mod(along + 3.0, 5.0)
-    tick = np.abs(phase - 2.5) > 2.5 - 0.6  # 0.6 mm wide ticks every 5 mm
-    long = np.mod(along + 3.0, 10.0) < 5.0
-    length = np.where(long, 12, 6) / spacing_mm
-    image += 0.5 * (tick & (np.abs(across - centre) < length))
-    from scipy import ndimage
-
-    image = ndimage.gaussian_filter(image, 0.7) + rng.normal(0, 0.03, image.shape)
-    return (np.clip(image, 0, 1) * 4000).astype(np.uint16)
 
 
 @pytest.mark.parametrize("spacing", [0.15, 0.4, 0.763, 1.32])
@@ -54,7 +31,7 @@ def test_ruler_gives_the_spacing(spacing, horizontal):
     rows, cols = (500, 1600) if horizontal else (1600, 500)
     if spacing < 0.3:  # a fine film: more pixels, same field
         rows, cols = (rows * 2, cols * 2)
-    image = _ruler_film(spacing, rows=rows, cols=cols, horizontal=horizontal)
+    image = ruler_film(spacing, rows=rows, cols=cols, horizontal=horizontal)
     # a prior 30 % off, as from a film's size, still picks the right tick interval
     ruler = find_ruler(image, prior_mm=spacing * 1.3)
     assert ruler is not None
@@ -71,7 +48,7 @@ def test_no_ruler_on_a_film_without_one(ap_film):
 def test_ruler_spacing_is_used_and_recorded(ap_film):
     # the phantom film without spacing, a ruler drawn beside the legs: 0.5 mm pixels
     pixels = ap_film.bone_bright().astype(np.float32)
-    ruler = _ruler_film(0.5, rows=pixels.shape[0], cols=120).astype(np.float32)
+    ruler = ruler_film(0.5, rows=pixels.shape[0], cols=120).astype(np.float32)
     scale = float(np.percentile(pixels, 99.8)) / 4000.0
     film = np.hstack([pixels, ruler * scale]).astype(np.float32)
     bare = as_radiograph(ap_film, pixels=film, columns=film.shape[1], spacing_mm=None)
