@@ -1,7 +1,7 @@
 """Automatic landmark detection: :func:`detect_landmarks`.
 
-Coarse to fine. The film is resampled to square pixels of 1 mm (AP) or 0.5 mm (LAT),
-a long-leg film's mm those of the scale it shows (:mod:`.film_scale`);
+Coarse to fine. The film is resampled to square pixels of 1 mm (AP) or 0.5 mm (LAT)
+(a film without a spacing at the scale it shows, :mod:`.film_scale`);
 the diaphyses are found there as runs of cortical edge pairs (:mod:`.legs`); every
 landmark is then placed at full resolution in a small window (:mod:`.shaft`,
 :mod:`.hip` and :mod:`.femoral_head`, :mod:`.knee`, :mod:`.ankle`, :mod:`.lateral`).
@@ -48,7 +48,7 @@ from alignment.detect.column import (
     LEG_SEPARATION_MM as COLUMN_SEPARATION_MM,
 )
 from alignment.detect.femoral_head import HEAD_ALONG_MM, find_head, medial_from_lean
-from alignment.detect.film_scale import AGREE_RANGE, film_scale
+from alignment.detect.film_scale import film_scale
 from alignment.detect.framing import frame_film, square_pixels
 from alignment.detect.infer import (
     LONG_LEG_ASPECT,
@@ -193,7 +193,6 @@ INFO_NOTES = (
     "a round blob",
     "pixel spacing",
     "the film has no pixel spacing",
-    "detection read the film at",
     "sides from the radiological display convention",
     "the view (",
     "the side was told by no",
@@ -461,8 +460,6 @@ def _read_film(
                 f"{marker.centre[1]:.0f}) px"
             )
     if view_used == "AP":
-        if film_view.kind == "AP long-leg":
-            work = ctx.shown_scale_work(pixels, work)
         side_source = _detect_ap(ctx, work, wanted)
     else:
         lat_work = Work.of(pixels, spacing, coarse_mm=LAT_COARSE_MM)
@@ -543,28 +540,6 @@ class _Context:
             f"{s:.3g} mm from {scale.describe()} (lengths will be missing)"
         )
         return (s, s)
-
-    def shown_scale_work(self, pixels: NDArray[Any], work: Work) -> Work:
-        """`work`, the long-leg film at the spacing it carries, read at the scale it
-        shows instead (a ruler's or its femoral shafts', :func:`.film_scale.film_scale`)
-        where that is within :data:`.film_scale.AGREE_RANGE` of its own: the
-        landmarks then do not move with the header's spacing. A film read at a scale
-        it showed (no spacing of its own) is left as it is; the table's spacing stays
-        the film's."""
-        if self.radiograph.spacing_mm is None:
-            return work
-        scale = film_scale(pixels, "AP long-leg")
-        own = work.spacing_mm[0]
-        if not scale.measured or not AGREE_RANGE[0] <= scale.spacing_mm / own <= AGREE_RANGE[1]:
-            return work
-        self.notes.append(
-            f"detection read the film at {scale.spacing_mm:.4g} mm per pixel, from "
-            f"{scale.describe()}; lengths use its own spacing, {own:.4g} mm"
-        )
-        factor = scale.spacing_mm / own
-        return Work.of(
-            pixels, (scale.spacing_mm, work.spacing_mm[1] * factor), coarse_mm=work.coarse_mm
-        )
 
     def set_sphere(self, sphere: Sphere | None, work: Work) -> bool:
         """Record the calibration sphere; True if it gave the film's spacing (a film

@@ -4,14 +4,8 @@ Detection looks for anatomical sizes (a femoral head's radius, a joint space, a
 cortex), so it needs the film's scale. A film without a pixel spacing is read at the
 scale it shows: a cm ruler on it (:mod:`.ruler`), else, on a long-leg AP film, the
 width of its femoral shafts (:mod:`.anatomy_scale`), else the film's size (a
-long-leg cassette about 1.2 m tall, any other film about 32 cm across).
-
-A long-leg film *with* a spacing is read at the scale it shows as well, where that is
-within :data:`AGREE_RANGE` of its own: the spacing a header carries is the detector's
-(the anatomy is magnified 5-20 % over it) or an export's, and reading the film at it
-made the landmarks move with it (a femoral head's nearly tied circles, one knee gap or
-the next). Read at the scale the pixels show, the landmarks do not move when the
-header's spacing is some per cent off; lengths are still measured with the header's.
+long-leg cassette about 1.2 m tall, any other film about 32 cm across). Each is read
+from the pixels alone: the ruler and the femora at the film-size spacing.
 
 Examples
 --------
@@ -33,22 +27,10 @@ from numpy.typing import NDArray
 from alignment.detect.anatomy_scale import spacing_from_femur
 from alignment.detect.ruler import Ruler, find_ruler
 
-__all__ = [
-    "AGREE_RANGE",
-    "RULER_CONFIDENCE",
-    "FilmScale",
-    "film_scale",
-    "size_spacing",
-]
+__all__ = ["RULER_CONFIDENCE", "FilmScale", "film_scale", "size_spacing"]
 
 RULER_CONFIDENCE = 0.3
 """Smallest confidence of a ruler whose spacing is used (:mod:`.ruler`)."""
-
-AGREE_RANGE = (0.75, 1.33)
-"""Range of the scale a long-leg film shows, as a share of the spacing it carries,
-within which it is read at the scale it shows: the magnification of the anatomy over
-the detector (1.05-1.2) and the spread of the femoral shafts' width from one adult to
-the next (+-10 %). Beyond it one of the two is wrong, and the film's own is kept."""
 
 
 @dataclass(frozen=True)
@@ -68,12 +50,6 @@ class FilmScale:
     spacing_mm: float
     source: str
     ruler: Ruler | None = None
-
-    @property
-    def measured(self) -> bool:
-        """Whether the scale was read on the film's content (ruler or femora), not
-        its size."""
-        return self.source != "size"
 
     def describe(self) -> str:
         """Where the scale came from, in words (for a note)."""
