@@ -303,8 +303,9 @@ def ankle_below_tibia(
     tibia's own run it is the plafond, surer than a search from a level the femur's
     length guesses (only as good as the femoral head) or the bone column's coarse gaps
     (on real crops both went into the tarsus, the talus or onto the positioning board
-    while the first search's joint space lay on the plafond). Found on a retry, it only
-    stands in where neither a dome nor the column places the ankle.
+    while the first search's joint space lay on the plafond). Found on a retry
+    (``joint-space(retry)``), it only stands in where neither a dome nor the column
+    places the ankle.
 
     Parameters
     ----------
@@ -353,10 +354,11 @@ def ankle_below_tibia(
             reason = ratio_rejection(ratio)
             continue
         if attempt > 0:  # a retry
-            if ankle.method == "joint-space":
+            joint_only = ankle.method == "joint-space"
+            ankle.method = f"{ankle.method}(retry)"
+            if joint_only:
                 stand_in = stand_in or ankle
                 continue
-            ankle.method = f"{ankle.method}(retry)"
         return ankle, stand_in, None
     return None, stand_in, reason
 

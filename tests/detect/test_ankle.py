@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
+from alignment.detect import ankle as ankle_module
 from alignment.detect._image import Work
-from alignment.detect.ankle import ankle_below_tibia, find_ankle
+from alignment.detect.ankle import AnkleFinding, ankle_below_tibia, find_ankle
 from alignment.options import REVIEW_THRESHOLD
 
 from .conftest import diaphysis
@@ -176,3 +177,36 @@ def test_an_ankle_on_its_dome_is_left_where_it_was_measured():
     assert placed is not None and placed.point is not None and alone.point is not None
     assert placed.method == "talar-dome"
     assert placed.point == pytest.approx(alone.point, abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("found", "placed_method", "stand_in_method"),
+    [
+        # nothing under the tibia's own run; a retry sees only the joint space: it
+        # stands in, marked as a retry's, and is not taken for the plafond
+        (["none", "joint-space", "none"], None, "joint-space(retry)"),
+        # a retry's dome is placed, a retry's
+        (["none", "talar-dome", "none"], "talar-dome(retry)", None),
+        # the first search's joint space is placed as it is
+        (["joint-space", "none", "none"], "joint-space", None),
+    ],
+)
+def test_a_retrys_ankle_says_it_is_one(monkeypatch, found, placed_method, stand_in_method):
+    # the tibial knee centre goes midway to the diaphysis only over the first
+    # search's joint space (core._tibial_centre_midway): a retry's joint space must
+    # not pass for it
+    findings = iter(
+        AnkleFinding() if method == "none" else AnkleFinding(np.array([50.0, 380.0]), 0.3, method)
+        for method in found
+    )
+    monkeypatch.setattr(ankle_module, "find_ankle", lambda *a, **k: next(findings))
+    tibia = diaphysis((50.0, 200.0), 0.0, 300.0)
+    points = {
+        "femoral_head_center": np.array([50.0, -500.0]),
+        "femoral_knee_center": np.array([50.0, 0.0]),
+        "tibial_knee_center": np.array([50.0, 0.0]),
+    }
+    blank = Work.of(np.zeros((64, 64), np.float32), (1.0, 1.0), coarse_mm=1.0)
+    placed, stand_in, _ = ankle_below_tibia(blank, tibia, points)
+    assert (placed.method if placed else None) == placed_method
+    assert (stand_in.method if stand_in else None) == stand_in_method

@@ -14,9 +14,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from alignment.detect import REVIEW_THRESHOLD
+from alignment.detect import REVIEW_THRESHOLD, detect_landmarks
 from alignment.detect.column import ColumnLeg
 from alignment.detect.core import (
     KNEE_LEVELS_APART_MM,
@@ -27,7 +28,7 @@ from alignment.detect.core import (
 )
 from alignment.detect.knee import DOUBTED_CONFIDENCE
 
-from .conftest import assert_crop_hka_for_review, diaphysis, evaluated
+from .conftest import assert_crop_hka_for_review, diaphysis, eval_real, evaluated
 
 BOTH = ("femoral_knee_center", "tibial_knee_center")
 
@@ -173,3 +174,41 @@ def test_a_real_crops_tibial_knee_centre_goes_midway_to_its_diaphysis(realfilms)
     # spines; HKA 1.33 degrees off OAI's reading with the centre where the column put
     # it, 0.20 with it midway to the diaphysis' line (nearer the spines, by eye)
     assert_crop_hka_for_review(realfilms, "02279004", 0.8)
+
+
+def _midway_follows_the_ankle(table: pd.DataFrame) -> list[tuple[str, str, bool]]:
+    """Each leg of a detection table: its ankle's method, and whether its tibial knee
+    centre went midway to the diaphysis (``+diaphysis``)."""
+    legs = []
+    for side, leg in table.groupby("side"):
+        method = leg.set_index("landmark")["method"]
+        ankle = str(method.get("ankle_center", ""))
+        legs.append((str(side), ankle, "+diaphysis" in str(method.get("tibial_knee_center", ""))))
+    return legs
+
+
+def test_the_phantoms_ankles_on_their_domes_leave_the_knee_centres_alone(ap_result):
+    # the synthetic film's ankles are read on the talar dome: not a joint space found
+    # straight down the tibia, so neither tibial knee centre moves
+    legs = _midway_follows_the_ankle(ap_result.landmarks)
+    assert len(legs) == 2
+    assert all(ankle != "joint-space" and not midway for _, ankle, midway in legs), legs
+
+
+def test_real_knee_centres_go_midway_only_over_a_joint_space_ankle(realfilms):
+    # over the first OAI crops and the long-leg films: every tibial knee centre moved
+    # midway sits over an ankle read as a joint space down the tibia, and none over
+    # an ankle read on its dome or the malleoli' outline (the bone column)
+    films = [
+        f
+        for f in eval_real.find_films(realfilms)
+        if f.key.startswith("longleg/") or f.key.startswith("crops/")
+    ][:14]
+    seen = set()
+    for film in films:
+        table = detect_landmarks(eval_real.read_film(film), image=film.key).landmarks
+        for side, ankle, midway in _midway_follows_the_ankle(table):
+            assert midway == (ankle == "joint-space"), (film.key, side, ankle)
+            seen.add((ankle, midway))
+    # both kinds were met
+    assert {("joint-space", True), ("bone-column", False)} <= seen, seen
