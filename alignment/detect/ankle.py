@@ -354,9 +354,9 @@ def ankle_below_tibia(
             reason = ratio_rejection(ratio)
             continue
         if attempt > 0:  # a retry
-            joint_only = ankle.method == "joint-space"
+            stands_in = ankle.method == "joint-space"  # seen without its dome
             ankle.method = f"{ankle.method}(retry)"
-            if joint_only:
+            if stands_in:
                 stand_in = stand_in or ankle
                 continue
         return ankle, stand_in, None

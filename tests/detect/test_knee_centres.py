@@ -199,11 +199,8 @@ def test_real_knee_centres_go_midway_only_over_a_joint_space_ankle(realfilms):
     # over the first OAI crops and the long-leg films: every tibial knee centre moved
     # midway sits over an ankle read as a joint space down the tibia, and none over
     # an ankle read on its dome or the malleoli' outline (the bone column)
-    films = [
-        f
-        for f in eval_real.find_films(realfilms)
-        if f.key.startswith("longleg/") or f.key.startswith("crops/")
-    ][:14]
+    long_legs = ("longleg/", "crops/")
+    films = [f for f in eval_real.find_films(realfilms) if f.key.startswith(long_legs)][:14]
     seen = set()
     for film in films:
         table = detect_landmarks(eval_real.read_film(film), image=film.key).landmarks
